@@ -1,0 +1,96 @@
+"""The `shixiao` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+from pathlib import Path
+
+import typer
+
+from bot.app import configure_logging, open_app
+from bot.commands import areas, database
+from bot.commands.common import console, fail, load_settings, run_async
+
+app = typer.Typer(
+    name="shixiao",
+    help="十小通：“十小”行业质量安全整治与规范的消息机器人。",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+log = logging.getLogger("shixiao")
+
+NO_TOKEN = """尚未设置 Telegram 机器人令牌（SHIXIAO_TELEGRAM_TOKEN）。
+· 在 Telegram 中向 @BotFather 申请机器人，得到令牌；
+· 写入 .env 文件：SHIXIAO_TELEGRAM_TOKEN=123456:ABC…（可参考 .env.example），或设置同名环境变量；
+· 然后再次运行 shixiao run。
+不需要 Telegram 也可以先在终端里试用：shixiao chat"""
+
+
+@app.command()
+def run(
+    runtime: str | None = typer.Option(None, "--runtime", help="Telegram 运行时：aiogram（默认）"),
+) -> None:
+    """连接 Telegram 运行机器人（长轮询）。启动时自动升级数据库，空库时加载示例县。"""
+    settings = load_settings()
+    if not settings.token:
+        fail(NO_TOKEN, code=2)
+    chosen = (runtime or settings.runtime).lower()
+    if chosen != "aiogram":
+        fail(f"未知的运行时“{chosen}”，目前可用：aiogram。")
+    configure_logging(settings)
+    from bot.aiogram_runtime import AiogramRuntime
+
+    async def go() -> None:
+        shixiao = await open_app(settings)
+        try:
+            await AiogramRuntime(shixiao).run()
+        finally:
+            await shixiao.close()
+
+    try:
+        asyncio.run(go())
+    except KeyboardInterrupt:
+        pass
+
+
+@app.command()
+def chat(
+    user: int = typer.Option(1, "--user", help="模拟的用户编号；不同编号代表不同的人"),
+) -> None:
+    """在终端里和机器人对话（不需要 Telegram），按钮显示为编号。"""
+    settings = load_settings()
+    configure_logging(settings, log_file=Path("data") / "shixiao-chat.log")
+    from bot.terminal import chat as terminal_chat
+
+    async def go() -> None:
+        shixiao = await open_app(settings)
+        try:
+            await terminal_chat(shixiao.core, shixiao.db, user)
+        finally:
+            await shixiao.close()
+
+    run_async(go())
+
+
+database.register(app)
+areas.register(app)
+
+# Command groups of features that may not be installed in every checkout register themselves when present.
+for module_name in ("bot.commands.knowledge",):
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as missing:
+        if missing.name != module_name:
+            raise
+        continue
+    module.register(app)
+
+
+def main() -> None:
+    app()
+
+
+__all__ = ["app", "console", "main"]

@@ -1,0 +1,34 @@
+"""Helpers shared by the CLI commands: settings, async entry, Chinese errors without tracebacks."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from typing import Any, NoReturn, TypeVar
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from bot.settings import Settings
+
+T = TypeVar("T")
+console = Console()
+err_console = Console(stderr=True)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    err_console.print(f"[bold red]错误：[/]{message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as error:
+        problems = "；".join(f"SHIXIAO_{'_'.join(map(str, e['loc'])).upper()}：{e['msg']}" for e in error.errors())
+        fail(f"配置有误（环境变量或 .env）：{problems}")
+
+
+def run_async(coro: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coro)

@@ -1,0 +1,80 @@
+"""Delivers outbox messages through aiogram, mapping its errors onto the sender's retry classes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import (
+    FSInputFile,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+)
+
+from scheduler.sender import PermanentFailure, RetryAfter, TemporaryFailure
+
+REQUEST_LABELS = {"location": "📍 发送我的位置", "contact": "📱 发送我的手机号"}
+
+
+def markup(payload: dict[str, Any]) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:
+    rows = payload.get("buttons")
+    if rows:
+        return InlineKeyboardMarkup(inline_keyboard=[
+            [InlineKeyboardButton(text=b["label"], callback_data=b["data"]) for b in row] for row in rows
+        ])
+    request = payload.get("request")
+    if request in REQUEST_LABELS:
+        button = KeyboardButton(text=REQUEST_LABELS[request], request_location=request == "location",
+                                request_contact=request == "contact")
+        return ReplyKeyboardMarkup(keyboard=[[button]], resize_keyboard=True, one_time_keyboard=True)
+    return None
+
+
+def _media(reference: str) -> Any:
+    path = Path(reference)
+    return FSInputFile(path) if path.is_file() else reference
+
+
+class AiogramTransport:
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def deliver(self, chat_id: int, kind: str, payload: dict[str, Any]) -> int | None:
+        try:
+            return await self._send(chat_id, kind, payload)
+        except TelegramRetryAfter as error:
+            raise RetryAfter(float(error.retry_after)) from error
+        except (TelegramServerError, TelegramNetworkError, TimeoutError) as error:
+            raise TemporaryFailure(f"{type(error).__name__}: {error}") from error
+        except TelegramBadRequest as error:
+            if kind == "edit" and "not modified" in str(error):
+                return payload.get("message_id")
+            raise PermanentFailure(f"bad request: {error}") from error
+        except TelegramForbiddenError as error:
+            raise PermanentFailure(f"forbidden: {error}") from error
+
+    async def _send(self, chat_id: int, kind: str, payload: dict[str, Any]) -> int | None:
+        text = payload.get("text", "")
+        if kind == "edit":
+            await self.bot.edit_message_text(text=text, chat_id=chat_id, message_id=payload["message_id"],
+                                             reply_markup=None)
+            return payload["message_id"]
+        if kind == "photo":
+            sent = await self.bot.send_photo(chat_id, _media(payload["photo"]), caption=text[:1024] or None,
+                                             reply_markup=markup(payload))
+        elif kind == "document":
+            sent = await self.bot.send_document(chat_id, _media(payload["document"]), caption=text[:1024] or None,
+                                                reply_markup=markup(payload))
+        else:
+            sent = await self.bot.send_message(chat_id, text, reply_markup=markup(payload))
+        return sent.message_id

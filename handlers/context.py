@@ -1,0 +1,57 @@
+"""Everything a step or an action needs while one inbound event is handled (one transaction)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers import buttons
+from handlers.events import Choice, Inbound, Reply
+from handlers.menus import Menus
+from handlers.texts import Texts
+from storage.areas import area_path
+from storage.clock import Clock
+from storage.models import User
+
+if TYPE_CHECKING:
+    from handlers.runner import Runner
+
+
+@dataclass(frozen=True)
+class CoreConfig:
+    conversation_timeout: timedelta = timedelta(hours=24)
+    invite_valid_for: timedelta = timedelta(days=7)
+
+
+@dataclass
+class Turn:
+    session: AsyncSession
+    user: User
+    clock: Clock
+    texts: Texts
+    menus: Menus
+    config: CoreConfig
+    inbound: Inbound
+    runner: Runner
+    data: dict[str, Any] = field(default_factory=dict)
+    # Messages to other chats (notifications) produced while handling this event.
+    notices: list[Reply] = field(default_factory=list)
+
+    @property
+    def role_title(self) -> str:
+        return self.menus.title(self.user.role)
+
+    def identity(self) -> str:
+        """Role and area as shown to the user, e.g. 村干部（岩头镇芙蓉村）."""
+        where = area_path(self.user.area)
+        return f"{self.role_title}（{where}）" if where else self.role_title
+
+    def menu_reply(self, lead: str | None = None) -> Reply:
+        items = self.menus.menu_for(self.user.role)
+        header = self.texts("menu_header", identity=self.identity())
+        text = f"{lead}\n\n{header}" if lead else header
+        choices = tuple(Choice(buttons.menu_data(item.id), item.label) for item in items)
+        return Reply(text, choices=choices, columns=2)

@@ -1,0 +1,254 @@
+"""The conversation core: one inbound event in, replies out, all in one transaction.
+
+Record the update id (a redelivery becomes a no-op), load the user and their conversation, run one step,
+write the new state and append the replies to the outbox, commit. Only then does the sender deliver, so a
+crash before the commit means Telegram redelivers, and a crash after it means the sender finds the replies.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers import buttons, registration
+from handlers.context import CoreConfig, Turn
+from handlers.events import Choice, Inbound, Kind, Outcome, Reply
+from handlers.menus import Menus
+from handlers.runner import Runner
+from handlers.texts import Texts
+from storage import outbox, users
+from storage.clock import Clock
+from storage.conversations import end_conversation, load_conversation
+from storage.db import Database
+from storage.models import Conversation, User
+from storage.updates import claim_update
+
+log = logging.getLogger(__name__)
+
+Action = Callable[[Turn], Awaitable[list[Reply]]]
+# Answers free text typed outside any flow (the knowledge base plugs in here); None: not understood.
+FreeTextHandler = Callable[[Turn, str], Awaitable[list[Reply] | None]]
+
+MAX_MERGED = 4000  # Telegram's limit is 4096 characters; keep a margin for the choice mark
+
+
+@dataclass
+class CoreParts:
+    texts: Texts
+    menus: Menus
+    runner: Runner
+    actions: dict[str, Action]
+    free_text: FreeTextHandler | None = None
+
+
+class Core:
+    def __init__(self, db: Database, clock: Clock, config: CoreConfig, parts: CoreParts) -> None:
+        self.db = db
+        self.clock = clock
+        self.config = config
+        self.parts = parts
+        self.texts = parts.texts
+
+    async def handle(self, inbound: Inbound) -> Outcome:
+        try:
+            async with self.db.transaction() as session:
+                return await self._handle(session, inbound)
+        except Exception:
+            # The log gets the trace (ids only, no personal data); the user gets a plain apology.
+            log.exception("failed to handle update %s (%s)", inbound.update_id, inbound.kind)
+            async with self.db.transaction() as session:
+                if inbound.update_id is not None:
+                    await claim_update(session, inbound.channel, inbound.update_id, self.clock.now())
+                reply = Reply(self.texts("internal_error"))
+                await outbox.enqueue(session, inbound.chat_id, reply.kind, reply.payload(), self.clock.now(),
+                                     inbound.channel)
+            return Outcome(replies=[reply])
+
+    async def _handle(self, session: AsyncSession, inbound: Inbound) -> Outcome:
+        now = self.clock.now()
+        if inbound.update_id is not None and not await claim_update(session, inbound.channel, inbound.update_id, now):
+            log.info("update %s already handled; skipped", inbound.update_id)
+            return Outcome(duplicate=True)
+        outcome = Outcome()
+        user = await users.get_by_channel_id(session, inbound.user_id)
+        if user is None:
+            user, outcome.replies = await registration.admit_unknown(session, inbound, self.texts, now)
+            if user is None:
+                # A stranger's message creates nothing; they are told how to begin.
+                await self._write(session, inbound, outcome, [])
+                return outcome
+            turn = self._turn(session, user, inbound)
+            outcome.replies.extend(await registration.after_registration(turn))
+        else:
+            users.touch(user, now)
+            turn = self._turn(session, user, inbound)
+            outcome.replies, outcome.press_accepted = await self._dispatch(turn)
+        await self._write(session, inbound, outcome, turn.notices)
+        return outcome
+
+    def _turn(self, session: AsyncSession, user: User, inbound: Inbound) -> Turn:
+        return Turn(session, user, self.clock, self.texts, self.parts.menus, self.config, inbound, self.parts.runner)
+
+    async def _write(self, session: AsyncSession, inbound: Inbound, outcome: Outcome, notices: list[Reply]) -> None:
+        now = self.clock.now()
+        if outcome.press_accepted and inbound.message_id is not None and inbound.message_text is not None:
+            label = _pressed_label(inbound)
+            text = f"{inbound.message_text}\n\n✅ {label}" if label else inbound.message_text
+            edit = {"message_id": inbound.message_id, "text": text[:4096]}
+            await outbox.enqueue(session, inbound.chat_id, "edit", edit, now, inbound.channel)
+        outcome.replies = compact(outcome.replies)
+        for reply in [*outcome.replies, *notices]:
+            chat_id = reply.chat_id if reply.chat_id is not None else inbound.chat_id
+            await outbox.enqueue(session, chat_id, reply.kind, reply.payload(), now, inbound.channel)
+
+    async def _dispatch(self, turn: Turn) -> tuple[list[Reply], bool]:
+        runner = self.parts.runner
+        conversation = await load_conversation(turn.session, turn.user.id)
+        lead: list[str] = []
+        if conversation is not None and (
+            turn.clock.now() - conversation.updated_at > self.config.conversation_timeout
+            or conversation.flow not in runner.flows
+            or runner.flows[conversation.flow].step(conversation.step) is None
+        ):
+            lead.append(self.texts("conversation_expired", title=runner.title(conversation)))
+            await end_conversation(turn.session, turn.user.id)
+            conversation = None
+        replies, accepted = await self._route(turn, conversation)
+        if lead and replies:
+            first = replies[0]
+            replies[0] = Reply("\n\n".join([*lead, first.text]), first.choices, first.columns, first.request,
+                               first.photo, first.document, first.chat_id)
+        elif lead:
+            replies = [turn.menu_reply("\n\n".join(lead))]
+        return replies, accepted
+
+    async def _route(self, turn: Turn, conversation: Conversation | None) -> tuple[list[Reply], bool]:
+        inbound = turn.inbound
+        if inbound.kind is Kind.COMMAND:
+            return await self._command(turn, conversation), False
+        if inbound.kind is Kind.PRESS:
+            return await self._press(turn, conversation)
+        if inbound.kind is Kind.EDITED:
+            return [await self._elsewhere(turn, conversation, self.texts("edited_ignored"))], False
+        if conversation is not None:
+            return await self.parts.runner.advance(turn, conversation, inbound)
+        if inbound.kind is Kind.TEXT:
+            if registration.looks_like_invite(inbound.text):
+                return await registration.redeem(turn, inbound.text), False
+            if self.parts.free_text is not None:
+                answered = await self.parts.free_text(turn, inbound.text)
+                if answered is not None:
+                    return answered, False
+            return [turn.menu_reply(self.texts("not_understood"))], False
+        return [turn.menu_reply(self.texts("unexpected_input"))], False
+
+    async def _command(self, turn: Turn, conversation: Conversation | None) -> list[Reply]:
+        command, argument = turn.inbound.command, turn.inbound.text.strip()
+        if command == "start" and argument:
+            return await registration.redeem(turn, argument)
+        if command in ("start", "menu"):
+            if conversation is not None:
+                return [self._resume_or_abandon(turn, conversation)]
+            return [turn.menu_reply()]
+        if command == "cancel":
+            if conversation is None:
+                return [turn.menu_reply(self.texts("nothing_to_cancel"))]
+            title = self.parts.runner.title(conversation)
+            await end_conversation(turn.session, turn.user.id)
+            return [turn.menu_reply(self.texts("cancelled", title=title))]
+        if command == "help":
+            help_text = self.texts(f"help_{turn.user.role}")
+            if conversation is not None:
+                return [await self.parts.runner.reprompt(turn, conversation, help_text)]
+            return [turn.menu_reply(help_text)]
+        unknown = self.texts("unknown_command", command=(command or "")[:32])
+        if conversation is not None:
+            return [await self.parts.runner.reprompt(turn, conversation, unknown)]
+        return [turn.menu_reply(unknown)]
+
+    async def _press(self, turn: Turn, conversation: Conversation | None) -> tuple[list[Reply], bool]:
+        pressed = buttons.decode(turn.inbound.data)
+        runner = self.parts.runner
+        if pressed is None:
+            log.warning("unrecognised button data from update %s", turn.inbound.update_id)
+            return [await self._elsewhere(turn, conversation, self.texts("button_invalid"))], False
+        if pressed.kind == buttons.GLOBAL:
+            if pressed.value == "resume" and conversation is not None:
+                return [await runner.reprompt(turn, conversation)], True
+            if pressed.value in ("menu", "cancel"):
+                lead = None
+                if conversation is not None:
+                    lead = self.texts("cancelled", title=runner.title(conversation))
+                    await end_conversation(turn.session, turn.user.id)
+                return [turn.menu_reply(lead)], True
+            return [await self._elsewhere(turn, conversation, self.texts("button_stale"))], False
+        if pressed.kind == buttons.MENU:
+            if conversation is not None:
+                return [self._resume_or_abandon(turn, conversation)], False
+            return await self._action(turn, pressed.value)
+        if conversation is None:
+            return [turn.menu_reply(self.texts("button_stale"))], False
+        return await runner.advance(turn, conversation, turn.inbound)
+
+    async def _action(self, turn: Turn, action_id: str) -> tuple[list[Reply], bool]:
+        menus = self.parts.menus
+        if action_id not in menus.actions or action_id not in self.parts.actions:
+            return [turn.menu_reply(self.texts("button_invalid"))], False
+        if not menus.allows(turn.user.role, action_id):
+            log.info("user %s refused action %s (role %s)", turn.user.id, action_id, turn.user.role)
+            label = menus.actions[action_id].label
+            return [turn.menu_reply(self.texts("action_refused", action=label, role=turn.role_title))], False
+        return await self.parts.actions[action_id](turn), True
+
+    async def _elsewhere(self, turn: Turn, conversation: Conversation | None, lead: str) -> Reply:
+        if conversation is not None:
+            return await self.parts.runner.reprompt(turn, conversation, lead)
+        return turn.menu_reply(lead)
+
+    def _resume_or_abandon(self, turn: Turn, conversation: Conversation) -> Reply:
+        title = self.parts.runner.title(conversation)
+        return Reply(
+            self.texts("unfinished", title=title),
+            choices=(
+                Choice(buttons.global_data("resume"), self.texts("button_resume", title=title)),
+                Choice(buttons.global_data("menu"), self.texts("button_abandon")),
+            ),
+        )
+
+
+def _pressed_label(inbound: Inbound) -> str | None:
+    return inbound.pressed_label if inbound.kind is Kind.PRESS else None
+
+
+def compact(replies: list[Reply]) -> list[Reply]:
+    """Fold plain texts into the message that follows, so one step sends one message (1 message/s/chat)."""
+    merged: list[Reply] = []
+    pending: list[str] = []
+    for reply in replies:
+        plain = not (reply.choices or reply.request or reply.photo or reply.document) and reply.chat_id is None
+        if plain:
+            pending.append(reply.text)
+            continue
+        if pending and reply.chat_id is None and not (reply.photo or reply.document):
+            text = "\n\n".join([*pending, reply.text])
+            if len(text) <= MAX_MERGED:
+                reply = Reply(text, reply.choices, reply.columns, reply.request, None, None, None)
+                pending = []
+        merged.extend(Reply(text) for text in _join_plain(pending))
+        pending = []
+        merged.append(reply)
+    merged.extend(Reply(text) for text in _join_plain(pending))
+    return merged
+
+
+def _join_plain(texts: list[str]) -> list[str]:
+    out: list[str] = []
+    for text in texts:
+        if out and len(out[-1]) + 2 + len(text) <= MAX_MERGED:
+            out[-1] = f"{out[-1]}\n\n{text}"
+        else:
+            out.append(text)
+    return out

@@ -1,0 +1,106 @@
+"""What the conversation core takes in and gives back, independent of any chat framework."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Kind(StrEnum):
+    TEXT = "text"
+    COMMAND = "command"
+    PRESS = "press"
+    PHOTO = "photo"
+    LOCATION = "location"
+    CONTACT = "contact"
+    EDITED = "edited"  # an edit of an earlier message: never re-applied, the user is told so
+    OTHER = "other"  # stickers, voice, documents… anything the flows do not take
+
+
+@dataclass(frozen=True)
+class Photo:
+    file_id: str
+    file_unique_id: str = ""
+    size: int | None = None
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One event from a user. `user_id` and `chat_id` are the channel's ids (a private chat: the same)."""
+
+    user_id: int
+    chat_id: int
+    kind: Kind
+    text: str = ""  # the text; for a command, its argument
+    command: str | None = None  # without the slash, lower case
+    data: str | None = None  # button data of a press
+    photo: Photo | None = None
+    location: tuple[float, float] | None = None
+    phone: str | None = None
+    update_id: int | None = None
+    channel: str = "telegram"
+    # The message a pressed button sits on, so the core can mark the choice on it.
+    message_id: int | None = None
+    message_text: str | None = None
+    pressed_label: str | None = None
+    display_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Choice:
+    data: str  # short ASCII id; Telegram allows 64 bytes
+    label: str
+
+    def __post_init__(self) -> None:
+        if not 1 <= len(self.data.encode()) <= 64:
+            raise ValueError(f"button data must be 1..64 bytes: {self.data!r}")
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A message to a chat: text with optional buttons, a request for location/contact, or media."""
+
+    text: str
+    choices: tuple[Choice, ...] = ()
+    columns: int = 1
+    request: str | None = None  # "location" | "contact": a keyboard button that shares it
+    photo: str | None = None  # a file reference (Telegram file id or a local path)
+    document: str | None = None
+    chat_id: int | None = None  # None: the chat the inbound came from
+
+    def payload(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"text": self.text}
+        if self.choices:
+            rows: list[list[dict[str, str]]] = []
+            for index, choice in enumerate(self.choices):
+                if index % max(self.columns, 1) == 0:
+                    rows.append([])
+                rows[-1].append({"label": choice.label, "data": choice.data})
+            body["buttons"] = rows
+        if self.request:
+            body["request"] = self.request
+        if self.photo:
+            body["photo"] = self.photo
+        if self.document:
+            body["document"] = self.document
+        return body
+
+    @property
+    def kind(self) -> str:
+        if self.photo:
+            return "photo"
+        if self.document:
+            return "document"
+        return "message"
+
+
+@dataclass
+class Outcome:
+    """What handling one inbound produced (already written to the outbox)."""
+
+    replies: list[Reply] = field(default_factory=list)
+    duplicate: bool = False
+    press_accepted: bool = False

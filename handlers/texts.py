@@ -1,0 +1,51 @@
+"""Message texts live in data/texts.yaml, so wording can change without touching code."""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEFAULT_PATH = Path(__file__).parent / "data" / "texts.yaml"
+
+
+class TextsError(ValueError):
+    pass
+
+
+class Texts:
+    def __init__(self, entries: dict[str, str], source: str = "texts") -> None:
+        self._entries = entries
+        self._source = source
+
+    @classmethod
+    def load(cls, path: Path = DEFAULT_PATH) -> Texts:
+        try:
+            raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as error:
+            raise TextsError(f"{path}: 无法读取消息文本：{error}") from error
+        if not isinstance(raw, dict):
+            raise TextsError(f"{path}: 应为“键: 文本”的映射")
+        entries: dict[str, str] = {}
+        formatter = string.Formatter()
+        for key, value in raw.items():
+            if not isinstance(value, str) or not value.strip():
+                raise TextsError(f"{path}: 条目 {key!r} 的文本为空或不是字符串")
+            try:
+                list(formatter.parse(value))
+            except ValueError as error:
+                raise TextsError(f"{path}: 条目 {key!r} 的占位符有误：{error}") from error
+            entries[str(key)] = value.rstrip("\n")
+        return cls(entries, str(path))
+
+    def __call__(self, key: str, **values: Any) -> str:
+        try:
+            template = self._entries[key]
+        except KeyError:
+            raise TextsError(f"{self._source}: 缺少消息文本 {key!r}") from None
+        return template.format(**values) if values else template
+
+    def keys(self) -> set[str]:
+        return set(self._entries)

@@ -1,0 +1,181 @@
+"""Delivers the outbox within Telegram's limits: ~30 messages/s overall, ~1/s per chat, 429 honoured.
+
+One sender per process. It is woken right after a commit so replies feel instant, and it keeps each chat's
+messages in order: only the oldest pending message of a chat is ever in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from storage import outbox
+from storage.db import Database
+from storage.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+
+class DeliveryError(Exception):
+    pass
+
+
+class RetryAfter(DeliveryError):
+    """The API asked us to wait (HTTP 429)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"retry after {seconds}s")
+        self.seconds = seconds
+
+
+class TemporaryFailure(DeliveryError):
+    """5xx, timeouts, network errors: worth retrying with backoff."""
+
+
+class PermanentFailure(DeliveryError):
+    """The message can never be delivered (blocked by the user, bad request)."""
+
+
+class Transport(Protocol):
+    async def deliver(self, chat_id: int, kind: str, payload: dict[str, Any]) -> int | None:
+        """Send one outbox message; return the channel's message id. Raise a DeliveryError on failure."""
+        ...
+
+
+@dataclass(frozen=True)
+class Limits:
+    global_per_second: float = 30.0
+    per_chat_interval: float = 1.0
+    max_attempts: int = 10
+    max_backoff: float = 300.0
+    concurrency: int = 8
+    batch: int = 500
+
+
+class _Pacer:
+    """Spaces send starts at least 1/rate apart (a leaky bucket without bursts)."""
+
+    def __init__(self, per_second: float) -> None:
+        self.interval = 1.0 / per_second if per_second > 0 else 0.0
+        self.next_slot = 0.0
+        self.paused_until = 0.0
+
+    async def wait(self) -> None:
+        now = time.monotonic()
+        slot = max(now, self.next_slot, self.paused_until)
+        self.next_slot = slot + self.interval
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+
+class Sender:
+    def __init__(self, db: Database, transport: Transport, channel: str = "telegram", limits: Limits | None = None):
+        self.db = db
+        self.transport = transport
+        self.channel = channel
+        self.limits = limits or Limits()
+        self._pacer = _Pacer(self.limits.global_per_second)
+        self._chat_ready: dict[int, float] = {}
+        self._wake = asyncio.Event()
+        self._stopped = False
+        self.delivered = 0
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopped = True
+        self._wake.set()
+
+    async def run(self) -> None:
+        while not self._stopped:
+            try:
+                attempted, wait_hint = await self.round()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox round failed; retrying shortly")
+                attempted, wait_hint = 0, 1.0
+            if attempted == 0 and not self._stopped:
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=min(wait_hint, 1.0))
+                except TimeoutError:
+                    pass
+
+    async def drain(self, within: float = 30.0) -> bool:
+        """Deliver until nothing deliverable is pending (for the terminal and tests). False on timeout."""
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            attempted, wait_hint = await self.round()
+            if attempted == 0:
+                if wait_hint == float("inf"):
+                    return True
+                await asyncio.sleep(min(wait_hint, max(deadline - time.monotonic(), 0)))
+        return False
+
+    async def round(self) -> tuple[int, float]:
+        """Deliver what is ready now. Returns (messages attempted, seconds until more may be ready)."""
+        async with self.db.transaction() as session:
+            rows = await outbox.pending_heads(session, self.channel, self.limits.batch)
+        now_mono, now_wall = time.monotonic(), datetime.now(UTC)
+        ready: list[OutboxMessage] = []
+        seen: set[int] = set()
+        wait_hint = float("inf")
+        for row in rows:
+            if row.chat_id in seen:
+                continue  # keep each chat's order: only its oldest pending message may go
+            seen.add(row.chat_id)
+            chat_wait = self._chat_ready.get(row.chat_id, 0.0) - now_mono
+            retry_wait = (row.next_attempt_at - now_wall).total_seconds() if row.next_attempt_at else 0.0
+            wait = max(chat_wait, retry_wait)
+            if wait > 0:
+                wait_hint = min(wait_hint, wait)
+            else:
+                ready.append(row)
+        if not ready:
+            return 0, wait_hint
+        gate = asyncio.Semaphore(self.limits.concurrency)
+
+        async def one(row: OutboxMessage) -> None:
+            async with gate:
+                await self._pacer.wait()
+                await self._deliver(row)
+
+        await asyncio.gather(*(one(row) for row in ready))
+        return len(ready), 0.0
+
+    async def _deliver(self, row: OutboxMessage) -> None:
+        self._chat_ready[row.chat_id] = time.monotonic() + self.limits.per_chat_interval
+        try:
+            external_id = await self.transport.deliver(row.chat_id, row.kind, row.payload)
+        except RetryAfter as error:
+            log.warning("429 for outbox %s: waiting %ss", row.id, error.seconds)
+            # Honour it for this chat and pause everyone: a flood limit is usually global.
+            until = time.monotonic() + error.seconds
+            self._chat_ready[row.chat_id] = until
+            self._pacer.paused_until = max(self._pacer.paused_until, until)
+            await self._retry(row, error.seconds, str(error))
+        except TemporaryFailure as error:
+            backoff = min(2.0 ** max(row.attempts, 0), self.limits.max_backoff)
+            log.warning("temporary failure for outbox %s (attempt %s): %s", row.id, row.attempts + 1, error)
+            await self._retry(row, backoff, str(error))
+        except PermanentFailure as error:
+            log.error("outbox %s cannot be delivered: %s", row.id, error)
+            async with self.db.transaction() as session:
+                await outbox.mark_failed(session, row.id, str(error))
+        else:
+            async with self.db.transaction() as session:
+                await outbox.mark_sent(session, row.id, external_id, datetime.now(UTC))
+            self.delivered += 1
+
+    async def _retry(self, row: OutboxMessage, seconds: float, error: str) -> None:
+        async with self.db.transaction() as session:
+            if row.attempts + 1 >= self.limits.max_attempts:
+                await outbox.mark_failed(session, row.id, f"gave up after {row.attempts + 1} attempts: {error}")
+                return
+            await outbox.mark_retry(session, row.id, datetime.now(UTC) + timedelta(seconds=seconds), error)

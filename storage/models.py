@@ -1,0 +1,147 @@
+"""SQLAlchemy models of the foundation: areas, users, invites, conversations, updates, outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storage.types import UTCDateTime
+
+# Explicit constraint names keep migrations identical on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class AreaLevel(StrEnum):
+    COUNTY = "county"
+    TOWNSHIP = "township"
+    VILLAGE = "village"
+
+
+class Role(StrEnum):
+    CADRE = "cadre"
+    TOWNSHIP = "township"
+    COUNTY = "county"
+    OPERATOR = "operator"
+    RESIDENT = "resident"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class Area(Base):
+    __tablename__ = "areas"
+    __table_args__ = (UniqueConstraint("parent_id", "name", name="uq_areas_parent_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    level: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(64))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
+    is_sample: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    parent: Mapped[Area | None] = relationship(remote_side=[id], lazy="raise_on_sql")
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    role: Mapped[str] = mapped_column(String(16), default=Role.RESIDENT)
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
+    name: Mapped[str | None] = mapped_column(String(64))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    area: Mapped[Area | None] = relationship(lazy="joined")
+
+
+class Invite(Base):
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    used_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    area: Mapped[Area | None] = relationship(lazy="joined")
+
+
+class Conversation(Base):
+    """Where a user stands in a flow; written after every step so a restart resumes it."""
+
+    __tablename__ = "conversations"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    flow: Mapped[str] = mapped_column(String(32))
+    step: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Bumped on every prompt: buttons carry it, so a press on an old prompt is recognised as stale.
+    nonce: Mapped[int] = mapped_column(Integer, default=0)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ProcessedUpdate(Base):
+    __tablename__ = "processed_updates"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    handled_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class OutboxMessage(Base):
+    """Every outbound message, written in the same transaction as the change that caused it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_channel_status", "channel", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Which runtime delivers it: "telegram" or "terminal" (a local chat never leaks to Telegram).
+    channel: Mapped[str] = mapped_column(String(16), default="telegram")
+    chat_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # NULL means "as soon as possible"; set only when a retry must wait (real time, not the app clock).
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    external_id: Mapped[int | None] = mapped_column(BigInteger)
+    last_error: Mapped[str | None] = mapped_column(Text)

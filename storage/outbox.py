@@ -1,0 +1,73 @@
+"""The outbound message log: written with the change that caused it, delivered later by the sender."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import OutboxMessage, OutboxStatus
+
+
+async def enqueue(
+    session: AsyncSession, chat_id: int, kind: str, payload: dict[str, Any], now: datetime,
+    channel: str = "telegram",
+) -> OutboxMessage:
+    message = OutboxMessage(
+        channel=channel,
+        chat_id=chat_id, kind=kind, payload=payload, status=OutboxStatus.PENDING, attempts=0,
+        next_attempt_at=None, created_at=now,
+    )
+    session.add(message)
+    return message
+
+
+async def pending_heads(session: AsyncSession, channel: str, limit: int) -> list[OutboxMessage]:
+    """The oldest pending messages, in order; callers deliver only the first per chat to keep order."""
+    stmt = (
+        select(OutboxMessage)
+        .where(OutboxMessage.channel == channel, OutboxMessage.status == OutboxStatus.PENDING)
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    return list(await session.scalars(stmt))
+
+
+async def mark_sent(session: AsyncSession, message_id: int, external_id: int | None, now: datetime) -> None:
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.PENDING)
+        .values(status=OutboxStatus.SENT, sent_at=now, external_id=external_id,
+                attempts=OutboxMessage.attempts + 1)
+    )
+
+
+async def mark_retry(session: AsyncSession, message_id: int, at: datetime, error: str) -> int:
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(next_attempt_at=at, last_error=error[:500], attempts=OutboxMessage.attempts + 1)
+    )
+    return int(await session.scalar(select(OutboxMessage.attempts).where(OutboxMessage.id == message_id)) or 0)
+
+
+async def mark_failed(session: AsyncSession, message_id: int, error: str) -> None:
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(status=OutboxStatus.FAILED, last_error=error[:500], attempts=OutboxMessage.attempts + 1)
+    )
+
+
+async def count_by_status(session: AsyncSession) -> dict[str, int]:
+    rows = await session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))
+    return {status: int(count) for status, count in rows}
+
+
+async def sent_messages(session: AsyncSession, chat_id: int | None = None) -> list[OutboxMessage]:
+    stmt = select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.SENT).order_by(OutboxMessage.id)
+    if chat_id is not None:
+        stmt = stmt.where(OutboxMessage.chat_id == chat_id)
+    return list(await session.scalars(stmt))

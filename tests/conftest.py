@@ -1,0 +1,61 @@
+"""Shared fixtures: a real database (SQLite always, PostgreSQL when SHIXIAO_TEST_POSTGRES_URL is set)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from datetime import datetime
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from handlers.assembly import build_core
+from handlers.context import CoreConfig
+from handlers.core import Core
+from storage.area_files import SAMPLE_COUNTY, parse_area_file
+from storage.areas import load_county
+from storage.clock import SHANGHAI, ManualClock
+from storage.db import Database
+
+POSTGRES_ENV = "SHIXIAO_TEST_POSTGRES_URL"
+
+
+async def reset_postgres(url: str) -> None:
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def db_url(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'shixiao.db'}"
+        return
+    url = os.environ.get(POSTGRES_ENV)
+    if not url:
+        pytest.skip(f"PostgreSQL run skipped: set {POSTGRES_ENV} (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test)")
+    await reset_postgres(url)
+    yield url
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(datetime(2026, 5, 6, 9, 0, tzinfo=SHANGHAI))
+
+
+@pytest.fixture
+async def db(db_url: str, clock: ManualClock) -> AsyncIterator[Database]:
+    database = Database(db_url)
+    await database.upgrade()
+    async with database.transaction() as session:
+        await load_county(session, parse_area_file(SAMPLE_COUNTY), clock.now())
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+def core(db: Database, clock: ManualClock) -> Core:
+    return build_core(db, clock, CoreConfig())
