@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 
 from handlers.core import Core
 from handlers.events import Inbound, Kind, Outcome, Photo, Reply
+from storage.areas import find_area
 from storage.db import Database
 from storage.invites import create_invite
-from storage.areas import find_area
 from storage.models import AreaLevel, Role
 
 _update_ids = itertools.count(1000)

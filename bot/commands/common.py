@@ -13,8 +13,8 @@ from rich.console import Console
 from bot.settings import Settings
 
 T = TypeVar("T")
-console = Console()
-err_console = Console(stderr=True)
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

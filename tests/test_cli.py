@@ -1,0 +1,112 @@
+"""The `shixiao` command line, run as a user would (CliRunner and real subprocesses)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(tmp_path) -> dict[str, str]:
+    return {
+        "SHIXIAO_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}",
+        "SHIXIAO_TELEGRAM_TOKEN": "",
+    }
+
+
+def invoke(args: list[str], env: dict[str, str], **kwargs):
+    return runner.invoke(app, args, env=env, catch_exceptions=False, **kwargs)
+
+
+@pytest.mark.parametrize("args", [[], ["run"], ["chat"], ["invite"], ["db"], ["db", "upgrade"], ["areas"],
+                                  ["areas", "load"], ["areas", "list"]])
+def test_every_command_has_help(args, env):
+    result = invoke([*args, "--help"], env)
+    assert result.exit_code == 0
+    assert "Usage" in result.output
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in result.output)  # explained in Chinese
+
+
+def test_run_without_a_token_explains_what_to_do(env):
+    result = invoke(["run"], env)
+    assert result.exit_code == 2
+    assert "SHIXIAO_TELEGRAM_TOKEN" in result.output and "shixiao chat" in result.output
+
+
+def test_db_upgrade_and_downgrade(env):
+    result = invoke(["db", "upgrade"], env)
+    assert result.exit_code == 0 and "当前版本：0001" in result.output
+    result = invoke(["db", "downgrade", "base"], env)
+    assert result.exit_code == 0 and "base" in result.output
+
+
+def test_areas_load_and_list(env, tmp_path):
+    areas = tmp_path / "county.yaml"
+    areas.write_text("county: 测试县\ntownships:\n  - name: 甲镇\n    villages: [一村, 二村]\n  - name: 乙乡\n",
+                     encoding="utf-8")
+    first = invoke(["areas", "load", str(areas)], env)
+    assert first.exit_code == 0 and "新增 5 条" in first.output
+    second = invoke(["areas", "load", str(areas)], env)
+    assert "新增 0 条，已存在 5 条" in second.output
+    listing = invoke(["areas", "list"], env)
+    assert listing.output.splitlines() == [
+        "county\t测试县\t", "township\t甲镇\t测试县", "village\t一村\t甲镇", "village\t二村\t甲镇", "township\t乙乡\t测试县",
+    ]
+
+
+def test_areas_load_rejects_a_broken_file_without_a_traceback(env, tmp_path):
+    broken = tmp_path / "areas.xlsx"
+    broken.write_bytes(b"PK\x03\x04 broken")
+    result = invoke(["areas", "load", str(broken)], env)
+    assert result.exit_code == 1
+    assert "不是有效的 Excel 文件" in result.output and "Traceback" not in result.output
+
+
+def test_invite_for_each_role(env):
+    cadre = invoke(["invite", "--role", "cadre", "--area", "芙蓉村"], env)
+    assert cadre.exit_code == 0 and "村干部（岩头镇芙蓉村）" in cadre.output
+    county = invoke(["invite", "--role", "county"], env)
+    assert county.exit_code == 0 and "县整规办干部" in county.output
+    township = invoke(["invite", "--role", "乡镇", "--area", "岩头镇", "--days", "3"], env)
+    assert township.exit_code == 0 and "乡镇干部（岩头镇）" in township.output
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--role", "cadre"], "需要 --area"),
+    (["--role", "cadre", "--area", "火星村"], "找不到区域"),
+    (["--role", "resident"], "居民无需邀请码"),
+    (["--role", "township", "--area", "芙蓉村"], "找不到区域"),
+])
+def test_invite_mistakes_are_explained(env, args, message):
+    result = invoke(["invite", *args], env)
+    assert result.exit_code == 1
+    assert message in result.output and "Traceback" not in result.output
+
+
+def test_terminal_chat_end_to_end(tmp_path):
+    env = {**os.environ, "SHIXIAO_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'chat.db'}",
+           "SHIXIAO_TELEGRAM_TOKEN": ""}
+    code = subprocess.run([sys.executable, "-m", "bot", "invite", "--role", "cadre", "--area", "苍坡村"],
+                          env=env, capture_output=True, text=True, cwd=tmp_path, check=True).stdout
+    invite = code.splitlines()[0].split("：")[1].strip()
+    script = f"{invite}\n王\n王小明\n1\n/quit\n"
+    result = subprocess.run([sys.executable, "-m", "bot", "chat", "--user", "42"], input=script, env=env,
+                            capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    out = result.stdout
+    assert result.returncode == 0, result.stderr
+    assert "欢迎使用十小通" in out
+    assert "村干部（岩头镇苍坡村）" in out
+    assert "至少需要2个字" in out
+    assert "王小明，登记完成" in out
+    assert "姓名：王小明" in out  # pressed [1] 我的信息
+    assert "Traceback" not in out + result.stderr
+    assert Path(tmp_path / "data" / "shixiao-chat.log").exists()

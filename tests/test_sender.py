@@ -1,0 +1,105 @@
+"""The outbox sender against a real database and a scripted transport."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from typing import Any
+
+from scheduler.sender import Limits, PermanentFailure, RetryAfter, Sender, TemporaryFailure
+from storage import outbox
+from storage.models import OutboxMessage
+
+
+class ScriptedTransport:
+    """Records deliveries; `failures` maps a text to the errors to raise on its first attempts."""
+
+    def __init__(self, failures: dict[str, list[Exception]] | None = None) -> None:
+        self.failures = failures or {}
+        self.delivered: list[tuple[float, int, str]] = []
+        self.attempts: list[tuple[float, str]] = []
+
+    async def deliver(self, chat_id: int, kind: str, payload: dict[str, Any]) -> int | None:
+        text = payload["text"]
+        self.attempts.append((time.monotonic(), text))
+        pending = self.failures.get(text)
+        if pending:
+            raise pending.pop(0)
+        self.delivered.append((time.monotonic(), chat_id, text))
+        return len(self.delivered)
+
+
+async def enqueue_all(db, clock, items: list[tuple[int, str]]) -> None:
+    async with db.transaction() as session:
+        for chat_id, text in items:
+            await outbox.enqueue(session, chat_id, "message", {"text": text}, clock.now())
+
+
+async def statuses(db) -> dict[str, str]:
+    from sqlalchemy import select
+
+    async with db.transaction() as session:
+        rows = await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+        return {row.payload["text"]: row.status for row in rows}
+
+
+async def test_each_chat_gets_its_messages_once_and_in_order(db, clock):
+    await enqueue_all(db, clock, [(1, "a1"), (2, "b1"), (1, "a2"), (1, "a3"), (2, "b2")])
+    transport = ScriptedTransport()
+    sender = Sender(db, transport, limits=Limits(global_per_second=1000, per_chat_interval=0))
+    assert await sender.drain(within=5)
+    assert [t for _, chat, t in transport.delivered if chat == 1] == ["a1", "a2", "a3"]
+    assert [t for _, chat, t in transport.delivered if chat == 2] == ["b1", "b2"]
+    assert set((await statuses(db)).values()) == {"sent"}
+    assert await sender.drain(within=1)  # nothing is sent twice
+    assert len(transport.delivered) == 5
+
+
+async def test_429_retry_after_is_honoured(db, clock):
+    await enqueue_all(db, clock, [(1, "hello")])
+    transport = ScriptedTransport({"hello": [RetryAfter(1)]})
+    sender = Sender(db, transport, limits=Limits(global_per_second=1000, per_chat_interval=0))
+    assert await sender.drain(within=5)
+    (first, _), (second, _) = transport.attempts
+    assert second - first >= 0.95
+    assert [t for _, _, t in transport.delivered] == ["hello"]
+
+
+async def test_temporary_failures_retry_and_permanent_ones_stop(db, clock):
+    await enqueue_all(db, clock, [(1, "flaky"), (2, "blocked")])
+    transport = ScriptedTransport({"flaky": [TemporaryFailure("502")], "blocked": [PermanentFailure("403")]})
+    sender = Sender(db, transport, limits=Limits(global_per_second=1000, per_chat_interval=0))
+    assert await sender.drain(within=5)
+    assert await statuses(db) == {"flaky": "sent", "blocked": "failed"}
+    assert [t for _, t in transport.attempts].count("blocked") == 1
+
+
+async def test_a_message_that_keeps_failing_is_given_up(db, clock):
+    await enqueue_all(db, clock, [(1, "doomed")])
+    transport = ScriptedTransport({"doomed": [TemporaryFailure("502")] * 5})
+    sender = Sender(db, transport, limits=Limits(global_per_second=1000, per_chat_interval=0, max_attempts=2))
+    assert await sender.drain(within=5)
+    assert (await statuses(db))["doomed"] == "failed"
+    assert len(transport.attempts) == 2
+
+
+async def test_global_and_per_chat_spacing(db, clock):
+    await enqueue_all(db, clock, [(chat, f"m{chat}") for chat in range(10)] + [(0, "again")])
+    transport = ScriptedTransport()
+    sender = Sender(db, transport, limits=Limits(global_per_second=50, per_chat_interval=0.3))
+    assert await sender.drain(within=10)
+    starts = sorted(at for at, _ in transport.attempts)
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    assert min(gaps) >= 0.018  # 50/s overall: 20 ms apart
+    chat0 = [at for at, chat, _ in transport.delivered if chat == 0]
+    assert chat0[1] - chat0[0] >= 0.29
+
+
+async def test_a_sender_only_delivers_its_own_channel(db, clock):
+    async with db.transaction() as session:
+        await outbox.enqueue(session, 1, "message", {"text": "tg"}, clock.now(), "telegram")
+        await outbox.enqueue(session, 1, "message", {"text": "term"}, clock.now(), "terminal")
+    transport = ScriptedTransport()
+    sender = Sender(db, transport, "terminal", Limits(global_per_second=1000, per_chat_interval=0))
+    assert await sender.drain(within=2)
+    assert [t for _, _, t in transport.delivered] == ["term"]
