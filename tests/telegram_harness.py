@@ -1,0 +1,100 @@
+"""Runs shixiao's real Telegram runtime (aiogram over HTTP) against the local Bot API emulator."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.aiogram_runtime import AiogramRuntime
+from bot.app import App, open_app
+from bot.settings import Settings
+from tests.emulator import TelegramEmulator
+
+TOKEN = "123456789:TEST-emulator-token"
+REPO = Path(__file__).resolve().parent.parent
+
+
+def bot_settings(emulator: TelegramEmulator, database_url: str, **overrides) -> Settings:
+    values = {
+        "database_url": database_url,
+        "telegram_token": TOKEN,
+        "telegram_api_base": emulator.base_url,
+        "polling_timeout": 1,
+        "send_per_chat_interval": 0.05,
+        **overrides,
+    }
+    return Settings(_env_file=None, **values)
+
+
+class RunningBot:
+    """shixiao's aiogram runtime in this process, started and stopped by the test."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.app: App | None = None
+        self.runtime: AiogramRuntime | None = None
+        self.task: asyncio.Task[None] | None = None
+
+    async def start(self) -> RunningBot:
+        self.app = await open_app(self.settings)
+        self.runtime = AiogramRuntime(self.app)
+        self.task = asyncio.create_task(self.runtime.run(handle_signals=False))
+        ready = asyncio.create_task(self.runtime.ready.wait())
+        done, _ = await asyncio.wait({ready, self.task}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
+        if ready not in done:
+            ready.cancel()
+            if self.task.done():
+                self.task.result()  # surface the start-up error
+            raise AssertionError("bot did not become ready")
+        return self
+
+    async def stop(self) -> None:
+        if self.runtime is not None and self.task is not None:
+            await self.runtime.stop()
+            await asyncio.wait_for(self.task, timeout=10)
+        if self.app is not None:
+            await self.app.close()
+        self.runtime = self.task = self.app = None
+
+
+class BotProcess:
+    """`python -m bot run` as a real process, so it can be killed with SIGKILL mid-flow."""
+
+    def __init__(self, emulator: TelegramEmulator, database_url: str, workdir: Path) -> None:
+        self.env = {
+            **os.environ,
+            "SHIXIAO_DATABASE_URL": database_url,
+            "SHIXIAO_TELEGRAM_TOKEN": TOKEN,
+            "SHIXIAO_TELEGRAM_API_BASE": emulator.base_url,
+            "SHIXIAO_POLLING_TIMEOUT": "1",
+            "SHIXIAO_SEND_PER_CHAT_INTERVAL": "0.05",
+            "PYTHONPATH": str(REPO),
+        }
+        self.workdir = workdir
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> BotProcess:
+        with open(self.workdir / "bot.log", "ab") as log:  # the child keeps its own copy of the descriptor
+            self.process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=self.workdir, env=self.env,
+                                            stdout=log, stderr=subprocess.STDOUT)
+        return self
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def terminate(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+    def log(self) -> str:
+        return (self.workdir / "bot.log").read_text(encoding="utf-8", errors="replace")
