@@ -27,4 +27,6 @@ async def show_help(turn: Turn) -> list[Reply]:
 
 
 ACTIONS: dict[str, Action] = {"profile": profile, "rename": rename, "invite": invite, "help": show_help}
+# Slash commands that run an action (the action reads its argument from turn.inbound.text).
+COMMANDS: dict[str, str] = {"profile": "profile", "invite": "invite"}
 FLOWS: dict[str, Flow] = {flow.name: flow for flow in (REGISTER, RENAME, INVITE)}

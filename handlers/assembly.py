@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.actions import ACTIONS, FLOWS
+from handlers.actions import ACTIONS, COMMANDS, FLOWS
 from handlers.context import CoreConfig
 from handlers.core import Core, CoreParts, FreeTextHandler
 from handlers.menus import load_menus
@@ -20,6 +20,7 @@ def build_core(
         menus=load_menus(ACTIONS),
         runner=Runner(FLOWS),
         actions=ACTIONS,
+        commands=COMMANDS,
         free_text=free_text,
     )
     return Core(db, clock, config or CoreConfig(), parts)

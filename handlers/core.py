@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,6 +41,8 @@ class CoreParts:
     menus: Menus
     runner: Runner
     actions: dict[str, Action]
+    # Slash commands beyond /start /menu /help /cancel, mapped to action ids (role checks as for menus).
+    commands: dict[str, str] = field(default_factory=dict)
     free_text: FreeTextHandler | None = None
 
 
@@ -164,6 +166,11 @@ class Core:
             if conversation is not None:
                 return [await self.parts.runner.reprompt(turn, conversation, help_text)]
             return [turn.menu_reply(help_text)]
+        if command in self.parts.commands:
+            if conversation is not None:
+                return [self._resume_or_abandon(turn, conversation)]
+            replies, _ = await self._action(turn, self.parts.commands[command])
+            return replies
         unknown = self.texts("unknown_command", command=(command or "")[:32])
         if conversation is not None:
             return [await self.parts.runner.reprompt(turn, conversation, unknown)]

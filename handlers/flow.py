@@ -88,7 +88,7 @@ class Step:
 def fixed_prompt(
     text_key: str, options: Sequence[tuple[str, str]] = (), *, request: str | None = None, columns: int = 1
 ) -> PromptFn:
-    """A prompt whose text comes from texts.yaml and whose options are (id, label) pairs."""
+    """A prompt whose text comes from the texts files and whose options are (id, label) pairs."""
 
     async def prompt(ctx: Turn) -> Prompt:
         return Prompt(

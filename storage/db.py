@@ -63,7 +63,7 @@ class Database:
     async def dispose(self) -> None:
         await self.engine.dispose()
 
-    async def upgrade(self, revision: str = "head") -> None:
+    async def upgrade(self, revision: str = "heads") -> None:
         from storage.migrate import upgrade
 
         await upgrade(self.engine, revision)

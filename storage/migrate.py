@@ -22,7 +22,7 @@ def alembic_config(connection: Any = None) -> Config:
     return config
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
     async with engine.begin() as conn:
         await conn.run_sync(lambda sync: command.upgrade(alembic_config(sync), revision))
 
@@ -38,4 +38,5 @@ async def current_revision(engine: AsyncEngine) -> str | None:
 
 
 def head_revision() -> str | None:
+    """The single head; more than one means two migration branches still need to be joined."""
     return ScriptDirectory.from_config(alembic_config()).get_current_head()

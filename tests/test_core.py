@@ -220,3 +220,9 @@ def test_every_text_key_used_by_the_code_exists():
     dynamic = {f"help_{role.value}" for role in Role} | {f"invite_{p}" for p in ("unknown", "used", "expired")}
     assert used, "the scan found no keys"
     assert (used | dynamic) - keys == set()
+
+
+async def test_a_command_runs_its_action_with_the_same_role_check(core, db, clock):
+    cadre = await register(core, db, clock, 518, Role.CADRE, "芙蓉村", "李建国")
+    assert "无权办理" in (await cadre.command("invite"))[0].text
+    assert "姓名：李建国" in (await cadre.command("profile"))[0].text

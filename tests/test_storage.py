@@ -14,7 +14,8 @@ from storage.areas import AmbiguousArea, AreaNotFound, CountySpec, TownshipSpec,
 from storage.db import Database
 from storage.invites import InviteProblem, check_invite, create_invite, find_invite, looks_like_code
 from storage.migrate import current_revision, head_revision
-from storage.models import Base, Role
+from storage.models import Role
+from storage.schema import metadata
 from storage.updates import claim_update
 
 
@@ -24,7 +25,7 @@ async def test_migrations_match_the_models_and_downgrade_cleanly(db_url):
         await database.upgrade()
         assert await current_revision(database.engine) == head_revision()
         async with database.engine.connect() as conn:
-            diff = await conn.run_sync(lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata))
+            diff = await conn.run_sync(lambda sync: compare_metadata(MigrationContext.configure(sync), metadata))
         assert diff == []
         await database.downgrade("base")
         async with database.engine.connect() as conn:
