@@ -1,0 +1,112 @@
+"""The unit register (监管档案) and inspection reports."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.models import Base
+from storage.types import UTCDateTime
+
+
+class UnitStatus(StrEnum):
+    UNCHECKED = "unchecked"  # 未检查
+    COMPLIANT = "compliant"  # 规范达标
+    RECTIFYING = "rectifying"  # 整改中
+    CLOSED = "closed"  # 关停取缔
+
+
+class UnitClass(StrEnum):
+    UPGRADE = "upgrade"  # 整合提升类
+    RECTIFY = "rectify"  # 整改规范类
+    SHUTDOWN = "shutdown"  # 关停取缔类
+
+
+class InspectionStatus(StrEnum):
+    SUBMITTED = "submitted"  # waiting for the township's review
+    APPROVED = "approved"
+    RETURNED = "returned"  # sent back to the cadre with a reason
+    SUPERSEDED = "superseded"  # replaced by a corrected version
+
+
+class Answer(StrEnum):
+    PASS = "pass"  # 符合
+    FAIL = "fail"  # 不符合
+    NA = "na"  # 不适用
+
+
+class Unit(Base):
+    __tablename__ = "units"
+    __table_args__ = (UniqueConstraint("village_id", "name_key", name="uq_units_village_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    # Normalised name (no spaces or punctuation, simplified) so re-imports update instead of duplicating.
+    name_key: Mapped[str] = mapped_column(String(100))
+    industry: Mapped[str] = mapped_column(String(40), index=True)
+    village_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
+    township_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
+    address: Mapped[str | None] = mapped_column(String(200))
+    operator_name: Mapped[str | None] = mapped_column(String(64))
+    operator_phone: Mapped[str | None] = mapped_column(String(32))
+    licences: Mapped[str | None] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(16), default=UnitStatus.UNCHECKED, index=True)
+    unit_class: Mapped[str | None] = mapped_column(String(16))
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    rectify_by: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Inspection(Base):
+    __tablename__ = "inspections"
+    __table_args__ = (Index("ix_inspections_township_status", "township_id", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    township_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
+    inspector_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    # One report per conversation submit: a double tap or a redelivery finds the key taken.
+    submit_key: Mapped[str] = mapped_column(String(64), unique=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    previous_id: Mapped[int | None] = mapped_column(ForeignKey("inspections.id"))
+    status: Mapped[str] = mapped_column(String(16), default=InspectionStatus.SUBMITTED)
+    industry: Mapped[str] = mapped_column(String(40))
+    proposed_compliant: Mapped[bool] = mapped_column(Boolean)
+    compliant: Mapped[bool] = mapped_column(Boolean)
+    override_reason: Mapped[str | None] = mapped_column(Text)
+    unit_class: Mapped[str] = mapped_column(String(16))
+    rectify_by: Mapped[date | None] = mapped_column(Date)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    answers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    notes: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    review_note: Mapped[str | None] = mapped_column(Text)
+
+
+class InspectionPhoto(Base):
+    __tablename__ = "inspection_photos"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id"), index=True)
+    file_id: Mapped[str] = mapped_column(String(200))
+    file_unique_id: Mapped[str | None] = mapped_column(String(100))
+    size: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
