@@ -1,0 +1,97 @@
+"""The unit register (监管档案): create, find, fuzzy search within an area."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+
+from rapidfuzz import fuzz, process
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.inspection_models import Unit, UnitStatus
+from storage.models import Area, AreaLevel
+
+MATCH_CUTOFF = 55.0
+
+
+def name_key(name: str) -> str:
+    """Identity of a unit name: width-folded, lower case, without spaces or punctuation."""
+    folded = unicodedata.normalize("NFKC", name).lower()
+    return "".join(ch for ch in folded if ch.isalnum())
+
+
+@dataclass(frozen=True)
+class UnitFields:
+    name: str
+    industry: str
+    address: str | None = None
+    operator_name: str | None = None
+    operator_phone: str | None = None
+    licences: str | None = None
+    is_demo: bool = False
+    status: str | None = None
+    unit_class: str | None = None
+
+
+async def find_by_name(session: AsyncSession, village_id: int, name: str) -> Unit | None:
+    return await session.scalar(select(Unit).where(Unit.village_id == village_id, Unit.name_key == name_key(name)))
+
+
+async def upsert_unit(session: AsyncSession, village: Area, fields: UnitFields, now: datetime) -> tuple[Unit, bool]:
+    """Create the unit, or update the one of the same name in the same village. Returns (unit, created)."""
+    if village.level != AreaLevel.VILLAGE or village.parent_id is None:
+        raise ValueError("a unit belongs to a village")
+    unit = await find_by_name(session, village.id, fields.name)
+    created = unit is None
+    if unit is None:
+        unit = Unit(name=fields.name, name_key=name_key(fields.name), village_id=village.id,
+                    township_id=village.parent_id, status=UnitStatus.UNCHECKED, created_at=now)
+        session.add(unit)
+    unit.name = fields.name
+    unit.industry = fields.industry
+    for attribute in ("address", "operator_name", "operator_phone", "licences", "status", "unit_class"):
+        value = getattr(fields, attribute)
+        if value is not None:
+            setattr(unit, attribute, value)
+    unit.is_demo = fields.is_demo or unit.is_demo
+    unit.updated_at = now
+    await session.flush()
+    return unit, created
+
+
+async def get_unit(session: AsyncSession, unit_id: int) -> Unit | None:
+    return await session.get(Unit, unit_id)
+
+
+def _in_scope(stmt, area: Area | None):  # type: ignore[no-untyped-def]
+    if area is None or area.level == AreaLevel.COUNTY:
+        return stmt
+    if area.level == AreaLevel.TOWNSHIP:
+        return stmt.where(Unit.township_id == area.id)
+    return stmt.where(Unit.village_id == area.id)
+
+
+async def units_in(session: AsyncSession, area: Area | None) -> list[Unit]:
+    return list(await session.scalars(_in_scope(select(Unit), area).order_by(Unit.id)))
+
+
+async def count_units(session: AsyncSession, area: Area | None = None) -> int:
+    return int(await session.scalar(_in_scope(select(func.count(Unit.id)), area)) or 0)
+
+
+async def search_units(
+    session: AsyncSession, query: str, area: Area | None = None, limit: int = 5
+) -> list[tuple[Unit, float]]:
+    """Units in the area whose names resemble the query, best first (typos and partial names allowed)."""
+    key = name_key(query)
+    if not key:
+        return []
+    rows = (await session.execute(_in_scope(select(Unit.id, Unit.name_key), area))).all()
+    if not rows:
+        return []
+    keys = {unit_id: unit_key for unit_id, unit_key in rows}
+    matches = process.extract(key, keys, scorer=fuzz.WRatio, limit=limit, score_cutoff=MATCH_CUTOFF)
+    units = {unit.id: unit for unit in await session.scalars(select(Unit).where(Unit.id.in_([m[2] for m in matches])))}
+    return [(units[unit_id], float(score)) for _, score, unit_id in matches]
