@@ -145,3 +145,12 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     external_id: Mapped[int | None] = mapped_column(BigInteger)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class SentNotice(Base):
+    """Keys of scheduled notices already queued (reminders, escalations), so a job re-run never repeats one."""
+
+    __tablename__ = "sent_notices"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

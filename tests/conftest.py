@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from handlers.assembly import build_core
@@ -29,12 +31,36 @@ async def reset_postgres(url: str) -> None:
     await engine.dispose()
 
 
+async def _admin(url: str, statement: str) -> None:
+    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str | None]:
+    """A database of this test run's own (test_<pid>), so parallel runs never reset each other's tables."""
+    base = os.environ.get(POSTGRES_ENV)
+    if not base:
+        yield None
+        return
+    url = make_url(base)
+    own = url.set(database=f"{url.database}_{os.getpid()}")
+    asyncio.run(_admin(base, f'DROP DATABASE IF EXISTS "{own.database}"'))
+    asyncio.run(_admin(base, f'CREATE DATABASE "{own.database}"'))
+    yield own.render_as_string(hide_password=False)
+    asyncio.run(_admin(base, f'DROP DATABASE IF EXISTS "{own.database}" WITH (FORCE)'))
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-async def db_url(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[str]:
+async def db_url(request: pytest.FixtureRequest, tmp_path, postgres_url: str | None) -> AsyncIterator[str]:
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'shixiao.db'}"
         return
-    url = os.environ.get(POSTGRES_ENV)
+    url = postgres_url
     if not url:
         pytest.skip(f"PostgreSQL run skipped: set {POSTGRES_ENV} (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test)")
     await reset_postgres(url)

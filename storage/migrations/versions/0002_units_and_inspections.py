@@ -17,6 +17,12 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "sent_notices",
+        sa.Column("key", sa.String(length=120), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_sent_notices")),
+    )
 
     op.create_table(
         "units",
@@ -105,6 +111,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("sent_notices")
 
     with op.batch_alter_table("inspection_photos", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_inspection_photos_inspection_id"))

@@ -1,0 +1,158 @@
+"""Inspection reports: idempotent submission, versions, review, follow-up queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.inspection_models import (
+    Inspection,
+    InspectionPhoto,
+    InspectionStatus,
+    Unit,
+    UnitClass,
+    UnitStatus,
+)
+
+
+@dataclass
+class Report:
+    """What a cadre submits; the flow assembles it from the conversation."""
+
+    unit_id: int
+    submit_key: str
+    industry: str
+    answers: dict[str, str]
+    notes: dict[str, str]
+    proposed_compliant: bool
+    compliant: bool
+    unit_class: str
+    override_reason: str | None = None
+    rectify_by: date | None = None
+    location: tuple[float, float] | None = None
+    photos: list[dict[str, object]] = field(default_factory=list)
+    previous_id: int | None = None
+
+
+async def submit(session: AsyncSession, report: Report, inspector_id: int, now: datetime) -> tuple[Inspection, bool]:
+    """Store the report once. Returns (inspection, created); a repeated submit key returns the first one."""
+    existing = await session.scalar(select(Inspection).where(Inspection.submit_key == report.submit_key))
+    if existing is not None:
+        return existing, False
+    unit = await session.get(Unit, report.unit_id)
+    assert unit is not None
+    version = 1
+    if report.previous_id is not None:
+        previous = await session.get(Inspection, report.previous_id)
+        if previous is not None:
+            previous.status = InspectionStatus.SUPERSEDED
+            version = previous.version + 1
+    inspection = Inspection(
+        unit_id=unit.id, township_id=unit.township_id, inspector_id=inspector_id, submit_key=report.submit_key,
+        version=version, previous_id=report.previous_id, status=InspectionStatus.SUBMITTED,
+        industry=report.industry, proposed_compliant=report.proposed_compliant, compliant=report.compliant,
+        override_reason=report.override_reason, unit_class=report.unit_class, rectify_by=report.rectify_by,
+        latitude=report.location[0] if report.location else None,
+        longitude=report.location[1] if report.location else None,
+        answers=dict(report.answers), notes=dict(report.notes), submitted_at=now,
+    )
+    session.add(inspection)
+    await session.flush()
+    for photo in report.photos:
+        session.add(InspectionPhoto(inspection_id=inspection.id, file_id=str(photo["file_id"]),
+                                    file_unique_id=photo.get("unique_id"), size=photo.get("size"), created_at=now))
+    apply_to_unit(unit, inspection, now)
+    await session.flush()
+    return inspection, True
+
+
+def apply_to_unit(unit: Unit, inspection: Inspection, now: datetime) -> None:
+    """The unit's register entry follows its latest report."""
+    if inspection.unit_class == UnitClass.SHUTDOWN:
+        unit.status = UnitStatus.CLOSED
+    elif inspection.compliant:
+        unit.status = UnitStatus.COMPLIANT
+    else:
+        unit.status = UnitStatus.RECTIFYING
+    unit.unit_class = inspection.unit_class
+    unit.rectify_by = inspection.rectify_by if unit.status == UnitStatus.RECTIFYING else None
+    unit.updated_at = now
+
+
+async def get_inspection(session: AsyncSession, inspection_id: int) -> Inspection | None:
+    return await session.get(Inspection, inspection_id)
+
+
+async def photos_of(session: AsyncSession, inspection_id: int) -> list[InspectionPhoto]:
+    stmt = select(InspectionPhoto).where(InspectionPhoto.inspection_id == inspection_id).order_by(InspectionPhoto.id)
+    return list(await session.scalars(stmt))
+
+
+async def awaiting_review(session: AsyncSession, township_id: int, limit: int = 20) -> list[tuple[Inspection, Unit]]:
+    stmt = (
+        select(Inspection, Unit)
+        .join(Unit, Unit.id == Inspection.unit_id)
+        .where(Inspection.township_id == township_id, Inspection.status == InspectionStatus.SUBMITTED)
+        .order_by(Inspection.submitted_at)
+        .limit(limit)
+    )
+    return [(inspection, unit) for inspection, unit in (await session.execute(stmt)).all()]
+
+
+def approve(inspection: Inspection, reviewer_id: int, now: datetime, note: str | None = None) -> None:
+    inspection.status = InspectionStatus.APPROVED
+    inspection.reviewer_id = reviewer_id
+    inspection.reviewed_at = now
+    inspection.review_note = note
+
+
+def send_back(inspection: Inspection, reviewer_id: int, reason: str, now: datetime) -> None:
+    inspection.status = InspectionStatus.RETURNED
+    inspection.reviewer_id = reviewer_id
+    inspection.reviewed_at = now
+    inspection.review_note = reason
+
+
+async def history(session: AsyncSession, unit_id: int) -> list[Inspection]:
+    stmt = select(Inspection).where(Inspection.unit_id == unit_id).order_by(Inspection.submitted_at, Inspection.id)
+    return list(await session.scalars(stmt))
+
+
+async def returned_to(session: AsyncSession, inspector_id: int) -> list[tuple[Inspection, Unit]]:
+    stmt = (
+        select(Inspection, Unit)
+        .join(Unit, Unit.id == Inspection.unit_id)
+        .where(Inspection.inspector_id == inspector_id, Inspection.status == InspectionStatus.RETURNED)
+        .order_by(Inspection.reviewed_at)
+    )
+    return [(inspection, unit) for inspection, unit in (await session.execute(stmt)).all()]
+
+
+async def overdue_rectifications(session: AsyncSession, today: date, township_id: int | None = None) -> list[Unit]:
+    stmt = select(Unit).where(Unit.status == UnitStatus.RECTIFYING, Unit.rectify_by < today)
+    if township_id is not None:
+        stmt = stmt.where(Unit.township_id == township_id)
+    return list(await session.scalars(stmt.order_by(Unit.rectify_by, Unit.id)))
+
+
+async def rectifications_due_between(session: AsyncSession, first: date, last: date) -> list[Unit]:
+    stmt = select(Unit).where(Unit.status == UnitStatus.RECTIFYING, Unit.rectify_by >= first, Unit.rectify_by <= last)
+    return list(await session.scalars(stmt.order_by(Unit.rectify_by, Unit.id)))
+
+
+async def last_inspector(session: AsyncSession, unit_id: int) -> int | None:
+    stmt = (select(Inspection.inspector_id).where(Inspection.unit_id == unit_id)
+            .order_by(Inspection.submitted_at.desc(), Inspection.id.desc()).limit(1))
+    return await session.scalar(stmt)
+
+
+async def count_inspections(session: AsyncSession, since: datetime, until: datetime,
+                            township_id: int | None = None) -> int:
+    stmt = select(func.count(Inspection.id)).where(Inspection.submitted_at >= since, Inspection.submitted_at < until,
+                                                   Inspection.status != InspectionStatus.SUPERSEDED)
+    if township_id is not None:
+        stmt = stmt.where(Inspection.township_id == township_id)
+    return int(await session.scalar(stmt) or 0)
