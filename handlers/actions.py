@@ -6,6 +6,9 @@ from handlers.context import Turn
 from handlers.core import Action
 from handlers.events import Reply
 from handlers.flow import Flow
+from handlers.inspection import review as inspection_review
+from handlers.inspection.report import INSPECTION
+from handlers.inspection.review import REVIEW
 from handlers.invite import INVITE
 from handlers.registration import REGISTER, RENAME, describe
 
@@ -27,6 +30,8 @@ async def show_help(turn: Turn) -> list[Reply]:
 
 
 ACTIONS: dict[str, Action] = {"profile": profile, "rename": rename, "invite": invite, "help": show_help}
-# Slash commands that run an action (the action reads its argument from turn.inbound.text).
-COMMANDS: dict[str, str] = {"profile": "profile", "invite": "invite"}
-FLOWS: dict[str, Flow] = {flow.name: flow for flow in (REGISTER, RENAME, INVITE)}
+ACTIONS |= {"inspect": inspection_review.inspect, "review": inspection_review.review, "fix": inspection_review.fix,
+            "overdue": inspection_review.overdue}
+# Slash commands that run an action (the action reads its argument from turn.argument).
+COMMANDS: dict[str, str] = {"profile": "profile", "invite": "invite", "inspect": "inspect", "review": "review"}
+FLOWS: dict[str, Flow] = {flow.name: flow for flow in (REGISTER, RENAME, INVITE, INSPECTION, REVIEW)}

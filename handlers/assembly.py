@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from handlers.actions import ACTIONS, COMMANDS, FLOWS
 from handlers.context import CoreConfig
 from handlers.core import Core, CoreParts, FreeTextHandler
 from handlers.menus import load_menus
 from handlers.runner import Runner
 from handlers.texts import Texts
+from knowledge.loader import load_knowledge
+from knowledge.models import KnowledgeBase
 from storage.clock import Clock
 from storage.db import Database
 
 
+@lru_cache(maxsize=1)
+def shipped_knowledge() -> KnowledgeBase:
+    """The knowledge base shipped in knowledge/data (read once per process; the files do not change at run time)."""
+    return load_knowledge()
+
+
 def build_core(
-    db: Database, clock: Clock, config: CoreConfig | None = None, free_text: FreeTextHandler | None = None
+    db: Database, clock: Clock, config: CoreConfig | None = None, free_text: FreeTextHandler | None = None,
+    knowledge: KnowledgeBase | None = None,
 ) -> Core:
     parts = CoreParts(
         texts=Texts.load(),
@@ -22,5 +33,6 @@ def build_core(
         actions=ACTIONS,
         commands=COMMANDS,
         free_text=free_text,
+        knowledge=knowledge or shipped_knowledge(),
     )
     return Core(db, clock, config or CoreConfig(), parts)

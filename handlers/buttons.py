@@ -20,8 +20,9 @@ def step_data(nonce: int, choice: str) -> str:
     return f"{STEP}{nonce}.{choice}"
 
 
-def menu_data(action: str) -> str:
-    return f"{MENU}.{action}"
+def menu_data(action: str, argument: str | int | None = None) -> str:
+    """m.<action> or m.<action>.<argument> (an id such as an inspection number)."""
+    return f"{MENU}.{action}" if argument is None else f"{MENU}.{action}.{argument}"
 
 
 def global_data(name: str) -> str:

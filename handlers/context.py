@@ -12,6 +12,7 @@ from handlers import buttons
 from handlers.events import Choice, Inbound, Reply
 from handlers.menus import Menus
 from handlers.texts import Texts
+from knowledge.models import KnowledgeBase
 from storage.areas import area_path
 from storage.clock import Clock
 from storage.models import User
@@ -39,6 +40,9 @@ class Turn:
     data: dict[str, Any] = field(default_factory=dict)
     # Messages to other chats (notifications) produced while handling this event.
     notices: list[Reply] = field(default_factory=list)
+    # What an action was given: a command's text (/track TS-…) or the id carried by a button (m.review.12).
+    argument: str = ""
+    knowledge: KnowledgeBase | None = None
 
     @property
     def role_title(self) -> str:

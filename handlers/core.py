@@ -19,6 +19,7 @@ from handlers.events import Choice, Inbound, Kind, Outcome, Reply
 from handlers.menus import Menus
 from handlers.runner import Runner
 from handlers.texts import Texts
+from knowledge.models import KnowledgeBase
 from storage import outbox, users
 from storage.clock import Clock
 from storage.conversations import end_conversation, load_conversation
@@ -44,6 +45,7 @@ class CoreParts:
     # Slash commands beyond /start /menu /help /cancel, mapped to action ids (role checks as for menus).
     commands: dict[str, str] = field(default_factory=dict)
     free_text: FreeTextHandler | None = None
+    knowledge: KnowledgeBase | None = None
 
 
 class Core:
@@ -92,7 +94,8 @@ class Core:
         return outcome
 
     def _turn(self, session: AsyncSession, user: User, inbound: Inbound) -> Turn:
-        return Turn(session, user, self.clock, self.texts, self.parts.menus, self.config, inbound, self.parts.runner)
+        return Turn(session, user, self.clock, self.texts, self.parts.menus, self.config, inbound, self.parts.runner,
+                    knowledge=self.parts.knowledge)
 
     async def _write(self, session: AsyncSession, inbound: Inbound, outcome: Outcome, notices: list[Reply]) -> None:
         now = self.clock.now()
@@ -169,6 +172,7 @@ class Core:
         if command in self.parts.commands:
             if conversation is not None:
                 return [self._resume_or_abandon(turn, conversation)]
+            turn.argument = argument
             replies, _ = await self._action(turn, self.parts.commands[command])
             return replies
         unknown = self.texts("unknown_command", command=(command or "")[:32])
@@ -195,7 +199,8 @@ class Core:
         if pressed.kind == buttons.MENU:
             if conversation is not None:
                 return [self._resume_or_abandon(turn, conversation)], False
-            return await self._action(turn, pressed.value)
+            action_id, _, turn.argument = pressed.value.partition(".")
+            return await self._action(turn, action_id)
         if conversation is None:
             return [turn.menu_reply(self.texts("button_stale"))], False
         return await runner.advance(turn, conversation, turn.inbound)

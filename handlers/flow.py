@@ -8,6 +8,7 @@ three failures.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -43,7 +44,8 @@ class Prompt:
 
 PromptFn = Callable[[Turn], Awaitable[Prompt]]
 ParseFn = Callable[[Turn, Inbound, Prompt], Awaitable[Any]]
-NextFn = Callable[[Turn], str | None]
+# The next step's id (None: finish); may be async when deciding needs the database.
+NextFn = Callable[[Turn], "str | Awaitable[str | None] | None"]
 FinishFn = Callable[[Turn], Awaitable[list[Reply]]]
 
 
@@ -82,6 +84,7 @@ class Step:
     prompt: PromptFn
     parse: ParseFn | None = None  # default: an option when the prompt has options, else text
     next: str | NextFn | None = "__following__"
+    # The value is always kept as data[<step id>]; `store` may derive more from it.
     store: Callable[[Turn, Any], None] | None = None
 
 
@@ -119,12 +122,13 @@ class Flow:
     def step(self, step_id: str) -> Step | None:
         return next((step for step in self.steps if step.id == step_id), None)
 
-    def next_step(self, ctx: Turn, step: Step) -> str | None:
+    async def next_step(self, ctx: Turn, step: Step) -> str | None:
         if step.next == "__following__":
             index = self.steps.index(step)
             return self.steps[index + 1].id if index + 1 < len(self.steps) else None
         if callable(step.next):
-            return step.next(ctx)
+            chosen = step.next(ctx)
+            return await chosen if inspect.isawaitable(chosen) else chosen
         return step.next
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from handlers import buttons
@@ -20,13 +21,16 @@ class Runner:
         flow = self.flows.get(conversation.flow)
         return flow.title if flow else conversation.flow
 
-    async def start(self, turn: Turn, name: str, data: dict[str, Any] | None = None) -> list[Reply]:
+    async def start(self, turn: Turn, name: str, data: dict[str, Any] | None = None, at: str | None = None
+                    ) -> list[Reply]:
+        """Begin a flow (at its first step, or at `at` when resuming a prepared report)."""
         flow = self.flows[name]
         turn.data = dict(data or {})
         now = turn.clock.now()
         # A nonce that differs between conversations, so buttons of an earlier one never match.
         nonce = int(now.timestamp() * 10) % 10_000_000
-        first = flow.steps[0]
+        first = flow.step(at) if at else flow.steps[0]
+        assert first is not None, f"{name}: no step {at}"
         conversation = await start_conversation(turn.session, turn.user.id, name, first.id, turn.data, now, nonce)
         return [await self._prompt(turn, flow, first, conversation)]
 
@@ -34,7 +38,7 @@ class Runner:
         flow = self.flows[conversation.flow]
         step = flow.step(conversation.step)
         assert step is not None
-        turn.data = dict(conversation.data)
+        turn.data = copy.deepcopy(conversation.data)
         reply = await self._prompt(turn, flow, step, conversation)
         return _with_lead(reply, lead)
 
@@ -43,7 +47,7 @@ class Runner:
         flow = self.flows[conversation.flow]
         step = flow.step(conversation.step)
         assert step is not None
-        turn.data = dict(conversation.data)
+        turn.data = copy.deepcopy(conversation.data)
         prompt = await step.prompt(turn)
         if inbound.kind is Kind.PRESS:
             pressed = buttons.decode(inbound.data)
@@ -54,11 +58,10 @@ class Runner:
             value = await parse(turn, inbound, prompt)
         except Invalid as problem:
             return [self._failed(turn, conversation, prompt, problem.message)], False
+        turn.data[step.id] = value
         if step.store is not None:
             step.store(turn, value)
-        else:
-            turn.data[step.id] = value
-        following = flow.next_step(turn, step)
+        following = await flow.next_step(turn, step)
         now = turn.clock.now()
         if following is None:
             await end_conversation(turn.session, turn.user.id)

@@ -46,3 +46,10 @@ async def users_with_role(session: AsyncSession, role: Role, area_id: int | None
     if area_id is not None:
         stmt = stmt.where(User.area_id == area_id)
     return list((await session.scalars(stmt.order_by(User.id))).unique())
+
+
+async def get_user(session: AsyncSession, user_id: int) -> User | None:
+    user = await session.get(User, user_id)
+    if user is not None:
+        await load_ancestors(session, user.area)
+    return user

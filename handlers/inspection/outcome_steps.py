@@ -1,0 +1,209 @@
+"""After the checklist: photos, location, the proposed result, class, deadline and the summary."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from handlers.context import Turn
+from handlers.dates import parse_date
+from handlers.events import Inbound, Kind
+from handlers.flow import Invalid, Option, Prompt, Step, parse_option, text_parser
+from handlers.formatting import cn_date, cn_weekday
+from handlers.inspection.checklist_steps import FAIL, applicable, checklist
+from storage.inspection_models import UnitClass
+
+MAX_PHOTOS = 10
+MAX_PHOTO_BYTES = 20 * 1024 * 1024  # what a bot may download from Telegram
+MAX_DEADLINE_DAYS = 365
+CLASS_KEYS = {UnitClass.UPGRADE: "class_upgrade", UnitClass.RECTIFY: "class_rectify",
+              UnitClass.SHUTDOWN: "class_shutdown"}
+
+
+def failed_items(turn: Turn) -> list[tuple[str, str, bool]]:
+    """(text, note, veto) of every applicable item answered 不符合."""
+    answers, notes = turn.data.get("answers", {}), turn.data.get("notes", {})
+    return [(item.text, notes.get(item.id, ""), item.veto) for item in applicable(turn)
+            if answers.get(item.id) == FAIL]
+
+
+def needs_deadline(turn: Turn) -> bool:
+    return not turn.data.get("compliant", True) and turn.data.get("unit_class") != UnitClass.SHUTDOWN
+
+
+def _back_or(turn: Turn, default: str) -> str:
+    return "summary" if turn.data.get("return_to") else default
+
+
+# --- photos and location ---------------------------------------------------------------------------------
+
+async def _photos_prompt(turn: Turn) -> Prompt:
+    count = len(turn.data.get("photos", []))
+    text = turn.texts("insp_photo_saved", n=count) + "\n" if turn.data.get("photos_acked") else ""
+    text += turn.texts("insp_photos", max=MAX_PHOTOS)
+    label = turn.texts("insp_photos_done", n=count)
+    return Prompt(text, (Option("done", label),))
+
+
+async def _parse_photo(turn: Turn, inbound: Inbound, prompt: Prompt) -> str:
+    if inbound.kind is Kind.PHOTO and inbound.photo is not None:
+        if inbound.photo.size and inbound.photo.size > MAX_PHOTO_BYTES:
+            raise Invalid(turn.texts("insp_photo_too_big"))
+        if len(turn.data.get("photos", [])) >= MAX_PHOTOS:
+            raise Invalid(turn.texts("insp_photo_limit", max=MAX_PHOTOS))
+        photo = {"file_id": inbound.photo.file_id, "unique_id": inbound.photo.file_unique_id,
+                 "size": inbound.photo.size}
+        turn.data.setdefault("photos", []).append(photo)
+        return "photo"
+    if inbound.kind is Kind.PRESS:
+        return await parse_option(turn, inbound, prompt)
+    raise Invalid(turn.texts("insp_photo_expected"))
+
+
+def _store_photo(turn: Turn, value: str) -> None:
+    # The acknowledgement is part of the next prompt, which is written after the photo is saved with the step.
+    turn.data["photos_acked"] = value == "photo"
+
+
+def _after_photos(turn: Turn) -> str:
+    if turn.data["photos_acked"]:
+        return "photo"
+    return _back_or(turn, "location")
+
+
+async def _location_prompt(turn: Turn) -> Prompt:
+    return Prompt(turn.texts("insp_location"), (Option("skip", turn.texts("button_skip")),), request="location")
+
+
+async def _parse_location(turn: Turn, inbound: Inbound, prompt: Prompt) -> list[float] | None:
+    if inbound.kind is Kind.LOCATION and inbound.location is not None:
+        lat, lon = inbound.location
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise Invalid(turn.texts("insp_location_invalid"))
+        return [lat, lon]
+    if inbound.kind is Kind.PRESS:
+        await parse_option(turn, inbound, prompt)
+        return None
+    raise Invalid(turn.texts("insp_location_expected"))
+
+
+# --- result, override, class ------------------------------------------------------------------------------
+
+async def _result_prompt(turn: Turn) -> Prompt:
+    failed = failed_items(turn)
+    if not failed:
+        text = turn.texts("insp_result_ok", unit=turn.data["unit_name"])
+    else:
+        lines = "\n".join(f"· {text}{'（一票否决）' if veto else ''}{f'：{note}' if note else ''}"
+                          for text, note, veto in failed)
+        text = turn.texts("insp_result_fail", unit=turn.data["unit_name"], n=len(failed), items=lines)
+    options = [Option("agree", turn.texts("insp_agree"))]
+    if any(veto for _, _, veto in failed):
+        text += "\n" + turn.texts("insp_veto_locked")
+    else:
+        options.append(Option("override", turn.texts("insp_override")))
+    return Prompt(text, tuple(options), columns=2)
+
+
+def _store_result(turn: Turn, value: str) -> None:
+    proposed = not failed_items(turn)
+    turn.data["proposed"] = proposed
+    if value == "agree":
+        turn.data["compliant"] = proposed
+        turn.data["override_reason"] = None
+
+
+def _after_result(turn: Turn) -> str:
+    if turn.data["result"] == "override":
+        return "override"
+    return _after_judgement(turn)
+
+
+def _after_judgement(turn: Turn) -> str:
+    if not turn.data.get("return_to"):
+        return "class"
+    turn.data["return_to"] = "summary"
+    if needs_deadline(turn) and not turn.data.get("rectify_by"):
+        return "deadline"
+    return "summary"
+
+
+async def _override_prompt(turn: Turn) -> Prompt:
+    to = turn.texts("insp_verdict_fail" if turn.data["proposed"] else "insp_verdict_ok")
+    return Prompt(turn.texts("insp_override_reason", to=to))
+
+
+def _store_override(turn: Turn, value: str) -> None:
+    turn.data["compliant"] = not turn.data["proposed"]
+    turn.data["override_reason"] = value
+
+
+async def _class_prompt(turn: Turn) -> Prompt:
+    suggested = UnitClass.UPGRADE if turn.data.get("compliant") else UnitClass.RECTIFY
+    options = tuple(
+        Option(value, turn.texts(key) + (turn.texts("insp_suggested") if value == suggested else ""))
+        for value, key in CLASS_KEYS.items()
+    )
+    return Prompt(turn.texts("insp_class"), options, columns=1)
+
+
+def _store_class(turn: Turn, value: str) -> None:
+    turn.data["unit_class"] = value
+
+
+def _after_class(turn: Turn) -> str:
+    if needs_deadline(turn) and not (turn.data.get("return_to") and turn.data.get("rectify_by")):
+        return "deadline"
+    return "summary"
+
+
+# --- deadline ---------------------------------------------------------------------------------------------
+
+async def _deadline_prompt(turn: Turn) -> Prompt:
+    return Prompt(turn.texts("insp_deadline"))
+
+
+async def _parse_deadline(turn: Turn, inbound: Inbound, prompt: Prompt) -> str:
+    text = await text_parser(1, 30)(turn, inbound, prompt)
+    today = turn.clock.now().date()
+    day = parse_date(text, today)
+    if day is None:
+        raise Invalid(turn.texts("insp_deadline_unknown"))
+    if day <= today:
+        raise Invalid(turn.texts("insp_deadline_past", date=cn_date(day)))
+    if day > today + timedelta(days=MAX_DEADLINE_DAYS):
+        raise Invalid(turn.texts("insp_deadline_far", date=cn_date(day)))
+    return day.isoformat()
+
+
+def _store_deadline(turn: Turn, value: str) -> None:
+    turn.data["deadline_typed"] = value
+
+
+async def _deadline_ok_prompt(turn: Turn) -> Prompt:
+    day = date.fromisoformat(turn.data["deadline_typed"])
+    days = (day - turn.clock.now().date()).days
+    text = turn.texts("insp_deadline_confirm", date=cn_date(day), weekday=cn_weekday(day), days=days)
+    options = (Option("yes", turn.texts("button_confirm")), Option("again", turn.texts("insp_retype")))
+    return Prompt(text, options, columns=2)
+
+
+def _store_deadline_ok(turn: Turn, value: str) -> None:
+    if value == "yes":
+        turn.data["rectify_by"] = turn.data["deadline_typed"]
+
+
+def _after_deadline_ok(turn: Turn) -> str:
+    return "summary" if turn.data["deadline_ok"] == "yes" else "deadline"
+
+
+OUTCOME_STEPS = (
+    Step("photo", _photos_prompt, _parse_photo, store=_store_photo, next=_after_photos),
+    Step("location", _location_prompt, _parse_location, next=lambda turn: _back_or(turn, "result")),
+    Step("result", _result_prompt, store=_store_result, next=_after_result),
+    Step("override", _override_prompt, text_parser(4, 200), store=_store_override, next=_after_judgement),
+    Step("class", _class_prompt, store=_store_class, next=_after_class),
+    Step("deadline", _deadline_prompt, _parse_deadline, store=_store_deadline, next="deadline_ok"),
+    Step("deadline_ok", _deadline_ok_prompt, store=_store_deadline_ok, next=_after_deadline_ok),
+)
+
+__all__ = ["CLASS_KEYS", "OUTCOME_STEPS", "checklist", "failed_items", "needs_deadline"]

@@ -1,0 +1,134 @@
+"""The guided inspection report: unit → checklist → photos → location → result → class → deadline → summary."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from handlers import buttons
+from handlers.context import Turn
+from handlers.events import Choice, Reply
+from handlers.flow import Flow, Option, Prompt, Step
+from handlers.formatting import cn_date
+from handlers.inspection.checklist_steps import CHECKLIST_STEPS, FAIL, NA, PASS, YES, applicable
+from handlers.inspection.outcome_steps import CLASS_KEYS, OUTCOME_STEPS, failed_items, needs_deadline
+from handlers.inspection.unit_steps import UNIT_STEPS, industry_name
+from storage import inspections, units, users
+from storage.areas import area_path
+from storage.inspection_models import Inspection
+from storage.models import Role
+
+MARKS = {PASS: "✓", FAIL: "✗", NA: "—", YES: "是", "no": "否"}
+
+
+def summary_text(turn: Turn) -> str:
+    data = turn.data
+    answers = data.get("answers", {})
+    items = applicable(turn)
+    counts = {value: sum(1 for item in items if answers.get(item.id) == value) for value in (PASS, FAIL, NA)}
+    failed = failed_items(turn)
+    lines = [turn.texts("insp_summary_head", unit=data["unit_name"], industry=industry_name(turn, data["industry"])),
+             turn.texts("insp_summary_counts", ok=counts[PASS], bad=counts[FAIL], na=counts[NA])]
+    lines += [f"  ✗ {text}{f'：{note}' if note else ''}" for text, note, _ in failed]
+    verdict = turn.texts("insp_verdict_ok" if data.get("compliant") else "insp_verdict_fail")
+    if data.get("override_reason"):
+        verdict += turn.texts("insp_summary_override", reason=data["override_reason"])
+    lines.append(turn.texts("insp_summary_verdict", verdict=verdict))
+    lines.append(turn.texts("insp_summary_class", value=turn.texts(CLASS_KEYS[data["unit_class"]])))
+    if needs_deadline(turn) and data.get("rectify_by"):
+        lines.append(turn.texts("insp_summary_deadline", date=cn_date(date.fromisoformat(data["rectify_by"]))))
+    lines.append(turn.texts("insp_summary_media", photos=len(data.get("photos", [])),
+                            location=turn.texts("insp_yes" if data.get("location") else "insp_no")))
+    if data.get("previous_id"):
+        lines.append(turn.texts("insp_summary_correction", reason=data.get("return_reason", "")))
+    return "\n".join(lines)
+
+
+async def _summary_prompt(turn: Turn) -> Prompt:
+    options = [Option("submit", turn.texts("insp_submit")), Option("edit_items", turn.texts("insp_edit_items")),
+               Option("edit_result", turn.texts("insp_edit_result")), Option("edit_class", turn.texts("insp_edit_class"))]
+    if needs_deadline(turn):
+        options.append(Option("edit_deadline", turn.texts("insp_edit_deadline")))
+    options += [Option("edit_photos", turn.texts("insp_edit_photos")),
+                Option("edit_location", turn.texts("insp_edit_location"))]
+    return Prompt(summary_text(turn) + "\n\n" + turn.texts("insp_summary_ask"), tuple(options), columns=2)
+
+
+def _after_summary(turn: Turn) -> str | None:
+    choice = turn.data["summary"]
+    if choice == "submit":
+        return None
+    turn.data["return_to"] = "result" if choice == "edit_items" else "summary"
+    return {"edit_items": "edit_pick", "edit_result": "result", "edit_class": "class", "edit_deadline": "deadline",
+            "edit_photos": "photo", "edit_location": "location"}[choice]
+
+
+async def _edit_pick_prompt(turn: Turn) -> Prompt:
+    answers = turn.data.get("answers", {})
+    options = tuple(
+        Option(item.id, f"{number}. {MARKS.get(answers.get(item.id, ''), '?')} {item.text[:16]}")
+        for number, item in enumerate(applicable(turn), start=1)
+    )
+    return Prompt(turn.texts("insp_edit_pick"), options, columns=1)
+
+
+def _after_edit_pick(turn: Turn) -> str:
+    turn.data["cursor"] = turn.data["edit_pick"]
+    return "item"
+
+
+REPORT_STEPS = (
+    Step("summary", _summary_prompt, next=_after_summary),
+    Step("edit_pick", _edit_pick_prompt, next=_after_edit_pick),
+)
+
+
+async def _finish(turn: Turn) -> list[Reply]:
+    data, user, now = turn.data, turn.user, turn.clock.now()
+    if user.role != Role.CADRE or user.area is None:
+        return [turn.menu_reply(turn.texts("insp_not_cadre"))]
+    if data.get("unit_id"):
+        unit = await units.get_unit(turn.session, int(data["unit_id"]))
+        if unit is None or unit.village_id != user.area_id:
+            return [turn.menu_reply(turn.texts("insp_unit_outside"))]
+    else:
+        fields = units.UnitFields(name=data["new_name"], industry=data["new_industry"],
+                                  address=data.get("new_address") or None, operator_name=data.get("new_operator") or None)
+        unit, _ = await units.upsert_unit(turn.session, user.area, fields, now)
+    answered = {item.id: data["answers"][item.id] for item in applicable(turn) if item.id in data.get("answers", {})}
+    report = inspections.Report(
+        unit_id=unit.id, submit_key=data["submit_key"], industry=data["industry"], answers=answered,
+        notes={k: v for k, v in data.get("notes", {}).items() if answered.get(k) == FAIL},
+        proposed_compliant=bool(data.get("proposed")), compliant=bool(data.get("compliant")),
+        unit_class=data["unit_class"], override_reason=data.get("override_reason"),
+        rectify_by=date.fromisoformat(data["rectify_by"]) if needs_deadline(turn) and data.get("rectify_by") else None,
+        location=tuple(data["location"]) if data.get("location") else None, photos=list(data.get("photos", [])),
+        previous_id=data.get("previous_id"),
+    )
+    inspection, created = await inspections.submit(turn.session, report, user.id, now)
+    if not created:
+        return [turn.menu_reply(turn.texts("insp_already_submitted", number=report_number(inspection)))]
+    await _notify_township(turn, inspection, unit.name)
+    verdict = turn.texts("insp_verdict_ok" if inspection.compliant else "insp_verdict_fail")
+    return [turn.menu_reply(turn.texts("insp_submitted", number=report_number(inspection), unit=unit.name,
+                                       verdict=verdict))]
+
+
+def report_number(inspection: Inspection) -> str:
+    return f"JC{inspection.id:06d}" + (f"-{inspection.version}" if inspection.version > 1 else "")
+
+
+async def _notify_township(turn: Turn, inspection: Inspection, unit_name: str) -> None:
+    officials = await users.users_with_role(turn.session, Role.TOWNSHIP, inspection.township_id)
+    verdict = turn.texts("insp_verdict_ok" if inspection.compliant else "insp_verdict_fail")
+    text = turn.texts("insp_new_for_review", number=report_number(inspection), where=area_path(turn.user.area),
+                      unit=unit_name, verdict=verdict, cadre=turn.user.name or "")
+    button = Choice(buttons.menu_data("review", inspection.id), turn.texts("insp_review_now"))
+    turn.notices.extend(Reply(text, (button,), chat_id=official.channel_user_id) for official in officials)
+
+
+INSPECTION = Flow("inspection", "检查上报", UNIT_STEPS + CHECKLIST_STEPS + OUTCOME_STEPS + REPORT_STEPS, _finish)
+
+
+def new_report_data() -> dict[str, object]:
+    return {"submit_key": uuid.uuid4().hex}

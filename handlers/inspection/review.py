@@ -1,0 +1,183 @@
+"""Township review of inspection reports, the cadre's correction of a returned one, and follow-up lists."""
+
+from __future__ import annotations
+
+from handlers import buttons
+from handlers.context import Turn
+from handlers.events import Choice, Reply
+from handlers.flow import Flow, Option, Prompt, Step, text_parser
+from handlers.formatting import cn_date, cn_datetime
+from handlers.inspection.checklist_steps import FAIL, begin
+from handlers.inspection.outcome_steps import CLASS_KEYS
+from handlers.inspection.report import new_report_data, report_number
+from handlers.inspection.unit_steps import industry_name
+from storage import inspections, units
+from storage.areas import area_path, get_area
+from storage.inspection_models import Inspection, InspectionStatus, Unit
+from storage.models import Role
+from storage.users import get_user
+
+LIST_LIMIT = 20
+
+
+def describe(turn: Turn, inspection: Inspection, unit: Unit, place: str) -> str:
+    checklist = turn.knowledge.checklists.get(inspection.industry) if turn.knowledge else None
+    failed = []
+    for item_id, answer in inspection.answers.items():
+        if answer == FAIL:
+            text = checklist.item(item_id).text if checklist else item_id
+            note = inspection.notes.get(item_id)
+            failed.append(f"  ✗ {text}{f'：{note}' if note else ''}")
+    verdict = turn.texts("insp_verdict_ok" if inspection.compliant else "insp_verdict_fail")
+    if inspection.override_reason:
+        verdict += turn.texts("insp_summary_override", reason=inspection.override_reason)
+    lines = [
+        turn.texts("review_head", number=report_number(inspection), unit=unit.name, where=place,
+                   industry=industry_name(turn, inspection.industry),
+                   when=cn_datetime(inspection.submitted_at, turn.clock.tz)),
+        turn.texts("insp_summary_counts", ok=sum(a == "pass" for a in inspection.answers.values()),
+                   bad=len(failed), na=sum(a == "na" for a in inspection.answers.values())),
+        *failed,
+        turn.texts("insp_summary_verdict", verdict=verdict),
+        turn.texts("insp_summary_class", value=turn.texts(CLASS_KEYS[inspection.unit_class])),
+    ]
+    if inspection.rectify_by:
+        lines.append(turn.texts("insp_summary_deadline", date=cn_date(inspection.rectify_by)))
+    return "\n".join(lines)
+
+
+async def review(turn: Turn) -> list[Reply]:
+    """List reports waiting for review, or open one (argument: inspection id)."""
+    if turn.user.role != Role.TOWNSHIP or turn.user.area_id is None:
+        return [turn.menu_reply(turn.texts("review_only_township"))]
+    if turn.argument.isdigit():
+        return await _open(turn, int(turn.argument))
+    waiting = await inspections.awaiting_review(turn.session, turn.user.area_id, LIST_LIMIT)
+    if not waiting:
+        return [turn.menu_reply(turn.texts("review_none"))]
+    choices = tuple(
+        Choice(buttons.menu_data("review", inspection.id),
+               f"{unit.name} · {cn_date(inspection.submitted_at, turn.clock.tz)}")
+        for inspection, unit in waiting
+    )
+    return [Reply(turn.texts("review_list", n=len(waiting)), choices)]
+
+
+async def _open(turn: Turn, inspection_id: int) -> list[Reply]:
+    inspection = await inspections.get_inspection(turn.session, inspection_id)
+    if inspection is None or inspection.township_id != turn.user.area_id:
+        return [turn.menu_reply(turn.texts("review_not_found"))]
+    if inspection.status != InspectionStatus.SUBMITTED:
+        return [turn.menu_reply(turn.texts("review_already_done", number=report_number(inspection)))]
+    return await turn.runner.start(turn, "review", {"inspection_id": inspection.id})
+
+
+async def _decide_prompt(turn: Turn) -> Prompt:
+    inspection = await inspections.get_inspection(turn.session, int(turn.data["inspection_id"]))
+    assert inspection is not None
+    unit = await units.get_unit(turn.session, inspection.unit_id)
+    assert unit is not None
+    place = area_path(await get_area(turn.session, unit.village_id))
+    text = describe(turn, inspection, unit, place) + "\n\n" + turn.texts("review_ask")
+    options = (Option("approve", turn.texts("review_approve")), Option("return", turn.texts("review_return")))
+    return Prompt(text, options, columns=2)
+
+
+async def _reason_prompt(turn: Turn) -> Prompt:
+    return Prompt(turn.texts("review_reason"))
+
+
+async def _finish_review(turn: Turn) -> list[Reply]:
+    inspection = await inspections.get_inspection(turn.session, int(turn.data["inspection_id"]))
+    if inspection is None or inspection.status != InspectionStatus.SUBMITTED:
+        return [turn.menu_reply(turn.texts("review_already_done", number="" if inspection is None
+                                           else report_number(inspection)))]
+    unit = await units.get_unit(turn.session, inspection.unit_id)
+    assert unit is not None
+    now, number = turn.clock.now(), report_number(inspection)
+    cadre = await get_user(turn.session, inspection.inspector_id)
+    if turn.data["decide"] == "approve":
+        inspections.approve(inspection, turn.user.id, now)
+        if cadre is not None:
+            turn.notices.append(Reply(turn.texts("review_approved_notice", number=number, unit=unit.name),
+                                      chat_id=cadre.channel_user_id))
+        return [turn.menu_reply(turn.texts("review_approved", number=number))]
+    reason = turn.data["reason"]
+    inspections.send_back(inspection, turn.user.id, reason, now)
+    if cadre is not None:
+        fix = Choice(buttons.menu_data("fix", inspection.id), turn.texts("review_fix_now"))
+        turn.notices.append(Reply(turn.texts("review_returned_notice", number=number, unit=unit.name, reason=reason),
+                                  (fix,), chat_id=cadre.channel_user_id))
+    return [turn.menu_reply(turn.texts("review_returned", number=number))]
+
+
+REVIEW = Flow(
+    "review",
+    "审核检查报告",
+    (
+        Step("decide", _decide_prompt, next=lambda turn: "reason" if turn.data["decide"] == "return" else None),
+        Step("reason", _reason_prompt, text_parser(4, 300), next=None),
+    ),
+    _finish_review,
+)
+
+
+async def fix(turn: Turn) -> list[Reply]:
+    """A cadre corrects a returned report: the report reopens at its summary with everything filled in."""
+    if not turn.argument.isdigit():
+        returned = await inspections.returned_to(turn.session, turn.user.id)
+        if not returned:
+            return [turn.menu_reply(turn.texts("fix_none"))]
+        choices = tuple(Choice(buttons.menu_data("fix", inspection.id), f"{unit.name} · {report_number(inspection)}")
+                        for inspection, unit in returned)
+        return [Reply(turn.texts("fix_list", n=len(returned)), choices)]
+    inspection = await inspections.get_inspection(turn.session, int(turn.argument))
+    if inspection is None or inspection.inspector_id != turn.user.id:
+        return [turn.menu_reply(turn.texts("review_not_found"))]
+    if inspection.status != InspectionStatus.RETURNED:
+        return [turn.menu_reply(turn.texts("fix_not_returned", number=report_number(inspection)))]
+    unit = await units.get_unit(turn.session, inspection.unit_id)
+    assert unit is not None
+    photos = [{"file_id": p.file_id, "unique_id": p.file_unique_id, "size": p.size}
+              for p in await inspections.photos_of(turn.session, inspection.id)]
+    data = {
+        **new_report_data(), "unit_id": unit.id, "unit_name": unit.name, "industry": inspection.industry,
+        "answers": dict(inspection.answers), "notes": dict(inspection.notes), "photos": photos,
+        "location": [inspection.latitude, inspection.longitude] if inspection.latitude is not None else None,
+        "proposed": inspection.proposed_compliant, "compliant": inspection.compliant,
+        "override_reason": inspection.override_reason, "unit_class": inspection.unit_class,
+        "rectify_by": inspection.rectify_by.isoformat() if inspection.rectify_by else None,
+        "previous_id": inspection.id, "return_reason": inspection.review_note or "", "return_to": "summary",
+    }
+    return await turn.runner.start(turn, "inspection", data, at="summary")
+
+
+async def overdue(turn: Turn) -> list[Reply]:
+    """Rectifications past their deadline, for a township official (own township) or the county office."""
+    township_id = turn.user.area_id if turn.user.role == Role.TOWNSHIP else None
+    late = await inspections.overdue_rectifications(turn.session, turn.clock.now().date(), township_id)
+    if not late:
+        return [turn.menu_reply(turn.texts("overdue_none"))]
+    today = turn.clock.now().date()
+    lines = []
+    for unit in late[:LIST_LIMIT]:
+        place = area_path(await get_area(turn.session, unit.village_id))
+        lines.append(turn.texts("overdue_line", unit=unit.name, where=place, date=cn_date(unit.rectify_by),
+                                days=(today - unit.rectify_by).days))
+    more = turn.texts("overdue_more", n=len(late) - LIST_LIMIT) if len(late) > LIST_LIMIT else ""
+    return [turn.menu_reply(turn.texts("overdue_list", n=len(late), lines="\n".join(lines)) + more)]
+
+
+async def inspect(turn: Turn) -> list[Reply]:
+    """Start a report; with a unit id (from a re-inspection reminder) the unit is already chosen."""
+    if turn.user.role != Role.CADRE or turn.user.area_id is None:
+        return [turn.menu_reply(turn.texts("insp_not_cadre"))]
+    if not turn.argument.isdigit():
+        return await turn.runner.start(turn, "inspection", new_report_data())
+    unit = await units.get_unit(turn.session, int(turn.argument))
+    if unit is None or unit.village_id != turn.user.area_id:
+        return [turn.menu_reply(turn.texts("insp_unit_outside"))]
+    turn.data = {**new_report_data(), "unit_id": unit.id}
+    first = await begin(turn)
+    return await turn.runner.start(turn, "inspection", turn.data, at=first)
+

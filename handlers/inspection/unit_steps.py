@@ -1,0 +1,120 @@
+"""Finding the unit to inspect: recent units as buttons, fuzzy search by name, or registering one inline."""
+
+from __future__ import annotations
+
+from handlers.context import Turn
+from handlers.events import Inbound, Kind
+from handlers.flow import Invalid, Option, Prompt, Step, parse_option, text_parser
+from handlers.inspection.checklist_steps import begin
+from storage import units
+from storage.areas import area_path, get_area
+
+NEW = "new"
+AGAIN = "again"
+RECENT = 6
+
+
+def industry_name(turn: Turn, slug: str) -> str:
+    checklist = turn.knowledge.checklists.get(slug) if turn.knowledge else None
+    return checklist.name if checklist else slug
+
+
+async def _find_prompt(turn: Turn) -> Prompt:
+    village = turn.user.area
+    recent = sorted(await units.units_in(turn.session, village), key=lambda u: u.updated_at, reverse=True)[:RECENT]
+    options = tuple(Option(str(unit.id), unit.name) for unit in recent) + (Option(NEW, turn.texts("insp_new_unit")),)
+    key = "insp_find_with_recent" if recent else "insp_find"
+    return Prompt(turn.texts(key, village=area_path(village)), options, columns=2)
+
+
+async def _parse_find(turn: Turn, inbound: Inbound, prompt: Prompt) -> str:
+    if inbound.kind is Kind.PRESS:
+        return await parse_option(turn, inbound, prompt)
+    query = await text_parser(1, 50)(turn, inbound, prompt)
+    for option in prompt.options:
+        if option.label == query:
+            return option.id
+    matches = await units.search_units(turn.session, query, turn.user.area, limit=5)
+    if not matches:
+        elsewhere = await units.search_units(turn.session, query, None, limit=1)
+        if elsewhere and elsewhere[0][1] >= 90:
+            other = await get_area(turn.session, elsewhere[0][0].village_id)
+            raise Invalid(turn.texts("insp_unit_elsewhere", name=elsewhere[0][0].name, where=area_path(other)))
+        raise Invalid(turn.texts("insp_unit_not_found", query=query))
+    turn.data["matches"] = [unit.id for unit, _ in matches]
+    return "search"
+
+
+async def _after_find(turn: Turn) -> str:
+    choice = turn.data["find"]
+    if choice == NEW:
+        return "new_name"
+    if choice == "search":
+        return "pick"
+    turn.data["unit_id"] = int(choice)
+    return await begin(turn)
+
+
+async def _pick_prompt(turn: Turn) -> Prompt:
+    found = [await units.get_unit(turn.session, unit_id) for unit_id in turn.data.get("matches", [])]
+    options = tuple(Option(str(unit.id), unit.name) for unit in found if unit is not None)
+    options += (Option(AGAIN, turn.texts("insp_search_again")), Option(NEW, turn.texts("insp_new_unit")))
+    return Prompt(turn.texts("insp_did_you_mean"), options, columns=1)
+
+
+async def _after_pick(turn: Turn) -> str:
+    choice = turn.data["pick"]
+    if choice == AGAIN:
+        return "find"
+    if choice == NEW:
+        return "new_name"
+    turn.data["unit_id"] = int(choice)
+    return await begin(turn)
+
+
+async def _new_name_prompt(turn: Turn) -> Prompt:
+    return Prompt(turn.texts("insp_new_name"))
+
+
+async def _parse_new_name(turn: Turn, inbound: Inbound, prompt: Prompt) -> str:
+    name = await text_parser(2, 50)(turn, inbound, prompt)
+    existing = await units.find_by_name(turn.session, turn.user.area_id, name)
+    if existing is not None:
+        # Same name in the same village: inspect that one instead of registering a duplicate.
+        turn.data["unit_id"] = existing.id
+    return name
+
+
+async def _after_new_name(turn: Turn) -> str:
+    return await begin(turn) if turn.data.get("unit_id") else "new_industry"
+
+
+async def _industry_prompt(turn: Turn) -> Prompt:
+    checklists = turn.knowledge.checklists if turn.knowledge else {}
+    options = tuple(Option(slug, checklist.name) for slug, checklist in checklists.items())
+    return Prompt(turn.texts("insp_new_industry", name=turn.data["new_name"]), options, columns=2)
+
+
+async def _address_prompt(turn: Turn) -> Prompt:
+    return Prompt(turn.texts("insp_new_address"), (Option("skip", turn.texts("button_skip")),))
+
+
+async def _parse_optional_text(turn: Turn, inbound: Inbound, prompt: Prompt) -> str:
+    if inbound.kind is Kind.PRESS:
+        await parse_option(turn, inbound, prompt)
+        return ""
+    return await text_parser(2, 100)(turn, inbound, prompt)
+
+
+async def _operator_prompt(turn: Turn) -> Prompt:
+    return Prompt(turn.texts("insp_new_operator"), (Option("skip", turn.texts("button_skip")),))
+
+
+UNIT_STEPS = (
+    Step("find", _find_prompt, _parse_find, next=_after_find),
+    Step("pick", _pick_prompt, next=_after_pick),
+    Step("new_name", _new_name_prompt, _parse_new_name, next=_after_new_name),
+    Step("new_industry", _industry_prompt, next="new_address"),
+    Step("new_address", _address_prompt, _parse_optional_text, next="new_operator"),
+    Step("new_operator", _operator_prompt, _parse_optional_text, next=begin),
+)
