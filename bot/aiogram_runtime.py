@@ -17,6 +17,7 @@ from bot.settings import Settings
 from bot.telegram_transport import AiogramTransport
 from handlers.core import Core
 from scheduler.sender import Sender
+from scheduler.service import build_scheduler
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,8 @@ class AiogramRuntime:
 
     async def run(self, *, handle_signals: bool = True) -> None:
         sender_task = asyncio.create_task(self.sender.run(), name="outbox-sender")
+        jobs = build_scheduler(self.app.db, self.app.clock, self.app.core.texts, self.app.settings.tz)
+        jobs.start()
         try:
             me = await self.bot.get_me()
             await self.bot.delete_webhook(drop_pending_updates=False)
@@ -94,6 +97,7 @@ class AiogramRuntime:
                 close_bot_session=False,
             )
         finally:
+            jobs.shutdown(wait=False)
             self.sender.stop()
             await sender_task
             await self.bot.session.close()
