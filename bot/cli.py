@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 
 from bot.app import configure_logging, open_app
-from bot.commands import areas, database
+from bot.commands import areas, database, units
 from bot.commands.common import console, fail, load_settings, run_async
 
 app = typer.Typer(
@@ -77,6 +77,7 @@ def chat(
 
 database.register(app)
 areas.register(app)
+units.register(app)
 
 # Command groups of features that may not be installed in every checkout register themselves when present.
 for module_name in ("bot.commands.knowledge",):

@@ -7,6 +7,7 @@ from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import (
+    ClientDecodeError,
     TelegramBadRequest,
     TelegramForbiddenError,
     TelegramNetworkError,
@@ -27,16 +28,19 @@ REQUEST_LABELS = {"location": "📍 发送我的位置", "contact": "📱 发送
 
 
 def markup(payload: dict[str, Any]) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:
-    rows = payload.get("buttons")
+    rows = payload.get("buttons") or []
+    request = payload.get("request")
+    if request in REQUEST_LABELS:
+        # A message has one keyboard: sharing a location needs a reply keyboard, so the other choices
+        # become text buttons there (the core accepts a choice typed as its label).
+        button = KeyboardButton(text=REQUEST_LABELS[request], request_location=request == "location",
+                                request_contact=request == "contact")
+        keyboard = [[button], *([KeyboardButton(text=b["label"]) for b in row] for row in rows)]
+        return ReplyKeyboardMarkup(keyboard=keyboard, resize_keyboard=True, one_time_keyboard=True)
     if rows:
         return InlineKeyboardMarkup(inline_keyboard=[
             [InlineKeyboardButton(text=b["label"], callback_data=b["data"]) for b in row] for row in rows
         ])
-    request = payload.get("request")
-    if request in REQUEST_LABELS:
-        button = KeyboardButton(text=REQUEST_LABELS[request], request_location=request == "location",
-                                request_contact=request == "contact")
-        return ReplyKeyboardMarkup(keyboard=[[button]], resize_keyboard=True, one_time_keyboard=True)
     return None
 
 
@@ -54,7 +58,8 @@ class AiogramTransport:
             return await self._send(chat_id, kind, payload)
         except TelegramRetryAfter as error:
             raise RetryAfter(float(error.retry_after)) from error
-        except (TelegramServerError, TelegramNetworkError, TimeoutError) as error:
+        # ClientDecodeError: a proxy's HTML error page instead of JSON (e.g. nginx 502), as transient as a 5xx.
+        except (TelegramServerError, TelegramNetworkError, ClientDecodeError, TimeoutError) as error:
             raise TemporaryFailure(f"{type(error).__name__}: {error}") from error
         except TelegramBadRequest as error:
             if kind == "edit" and "not modified" in str(error):

@@ -9,6 +9,7 @@ from typing import Any, NoReturn, TypeVar
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bot.settings import Settings
 
@@ -32,3 +33,19 @@ def load_settings() -> Settings:
 
 def run_async(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
+
+
+def export_group(app: typer.Typer) -> typer.Typer:
+    """The shared `shixiao export …` group; each feature adds its own export command to it."""
+    for info in app.registered_groups:
+        if info.name == "export" and info.typer_instance is not None:
+            return info.typer_instance
+    group = typer.Typer(help="导出 Excel 报表（.xlsx，中文表头）。", no_args_is_help=True)
+    app.add_typer(group, name="export")
+    return group
+
+
+def progress() -> Progress:
+    """The progress bar used by long CLI work (imports, exports)."""
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=err_console, transient=False)

@@ -80,8 +80,11 @@ async def _parse_location(turn: Turn, inbound: Inbound, prompt: Prompt) -> list[
         if not (-90 <= lat <= 90 and -180 <= lon <= 180):
             raise Invalid(turn.texts("insp_location_invalid"))
         return [lat, lon]
-    if inbound.kind is Kind.PRESS:
-        await parse_option(turn, inbound, prompt)
+    if inbound.kind in (Kind.PRESS, Kind.TEXT):
+        try:
+            await parse_option(turn, inbound, prompt)
+        except Invalid:
+            raise Invalid(turn.texts("insp_location_expected")) from None
         return None
     raise Invalid(turn.texts("insp_location_expected"))
 

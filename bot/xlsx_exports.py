@@ -1,0 +1,125 @@
+"""Streaming Excel exports of the register and the inspection reports (openpyxl write-only mode)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from rich.progress import Progress
+from sqlalchemy import func, select
+
+from bot.unit_import import CLASS_NAMES, COLUMNS, STATUS_NAMES
+from knowledge.models import KnowledgeBase
+from storage.db import Database
+from storage.inspection_models import Inspection, InspectionPhoto, Unit
+from storage.models import Area, AreaLevel, User
+
+STATUS_LABELS = {value: label for label, value in STATUS_NAMES.items()}
+CLASS_LABELS = {value: label for label, value in CLASS_NAMES.items()}
+REVIEW_LABELS = {"submitted": "待审核", "approved": "已通过", "returned": "已退回", "superseded": "已被修改稿替代"}
+ANSWER_LABELS = {"pass": "符合", "fail": "不符合", "na": "不适用", "yes": "是", "no": "否"}
+INSPECTION_COLUMNS = ("报告编号", "单位名称", "行业", "乡镇", "村", "检查人", "提交时间", "判定", "建议判定", "改判理由",
+                      "分类", "整改期限", "审核状态", "审核意见", "版本", "照片数", "照片引用", "纬度", "经度")
+ITEM_COLUMNS = ("报告编号", "检查项编号", "检查项", "结果", "说明")
+BATCH = 1000
+
+
+async def _areas(db: Database) -> dict[int, Area]:
+    async with db.transaction() as session:
+        return {area.id: area for area in (await session.scalars(select(Area))).unique()}
+
+
+def _industry_names(knowledge: KnowledgeBase | None) -> dict[str, str]:
+    return {slug: checklist.name for slug, checklist in (knowledge.checklists.items() if knowledge else [])}
+
+
+async def write_units(db: Database, out: Path, bar: Progress, knowledge: KnowledgeBase | None = None) -> int:
+    areas = await _areas(db)
+    industries = _industry_names(knowledge)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("单位名册")
+    sheet.append(list(COLUMNS))
+    async with db.transaction() as session:
+        total = int(await session.scalar(select(func.count(Unit.id))) or 0)
+        task = bar.add_task("导出单位", total=total)
+        result = await session.stream(select(Unit).order_by(Unit.id).execution_options(yield_per=BATCH))
+        count = 0
+        async for unit in result.scalars():
+            village = areas.get(unit.village_id)
+            township = areas.get(unit.township_id)
+            sheet.append([unit.name, industries.get(unit.industry, unit.industry),
+                          township.name if township else "", village.name if village else "", unit.address,
+                          unit.operator_name, unit.operator_phone, unit.licences, STATUS_LABELS.get(unit.status, ""),
+                          CLASS_LABELS.get(unit.unit_class or "", ""), "是" if unit.is_demo else "否"])
+            count += 1
+            bar.advance(task)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    book.save(out)
+    return count
+
+
+def _inspection_filter(stmt, start: datetime | None, end: datetime | None, scope: Area | None):  # type: ignore[no-untyped-def]
+    if start is not None:
+        stmt = stmt.where(Inspection.submitted_at >= start)
+    if end is not None:
+        stmt = stmt.where(Inspection.submitted_at < end)
+    if scope is not None and scope.level == AreaLevel.TOWNSHIP:
+        stmt = stmt.where(Inspection.township_id == scope.id)
+    elif scope is not None and scope.level == AreaLevel.VILLAGE:
+        stmt = stmt.where(Unit.village_id == scope.id)
+    return stmt
+
+
+async def write_inspections(
+    db: Database, out: Path, bar: Progress, start: datetime | None, end: datetime | None, scope: Area | None,
+    knowledge: KnowledgeBase | None, tz: ZoneInfo,
+) -> int:
+    areas = await _areas(db)
+    industries = _industry_names(knowledge)
+    checklists = knowledge.checklists if knowledge else {}
+    async with db.transaction() as session:
+        names = {user_id: name for user_id, name in await session.execute(select(User.id, User.name))}
+    photos = (select(InspectionPhoto.inspection_id, func.count(InspectionPhoto.id).label("n"),
+                     func.aggregate_strings(InspectionPhoto.file_id, "|").label("refs"))
+              .group_by(InspectionPhoto.inspection_id).subquery())
+    base = select(Inspection, Unit.name, Unit.village_id, photos.c.n, photos.c.refs).join(
+        Unit, Unit.id == Inspection.unit_id).outerjoin(photos, photos.c.inspection_id == Inspection.id)
+    book = Workbook(write_only=True)
+    reports, items = book.create_sheet("检查报告"), book.create_sheet("检查项结果")
+    reports.append(list(INSPECTION_COLUMNS))
+    items.append(list(ITEM_COLUMNS))
+    count = 0
+    async with db.transaction() as session:
+        counter = _inspection_filter(select(func.count(Inspection.id)).join(Unit, Unit.id == Inspection.unit_id),
+                                     start, end, scope)
+        task = bar.add_task("导出检查报告", total=int(await session.scalar(counter) or 0))
+        stmt = _inspection_filter(base, start, end, scope).order_by(Inspection.id).execution_options(yield_per=BATCH)
+        async for inspection, unit_name, village_id, photo_count, refs in await session.stream(stmt):
+            number = f"JC{inspection.id:06d}" + (f"-{inspection.version}" if inspection.version > 1 else "")
+            village = areas.get(village_id)
+            township = areas.get(inspection.township_id)
+            reports.append([
+                number, unit_name, industries.get(inspection.industry, inspection.industry),
+                township.name if township else "", village.name if village else "",
+                names.get(inspection.inspector_id) or "", inspection.submitted_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+                "规范达标" if inspection.compliant else "不达标", "规范达标" if inspection.proposed_compliant else "不达标",
+                inspection.override_reason or "", CLASS_LABELS.get(inspection.unit_class, ""),
+                inspection.rectify_by.isoformat() if inspection.rectify_by else "",
+                REVIEW_LABELS.get(inspection.status, inspection.status), inspection.review_note or "",
+                inspection.version, photo_count or 0, refs or "", inspection.latitude, inspection.longitude,
+            ])
+            checklist = checklists.get(inspection.industry)
+            for item_id, answer in inspection.answers.items():
+                try:
+                    text = checklist.item(item_id).text if checklist else item_id
+                except KeyError:
+                    text = item_id  # an item retired from the checklist since the report was made
+                items.append([number, item_id, text, ANSWER_LABELS.get(answer, answer),
+                              inspection.notes.get(item_id, "")])
+            count += 1
+            bar.advance(task)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    book.save(out)
+    return count

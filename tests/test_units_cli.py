@@ -1,0 +1,152 @@
+"""`shixiao units import` and the register/inspection exports, on real xlsx files."""
+
+from __future__ import annotations
+
+import pytest
+from openpyxl import Workbook, load_workbook
+from typer.testing import CliRunner
+
+from bot.cli import app
+
+runner = CliRunner()
+HEADER = ["单位名称", "行业", "乡镇", "村", "地址", "经营者", "联系电话", "证照编号", "状态", "分类", "示范点"]
+
+
+@pytest.fixture
+def env(tmp_path) -> dict[str, str]:
+    return {"SHIXIAO_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'units.db'}", "SHIXIAO_TELEGRAM_TOKEN": ""}
+
+
+def workbook(path, rows, header=HEADER):
+    book = Workbook()
+    sheet = book.active
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    book.save(path)
+    return path
+
+
+def invoke(args, env):
+    return runner.invoke(app, args, env=env, catch_exceptions=False)
+
+
+GOOD = [
+    ["老王小吃店", "小餐饮店", "岩头镇", "芙蓉村", "芙蓉村12号", "王大", "13800001111", "JY123", "整改中", "整改规范类", "否"],
+    ["芙蓉便民超市", "小食杂店", "岩头镇", "芙蓉村", None, None, None, None, None, None, "是"],
+    ["桥下网吧", "网吧", "桥下镇", "桥下村", None, None, None, None, None, None, None],
+]
+
+
+def test_import_then_reimport_updates_and_export_round_trips(env, tmp_path):
+    source = workbook(tmp_path / "units.xlsx", GOOD)
+    first = invoke(["units", "import", str(source)], env)
+    assert first.exit_code == 0, first.output
+    assert "新增 3 家，更新 0 家，有问题 0 行" in first.output
+    changed = [list(GOOD[0]), *GOOD[1:]]
+    changed[0][4] = "芙蓉村88号"
+    second = invoke(["units", "import", str(workbook(tmp_path / "again.xlsx", changed))], env)
+    assert "新增 0 家，更新 3 家" in second.output
+    out = tmp_path / "export.xlsx"
+    exported = invoke(["export", "units", "--out", str(out)], env)
+    assert exported.exit_code == 0 and "已导出 3 家单位" in exported.output
+    rows = list(load_workbook(out).active.iter_rows(values_only=True))
+    assert list(rows[0]) == HEADER
+    assert rows[1][:5] == ("老王小吃店", "小餐饮店", "岩头镇", "芙蓉村", "芙蓉村88号")
+    assert rows[1][8:] == ("整改中", "整改规范类", "否") and rows[3][1] == "小网吧"
+    third = invoke(["units", "import", str(out)], env)  # the export is a valid import file
+    assert "新增 0 家，更新 3 家，有问题 0 行" in third.output
+
+
+def test_broken_rows_are_reported_and_good_rows_imported(env, tmp_path):
+    rows = [
+        GOOD[0],
+        [None, "小餐饮店", "岩头镇", "芙蓉村"],
+        ["某店", "火箭发射", "岩头镇", "芙蓉村"],
+        ["某店2", "小餐饮店", "岩头镇", "不存在村"],
+        ["某店3", "小餐饮店", "岩头镇", "芙蓉村", None, None, "电话号码", None, "半达标"],
+        [None, None, None, None],
+        ["老王小吃店", "小餐饮店", "岩头镇", "芙蓉村"],
+        ["长店", "小餐饮店", "岩头镇", "芙蓉村", None, None, None, None, None, None, "也许"],
+    ]
+    result = invoke(["units", "import", str(workbook(tmp_path / "bad.xlsx", rows))], env)
+    assert result.exit_code == 1
+    out = result.output
+    assert "新增 1 家，更新 0 家，有问题 6 行" in out
+    for expected in ("单位名称", "不能为空", "未知行业", "找不到“岩头镇不存在村”", "号码格式不对", "规范达标", "与第2行重复",
+                     "应填“是”或“否”"):
+        assert expected in out, expected
+    assert "Traceback" not in out
+
+
+def test_all_or_nothing_imports_nothing_when_a_row_is_bad(env, tmp_path):
+    rows = [GOOD[0], ["某店2", "小餐饮店", "岩头镇", "不存在村"]]
+    result = invoke(["units", "import", "--all-or-nothing", str(workbook(tmp_path / "x.xlsx", rows))], env)
+    assert result.exit_code == 1 and "没有导入任何数据" in result.output
+    out = tmp_path / "empty.xlsx"
+    invoke(["export", "units", "--out", str(out)], env)
+    assert len(list(load_workbook(out).active.iter_rows())) == 1
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"not a spreadsheet", "不是有效的 Excel"),
+    (None, "缺少必需的列：行业、乡镇"),
+])
+def test_a_broken_file_is_refused_clearly(env, tmp_path, content, message):
+    path = tmp_path / "broken.xlsx"
+    if content is None:
+        workbook(path, [["店", "村"]], header=["单位名称", "村"])
+    else:
+        path.write_bytes(content)
+    result = invoke(["units", "import", str(path)], env)
+    assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
+
+
+async def seed_inspection(url: str) -> None:
+    from datetime import UTC, date, datetime
+
+    from storage.db import Database
+    from storage.inspections import Report, submit
+    from storage.models import Role, User
+
+    db = Database(url)
+    async with db.transaction() as session:
+        now = datetime(2026, 5, 6, 1, 0, tzinfo=UTC)
+        user = User(channel_user_id=9, role=Role.CADRE, name="李建国", created_at=now, last_seen_at=now)
+        session.add(user)
+        await session.flush()
+        report = Report(unit_id=1, submit_key="k1", industry="small_restaurant",
+                        answers={"common.business_licence": "pass", "common.display": "fail"},
+                        notes={"common.display": "未亮照"}, proposed_compliant=False, compliant=False,
+                        unit_class="rectify", rectify_by=date(2026, 5, 13), photos=[{"file_id": "PHOTO-A"},
+                                                                                  {"file_id": "PHOTO-B"}])
+        await submit(session, report, user.id, now)
+    await db.dispose()
+
+
+def test_export_inspections_filters_and_bad_options(env, tmp_path):
+    import asyncio
+
+    out = tmp_path / "inspections.xlsx"
+    invoke(["units", "import", str(workbook(tmp_path / "units.xlsx", GOOD))], env)
+    asyncio.run(seed_inspection(env["SHIXIAO_DATABASE_URL"]))
+    result = invoke(["export", "inspections", "--out", str(out), "--from", "2026-13-01"], env)
+    assert result.exit_code == 1 and "YYYY-MM-DD" in result.output
+    result = invoke(["export", "inspections", "--out", str(out), "--area", "火星村"], env)
+    assert result.exit_code == 1 and "找不到区域" in result.output
+    result = invoke(["export", "inspections", "--out", str(out), "--from", "2026-01-01", "--to", "2026-12-31",
+                     "--area", "岩头镇"], env)
+    assert result.exit_code == 0 and "已导出 1 份检查报告" in result.output
+    book = load_workbook(out)
+    assert book.sheetnames == ["检查报告", "检查项结果"]
+    reports = list(book["检查报告"].iter_rows(values_only=True))
+    assert reports[0][0] == "报告编号"
+    assert reports[1][:8] == ("JC000001", "老王小吃店", "小餐饮店", "岩头镇", "芙蓉村", "李建国", "2026-05-06 09:00", "不达标")
+    assert reports[1][15:17] == (2, "PHOTO-A|PHOTO-B")
+    items = list(book["检查项结果"].iter_rows(values_only=True))
+    assert items[2] == ("JC000001", "common.display", items[2][2], "不符合", "未亮照")
+    for area, expected in (("桥下镇", 0), ("芙蓉村", 1)):
+        invoke(["export", "inspections", "--out", str(out), "--area", area], env)
+        assert len(list(load_workbook(out)["检查报告"].iter_rows())) == 1 + expected
+    invoke(["export", "inspections", "--out", str(out), "--from", "2026-05-07"], env)
+    assert len(list(load_workbook(out)["检查报告"].iter_rows())) == 1
