@@ -12,12 +12,11 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BotCommand, CallbackQuery, Message, Update
 
 from bot.aiogram_inbound import from_callback, from_message
-from bot.app import App, send_limits
+from bot.app import App, build_jobs, send_limits
 from bot.settings import Settings
 from bot.telegram_transport import AiogramTransport
 from handlers.core import Core
 from scheduler.sender import Sender
-from scheduler.service import build_scheduler
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +77,7 @@ class AiogramRuntime:
 
     async def run(self, *, handle_signals: bool = True) -> None:
         sender_task = asyncio.create_task(self.sender.run(), name="outbox-sender")
-        jobs = build_scheduler(self.app.db, self.app.clock, self.app.core.texts, self.app.settings.tz)
+        jobs = build_jobs(self.app)
         jobs.start()
         try:
             me = await self.bot.get_me()

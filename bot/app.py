@@ -7,11 +7,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
 from bot.settings import Settings
 from handlers.assembly import build_core
 from handlers.context import CoreConfig
 from handlers.core import Core
+from handlers.plan_schedule import ensure_plan
 from scheduler.sender import Limits
+from scheduler.service import build_scheduler
 from storage.area_files import SAMPLE_COUNTY, parse_area_file
 from storage.areas import count_areas, load_county
 from storage.clock import Clock, SystemClock
@@ -35,6 +39,7 @@ def core_config(settings: Settings) -> CoreConfig:
     return CoreConfig(
         conversation_timeout=timedelta(minutes=settings.conversation_timeout_minutes),
         invite_valid_for=timedelta(days=settings.invite_valid_days),
+        charts_dir=settings.data_dir / "charts",
     )
 
 
@@ -46,6 +51,7 @@ def send_limits(settings: Settings) -> Limits:
 async def open_database(settings: Settings) -> Database:
     db = Database(settings.database_url)
     await db.upgrade()
+    await db.optimize()
     return db
 
 
@@ -65,6 +71,7 @@ async def open_app(settings: Settings, clock: Clock | None = None, *, sample: bo
     if sample:
         await load_sample_if_empty(db, clock)
     core = build_core(db, clock, core_config(settings))
+    await ensure_plan(db, clock, core.texts)  # this year's milestones from the shipped plan, once
     return App(settings, db, clock, core)
 
 
@@ -81,3 +88,10 @@ def configure_logging(settings: Settings, log_file: Path | None = None) -> None:
         handlers=handlers,
         force=True,
     )
+
+
+def build_jobs(app: App) -> AsyncIOScheduler:
+    """The scheduled jobs of a running bot (reminders, digests), wired from the app's settings."""
+    settings = app.settings
+    return build_scheduler(app.db, app.clock, app.core.texts, settings.tz, app.core.parts.knowledge,
+                           settings.data_dir / "charts", settings.digest_day, settings.digest_time)

@@ -8,9 +8,10 @@ import logging
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from bot.app import configure_logging, open_app
-from bot.commands import areas, database, units
+from bot.commands import areas, database, exports, plan, reports, units
 from bot.commands.common import console, fail, load_settings, run_async
 
 app = typer.Typer(
@@ -28,25 +29,51 @@ NO_TOKEN = """尚未设置 Telegram 机器人令牌（SHIXIAO_TELEGRAM_TOKEN）�
 · 然后再次运行 shixiao run。
 不需要 Telegram 也可以先在终端里试用：shixiao chat"""
 
+RUNTIMES = ("aiogram", "ptb")
+NO_PTB = """运行时 ptb 需要 python-telegram-bot 22，但当前环境没有安装（或版本不对）。
+· 在项目目录中安装可选依赖：pip install ".[ptb]"（已安装本项目时也可以：pip install "python-telegram-bot>=22,<23"）；
+· 或者不指定 --runtime / SHIXIAO_RUNTIME，使用默认的 aiogram 运行时。"""
+
+
+def runtime_class(name: str) -> type:
+    """The runtime's class; a missing optional extra becomes a Chinese explanation, not a traceback."""
+    if name == "aiogram":
+        from bot.aiogram_runtime import AiogramRuntime
+
+        return AiogramRuntime
+    try:
+        import telegram.ext
+
+        major = str(getattr(telegram, "__version__", "0")).split(".")[0]
+    except ImportError:
+        major = ""
+    if major != "22":
+        fail(escape(NO_PTB))
+    from bot.ptb_runtime import PtbRuntime
+
+    return PtbRuntime
+
 
 @app.command()
 def run(
-    runtime: str | None = typer.Option(None, "--runtime", help="Telegram 运行时：aiogram（默认）"),
+    runtime: str | None = typer.Option(
+        None, "--runtime", help="Telegram 运行时：aiogram（默认）或 ptb（python-telegram-bot，需安装可选依赖 ptb）；"
+        "也可用环境变量 SHIXIAO_RUNTIME 设置"),
 ) -> None:
     """连接 Telegram 运行机器人（长轮询）。启动时自动升级数据库，空库时加载示例县。"""
     settings = load_settings()
     if not settings.token:
         fail(NO_TOKEN, code=2)
     chosen = (runtime or settings.runtime).lower()
-    if chosen != "aiogram":
-        fail(f"未知的运行时“{chosen}”，目前可用：aiogram。")
+    if chosen not in RUNTIMES:
+        fail(f"未知的运行时“{chosen}”，可用：{'、'.join(RUNTIMES)}。")
+    runtime_type = runtime_class(chosen)
     configure_logging(settings)
-    from bot.aiogram_runtime import AiogramRuntime
 
     async def go() -> None:
         shixiao = await open_app(settings)
         try:
-            await AiogramRuntime(shixiao).run()
+            await runtime_type(shixiao).run()
         finally:
             await shixiao.close()
 
@@ -78,6 +105,9 @@ def chat(
 database.register(app)
 areas.register(app)
 units.register(app)
+exports.register(app)
+reports.register(app)
+plan.register(app)
 
 # Command groups of features that may not be installed in every checkout register themselves when present.
 for module_name in ("bot.commands.knowledge",):

@@ -30,6 +30,11 @@ class Settings(BaseSettings):
     send_per_chat_interval: float = Field(default=1.0, ge=0)
     polling_timeout: int = Field(default=25, ge=0, le=50)
     log_level: str = "INFO"
+    # Where generated files (digest charts) are kept until they are sent.
+    data_dir: Path = Path("data")
+    # The weekly digest: day of week (mon…sun) and local time.
+    digest_day: str = "mon"
+    digest_time: str = "08:00"
 
     @field_validator("timezone")
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from handlers import ask, broadcast, complaints, milestones
 from handlers.context import Turn
 from handlers.core import Action
 from handlers.events import Reply
@@ -11,6 +12,7 @@ from handlers.inspection.report import INSPECTION
 from handlers.inspection.review import REVIEW
 from handlers.invite import INVITE
 from handlers.registration import REGISTER, RENAME, describe
+from handlers.report import report
 
 
 async def profile(turn: Turn) -> list[Reply]:
@@ -30,8 +32,20 @@ async def show_help(turn: Turn) -> list[Reply]:
 
 
 ACTIONS: dict[str, Action] = {"profile": profile, "rename": rename, "invite": invite, "help": show_help}
-ACTIONS |= {"inspect": inspection_review.inspect, "review": inspection_review.review, "fix": inspection_review.fix,
+ACTIONS |= {"ask": ask.ask, "kb": ask.show_entry, "questions": ask.question_queue, "kb_answer": ask.start_answer,
+            "kb_learn": ask.learn}
+ACTIONS |= {"report": report, "inspect": inspection_review.inspect, "review": inspection_review.review, "fix": inspection_review.fix,
             "overdue": inspection_review.overdue}
+ACTIONS |= complaints.ACTIONS
 # Slash commands that run an action (the action reads its argument from turn.argument).
-COMMANDS: dict[str, str] = {"profile": "profile", "invite": "invite", "inspect": "inspect", "review": "review"}
-FLOWS: dict[str, Flow] = {flow.name: flow for flow in (REGISTER, RENAME, INVITE, INSPECTION, REVIEW)}
+COMMANDS: dict[str, str] = {"profile": "profile", "invite": "invite", "inspect": "inspect", "review": "review",
+                            "report": "report"}
+COMMANDS |= complaints.COMMANDS
+COMMANDS |= {"ask": "ask"}
+FLOWS: dict[str, Flow] = {flow.name: flow for flow in (REGISTER, RENAME, INVITE, INSPECTION, REVIEW, ask.ASK,
+                                                        ask.KB_ANSWER)}
+FLOWS |= {flow.name: flow for flow in complaints.FLOWS}
+# Plan milestones (计划节点) and broadcasts (发布通知).
+ACTIONS |= {"milestones": milestones.overview, "ms_done": milestones.mark, "ms_view": milestones.view,
+            "broadcast": broadcast.start}
+FLOWS |= {flow.name: flow for flow in (milestones.MILESTONE_DONE, broadcast.BROADCAST)}

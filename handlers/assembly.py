@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from handlers import ask
 from handlers.actions import ACTIONS, COMMANDS, FLOWS
+from handlers.ask import AskService
 from handlers.context import CoreConfig
 from handlers.core import Core, CoreParts, FreeTextHandler
 from handlers.menus import load_menus
 from handlers.runner import Runner
 from handlers.texts import Texts
+from knowledge.answer import Answerer
 from knowledge.loader import load_knowledge
 from knowledge.models import KnowledgeBase
 from storage.clock import Clock
@@ -22,6 +25,11 @@ def shipped_knowledge() -> KnowledgeBase:
     return load_knowledge()
 
 
+@lru_cache(maxsize=1)
+def shipped_answerer() -> Answerer:
+    return Answerer(shipped_knowledge())
+
+
 def build_core(
     db: Database, clock: Clock, config: CoreConfig | None = None, free_text: FreeTextHandler | None = None,
     knowledge: KnowledgeBase | None = None,
@@ -32,7 +40,8 @@ def build_core(
         runner=Runner(FLOWS),
         actions=ACTIONS,
         commands=COMMANDS,
-        free_text=free_text,
+        free_text=free_text or ask.free_text,
         knowledge=knowledge or shipped_knowledge(),
     )
+    parts.ask = AskService(parts.knowledge, shipped_answerer if knowledge is None else lambda: Answerer(knowledge))
     return Core(db, clock, config or CoreConfig(), parts)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 class CoreConfig:
     conversation_timeout: timedelta = timedelta(hours=24)
     invite_valid_for: timedelta = timedelta(days=7)
+    charts_dir: Path = Path("data") / "charts"
 
 
 @dataclass
@@ -43,6 +45,7 @@ class Turn:
     # What an action was given: a command's text (/track TS-…) or the id carried by a button (m.review.12).
     argument: str = ""
     knowledge: KnowledgeBase | None = None
+    ask: Any = None  # handlers.ask.AskService
 
     @property
     def role_title(self) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -46,6 +47,7 @@ class CoreParts:
     commands: dict[str, str] = field(default_factory=dict)
     free_text: FreeTextHandler | None = None
     knowledge: KnowledgeBase | None = None
+    ask: Any = None  # handlers.ask.AskService (typed loosely: ask imports the core's Turn)
 
 
 class Core:
@@ -95,7 +97,7 @@ class Core:
 
     def _turn(self, session: AsyncSession, user: User, inbound: Inbound) -> Turn:
         return Turn(session, user, self.clock, self.texts, self.parts.menus, self.config, inbound, self.parts.runner,
-                    knowledge=self.parts.knowledge)
+                    knowledge=self.parts.knowledge, ask=self.parts.ask)
 
     async def _write(self, session: AsyncSession, inbound: Inbound, outcome: Outcome, notices: list[Reply]) -> None:
         now = self.clock.now()

@@ -163,3 +163,8 @@ def is_within(area: Area | None, ancestor: Area | None) -> bool:
             return True
         node = node.parent
     return False
+
+
+async def the_county(session: AsyncSession) -> Area | None:
+    """The county this deployment serves (the first county loaded)."""
+    return await session.scalar(select(Area).where(Area.level == AreaLevel.COUNTY).order_by(Area.id).limit(1))

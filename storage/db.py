@@ -60,6 +60,15 @@ class Database:
         async with self._sessions() as session, session.begin():
             yield session
 
+    async def optimize(self) -> None:
+        """Refresh the query planner's statistics (SQLite has none until asked; PostgreSQL's autovacuum has them).
+
+        Without them SQLite may walk an index over nearly every row where a plain scan is far cheaper."""
+        if self.is_sqlite:
+            async with self.engine.connect() as conn:
+                await conn.exec_driver_sql("PRAGMA analysis_limit=1000")
+                await conn.exec_driver_sql("PRAGMA optimize(0x10002)")
+
     async def dispose(self) -> None:
         await self.engine.dispose()
 

@@ -51,7 +51,11 @@ class Answer(StrEnum):
 
 class Unit(Base):
     __tablename__ = "units"
-    __table_args__ = (UniqueConstraint("village_id", "name_key", name="uq_units_village_name"),)
+    __table_args__ = (
+        UniqueConstraint("village_id", "name_key", name="uq_units_village_name"),
+        # Covers the digest's counts by township, industry and status without touching the table.
+        Index("ix_units_township_industry_status", "township_id", "industry", "status"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(100))

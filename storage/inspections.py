@@ -156,3 +156,10 @@ async def count_inspections(session: AsyncSession, since: datetime, until: datet
     if township_id is not None:
         stmt = stmt.where(Inspection.township_id == township_id)
     return int(await session.scalar(stmt) or 0)
+
+
+async def count_overdue_rectifications(session: AsyncSession, today: date, township_id: int | None = None) -> int:
+    stmt = select(func.count(Unit.id)).where(Unit.status == UnitStatus.RECTIFYING, Unit.rectify_by < today)
+    if township_id is not None:
+        stmt = stmt.where(Unit.township_id == township_id)
+    return int(await session.scalar(stmt) or 0)

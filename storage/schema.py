@@ -1,8 +1,11 @@
 """Every model module, imported so that Base.metadata is complete (for Alembic and tests)."""
 
 from storage import (
+    complaint_models,  # noqa: F401  (complaints, their events, followers, photos)
     inspection_models,  # noqa: F401  (units, inspections)
+    milestone_models,  # noqa: F401  (plan milestones and their done-marks)
     models,  # noqa: F401  (foundation tables)
+    question_models,  # noqa: F401  (the county office's question queue, learned entries)
 )
 from storage.models import Base
 

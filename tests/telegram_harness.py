@@ -1,4 +1,6 @@
-"""Runs shixiao's real Telegram runtime (aiogram over HTTP) against the local Bot API emulator."""
+"""Runs shixiao's real Telegram runtimes (aiogram or python-telegram-bot, over HTTP) against the local Bot API
+emulator. Tests that do not name a runtime get SHIXIAO_TEST_RUNTIME (default aiogram), so any end-to-end file can
+be run on python-telegram-bot too: SHIXIAO_TEST_RUNTIME=ptb pytest tests/test_e2e_….py"""
 
 from __future__ import annotations
 
@@ -8,14 +10,31 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
-from bot.aiogram_runtime import AiogramRuntime
 from bot.app import App, open_app
 from bot.settings import Settings
 from tests.emulator import TelegramEmulator
 
 TOKEN = "123456789:TEST-emulator-token"
 REPO = Path(__file__).resolve().parent.parent
+RUNTIMES = ("aiogram", "ptb")
+
+
+def default_runtime() -> str:
+    return os.environ.get("SHIXIAO_TEST_RUNTIME", "aiogram")
+
+
+def runtime_type(runtime: str) -> Any:
+    if runtime == "ptb":
+        from bot.ptb_runtime import PtbRuntime
+
+        return PtbRuntime
+    if runtime == "aiogram":
+        from bot.aiogram_runtime import AiogramRuntime
+
+        return AiogramRuntime
+    raise ValueError(f"unknown runtime {runtime!r}")
 
 
 def bot_settings(emulator: TelegramEmulator, database_url: str, **overrides) -> Settings:
@@ -31,17 +50,18 @@ def bot_settings(emulator: TelegramEmulator, database_url: str, **overrides) -> 
 
 
 class RunningBot:
-    """shixiao's aiogram runtime in this process, started and stopped by the test."""
+    """One of shixiao's Telegram runtimes in this process, started and stopped by the test."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, runtime: str | None = None) -> None:
         self.settings = settings
+        self.kind = runtime or default_runtime()
         self.app: App | None = None
-        self.runtime: AiogramRuntime | None = None
+        self.runtime: Any = None
         self.task: asyncio.Task[None] | None = None
 
     async def start(self) -> RunningBot:
         self.app = await open_app(self.settings)
-        self.runtime = AiogramRuntime(self.app)
+        self.runtime = runtime_type(self.kind)(self.app)
         self.task = asyncio.create_task(self.runtime.run(handle_signals=False))
         ready = asyncio.create_task(self.runtime.ready.wait())
         done, _ = await asyncio.wait({ready, self.task}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
@@ -64,7 +84,9 @@ class RunningBot:
 class BotProcess:
     """`python -m bot run` as a real process, so it can be killed with SIGKILL mid-flow."""
 
-    def __init__(self, emulator: TelegramEmulator, database_url: str, workdir: Path) -> None:
+    def __init__(self, emulator: TelegramEmulator, database_url: str, workdir: Path,
+                 runtime: str | None = None) -> None:
+        self.runtime = runtime or default_runtime()
         self.env = {
             **os.environ,
             "SHIXIAO_DATABASE_URL": database_url,
@@ -79,8 +101,9 @@ class BotProcess:
 
     def start(self) -> BotProcess:
         with open(self.workdir / "bot.log", "ab") as log:  # the child keeps its own copy of the descriptor
-            self.process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=self.workdir, env=self.env,
-                                            stdout=log, stderr=subprocess.STDOUT)
+            command = [sys.executable, "-m", "bot", "run", "--runtime", self.runtime]
+            self.process = subprocess.Popen(command, cwd=self.workdir, env=self.env, stdout=log,
+                                            stderr=subprocess.STDOUT)
         return self
 
     def kill(self) -> None:

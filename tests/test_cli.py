@@ -44,7 +44,9 @@ def test_run_without_a_token_explains_what_to_do(env):
 
 def test_db_upgrade_and_downgrade(env):
     result = invoke(["db", "upgrade"], env)
-    assert result.exit_code == 0 and "当前版本：0001" in result.output
+    from storage.migrate import head_revision
+
+    assert result.exit_code == 0 and f"当前版本：{head_revision()}" in result.output
     result = invoke(["db", "downgrade", "base"], env)
     assert result.exit_code == 0 and "base" in result.output
 
@@ -98,7 +100,7 @@ def test_terminal_chat_end_to_end(tmp_path):
     code = subprocess.run([sys.executable, "-m", "bot", "invite", "--role", "cadre", "--area", "苍坡村"],
                           env=env, capture_output=True, text=True, cwd=tmp_path, check=True).stdout
     invite = code.splitlines()[0].split("：")[1].strip()
-    script = f"{invite}\n王\n王小明\n1\n/quit\n"
+    script = f"{invite}\n王\n王小明\n/profile\n1\n/cancel\n/quit\n"
     result = subprocess.run([sys.executable, "-m", "bot", "chat", "--user", "42"], input=script, env=env,
                             capture_output=True, text=True, cwd=tmp_path, timeout=60)
     out = result.stdout
@@ -107,6 +109,7 @@ def test_terminal_chat_end_to_end(tmp_path):
     assert "村干部（岩头镇苍坡村）" in out
     assert "至少需要2个字" in out
     assert "王小明，登记完成" in out
-    assert "姓名：王小明" in out  # pressed [1] 我的信息
+    assert "姓名：王小明" in out
+    assert "请输入要检查的单位名称" in out  # typed 1: the first button, 检查上报
     assert "Traceback" not in out + result.stderr
     assert Path(tmp_path / "data" / "shixiao-chat.log").exists()

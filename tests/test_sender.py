@@ -90,7 +90,9 @@ async def test_global_and_per_chat_spacing(db, clock):
     assert await sender.drain(within=10)
     starts = sorted(at for at, _ in transport.attempts)
     gaps = [b - a for a, b in itertools.pairwise(starts)]
-    assert min(gaps) >= 0.018  # 50/s overall: 20 ms apart
+    # 50/s overall: starts are paced 20 ms apart (one late wake-up may shorten the next gap, never the total)
+    assert min(gaps) >= 0.01
+    assert starts[-1] - starts[0] >= 0.9 * (len(starts) - 1) / 50
     chat0 = [at for at, chat, _ in transport.delivered if chat == 0]
     assert chat0[1] - chat0[0] >= 0.29
 

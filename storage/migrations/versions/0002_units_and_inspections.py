@@ -52,6 +52,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_units_status"), ["status"], unique=False)
         batch_op.create_index(batch_op.f("ix_units_township_id"), ["township_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_units_village_id"), ["village_id"], unique=False)
+        batch_op.create_index("ix_units_township_industry_status", ["township_id", "industry", "status"], unique=False)
 
     op.create_table(
         "inspections",
@@ -125,6 +126,7 @@ def downgrade() -> None:
 
     op.drop_table("inspections")
     with op.batch_alter_table("units", schema=None) as batch_op:
+        batch_op.drop_index("ix_units_township_industry_status")
         batch_op.drop_index(batch_op.f("ix_units_village_id"))
         batch_op.drop_index(batch_op.f("ix_units_township_id"))
         batch_op.drop_index(batch_op.f("ix_units_status"))

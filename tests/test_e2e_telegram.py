@@ -1,4 +1,5 @@
-"""End to end: the real aiogram client runs shixiao's Telegram runtime over HTTP against the emulator."""
+"""End to end: each of shixiao's Telegram runtimes (aiogram, python-telegram-bot) runs over HTTP against the
+emulator; every test runs on both, with the same conversation core and the same outbox sender."""
 
 from __future__ import annotations
 
@@ -12,7 +13,12 @@ from storage.db import Database
 from storage.models import Role
 from tests.chat_driver import make_invite
 from tests.emulator import TelegramEmulator
-from tests.telegram_harness import BotProcess, RunningBot, bot_settings
+from tests.telegram_harness import RUNTIMES, BotProcess, RunningBot, bot_settings
+
+
+@pytest.fixture(params=RUNTIMES)
+def runtime(request: pytest.FixtureRequest) -> str:
+    return request.param
 
 
 @pytest.fixture
@@ -22,8 +28,8 @@ async def emulator():
 
 
 @pytest.fixture
-async def bot(emulator, db_url):
-    running = await RunningBot(bot_settings(emulator, db_url)).start()
+async def bot(emulator, db_url, runtime):
+    running = await RunningBot(bot_settings(emulator, db_url), runtime).start()
     yield running
     await running.stop()
 
@@ -32,6 +38,10 @@ async def invite_code(bot: RunningBot, role: Role, area: str | None) -> str:
     from storage.clock import SystemClock
 
     return await make_invite(bot.app.db, SystemClock(), role, area)
+
+
+def menu_labels(bot: RunningBot, role: Role) -> list[str]:
+    return [action.label for action in bot.app.core.parts.menus.menu_for(role)]
 
 
 async def join(emulator, bot, user_id: int, role: Role, area: str | None, name: str):
@@ -50,7 +60,8 @@ async def test_registration_with_an_invite_and_role_menus(emulator, bot):
     assert "村干部（岩头镇芙蓉村）" in first.content
     await cadre.send_text("李建国")
     menu = await cadre.expect("登记完成")
-    assert [label for label, _ in menu.buttons] == ["我的信息", "修改姓名", "使用帮助"]
+    # The menus grow with features: compare with what menus.yaml gives each role.
+    assert [label for label, _ in menu.buttons] == menu_labels(bot, Role.CADRE)
     assert all(len(data.encode()) <= 64 for _, data in menu.buttons)
 
     county = await join(emulator, bot, 2002, Role.COUNTY, None, "周主任")
@@ -59,7 +70,7 @@ async def test_registration_with_an_invite_and_role_menus(emulator, bot):
     resident = emulator.user(2003, "王")
     await resident.send_command("/start")
     welcome = await resident.expect("居民")
-    assert [label for label, _ in welcome.buttons] == ["我的信息", "使用帮助"]
+    assert [label for label, _ in welcome.buttons] == menu_labels(bot, Role.RESIDENT)
 
 
 async def test_pressing_a_button_marks_the_choice_and_answers_the_query(emulator, bot):
@@ -127,8 +138,8 @@ async def test_bad_input_gets_chinese_replies_and_changes_nothing(emulator, bot)
     assert not any("Traceback" in t or "Error" in t for t in texts)
 
 
-async def test_restart_mid_flow_continues_the_same_step(emulator, db_url):
-    first = await RunningBot(bot_settings(emulator, db_url)).start()
+async def test_restart_mid_flow_continues_the_same_step(emulator, db_url, runtime):
+    first = await RunningBot(bot_settings(emulator, db_url), runtime).start()
     county = await join(emulator, first, 2050, Role.COUNTY, None, "周主任")
     await county.press("生成邀请码")
     await county.expect("要为哪一类人员")
@@ -136,7 +147,7 @@ async def test_restart_mid_flow_continues_the_same_step(emulator, db_url):
     await county.expect("请选择乡镇")
     await first.stop()
 
-    second = await RunningBot(bot_settings(emulator, db_url)).start()
+    second = await RunningBot(bot_settings(emulator, db_url), runtime).start()
     try:
         await county.press("桥下镇")  # a button sent by the first process
         await county.expect("确认生成吗")
@@ -144,6 +155,17 @@ async def test_restart_mid_flow_continues_the_same_step(emulator, db_url):
         assert "乡镇干部（桥下镇）" in (await county.expect("邀请码：")).content
     finally:
         await second.stop()
+
+
+async def test_an_edited_message_is_not_applied_again(emulator, bot):
+    resident = emulator.user(2055, "王")
+    await resident.send_command("/start")
+    await resident.expect("欢迎")
+    update_id = await resident.send_text("你好")
+    await resident.expect(lambda m: not m.is_edit and "欢迎" not in m.content)
+    message_id = emulator.queue.log[update_id]["message"]["message_id"]
+    await resident.edit_text(message_id, "改过的内容")
+    await resident.expect("修改已发送的消息不会被重新处理")
 
 
 async def test_a_redelivered_update_is_answered_once(emulator, bot):
@@ -168,9 +190,27 @@ async def test_429_retry_after_is_honoured_and_nothing_is_sent_twice(emulator, b
     assert len([m for m in resident.messages if not m.is_edit]) == 1
 
 
-async def test_kill_9_mid_flow_and_restart(emulator, tmp_path):
+async def test_polling_survives_failed_get_updates(emulator, bot):
+    faults = [emulator.faults.add(method="getUpdates", kind=kind, retry_after=1, count=1)
+              for kind in ("5xx", "429", "garbage", "409")]
+    await wait_until(lambda: all(fault.exhausted for fault in faults), timeout=20)
+    resident = emulator.user(2090, "王")
+    await resident.send_command("/start")
+    await resident.expect("欢迎", timeout=10)
+
+
+async def wait_until(predicate, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.05)
+
+
+async def test_kill_9_mid_update_and_restart(emulator, tmp_path, runtime):
+    """An update is confirmed to Telegram only after it was handled: killed while handling one, the bot gets it
+    again after the restart and the flow goes on as if nothing happened."""
     database_url = f"sqlite+aiosqlite:///{tmp_path / 'killed.db'}"
-    process = BotProcess(emulator, database_url, tmp_path).start()
+    process = BotProcess(emulator, database_url, tmp_path, runtime).start()
     try:
         db = Database(database_url)
         await db.upgrade()
@@ -180,22 +220,28 @@ async def test_kill_9_mid_flow_and_restart(emulator, tmp_path):
         await db.dispose()
         county = emulator.user(2080, "周")
         await county.send_command("/start", code)
-        await county.expect("真实姓名", timeout=20)
+        await county.expect("真实姓名", timeout=60)  # a process start; slow on a busy machine
         await county.send_text("周主任")
         await county.expect("登记完成")
         await county.press("生成邀请码")
         await county.expect("要为哪一类人员")
+        # Hold the answer to the next press: the bot is then stuck inside that update's handler.
+        emulator.faults.add(method="answerCallbackQuery", kind="timeout", hold=30, count=1)
         await county.press("村干部")
-        await county.expect("请选择乡镇")
+        await wait_until(lambda: any(c.method == "answerCallbackQuery" and c.fault for c in emulator.calls))
+        await asyncio.sleep(0.3)  # room for a polling loop that would confirm early to do so
+        assert emulator.queue.pending_count() == 1, "the update being handled was already confirmed"
         process.kill()
 
-        process = BotProcess(emulator, database_url, tmp_path).start()
+        process = BotProcess(emulator, database_url, tmp_path, runtime).start()
+        await county.expect("请选择乡镇", timeout=60)  # after a restart: the unconfirmed press, again
         await county.press("枫林镇")
-        await county.expect("请选择村", timeout=20)
+        await county.expect("请选择村")
         await county.press("江枫村")
         await county.expect("确认生成吗")
         await county.press("确认")
         assert "村干部（枫林镇江枫村）" in (await county.expect("邀请码：")).content
+        assert len([m for m in county.messages if "请选择乡镇" in m.content and not m.is_edit]) == 1
         await asyncio.sleep(0.2)
         assert "Traceback" not in process.log()
     finally:

@@ -1,0 +1,114 @@
+"""`shixiao digest` and `shixiao export report`: the weekly digest in the terminal and the 数据报表 as Excel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from openpyxl import Workbook
+
+from bot.app import open_database
+from bot.commands.common import console, export_group, fail, load_settings, progress, run_async
+from handlers.assembly import shipped_knowledge
+from handlers.digest_render import chart_png, digest_text, split_message
+from handlers.report import industry_names, targets_of
+from handlers.texts import Texts
+from storage.areas import AmbiguousArea, AreaNotFound, find_area, the_county
+from storage.clock import SystemClock
+from storage.digest import Digest, compute_digest
+from storage.inspection_models import UnitStatus
+from storage.models import Area, AreaLevel
+
+
+async def _digest(scope_name: str) -> tuple[Digest, SystemClock]:
+    settings = load_settings()
+    clock = SystemClock(settings.tz)
+    db = await open_database(settings)
+    try:
+        async with db.transaction() as session:
+            scope: Area | None
+            if scope_name == "county":
+                scope = await the_county(session)
+                if scope is None:
+                    raise AreaNotFound(scope_name)
+            else:
+                scope = await find_area(session, scope_name, AreaLevel.TOWNSHIP)
+            return await compute_digest(session, scope, clock.now(), targets_of(shipped_knowledge())), clock
+    finally:
+        await db.dispose()
+
+
+def _load(scope: str) -> tuple[Digest, SystemClock]:
+    try:
+        return run_async(_digest(scope))
+    except AreaNotFound:
+        fail(f"找不到“{scope}”：--scope 应为 county（全县）或一个乡镇的名称，可用 `shixiao areas list` 查看。")
+    except AmbiguousArea as error:
+        fail(f"“{scope}”有重名：{'、'.join(error.candidates)}。")
+
+
+def digest(
+    scope: str = typer.Option("county", "--scope", help="county（全县）或乡镇名称，如 岩头镇"),
+    print_: bool = typer.Option(True, "--print/--no-print", help="在终端打印周报（默认）"),
+    chart: Path | None = typer.Option(None, "--chart", help="同时把乡镇达标率图表保存为 PNG"),
+) -> None:
+    """生成一个范围（全县或某乡镇）的周报：达标率与80%/70%目标、乡镇排名、检查、投诉、逾期整改。"""
+    result, clock = _load(scope)
+    texts, knowledge = Texts.load(), shipped_knowledge()
+    if print_:
+        for part in split_message(digest_text(result, texts, industry_names(knowledge), clock.tz)):
+            typer.echo(part)
+    if chart is not None:
+        chart_png(result, texts, chart)
+        console.print(f"图表已保存到 {chart}")
+
+
+def export_report(out: Path = typer.Option(..., "--out", help="输出文件，如 report.xlsx")) -> None:
+    """导出全县数据报表（汇总、各乡镇达标情况、各行业达标情况）。"""
+    result, _ = _load("county")
+    names = industry_names(shipped_knowledge())
+    targets = result.targets
+    book = Workbook(write_only=True)
+    summary = book.create_sheet("汇总")
+    with progress() as bar:
+        task = bar.add_task("导出数据报表", total=len(result.townships) + len(result.industries))
+        summary.append(["项目", "数值"])
+        for label, value in (
+            ("统计截止", result.end.strftime("%Y-%m-%d %H:%M")), ("登记单位", result.units),
+            ("规范达标", result.status_counts.get(UnitStatus.COMPLIANT, 0)),
+            ("整改中", result.status_counts.get(UnitStatus.RECTIFYING, 0)),
+            ("未检查", result.status_counts.get(UnitStatus.UNCHECKED, 0)),
+            ("关停取缔", result.status_counts.get(UnitStatus.CLOSED, 0)),
+            ("达标率（关停取缔不计入）", _percent(result.share.rate)),
+            ("基本完成的乡镇", f"{result.townships_complete.part}/{result.townships_complete.whole}"),
+            (f"乡镇目标（{targets.county_township_share}%）", "达到" if result.townships_complete.reaches(
+                targets.county_township_share) else "未达到"),
+            ("近7天检查", result.inspections_this_week), ("前7天检查", result.inspections_last_week),
+            ("近7天新收投诉", result.complaints_opened), ("近7天办结投诉", result.complaints_closed),
+            ("超期未办结投诉", result.complaints_overdue), ("逾期未整改单位", result.overdue_rectifications),
+        ):
+            summary.append([label, value])
+        townships = book.create_sheet("各乡镇达标情况")
+        townships.append(["排名", "乡镇", "登记单位", "达标", "计入基数", "达标率", f"基本完成（≥{targets.township_unit_share}%）"])
+        for rank, line in enumerate(result.townships, start=1):
+            townships.append([rank, line.name, line.units, line.share.part, line.share.whole,
+                              _percent(line.share.rate), "是" if line.complete else "否"])
+            bar.advance(task)
+        industries = book.create_sheet("各行业达标情况")
+        industries.append(["行业", "达标", "计入基数", "达标率", f"达到{targets.industry_unit_share}%"])
+        for line in result.industries:
+            industries.append([names.get(line.slug, line.slug), line.share.part, line.share.whole,
+                               _percent(line.share.rate), "是" if line.meets_target else "否"])
+            bar.advance(task)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    book.save(out)
+    console.print(f"数据报表已导出到 {out}")
+
+
+def _percent(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate * 100:.1f}%"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("digest")(digest)
+    export_group(app).command("report")(export_report)

@@ -1,0 +1,177 @@
+"""Questions in chat: answered from the knowledge base with a source, or honestly 不确定 and forwarded to the
+county office, whose answer goes back to the asker and — with one button — becomes a new entry."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers import buttons
+from handlers.context import Turn
+from handlers.events import Choice, Reply
+from handlers.flow import Flow, Prompt, Step, text_parser
+from handlers.formatting import cn_date
+from knowledge.answer import Answer, Answerer
+from knowledge.models import Entry, KnowledgeBase
+from storage import questions
+from storage.models import Role
+from storage.users import get_user, users_with_role
+
+log = logging.getLogger(__name__)
+MIN_QUESTION, MAX_QUESTION = 2, 500
+
+
+class AskService:
+    """One answerer per process over the shipped entries plus those learned from officials' answers.
+
+    The learned entries live in the database; their count is checked on every question, so an entry learned
+    through another process is picked up too.
+    """
+
+    def __init__(self, knowledge: KnowledgeBase, shipped: Callable[[], Answerer]) -> None:
+        self.knowledge = knowledge
+        self._shipped = shipped  # building an index takes a while: only when the first question comes
+        self._answerer: Answerer | None = None
+        self.learned = 0
+
+    @property
+    def answerer(self) -> Answerer:
+        if self._answerer is None:
+            self._answerer = self._shipped()
+        return self._answerer
+
+    async def refresh(self, session: AsyncSession) -> None:
+        count = await questions.learned_count(session)
+        if count == self.learned:
+            return
+        learned = [
+            Entry(id=f"learned.{row.id}", questions=(row.question,), answer=row.answer, source=row.source,
+                  reviewed=row.created_at.date(), file="（县整规办答复）")
+            for row in await questions.learned_entries(session)
+        ]
+        self._answerer = Answerer(dataclasses.replace(self.knowledge, entries=[*self.knowledge.entries, *learned]))
+        self.learned = count
+
+    async def answer(self, session: AsyncSession, text: str) -> Answer:
+        await self.refresh(session)
+        return self.answerer.answer(text)
+
+    def entry(self, entry_id: str) -> Entry | None:
+        return next((entry for entry in self.answerer.kb.entries if entry.id == entry_id), None)
+
+
+def _service(turn: Turn) -> AskService:
+    assert turn.ask is not None
+    return turn.ask
+
+
+def _answer_reply(turn: Turn, answer: Answer) -> Reply:
+    text = turn.texts("ask_answer", answer=answer.answer, source=answer.source or "")
+    choices = tuple(Choice(buttons.menu_data("kb", suggestion["id"]), turn.texts("ask_did_you_mean",
+                                                                                     question=suggestion["question"]))
+                    for suggestion in answer.suggestions if len(buttons.menu_data("kb", suggestion["id"])) <= 64)
+    return Reply(text, choices)
+
+
+async def answer_question(turn: Turn, text: str) -> list[Reply]:
+    text = " ".join(text.split())
+    if len(text) < MIN_QUESTION:
+        return [turn.menu_reply(turn.texts("ask_too_short"))]
+    answer = await _service(turn).answer(turn.session, text[:MAX_QUESTION])
+    if not answer.abstained:
+        return [_answer_reply(turn, answer)]
+    question = await questions.ask(turn.session, turn.user.id, text, turn.clock.now())
+    log.info("question %s forwarded to the county office", question.id)
+    role = turn.role_title
+    for official in await users_with_role(turn.session, Role.COUNTY):
+        reply_button = Choice(buttons.menu_data("kb_answer", question.id), turn.texts("ask_reply_button"))
+        turn.notices.append(Reply(turn.texts("ask_forwarded_notice", role=role, question=question.text),
+                                  (reply_button,), chat_id=official.channel_user_id))
+    return [turn.menu_reply(turn.texts("ask_not_sure"))]
+
+
+async def free_text(turn: Turn, text: str) -> list[Reply] | None:
+    """Text typed outside any flow is a question."""
+    return await answer_question(turn, text)
+
+
+async def ask(turn: Turn) -> list[Reply]:
+    if turn.argument.strip():
+        return await answer_question(turn, turn.argument)
+    return await turn.runner.start(turn, "ask")
+
+
+async def show_entry(turn: Turn) -> list[Reply]:
+    """A "您是想问" button: the entry it names."""
+    await _service(turn).refresh(turn.session)
+    entry = _service(turn).entry(turn.argument)
+    if entry is None:
+        return [turn.menu_reply(turn.texts("button_invalid"))]
+    return [Reply(turn.texts("ask_answer", answer=entry.answer, source=entry.source))]
+
+
+async def _ask_prompt(turn: Turn) -> Prompt:
+    return Prompt(turn.texts("ask_prompt"))
+
+
+async def _finish_ask(turn: Turn) -> list[Reply]:
+    return await answer_question(turn, turn.data["question"])
+
+
+ASK = Flow("ask", "提问", (Step("question", _ask_prompt, text_parser(MIN_QUESTION, MAX_QUESTION)),), _finish_ask)
+
+
+async def question_queue(turn: Turn) -> list[Reply]:
+    waiting = await questions.open_questions(turn.session)
+    if not waiting:
+        return [turn.menu_reply(turn.texts("ask_queue_empty"))]
+    choices = tuple(Choice(buttons.menu_data("kb_answer", q.id), q.text[:30]) for q in waiting)
+    return [Reply(turn.texts("ask_queue", n=len(waiting)), choices)]
+
+
+async def start_answer(turn: Turn) -> list[Reply]:
+    question = await questions.get_question(turn.session, int(turn.argument)) if turn.argument.isdigit() else None
+    if question is None:
+        return [turn.menu_reply(turn.texts("ask_question_unknown"))]
+    if question.status != "open":
+        return [turn.menu_reply(turn.texts("ask_already_answered"))]
+    return await turn.runner.start(turn, "kb_answer", {"question_id": question.id})
+
+
+async def _answer_prompt(turn: Turn) -> Prompt:
+    question = await questions.get_question(turn.session, int(turn.data["question_id"]))
+    assert question is not None
+    return Prompt(turn.texts("ask_answer_prompt", question=question.text))
+
+
+async def _finish_answer(turn: Turn) -> list[Reply]:
+    question = await questions.get_question(turn.session, int(turn.data["question_id"]))
+    if question is None or question.status != "open":
+        return [turn.menu_reply(turn.texts("ask_already_answered"))]
+    questions.answer(question, turn.user.id, turn.data["answer"], turn.clock.now())
+    asker = await get_user(turn.session, question.asker_id)
+    if asker is not None:
+        turn.notices.append(Reply(turn.texts("ask_answered_notice", question=question.text,
+                                             answer=question.answer), chat_id=asker.channel_user_id))
+    learn = Choice(buttons.menu_data("kb_learn", question.id), turn.texts("ask_learn_button"))
+    return [Reply(turn.texts("ask_answer_sent"), (learn,))]
+
+
+KB_ANSWER = Flow("kb_answer", "答复问题",
+                 (Step("answer", _answer_prompt, text_parser(4, 1000), next=None),), _finish_answer)
+
+
+async def learn(turn: Turn) -> list[Reply]:
+    question = await questions.get_question(turn.session, int(turn.argument)) if turn.argument.isdigit() else None
+    if question is None or question.status != "answered":
+        return [turn.menu_reply(turn.texts("ask_question_unknown"))]
+    if question.learned_id is not None:
+        return [turn.menu_reply(turn.texts("ask_already_learned"))]
+    today = turn.clock.now().date()
+    source = turn.texts("ask_learned_source", date=cn_date(today))
+    await questions.learn(turn.session, question, turn.user.id, source, turn.clock.now())
+    return [turn.menu_reply(turn.texts("ask_learned"))]
+

@@ -1,0 +1,146 @@
+"""What officials do with complaints: their queue, the detail view, accepting; status and re-route flows start here.
+
+Action buttons carry the complaint id (m.complaint_accept:12). The role check is the menu's (menus.yaml); here
+every action also checks that this official's office handles the complaint and that the change is still valid,
+so a forged or stale button changes nothing.
+"""
+
+from __future__ import annotations
+
+from handlers import buttons
+from handlers.complaints import notify, render
+from handlers.complaints.filing import CONFIG
+from handlers.complaints.privacy import audience_of
+from handlers.context import Turn
+from handlers.events import Choice, Reply
+from handlers.formatting import cn_date
+from storage import complaints
+from storage.complaint_models import FINAL_STATUSES, OPEN_STATUSES, Complaint, ComplaintStatus
+from storage.models import Role, User
+
+QUEUE_SHOWN = 15
+QUEUE_FETCHED = 500
+
+
+def may_handle(user: User, complaint: Complaint) -> bool:
+    """The county office may act on any complaint; a township official on those their township handles."""
+    if user.role == Role.COUNTY:
+        return True
+    return user.role == Role.TOWNSHIP and user.area_id == complaint.office_area_id
+
+
+def may_view(user: User, complaint: Complaint) -> bool:
+    if may_handle(user, complaint):
+        return True
+    return user.role == Role.TOWNSHIP and user.area_id == complaint.township_id
+
+
+def argument_id(turn: Turn) -> int | None:
+    raw = turn.argument.strip()
+    return int(raw) if raw.isdigit() and len(raw) <= 9 else None
+
+
+async def load_for_official(turn: Turn, *, handle: bool) -> tuple[Complaint | None, list[Reply]]:
+    """The complaint named by the button or command, or the Chinese refusal (nothing is changed)."""
+    complaint_id = argument_id(turn)
+    complaint = await complaints.get_complaint(turn.session, complaint_id) if complaint_id else None
+    if complaint is None:
+        return None, [turn.menu_reply(turn.texts("complaint_no_such"))]
+    allowed = may_handle(turn.user, complaint) if handle else may_view(turn.user, complaint)
+    if not allowed:
+        office = await render.area_name(turn.session, turn.texts, complaint.office_area_id)
+        return None, [turn.menu_reply(turn.texts("complaint_not_yours", office=office))]
+    return complaint, []
+
+
+async def official_view(turn: Turn, complaint: Complaint, lead: str | None = None) -> list[Reply]:
+    today = turn.clock.now().date()
+    audience = audience_of(turn.user, complaint)
+    text = "\n\n".join([
+        await render.detail(turn.session, turn.texts, CONFIG, turn.clock.tz, complaint, audience, today),
+        await render.history(turn.session, turn.texts, CONFIG, turn.clock.tz, complaint),
+    ])
+    if lead:
+        text = f"{lead}\n\n{text}"
+    choices: list[Choice] = []
+    if may_handle(turn.user, complaint) and complaint.status in OPEN_STATUSES:
+        if complaint.status == ComplaintStatus.SUBMITTED:
+            choices.append(Choice(notify.action_data("complaint_accept", complaint.id),
+                                  turn.texts("complaint_button_accept")))
+        choices.append(Choice(notify.action_data("complaint_update", complaint.id),
+                              turn.texts("complaint_button_update")))
+        choices.append(Choice(notify.action_data("complaint_reroute", complaint.id),
+                              turn.texts("complaint_button_reroute")))
+    choices.append(Choice(buttons.global_data("menu"), turn.texts("button_back_to_menu")))
+    photos = await complaints.photos_of(turn.session, complaint.id)
+    replies = [Reply(turn.texts("complaint_photo_caption", number=complaint.number, index=index, total=len(photos)),
+                     photo=photo.file_id) for index, photo in enumerate(photos, start=1)]
+    return [*replies, Reply(render.fit(text), tuple(choices), columns=2)]
+
+
+async def queue(turn: Turn) -> list[Reply]:
+    """待办投诉: a township's open complaints; for the county its own and every escalated one. Overdue first."""
+    if turn.user.role == Role.COUNTY:
+        items = await complaints.county_queue(turn.session, QUEUE_FETCHED)
+    elif turn.user.area_id is not None:
+        items = await complaints.complaints_for_office(turn.session, turn.user.area_id, QUEUE_FETCHED)
+    else:
+        items = []
+    if not items:
+        return [turn.menu_reply(turn.texts("complaint_queue_empty"))]
+    today = turn.clock.now().date()
+    overdue = sum(render.is_overdue(item, today) for item in items)
+    lines = [turn.texts("complaint_queue_header", count=len(items), overdue=overdue)]
+    choices: list[Choice] = []
+    for item in items[:QUEUE_SHOWN]:
+        mark = turn.texts("complaint_overdue_mark") if render.is_overdue(item, today) else ""
+        lines.append(f"· {item.number} · {CONFIG.name(item.category)} · {render.status_label(turn.texts, item.status)}"
+                     f" · {await render.place(turn.session, item)} · 期限{render.short_date(item.due_on)}{mark}")
+        choices.append(Choice(notify.action_data("complaint_view", item.id),
+                              turn.texts("complaint_list_button", number=item.number,
+                                         category=CONFIG.name(item.category))))
+    if len(items) > QUEUE_SHOWN:
+        lines.append(turn.texts("complaint_queue_more", count=len(items) - QUEUE_SHOWN))
+    choices.append(Choice(buttons.global_data("menu"), turn.texts("button_back_to_menu")))
+    return [Reply(render.fit("\n".join(lines)), tuple(choices))]
+
+
+async def view(turn: Turn) -> list[Reply]:
+    complaint, refusal = await load_for_official(turn, handle=False)
+    if complaint is None:
+        return refusal
+    return await official_view(turn, complaint)
+
+
+async def accept(turn: Turn) -> list[Reply]:
+    complaint, refusal = await load_for_official(turn, handle=True)
+    if complaint is None:
+        return refusal
+    if complaint.status != ComplaintStatus.SUBMITTED:
+        key = "complaint_already_final" if complaint.status in FINAL_STATUSES else "complaint_already_accepted"
+        return [turn.menu_reply(turn.texts(key, status=render.status_label(turn.texts, complaint.status)))]
+    office = await render.area_name(turn.session, turn.texts, complaint.office_area_id)
+    note = turn.texts("complaint_accept_note", office=office)
+    await complaints.change_status(turn.session, complaint, ComplaintStatus.ACCEPTED, turn.user.id, note,
+                                   turn.clock.now())
+    turn.notices.extend(await notify.progress(turn.session, turn.texts, complaint, note, exclude=turn.user.id))
+    return [turn.menu_reply(turn.texts("complaint_accepted", number=complaint.number,
+                                       due=cn_date(complaint.due_on)))]
+
+
+async def _start_official_flow(turn: Turn, flow: str) -> list[Reply]:
+    complaint, refusal = await load_for_official(turn, handle=True)
+    if complaint is None:
+        return refusal
+    if complaint.status in FINAL_STATUSES:
+        return [turn.menu_reply(turn.texts("complaint_already_final",
+                                           status=render.status_label(turn.texts, complaint.status)))]
+    return await turn.runner.start(turn, flow, {"cid": complaint.id, "from": complaint.status})
+
+
+async def update(turn: Turn) -> list[Reply]:
+    return await _start_official_flow(turn, "complaint_update")
+
+
+async def reroute(turn: Turn) -> list[Reply]:
+    return await _start_official_flow(turn, "complaint_reroute")

@@ -1,0 +1,216 @@
+"""Two small official flows: change a complaint's status with a note, and re-route it (place or category).
+
+Both re-check at the end that the complaint is unchanged since the flow started and that this official may
+still act on it; otherwise nothing is saved and the official is told why.
+"""
+
+from __future__ import annotations
+
+from handlers.complaints import notify, render
+from handlers.complaints.filing import CONFIG, townships
+from handlers.complaints.handling import may_handle, may_view
+from handlers.context import Turn
+from handlers.events import Inbound, Reply
+from handlers.flow import Flow, Invalid, Option, Prompt, Step, text_parser
+from storage import complaints
+from storage.areas import children_of, get_area
+from storage.complaint_models import Complaint, ComplaintStatus
+from storage.complaints import Route
+
+NOTE_MIN, NOTE_MAX = 2, 500
+# Officials move a complaint forward or finish it; 已提交 is only where filing and re-routing put it.
+SETTABLE = tuple(status for status in ComplaintStatus if status != ComplaintStatus.SUBMITTED)
+
+
+async def _complaint(turn: Turn) -> Complaint:
+    complaint = await complaints.get_complaint(turn.session, int(turn.data["cid"]))
+    assert complaint is not None
+    return complaint
+
+
+async def _still_mine(turn: Turn) -> tuple[Complaint | None, list[Reply]]:
+    complaint = await complaints.get_complaint(turn.session, int(turn.data["cid"]))
+    if complaint is None:
+        return None, [turn.menu_reply(turn.texts("complaint_no_such"))]
+    if not may_handle(turn.user, complaint):
+        office = await render.area_name(turn.session, turn.texts, complaint.office_area_id)
+        return None, [turn.menu_reply(turn.texts("complaint_not_yours", office=office))]
+    if complaint.status != turn.data["from"]:
+        status = render.status_label(turn.texts, complaint.status)
+        return None, [turn.menu_reply(turn.texts("complaint_changed_meanwhile", status=status))]
+    return complaint, []
+
+
+# --- status -------------------------------------------------------------------------------------------------
+
+async def _status_prompt(turn: Turn) -> Prompt:
+    complaint = await _complaint(turn)
+    options = tuple(Option(s.value, render.status_label(turn.texts, s)) for s in SETTABLE if s != complaint.status)
+    text = turn.texts("complaint_ask_status", number=complaint.number,
+                      status=render.status_label(turn.texts, complaint.status))
+    return Prompt(text, options, columns=2)
+
+
+def _after_status(turn: Turn) -> str:
+    return "original" if turn.data["status"] == ComplaintStatus.DUPLICATE else "note"
+
+
+async def _original_prompt(turn: Turn) -> Prompt:
+    return Prompt(turn.texts("complaint_ask_original"))
+
+
+async def _parse_original(turn: Turn, inbound: Inbound, prompt: Prompt) -> int:
+    found = await complaints.find_by_number(turn.session, inbound.text) if inbound.text else None
+    if found is None or found.id == int(turn.data["cid"]) or not may_view(turn.user, found):
+        raise Invalid(turn.texts("complaint_original_invalid"))
+    return found.id
+
+
+async def _note_prompt(turn: Turn) -> Prompt:
+    key = {ComplaintStatus.NOT_RESPONSIBLE: "complaint_ask_note_not_responsible",
+           ComplaintStatus.CLOSED: "complaint_ask_note_closed"}.get(turn.data.get("status"), "complaint_ask_note")
+    return Prompt(turn.texts(key, min=NOTE_MIN, max=NOTE_MAX))
+
+
+async def _merge_into(turn: Turn, complaint: Complaint, original: Complaint) -> None:
+    """A duplicate's complainant and followers follow the original from now on."""
+    now = turn.clock.now()
+    people = [complaint.complainant_id, *(user.id for user in await complaints.followers(turn.session, complaint.id))]
+    for user_id in people:
+        if user_id != original.complainant_id:
+            await complaints.add_follower(turn.session, original.id, user_id, now)
+
+
+async def _finish_status(turn: Turn) -> list[Reply]:
+    complaint, refusal = await _still_mine(turn)
+    if complaint is None:
+        return refusal
+    status, note = ComplaintStatus(turn.data["status"]), turn.data["note"]
+    original = None
+    if status == ComplaintStatus.DUPLICATE:
+        original = await complaints.get_complaint(turn.session, int(turn.data["original"]))
+        assert original is not None
+    await complaints.change_status(turn.session, complaint, status, turn.user.id, note, turn.clock.now(),
+                                   duplicate_of_id=original.id if original else None)
+    turn.notices.extend(await notify.progress(turn.session, turn.texts, complaint, note, exclude=turn.user.id))
+    if original is not None:
+        await _merge_into(turn, complaint, original)
+        merged = turn.texts("complaint_progress_duplicate", original=original.number)
+        turn.notices.extend(await notify.to_complainant_and_followers(turn.session, complaint, merged,
+                                                                      exclude=turn.user.id))
+    if status == ComplaintStatus.CLOSED:
+        turn.notices.extend(await notify.feedback_question(turn.session, turn.texts, complaint))
+    return [turn.menu_reply(turn.texts("complaint_updated", number=complaint.number,
+                                       status=render.status_label(turn.texts, status)))]
+
+
+COMPLAINT_UPDATE = Flow(
+    "complaint_update",
+    "更新投诉状态",
+    (
+        Step("status", _status_prompt, next=_after_status),
+        Step("original", _original_prompt, _parse_original, next="note"),
+        Step("note", _note_prompt, text_parser(NOTE_MIN, NOTE_MAX), next=None),
+    ),
+    _finish_status,
+)
+
+
+# --- re-route ---------------------------------------------------------------------------------------------------
+
+async def _what_prompt(turn: Turn) -> Prompt:
+    complaint = await _complaint(turn)
+    options = (Option("area", turn.texts("complaint_button_reroute_area")),
+               Option("category", turn.texts("complaint_button_reroute_category")))
+    return Prompt(turn.texts("complaint_ask_reroute", number=complaint.number), options)
+
+
+def _after_what(turn: Turn) -> str:
+    return "township" if turn.data["what"] == "area" else "category"
+
+
+async def _township_prompt(turn: Turn) -> Prompt:
+    options = tuple(Option(str(area.id), area.name) for area in await townships(turn))
+    return Prompt(turn.texts("complaint_ask_reroute_township"), options, columns=3)
+
+
+async def _village_prompt(turn: Turn) -> Prompt:
+    villages = await children_of(turn.session, int(turn.data["township"]))
+    options = [Option(str(area.id), area.name) for area in villages]
+    options.append(Option("none", turn.texts("complaint_button_village_unsure")))
+    return Prompt(turn.texts("complaint_ask_village"), tuple(options), columns=3)
+
+
+async def _category_prompt(turn: Turn) -> Prompt:
+    complaint = await _complaint(turn)
+    options = tuple(Option(c.id, c.name) for c in CONFIG.categories if c.id != complaint.category)
+    return Prompt(turn.texts("complaint_ask_reroute_category", category=CONFIG.name(complaint.category)), options,
+                  columns=2)
+
+
+async def _reroute_note_prompt(turn: Turn) -> Prompt:
+    return Prompt(turn.texts("complaint_ask_reroute_note", min=NOTE_MIN, max=NOTE_MAX))
+
+
+async def _new_route(turn: Turn, complaint: Complaint) -> Route:
+    data = turn.data
+    township_id = int(data["township"]) if "township" in data else complaint.township_id
+    village_id = complaint.village_id
+    if "township" in data:
+        village_id = None if data.get("village") in (None, "none") else int(data["village"])
+    category = CONFIG.category(data.get("category", complaint.category))
+    assert category is not None
+    township = await get_area(turn.session, township_id)
+    assert township is not None and township.parent_id is not None
+    office = township.parent_id if category.office == "county" else township.id
+    due_on = complaint.due_on
+    if office != complaint.office_area_id:
+        # A new office gets the category's full handling time from today; the history keeps the delay.
+        due_on = CONFIG.calendar.add_workdays(turn.clock.now().date(), category.days)
+    elif category.id != complaint.category:
+        filed = complaint.created_at.astimezone(turn.clock.tz).date()
+        due_on = CONFIG.calendar.add_workdays(filed, category.days)
+    return Route(township.id, village_id, office, category.id, due_on)
+
+
+async def _finish_reroute(turn: Turn) -> list[Reply]:
+    complaint, refusal = await _still_mine(turn)
+    if complaint is None:
+        return refusal
+    route = await _new_route(turn, complaint)
+    unchanged = (route.township_id, route.village_id, route.category) == (
+        complaint.township_id, complaint.village_id, complaint.category)
+    if unchanged:
+        return [turn.menu_reply(turn.texts("complaint_reroute_same"))]
+    old_office = await render.area_name(turn.session, turn.texts, complaint.office_area_id)
+    moved = route.office_area_id != complaint.office_area_id
+    status = ComplaintStatus.SUBMITTED if moved else ComplaintStatus(complaint.status)
+    note = turn.data["note"]
+    event = await complaints.reroute(turn.session, complaint, route, status, turn.user.id, note, turn.clock.now())
+    change = await render.change_text(turn.session, turn.texts, CONFIG, event)
+    new_office = await render.area_name(turn.session, turn.texts, complaint.office_area_id)
+    if moved:
+        text = turn.texts("complaint_rerouted_notice", number=complaint.number, old=old_office, note=note)
+        new = await notify.new_complaint(turn.session, turn.texts, CONFIG, complaint, actor_id=turn.user.id)
+        turn.notices.extend(Reply(f"{text}\n\n{reply.text}", reply.choices, reply.columns, chat_id=reply.chat_id)
+                            for reply in new)
+    own = turn.texts("complaint_progress_rerouted", number=complaint.number, office=new_office, note=note)
+    turn.notices.extend(await notify.to_complainant_and_followers(turn.session, complaint, own,
+                                                                  exclude=turn.user.id))
+    notified = turn.texts("complaint_rerouted_notified") if moved else ""
+    return [turn.menu_reply(turn.texts("complaint_rerouted", number=complaint.number, change=change,
+                                       notified=notified))]
+
+
+COMPLAINT_REROUTE = Flow(
+    "complaint_reroute",
+    "转办投诉",
+    (
+        Step("what", _what_prompt, next=_after_what),
+        Step("township", _township_prompt, next="village"),
+        Step("village", _village_prompt, next="note"),
+        Step("category", _category_prompt, next="note"),
+        Step("note", _reroute_note_prompt, text_parser(NOTE_MIN, NOTE_MAX), next=None),
+    ),
+    _finish_reroute,
+)

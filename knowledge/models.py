@@ -1,0 +1,273 @@
+"""Schemas of the files in knowledge/data/ (pydantic) and the plain objects the rest of the code uses."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+ID_PATTERN = r"^[a-z0-9][a-z0-9_]*(\.[a-z0-9_]+)*$"
+# YAML folded blocks join lines with a space, which must not appear between two Chinese characters.
+_CJK_SPACE = re.compile(r"(?<=[^\x00-\x7f]) +(?=[^\x00-\x7f])")
+
+
+def _tidy(text: str) -> str:
+    return _CJK_SPACE.sub("", text)
+
+
+Id = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=60)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(_tidy)]
+Certainty = Literal["法", "规", "典"]
+AnswerValue = Literal["pass", "fail", "na", "yes", "no"]
+
+# Values a cadre can give: a check item is 符合/不符合/不适用, a gate item (a screening question) is 是/否.
+ANSWER_LABELS: dict[str, str] = {"pass": "符合", "fail": "不符合", "na": "不适用", "yes": "是", "no": "否"}
+KIND_VALUES: dict[str, tuple[str, ...]] = {"check": ("pass", "fail", "na"), "gate": ("yes", "no")}
+
+
+class KnowledgeError(Exception):
+    """Any problem with the knowledge data; the message names the file and the entry or item."""
+
+
+class _Strict(BaseModel):
+    # Unknown keys are errors: a misspelt key would otherwise be silently ignored.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SourceRef(_Strict):
+    doc: Id
+    section: str | None = None
+    certainty: Certainty | None = None
+
+
+class EntrySpec(_Strict):
+    id: Id
+    questions: Annotated[list[Text], Field(min_length=1)]
+    answer: Text
+    source: SourceRef
+    reviewed: dt.date | None = None
+
+
+class DocSpec(_Strict):
+    title: Text
+
+
+class SourcesFile(_Strict):
+    documents: dict[Id, DocSpec]
+    certainty: dict[Certainty, str]
+
+
+class SynonymGroup(_Strict):
+    canonical: Text
+    variants: Annotated[list[Text], Field(min_length=1)]
+
+
+class SynonymsFile(_Strict):
+    groups: list[SynonymGroup]
+    fillers: list[Text] = []
+    keep: list[Text] = []
+    key_terms: list[Text] = []
+
+
+class Relevant(_Strict):
+    """Skip logic: the item is asked only when an earlier item was answered `equals`."""
+
+    item: Id
+    equals: AnswerValue
+
+
+class Faq(_Strict):
+    questions: Annotated[list[Text], Field(min_length=1)]
+    answer: Text
+
+
+class ItemSpec(_Strict):
+    id: Id
+    kind: Literal["check", "gate"] = "check"
+    text: Text
+    help: Text
+    veto: bool = False
+    relevant: Relevant | None = None
+    source: SourceRef
+    faq: Faq | None = None
+
+    @model_validator(mode="after")
+    def _gate_is_not_veto(self) -> ItemSpec:
+        if self.kind == "gate" and self.veto:
+            raise ValueError("筛选题（kind: gate）不能设为一票否决")
+        return self
+
+
+class LicenceSpec(_Strict):
+    name: Text
+    note: str | None = None
+    source: SourceRef
+
+
+class LeadSpec(_Strict):
+    name: Text
+    source: SourceRef
+
+
+class EntriesFile(_Strict):
+    reviewed: dt.date | None = None
+    entries: list[EntrySpec] = []
+
+
+class CommonFile(EntriesFile):
+    items: Annotated[list[ItemSpec], Field(min_length=1)]
+
+
+class IndustryFile(EntriesFile):
+    slug: Id
+    name: Text
+    aliases: list[Text] = []
+    lead_department: LeadSpec
+    licences: Annotated[list[LicenceSpec], Field(min_length=1)]
+    items: Annotated[list[ItemSpec], Field(min_length=1)]
+
+
+class GeneratedEntry(_Strict):
+    id: Id
+    questions: Annotated[list[Text], Field(min_length=1)]
+
+
+class IndustriesFile(EntriesFile):
+    industries: Annotated[list[Id], Field(min_length=1)]
+    list_entry: GeneratedEntry
+
+
+class Targets(_Strict):
+    year: int
+    township_share: int = Field(ge=1, le=100)
+    unit_share_in_township: int = Field(ge=1, le=100)
+    industry_unit_share: int = Field(ge=1, le=100)
+
+
+class PhaseSpec(_Strict):
+    number: int = Field(ge=1)
+    name: Text
+    start_month: int = Field(ge=1, le=12)
+    end_month: int = Field(ge=1, le=12)
+    summary: Text
+    questions: Annotated[list[Text], Field(min_length=1)]
+
+
+Responsible = Literal["乡镇", "牵头部门", "县整规办", "各部门"]
+
+
+class MilestoneSpec(_Strict):
+    id: Id
+    number: int = Field(ge=1)
+    month: int | None = Field(default=None, ge=1, le=12)
+    day: int | None = Field(default=None, ge=1, le=31)
+    year_end: bool = False
+    title: Text
+    responsible: Annotated[list[Responsible], Field(min_length=1)]
+    text: Text
+    questions: Annotated[list[Text], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _one_kind_of_date(self) -> MilestoneSpec:
+        if self.year_end == (self.month is not None or self.day is not None):
+            raise ValueError("日期要么写 month 和 day，要么写 year_end: true，二者取其一")
+        if not self.year_end and (self.month is None or self.day is None):
+            raise ValueError("month 和 day 必须同时填写")
+        return self
+
+
+class PlanFile(EntriesFile):
+    document: Id
+    targets: Targets
+    phases: Annotated[list[PhaseSpec], Field(min_length=1)]
+    phases_entry: GeneratedEntry
+    milestones: Annotated[list[MilestoneSpec], Field(min_length=1)]
+    schedule_entry: GeneratedEntry
+    date_entry_questions: Annotated[list[Text], Field(min_length=1)]
+
+
+# ---- plain objects handed to search, answering and checklists -------------------------------------------
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    questions: tuple[str, ...]
+    answer: str
+    source: str
+    reviewed: dt.date
+    file: str
+
+
+@dataclass(frozen=True)
+class Milestone:
+    id: str
+    number: int
+    month: int | None
+    day: int | None
+    year_end: bool
+    title: str
+    responsible: tuple[str, ...]
+    text: str
+
+    def due(self, year: int) -> dt.date:
+        return dt.date(year, 12, 31) if self.year_end else dt.date(year, self.month or 12, self.day or 31)
+
+    @property
+    def label(self) -> str:
+        return "年底" if self.year_end else f"{self.month}月{self.day}日"
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    id: str
+    kind: str
+    text: str
+    help: str
+    veto: bool
+    relevant_item: str | None
+    relevant_equals: str | None
+    source: str
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return KIND_VALUES[self.kind]
+
+
+@dataclass(frozen=True)
+class Checklist:
+    slug: str
+    name: str
+    aliases: tuple[str, ...]
+    lead_department: str
+    licences: tuple[str, ...]
+    items: tuple[ChecklistItem, ...]
+
+    def item(self, item_id: str) -> ChecklistItem:
+        for item in self.items:
+            if item.id == item_id:
+                return item
+        raise KeyError(item_id)
+
+    def applicable(self, answers: dict[str, str]) -> list[ChecklistItem]:
+        """Items to ask given the answers so far; an item whose condition is unanswered is not yet asked."""
+        return [it for it in self.items if it.relevant_item is None or answers.get(it.relevant_item) == it.relevant_equals]
+
+
+@dataclass
+class KnowledgeBase:
+    entries: list[Entry]
+    synonyms: SynonymsFile
+    checklists: dict[str, Checklist]
+    milestones: list[Milestone]
+    targets: Targets
+    plan_year: int
+
+    def entry(self, entry_id: str) -> Entry:
+        for entry in self.entries:
+            if entry.id == entry_id:
+                return entry
+        raise KeyError(entry_id)

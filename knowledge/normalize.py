@@ -1,0 +1,147 @@
+"""Text normalisation shared by the index and by queries, so both sides see the same characters."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+
+import opencc
+
+# Queries longer than this are cut: nobody types a real question this long, and it bounds the work per query.
+MAX_CHARS = 300
+
+# The converter only reads its tables; building it costs a few ms, so it is shared rather than rebuilt.
+_T2S = opencc.OpenCC("t2s")
+
+# Everything that is not a CJK ideograph, an ascii letter or a digit is noise for matching (punctuation,
+# spaces, emoji, symbols). U+3007 〇 is kept because it is a digit in dates such as 二〇〇九年.
+_NOISE = re.compile(r"[^0-9a-z\u3007\u3400-\u4dbf\u4e00-\u9fff]+")
+
+# Markup pasted with a question (<b>, <br/>, <script …>) is not part of it.
+_HTML_TAG = re.compile(r"</?[a-zA-Z][^<>]{0,80}>")
+_CN_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+# Chinese numerals are turned into digits only before a counter word, so that 十小, 三无, 五常法 or 一票否决 stay
+# words while 四月十五号, 第二十七条 and 六项 match 4月15日, 第27条 and 6项.
+_COUNTERS = ("月", "日", "号", "项", "条", "个", "阶段", "年", "天", "小时", "米", "岁", "类", "次", "周")
+_CN_NUMBER = re.compile(rf"([廿〇零一二两三四五六七八九十百]+)(?={'|'.join(_COUNTERS)})")
+_DAY_HAO = re.compile(r"(\d+)号")
+
+
+# 百分之八十 and 80% both become 80 (the % sign is dropped as punctuation).
+_PERCENT = re.compile(r"百分之([〇零一二两三四五六七八九十百]+)")
+
+
+def _percent(match: re.Match[str]) -> str:
+    value = _cn_to_int(match.group(1))
+    return match.group(0) if value is None else str(value)
+
+
+def _cn_to_int(text: str) -> int | None:
+    if "十" not in text and "百" not in text:
+        # Digit by digit, as in 二〇〇九.
+        if all(ch in _CN_DIGITS for ch in text):
+            return int("".join(str(_CN_DIGITS[ch]) for ch in text))
+        return None
+    total, current = 0, 0
+    for ch in text:
+        if ch in _CN_DIGITS:
+            current = _CN_DIGITS[ch]
+        elif ch == "十":
+            total += (current or 1) * 10
+            current = 0
+        elif ch == "百":
+            total += (current or 1) * 100
+            current = 0
+    return total + current
+
+
+def _numerals_to_digits(text: str) -> str:
+    def repl(match: re.Match[str]) -> str:
+        value = _cn_to_int(match.group(1).replace("廿", "二十"))  # 廿 is an old way of writing twenty
+        return match.group(1) if value is None else str(value)
+
+    return _DAY_HAO.sub(r"\1日", _CN_NUMBER.sub(repl, text))
+
+
+def basic_normalize(text: object, limit: int | None = MAX_CHARS) -> str:
+    """Traditional to simplified, full-width to half-width, lower case, punctuation and spaces removed."""
+    if not isinstance(text, str) or not text:
+        return ""
+    if limit is not None:
+        text = text[: limit * 4]
+    # Lone surrogates (broken input) cannot be encoded and would crash the converter.
+    text = text.encode("utf-8", "ignore").decode("utf-8")
+    text = _HTML_TAG.sub("", unicodedata.normalize("NFKC", text))
+    text = _T2S.convert(text).lower()
+    text = _NOISE.sub("", text)
+    text = _PERCENT.sub(_percent, text)
+    text = _numerals_to_digits(text)
+    return text if limit is None else text[:limit]
+
+
+class SynonymTable:
+    """Rewrites variants to one canonical word and drops filler phrases, in a single left-to-right pass.
+
+    The longest phrase wins at each position, so a protected word such as 了解 survives the filler 了.
+    """
+
+    def __init__(
+        self,
+        groups: Mapping[str, Iterable[str]] | None = None,
+        fillers: Iterable[str] = (),
+        keep: Iterable[str] = (),
+    ) -> None:
+        mapping: dict[str, str] = {}
+        for word in fillers:
+            mapping[basic_normalize(word)] = ""
+        for word in keep:
+            norm = basic_normalize(word)
+            mapping[norm] = norm
+        for canonical, variants in (groups or {}).items():
+            target = basic_normalize(canonical)
+            mapping[target] = target
+            for variant in variants:
+                mapping[basic_normalize(variant)] = target
+        mapping.pop("", None)
+        self.mapping = mapping
+        ordered = sorted(mapping, key=len, reverse=True)
+        self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+
+    def apply(self, text: str) -> str:
+        if self._pattern is None or not text:
+            return text
+        return self._pattern.sub(lambda m: self.mapping[m.group(0)], text)
+
+
+class Normalizer:
+    """The full pipeline used for both knowledge-base questions and user queries.
+
+    Key terms are the words that decide which entry is meant (the trade, the actor, the document): a question
+    naming one only fits a user question that names it too.
+    """
+
+    def __init__(self, synonyms: SynonymTable | None = None, key_terms: Iterable[str] = ()) -> None:
+        self.synonyms = synonyms or SynonymTable()
+        self.key_terms = tuple(sorted({self(term) for term in key_terms} - {""}))
+        self._near = {term: _near_pattern(term) for term in self.key_terms}
+
+    def keys_in(self, normalized: str) -> frozenset[str]:
+        """Key terms named in an already normalised text (exactly: knowledge-base questions are spelt right)."""
+        return frozenset(term for term in self.key_terms if term in normalized)
+
+    def has_key_term(self, normalized: str, term: str) -> bool:
+        """Whether a user's normalised question names the key term, forgiving one typo in longer terms."""
+        pattern = self._near.get(term)
+        return term in normalized if pattern is None else pattern.search(normalized) is not None
+
+    def __call__(self, text: object, limit: int | None = MAX_CHARS) -> str:
+        return self.synonyms.apply(basic_normalize(text, limit))
+
+
+def _near_pattern(term: str) -> re.Pattern[str]:
+    """Matches the term, forgiving one wrong character in terms of three or more (建康证 for 健康证)."""
+    if len(term) < 3:
+        return re.compile(re.escape(term))
+    variants = [re.escape(term[:i]) + "." + re.escape(term[i + 1 :]) for i in range(len(term))]
+    return re.compile("|".join(variants))

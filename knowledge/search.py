@@ -1,0 +1,286 @@
+"""Chinese-aware retrieval: BM25 over character n-grams for recall, then a calibrated rerank.
+
+Recall: every question of every entry is one BM25 document (character unigrams and bigrams), and every answer is
+one more, weaker document of its entry. Both are inverted indexes: only documents sharing an n-gram with the query
+are touched, so the cost follows the postings read rather than the size of the knowledge base.
+
+Rerank: the few best entries are rescored with features that are comparable across queries (how much of the query
+the best question, all the entry's questions and its answer explain, how much of the question the query explains,
+weighted by rarity, and an edit-distance ratio for typos), squashed by a logistic function fitted once by
+bench/kb_calibrate.py. The score reads as a probability that the entry is right, so one threshold (0.5) separates
+"answer" from "not sure".
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from array import array
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from operator import itemgetter
+
+from rapidfuzz import fuzz
+
+from knowledge.models import Entry
+from knowledge.normalize import Normalizer
+
+K1 = 1.2
+B = 0.75
+UNIGRAM_WEIGHT = 0.3  # single characters help typos a little but say little about meaning
+ANSWER_WEIGHT = 0.3  # an answer mentioning the query's words is weaker evidence than a matching question
+CANDIDATES = 20  # entries rescored per query
+# A term in more than this share of documents (at least MIN_DF_CAP) keeps only that many postings, its heaviest.
+MAX_DF_SHARE = 0.01
+MIN_DF_CAP = 200
+# Logistic calibration, fitted by bench/kb_calibrate.py; one weight per feature of SearchIndex._score_entry.
+WEIGHTS = (0.000, 0.000, 4.327, 2.680, 5.134, -2.686, -3.220, -1.057)
+BIAS = -4.478
+# Weight of an unseen pair of known characters in coverage (see SearchIndex._weight).
+JUNCTION_IDF = 4.0
+# Last characters of words naming a kind of business or place (加油站, 服装厂, 驾校). Such a word that the knowledge
+# base never uses means the question is about a trade it does not cover.
+PLACE_SUFFIXES = frozenset("店厂馆站场院班园校司矿摊铺坊厅室")
+# Words before such a character that do not name a trade (一家店, 开店, 小店).
+GENERIC_BEFORE = frozenset("家个的小这那每各本开新大老该此其么啥哪些种类一两几少")
+# One meaningful character is not a question (what is left of "在吗" or "？？" after normalisation).
+MIN_QUERY_CHARS = 2
+
+
+def ngrams(text: str) -> Counter[str]:
+    grams: Counter[str] = Counter(text[i : i + 2] for i in range(len(text) - 1))
+    grams.update(text)
+    return grams
+
+
+def bigrams(text: str) -> set[str]:
+    if len(text) < 2:
+        return {text} if text else set()
+    return {text[i : i + 2] for i in range(len(text) - 1)}
+
+
+@dataclass(frozen=True)
+class Hit:
+    entry: Entry
+    question: str  # the entry's question that matched best
+    score: float  # calibrated, 0..1
+    features: tuple[float, ...]
+
+
+class _Bm25:
+    """An inverted index with precomputed BM25 weights: a query only multiplies and adds.
+
+    Built incrementally (add, then finish) into compact arrays, so a large knowledge base never holds a Python
+    object per posting.
+    """
+
+    def __init__(self, unigram_weight: float) -> None:
+        self.unigram_weight = unigram_weight
+        self._building: dict[str, tuple[array, array]] = {}
+        self._lengths = array("i")
+        self.idf: dict[str, float] = {}
+        self.postings: dict[str, tuple[array, array]] = {}
+        self.n_docs = 0
+        self.df_cap = MIN_DF_CAP
+
+    def add(self, grams: Counter[str]) -> None:
+        doc = len(self._lengths)
+        self._lengths.append(sum(grams.values()))
+        for term, tf in grams.items():
+            lists = self._building.get(term)
+            if lists is None:
+                lists = self._building[term] = (array("i"), array("f"))
+            lists[0].append(doc)
+            lists[1].append(tf)
+
+    def finish(self) -> None:
+        n_docs = self.n_docs = len(self._lengths)
+        avg_len = (sum(self._lengths) / n_docs) if n_docs else 1.0
+        norms = array("f", (K1 * (1 - B + B * length / avg_len) for length in self._lengths))
+        for term, (docs, tfs) in self._building.items():
+            df = len(docs)
+            idf = math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
+            self.idf[term] = idf
+            scale = idf * (self.unigram_weight if len(term) == 1 else 1.0)
+            for i, (doc, tf) in enumerate(zip(docs, tfs, strict=True)):
+                tfs[i] = scale * tf * (K1 + 1) / (tf + norms[doc])  # the tf array becomes the weight array
+            self.postings[term] = (docs, tfs)
+        self._building = {}
+        self._lengths = array("i")
+        # A term in very many documents costs the most postings and, by its idf, barely changes the ranking: such
+        # a term is read only through its df_cap heaviest postings (impact-ordered pruning), which bounds the
+        # work per query term whatever the size of the knowledge base.
+        self.df_cap = max(MIN_DF_CAP, int(MAX_DF_SHARE * n_docs))
+        for term, (docs, weights) in self.postings.items():
+            if len(docs) > self.df_cap:
+                head = heapq.nlargest(self.df_cap, range(len(docs)), key=weights.__getitem__)
+                self.postings[term] = (array("i", (docs[i] for i in head)), array("f", (weights[i] for i in head)))
+
+    def scores(self, terms: Counter[str]) -> dict[int, float]:
+        acc: dict[int, float] = defaultdict(float)
+        for term, qtf in terms.items():
+            posting = self.postings.get(term)
+            if posting is not None:
+                for doc, weight in zip(*posting, strict=True):
+                    acc[doc] += weight * qtf
+        return acc
+
+
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+
+
+class _Query:
+    """What is computed once per query and reused for every candidate."""
+
+    def __init__(self, index: SearchIndex, text: str) -> None:
+        self.text = text
+        self.grams = bigrams(text)
+        self.weighted = [(g, index._weight(g)) for g in self.grams]
+        self.total = sum(w for _, w in self.weighted)
+        self._normalize = index.normalize
+        self._keys: dict[str, bool] = {}
+        # Characters the knowledge base never uses mean words it knows nothing about.
+        self.novel = sum(ch not in index.chars for ch in text) / len(text)
+        self.foreign_place = index._foreign_place(text)
+
+    def covered_by(self, other: str) -> float:
+        """Weight of the query's bigrams found in `other`."""
+        return sum(w for g, w in self.weighted if g in other)
+
+    def coverage_by(self, other: str) -> float:
+        """Share of the query's (rarity-weighted) bigrams found in `other`."""
+        return self.covered_by(other) / self.total if self.total else 0.0
+
+    def lacks_any(self, terms: frozenset[str]) -> bool:
+        """Whether a key term is missing from the query (checked lazily: only candidates' terms are looked up)."""
+        for term in terms:
+            found = self._keys.get(term)
+            if found is None:
+                found = self._keys[term] = self._normalize.has_key_term(self.text, term)
+            if not found:
+                return True
+        return False
+
+
+class SearchIndex:
+    def __init__(
+        self,
+        entries: Sequence[Entry],
+        normalizer: Normalizer,
+        progress: Callable[[int], None] | None = None,
+        weights: Sequence[float] = WEIGHTS,
+        bias: float = BIAS,
+    ) -> None:
+        self.entries = list(entries)
+        self.normalize = normalizer
+        self.weights = tuple(weights)
+        self.bias = bias
+        self.doc_entry = array("i")
+        self.entry_first_doc = array("i")  # an entry's documents are contiguous: first[e] .. first[e + 1]
+        self.doc_question: list[str] = []
+        self.doc_text: list[str] = []
+        self.doc_keys: list[frozenset[str]] = []
+        self.answer_text: list[str] = []
+        self.questions = _Bm25(UNIGRAM_WEIGHT)
+        self.answers = _Bm25(1.0)
+        for e_index, entry in enumerate(self.entries):
+            self.entry_first_doc.append(len(self.doc_text))
+            for question in entry.questions:
+                text = normalizer(question)
+                if text:
+                    self.doc_entry.append(e_index)
+                    self.doc_question.append(question)
+                    self.doc_text.append(text)
+                    self.doc_keys.append(normalizer.keys_in(text))
+                    self.questions.add(ngrams(text))
+            answer = normalizer(entry.answer, None)
+            self.answer_text.append(answer)
+            self.answers.add(Counter(answer[i : i + 2] for i in range(len(answer) - 1)))
+            if progress is not None:
+                progress(1)
+        self.entry_first_doc.append(len(self.doc_text))
+        self.questions.finish()
+        self.answers.finish()
+        self.idf_unseen = math.log(1 + (self.questions.n_docs + 0.5) / 0.5)
+        self.chars = frozenset(ch for text in (*self.doc_text, *self.answer_text) for ch in text)
+        self.doc_weight = array("f", (sum(self._weight(g) for g in bigrams(text)) for text in self.doc_text))
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def _recall(self, text: str, exclude: int | None) -> list[int]:
+        terms = ngrams(text)
+        by_entry: dict[int, float] = {}
+        for doc, score in self.questions.scores(terms).items():
+            if doc == exclude:
+                continue
+            entry = self.doc_entry[doc]
+            if score > by_entry.get(entry, 0.0):
+                by_entry[entry] = score
+        answer_terms = Counter({t: n for t, n in terms.items() if len(t) == 2})
+        for entry, score in self.answers.scores(answer_terms).items():
+            by_entry[entry] = by_entry.get(entry, 0.0) + ANSWER_WEIGHT * score
+        return [e for e, _ in heapq.nlargest(CANDIDATES, by_entry.items(), key=itemgetter(1))]
+
+    def _weight(self, gram: str) -> float:
+        in_questions = self.questions.idf.get(gram)
+        in_answers = self.answers.idf.get(gram)
+        if in_questions is not None or in_answers is not None:
+            # A word common in the answers (十小, 整规, 乡镇) is the domain's background, even when few questions
+            # happen to use it: the lower of the two rarities counts.
+            return min(w for w in (in_questions, in_answers) if w is not None)
+        # An unseen pair of known characters is most often the seam between two words; a pair with a character
+        # the knowledge base never uses is new vocabulary, a strong hint that the question is out of scope.
+        if all(ch in self.chars for ch in gram):
+            return JUNCTION_IDF
+        return self.idf_unseen
+
+    def _foreign_place(self, text: str) -> float:
+        for i in range(1, len(text)):
+            before = text[i - 1]
+            if text[i] in PLACE_SUFFIXES and not before.isdigit() and before not in GENERIC_BEFORE:
+                gram = text[i - 1 : i + 1]
+                if gram not in self.questions.idf and gram not in self.answers.idf:
+                    return 1.0
+        return 0.0
+
+    def _score_entry(self, q: _Query, entry: int, exclude: int | None) -> Hit | None:
+        docs = [d for d in range(self.entry_first_doc[entry], self.entry_first_doc[entry + 1]) if d != exclude]
+        if not docs:
+            return None
+        by_entry = q.coverage_by("|".join(self.doc_text[d] for d in docs))
+        by_answer = q.coverage_by(self.answer_text[entry])
+        w = self.weights
+        # The entry-level and query-level terms are the same for every question of the entry.
+        base = self.bias + w[3] * by_entry + w[4] * by_answer + w[6] * q.novel + w[7] * q.foreign_place
+        best_z, best_doc, best_feats = -math.inf, docs[0], (0.0, 0.0, 0.0, 0.0)
+        for doc in docs:
+            doc_text = self.doc_text[doc]
+            # Bigrams shared by query and question weigh the same from either side (all are known bigrams),
+            # so one sum serves both coverages.
+            shared = q.covered_by(doc_text)
+            doc_total = self.doc_weight[doc]
+            by_query = shared / q.total if q.total else 0.0
+            by_doc = shared / doc_total if doc_total else 0.0
+            ratio = fuzz.ratio(q.text, doc_text) / 100.0
+            key_missing = 1.0 if q.lacks_any(self.doc_keys[doc]) else 0.0
+            z = base + w[0] * by_query + w[1] * by_doc + w[2] * ratio + w[5] * key_missing
+            if z > best_z:
+                best_z, best_doc, best_feats = z, doc, (by_query, by_doc, ratio, key_missing)
+        by_query, by_doc, ratio, key_missing = best_feats
+        feats = (by_query, by_doc, ratio, by_entry, by_answer, key_missing, q.novel, q.foreign_place)
+        return Hit(self.entries[entry], self.doc_question[best_doc], _sigmoid(best_z), feats)
+
+    def calibrate(self, features: Sequence[float]) -> float:
+        return _sigmoid(self.bias + sum(w * f for w, f in zip(self.weights, features, strict=True)))
+
+    def search(self, query: object, k: int = 5, exclude: int | None = None) -> list[Hit]:
+        """Best entries for the query, best first. `exclude` hides one question (leave-one-out calibration)."""
+        text = self.normalize(query)
+        if len(text) < MIN_QUERY_CHARS:
+            return []
+        q = _Query(self, text)
+        hits = [h for e in self._recall(text, exclude) if (h := self._score_entry(q, e, exclude)) is not None]
+        return sorted(hits, key=lambda h: h.score, reverse=True)[:k]

@@ -1,0 +1,39 @@
+"""The weekly digest: each township official gets their township's, each county official the county's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from handlers.report import digest_replies, scope_of, targets_of
+from handlers.texts import Texts
+from knowledge.models import KnowledgeBase
+from storage import outbox
+from storage.clock import Clock
+from storage.db import Database
+from storage.digest import Digest, compute_digest
+from storage.models import Role
+from storage.notices import claim_notice
+from storage.users import users_with_role
+
+
+async def send_weekly_digests(db: Database, clock: Clock, texts: Texts, knowledge: KnowledgeBase | None,
+                              charts: Path) -> int:
+    """Queue this week's digest for every official, once per official per ISO week (a late run sends one)."""
+    now = clock.now()
+    year, week, _ = now.isocalendar()
+    queued = 0
+    cache: dict[int, Digest] = {}
+    async with db.transaction() as session:
+        officials = [*await users_with_role(session, Role.COUNTY), *await users_with_role(session, Role.TOWNSHIP)]
+        for official in officials:
+            scope = await scope_of(session, official)
+            if scope is None:
+                continue
+            if not await claim_notice(session, f"digest:{year}-W{week:02d}:{official.id}", now):
+                continue
+            if scope.id not in cache:
+                cache[scope.id] = await compute_digest(session, scope, now, targets_of(knowledge))
+            for reply in digest_replies(cache[scope.id], texts, knowledge, clock, charts):
+                await outbox.enqueue(session, official.channel_user_id, reply.kind, reply.payload(), now)
+            queued += 1
+    return queued

@@ -1,0 +1,53 @@
+"""The county office's question queue and the entries learned from it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.question_models import LearnedEntry, Question
+
+MAX_QUESTION = 500
+
+
+async def ask(session: AsyncSession, asker_id: int, text: str, now: datetime) -> Question:
+    question = Question(asker_id=asker_id, text=text[:MAX_QUESTION], status="open", created_at=now)
+    session.add(question)
+    await session.flush()
+    return question
+
+
+async def get_question(session: AsyncSession, question_id: int) -> Question | None:
+    return await session.get(Question, question_id)
+
+
+async def open_questions(session: AsyncSession, limit: int = 20) -> list[Question]:
+    stmt = select(Question).where(Question.status == "open").order_by(Question.id).limit(limit)
+    return list(await session.scalars(stmt))
+
+
+def answer(question: Question, official_id: int, text: str, now: datetime) -> None:
+    question.status = "answered"
+    question.answer = text
+    question.answered_by_id = official_id
+    question.answered_at = now
+
+
+async def learn(session: AsyncSession, question: Question, official_id: int, source: str,
+                now: datetime) -> LearnedEntry:
+    entry = LearnedEntry(question=question.text, answer=question.answer or "", source=source,
+                         created_by_id=official_id, created_at=now)
+    session.add(entry)
+    await session.flush()
+    question.learned_id = entry.id
+    return entry
+
+
+async def learned_entries(session: AsyncSession) -> list[LearnedEntry]:
+    return list(await session.scalars(select(LearnedEntry).order_by(LearnedEntry.id)))
+
+
+async def learned_count(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count(LearnedEntry.id))) or 0)

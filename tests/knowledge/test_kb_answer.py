@@ -1,0 +1,96 @@
+"""Answering: confident answers with a source, 您是想问 suggestions, honest 不确定, and no exception on bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from kb_support import shipped_answerer
+
+from knowledge.answer import NOT_SURE, THRESHOLD, Answer
+
+
+@pytest.fixture(scope="module")
+def answerer():
+    return shipped_answerer()
+
+
+def test_confident_answer_with_source(answerer):
+    answer = answerer.answer("开饭店要办什么证？")
+    assert not answer.abstained and answer.entry_id == "rest.licences"
+    assert "餐饮服务许可证" in answer.answer
+    assert "第二十九条" in (answer.source or "")
+    assert answer.score >= THRESHOLD
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("開網吧要辦什麼證", "net.licences"),  # traditional characters
+        ("网吧能让小孩进去吗", "net.no_minors"),  # colloquial
+        ("开饭店要办神马证", "rest.licences"),  # internet slang for 什么
+        ("建康证多久办一次", "common.health_cert"),  # typo
+        ("六项规定动作", "plan.six_actions"),  # a bare phrase, no question words
+        ("5月5号前要完成啥", "plan.date.m05d05"),
+        ("食品安全法第三十四条", "fsl.art34"),
+        ("KTV能通宵吗", "ktv.hours"),  # mixed English and Chinese
+    ],
+)
+def test_variants(answerer, question, expected):
+    answer = answerer.answer(question)
+    assert (answer.entry_id, answer.abstained) == (expected, False), answer
+
+
+def test_suggestions_when_entries_are_close(answerer):
+    answer = answerer.answer("示范点")
+    ids = {answer.entry_id} | {s["id"] for s in answer.suggestions}
+    assert {"plan.demo", "plan.ms.demo_sites"} <= ids
+    assert all(set(s) == {"id", "question"} for s in answer.suggestions)
+    assert answer.entry_id not in {s["id"] for s in answer.suggestions}
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "",
+        "   ",
+        "😀",
+        "？？？",
+        "饭" * 10_000,
+        "x" * 10_000,
+        "how do I get a licence for my restaurant",
+        "SELECT * FROM entries; DROP TABLE users;--",
+        "<script>alert('十小')</script>",
+        "<b>开饭店</b>要办什么证",
+        "\x00\x01\x02",
+        "\ud800",  # a lone surrogate
+        "今天天气怎么样",
+        "开加油站要办什么证",
+    ],
+)
+def test_bad_input_never_raises(answerer, question):
+    answer = answerer.answer(question)
+    assert isinstance(answer, Answer)
+    json.dumps(answer.to_dict(), ensure_ascii=False)
+    if answer.abstained:
+        assert answer.answer == NOT_SURE and answer.source is None and answer.entry_id is None
+        assert answer.suggestions == []
+
+
+def test_junk_is_not_answered(answerer):
+    for question in ("", "😀", "x" * 10_000, "SELECT * FROM users", "今天天气怎么样", "开加油站要办什么证"):
+        assert answerer.answer(question).abstained, question
+
+
+def test_html_around_a_real_question_is_ignored(answerer):
+    assert answerer.answer("<b>开饭店</b>要办什么证").entry_id == "rest.licences"
+
+
+def test_non_string_input(answerer):
+    assert answerer.answer(None).abstained  # type: ignore[arg-type]
+    assert answerer.answer(42).abstained  # type: ignore[arg-type]
+
+
+def test_ranked_ids(answerer):
+    assert answerer.ranked_ids("开饭店要办什么证", 3)[0] == "rest.licences"
+    assert answerer.ranked_ids("", 3) == []
