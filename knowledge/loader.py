@@ -29,6 +29,7 @@ from knowledge.models import (
     KnowledgeError,
     Milestone,
     PlanFile,
+    SourceRef,
     SourcesFile,
     SynonymsFile,
 )
@@ -162,7 +163,7 @@ def _plan(b: _Builder) -> tuple[PlanFile, list[Milestone]]:
             except ValueError:
                 raise KnowledgeError(f"{where}：{m.month}月{m.day}日不是有效日期") from None
         by_date[(13, 0) if m.year_end else (m.month or 0, m.day or 0)].append(m)
-    doc = render.SourceRef(doc=plan.document)
+    doc = SourceRef(doc=plan.document)
     base = b.source(doc, name, "document")
     reviewed = plan.reviewed
     b.add_specs(plan, name)
@@ -224,8 +225,9 @@ def _industries(b: _Builder) -> dict[str, Checklist]:
     for slug in listing.industries:
         if slug not in on_disk:
             raise KnowledgeError(f"industries.yaml：列出的行业 {slug} 没有对应文件 industries/{slug}.yaml")
-    for slug in sorted(on_disk - set(listing.industries)):
-        raise KnowledgeError(f"industries/{slug}.yaml：该行业未列入 industries.yaml 的 industries 名单"
+    unlisted = sorted(on_disk - set(listing.industries))
+    if unlisted:
+        raise KnowledgeError(f"industries/{unlisted[0]}.yaml：该行业未列入 industries.yaml 的 industries 名单"
                              "（要启用就加入名单，不用就删除或移走该文件）")
     if len(set(listing.industries)) != len(listing.industries):
         raise KnowledgeError("industries.yaml：industries 名单中有重复的行业")
@@ -268,7 +270,7 @@ def _industries(b: _Builder) -> dict[str, Checklist]:
     b.add("industries.yaml", listing.list_entry.id, listing.list_entry.questions,
           f"本县“十小”行业名单（共{len(checklists)}个）：\n{names}\n"
           "说明：省级正式名单未查到，各地名单略有不同（如有的地方列入小超市、小食堂），以县整规办公布的为准。",
-          b.source(render.SourceRef(doc="practice", certainty="典"), "industries.yaml", listing.list_entry.id),
+          b.source(SourceRef(doc="practice", certainty="典"), "industries.yaml", listing.list_entry.id),
           listing.reviewed)
     return checklists
 

@@ -4,11 +4,13 @@ Recall: every question of every entry is one BM25 document (character unigrams a
 one more, weaker document of its entry. Both are inverted indexes: only documents sharing an n-gram with the query
 are touched, so the cost follows the postings read rather than the size of the knowledge base.
 
-Rerank: the few best entries are rescored with features that are comparable across queries (how much of the query
-the best question, all the entry's questions and its answer explain, how much of the question the query explains,
-weighted by rarity, and an edit-distance ratio for typos), squashed by a logistic function fitted once by
-bench/kb_calibrate.py. The score reads as a probability that the entry is right, so one threshold (0.5) separates
-"answer" from "not sure".
+Rerank: the few best entries are rescored with features that are comparable across queries, whatever the size of
+the knowledge base: how much of the query (weighted by rarity) the best question, all the entry's questions and its
+answer explain; how much of the question the query explains; an edit-distance ratio for typos; whether the question
+names a key term (trade, actor, document) the query lacks; the share of query characters the knowledge base never
+uses; whether the query names a business the knowledge base does not cover. A logistic function fitted by
+bench/kb_calibrate.py squashes them into a score that reads as the probability that the entry is right, so one
+threshold (0.5) separates "answer" from "not sure".
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ B = 0.75
 UNIGRAM_WEIGHT = 0.3  # single characters help typos a little but say little about meaning
 ANSWER_WEIGHT = 0.3  # an answer mentioning the query's words is weaker evidence than a matching question
 CANDIDATES = 20  # entries rescored per query
-# A term in more than this share of documents (at least MIN_DF_CAP) keeps only that many postings, its heaviest.
+# A term in more than this share of the documents (and in more than MIN_DF_CAP) keeps only its MIN_DF_CAP heaviest
+# postings.
 MAX_DF_SHARE = 0.01
 MIN_DF_CAP = 200
 # Logistic calibration, fitted by bench/kb_calibrate.py; one weight per feature of SearchIndex._score_entry.
@@ -109,12 +112,12 @@ class _Bm25:
         self._building = {}
         self._lengths = array("i")
         # A term in very many documents costs the most postings and, by its idf, barely changes the ranking: such
-        # a term is read only through its df_cap heaviest postings (impact-ordered pruning), which bounds the
-        # work per query term whatever the size of the knowledge base.
+        # a term is read only through its HEAD heaviest postings (impact-ordered pruning), which bounds the work
+        # per query term whatever the size of the knowledge base.
         self.df_cap = max(MIN_DF_CAP, int(MAX_DF_SHARE * n_docs))
         for term, (docs, weights) in self.postings.items():
             if len(docs) > self.df_cap:
-                head = heapq.nlargest(self.df_cap, range(len(docs)), key=weights.__getitem__)
+                head = heapq.nlargest(MIN_DF_CAP, range(len(docs)), key=weights.__getitem__)
                 self.postings[term] = (array("i", (docs[i] for i in head)), array("f", (weights[i] for i in head)))
 
     def scores(self, terms: Counter[str]) -> dict[int, float]:

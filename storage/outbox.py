@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage, OutboxStatus
@@ -41,6 +41,20 @@ async def mark_sent(session: AsyncSession, message_id: int, external_id: int | N
         .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.PENDING)
         .values(status=OutboxStatus.SENT, sent_at=now, external_id=external_id,
                 attempts=OutboxMessage.attempts + 1)
+    )
+
+
+async def mark_sent_many(session: AsyncSession, sent: list[tuple[int, int | None]], now: datetime) -> None:
+    """Mark a batch delivered in one statement (one commit per batch, not per message)."""
+    if not sent:
+        return
+    table = OutboxMessage.__table__  # a Core executemany: one statement, many rows
+    await session.execute(
+        update(table)
+        .where(table.c.id == bindparam("message_id"), table.c.status == OutboxStatus.PENDING)
+        .values(status=OutboxStatus.SENT, sent_at=now, external_id=bindparam("external"),
+                attempts=table.c.attempts + 1),
+        [{"message_id": message_id, "external": external} for message_id, external in sent],
     )
 
 

@@ -229,3 +229,18 @@ async def test_overdue_rectifications_are_listed_for_the_township(core, db, cloc
     clock.advance(timedelta(days=10))
     listing = await official.press("逾期整改")
     assert "老王小吃店（岩头镇芙蓉村）期限2026年5月13日，已逾期3天" in listing[0].text
+
+
+async def test_a_20_mb_photo_is_refused_and_the_report_kept(core, db, clock):
+    from handlers.events import Kind, Photo
+
+    await add_unit(db, clock, "芙蓉村", "老王小吃店")
+    cadre = await register(core, db, clock, 613, Role.CADRE, "芙蓉村", "李建国")
+    await cadre.press("检查上报")
+    await cadre.press("老王小吃店")
+    await answer_checklist_with_one_failure(cadre)
+    huge = await cadre._send(kind=Kind.PHOTO, photo=Photo("big", "u-big", 21 * 1024 * 1024))
+    assert "超过20MB" in huge[0].text
+    await cadre.photo()
+    assert "第1张照片已保存" in cadre.last.text  # the earlier answers are all still there
+    assert "完成（已传1张）" in cadre.buttons()
