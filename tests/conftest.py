@@ -85,3 +85,9 @@ async def db(db_url: str, clock: ManualClock) -> AsyncIterator[Database]:
 @pytest.fixture
 def core(db: Database, clock: ManualClock) -> Core:
     return build_core(db, clock, CoreConfig())
+
+
+@pytest.fixture(params=["aiogram", "ptb"])
+def runtime(request: pytest.FixtureRequest) -> str:
+    """The Telegram runtime an end-to-end test drives: every such test runs on both."""
+    return request.param

@@ -26,8 +26,8 @@ async def emulator():
 
 
 @pytest.fixture
-async def bot(emulator, db_url):
-    running = await RunningBot(bot_settings(emulator, db_url)).start()
+async def bot(emulator, db_url, runtime):
+    running = await RunningBot(bot_settings(emulator, db_url), runtime).start()
     yield running
     await running.stop()
 

@@ -25,8 +25,8 @@ async def emulator():
 
 
 @pytest.fixture
-async def bot(emulator, tmp_path):
-    running = await RunningBot(bot_settings(emulator, f"sqlite+aiosqlite:///{tmp_path / 'e2e.db'}")).start()
+async def bot(emulator, tmp_path, runtime):
+    running = await RunningBot(bot_settings(emulator, f"sqlite+aiosqlite:///{tmp_path / 'e2e.db'}"), runtime).start()
     yield running
     await running.stop()
 
