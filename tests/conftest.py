@@ -19,6 +19,8 @@ from storage.area_files import SAMPLE_COUNTY, parse_area_file
 from storage.areas import load_county
 from storage.clock import SHANGHAI, ManualClock
 from storage.db import Database
+from tests.emulator import TelegramEmulator
+from tests.telegram_harness import RunningBot, bot_settings
 
 POSTGRES_ENV = "SHIXIAO_TEST_POSTGRES_URL"
 
@@ -91,3 +93,17 @@ def core(db: Database, clock: ManualClock) -> Core:
 def runtime(request: pytest.FixtureRequest) -> str:
     """The Telegram runtime an end-to-end test drives: every such test runs on both."""
     return request.param
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[TelegramEmulator]:
+    async with TelegramEmulator() as emu:
+        yield emu
+
+
+@pytest.fixture
+async def bot(emulator: TelegramEmulator, db_url: str, runtime: str) -> AsyncIterator[RunningBot]:
+    """shixiao running on `runtime` against the emulator, on each database."""
+    running = await RunningBot(bot_settings(emulator, db_url), runtime).start()
+    yield running
+    await running.stop()

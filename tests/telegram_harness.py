@@ -121,3 +121,18 @@ class BotProcess:
 
     def log(self) -> str:
         return (self.workdir / "bot.log").read_text(encoding="utf-8", errors="replace")
+
+
+async def join(emulator: TelegramEmulator, bot: RunningBot, user_id: int, role: Any, area: str | None,
+               name: str) -> Any:
+    """A simulated user who registers with a fresh invite for `role` and `area`; returns the SimulatedUser."""
+    from storage.clock import SystemClock
+    from tests.chat_driver import make_invite
+
+    assert bot.app is not None
+    user = emulator.user(user_id, name)
+    await user.send_command("/start", await make_invite(bot.app.db, SystemClock(), role, area))
+    await user.expect("真实姓名")
+    await user.send_text(name)
+    await user.expect("登记完成")
+    return user

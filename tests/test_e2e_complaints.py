@@ -6,39 +6,13 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-import pytest
-
 from handlers.texts import Texts
 from scheduler.complaint_jobs import escalate_overdue_complaints
 from storage.clock import ManualClock, SystemClock
 from storage.models import Role
-from tests.chat_driver import make_invite
-from tests.emulator import TelegramEmulator
-from tests.telegram_harness import RunningBot, bot_settings
+from tests.telegram_harness import join
 
 NAME, PHONE = "王小明", "13800001234"
-
-
-@pytest.fixture
-async def emulator():
-    async with TelegramEmulator() as emu:
-        yield emu
-
-
-@pytest.fixture
-async def bot(emulator, db_url, runtime):
-    running = await RunningBot(bot_settings(emulator, db_url), runtime).start()
-    yield running
-    await running.stop()
-
-
-async def join(emulator, bot, user_id: int, role: Role, area: str | None, name: str):
-    user = emulator.user(user_id, name)
-    await user.send_command("/start", await make_invite(bot.app.db, SystemClock(), role, area))
-    await user.expect("真实姓名")
-    await user.send_text(name)
-    await user.expect("登记完成")
-    return user
 
 
 async def resident(emulator, user_id: int, name: str = "居民"):

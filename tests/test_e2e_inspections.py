@@ -3,38 +3,13 @@ bad dates, and the township's return-and-correct loop."""
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import func, select
 
 from storage.clock import SystemClock
 from storage.inspection_models import Inspection, InspectionPhoto
 from storage.models import Role
-from tests.chat_driver import make_invite
-from tests.emulator import TelegramEmulator
 from tests.inspection_support import add_unit
-from tests.telegram_harness import RunningBot, bot_settings
-
-
-@pytest.fixture
-async def emulator():
-    async with TelegramEmulator() as emu:
-        yield emu
-
-
-@pytest.fixture
-async def bot(emulator, tmp_path, runtime):
-    running = await RunningBot(bot_settings(emulator, f"sqlite+aiosqlite:///{tmp_path / 'e2e.db'}"), runtime).start()
-    yield running
-    await running.stop()
-
-
-async def join(emulator, bot, user_id: int, role: Role, area: str | None, name: str):
-    user = emulator.user(user_id, name)
-    await user.send_command("/start", await make_invite(bot.app.db, SystemClock(), role, area))
-    await user.expect("真实姓名")
-    await user.send_text(name)
-    await user.expect("登记完成")
-    return user
+from tests.telegram_harness import join
 
 
 async def count(bot, model) -> int:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import pytest
 from sqlalchemy import select
 
 from handlers.plan_schedule import load_plan, shipped_schedule
@@ -13,31 +12,7 @@ from scheduler.milestone_jobs import remind_milestones
 from storage.clock import SHANGHAI, ManualClock, SystemClock
 from storage.milestone_models import MilestoneDone
 from storage.models import Role
-from tests.chat_driver import make_invite
-from tests.emulator import TelegramEmulator
-from tests.telegram_harness import RunningBot, bot_settings
-
-
-@pytest.fixture
-async def emulator():
-    async with TelegramEmulator() as emu:
-        yield emu
-
-
-@pytest.fixture
-async def bot(emulator, tmp_path, runtime):
-    running = await RunningBot(bot_settings(emulator, f"sqlite+aiosqlite:///{tmp_path / 'e2e.db'}"), runtime).start()
-    yield running
-    await running.stop()
-
-
-async def join(emulator, bot, user_id: int, role: Role, area: str | None, name: str):
-    user = emulator.user(user_id, name)
-    await user.send_command("/start", await make_invite(bot.app.db, SystemClock(), role, area))
-    await user.expect("真实姓名")
-    await user.send_text(name)
-    await user.expect("登记完成")
-    return user
+from tests.telegram_harness import join
 
 
 async def test_a_township_official_is_reminded_of_a_milestone_and_marks_it_done(emulator, bot):

@@ -12,26 +12,12 @@ import pytest
 from storage.db import Database
 from storage.models import Role
 from tests.chat_driver import make_invite
-from tests.emulator import TelegramEmulator
-from tests.telegram_harness import RUNTIMES, BotProcess, RunningBot, bot_settings
+from tests.telegram_harness import RUNTIMES, BotProcess, RunningBot, bot_settings, join
 
 
 @pytest.fixture(params=RUNTIMES)
 def runtime(request: pytest.FixtureRequest) -> str:
     return request.param
-
-
-@pytest.fixture
-async def emulator():
-    async with TelegramEmulator() as emu:
-        yield emu
-
-
-@pytest.fixture
-async def bot(emulator, db_url, runtime):
-    running = await RunningBot(bot_settings(emulator, db_url), runtime).start()
-    yield running
-    await running.stop()
 
 
 async def invite_code(bot: RunningBot, role: Role, area: str | None) -> str:
@@ -42,15 +28,6 @@ async def invite_code(bot: RunningBot, role: Role, area: str | None) -> str:
 
 def menu_labels(bot: RunningBot, role: Role) -> list[str]:
     return [action.label for action in bot.app.core.parts.menus.menu_for(role)]
-
-
-async def join(emulator, bot, user_id: int, role: Role, area: str | None, name: str):
-    user = emulator.user(user_id, name)
-    await user.send_command("/start", await invite_code(bot, role, area))
-    await user.expect("真实姓名")
-    await user.send_text(name)
-    await user.expect("登记完成")
-    return user
 
 
 async def test_registration_with_an_invite_and_role_menus(emulator, bot):
