@@ -146,25 +146,6 @@ async def find_area(session: AsyncSession, query: str, level: AreaLevel | None =
     return candidates[0]
 
 
-def township_of(area: Area | None) -> Area | None:
-    node = area
-    while node is not None and node.level != AreaLevel.TOWNSHIP:
-        node = node.parent
-    return node
-
-
-def is_within(area: Area | None, ancestor: Area | None) -> bool:
-    """True when `area` is `ancestor` or lies under it."""
-    if ancestor is None:
-        return False
-    node = area
-    while node is not None:
-        if node.id == ancestor.id:
-            return True
-        node = node.parent
-    return False
-
-
 async def the_county(session: AsyncSession) -> Area | None:
     """The county this deployment serves (the first county loaded)."""
     return await session.scalar(select(Area).where(Area.level == AreaLevel.COUNTY).order_by(Area.id).limit(1))

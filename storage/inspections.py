@@ -143,21 +143,6 @@ async def rectifications_due_between(session: AsyncSession, first: date, last: d
     return list(await session.scalars(stmt.order_by(Unit.rectify_by, Unit.id)))
 
 
-async def last_inspector(session: AsyncSession, unit_id: int) -> int | None:
-    stmt = (select(Inspection.inspector_id).where(Inspection.unit_id == unit_id)
-            .order_by(Inspection.submitted_at.desc(), Inspection.id.desc()).limit(1))
-    return await session.scalar(stmt)
-
-
-async def count_inspections(session: AsyncSession, since: datetime, until: datetime,
-                            township_id: int | None = None) -> int:
-    stmt = select(func.count(Inspection.id)).where(Inspection.submitted_at >= since, Inspection.submitted_at < until,
-                                                   Inspection.status != InspectionStatus.SUPERSEDED)
-    if township_id is not None:
-        stmt = stmt.where(Inspection.township_id == township_id)
-    return int(await session.scalar(stmt) or 0)
-
-
 async def count_overdue_rectifications(session: AsyncSession, today: date, township_id: int | None = None) -> int:
     stmt = select(func.count(Unit.id)).where(Unit.status == UnitStatus.RECTIFYING, Unit.rectify_by < today)
     if township_id is not None:

@@ -35,15 +35,6 @@ async def pending_heads(session: AsyncSession, channel: str, limit: int) -> list
     return list(await session.scalars(stmt))
 
 
-async def mark_sent(session: AsyncSession, message_id: int, external_id: int | None, now: datetime) -> None:
-    await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.PENDING)
-        .values(status=OutboxStatus.SENT, sent_at=now, external_id=external_id,
-                attempts=OutboxMessage.attempts + 1)
-    )
-
-
 async def mark_sent_many(session: AsyncSession, sent: list[tuple[int, int | None]], now: datetime) -> None:
     """Mark a batch delivered in one statement (one commit per batch, not per message)."""
     if not sent:
@@ -58,13 +49,12 @@ async def mark_sent_many(session: AsyncSession, sent: list[tuple[int, int | None
     )
 
 
-async def mark_retry(session: AsyncSession, message_id: int, at: datetime, error: str) -> int:
+async def mark_retry(session: AsyncSession, message_id: int, at: datetime, error: str) -> None:
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id)
         .values(next_attempt_at=at, last_error=error[:500], attempts=OutboxMessage.attempts + 1)
     )
-    return int(await session.scalar(select(OutboxMessage.attempts).where(OutboxMessage.id == message_id)) or 0)
 
 
 async def mark_failed(session: AsyncSession, message_id: int, error: str) -> None:
@@ -78,10 +68,3 @@ async def mark_failed(session: AsyncSession, message_id: int, error: str) -> Non
 async def count_by_status(session: AsyncSession) -> dict[str, int]:
     rows = await session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))
     return {status: int(count) for status, count in rows}
-
-
-async def sent_messages(session: AsyncSession, chat_id: int | None = None) -> list[OutboxMessage]:
-    stmt = select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.SENT).order_by(OutboxMessage.id)
-    if chat_id is not None:
-        stmt = stmt.where(OutboxMessage.chat_id == chat_id)
-    return list(await session.scalars(stmt))

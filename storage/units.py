@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.inspection_models import Unit, UnitStatus
@@ -75,10 +75,6 @@ def _in_scope(stmt, area: Area | None):  # type: ignore[no-untyped-def]
 
 async def units_in(session: AsyncSession, area: Area | None) -> list[Unit]:
     return list(await session.scalars(_in_scope(select(Unit), area).order_by(Unit.id)))
-
-
-async def count_units(session: AsyncSession, area: Area | None = None) -> int:
-    return int(await session.scalar(_in_scope(select(func.count(Unit.id)), area)) or 0)
 
 
 async def search_units(
