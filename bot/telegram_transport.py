@@ -22,6 +22,7 @@ from aiogram.types import (
     ReplyKeyboardMarkup,
 )
 
+from bot.outbound import send_payload
 from scheduler.sender import PermanentFailure, RetryAfter, TemporaryFailure
 
 REQUEST_LABELS = {"location": "📍 发送我的位置", "contact": "📱 发送我的手机号"}
@@ -69,17 +70,4 @@ class AiogramTransport:
             raise PermanentFailure(f"forbidden: {error}") from error
 
     async def _send(self, chat_id: int, kind: str, payload: dict[str, Any]) -> int | None:
-        text = payload.get("text", "")
-        if kind == "edit":
-            await self.bot.edit_message_text(text=text, chat_id=chat_id, message_id=payload["message_id"],
-                                             reply_markup=None)
-            return payload["message_id"]
-        if kind == "photo":
-            sent = await self.bot.send_photo(chat_id, _media(payload["photo"]), caption=text[:1024] or None,
-                                             reply_markup=markup(payload))
-        elif kind == "document":
-            sent = await self.bot.send_document(chat_id, _media(payload["document"]), caption=text[:1024] or None,
-                                                reply_markup=markup(payload))
-        else:
-            sent = await self.bot.send_message(chat_id, text, reply_markup=markup(payload))
-        return sent.message_id
+        return await send_payload(self.bot, chat_id, kind, payload, markup, _media)
