@@ -6,15 +6,16 @@ import asyncio
 import logging
 
 from aiogram import Bot, Dispatcher, Router
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BotCommand, CallbackQuery, Message, Update
 
 from bot.aiogram_inbound import from_callback, from_message
-from bot.app import App, build_jobs, send_limits
+from bot.aiogram_session import KeepingSession
+from bot.app import App, build_jobs, outbox_sender
 from bot.settings import Settings
 from bot.telegram_transport import AiogramTransport
+from bot.webhook import Listen, serve_webhook
 from handlers.core import Core
 from scheduler.sender import Sender
 
@@ -32,7 +33,7 @@ ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 def build_bot(settings: Settings) -> Bot:
     if not settings.token:
         raise RuntimeError("SHIXIAO_TELEGRAM_TOKEN is not set")
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_base.rstrip("/")))
+    session = KeepingSession(api=TelegramAPIServer.from_base(settings.telegram_api_base.rstrip("/")))
     return Bot(settings.token, session=session)
 
 
@@ -67,22 +68,29 @@ def build_router() -> Router:
 
 
 class AiogramRuntime:
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: App, listen: Listen | None = None) -> None:
         self.app = app
+        self.listen = listen  # None: long polling; else webhook mode on this address
         self.bot = build_bot(app.settings)
-        self.sender = Sender(app.db, AiogramTransport(self.bot), "telegram", send_limits(app.settings))
+        self.sender = outbox_sender(app, AiogramTransport(self.bot))
         self.dispatcher = Dispatcher(core=app.core, sender=self.sender)
         self.dispatcher.include_router(build_router())
         self.ready = asyncio.Event()
+        self._stopping = asyncio.Event()
 
     async def run(self, *, handle_signals: bool = True) -> None:
         sender_task = asyncio.create_task(self.sender.run(), name="outbox-sender")
         jobs = build_jobs(self.app)
-        jobs.start()
         try:
+            await jobs.start()
             me = await self.bot.get_me()
-            await self.bot.delete_webhook(drop_pending_updates=False)
             await self.bot.set_my_commands(COMMANDS)
+            if self.listen is not None:
+                log.info("bot @%s starting (webhook)", me.username)
+                await serve_webhook(self.dispatcher, self.bot, self.app.settings, self.listen, ALLOWED_UPDATES,
+                                    self._became_ready, self._stopping, handle_signals)
+                return
+            await self.bot.delete_webhook(drop_pending_updates=False)
             log.info("bot @%s ready (long polling)", me.username)
             self.dispatcher.startup.register(self._on_startup)
             # handle_as_tasks=False: an update is confirmed to Telegram only after it was handled and
@@ -96,16 +104,22 @@ class AiogramRuntime:
                 close_bot_session=False,
             )
         finally:
-            jobs.shutdown(wait=False)
+            await jobs.stop()
             self.sender.stop()
             await sender_task
             await self.bot.session.close()
 
     async def _on_startup(self) -> None:
+        self._became_ready()
+
+    def _became_ready(self) -> None:
         self.ready.set()
         self.sender.wake()  # deliver whatever a previous run left in the outbox
 
     async def stop(self) -> None:
+        self._stopping.set()
+        if self.listen is not None:
+            return
         try:
             await self.dispatcher.stop_polling()
         except RuntimeError:

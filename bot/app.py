@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.settings import Settings
 from handlers.assembly import build_core
 from handlers.context import CoreConfig
 from handlers.core import Core
 from handlers.plan_schedule import ensure_plan
-from scheduler.sender import Limits
-from scheduler.service import build_scheduler
+from scheduler.context import JobContext
+from scheduler.jobs import job_specs
+from scheduler.leader import LeaderElectedJobs
+from scheduler.sender import Limits, Sender, Transport
+from scheduler.service import JobScheduler
 from storage.area_files import SAMPLE_COUNTY, parse_area_file
 from storage.areas import count_areas, load_county
 from storage.clock import Clock, SystemClock
 from storage.db import Database
+from storage.leadership import leadership_for
 
 log = logging.getLogger(__name__)
+STARTUP_LOCK = 0x736869_78737470  # "shixstp"
 
 
 @dataclass
@@ -48,6 +52,11 @@ def send_limits(settings: Settings) -> Limits:
                   per_chat_interval=settings.send_per_chat_interval)
 
 
+def outbox_sender(app: App, transport: Transport) -> Sender:
+    """The runtime's one sender of outbox messages to Telegram."""
+    return Sender(app.db, transport, "telegram", send_limits(app.settings), app.settings.instance_name or None)
+
+
 async def open_database(settings: Settings) -> Database:
     db = Database(settings.database_url)
     await db.upgrade()
@@ -68,10 +77,11 @@ async def load_sample_if_empty(db: Database, clock: Clock) -> bool:
 async def open_app(settings: Settings, clock: Clock | None = None, *, sample: bool = True) -> App:
     clock = clock or SystemClock(settings.tz)
     db = await open_database(settings)
-    if sample:
-        await load_sample_if_empty(db, clock)
     core = build_core(db, clock, core_config(settings))
-    await ensure_plan(db, clock, core.texts)  # this year's milestones from the shipped plan, once
+    async with db.exclusive(STARTUP_LOCK):  # instances starting together seed the database once
+        if sample:
+            await load_sample_if_empty(db, clock)
+        await ensure_plan(db, clock, core.texts)  # this year's milestones from the shipped plan, once
     return App(settings, db, clock, core)
 
 
@@ -90,8 +100,13 @@ def configure_logging(settings: Settings, log_file: Path | None = None) -> None:
     )
 
 
-def build_jobs(app: App) -> AsyncIOScheduler:
-    """The scheduled jobs of a running bot (reminders, digests), wired from the app's settings."""
+def build_jobs(app: App) -> LeaderElectedJobs:
+    """The scheduled jobs (reminders, digests), run by whichever instance holds the scheduler lock.
+
+    Call from the running event loop: the jobs hand their work back to it."""
     settings = app.settings
-    return build_scheduler(app.db, app.clock, app.core.texts, settings.tz, app.core.parts.knowledge,
-                           settings.data_dir / "charts", settings.digest_day, settings.digest_time)
+    context = JobContext(app.db, app.clock, app.core.texts, app.core.parts.knowledge, settings.data_dir / "charts",
+                         asyncio.get_running_loop())
+    jobs = JobScheduler(context, settings.database_url, settings.tz, job_specs(settings.digest_day,
+                                                                               settings.digest_time))
+    return LeaderElectedJobs(leadership_for(app.db), jobs)

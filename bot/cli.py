@@ -11,8 +11,9 @@ import typer
 from rich.markup import escape
 
 from bot.app import configure_logging, open_app
-from bot.commands import areas, database, exports, plan, reports, units
+from bot.commands import areas, backup, database, exports, plan, reports, units
 from bot.commands.common import console, fail, load_settings, run_async
+from bot.heap import settle_heap
 
 app = typer.Typer(
     name="shixiao",
@@ -38,6 +39,9 @@ NO_PTB = """运行时 ptb 需要 python-telegram-bot 22，但当前环境没有�
 def runtime_class(name: str) -> type:
     """The runtime's class; a missing optional extra becomes a Chinese explanation, not a traceback."""
     if name == "aiogram":
+        from bot.aiogram_import import import_aiogram
+
+        import_aiogram()  # before anything else imports aiogram: its types are then built on first use
         from bot.aiogram_runtime import AiogramRuntime
 
         return AiogramRuntime
@@ -59,21 +63,41 @@ def run(
     runtime: str | None = typer.Option(
         None, "--runtime", help="Telegram 运行时：aiogram（默认）或 ptb（python-telegram-bot，需安装可选依赖 ptb）；"
         "也可用环境变量 SHIXIAO_RUNTIME 设置"),
+    webhook: bool = typer.Option(
+        False, "--webhook", help="以 Webhook 方式接收消息（多个实例可共用一个 PostgreSQL 数据库，置于同一个地址之后）；"
+        "Telegram 推送的公网地址由 SHIXIAO_WEBHOOK_URL 设置"),
+    listen: str = typer.Option(
+        "0.0.0.0:8080", "--listen", metavar="HOST:PORT", help="Webhook 模式下本实例监听的地址和端口"),
 ) -> None:
-    """连接 Telegram 运行机器人（长轮询）。启动时自动升级数据库，空库时加载示例县。"""
+    """连接 Telegram 运行机器人（默认长轮询，或 --webhook）。启动时自动升级数据库，空库时加载示例县。"""
     settings = load_settings()
     if not settings.token:
         fail(NO_TOKEN, code=2)
     chosen = (runtime or settings.runtime).lower()
     if chosen not in RUNTIMES:
         fail(f"未知的运行时“{chosen}”，可用：{'、'.join(RUNTIMES)}。")
+    address = None
+    if webhook:
+        if chosen != "aiogram":
+            fail("Webhook 模式使用 aiogram 运行时；请去掉 --runtime ptb（或 SHIXIAO_RUNTIME=ptb）。")
+        if not settings.webhook_url.startswith(("https://", "http://")):
+            fail("Webhook 模式需要设置 SHIXIAO_WEBHOOK_URL：Telegram 推送消息的公网地址，例如 "
+                 "https://bot.example.gov.cn/telegram/webhook（多个实例时为负载均衡的地址）。", code=2)
+        from bot.webhook import parse_listen
+
+        try:
+            address = parse_listen(listen)
+        except ValueError as error:
+            fail(str(error), code=2)
     runtime_type = runtime_class(chosen)
     configure_logging(settings)
 
     async def go() -> None:
         shixiao = await open_app(settings)
         try:
-            await runtime_type(shixiao).run()
+            bot_runtime = runtime_type(shixiao, address) if address is not None else runtime_type(shixiao)
+            settle_heap()
+            await bot_runtime.run()
         finally:
             await shixiao.close()
 
@@ -103,6 +127,7 @@ def chat(
 
 
 database.register(app)
+backup.register(app)
 areas.register(app)
 units.register(app)
 exports.register(app)

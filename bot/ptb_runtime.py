@@ -25,7 +25,7 @@ from telegram.ext import Application, ApplicationBuilder, BaseHandler, CallbackQ
 
 from bot.aiogram_runtime import ALLOWED_UPDATES
 from bot.aiogram_runtime import COMMANDS as AIOGRAM_COMMANDS
-from bot.app import App, build_jobs, send_limits
+from bot.app import App, build_jobs, outbox_sender
 from bot.ptb_inbound import from_callback, from_message
 from bot.ptb_transport import PtbTransport, opt_in_timedelta, retry_seconds
 from bot.settings import Settings
@@ -93,7 +93,7 @@ class PtbRuntime:
         self.app = app
         self.application = build_application(app.settings)
         self.bot = self.application.bot
-        self.sender = Sender(app.db, PtbTransport(self.bot), "telegram", send_limits(app.settings))
+        self.sender = outbox_sender(app, PtbTransport(self.bot))
         self.application.add_handlers(build_handlers(app.core, self.sender))
         self.ready = asyncio.Event()
         self.offset = 0  # the first update id not yet handled; getUpdates with it confirms the ones before
@@ -102,12 +102,12 @@ class PtbRuntime:
     async def run(self, *, handle_signals: bool = True) -> None:
         sender_task = asyncio.create_task(self.sender.run(), name="outbox-sender")
         jobs = build_jobs(self.app)  # reminders and digests, as in the aiogram runtime
-        jobs.start()
         signals = (signal.SIGINT, signal.SIGTERM) if handle_signals else ()
         loop = asyncio.get_running_loop()
         for sig in signals:
             loop.add_signal_handler(sig, self._stopping.set)
         try:
+            await jobs.start()
             await self.application.initialize()  # getMe
             await self.bot.delete_webhook(drop_pending_updates=False)
             await self.bot.set_my_commands(COMMANDS)
@@ -120,7 +120,7 @@ class PtbRuntime:
         finally:
             for sig in signals:
                 loop.remove_signal_handler(sig)
-            jobs.shutdown(wait=False)
+            await jobs.stop()
             self.sender.stop()
             await sender_task
             if self.application.running:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from datetime import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from scheduler.jobs import DAYS
 
 DEFAULT_API_BASE = "https://api.telegram.org"
 
@@ -28,6 +32,16 @@ class Settings(BaseSettings):
     # Telegram's limits: about 30 messages/s overall and 1/s per chat.
     send_global_per_second: float = Field(default=30.0, gt=0)
     send_per_chat_interval: float = Field(default=1.0, ge=0)
+    # This instance's name among several sharing one PostgreSQL database (default: the host name). Two
+    # instances on one host need different names; a restarted instance should keep its name.
+    instance_name: str = Field(default="", max_length=64)
+    # Webhook mode (`shixiao run --webhook --listen HOST:PORT`): the public HTTPS URL Telegram posts to (a load
+    # balancer in front of the instances), the path each instance serves, and the secret Telegram sends back
+    # (default: derived from the token, so all instances agree without configuration).
+    webhook_url: str = ""
+    webhook_path: str = "/telegram/webhook"
+    webhook_secret: SecretStr | None = None
+    webhook_max_connections: int = Field(default=40, ge=1, le=100)
     polling_timeout: int = Field(default=25, ge=0, le=50)
     log_level: str = "INFO"
     # Where generated files (digest charts) are kept until they are sent.
@@ -40,6 +54,30 @@ class Settings(BaseSettings):
     @classmethod
     def _known_timezone(cls, value: str) -> str:
         ZoneInfo(value)  # raises for an unknown zone, surfaced as a validation error
+        return value
+
+    @field_validator("digest_day")
+    @classmethod
+    def _weekday(cls, value: str) -> str:
+        if value.lower() not in DAYS:
+            raise ValueError(f"digest_day must be one of {', '.join(DAYS)}")
+        return value.lower()
+
+    @field_validator("digest_time")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        try:
+            parsed = time.fromisoformat(value)
+        except ValueError:
+            raise ValueError("digest_time must be HH:MM, e.g. 08:00") from None
+        return parsed.strftime("%H:%M")
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _telegram_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value() and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}",
+                                                                               value.get_secret_value()):
+            raise ValueError("webhook_secret: 1–256 characters A-Z, a-z, 0-9, _ and - (Telegram's rule)")
         return value
 
     @property

@@ -6,7 +6,6 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
 from rich.progress import Progress
 from sqlalchemy import func, select
 
@@ -38,6 +37,8 @@ def _industry_names(knowledge: KnowledgeBase | None) -> dict[str, str]:
 async def write_units(db: Database, out: Path, bar: Progress, knowledge: KnowledgeBase | None = None) -> int:
     areas = await _areas(db)
     industries = _industry_names(knowledge)
+    from openpyxl import Workbook  # on use: see bot/commands/exports.py
+
     book = Workbook(write_only=True)
     sheet = book.create_sheet("单位名册")
     sheet.append(list(COLUMNS))
@@ -86,6 +87,8 @@ async def write_inspections(
               .group_by(InspectionPhoto.inspection_id).subquery())
     base = select(Inspection, Unit.name, Unit.village_id, photos.c.n, photos.c.refs).join(
         Unit, Unit.id == Inspection.unit_id).outerjoin(photos, photos.c.inspection_id == Inspection.id)
+    from openpyxl import Workbook  # on use: see bot/commands/exports.py
+
     book = Workbook(write_only=True)
     reports, items = book.create_sheet("检查报告"), book.create_sheet("检查项结果")
     reports.append(list(INSPECTION_COLUMNS))

@@ -133,7 +133,8 @@ async def question_queue(turn: Turn) -> list[Reply]:
 
 
 async def start_answer(turn: Turn) -> list[Reply]:
-    question = await questions.get_question(turn.session, int(turn.argument)) if turn.argument.isdigit() else None
+    question_id = turn.argument_id
+    question = await questions.get_question(turn.session, question_id) if question_id is not None else None
     if question is None:
         return [turn.menu_reply(turn.texts("ask_question_unknown"))]
     if question.status != "open":
@@ -165,7 +166,8 @@ KB_ANSWER = Flow("kb_answer", "答复问题",
 
 
 async def learn(turn: Turn) -> list[Reply]:
-    question = await questions.get_question(turn.session, int(turn.argument)) if turn.argument.isdigit() else None
+    question_id = turn.argument_id
+    question = await questions.get_question(turn.session, question_id) if question_id is not None else None
     if question is None or question.status != "answered":
         return [turn.menu_reply(turn.texts("ask_question_unknown"))]
     if question.learned_id is not None:

@@ -40,6 +40,6 @@ def decode(data: str | None) -> Pressed | None:
         return Pressed(MENU, value)
     if head == GLOBAL:
         return Pressed(GLOBAL, value)
-    if head.startswith(STEP) and head[1:].isdigit():
+    if head.startswith(STEP) and head[1:].isascii() and head[1:].isdigit():
         return Pressed(STEP, value, int(head[1:]))
     return None

@@ -22,6 +22,18 @@ if TYPE_CHECKING:
     from handlers.runner import Runner
 
 
+ID_DIGITS = 9  # ids are 32-bit integers in the database
+
+
+def parse_id(raw: str) -> int | None:
+    """The id a button or command argument names: None when it is no plain number; 0, which no row has, when the
+    number is too long to be an id (the database would refuse to look it up)."""
+    text = raw.strip()
+    if not (text.isascii() and text.isdigit()):
+        return None
+    return int(text) if len(text) <= ID_DIGITS else 0
+
+
 @dataclass(frozen=True)
 class CoreConfig:
     conversation_timeout: timedelta = timedelta(hours=24)
@@ -46,6 +58,10 @@ class Turn:
     argument: str = ""
     knowledge: KnowledgeBase | None = None
     ask: Any = None  # handlers.ask.AskService
+
+    @property
+    def argument_id(self) -> int | None:
+        return parse_id(self.argument)
 
     @property
     def role_title(self) -> str:

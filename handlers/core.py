@@ -59,6 +59,7 @@ class Core:
         self.texts = parts.texts
 
     async def handle(self, inbound: Inbound) -> Outcome:
+        inbound = inbound.storable()
         try:
             async with self.db.transaction() as session:
                 return await self._handle(session, inbound)
@@ -70,7 +71,7 @@ class Core:
                     await claim_update(session, inbound.channel, inbound.update_id, self.clock.now())
                 reply = Reply(self.texts("internal_error"))
                 await outbox.enqueue(session, inbound.chat_id, reply.kind, reply.payload(), self.clock.now(),
-                                     inbound.channel)
+                                     inbound.channel, reply=True)
             return Outcome(replies=[reply])
 
     async def _handle(self, session: AsyncSession, inbound: Inbound) -> Outcome:
@@ -79,7 +80,7 @@ class Core:
             log.info("update %s already handled; skipped", inbound.update_id)
             return Outcome(duplicate=True)
         outcome = Outcome()
-        user = await users.get_by_channel_id(session, inbound.user_id)
+        user = await users.get_by_channel_id(session, inbound.user_id, lock=True)
         if user is None:
             user, outcome.replies = await registration.admit_unknown(session, inbound, self.texts, now)
             if user is None:
@@ -100,16 +101,16 @@ class Core:
                     knowledge=self.parts.knowledge, ask=self.parts.ask)
 
     async def _write(self, session: AsyncSession, inbound: Inbound, outcome: Outcome, notices: list[Reply]) -> None:
-        now = self.clock.now()
+        messages: list[tuple[int, str, dict[str, Any]]] = []
         if outcome.press_accepted and inbound.message_id is not None and inbound.message_text is not None:
             label = _pressed_label(inbound)
             text = f"{inbound.message_text}\n\n✅ {label}" if label else inbound.message_text
-            edit = {"message_id": inbound.message_id, "text": text[:4096]}
-            await outbox.enqueue(session, inbound.chat_id, "edit", edit, now, inbound.channel)
+            messages.append((inbound.chat_id, "edit", {"message_id": inbound.message_id, "text": text[:4096]}))
         outcome.replies = compact(outcome.replies)
         for reply in [*outcome.replies, *notices]:
             chat_id = reply.chat_id if reply.chat_id is not None else inbound.chat_id
-            await outbox.enqueue(session, chat_id, reply.kind, reply.payload(), now, inbound.channel)
+            messages.append((chat_id, reply.kind, reply.payload()))
+        await outbox.enqueue_many(session, messages, self.clock.now(), inbound.channel, reply_to=inbound.chat_id)
 
     async def _dispatch(self, turn: Turn) -> tuple[list[Reply], bool]:
         runner = self.parts.runner

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
+
+# NUL (PostgreSQL text refuses it) and lone UTF-16 surrogate halves (not encodable as UTF-8). No client sends them,
+# but a forged update or a pasted binary can; the database must never be asked to store them.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 class Kind(StrEnum):
@@ -47,6 +52,19 @@ class Inbound:
     message_text: str | None = None
     pressed_label: str | None = None
     display_name: str | None = None
+
+    def storable(self) -> Inbound:
+        """This event with every text made storable (NUL dropped, lone surrogates replaced by U+FFFD)."""
+        changes = {name: _storable(getattr(self, name)) for name in _TEXT_FIELDS
+                   if getattr(self, name) and _UNSTORABLE.search(getattr(self, name))}
+        return replace(self, **changes) if changes else self
+
+
+_TEXT_FIELDS = ("text", "command", "data", "phone", "message_text", "pressed_label", "display_name")
+
+
+def _storable(text: str) -> str:
+    return _UNSTORABLE.sub(lambda found: "" if found[0] == "\x00" else "\ufffd", text)
 
 
 @dataclass(frozen=True)

@@ -60,9 +60,9 @@ async def _scope(turn: Turn, milestone_id: int) -> tuple[PlanMilestone, int | No
 
 async def mark(turn: Turn) -> list[Reply]:
     """The "标记已完成" button of a reminder or the overview (argument: milestone id)."""
-    if not turn.argument.isdigit():
+    if turn.argument_id is None:
         return await overview(turn)
-    found = await _scope(turn, int(turn.argument))
+    found = await _scope(turn, turn.argument_id)
     if isinstance(found, list):
         return found
     milestone, township_id, who = found
@@ -216,7 +216,8 @@ async def view(turn: Turn) -> list[Reply]:
     """One milestone for the county office: which townships have done it (with date and note), which not."""
     if turn.user.role != Role.COUNTY:
         return [turn.menu_reply(turn.texts("ms_view_only_county"))]
-    milestone = await milestones.get_milestone(turn.session, int(turn.argument)) if turn.argument.isdigit() else None
+    milestone_id = turn.argument_id
+    milestone = await milestones.get_milestone(turn.session, milestone_id) if milestone_id is not None else None
     if milestone is None:
         return await overview(turn)
     marks = (await milestones.done_marks(turn.session, [milestone.id]))[milestone.id]

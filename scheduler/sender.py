@@ -2,18 +2,26 @@
 
 One sender per process. It is woken right after a commit so replies feel instant, and it keeps each chat's
 messages in order: only the oldest pending message of a chat is ever in flight.
+
+Several instances can share one outbox (PostgreSQL): each claims the messages it sends (SKIP LOCKED, with a
+lease that a crashed instance's claims outlive by at most LEASE), the per-chat pause is written to the
+database, and instances seen in the last few seconds split the global rate between them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
+import socket
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from storage import outbox
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage import instances, outbox
 from storage.db import Database
 from storage.models import OutboxMessage
 
@@ -57,6 +65,14 @@ class Limits:
 
 
 SAFETY = 0.95
+LEASE = timedelta(seconds=120)  # longer than any round: a claim outlives its instance by at most this
+HEARTBEAT_EVERY = 2.0
+LIVE_WITHIN = timedelta(seconds=10)
+
+
+def default_instance_name() -> str:
+    """Stable across restarts on one host, so a restarted instance takes back at once what it had claimed."""
+    return socket.gethostname() or "shixiao"
 
 
 class _Pacer:
@@ -76,18 +92,23 @@ class _Pacer:
 
 
 class Sender:
-    def __init__(self, db: Database, transport: Transport, channel: str = "telegram", limits: Limits | None = None):
+    def __init__(self, db: Database, transport: Transport, channel: str = "telegram", limits: Limits | None = None,
+                 instance: str | None = None):
         self.db = db
         self.transport = transport
         self.channel = channel
         self.limits = limits or Limits()
+        self.instance = instance or default_instance_name()
         # A 5% margin: starts are paced, but arrivals jitter, and one 429 pauses every chat for a second or more.
         self._pacer = _Pacer(self.limits.global_per_second * SAFETY)
+        self.sharing = 1  # live instances splitting the global rate
+        self._next_beat = 0.0
         self._chat_ready: dict[int, float] = {}
         self._wake = asyncio.Event()
         self._stopped = False
         self.delivered = 0
-        self._sent: list[tuple[int, int | None]] = []
+        self._sent: list[tuple[int, int | None, int]] = []
+        self._flushing = False
 
     def wake(self) -> None:
         self._wake.set()
@@ -97,6 +118,24 @@ class Sender:
         self._wake.set()
 
     async def run(self) -> None:
+        async with self.db.transaction() as session:
+            released = await outbox.release_claims(session, self.instance)
+        if released:
+            log.info("took back %s messages this instance had claimed before a restart", released)
+        try:
+            await self._loop()
+        finally:
+            await self._leave()
+
+    async def _leave(self) -> None:
+        try:
+            async with self.db.transaction() as session:
+                await outbox.release_claims(session, self.instance)
+                await instances.leave(session, self.instance)
+        except Exception as error:  # shutting down: the claims expire by themselves
+            log.warning("could not release outbox claims on stop: %s", type(error).__name__)
+
+    async def _loop(self) -> None:
         while not self._stopped:
             try:
                 attempted, wait_hint = await self.round()
@@ -125,24 +164,20 @@ class Sender:
 
     async def round(self) -> tuple[int, float]:
         """Deliver what is ready now. Returns (messages attempted, seconds until more may be ready)."""
-        async with self.db.transaction() as session:
-            rows = await outbox.pending_heads(session, self.channel, self.limits.batch)
         now_mono, now_wall = time.monotonic(), datetime.now(UTC)
-        ready: list[OutboxMessage] = []
-        seen: set[int] = set()
-        wait_hint = float("inf")
-        for row in rows:
-            if row.chat_id in seen:
-                continue  # keep each chat's order: only its oldest pending message may go
-            seen.add(row.chat_id)
-            chat_wait = self._chat_ready.get(row.chat_id, 0.0) - now_mono
-            retry_wait = (row.next_attempt_at - now_wall).total_seconds() if row.next_attempt_at else 0.0
-            wait = max(chat_wait, retry_wait)
-            if wait > 0:
-                wait_hint = min(wait_hint, wait)
-            else:
-                ready.append(row)
+        async with self.db.transaction() as session:
+            await self._heartbeat(session, now_mono, now_wall)
+            heads = await outbox.pending_heads(session, self.channel, self.limits.batch, self.instance, now_wall)
+            ready, wait_hint = self._ready(heads, now_mono, now_wall)
+            # About a second of sends per round: a reply committed meanwhile waits for the next round, not for
+            # a whole backlog (heads come replies first, so it goes out next).
+            ready = ready[:self._round_size()]
+            claimed = await outbox.claim(session, [row.id for row in ready], self.instance, now_wall,
+                                         now_wall + LEASE)
+        ready = [row for row in ready if row.id in claimed]
         if not ready:
+            if heads and wait_hint == float("inf"):
+                wait_hint = 0.1  # another instance claimed these first: look again soon, for other chats
             return 0, wait_hint
         gate = asyncio.Semaphore(self.limits.concurrency)
 
@@ -157,13 +192,61 @@ class Sender:
             await self._flush_sent()
         return len(ready), 0.0
 
+    def _round_size(self) -> int:
+        return max(self.limits.concurrency, math.ceil(self.limits.global_per_second / self.sharing))
+
+    def _ready(self, heads: list[OutboxMessage], now_mono: float, now_wall: datetime,
+               ) -> tuple[list[OutboxMessage], float]:
+        ready: list[OutboxMessage] = []
+        wait_hint = float("inf")
+        for row in heads:
+            if not outbox.claimable(row, self.instance, now_wall):
+                wait_hint = min(wait_hint, 1.0)  # another instance is on it
+                continue
+            chat_wait = self._chat_ready.get(row.chat_id, 0.0) - now_mono
+            retry_wait = (row.next_attempt_at - now_wall).total_seconds() if row.next_attempt_at else 0.0
+            wait = max(chat_wait, retry_wait)
+            if wait > 0:
+                wait_hint = min(wait_hint, wait)
+            else:
+                ready.append(row)
+        return ready, wait_hint
+
+    async def _heartbeat(self, session: AsyncSession, now_mono: float, now_wall: datetime) -> None:
+        if now_mono < self._next_beat:
+            return
+        self._next_beat = now_mono + HEARTBEAT_EVERY
+        await instances.beat(session, self.instance, now_wall)
+        sharing = max(1, await instances.live_count(session, now_wall, LIVE_WITHIN))
+        if sharing != self.sharing:
+            log.info("%s instances share delivery: this one sends at most %.1f messages/s", sharing,
+                     self.limits.global_per_second / sharing)
+            self.sharing = sharing
+            self._pacer = _Pacer(self.limits.global_per_second * SAFETY / sharing)
+
     async def _flush_sent(self) -> None:
-        # One commit per round instead of one per message: SQLite's write lock, not the network, was the limit.
-        # A crash before this commit re-sends at most this round's messages on restart.
-        sent, self._sent = self._sent, []
-        if sent:
-            async with self.db.transaction() as session:
-                await outbox.mark_sent_many(session, sent, datetime.now(UTC))
+        """Record deliveries at once, each commit taking whatever was delivered meanwhile (a group commit).
+
+        A crash between a send and its record re-sends that message on restart, so the record must follow the
+        send as closely as possible; grouping keeps SQLite's single writer from becoming the limit."""
+        if self._flushing:
+            return  # the running flush picks these up before it returns
+        self._flushing = True
+        try:
+            while self._sent:
+                batch, self._sent = self._sent, []
+                now = datetime.now(UTC)
+                try:
+                    async with self.db.transaction() as session:
+                        await outbox.mark_sent_many(session, [(i, external) for i, external, _ in batch], now)
+                        if self.limits.per_chat_interval > 0:
+                            await outbox.hold_chats(session, {chat for _, _, chat in batch},
+                                                    now + timedelta(seconds=self.limits.per_chat_interval))
+                except BaseException:
+                    self._sent[:0] = batch  # not recorded: keep them for the next flush
+                    raise
+        finally:
+            self._flushing = False
 
     async def _deliver(self, row: OutboxMessage) -> None:
         self._chat_ready[row.chat_id] = time.monotonic() + self.limits.per_chat_interval
@@ -184,9 +267,14 @@ class Sender:
             log.error("outbox %s cannot be delivered: %s", row.id, error)
             async with self.db.transaction() as session:
                 await outbox.mark_failed(session, row.id, str(error))
+        except Exception as error:  # a bug or an unexpected answer: retried with backoff, given up eventually
+            log.exception("unexpected error delivering outbox %s", row.id)
+            backoff = min(2.0 ** max(row.attempts, 0), self.limits.max_backoff)
+            await self._retry(row, backoff, f"{type(error).__name__}: {error}")
         else:
-            self._sent.append((row.id, external_id))
+            self._sent.append((row.id, external_id, row.chat_id))
             self.delivered += 1
+            await self._flush_sent()
 
     async def _retry(self, row: OutboxMessage, seconds: float, error: str) -> None:
         async with self.db.transaction() as session:

@@ -1,82 +1,90 @@
-"""APScheduler 3 wiring: periodic jobs that write to the outbox (every job is idempotent)."""
+"""APScheduler 3 with its jobs in the project database: timezone explicit, arguments ids only, missed runs once.
+
+The scheduler runs in its own thread (BackgroundScheduler): its job store is synchronous, and on SQLite a
+synchronous write that waits for the database's write lock must not block the event loop that holds it."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from datetime import datetime, time
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy import create_engine
 
-from handlers.plan_schedule import ensure_plan
-from handlers.texts import Texts
-from knowledge.models import KnowledgeBase
-from scheduler.complaint_jobs import escalate_overdue_complaints
-from scheduler.digest_jobs import send_weekly_digests
-from scheduler.inspection_jobs import remind_reinspections
-from scheduler.milestone_jobs import remind_milestones
-from storage.clock import Clock
-from storage.db import Database
+from scheduler.context import DEFAULT_BINDING, JobContext, bind, unbind
+from scheduler.jobs import JobSpec
+from storage.db import sync_database_url
+from storage.runtime_models import JOBS_TABLE
 
 log = logging.getLogger(__name__)
 
-MORNING = time(8, 30)
-EVENING = time(20, 0)
+
+def job_store(database_url: str) -> SQLAlchemyJobStore:
+    options = {"connect_args": {"timeout": 30}} if database_url.startswith("sqlite") else {"pool_pre_ping": True}
+    engine = create_engine(sync_database_url(database_url), **options)
+    return SQLAlchemyJobStore(engine=engine, tablename=JOBS_TABLE)
 
 
-def build_scheduler(db: Database, clock: Clock, texts: Texts, tz: ZoneInfo, knowledge: KnowledgeBase | None = None,
-                    charts: Path = Path("data") / "charts", digest_day: str = "mon", digest_time: str = "08:00",
-                    ) -> AsyncIOScheduler:
-    # Coalesce and a generous grace time: a bot that was down at the slot runs the job once when back.
-    scheduler = AsyncIOScheduler(timezone=tz, job_defaults={"coalesce": True, "misfire_grace_time": 6 * 3600,
-                                                             "max_instances": 1})
+class JobScheduler:
+    def __init__(self, context: JobContext, database_url: str, tz: ZoneInfo, specs: list[JobSpec],
+                 binding: str = DEFAULT_BINDING) -> None:
+        self.context = context
+        self.database_url = database_url
+        self.tz = tz
+        self.specs = specs
+        self.binding = binding
+        self.scheduler: BackgroundScheduler | None = None
 
-    async def reinspections() -> None:
-        queued = await remind_reinspections(db, clock, texts)
-        log.info("re-inspection reminders queued: %s", queued)
+    @property
+    def running(self) -> bool:
+        return self.scheduler is not None and self.scheduler.running
 
-    scheduler.add_job(reinspections, "cron", hour=MORNING.hour, minute=MORNING.minute, id="reinspections",
-                      replace_existing=True)
+    async def start(self) -> None:
+        bind(self.binding, self.context)
+        await asyncio.to_thread(self._start)
 
-    async def milestones() -> None:
-        await ensure_plan(db, clock, texts)  # a bot running across New Year picks up the new year's plan
-        queued = await remind_milestones(db, clock, texts)
-        log.info("milestone reminders queued: %s", queued)
+    async def stop(self) -> None:
+        if self.scheduler is not None and self.scheduler.running:
+            # In a thread: shutdown waits for running jobs, and those wait for this event loop.
+            await asyncio.to_thread(self.scheduler.shutdown, True)
+        self.scheduler = None
+        unbind(self.binding)
 
-    scheduler.add_job(milestones, "cron", hour=MORNING.hour, minute=MORNING.minute, id="milestones",
-                      replace_existing=True)
+    def _start(self) -> None:
+        # Coalesce: a bot that was down across several slots runs a job once, not once per missed slot.
+        self.scheduler = BackgroundScheduler(
+            jobstores={"default": job_store(self.database_url)},
+            executors={"default": ThreadPoolExecutor(4)},
+            job_defaults={"coalesce": True, "max_instances": 1},
+            timezone=self.tz,
+        )
+        self.scheduler.start(paused=True)  # paused: stored jobs are reconciled before any of them runs
+        self._reconcile()
+        self.scheduler.resume()
+        for job in self.scheduler.get_jobs():
+            log.info("job %s: next run %s", job.id, job.next_run_time)
 
-    async def complaints() -> None:
-        escalated = await escalate_overdue_complaints(db, clock, texts)
-        log.info("overdue complaints escalated: %s", escalated)
+    def _reconcile(self) -> None:
+        """Make the stored jobs match the declared ones, keeping each unchanged job's stored next run time.
 
-    scheduler.add_job(complaints, "cron", hour=MORNING.hour, minute=MORNING.minute + 5, id="complaint-sla",
-                      replace_existing=True)
-    async def digests() -> None:
-        queued = await send_weekly_digests(db, clock, texts, knowledge, charts)
-        log.info("weekly digests queued: %s", queued)
-
-    hour, minute = (int(part) for part in digest_time.split(":"))
-    # A digest missed while the bot was down is sent once when it is back (coalesce + grace + the week's claim).
-    scheduler.add_job(digests, "cron", day_of_week=digest_day, hour=hour, minute=minute, id="weekly-digest",
-                      replace_existing=True, misfire_grace_time=6 * 24 * 3600)
-    if past_weekly_slot(clock.now(), digest_day, hour, minute):
-        # Down at the slot: send this week's digest now (once: each official's week is claimed).
-        scheduler.add_job(digests, id="weekly-digest-catch-up")
-    local = clock.now().time()
-    if MORNING <= local <= EVENING:
-        # Started during the working day: catch up now rather than tomorrow morning (claims prevent repeats).
-        scheduler.add_job(reinspections, id="reinspections-catch-up")
-        scheduler.add_job(milestones, id="milestones-catch-up")
-        scheduler.add_job(complaints, id="complaint-sla-catch-up")
-    return scheduler
-
-
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-def past_weekly_slot(now: datetime, day: str, hour: int, minute: int) -> bool:
-    """True when this ISO week's slot (e.g. Monday 08:00) has already passed."""
-    slot_day = DAYS.index(day)
-    return (now.weekday(), now.hour, now.minute) >= (slot_day, hour, minute)
+        Keeping it is what makes a missed Monday 08:00 run when the bot is back: re-adding the job would
+        move its next run to next Monday."""
+        assert self.scheduler is not None
+        declared = {spec.id for spec in self.specs}
+        for job in self.scheduler.get_jobs():
+            if job.id not in declared:
+                log.info("removing job %s (no longer declared)", job.id)
+                job.remove()
+        for spec in self.specs:
+            trigger = CronTrigger(timezone=self.tz, **spec.cron)
+            stored = self.scheduler.get_job(spec.id)
+            if stored is not None and (stored.func_ref, tuple(stored.args), repr(stored.trigger),
+                                       stored.misfire_grace_time) == (spec.func, (self.binding,), repr(trigger),
+                                                                      spec.misfire_grace_time):
+                continue
+            self.scheduler.add_job(spec.func, trigger, args=[self.binding], id=spec.id, name=spec.id,
+                                   replace_existing=True, misfire_grace_time=spec.misfire_grace_time)

@@ -110,7 +110,15 @@ async def load_ancestors(session: AsyncSession, area: Area | None) -> Area | Non
         if "parent" in inspect(node).unloaded:
             set_committed_value(node, "parent", await session.get(Area, node.parent_id))
         node = node.parent
+    _keep(session, area)
     return area
+
+
+def _keep(session: AsyncSession, area: Area | None) -> None:
+    """Hold on to an area (and so its ancestors) for as long as the session lives. The session's identity map holds
+    objects weakly, so an area read twice in one transaction, as the steps of a flow often do, was read twice."""
+    if area is not None:
+        session.info.setdefault("areas.kept", {})[area.id] = area
 
 
 def area_path(area: Area | None) -> str:

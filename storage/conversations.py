@@ -10,9 +10,36 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Conversation
 
+_LOADED = "conversations.loaded"
+
+
+def note_loaded(session: AsyncSession, user_id: int, conversation: Conversation | None) -> None:
+    """Remember a user's conversation (or that they have none) for the rest of this transaction, so loading it
+    again, or deleting it before a new one starts, needs no query. Sound because nothing else changes a user's
+    conversation meanwhile: SQLite transactions hold the write lock, and on PostgreSQL the core holds the user's
+    row (users.get_by_channel_id(lock=True)). The reference also keeps the object in the session's (weak)
+    identity map."""
+    transaction = session.sync_session.get_transaction()
+    owner, loaded = session.info.get(_LOADED, (None, {}))
+    if owner is not transaction:
+        loaded = {}
+        session.info[_LOADED] = (transaction, loaded)
+    loaded[user_id] = conversation
+
+
+def _noted(session: AsyncSession, user_id: int) -> tuple[bool, Conversation | None]:
+    owner, loaded = session.info.get(_LOADED, (None, {}))
+    if owner is not session.sync_session.get_transaction() or user_id not in loaded:
+        return False, None
+    return True, loaded[user_id]
+
 
 async def load_conversation(session: AsyncSession, user_id: int) -> Conversation | None:
-    return await session.get(Conversation, user_id)
+    known, conversation = _noted(session, user_id)
+    if not known:
+        conversation = await session.get(Conversation, user_id)
+        note_loaded(session, user_id, conversation)
+    return conversation
 
 
 async def start_conversation(
@@ -26,6 +53,7 @@ async def start_conversation(
     )
     session.add(conversation)
     await session.flush()
+    note_loaded(session, user_id, conversation)
     return conversation
 
 
@@ -38,9 +66,14 @@ def save_step(conversation: Conversation, step: str, data: dict[str, Any], now: 
 
 
 async def end_conversation(session: AsyncSession, user_id: int) -> None:
-    existing = await session.get(Conversation, user_id)
+    known, existing = _noted(session, user_id)
+    if known and existing is None:
+        return
+    if not known:
+        existing = await session.get(Conversation, user_id)
     if existing is not None:
         await session.delete(existing)
         await session.flush()
     else:
         await session.execute(delete(Conversation).where(Conversation.user_id == user_id))
+    note_loaded(session, user_id, None)

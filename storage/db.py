@@ -8,9 +8,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from storage import sqlite_inline
 
 log = logging.getLogger(__name__)
 
@@ -26,14 +29,37 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        # Short: BEGIN IMMEDIATE, the one statement that waits for another connection in WAL mode, waits
+        # asynchronously (storage/sqlite_inline.py); SQLite's own wait would block the event loop.
+        cursor.execute(f"PRAGMA busy_timeout={sqlite_inline.BUSY_TIMEOUT_MS}")
         cursor.close()
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
         # A deferred transaction that reads and then writes can fail with SQLITE_BUSY even with a busy
         # timeout; taking the write lock up front makes concurrent writers simply wait their turn.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Straight to the driver: SQLAlchemy's statement machinery cost more than the statement.
+        cursor = conn.connection.dbapi_connection.cursor()
+        try:
+            cursor.execute("BEGIN IMMEDIATE")
+        finally:
+            cursor.close()
+
+
+def _check_closed_on_checkout(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        if dbapi_connection.driver_connection.is_closed():
+            raise DisconnectionError("closed by the server")  # the pool replaces it and checks out again
+
+
+SYNC_DRIVERS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg"}
+
+
+def sync_database_url(url: str) -> str:
+    """The same database for a synchronous driver (APScheduler 3's job store is not async)."""
+    parsed = make_url(url)
+    return parsed.set(drivername=SYNC_DRIVERS[parsed.get_backend_name()]).render_as_string(hide_password=False)
 
 
 class Database:
@@ -49,16 +75,38 @@ class Database:
             if database and database != ":memory:":
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
         else:
-            kwargs["pool_pre_ping"] = True
-        self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+            # asyncpg notices a connection the server closed (a restart) by itself, for free; the generic
+            # pre-ping costs three round trips per transaction with asyncpg (BEGIN, a probe, ROLLBACK).
+            kwargs["pool_pre_ping"] = parsed.get_driver_name() != "asyncpg"
+        if self.is_sqlite and parsed.get_driver_name() == "aiosqlite":
+            # The same SQLite without aiosqlite's thread hop per call (storage/sqlite_inline.py says why).
+            parsed = parsed.set(drivername=sqlite_inline.NAME)
+        self.engine: AsyncEngine = create_async_engine(parsed, **kwargs)
         if self.is_sqlite:
             _prepare_sqlite(self.engine)
+        elif not kwargs["pool_pre_ping"]:
+            _check_closed_on_checkout(self.engine)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         async with self._sessions() as session, session.begin():
             yield session
+
+    @asynccontextmanager
+    async def exclusive(self, key: int) -> AsyncIterator[None]:
+        """One instance at a time through a block (PostgreSQL advisory lock; SQLite's writer lock suffices)."""
+        if self.is_sqlite:
+            yield
+            return
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+            await conn.commit()
+            try:
+                yield
+            finally:
+                await conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                await conn.commit()
 
     async def optimize(self) -> None:
         """Refresh the query planner's statistics (SQLite has none until asked; PostgreSQL's autovacuum has them).

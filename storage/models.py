@@ -14,6 +14,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -129,7 +130,11 @@ class OutboxMessage(Base):
     """Every outbound message, written in the same transaction as the change that caused it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_channel_status", "channel", "status", "id"),)
+    __table_args__ = (
+        Index("ix_outbox_channel_status", "channel", "status", "id"),
+        # Each chat's oldest pending message, read from the index alone.
+        Index("ix_outbox_pending_chat", "channel", "status", "chat_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # Which runtime delivers it: "telegram" or "terminal" (a local chat never leaks to Telegram).
@@ -139,12 +144,19 @@ class OutboxMessage(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    # NULL means "as soon as possible"; set only when a retry must wait (real time, not the app clock).
+    # NULL means "as soon as possible"; set when a retry must wait or the chat had a message a moment ago
+    # (real time, not the app clock).
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     external_id: Mapped[int | None] = mapped_column(BigInteger)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # REPLY (0): the answer to someone who is waiting; NOTICE (1): reminders, digests, broadcasts. Replies go
+    # first, so that a large broadcast never keeps a person waiting for the answer to what they just typed.
+    priority: Mapped[int] = mapped_column(SmallInteger, default=1, server_default="1")
+    # Which instance is delivering it, until when: several instances share one outbox without sending twice.
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class SentNotice(Base):

@@ -5,34 +5,97 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage, OutboxStatus
 
+REPLY, NOTICE = 0, 1  # priorities: the answer to someone waiting goes before reminders, digests, broadcasts
+
 
 async def enqueue(
     session: AsyncSession, chat_id: int, kind: str, payload: dict[str, Any], now: datetime,
-    channel: str = "telegram",
-) -> OutboxMessage:
-    message = OutboxMessage(
-        channel=channel,
-        chat_id=chat_id, kind=kind, payload=payload, status=OutboxStatus.PENDING, attempts=0,
-        next_attempt_at=None, created_at=now,
+    channel: str = "telegram", *, reply: bool = False,
+) -> None:
+    await enqueue_many(session, [(chat_id, kind, payload)], now, channel, chat_id if reply else None)
+
+
+async def enqueue_many(
+    session: AsyncSession, messages: list[tuple[int, str, dict[str, Any]]], now: datetime, channel: str = "telegram",
+    reply_to: int | None = None,
+) -> None:
+    """Append (chat id, kind, payload) messages in this order, in one statement. Written as rows rather than
+    ORM objects: nothing reads them back in the transaction, and the ORM's unit of work cost several times the
+    INSERT on every inbound update."""
+    if messages:
+        await session.execute(insert(OutboxMessage.__table__), [
+            {"channel": channel, "chat_id": chat_id, "kind": kind, "payload": payload,
+             "status": OutboxStatus.PENDING, "attempts": 0, "next_attempt_at": None, "created_at": now,
+             "priority": REPLY if chat_id == reply_to else NOTICE}
+            for chat_id, kind, payload in messages
+        ])
+
+
+async def pending_heads(session: AsyncSession, channel: str, limit: int, instance: str | None = None,
+                        now: datetime | None = None) -> list[OutboxMessage]:
+    """Each chat's oldest pending message, replies before notices, then oldest first; at most `limit`.
+
+    Only a chat's oldest pending message may go out, so that each chat gets its messages in order. Chats that
+    another instance is delivering to right now are left out."""
+    heads = (
+        select(func.min(OutboxMessage.id).label("id"))
+        .where(OutboxMessage.channel == channel, OutboxMessage.status == OutboxStatus.PENDING)
+        .group_by(OutboxMessage.chat_id)
     )
-    session.add(message)
-    return message
-
-
-async def pending_heads(session: AsyncSession, channel: str, limit: int) -> list[OutboxMessage]:
-    """The oldest pending messages, in order; callers deliver only the first per chat to keep order."""
+    if instance is not None and now is not None:
+        busy = select(OutboxMessage.chat_id).where(
+            OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.claimed_by.is_not(None),
+            OutboxMessage.claimed_by != instance, OutboxMessage.claimed_until >= now)
+        heads = heads.where(OutboxMessage.chat_id.not_in(busy))
+    first = heads.subquery()
     stmt = (
         select(OutboxMessage)
-        .where(OutboxMessage.channel == channel, OutboxMessage.status == OutboxStatus.PENDING)
-        .order_by(OutboxMessage.id)
+        .join(first, OutboxMessage.id == first.c.id)
+        .order_by(OutboxMessage.priority, OutboxMessage.id)
         .limit(limit)
     )
     return list(await session.scalars(stmt))
+
+
+def claimable(message: OutboxMessage, instance: str, now: datetime) -> bool:
+    """Free, ours (a previous run of this instance died holding it), or another instance's expired claim."""
+    return (message.claimed_by in (None, instance) or message.claimed_until is None
+            or message.claimed_until < now)
+
+
+async def claim(session: AsyncSession, ids: list[int], instance: str, now: datetime, until: datetime) -> set[int]:
+    """Claim pending messages for delivery by `instance` until `until`; returns the ids it got.
+
+    On PostgreSQL, SKIP LOCKED lets instances claim side by side: a row another instance is claiming right now
+    is skipped, not waited for. (SQLite has one writer at a time, so there is nothing to skip.)"""
+    if not ids:
+        return set()
+    free = (
+        select(OutboxMessage.id)
+        .where(OutboxMessage.id.in_(ids), OutboxMessage.status == OutboxStatus.PENDING,
+               or_(OutboxMessage.claimed_by.is_(None), OutboxMessage.claimed_by == instance,
+                   OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))
+        .with_for_update(skip_locked=True)
+    )
+    got = set(await session.scalars(free))
+    if got:
+        await session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(got))
+                              .values(claimed_by=instance, claimed_until=until))
+    return got
+
+
+async def release_claims(session: AsyncSession, instance: str) -> int:
+    """Give back what this instance had claimed (on stop, and at start after a crash)."""
+    result = await session.execute(update(OutboxMessage)
+                                   .where(OutboxMessage.claimed_by == instance,
+                                          OutboxMessage.status == OutboxStatus.PENDING)
+                                   .values(claimed_by=None, claimed_until=None))
+    return result.rowcount or 0
 
 
 async def mark_sent_many(session: AsyncSession, sent: list[tuple[int, int | None]], now: datetime) -> None:
@@ -44,8 +107,21 @@ async def mark_sent_many(session: AsyncSession, sent: list[tuple[int, int | None
         update(table)
         .where(table.c.id == bindparam("message_id"), table.c.status == OutboxStatus.PENDING)
         .values(status=OutboxStatus.SENT, sent_at=now, external_id=bindparam("external"),
-                attempts=table.c.attempts + 1),
+                attempts=table.c.attempts + 1, claimed_until=None),  # claimed_by stays: who delivered it
         [{"message_id": message_id, "external": external} for message_id, external in sent],
+    )
+
+
+async def hold_chats(session: AsyncSession, chat_ids: set[int], until: datetime) -> None:
+    """Nothing more to these chats before `until`: the per-chat limit, kept in the database so that every
+    instance sees it."""
+    if not chat_ids:
+        return
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.chat_id.in_(chat_ids), OutboxMessage.status == OutboxStatus.PENDING,
+               or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at < until))
+        .values(next_attempt_at=until)
     )
 
 
@@ -53,7 +129,8 @@ async def mark_retry(session: AsyncSession, message_id: int, at: datetime, error
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id)
-        .values(next_attempt_at=at, last_error=error[:500], attempts=OutboxMessage.attempts + 1)
+        .values(next_attempt_at=at, last_error=error[:500], attempts=OutboxMessage.attempts + 1,
+                claimed_by=None, claimed_until=None)
     )
 
 
@@ -61,7 +138,8 @@ async def mark_failed(session: AsyncSession, message_id: int, error: str) -> Non
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id)
-        .values(status=OutboxStatus.FAILED, last_error=error[:500], attempts=OutboxMessage.attempts + 1)
+        .values(status=OutboxStatus.FAILED, last_error=error[:500], attempts=OutboxMessage.attempts + 1,
+                claimed_by=None, claimed_until=None)
     )
 
 

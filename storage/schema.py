@@ -6,6 +6,7 @@ from storage import (
     milestone_models,  # noqa: F401  (plan milestones and their done-marks)
     models,  # noqa: F401  (foundation tables)
     question_models,  # noqa: F401  (the county office's question queue, learned entries)
+    runtime_models,  # noqa: F401  (APScheduler's job store, live bot instances)
 )
 from storage.models import Base
 

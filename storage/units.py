@@ -14,12 +14,14 @@ from storage.inspection_models import Unit, UnitStatus
 from storage.models import Area, AreaLevel
 
 MATCH_CUTOFF = 55.0
+NAME_KEY_MAX = Unit.__table__.c.name_key.type.length
 
 
 def name_key(name: str) -> str:
-    """Identity of a unit name: width-folded, lower case, without spaces or punctuation."""
+    """Identity of a unit name: width-folded, lower case, without spaces or punctuation. Cut to the column's length:
+    NFKC widens some characters (ﷺ becomes 18 letters), so a name that fits may fold into a key that does not."""
     folded = unicodedata.normalize("NFKC", name).lower()
-    return "".join(ch for ch in folded if ch.isalnum())
+    return "".join(ch for ch in folded if ch.isalnum())[:NAME_KEY_MAX]
 
 
 @dataclass(frozen=True)

@@ -2,19 +2,39 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from storage.areas import load_ancestors
-from storage.models import Area, Role, User
+from storage.conversations import note_loaded
+from storage.models import Area, Conversation, Role, User
+
+# The user with their area's whole chain (village → township → county) and their conversation, in one query:
+# every inbound update needs all of it. Built once: building a statement costs more than running it.
+_BY_CHANNEL_ID = (
+    select(User, Conversation)
+    .outerjoin(Conversation, Conversation.user_id == User.id)
+    .where(User.channel_user_id == bindparam("channel_user_id"))
+    .options(joinedload(User.area).joinedload(Area.parent).joinedload(Area.parent))
+)
+_BY_CHANNEL_ID_LOCKED = _BY_CHANNEL_ID.with_for_update(of=User)
 
 
-async def get_by_channel_id(session: AsyncSession, channel_user_id: int) -> User | None:
-    user = await session.scalar(select(User).where(User.channel_user_id == channel_user_id))
-    if user is not None:
-        await load_ancestors(session, user.area)
+async def get_by_channel_id(session: AsyncSession, channel_user_id: int, *, lock: bool = False) -> User | None:
+    """lock: hold the user's row until the transaction ends, so that two updates of one user handled at once
+    (webhook instances side by side) take turns instead of both changing the same conversation.
+
+    The user's conversation is loaded too (conversations.load_conversation then needs no query)."""
+    query = _BY_CHANNEL_ID_LOCKED if lock else _BY_CHANNEL_ID
+    row = (await session.execute(query, {"channel_user_id": channel_user_id})).first()
+    if row is None:
+        return None
+    user, conversation = row
+    note_loaded(session, user.id, conversation)
+    await load_ancestors(session, user.area)  # deeper trees than county → township → village
     return user
 
 
@@ -37,8 +57,14 @@ def set_name(user: User, name: str) -> None:
     user.name = name
 
 
+TOUCH_EVERY = timedelta(minutes=1)
+
+
 def touch(user: User, now: datetime) -> None:
-    user.last_seen_at = now
+    """Record that the user was seen, to the minute: rewriting the row on every message of a conversation cost
+    an UPDATE per inbound update, for a time nothing needs more precisely."""
+    if user.last_seen_at is None or not timedelta(0) <= now - user.last_seen_at < TOUCH_EVERY:
+        user.last_seen_at = now
 
 
 async def users_with_role(session: AsyncSession, role: Role, area_id: int | None = None) -> list[User]:

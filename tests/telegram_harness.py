@@ -52,16 +52,18 @@ def bot_settings(emulator: TelegramEmulator, database_url: str, **overrides) -> 
 class RunningBot:
     """One of shixiao's Telegram runtimes in this process, started and stopped by the test."""
 
-    def __init__(self, settings: Settings, runtime: str | None = None) -> None:
+    def __init__(self, settings: Settings, runtime: str | None = None, listen: Any = None) -> None:
         self.settings = settings
         self.kind = runtime or default_runtime()
+        self.listen = listen  # a bot.webhook.Listen: webhook mode (aiogram)
         self.app: App | None = None
         self.runtime: Any = None
         self.task: asyncio.Task[None] | None = None
 
     async def start(self) -> RunningBot:
         self.app = await open_app(self.settings)
-        self.runtime = runtime_type(self.kind)(self.app)
+        runtime_class = runtime_type(self.kind)
+        self.runtime = runtime_class(self.app, self.listen) if self.listen else runtime_class(self.app)
         self.task = asyncio.create_task(self.runtime.run(handle_signals=False))
         ready = asyncio.create_task(self.runtime.ready.wait())
         done, _ = await asyncio.wait({ready, self.task}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
@@ -85,7 +87,8 @@ class BotProcess:
     """`python -m bot run` as a real process, so it can be killed with SIGKILL mid-flow."""
 
     def __init__(self, emulator: TelegramEmulator, database_url: str, workdir: Path,
-                 runtime: str | None = None) -> None:
+                 runtime: str | None = None, env: dict[str, str] | None = None, args: list[str] | None = None,
+                 log_name: str = "bot.log") -> None:
         self.runtime = runtime or default_runtime()
         self.env = {
             **os.environ,
@@ -95,13 +98,16 @@ class BotProcess:
             "SHIXIAO_POLLING_TIMEOUT": "1",
             "SHIXIAO_SEND_PER_CHAT_INTERVAL": "0.05",
             "PYTHONPATH": str(REPO),
+            **(env or {}),
         }
         self.workdir = workdir
+        self.args = args or []
+        self.log_name = log_name
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> BotProcess:
-        with open(self.workdir / "bot.log", "ab") as log:  # the child keeps its own copy of the descriptor
-            command = [sys.executable, "-m", "bot", "run", "--runtime", self.runtime]
+        with open(self.workdir / self.log_name, "ab") as log:  # the child keeps its own copy of the descriptor
+            command = [sys.executable, "-m", "bot", "run", "--runtime", self.runtime, *self.args]
             self.process = subprocess.Popen(command, cwd=self.workdir, env=self.env, stdout=log,
                                             stderr=subprocess.STDOUT)
         return self
@@ -120,7 +126,7 @@ class BotProcess:
                 self.process.kill()
 
     def log(self) -> str:
-        return (self.workdir / "bot.log").read_text(encoding="utf-8", errors="replace")
+        return (self.workdir / self.log_name).read_text(encoding="utf-8", errors="replace")
 
 
 async def join(emulator: TelegramEmulator, bot: RunningBot, user_id: int, role: Any, area: str | None,

@@ -42,6 +42,17 @@ def test_run_without_a_token_explains_what_to_do(env):
     assert "SHIXIAO_TELEGRAM_TOKEN" in result.output and "shixiao chat" in result.output
 
 
+@pytest.mark.parametrize(("args", "extra", "expected"), [
+    (["run", "--webhook"], {}, "SHIXIAO_WEBHOOK_URL"),
+    (["run", "--webhook", "--listen", "8080"], {"SHIXIAO_WEBHOOK_URL": "https://bot.example/hook"}, "主机:端口"),
+    (["run", "--webhook", "--runtime", "ptb"], {"SHIXIAO_WEBHOOK_URL": "https://bot.example/hook"}, "aiogram"),
+])
+def test_webhook_mode_explains_what_is_missing(env, args, extra, expected):
+    result = invoke(args, {**env, "SHIXIAO_TELEGRAM_TOKEN": "123:abc", **extra})
+    assert result.exit_code != 0
+    assert expected in result.output and "Traceback" not in result.output
+
+
 def test_db_upgrade_and_downgrade(env):
     result = invoke(["db", "upgrade"], env)
     from storage.migrate import head_revision

@@ -107,7 +107,7 @@ async def test_re_routing_to_another_township_tells_the_new_office(core, db, clo
     assert "由岩头镇转来" in moved["text"] and "店铺实际在桥下镇光华村" in moved["text"]
     assert "已转交桥下镇办理" in (await notices_to(db, person.user_id, "【投诉进展】"))[-1]["text"]
     refused = await official.press_data(button(notice, "受理"))
-    assert "由桥下镇承办，您无权办理" in refused[0].text
+    assert "不由您办理" in refused[0].text  # rerouted away: no longer theirs to see
     await other.press_data(button(moved, "受理"))
     assert (await complaint(db, number)).status == "accepted"
 
@@ -221,11 +221,13 @@ async def test_forged_buttons_and_roles_without_rights_change_nothing(core, db, 
     stranger_official = await register(core, db, clock, 940, Role.TOWNSHIP, "桥下镇", "钱乡长")
     cadre = await register(core, db, clock, 941, Role.CADRE, "芙蓉村", "李建国")
     attempts = [
-        (person, f"m.complaint_accept.{stored.id}", "无权办理"),
+        (person, f"m.complaint_accept.{stored.id}", "无权办理"),  # the role may not, whatever the complaint
         (cadre, f"m.complaint_update.{stored.id}", "无权办理"),
         (cadre, f"m.complaint_view.{stored.id}", "无权办理"),
-        (stranger_official, f"m.complaint_accept.{stored.id}", "由岩头镇承办，您无权办理"),
-        (stranger_official, f"m.complaint_reroute.{stored.id}", "您无权办理"),
+        # An official who may not see it is told what a number never issued gets: not the office, not that it
+        # exists.
+        (stranger_official, f"m.complaint_accept.{stored.id}", "没有找到这件投诉"),
+        (stranger_official, f"m.complaint_reroute.{stored.id}", "没有找到这件投诉"),
         (official, "m.complaint_accept.999999", "没有找到这件投诉"),
         (official, "m.complaint_accept.abc", "没有找到这件投诉"),
         (official, "m.complaint_accept", "没有找到这件投诉"),

@@ -6,6 +6,8 @@ import itertools
 import time
 from typing import Any
 
+from sqlalchemy import update
+
 from scheduler.sender import Limits, PermanentFailure, RetryAfter, Sender, TemporaryFailure
 from storage import outbox
 from storage.models import OutboxMessage
@@ -105,3 +107,30 @@ async def test_a_sender_only_delivers_its_own_channel(db, clock):
     sender = Sender(db, transport, "terminal", Limits(global_per_second=1000, per_chat_interval=0))
     assert await sender.drain(within=2)
     assert [t for _, _, t in transport.delivered] == ["term"]
+
+
+async def test_an_unexpected_error_is_retried_with_backoff_then_given_up(db, clock):
+    await enqueue_all(db, clock, [(1, "odd")])
+    transport = ScriptedTransport({"odd": [ValueError("unexpected answer")] * 3})
+    sender = Sender(db, transport, limits=Limits(global_per_second=1000, per_chat_interval=0, max_attempts=3))
+    assert (await sender.round())[0] == 1
+    async with db.transaction() as session:
+        row = (await outbox.pending_heads(session, "telegram", 10))[0]
+    assert row.attempts == 1 and "ValueError" in row.last_error and row.next_attempt_at is not None
+    for _ in range(2):
+        async with db.transaction() as session:  # skip the backoff
+            await session.execute(update(OutboxMessage).values(next_attempt_at=None))
+        await sender.round()
+    assert (await statuses(db))["odd"] == "failed"
+    assert len(transport.attempts) == 3  # not re-sent every second forever
+
+
+async def test_a_reply_overtakes_a_large_broadcast(db, clock):
+    await enqueue_all(db, clock, [(1000 + n, f"notice {n}") for n in range(700)])
+    async with db.transaction() as session:
+        await outbox.enqueue(session, 7, "message", {"text": "your answer"}, clock.now(), reply=True)
+    transport = ScriptedTransport()
+    sender = Sender(db, transport, limits=Limits(global_per_second=30, per_chat_interval=0))
+    attempted, _ = await sender.round()
+    assert attempted <= 30  # about one second of sends per round
+    assert transport.delivered[0][2] == "your answer"

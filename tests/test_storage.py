@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from datetime import timedelta
 
 import pytest
@@ -47,6 +49,73 @@ async def test_sqlite_runs_in_wal_mode_with_normal_sync(tmp_path):
             assert (await session.execute(text("PRAGMA foreign_keys"))).scalar() == 1
     finally:
         await database.dispose()
+
+
+async def test_a_transaction_waits_its_turn_for_the_sqlite_write_lock_without_blocking_the_loop(tmp_path, clock):
+    # SQLite runs on the event loop's thread (storage/sqlite_inline.py): a transaction waiting for the write lock
+    # must let the holder, a coroutine of this same loop, finish. A blocking wait would deadlock until SQLite gave up.
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'lock.db'}")
+    await database.upgrade()
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def first() -> None:
+        async with database.transaction() as session:
+            await claim_update(session, "telegram", 1, clock.now())
+            holding.set()
+            await release.wait()
+
+    async def second() -> None:
+        async with database.transaction() as session:
+            await claim_update(session, "telegram", 2, clock.now())
+
+    try:
+        holder = asyncio.create_task(first())
+        await holding.wait()
+        waiter = asyncio.create_task(second())
+        release.set()
+        await asyncio.wait_for(asyncio.gather(holder, waiter), timeout=5)
+        async with database.transaction() as session:
+            assert not await claim_update(session, "telegram", 1, clock.now())
+            assert not await claim_update(session, "telegram", 2, clock.now())
+    finally:
+        await database.dispose()
+
+
+async def test_a_transaction_waits_for_another_process_holding_the_sqlite_write_lock(tmp_path, clock):
+    path = tmp_path / "shared.db"
+    database = Database(f"sqlite+aiosqlite:///{path}")
+    await database.upgrade()
+    other = sqlite3.connect(path, isolation_level=None)  # another process, as far as SQLite can tell
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        # Far longer than SQLite's own (blocking) busy timeout: only an asynchronous wait sees the lock released.
+        asyncio.get_running_loop().call_later(0.5, other.execute, "COMMIT")
+        async with database.transaction() as session:
+            assert await claim_update(session, "telegram", 1, clock.now())
+        assert not other.in_transaction
+    finally:
+        other.close()
+        await database.dispose()
+
+
+async def test_a_pooled_connection_the_server_closed_is_replaced(db_url):
+    if not db_url.startswith("postgresql"):
+        pytest.skip("a PostgreSQL server closing a connection (a restart, an administrator)")
+    database, admin = Database(db_url), Database(db_url)
+    try:
+        async with database.engine.connect() as conn:
+            pooled = (await conn.get_raw_connection()).driver_connection
+            pid = await conn.scalar(text("SELECT pg_backend_pid()"))
+        closed = asyncio.Event()
+        pooled.add_termination_listener(lambda _connection: closed.set())
+        async with admin.transaction() as session:
+            assert await session.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        await asyncio.wait_for(closed.wait(), timeout=5)
+        async with database.transaction() as session:  # no pre-ping round trips: the pool knows it is closed
+            assert await session.scalar(text("SELECT pg_backend_pid()")) != pid
+    finally:
+        await database.dispose()
+        await admin.dispose()
 
 
 async def test_loading_areas_twice_changes_nothing(db, clock):

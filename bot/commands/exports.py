@@ -15,7 +15,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import typer
-from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -78,6 +77,8 @@ class Sheets:
     """A write-only workbook: rows stream to disk instead of piling up in memory."""
 
     def __init__(self) -> None:
+        from openpyxl import Workbook  # imported on use: openpyxl (and numpy) would slow every start of the bot
+
         self.book = Workbook(write_only=True)
 
     def sheet(self, title: str, headers: Sequence[str]) -> Any:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from openpyxl import Workbook
 
 from bot.app import open_database
 from bot.commands.common import console, export_group, fail, load_settings, progress, run_async
@@ -68,6 +67,8 @@ def export_report(out: Path = typer.Option(..., "--out", help="输出文件，�
     result, _ = _load("county")
     names = industry_names(shipped_knowledge())
     targets = result.targets
+    from openpyxl import Workbook  # imported on use: openpyxl (and numpy) would slow every start of the bot
+
     book = Workbook(write_only=True)
     summary = book.create_sheet("汇总")
     with progress() as bar:

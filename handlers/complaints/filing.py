@@ -20,9 +20,10 @@ from handlers.flow import Flow, Invalid, Option, Prompt, Step, parse_option, tex
 from handlers.formatting import cn_date
 from handlers.registration import NAME_MAX, NAME_MIN, parse_name
 from storage import complaints
-from storage.areas import children_of, get_area, list_areas
+from storage.areas import children_of, get_area
+from storage.audience import list_townships
 from storage.complaint_models import Complaint
-from storage.models import Area, AreaLevel
+from storage.models import Area
 from storage.units import search_units
 
 CONFIG: ComplaintConfig = default_config()  # read at import: broken data stops start-up, naming file and entry
@@ -49,7 +50,8 @@ async def _category_prompt(turn: Turn) -> Prompt:
 # --- where --------------------------------------------------------------------------------------------------------
 
 async def townships(turn: Turn) -> list[Area]:
-    return [area for area in await list_areas(turn.session) if area.level == AreaLevel.TOWNSHIP]
+    # Only the townships: reading every area (every village too) for each prompt cost more than the rest of the step.
+    return await list_townships(turn.session)
 
 
 async def _where_prompt(turn: Turn) -> Prompt:

@@ -35,19 +35,16 @@ def may_view(user: User, complaint: Complaint) -> bool:
     return user.role == Role.TOWNSHIP and user.area_id == complaint.township_id
 
 
-def argument_id(turn: Turn) -> int | None:
-    raw = turn.argument.strip()
-    return int(raw) if raw.isdigit() and len(raw) <= 9 else None
-
-
 async def load_for_official(turn: Turn, *, handle: bool) -> tuple[Complaint | None, list[Reply]]:
     """The complaint named by the button or command, or the Chinese refusal (nothing is changed)."""
-    complaint_id = argument_id(turn)
+    complaint_id = turn.argument_id
     complaint = await complaints.get_complaint(turn.session, complaint_id) if complaint_id else None
     if complaint is None:
         return None, [turn.menu_reply(turn.texts("complaint_no_such"))]
-    allowed = may_handle(turn.user, complaint) if handle else may_view(turn.user, complaint)
-    if not allowed:
+    if not may_view(turn.user, complaint):
+        # Read exactly like a number never issued: whether it exists, and who handles it, is not theirs to know.
+        return None, [turn.menu_reply(turn.texts("complaint_no_such"))]
+    if handle and not may_handle(turn.user, complaint):
         office = await render.area_name(turn.session, turn.texts, complaint.office_area_id)
         return None, [turn.menu_reply(turn.texts("complaint_not_yours", office=office))]
     return complaint, []

@@ -10,7 +10,7 @@ from handlers import buttons
 from handlers.complaints import handling, notify, render
 from handlers.complaints.filing import CONFIG
 from handlers.complaints.privacy import Audience, audience_of
-from handlers.context import Turn
+from handlers.context import Turn, parse_id
 from handlers.events import Choice, Reply
 from handlers.formatting import cn_date
 from storage import complaints
@@ -45,8 +45,9 @@ async def _visible(turn: Turn, complaint: Complaint) -> bool:
 
 
 async def _find(turn: Turn, argument: str) -> Complaint | None:
-    if argument.isdigit() and len(argument) <= 9:
-        return await complaints.get_complaint(turn.session, int(argument))
+    complaint_id = parse_id(argument)
+    if complaint_id is not None:
+        return await complaints.get_complaint(turn.session, complaint_id)
     return await complaints.find_by_number(turn.session, argument)
 
 
@@ -83,9 +84,10 @@ async def track(turn: Turn) -> list[Reply]:
 async def feedback(turn: Turn) -> list[Reply]:
     """解决了 / 没有解决, pressed by the complainant after 已办结; 没有 reopens it and tells the office."""
     raw_id, _, answer = turn.argument.strip().partition(":")
-    if not raw_id.isdigit() or len(raw_id) > 9 or answer not in ("yes", "no"):
+    complaint_id = parse_id(raw_id)
+    if complaint_id is None or answer not in ("yes", "no"):
         return [turn.menu_reply(turn.texts("button_invalid"))]
-    complaint = await complaints.get_complaint(turn.session, int(raw_id))
+    complaint = await complaints.get_complaint(turn.session, complaint_id)
     if complaint is None:
         return [turn.menu_reply(turn.texts("complaint_no_such"))]
     if complaint.complainant_id != turn.user.id:

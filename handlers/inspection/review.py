@@ -50,8 +50,8 @@ async def review(turn: Turn) -> list[Reply]:
     """List reports waiting for review, or open one (argument: inspection id)."""
     if turn.user.role != Role.TOWNSHIP or turn.user.area_id is None:
         return [turn.menu_reply(turn.texts("review_only_township"))]
-    if turn.argument.isdigit():
-        return await _open(turn, int(turn.argument))
+    if turn.argument_id is not None:
+        return await _open(turn, turn.argument_id)
     waiting = await inspections.awaiting_review(turn.session, turn.user.area_id, LIST_LIMIT)
     if not waiting:
         return [turn.menu_reply(turn.texts("review_none"))]
@@ -124,14 +124,14 @@ REVIEW = Flow(
 
 async def fix(turn: Turn) -> list[Reply]:
     """A cadre corrects a returned report: the report reopens at its summary with everything filled in."""
-    if not turn.argument.isdigit():
+    if turn.argument_id is None:
         returned = await inspections.returned_to(turn.session, turn.user.id)
         if not returned:
             return [turn.menu_reply(turn.texts("fix_none"))]
         choices = tuple(Choice(buttons.menu_data("fix", inspection.id), f"{unit.name} · {report_number(inspection)}")
                         for inspection, unit in returned)
         return [Reply(turn.texts("fix_list", n=len(returned)), choices)]
-    inspection = await inspections.get_inspection(turn.session, int(turn.argument))
+    inspection = await inspections.get_inspection(turn.session, turn.argument_id)
     if inspection is None or inspection.inspector_id != turn.user.id:
         return [turn.menu_reply(turn.texts("review_not_found"))]
     if inspection.status != InspectionStatus.RETURNED:
@@ -172,9 +172,9 @@ async def inspect(turn: Turn) -> list[Reply]:
     """Start a report; with a unit id (from a re-inspection reminder) the unit is already chosen."""
     if turn.user.role != Role.CADRE or turn.user.area_id is None:
         return [turn.menu_reply(turn.texts("insp_not_cadre"))]
-    if not turn.argument.isdigit():
+    if turn.argument_id is None:
         return await turn.runner.start(turn, "inspection", new_report_data())
-    unit = await units.get_unit(turn.session, int(turn.argument))
+    unit = await units.get_unit(turn.session, turn.argument_id)
     if unit is None or unit.village_id != turn.user.area_id:
         return [turn.menu_reply(turn.texts("insp_unit_outside"))]
     turn.data = {**new_report_data(), "unit_id": unit.id}

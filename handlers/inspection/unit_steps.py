@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from handlers.context import Turn
 from handlers.events import Inbound, Kind
-from handlers.flow import Invalid, Option, Prompt, Step, parse_option, text_parser
+from handlers.flow import Invalid, Option, ParseFn, Prompt, Step, parse_option, text_parser
 from handlers.inspection.checklist_steps import begin
 from storage import units
 from storage.areas import area_path, get_area
+from storage.inspection_models import Unit
 
 NEW = "new"
 AGAIN = "again"
 RECENT = 6
+ADDRESS_MAX = 100
+OPERATOR_MAX = Unit.__table__.c.operator_name.type.length  # what the register can hold
 
 
 def industry_name(turn: Turn, slug: str) -> str:
@@ -99,11 +102,14 @@ async def _address_prompt(turn: Turn) -> Prompt:
     return Prompt(turn.texts("insp_new_address"), (Option("skip", turn.texts("button_skip")),))
 
 
-async def _parse_optional_text(turn: Turn, inbound: Inbound, prompt: Prompt) -> str:
-    if inbound.kind is Kind.PRESS:
-        await parse_option(turn, inbound, prompt)
-        return ""
-    return await text_parser(2, 100)(turn, inbound, prompt)
+def _optional_text(max_len: int) -> ParseFn:
+    async def parse(turn: Turn, inbound: Inbound, prompt: Prompt) -> str:
+        if inbound.kind is Kind.PRESS:
+            await parse_option(turn, inbound, prompt)
+            return ""
+        return await text_parser(2, max_len)(turn, inbound, prompt)
+
+    return parse
 
 
 async def _operator_prompt(turn: Turn) -> Prompt:
@@ -115,6 +121,6 @@ UNIT_STEPS = (
     Step("pick", _pick_prompt, next=_after_pick),
     Step("new_name", _new_name_prompt, _parse_new_name, next=_after_new_name),
     Step("new_industry", _industry_prompt, next="new_address"),
-    Step("new_address", _address_prompt, _parse_optional_text, next="new_operator"),
-    Step("new_operator", _operator_prompt, _parse_optional_text, next=begin),
+    Step("new_address", _address_prompt, _optional_text(ADDRESS_MAX), next="new_operator"),
+    Step("new_operator", _operator_prompt, _optional_text(OPERATOR_MAX), next=begin),
 )

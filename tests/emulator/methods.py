@@ -134,12 +134,16 @@ class ApiMethods(EmulatorState):
         self.webhook_params = dict(p)
         if p.get("drop_pending_updates"):
             self.queue.clear()
+        if self.webhook_url:
+            self.webhook.start()  # pending updates are now POSTed to the URL instead of waiting for getUpdates
+        self.signal.notify()
         return True
 
     def _delete_webhook(self, p: dict[str, Any], u: dict[str, Upload]) -> bool:
         self.webhook_url = None
         if p.get("drop_pending_updates"):
             self.queue.clear()
+        self.signal.notify()  # the webhook pusher sees the URL gone and stops
         return True
 
     def _get_webhook_info(self, p: dict[str, Any], u: dict[str, Upload]) -> dict[str, Any]:

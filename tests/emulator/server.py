@@ -18,6 +18,7 @@ from .methods import LIMITED_METHODS, ApiMethods, Handler, describe_params
 from .params import read_params
 from .records import ApiCall
 from .user import SimulatedUser
+from .webhook import WebhookPusher
 
 _MAX_UPLOAD = 64 * 1024 * 1024
 _GARBAGE_502 = (
@@ -70,6 +71,7 @@ class TelegramEmulator(ApiMethods):
         self._inflight = 0  # requests other than getUpdates being served
         self._last_activity = time.monotonic()
         self.base_url = ""
+        self.webhook = WebhookPusher(self)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -92,6 +94,7 @@ class TelegramEmulator(ApiMethods):
     async def stop(self) -> None:
         self._closing = True
         self.signal.notify()
+        await self.webhook.stop()
         await asyncio.sleep(0)  # let woken long-polls answer before connections are closed
         if self._runner is not None:
             await self._runner.cleanup()

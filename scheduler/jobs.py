@@ -1,0 +1,74 @@
+"""The scheduled jobs, declared as data: id, trigger, and a module-level function that takes only ids.
+
+APScheduler stores each job in the project database by reference (`scheduler.jobs:digests`) with its
+arguments, so the functions here are plain, importable and receive nothing but the binding's name."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import time
+from typing import Any
+
+from handlers.plan_schedule import ensure_plan
+from scheduler.complaint_jobs import escalate_overdue_complaints
+from scheduler.context import lookup
+from scheduler.digest_jobs import send_weekly_digests
+from scheduler.inspection_jobs import remind_reinspections
+from scheduler.milestone_jobs import remind_milestones
+
+log = logging.getLogger(__name__)
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+MORNING = time(8, 30)
+DAILY_GRACE = 6 * 3600  # down at 08:30, back before 14:30: still remind today
+# A digest missed while the bot was down goes out once when it is back, within the same week.
+WEEKLY_GRACE = 6 * 24 * 3600
+
+
+def reinspections(binding: str) -> None:
+    ctx = lookup(binding)
+    queued = ctx.run(remind_reinspections(ctx.db, ctx.clock, ctx.texts))
+    log.info("re-inspection reminders queued: %s", queued)
+
+
+def milestones(binding: str) -> None:
+    ctx = lookup(binding)
+
+    async def run() -> int:
+        await ensure_plan(ctx.db, ctx.clock, ctx.texts)  # a bot running across New Year picks up the new plan
+        return await remind_milestones(ctx.db, ctx.clock, ctx.texts)
+
+    log.info("milestone reminders queued: %s", ctx.run(run()))
+
+
+def complaint_sla(binding: str) -> None:
+    ctx = lookup(binding)
+    escalated = ctx.run(escalate_overdue_complaints(ctx.db, ctx.clock, ctx.texts))
+    log.info("overdue complaints escalated: %s", escalated)
+
+
+def digests(binding: str) -> None:
+    ctx = lookup(binding)
+    queued = ctx.run(send_weekly_digests(ctx.db, ctx.clock, ctx.texts, ctx.knowledge, ctx.charts))
+    log.info("weekly digests queued: %s", queued)
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    id: str
+    func: str  # "module:function", as APScheduler stores it
+    cron: dict[str, Any]
+    misfire_grace_time: int = DAILY_GRACE
+
+
+def job_specs(digest_day: str = "mon", digest_time: str = "08:00") -> list[JobSpec]:
+    hour, minute = (int(part) for part in digest_time.split(":"))
+    morning = {"hour": MORNING.hour, "minute": MORNING.minute}
+    return [
+        JobSpec("reinspections", "scheduler.jobs:reinspections", morning),
+        JobSpec("milestones", "scheduler.jobs:milestones", morning),
+        JobSpec("complaint-sla", "scheduler.jobs:complaint_sla", {"hour": MORNING.hour, "minute": MORNING.minute + 5}),
+        JobSpec("weekly-digest", "scheduler.jobs:digests", {"day_of_week": digest_day, "hour": hour, "minute": minute},
+                misfire_grace_time=WEEKLY_GRACE),
+    ]

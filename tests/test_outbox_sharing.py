@@ -1,0 +1,97 @@
+"""Several senders on one outbox (instances sharing PostgreSQL, or one SQLite file): each message goes out once,
+each chat in order and no faster than its limit, the global rate is split, and a dead instance's claims pass on."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+
+from scheduler.sender import LEASE, Limits, Sender
+from storage import outbox
+from storage.models import OutboxMessage, OutboxStatus
+from tests.test_sender import ScriptedTransport, enqueue_all
+
+
+async def run_until_sent(senders: list[Sender], db, expected: int, timeout: float = 30.0) -> None:  # noqa: ASYNC109
+    tasks = [asyncio.create_task(sender.run()) for sender in senders]
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            async with db.transaction() as session:
+                counts = await outbox.count_by_status(session)
+            if counts.get(OutboxStatus.SENT, 0) >= expected:
+                return
+            assert time.monotonic() < deadline, f"not delivered in time: {counts}"
+            await asyncio.sleep(0.05)
+    finally:
+        for sender in senders:
+            sender.stop()
+        await asyncio.gather(*tasks)
+
+
+async def test_two_senders_share_one_outbox_without_sending_twice(db, clock):
+    items = [(chat, f"{chat}-{n}") for n in range(4) for chat in range(1, 31)]
+    await enqueue_all(db, clock, items)
+    transports = [ScriptedTransport(), ScriptedTransport()]
+    limits = Limits(global_per_second=400, per_chat_interval=0.05, batch=20)
+    senders = [Sender(db, transport, limits=limits, instance=name)
+               for transport, name in zip(transports, ("a", "b"), strict=True)]
+    await run_until_sent(senders, db, len(items))
+    delivered = [(at, chat, text) for transport in transports for at, chat, text in transport.delivered]
+    assert sorted(text for _, _, text in delivered) == sorted(text for _, text in items)  # each once
+    assert all(transport.delivered for transport in transports), "both instances took a share"
+    for chat in range(1, 31):
+        mine = sorted((at, text) for at, c, text in delivered if c == chat)
+        assert [text for _, text in mine] == [f"{chat}-{n}" for n in range(4)]  # in order across instances
+        gaps = [later - earlier for (earlier, _), (later, _) in itertools.pairwise(mine)]
+        assert min(gaps) >= 0.04, f"chat {chat} got messages {min(gaps):.3f}s apart"
+    async with db.transaction() as session:
+        rows = list(await session.scalars(select(OutboxMessage)))
+    assert {row.claimed_by for row in rows} == {"a", "b"}  # who delivered each is kept
+
+
+async def test_instances_split_the_global_rate(db, clock):
+    await enqueue_all(db, clock, [(chat, "x") for chat in range(1, 5)])
+    limits = Limits(global_per_second=30, per_chat_interval=0)
+    first, second = (Sender(db, ScriptedTransport(), limits=limits, instance=name) for name in ("a", "b"))
+    await first.round()
+    assert first.sharing == 1
+    await second.round()
+    assert second.sharing == 2
+    first._next_beat = 0  # its next round looks again
+    await first.round()
+    assert first.sharing == 2
+    assert first._pacer.interval == 1 / (30 * 0.95 / 2)
+
+
+async def test_a_dead_instances_claims_pass_on_after_the_lease(db, clock):
+    await enqueue_all(db, clock, [(1, "orphan")])
+    now = datetime.now(UTC)
+    async with db.transaction() as session:
+        heads = await outbox.pending_heads(session, "telegram", 10)
+        assert await outbox.claim(session, [heads[0].id], "dead", now, now + LEASE) == {heads[0].id}
+    transport = ScriptedTransport()
+    alive = Sender(db, transport, limits=Limits(global_per_second=1000, per_chat_interval=0), instance="alive")
+    assert (await alive.round())[0] == 0  # claimed by an instance that may still be sending it
+    assert transport.delivered == []
+    async with db.transaction() as session:  # the lease runs out
+        await session.execute(update(OutboxMessage).values(claimed_until=now - timedelta(seconds=1)))
+    assert (await alive.round())[0] == 1
+    assert [text for _, _, text in transport.delivered] == ["orphan"]
+
+
+async def test_a_restarted_instance_takes_back_its_own_claims_at_once(db, clock):
+    await enqueue_all(db, clock, [(1, "mine")])
+    now = datetime.now(UTC)
+    async with db.transaction() as session:
+        heads = await outbox.pending_heads(session, "telegram", 10)
+        await outbox.claim(session, [heads[0].id], "host-1", now, now + LEASE)  # then killed -9
+    transport = ScriptedTransport()
+    restarted = Sender(db, transport, limits=Limits(global_per_second=1000, per_chat_interval=0),
+                       instance="host-1")
+    assert await restarted.drain(within=5)
+    assert [text for _, _, text in transport.delivered] == ["mine"]
