@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from aiogram import Bot
 from aiogram.exceptions import TelegramRetryAfter
 
+from bot.aiogram_session import KeepingSession
 from bot.telegram_transport import AiogramTransport
 from scheduler.sender import Limits, Sender
 from storage import outbox
@@ -56,7 +57,8 @@ async def sender_run(messages: int, chats: int, scale: int) -> dict[str, float]:
             db = Database(f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}")
             await db.upgrade()
             await fill(db, messages, chats)
-            bot = Bot(TOKEN, session=emu.aiogram_session())
+            # The session `shixiao run` uses (bot/aiogram_session.py), pointed at the emulator.
+            bot = Bot(TOKEN, session=KeepingSession(api=emu.aiogram_server()))
             limits = Limits(global_per_second=30 * scale, per_chat_interval=1 / scale, concurrency=16)
             sender = Sender(db, AiogramTransport(bot), limits=limits)
             with Progress(console=console) as bar:

@@ -76,19 +76,45 @@ def default_instance_name() -> str:
 
 
 class _Pacer:
-    """Spaces send starts at least 1/rate apart (a leaky bucket without bursts)."""
+    """A token bucket: at most `per_second` sends a second, with bursts of at most `burst`.
 
-    def __init__(self, per_second: float) -> None:
-        self.interval = 1.0 / per_second if per_second > 0 else 0.0
-        self.next_slot = 0.0
+    Each waiter looks again when it wakes: slots handed out in advance would all fall due together after the event
+    loop stalled (a long commit, a garbage collection) and go out as one burst over Telegram's one-second window.
+    The small burst lets a send that woke late be made up for, so lateness does not add up to a lower rate."""
+
+    def __init__(self, per_second: float, burst: int = 1) -> None:
+        self.rate = per_second
+        self.capacity = float(max(1, burst))
+        self.tokens = self.capacity
+        self.stamp = time.monotonic()
         self.paused_until = 0.0
 
+    @property
+    def interval(self) -> float:
+        return 1.0 / self.rate if self.rate > 0 else 0.0
+
     async def wait(self) -> None:
-        now = time.monotonic()
-        slot = max(now, self.next_slot, self.paused_until)
-        self.next_slot = slot + self.interval
-        if slot > now:
-            await asyncio.sleep(slot - now)
+        if self.rate <= 0:
+            return
+        while True:
+            now = time.monotonic()
+            if now < self.paused_until:
+                self.tokens, self.stamp = 0.0, self.paused_until
+                await asyncio.sleep(self.paused_until - now)
+                continue
+            self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+            self.stamp = now
+            if self.tokens >= 1.0:
+                self.tokens -= 1.0
+                return
+            await asyncio.sleep((1.0 - self.tokens) / self.rate)
+
+
+def pacer(global_per_second: float, sharing: int = 1) -> _Pacer:
+    """Paced at 95% of this instance's share of the limit; the bursts use half of the remaining 5%, so no one-second
+    window can exceed the limit."""
+    share = global_per_second / sharing
+    return _Pacer(share * SAFETY, int(share * (1 - SAFETY) / 2))
 
 
 class Sender:
@@ -100,7 +126,7 @@ class Sender:
         self.limits = limits or Limits()
         self.instance = instance or default_instance_name()
         # A 5% margin: starts are paced, but arrivals jitter, and one 429 pauses every chat for a second or more.
-        self._pacer = _Pacer(self.limits.global_per_second * SAFETY)
+        self._pacer = pacer(self.limits.global_per_second)
         self.sharing = 1  # live instances splitting the global rate
         self._next_beat = 0.0
         self._chat_ready: dict[int, float] = {}
@@ -222,7 +248,7 @@ class Sender:
             log.info("%s instances share delivery: this one sends at most %.1f messages/s", sharing,
                      self.limits.global_per_second / sharing)
             self.sharing = sharing
-            self._pacer = _Pacer(self.limits.global_per_second * SAFETY / sharing)
+            self._pacer = pacer(self.limits.global_per_second, sharing)
 
     async def _flush_sent(self) -> None:
         """Record deliveries at once, each commit taking whatever was delivered meanwhile (a group commit).
@@ -239,7 +265,9 @@ class Sender:
                 try:
                     async with self.db.transaction() as session:
                         await outbox.mark_sent_many(session, [(i, external) for i, external, _ in batch], now)
-                        if self.limits.per_chat_interval > 0:
+                        if self.limits.per_chat_interval > 0 and (self.sharing > 1 or not self.db.is_sqlite):
+                            # Alone, this instance's own pacing (_chat_ready) suffices; shared (PostgreSQL, or
+                            # another process on this SQLite file) the pause must be where the others see it.
                             await outbox.hold_chats(session, {chat for _, _, chat in batch},
                                                     now + timedelta(seconds=self.limits.per_chat_interval))
                 except BaseException:
@@ -249,7 +277,8 @@ class Sender:
             self._flushing = False
 
     async def _deliver(self, row: OutboxMessage) -> None:
-        self._chat_ready[row.chat_id] = time.monotonic() + self.limits.per_chat_interval
+        # The same 5% margin per chat: sends exactly one interval apart arrive jittered, and a 429 pauses everyone.
+        self._chat_ready[row.chat_id] = time.monotonic() + self.limits.per_chat_interval / SAFETY
         try:
             external_id = await self.transport.deliver(row.chat_id, row.kind, row.payload)
         except RetryAfter as error:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 
 from scheduler.sender import LEASE, Limits, Sender
-from storage import outbox
+from storage import instances, outbox
 from storage.models import OutboxMessage, OutboxStatus
 from tests.test_sender import ScriptedTransport, enqueue_all
 
@@ -36,6 +36,9 @@ async def run_until_sent(senders: list[Sender], db, expected: int, timeout: floa
 async def test_two_senders_share_one_outbox_without_sending_twice(db, clock):
     items = [(chat, f"{chat}-{n}") for n in range(4) for chat in range(1, 31)]
     await enqueue_all(db, clock, items)
+    async with db.transaction() as session:  # both instances are up: each sees the other at its first round
+        for name in ("a", "b"):
+            await instances.beat(session, name, datetime.now(UTC))
     transports = [ScriptedTransport(), ScriptedTransport()]
     limits = Limits(global_per_second=400, per_chat_interval=0.05, batch=20)
     senders = [Sender(db, transport, limits=limits, instance=name)
