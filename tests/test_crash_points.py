@@ -272,10 +272,12 @@ async def test_kill_9_at_random_points_loses_and_duplicates_nothing_but_the_docu
     assert result.missing == [], f"seed {seed}: {result.missing[:5]}"
     assert result.unexplained == [], f"seed {seed}: {result.unexplained[:5]}"
     assert result.delivered == result.rows
-    # The extra copies are exactly the deliveries a killed process had not recorded yet: nothing recorded is sent
-    # again, nothing unrecorded is lost, and an edit sent again changes nothing ("message is not modified").
-    unrecorded = sorted(index for epoch in chaos.epochs for index in epoch.unrecorded)
-    assert sorted(copy.index for copy in result.duplicates) == unrecorded, f"seed {seed}"
+    # The extra copies are deliveries a killed process had not recorded yet: nothing recorded is sent again. Counted
+    # per chat, not matched copy by copy: a chat can get the same text twice (reminders), and then which delivery
+    # was "the" unrecorded one cannot be told from outside; an edit sent again changes nothing anyway.
+    unrecorded = Counter(int(emulator.sent[index].chat_id) for epoch in chaos.epochs for index in epoch.unrecorded)
+    extra = Counter(int(copy.chat_id) for copy in result.duplicates)
+    assert not extra - unrecorded, f"seed {seed}: copies beyond what the killed processes had left unrecorded"
     assert not any(copy.message.is_edit for copy in result.duplicates)
     per_chat_and_kill = Counter((id(chaos.epoch_of(c.index)), c.chat_id) for c in result.duplicates)
     assert max(per_chat_and_kill.values(), default=0) <= 1, f"seed {seed}: two extra copies in a chat from one kill"
