@@ -4,29 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Insert, bindparam
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.driver_sql import DriverInsert
 from storage.models import ProcessedUpdate
 
-
-def _claim(insert: type[Insert] | object) -> Insert:
-    # Built once per dialect and run with parameters: building the statement cost more than running it.
-    table = ProcessedUpdate.__table__
-    return (
-        insert(table)  # type: ignore[operator]
-        .values(channel=bindparam("channel"), update_id=bindparam("update_id"), handled_at=bindparam("handled_at"))
-        .on_conflict_do_nothing(index_elements=["channel", "update_id"])
-    )
-
-
-_CLAIMS = {"postgresql": _claim(pg_insert), "sqlite": _claim(sqlite_insert)}
+_CLAIM = DriverInsert(ProcessedUpdate.__table__, ["channel", "update_id", "handled_at"],
+                      skip_conflicts_on=["channel", "update_id"])
 
 
 async def claim_update(session: AsyncSession, channel: str, update_id: int, now: datetime) -> bool:
     """Record the update; False when it was already recorded (a redelivery)."""
-    stmt = _CLAIMS[session.bind.dialect.name]
-    result = await session.execute(stmt, {"channel": channel, "update_id": update_id, "handled_at": now})
-    return bool(result.rowcount)
+    return bool(await _CLAIM.run(session, [(channel, update_id, now)]))
