@@ -7,17 +7,19 @@ same updates queued before it starts: `users` residents × 16 updates each (benc
 free-text question, the ask flow, 我的信息, /help, a nine-step complaint filing, /menu), interleaved user by user.
 Timing starts when the bot is ready (start-up and migrations are not timed) and ends when every update is handled:
 
-- shixiao (bot/aiogram_runtime.py, the production runtime): handled = the update's transaction committed (update id
-  recorded, state written, replies in the outbox) and the update confirmed to the emulator (getUpdates offset
-  past it; the runtime confirms only after the commit). Replies are delivered later by the outbox sender, which
+- shixiao (bot/aiogram_runtime.py, the production runtime; long polling hands each getUpdates batch to the core as
+  one transaction, bot/aiogram_polling.py): handled = the update's transaction committed (update id recorded,
+  state written, replies in the outbox) and the update confirmed to the emulator (getUpdates offset past it; the
+  runtime confirms only after the commit). Replies are delivered later by the outbox sender, which
   runs meanwhile at Telegram's limits (30 messages/s, 1/s per chat) as in production, so delivery is not part of
   the figure. The "sends unthrottled" rows lift those limits: the sender then delivers as fast as it can, in the
   same process, and "replies out" is when the last reply was delivered — the figure to compare with the echo
   bot, which sends its replies itself.
 - echo: a bare aiogram Dispatcher whose handlers answer every message with send_message (and every button press
   with answer + send_message, as shixiao answers presses); handled = its reply sent. "echo" uses aiogram's
-  defaults (updates as concurrent tasks), "echo (sequential)" handle_as_tasks=False like shixiao.
-- core alone: the same updates handed straight to Core.handle (no HTTP, no sender), the ceiling of any runtime.
+  defaults (updates as concurrent tasks), "echo (sequential)" handle_as_tasks=False (one update at a time).
+- core alone: the same updates handed straight to Core.handle_batch, 100 at a time as getUpdates returns them (no
+  HTTP, no sender): the ceiling of any runtime.
 
 Each contestant runs in a fresh process of its own (so no run inherits another's heap or caches), shixiao as
 `shixiao run` does (bot.heap.settle_heap() once started). "cost ×" is the contestant's time divided by the
@@ -50,6 +52,7 @@ from bench.inbound_workload import UPDATES_PER_USER
 
 UNTHROTTLED = {"send_global_per_second": 100_000.0, "send_per_chat_interval": 0.0}
 TELEGRAM = {"send_global_per_second": 30.0, "send_per_chat_interval": 1.0}
+GET_UPDATES_LIMIT = 100  # updates per getUpdates answer (the Bot API default and maximum)
 console = Console()
 Progressed = Callable[[int], None]  # updates handled so far
 
@@ -171,25 +174,24 @@ async def run_shixiao(emulator: Any, workload: Any, contestant: Contestant, data
 
 
 async def run_core(emulator: Any, workload: Any, database_url: str, progressed: Progressed) -> float:
-    """The conversation core alone on the same updates (no Telegram, no sender): the runtimes' ceiling."""
+    """The conversation core alone on the same updates (no Telegram, no sender), in batches of 100 as getUpdates
+    returns them: the runtimes' ceiling."""
     import aiogram.types
 
-    from bot.aiogram_inbound import from_callback, from_message
+    from bot.aiogram_inbound import update_inbound
     from bot.app import open_app
     from bot.heap import settle_heap
     from tests.telegram_harness import bot_settings
 
     app = await open_app(bot_settings(emulator, database_url))
     updates = [aiogram.types.Update.model_validate(emulator.queue.log[key]) for key in sorted(emulator.queue.log)]
-    inbounds = [from_message(update.message, update.update_id) if update.message is not None
-                else from_callback(update.callback_query, update.update_id) for update in updates]
+    inbounds = [inbound for update in updates if (inbound := update_inbound(update)) is not None]
     settle_heap()
     started = time.perf_counter()
     try:
-        for done, inbound in enumerate(inbounds, start=1):
-            await app.core.handle(inbound)
-            if done % 100 == 0 or done == workload.updates:
-                progressed(done)
+        for start in range(0, len(inbounds), GET_UPDATES_LIMIT):
+            await app.core.handle_batch(inbounds[start:start + GET_UPDATES_LIMIT])
+            progressed(min(start + GET_UPDATES_LIMIT, len(inbounds)))
         elapsed = time.perf_counter() - started
         await check_handled(app.db, workload)
         return elapsed

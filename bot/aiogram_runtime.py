@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BotCommand, CallbackQuery, Message, Update
 
-from bot.aiogram_inbound import from_callback, from_message
+from bot.aiogram_inbound import update_inbound
+from bot.aiogram_polling import BatchPolling
 from bot.aiogram_session import KeepingSession
 from bot.app import App, build_jobs, outbox_sender
 from bot.settings import Settings
@@ -38,22 +42,14 @@ def build_bot(settings: Settings) -> Bot:
 
 
 def build_router() -> Router:
-    """A fresh router per dispatcher (aiogram routers attach to one parent only)."""
+    """A fresh router per dispatcher (aiogram routers attach to one parent only). Webhook mode only: long
+    polling hands whole batches to the core (bot/aiogram_polling.py)."""
     router = Router(name=__name__)
 
     @router.message()
-    async def on_message(message: Message, event_update: Update, core: Core, sender: Sender) -> None:
-        if message.chat.type != "private":
-            return  # the bot works in private chats only
-        await core.handle(from_message(message, event_update.update_id))
-        sender.wake()
-
     @router.edited_message()
-    async def on_edit(message: Message, event_update: Update, core: Core, sender: Sender) -> None:
-        if message.chat.type != "private":
-            return
-        await core.handle(from_message(message, event_update.update_id, edited=True))
-        sender.wake()
+    async def on_message(_message: Message, event_update: Update, core: Core, sender: Sender) -> None:
+        await handle_one(event_update, core, sender)
 
     @router.callback_query()
     async def on_press(callback: CallbackQuery, event_update: Update, core: Core, sender: Sender) -> None:
@@ -61,10 +57,30 @@ def build_router() -> Router:
             await callback.answer()  # stops the button's spinner; not a message, so not via the outbox
         except TelegramAPIError as error:
             log.info("could not answer callback query: %s", error)
-        await core.handle(from_callback(callback, event_update.update_id))
-        sender.wake()
+        await handle_one(event_update, core, sender)
 
     return router
+
+
+async def handle_one(update: Update, core: Core, sender: Sender) -> None:
+    inbound = update_inbound(update)
+    if inbound is not None:  # None: not a private chat; the bot works in private chats only
+        await core.handle(inbound)
+        sender.wake()
+
+
+@contextmanager
+def stop_on_signals(stop: Callable[[], None], *, enabled: bool) -> Iterator[None]:
+    """SIGINT and SIGTERM stop the bot gracefully (the batch in hand is finished), as aiogram's polling does."""
+    signals = (signal.SIGINT, signal.SIGTERM) if enabled else ()
+    loop = asyncio.get_running_loop()
+    for number in signals:
+        loop.add_signal_handler(number, stop)
+    try:
+        yield
+    finally:
+        for number in signals:
+            loop.remove_signal_handler(number)
 
 
 class AiogramRuntime:
@@ -75,6 +91,8 @@ class AiogramRuntime:
         self.sender = outbox_sender(app, AiogramTransport(self.bot))
         self.dispatcher = Dispatcher(core=app.core, sender=self.sender)
         self.dispatcher.include_router(build_router())
+        self.polling = BatchPolling(self.bot, app.core, self.sender, timeout=app.settings.polling_timeout,
+                                    allowed_updates=ALLOWED_UPDATES)
         self.ready = asyncio.Event()
         self._stopping = asyncio.Event()
 
@@ -92,25 +110,13 @@ class AiogramRuntime:
                 return
             await self.bot.delete_webhook(drop_pending_updates=False)
             log.info("bot @%s ready (long polling)", me.username)
-            self.dispatcher.startup.register(self._on_startup)
-            # handle_as_tasks=False: an update is confirmed to Telegram only after it was handled and
-            # committed, so a crash mid-update means redelivery (and the update-id record makes that safe).
-            await self.dispatcher.start_polling(
-                self.bot,
-                handle_as_tasks=False,
-                polling_timeout=self.app.settings.polling_timeout,
-                allowed_updates=ALLOWED_UPDATES,
-                handle_signals=handle_signals,
-                close_bot_session=False,
-            )
+            with stop_on_signals(self.polling.stop, enabled=handle_signals):
+                await self.polling.run(self._became_ready)
         finally:
             await jobs.stop()
             self.sender.stop()
             await sender_task
             await self.bot.session.close()
-
-    async def _on_startup(self) -> None:
-        self._became_ready()
 
     def _became_ready(self) -> None:
         self.ready.set()
@@ -118,9 +124,4 @@ class AiogramRuntime:
 
     async def stop(self) -> None:
         self._stopping.set()
-        if self.listen is not None:
-            return
-        try:
-            await self.dispatcher.stop_polling()
-        except RuntimeError:
-            pass  # polling had not started
+        self.polling.stop()

@@ -8,7 +8,7 @@ crash before the commit means Telegram redelivers, and a crash after it means th
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +26,7 @@ from storage.clock import Clock
 from storage.conversations import end_conversation, load_conversation
 from storage.db import Database
 from storage.models import Conversation, User
-from storage.updates import claim_update
+from storage.updates import claim_update, claim_updates
 
 log = logging.getLogger(__name__)
 
@@ -74,9 +74,47 @@ class Core:
                                      inbound.channel, reply=True)
             return Outcome(replies=[reply])
 
-    async def _handle(self, session: AsyncSession, inbound: Inbound) -> Outcome:
+    async def handle_batch(self, inbounds: Sequence[Inbound]) -> list[Outcome]:
+        """Several inbound events in one transaction (a group commit), in order: what long polling fetched in one
+        getUpdates. Each is handled exactly as handle() would, but the transaction's fixed cost is paid once and
+        what one update read (areas, the user) is still in the session for the next; the update ids are recorded
+        and the replies written in one statement each: per update, half the CPU on SQLite and half the time on
+        PostgreSQL (bench/README.md).
+
+        All or nothing: if any of them fails, the whole transaction is rolled back and each is handled again on
+        its own, so a failing update gets its apology and the others their answers, as without batching."""
+        if len(inbounds) <= 1:
+            return [await self.handle(inbound) for inbound in inbounds]
+        stored = [inbound.storable() for inbound in inbounds]
+        try:
+            async with self.db.transaction() as session, outbox.collected(session):
+                return await self._handle_all(session, stored)
+        except Exception:
+            log.warning("a batch of %d updates failed; handling them one at a time", len(stored), exc_info=True)
+        return [await self.handle(inbound) for inbound in stored]
+
+    async def _handle_all(self, session: AsyncSession, inbounds: list[Inbound]) -> list[Outcome]:
+        # Every update id recorded in one statement; an id recorded before, or met twice here, is a redelivery.
+        fresh: set[tuple[str, int]] = set()
+        for channel in {inbound.channel for inbound in inbounds if inbound.update_id is not None}:
+            ids = [inbound.update_id for inbound in inbounds
+                   if inbound.channel == channel and inbound.update_id is not None]
+            fresh |= {(channel, update_id) for update_id in await claim_updates(session, channel, ids, self.clock.now())}
+        outcomes = []
+        for inbound in inbounds:
+            if inbound.update_id is not None:
+                if (inbound.channel, inbound.update_id) not in fresh:
+                    log.info("update %s already handled; skipped", inbound.update_id)
+                    outcomes.append(Outcome(duplicate=True))
+                    continue
+                fresh.discard((inbound.channel, inbound.update_id))
+            outcomes.append(await self._handle(session, inbound, claimed=True))
+        return outcomes
+
+    async def _handle(self, session: AsyncSession, inbound: Inbound, *, claimed: bool = False) -> Outcome:
         now = self.clock.now()
-        if inbound.update_id is not None and not await claim_update(session, inbound.channel, inbound.update_id, now):
+        if (not claimed and inbound.update_id is not None
+                and not await claim_update(session, inbound.channel, inbound.update_id, now)):
             log.info("update %s already handled; skipped", inbound.update_id)
             return Outcome(duplicate=True)
         outcome = Outcome()

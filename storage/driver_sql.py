@@ -12,7 +12,7 @@ changes nothing it could see.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Insert, Table, bindparam, insert
@@ -28,10 +28,12 @@ MAX_ROWS = 50  # rows per statement; more are sent in several
 class DriverInsert:
     """INSERT INTO table (columns…) VALUES (…), (…) [suffix], rendered once per dialect and row count."""
 
-    def __init__(self, table: Table, columns: Sequence[str], *, skip_conflicts_on: Sequence[str] = ()) -> None:
+    def __init__(self, table: Table, columns: Sequence[str], *, skip_conflicts_on: Sequence[str] = (),
+                 returning: str | None = None) -> None:
         self.table = table
         self.columns = tuple(columns)
         self.skip_conflicts_on = tuple(skip_conflicts_on)  # ON CONFLICT (these) DO NOTHING
+        self.returning = returning  # a column of the inserted rows to return (run_returning)
         self._rendered: dict[tuple[str, int], _Rendered] = {}
 
     def _render(self, dialect: Dialect, rows: int) -> _Rendered:
@@ -46,6 +48,8 @@ class DriverInsert:
                     index_elements=list(self.skip_conflicts_on))
             else:
                 stmt = insert(self.table).values(values)
+            if self.returning is not None:
+                stmt = stmt.returning(self.table.c[self.returning])
             compiled = stmt.compile(dialect=dialect)
             processors = [column_processor(self.table, column, dialect) for column in self.columns]
             order = [names[name] for name in compiled.positiontup or ()]
@@ -55,7 +59,15 @@ class DriverInsert:
 
     async def run(self, session: AsyncSession, rows: Sequence[Sequence[Any]]) -> int:
         """Insert the rows (values in `columns` order); returns how many were inserted."""
-        inserted = 0
+        return sum([len(got) if isinstance(got, list) else got async for got in self._chunks(session, rows)])
+
+    async def run_returning(self, session: AsyncSession, rows: Sequence[Sequence[Any]]) -> list[Any]:
+        """Insert the rows; returns the `returning` column of those inserted (not of those skipped)."""
+        if self.returning is None:
+            raise ValueError("this insert returns nothing")
+        return [value async for got in self._chunks(session, rows) for value in got]  # type: ignore[union-attr]
+
+    async def _chunks(self, session: AsyncSession, rows: Sequence[Sequence[Any]]) -> AsyncIterator[int | list[Any]]:
         for start in range(0, len(rows), MAX_ROWS):
             chunk = rows[start:start + MAX_ROWS]
             driver = await _driver(session)
@@ -63,13 +75,16 @@ class DriverInsert:
             if driver is None:  # another driver: through SQLAlchemy, as any statement
                 named = {f"{column}_{row}": value for row, values in enumerate(chunk)
                          for column, value in zip(self.columns, values, strict=True)}
-                inserted += (await session.execute(rendered.statement, named)).rowcount
+                result = await session.execute(rendered.statement, named)
+                yield list(result.scalars()) if self.returning else result.rowcount
                 continue
             flat = [value for row in chunk for value in row]
             params = [flat[position] if convert is None else convert(flat[position])
                       for position, convert in rendered.plan]
-            inserted += await driver.execute(rendered.sql, params)
-        return inserted
+            if self.returning is None:
+                yield await driver.execute(rendered.sql, params)
+            else:
+                yield await driver.fetch_column(rendered.sql, params)
 
 
 class _Rendered:
@@ -100,11 +115,20 @@ class _Driver:
         if self.dialect.name == "sqlite":
             # The inline driver's sqlite3 connection, inside the transaction BEGIN IMMEDIATE opened.
             return self._native._conn.execute(sql, params).rowcount
+        await self._begun()
+        status = await self._native.execute(sql, *params)  # e.g. "INSERT 0 3"
+        return int(status.rsplit(" ", 1)[-1])
+
+    async def fetch_column(self, sql: str, params: list[Any]) -> list[Any]:
+        if self.dialect.name == "sqlite":
+            return [row[0] for row in self._native._conn.execute(sql, params).fetchall()]
+        await self._begun()
+        return [row[0] for row in await self._native.fetch(sql, *params)]
+
+    async def _begun(self) -> None:
         if self._adapted._transaction is None:
             # SQLAlchemy's asyncpg adaptation opens the transaction lazily, with its first statement.
             await self._adapted._start_transaction()
-        status = await self._native.execute(sql, *params)  # e.g. "INSERT 0 3"
-        return int(status.rsplit(" ", 1)[-1])
 
 
 async def _driver(session: AsyncSession) -> _Driver | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
@@ -28,10 +30,29 @@ async def enqueue_many(
     """Append (chat id, kind, payload) messages in this order, in one statement. Written as rows straight to the
     driver rather than as ORM objects: nothing reads them back in the transaction, and the ORM's unit of work
     cost several times the INSERT on every inbound update (storage/driver_sql.py)."""
-    await _ENQUEUE.run(session, [
-        (channel, chat_id, kind, payload, OutboxStatus.PENDING, 0, now, REPLY if chat_id == reply_to else NOTICE)
-        for chat_id, kind, payload in messages
-    ])
+    rows = [(channel, chat_id, kind, payload, OutboxStatus.PENDING, 0, now, REPLY if chat_id == reply_to else NOTICE)
+            for chat_id, kind, payload in messages]
+    collected = session.info.get(_COLLECTED)
+    if collected is not None and collected[0] is session.sync_session.get_transaction():
+        collected[1].extend(rows)
+    else:
+        await _ENQUEUE.run(session, rows)
+
+
+@asynccontextmanager
+async def collected(session: AsyncSession) -> AsyncIterator[None]:
+    """Hold back what the block enqueues and write it all in one statement when the block ends (a batch of
+    inbound updates: one INSERT, one round trip to PostgreSQL, instead of one per update). The order is kept."""
+    rows: list[tuple[Any, ...]] = []
+    session.info[_COLLECTED] = (session.sync_session.get_transaction(), rows)
+    try:
+        yield
+    finally:
+        del session.info[_COLLECTED]
+    await _ENQUEUE.run(session, rows)
+
+
+_COLLECTED = "outbox.collected"
 
 
 _ENQUEUE = DriverInsert(OutboxMessage.__table__,
