@@ -28,5 +28,8 @@ def update_inbound(update: Update) -> Inbound | None:
         message = update.edited_message
         return from_message(message, update.update_id, edited=True) if message.chat.type == "private" else None
     if update.callback_query is not None:
-        return from_callback(update.callback_query, update.update_id)
+        callback = update.callback_query
+        if isinstance(callback.message, Message) and callback.message.chat.type != "private":
+            return None
+        return from_callback(callback, update.update_id)
     return None

@@ -4,9 +4,9 @@ Confirming updates: PTB's own Updater puts each fetched batch on the application
 offset at once, so its very next getUpdates confirms the batch to Telegram while the updates are still waiting
 to be handled (and Updater.stop confirms whatever is queued). A crash then loses them; concurrent_updates(False)
 does not change that, it only serialises the handlers. So this runtime builds the Application without an
-Updater and polls itself: each update goes through Application.process_update (PTB's handlers, sequentially)
-and only then is the offset moved past it, which the next getUpdates confirms. That is what aiogram does with
-handle_as_tasks=False; a redelivered update is a no-op thanks to the core's update-id record.
+Updater and polls itself, as the aiogram runtime does (bot/aiogram_polling.py): each fetched batch goes to the
+core as one transaction (Core.handle_batch) and only then is the offset moved past it, which the next
+getUpdates confirms. A redelivered update is a no-op thanks to the core's update-id record.
 """
 
 from __future__ import annotations
@@ -18,19 +18,16 @@ import signal
 from collections.abc import Sequence
 from datetime import timedelta
 
-from telegram import BotCommand, Message, Update
+from telegram import BotCommand, CallbackQuery, Update
 from telegram import error as tg_error
-from telegram.constants import ChatType
-from telegram.ext import Application, ApplicationBuilder, BaseHandler, CallbackQueryHandler, MessageHandler, filters
+from telegram.ext import Application, ApplicationBuilder
 
 from bot.aiogram_runtime import ALLOWED_UPDATES
 from bot.aiogram_runtime import COMMANDS as AIOGRAM_COMMANDS
 from bot.app import App, build_jobs, outbox_sender
-from bot.ptb_inbound import from_callback, from_message
+from bot.ptb_inbound import update_inbound
 from bot.ptb_transport import PtbTransport, opt_in_timedelta, retry_seconds
 from bot.settings import Settings
-from handlers.core import Core
-from scheduler.sender import Sender
 
 log = logging.getLogger(__name__)
 
@@ -54,37 +51,6 @@ def build_application(settings: Settings) -> Application:
     )
 
 
-def build_handlers(core: Core, sender: Sender) -> Sequence[BaseHandler]:
-    async def on_message(update: Update, _context: object) -> None:
-        assert update.message is not None
-        await core.handle(from_message(update.message, update.update_id))
-        sender.wake()
-
-    async def on_edit(update: Update, _context: object) -> None:
-        assert update.edited_message is not None
-        await core.handle(from_message(update.edited_message, update.update_id, edited=True))
-        sender.wake()
-
-    async def on_press(update: Update, _context: object) -> None:
-        callback = update.callback_query
-        assert callback is not None
-        try:
-            await callback.answer()  # stops the button's spinner; not a message, so not via the outbox
-        except tg_error.TelegramError as error:
-            log.info("could not answer callback query: %s", error)
-        if isinstance(callback.message, Message) and callback.message.chat.type != ChatType.PRIVATE:
-            return
-        await core.handle(from_callback(callback, update.update_id))
-        sender.wake()
-
-    private = filters.ChatType.PRIVATE  # the bot works in private chats only
-    return [
-        MessageHandler(private & filters.UpdateType.MESSAGE, on_message),
-        MessageHandler(private & filters.UpdateType.EDITED_MESSAGE, on_edit),
-        CallbackQueryHandler(on_press),
-    ]
-
-
 class PtbRuntime:
     def __init__(self, app: App) -> None:
         opt_in_timedelta()
@@ -94,7 +60,6 @@ class PtbRuntime:
         self.application = build_application(app.settings)
         self.bot = self.application.bot
         self.sender = outbox_sender(app, PtbTransport(self.bot))
-        self.application.add_handlers(build_handlers(app.core, self.sender))
         self.ready = asyncio.Event()
         self.offset = 0  # the first update id not yet handled; getUpdates with it confirms the ones before
         self._stopping = asyncio.Event()
@@ -152,12 +117,36 @@ class PtbRuntime:
                 await self._pause(delay)
                 delay = min(delay * BACKOFF_FACTOR, BACKOFF_MAX)
                 continue
+            if not updates:
+                delay = BACKOFF_MIN
+                continue
+            try:
+                await self._handle(updates)
+            except Exception:
+                # Not confirmed: the next getUpdates returns the same updates, once the database is back.
+                log.exception("could not handle %d updates; they stay unconfirmed; retrying in %.1fs",
+                              len(updates), delay)
+                await self._pause(delay)
+                delay = min(delay * BACKOFF_FACTOR, BACKOFF_MAX)
+                continue
             delay = BACKOFF_MIN
-            for update in updates or ():
-                if self._stopping.is_set():
-                    return  # the rest stays unconfirmed and comes again
-                await self.application.process_update(update)
-                self.offset = update.update_id + 1
+            self.offset = updates[-1].update_id + 1
+
+    async def _handle(self, updates: Sequence[Update]) -> None:
+        # Presses are answered first, side by side (it stops each button's spinner; not a message, so not via the
+        # outbox); then the batch is handled in one transaction.
+        await asyncio.gather(*(self._answer(update.callback_query) for update in updates
+                               if update.callback_query is not None))
+        inbounds = [inbound for update in updates if (inbound := update_inbound(update)) is not None]
+        if inbounds:
+            await self.app.core.handle_batch(inbounds)
+            self.sender.wake()
+
+    async def _answer(self, callback: CallbackQuery) -> None:
+        try:
+            await callback.answer()
+        except tg_error.TelegramError as error:
+            log.info("could not answer callback query: %s", error)
 
     async def _fetch(self) -> tuple[Update, ...] | None:
         """One long poll, cut short by stop() (None then)."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Insert, Table, bindparam, insert
+from sqlalchemy import Executable, Insert, Table, bindparam, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -96,6 +96,50 @@ class _Rendered:
         self.plan = plan  # (position in the flattened rows, that column's converter), in parameter order
 
 
+class DriverExecutemany:
+    """One statement run for many parameter sets in one call (executemany) on the driver: an UPDATE of many rows
+    by id, say. `build` makes the statement with a bindparam for each of `names`; any other value in it is a
+    constant, converted once."""
+
+    def __init__(self, build: Callable[[], Executable], names: Sequence[str]) -> None:
+        self.build = build
+        self.names = tuple(names)
+        self._rendered: dict[str, tuple[Executable, str, list[tuple[int | None, Processor, Any]]]] = {}
+
+    def _render(self, dialect: Dialect) -> tuple[Executable, str, list[tuple[int | None, Processor, Any]]]:
+        if dialect.name not in self._rendered:
+            stmt = self.build()
+            compiled = stmt.compile(dialect=dialect)
+            plan: list[tuple[int | None, Processor, Any]] = []  # (index in a row, converter) or a constant
+            for name in compiled.positiontup or ():
+                bind = compiled.binds[name]
+                if bind.expanding:
+                    raise ValueError(f"{name}: an expanding parameter (IN) cannot be run many times at once")
+                convert = bind.type.dialect_impl(dialect).bind_processor(dialect)
+                if name in self.names:
+                    plan.append((self.names.index(name), convert, None))
+                else:
+                    constant = compiled.params[name]
+                    plan.append((None, None, constant if convert is None else convert(constant)))
+            self._rendered[dialect.name] = (stmt, str(compiled), plan)
+        return self._rendered[dialect.name]
+
+    async def run(self, session: AsyncSession, rows: Sequence[Sequence[Any]]) -> None:
+        """Run the statement once per row (values in `names` order)."""
+        if not rows:
+            return
+        driver = await _driver(session)
+        statement, sql, plan = self._render(session.bind.dialect)
+        if driver is None:  # another driver: through SQLAlchemy, as any statement
+            await session.execute(statement, [dict(zip(self.names, row, strict=True)) for row in rows])
+            return
+        await driver.executemany(sql, [
+            [constant if index is None else row[index] if convert is None else convert(row[index])
+             for index, convert, constant in plan]
+            for row in rows
+        ])
+
+
 def column_processor(table: Table, column: str, dialect: Dialect) -> Processor:
     """What SQLAlchemy does to a value bound to this column on this dialect (UTC datetimes, JSON text, …)."""
     return table.c[column].type.dialect_impl(dialect).bind_processor(dialect)
@@ -118,6 +162,13 @@ class _Driver:
         await self._begun()
         status = await self._native.execute(sql, *params)  # e.g. "INSERT 0 3"
         return int(status.rsplit(" ", 1)[-1])
+
+    async def executemany(self, sql: str, params: list[list[Any]]) -> None:
+        if self.dialect.name == "sqlite":
+            self._native._conn.executemany(sql, params)
+            return
+        await self._begun()
+        await self._native.executemany(sql, params)
 
     async def fetch_column(self, sql: str, params: list[Any]) -> list[Any]:
         if self.dialect.name == "sqlite":

@@ -7,10 +7,10 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import Executable, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.driver_sql import DriverInsert
+from storage.driver_sql import DriverExecutemany, DriverInsert
 from storage.models import OutboxMessage, OutboxStatus
 
 REPLY, NOTICE = 0, 1  # priorities: the answer to someone waiting goes before reminders, digests, broadcasts
@@ -122,17 +122,22 @@ async def release_claims(session: AsyncSession, instance: str) -> int:
 
 
 async def mark_sent_many(session: AsyncSession, sent: list[tuple[int, int | None]], now: datetime) -> None:
-    """Mark a batch delivered in one statement (one commit per batch, not per message)."""
-    if not sent:
-        return
-    table = OutboxMessage.__table__  # a Core executemany: one statement, many rows
-    await session.execute(
+    """Mark a batch delivered in one executemany (one commit per batch, not per message); straight to the driver,
+    as the sender records every delivery this way (storage/driver_sql.py)."""
+    await _MARK_SENT.run(session, [(message_id, external, now) for message_id, external in sent])
+
+
+def _mark_sent() -> Executable:
+    table = OutboxMessage.__table__
+    return (
         update(table)
         .where(table.c.id == bindparam("message_id"), table.c.status == OutboxStatus.PENDING)
-        .values(status=OutboxStatus.SENT, sent_at=now, external_id=bindparam("external"),
-                attempts=table.c.attempts + 1, claimed_until=None),  # claimed_by stays: who delivered it
-        [{"message_id": message_id, "external": external} for message_id, external in sent],
+        .values(status=OutboxStatus.SENT, sent_at=bindparam("now"), external_id=bindparam("external"),
+                attempts=table.c.attempts + 1, claimed_until=None)  # claimed_by stays: who delivered it
     )
+
+
+_MARK_SENT = DriverExecutemany(_mark_sent, ["message_id", "external", "now"])
 
 
 async def hold_chats(session: AsyncSession, chat_ids: set[int], until: datetime) -> None:

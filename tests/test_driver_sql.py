@@ -3,7 +3,7 @@ session's transaction, values converted by the columns' own types, on SQLite and
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -77,3 +77,24 @@ async def test_both_databases_take_the_driver_path_not_the_fallback(db):
     # relies on must show up here rather than as a quiet loss of throughput.
     async with db.transaction() as session:
         assert await _driver(session) is not None
+
+
+async def test_marking_deliveries_updates_only_pending_rows_with_converted_values(db, clock):
+    async with db.transaction() as session:
+        await outbox.enqueue_many(session, [(5, "text", {"text": f"{n}"}) for n in range(3)], clock.now())
+        ids = list(await session.scalars(select(OutboxMessage.id).order_by(OutboxMessage.id)))
+        await outbox.claim(session, ids, "web-1", clock.now(), clock.now() + timedelta(minutes=2))
+    async with db.transaction() as session:
+        await outbox.mark_sent_many(session, [(ids[0], 9_000_000_001), (ids[1], None)], clock.now())
+    later = clock.now() + timedelta(hours=1)
+    async with db.transaction() as session:
+        await outbox.mark_sent_many(session, [(ids[0], 7)], later)  # already sent: left as it was
+        await outbox.mark_sent_many(session, [], later)
+    async with db.transaction() as session:
+        rows = (await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
+    first, second, third = rows
+    assert (first.status, first.external_id, first.attempts, first.sent_at) == (
+        OutboxStatus.SENT, 9_000_000_001, 1, clock.now())
+    assert first.sent_at.tzinfo is not None and first.claimed_until is None and first.claimed_by == "web-1"
+    assert (second.status, second.external_id, second.attempts) == (OutboxStatus.SENT, None, 1)
+    assert (third.status, third.sent_at, third.claimed_by) == (OutboxStatus.PENDING, None, "web-1")
