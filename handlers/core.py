@@ -100,6 +100,7 @@ class Core:
             ids = [inbound.update_id for inbound in inbounds
                    if inbound.channel == channel and inbound.update_id is not None]
             fresh |= {(channel, update_id) for update_id in await claim_updates(session, channel, ids, self.clock.now())}
+        await users.prefetch(session, [inbound.user_id for inbound in inbounds])  # their users in one query
         outcomes = []
         for inbound in inbounds:
             if inbound.update_id is not None:

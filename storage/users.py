@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select
@@ -21,6 +22,34 @@ _BY_CHANNEL_ID = (
     .options(joinedload(User.area).joinedload(Area.parent).joinedload(Area.parent))
 )
 _BY_CHANNEL_ID_LOCKED = _BY_CHANNEL_ID.with_for_update(of=User)
+_PREFETCH = "users.prefetched"
+
+
+async def prefetch(session: AsyncSession, channel_user_ids: Iterable[int]) -> None:
+    """Load and lock several users at once (with their areas and conversations), for the rest of this
+    transaction: a batch of inbound updates asks for its users in one query instead of one each. Later
+    get_by_channel_id(lock=True) calls in the transaction take them from here; users not found are looked up
+    again then (one may register meanwhile)."""
+    wanted = sorted(set(channel_user_ids))
+    stmt = (
+        select(User, Conversation)
+        .outerjoin(Conversation, Conversation.user_id == User.id)
+        .where(User.channel_user_id.in_(wanted))
+        .options(joinedload(User.area).joinedload(Area.parent).joinedload(Area.parent))
+        .order_by(User.id)  # rows locked in one order, whoever else locks several
+        .with_for_update(of=User)
+    )
+    found: dict[int, User] = {}
+    for user, conversation in (await session.execute(stmt)).unique():
+        note_loaded(session, user.id, conversation)
+        await load_ancestors(session, user.area)
+        found[user.channel_user_id] = user
+    session.info[_PREFETCH] = (session.sync_session.get_transaction(), found)
+
+
+def _prefetched(session: AsyncSession, channel_user_id: int) -> User | None:
+    owner, found = session.info.get(_PREFETCH, (None, {}))
+    return found.get(channel_user_id) if owner is session.sync_session.get_transaction() else None
 
 
 async def get_by_channel_id(session: AsyncSession, channel_user_id: int, *, lock: bool = False) -> User | None:
@@ -28,6 +57,8 @@ async def get_by_channel_id(session: AsyncSession, channel_user_id: int, *, lock
     (webhook instances side by side) take turns instead of both changing the same conversation.
 
     The user's conversation is loaded too (conversations.load_conversation then needs no query)."""
+    if lock and (user := _prefetched(session, channel_user_id)) is not None:
+        return user  # loaded and locked in this transaction; its conversation is noted (and kept current)
     query = _BY_CHANNEL_ID_LOCKED if lock else _BY_CHANNEL_ID
     row = (await session.execute(query, {"channel_user_id": channel_user_id})).first()
     if row is None:
