@@ -58,6 +58,9 @@ def runtime_class(name: str) -> type:
     return PtbRuntime
 
 
+SETTLE_AFTER = 0.5  # seconds after ready
+
+
 @app.command()
 def run(
     runtime: str | None = typer.Option(
@@ -96,8 +99,15 @@ def run(
         shixiao = await open_app(settings)
         try:
             bot_runtime = runtime_type(shixiao, address) if address is not None else runtime_type(shixiao)
-            settle_heap()
-            await bot_runtime.run()
+            running = asyncio.create_task(bot_runtime.run())
+            ready = asyncio.create_task(bot_runtime.ready.wait())
+            await asyncio.wait({running, ready}, return_when=asyncio.FIRST_COMPLETED)
+            ready.cancel()
+            if ready.done() and not ready.cancelled():
+                # Once the first long poll is out (or the webhook up): the collection does not delay the start.
+                await asyncio.wait({running}, timeout=SETTLE_AFTER)
+                settle_heap()
+            await running
         finally:
             await shixiao.close()
 

@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import text
+from sqlalchemy import Column, Connection, MetaData, PrimaryKeyConstraint, String, Table, inspect, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 if TYPE_CHECKING:
@@ -71,15 +71,44 @@ async def is_at_head(engine: AsyncEngine) -> bool:
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
-    if revision in ("head", "heads") and await is_at_head(engine):
+    to_head = revision in ("head", "heads")
+    if to_head and await is_at_head(engine):
         return  # the common start-up case: nothing to migrate, so Alembic is never imported
-    from alembic import command
-
     async with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             # Instances starting together: one migrates, the others wait here and then find nothing to do.
             await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
-        await conn.run_sync(lambda sync: command.upgrade(alembic_config(sync), revision))
+        if to_head and await conn.run_sync(_create_new):
+            return
+        await conn.run_sync(lambda sync: _alembic_upgrade(sync, revision))
+
+
+def _alembic_upgrade(sync: Connection, revision: str) -> None:
+    from alembic import command
+
+    command.upgrade(alembic_config(sync), revision)
+
+
+def _create_new(sync: Connection) -> bool:
+    """A database with no tables at all gets the models' schema and the head stamp directly, without Alembic
+    (whose import would stay in the process's memory, ~10 MB, for its whole life). The same schema as the
+    migrations give: tests/test_storage.py compares the two. False when there is anything there already."""
+    heads = script_heads()
+    if heads is None or len(heads) != 1 or inspect(sync).get_table_names():
+        return False
+    from storage.schema import metadata
+
+    metadata.create_all(sync)
+    version = _version_table()
+    version.create(sync)
+    sync.execute(version.insert().values(version_num=next(iter(heads))))
+    return True
+
+
+def _version_table() -> Table:
+    """Alembic's own version table, as Alembic creates it."""
+    return Table(VERSION_TABLE, MetaData(), Column("version_num", String(32), nullable=False),
+                 PrimaryKeyConstraint("version_num", name=f"{VERSION_TABLE}_pkc"))
 
 
 async def downgrade(engine: AsyncEngine, revision: str) -> None:
