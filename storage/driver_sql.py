@@ -1,13 +1,14 @@
-"""INSERTs that every inbound update runs, sent straight to the database driver on the session's connection.
+"""Statements run on every inbound update or delivery, sent straight to the database driver on the session's
+connection: recording update ids, appending replies to the outbox, recording deliveries.
 
-Recording the update id and appending the replies to the outbox happen on every update. Through the ORM session
-each cost 0.1–0.15 ms of CPU on SQLite, against ~0.03 ms for the statement itself (bench/README.md): cache keys,
-compiled-statement lookup, result setup and the greenlet hops of the async adaptation. Here SQLAlchemy renders
-each statement once per dialect (so quoting, placeholders and casts are its own) and converts values with the
-columns' own types, and the driver runs it on the connection of the session's transaction.
+Through the ORM session each cost 0.1–0.4 ms of CPU on SQLite, against ~0.03 ms for the statement itself
+(bench/README.md): cache keys, compiled-statement lookup, result setup and the greenlet hops of the async
+adaptation. Here SQLAlchemy renders each statement once per dialect (so quoting, placeholders and casts are its
+own) and converts values with the columns' own types, and the driver runs it on the connection of the session's
+transaction.
 
-Nothing here reads rows back, and nothing in these tables is held by the session, so bypassing the unit of work
-changes nothing it could see.
+Nothing here loads ORM objects, and no row of these tables is held by the session meanwhile, so bypassing the
+unit of work changes nothing it could see.
 """
 
 from __future__ import annotations
