@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import keep, kept
 from storage.models import Conversation
 
 _LOADED = "conversations.loaded"
@@ -19,17 +20,15 @@ def note_loaded(session: AsyncSession, user_id: int, conversation: Conversation 
     conversation meanwhile: SQLite transactions hold the write lock, and on PostgreSQL the core holds the user's
     row (users.get_by_channel_id(lock=True)). The reference also keeps the object in the session's (weak)
     identity map."""
-    transaction = session.sync_session.get_transaction()
-    owner, loaded = session.info.get(_LOADED, (None, {}))
-    if owner is not transaction:
-        loaded = {}
-        session.info[_LOADED] = (transaction, loaded)
+    loaded = kept(session, _LOADED)
+    if loaded is None:
+        loaded = keep(session, _LOADED, {})
     loaded[user_id] = conversation
 
 
 def _noted(session: AsyncSession, user_id: int) -> tuple[bool, Conversation | None]:
-    owner, loaded = session.info.get(_LOADED, (None, {}))
-    if owner is not session.sync_session.get_transaction() or user_id not in loaded:
+    loaded = kept(session, _LOADED)
+    if loaded is None or user_id not in loaded:
         return False, None
     return True, loaded[user_id]
 

@@ -53,6 +53,19 @@ def _check_closed_on_checkout(engine: AsyncEngine) -> None:
             raise DisconnectionError("closed by the server")  # the pool replaces it and checks out again
 
 
+def kept(session: AsyncSession, key: str) -> Any:
+    """What keep() stored under `key` for the session's current transaction; None if nothing, or if it was kept
+    for an earlier transaction of the session (which may have been on another connection, with other rows)."""
+    owner, value = session.info.get(key, (None, None))
+    return value if owner is not None and owner is session.sync_session.get_transaction() else None
+
+
+def keep(session: AsyncSession, key: str, value: Any) -> Any:
+    """Store `value` under `key` for the rest of the session's current transaction; returns it."""
+    session.info[key] = (session.sync_session.get_transaction(), value)
+    return value
+
+
 SYNC_DRIVERS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg"}
 
 

@@ -21,6 +21,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import keep, kept
+
 Processor = Callable[[Any], Any] | None
 _DIALECT_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 MAX_ROWS = 50  # rows per statement; more are sent in several
@@ -187,17 +189,15 @@ async def _driver(session: AsyncSession) -> _Driver | None:
     """The driver connection of the session's current transaction (None: a driver this module does not know).
 
     Remembered per transaction: a session that commits and goes on may be on another connection next time."""
-    transaction = session.sync_session.get_transaction()
-    known = session.info.get(_KEY)
-    if known is not None and known[0] is transaction and transaction is not None:
-        return known[1]
+    known: _Driver | None = kept(session, _KEY)
+    if known is not None:
+        return known
     connection = await session.connection()
     proxied = connection.sync_connection.connection  # type: ignore[union-attr]
     driver: _Driver | None = _Driver(connection.dialect, proxied.dbapi_connection, proxied.driver_connection)
     if not driver_supported(driver):  # type: ignore[arg-type]
-        driver = None
-    session.info[_KEY] = (session.sync_session.get_transaction(), driver)
-    return driver
+        return None  # not remembered: only the fallback path asks again
+    return keep(session, _KEY, driver)
 
 
 _KEY = "driver_sql.connection"

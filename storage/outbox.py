@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Executable, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import keep, kept
 from storage.driver_sql import DriverExecutemany, DriverInsert
 from storage.models import OutboxMessage, OutboxStatus
 
@@ -32,9 +33,9 @@ async def enqueue_many(
     cost several times the INSERT on every inbound update (storage/driver_sql.py)."""
     rows = [(channel, chat_id, kind, payload, OutboxStatus.PENDING, 0, now, REPLY if chat_id == reply_to else NOTICE)
             for chat_id, kind, payload in messages]
-    collected = session.info.get(_COLLECTED)
-    if collected is not None and collected[0] is session.sync_session.get_transaction():
-        collected[1].extend(rows)
+    collected = kept(session, _COLLECTED)
+    if collected is not None:
+        collected.extend(rows)
     else:
         await _ENQUEUE.run(session, rows)
 
@@ -43,8 +44,7 @@ async def enqueue_many(
 async def collected(session: AsyncSession) -> AsyncIterator[None]:
     """Hold back what the block enqueues and write it all in one statement when the block ends (a batch of
     inbound updates: one INSERT, one round trip to PostgreSQL, instead of one per update). The order is kept."""
-    rows: list[tuple[Any, ...]] = []
-    session.info[_COLLECTED] = (session.sync_session.get_transaction(), rows)
+    rows: list[tuple[Any, ...]] = keep(session, _COLLECTED, [])
     try:
         yield
     finally:

@@ -11,16 +11,17 @@ from sqlalchemy.orm import joinedload
 
 from storage.areas import load_ancestors
 from storage.conversations import note_loaded
+from storage.db import keep, kept
 from storage.models import Area, Conversation, Role, User
 
 # The user with their area's whole chain (village → township → county) and their conversation, in one query:
 # every inbound update needs all of it. Built once: building a statement costs more than running it.
-_BY_CHANNEL_ID = (
+_WITH_AREA_AND_CONVERSATION = (
     select(User, Conversation)
     .outerjoin(Conversation, Conversation.user_id == User.id)
-    .where(User.channel_user_id == bindparam("channel_user_id"))
     .options(joinedload(User.area).joinedload(Area.parent).joinedload(Area.parent))
 )
+_BY_CHANNEL_ID = _WITH_AREA_AND_CONVERSATION.where(User.channel_user_id == bindparam("channel_user_id"))
 _BY_CHANNEL_ID_LOCKED = _BY_CHANNEL_ID.with_for_update(of=User)
 _PREFETCH = "users.prefetched"
 
@@ -32,24 +33,23 @@ async def prefetch(session: AsyncSession, channel_user_ids: Iterable[int]) -> No
     again then (one may register meanwhile)."""
     wanted = sorted(set(channel_user_ids))
     stmt = (
-        select(User, Conversation)
-        .outerjoin(Conversation, Conversation.user_id == User.id)
-        .where(User.channel_user_id.in_(wanted))
-        .options(joinedload(User.area).joinedload(Area.parent).joinedload(Area.parent))
+        _WITH_AREA_AND_CONVERSATION.where(User.channel_user_id.in_(wanted))
         .order_by(User.id)  # rows locked in one order, whoever else locks several
         .with_for_update(of=User)
     )
-    found: dict[int, User] = {}
+    found = keep(session, _PREFETCH, {})
     for user, conversation in (await session.execute(stmt)).unique():
-        note_loaded(session, user.id, conversation)
-        await load_ancestors(session, user.area)
-        found[user.channel_user_id] = user
-    session.info[_PREFETCH] = (session.sync_session.get_transaction(), found)
+        found[user.channel_user_id] = await _loaded(session, user, conversation)
 
 
 def _prefetched(session: AsyncSession, channel_user_id: int) -> User | None:
-    owner, found = session.info.get(_PREFETCH, (None, {}))
-    return found.get(channel_user_id) if owner is session.sync_session.get_transaction() else None
+    return (kept(session, _PREFETCH) or {}).get(channel_user_id)
+
+
+async def _loaded(session: AsyncSession, user: User, conversation: Conversation | None) -> User:
+    note_loaded(session, user.id, conversation)
+    await load_ancestors(session, user.area)  # deeper trees than county → township → village
+    return user
 
 
 async def get_by_channel_id(session: AsyncSession, channel_user_id: int, *, lock: bool = False) -> User | None:
@@ -63,10 +63,7 @@ async def get_by_channel_id(session: AsyncSession, channel_user_id: int, *, lock
     row = (await session.execute(query, {"channel_user_id": channel_user_id})).first()
     if row is None:
         return None
-    user, conversation = row
-    note_loaded(session, user.id, conversation)
-    await load_ancestors(session, user.area)  # deeper trees than county → township → village
-    return user
+    return await _loaded(session, *row)
 
 
 async def create_user(
