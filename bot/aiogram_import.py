@@ -2,10 +2,13 @@
 
 aiogram declares its ~450 Telegram types with pydantic's `defer_build=True`, yet `aiogram.types` then calls
 `model_rebuild()` on every one of them at import, to resolve their forward references, and its ~180 method models
-are then built too. That is about 2 s of CPU and 100 MB of memory at each start, mostly for types and methods this
-bot never uses (payments, stickers, business accounts ...). `import_aiogram()` imports aiogram with those
-rebuilds deferred and hands every aiogram model that is not built yet the namespace aiogram would have resolved
-it in (as pydantic's parent namespace, which pydantic consults when it builds a deferred model on first use).
+(each also a parametrised generic class) are built as they are defined. That is about 2 s of CPU and 100 MB of
+memory at each start, mostly for types and methods this bot never uses (payments, stickers, business
+accounts ...). `import_aiogram()` imports aiogram with those rebuilds deferred and every model defined during the
+import marked `defer_build` (pydantic's default config, for the length of the import), and hands every Telegram
+type and method the namespace aiogram resolved its types in (as pydantic's parent namespace, which pydantic
+consults when it builds a deferred model on first use: a method's own module does not hold the names its
+types' forward references need; tests/test_startup.py checks the namespace agrees with every method module).
 Should that hand-over not work with some future pydantic or aiogram, everything is built at once, as aiogram
 would have done. tests/test_startup.py builds every aiogram model the deferred way.
 """
@@ -52,15 +55,19 @@ def import_aiogram() -> None:
             return None
         return original.__func__(cls, _types_namespace=_types_namespace, **kwargs)
 
+    default_config = BaseModel.model_config
     BaseModel.model_rebuild = classmethod(defer)  # type: ignore[method-assign,assignment]
+    # Models inherit their bases' config: methods (TelegramMethod's subclasses) are then built on first use too.
+    BaseModel.model_config = {**default_config, "defer_build": True}
     try:
         import aiogram
         import aiogram.types
     finally:
         BaseModel.model_rebuild = original  # type: ignore[method-assign]
-    if not namespaces:
-        return  # this aiogram did not rebuild its types at import: nothing was deferred
+        BaseModel.model_config = default_config
     pending = [cls for cls in aiogram_models() if not cls.__pydantic_complete__]
+    if not namespaces:
+        return  # this aiogram did not rebuild its types at import: they resolve in their own modules
     for cls in pending:
         cls.__pydantic_parent_namespace__ = namespaces[0]  # one shared dict, not a copy per model
     try:
