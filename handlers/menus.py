@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from knowledge.yaml_text import parse_yaml
 from storage.models import Role
 
 DEFAULT_PATH = Path(__file__).parent / "data" / "menus.yaml"
@@ -59,7 +60,7 @@ def _role(value: Any, where: str) -> Role:
 def load_menus(implemented: Iterable[str], path: Path = DEFAULT_PATH) -> Menus:
     """Load and check the menus; `implemented` are the action ids the code provides."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = parse_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:
         raise MenuError(f"{path}: 无法读取：{error}") from error
     if not isinstance(raw, dict):

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from handlers.texts import Texts
 from knowledge.loader import DATA_DIR
 from knowledge.models import Milestone, MilestoneSpec, PhaseSpec, Text
+from knowledge.yaml_text import parse_yaml
 from storage import milestones
 from storage.clock import Clock
 from storage.db import Database
@@ -122,7 +123,7 @@ def read_schedule(path: Path) -> Schedule:
     if not path.is_file():
         raise PlanError(f"{path}：文件不存在")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = parse_yaml(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:
         raise PlanError(f"{name}：不是 UTF-8 编码的文本文件") from exc
     except yaml.YAMLError as exc:

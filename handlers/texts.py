@@ -8,6 +8,8 @@ from typing import Any
 
 import yaml
 
+from knowledge.yaml_text import parse_yaml
+
 DEFAULT_DIR = Path(__file__).parent / "data" / "texts"
 
 
@@ -47,7 +49,7 @@ class Texts:
 
 def _read(path: Path) -> dict[str, str]:
     try:
-        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw: Any = parse_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:
         raise TextsError(f"{path}: 无法读取消息文本：{error}") from error
     if not isinstance(raw, dict):

@@ -10,6 +10,7 @@ import yaml
 
 from knowledge.answer import Answerer
 from knowledge.models import KnowledgeError
+from knowledge.yaml_text import parse_yaml
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ def load_question_set(path: Path | str) -> list[Question]:
     """A YAML list of {q: question, expect: entry id or null}; errors name the item, in Chinese."""
     name = str(path)
     try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        raw = parse_yaml(Path(path).read_text(encoding="utf-8"))
     except OSError:
         raise KnowledgeError(f"{name}：无法读取文件") from None
     except UnicodeDecodeError:

@@ -34,6 +34,7 @@ from knowledge.models import (
     SynonymsFile,
 )
 from knowledge.normalize import Normalizer, SynonymTable
+from knowledge.yaml_text import parse_yaml
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 # Knowledge-only files beside the structured ones; other YAML in data/ belongs to other features.
@@ -62,23 +63,11 @@ _ERROR_TEXT = {
 }
 
 M = TypeVar("M", bound=BaseModel)
-# libyaml parses these files about 5x faster than PyYAML's pure-Python parser, and the bot reads them at every
-# start; a file it rejects is read again by the pure-Python parser, so error messages stay exactly as they were.
-_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def _parse_yaml(text: str) -> Any:
-    try:
-        return yaml.load(text, Loader=_FAST_LOADER)
-    except yaml.YAMLError:
-        return yaml.safe_load(text)
-
-
 def _read_yaml(path: Path, name: str) -> Any:
     if not path.is_file():
         raise KnowledgeError(f"{name}：文件不存在")
     try:
-        return _parse_yaml(path.read_text(encoding="utf-8"))
+        return parse_yaml(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:
         raise KnowledgeError(f"{name}：不是 UTF-8 编码的文本文件") from exc
     except yaml.YAMLError as exc:

@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from handlers.complaints.workdays import DEFAULT_HOLIDAYS, WorkCalendar, load_calendar
+from knowledge.yaml_text import parse_yaml
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 DEFAULT_CATEGORIES = DATA / "complaint_categories.yaml"
@@ -70,7 +71,7 @@ class ComplaintConfig:
 def known_industries(path: Path = KNOWLEDGE_INDUSTRIES) -> tuple[str, ...]:
     """The knowledge base's industry list when it is present, else the built-in one."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = parse_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError):
         return INDUSTRIES
     listed = raw.get("industries") if isinstance(raw, dict) else None
@@ -121,7 +122,7 @@ def _category(raw: Any, where: str, industries: tuple[str, ...]) -> Category:
 
 def load_config(path: Path = DEFAULT_CATEGORIES, holidays: Path = DEFAULT_HOLIDAYS) -> ComplaintConfig:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = parse_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError, ValueError) as error:
         raise CategoryDataError(f"{path}: 无法读取投诉类别文件：{error}") from error
     if not isinstance(raw, dict):

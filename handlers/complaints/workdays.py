@@ -9,6 +9,8 @@ from typing import Any
 
 import yaml
 
+from knowledge.yaml_text import parse_yaml
+
 DEFAULT_HOLIDAYS = Path(__file__).resolve().parent.parent / "data" / "holidays.yaml"
 MAX_WORKDAYS = 365  # a handling time longer than a year is a data mistake, not a deadline
 
@@ -53,7 +55,7 @@ def _date(value: Any, where: str) -> date:
 
 def load_calendar(path: Path = DEFAULT_HOLIDAYS) -> WorkCalendar:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = parse_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:
         raise HolidayDataError(f"{path}: 无法读取节假日文件：{error}") from error
     except ValueError as error:  # YAML reads 2026-02-30 as a date and fails
