@@ -8,7 +8,7 @@ free-text question, the ask flow, 我的信息, /help, a nine-step complaint fil
 Timing starts when the bot is ready (start-up and migrations are not timed) and ends when every update is handled:
 
 - shixiao (bot/aiogram_runtime.py, the production runtime; long polling hands each getUpdates batch to the core as
-  one transaction, bot/aiogram_polling.py): handled = the update's transaction committed (update id recorded,
+  one transaction, bot/polling.py): handled = the update's transaction committed (update id recorded,
   state written, replies in the outbox) and the update confirmed to the emulator (getUpdates offset past it; the
   runtime confirms only after the commit). Replies are delivered later by the outbox sender, which
   runs meanwhile at Telegram's limits (30 messages/s, 1/s per chat) as in production, so delivery is not part of

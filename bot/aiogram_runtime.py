@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.telegram import TelegramAPIServer
@@ -14,9 +11,10 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BotCommand, CallbackQuery, Message, Update
 
 from bot.aiogram_inbound import update_inbound
-from bot.aiogram_polling import BatchPolling
+from bot.aiogram_polling import AiogramUpdates
 from bot.aiogram_session import KeepingSession
 from bot.app import App, build_jobs, outbox_sender
+from bot.polling import BatchPolling, stop_on_signals
 from bot.settings import Settings
 from bot.telegram_transport import AiogramTransport
 from bot.webhook import Listen, serve_webhook
@@ -43,7 +41,7 @@ def build_bot(settings: Settings) -> Bot:
 
 def build_router() -> Router:
     """A fresh router per dispatcher (aiogram routers attach to one parent only). Webhook mode only: long
-    polling hands whole batches to the core (bot/aiogram_polling.py)."""
+    polling hands whole batches to the core (bot/polling.py)."""
     router = Router(name=__name__)
 
     @router.message()
@@ -69,20 +67,6 @@ async def handle_one(update: Update, core: Core, sender: Sender) -> None:
         sender.wake()
 
 
-@contextmanager
-def stop_on_signals(stop: Callable[[], None], *, enabled: bool) -> Iterator[None]:
-    """SIGINT and SIGTERM stop the bot gracefully (the batch in hand is finished), as aiogram's polling does."""
-    signals = (signal.SIGINT, signal.SIGTERM) if enabled else ()
-    loop = asyncio.get_running_loop()
-    for number in signals:
-        loop.add_signal_handler(number, stop)
-    try:
-        yield
-    finally:
-        for number in signals:
-            loop.remove_signal_handler(number)
-
-
 class AiogramRuntime:
     def __init__(self, app: App, listen: Listen | None = None) -> None:
         self.app = app
@@ -91,8 +75,8 @@ class AiogramRuntime:
         self.sender = outbox_sender(app, AiogramTransport(self.bot))
         self.dispatcher = Dispatcher(core=app.core, sender=self.sender)
         self.dispatcher.include_router(build_router())
-        self.polling = BatchPolling(self.bot, app.core, self.sender, timeout=app.settings.polling_timeout,
-                                    allowed_updates=ALLOWED_UPDATES)
+        updates = AiogramUpdates(self.bot, timeout=app.settings.polling_timeout, allowed_updates=ALLOWED_UPDATES)
+        self.polling = BatchPolling(updates, app.core, self.sender)
         self.ready = asyncio.Event()
         self._stopping = asyncio.Event()
 

@@ -1,5 +1,5 @@
-"""The aiogram runtime's long polling (bot/aiogram_polling.py): a getUpdates batch is handled in one transaction and
-confirmed only after it committed; a batch the database could not take stays unconfirmed and comes again."""
+"""Long polling (bot/polling.py, both runtimes): a getUpdates batch is handled in one transaction and confirmed
+only after it committed; a batch the database could not take stays unconfirmed and comes again."""
 
 from __future__ import annotations
 
@@ -7,13 +7,12 @@ import asyncio
 
 from sqlalchemy import func, select
 
-from bot.aiogram_runtime import AiogramRuntime
 from bot.app import open_app
 from storage.models import ProcessedUpdate
-from tests.telegram_harness import bot_settings
+from tests.telegram_harness import bot_settings, runtime_type
 
 
-async def test_a_batch_is_confirmed_after_its_commit_and_comes_again_when_it_failed(emulator, db_url):
+async def test_a_batch_is_confirmed_after_its_commit_and_comes_again_when_it_failed(emulator, db_url, runtime):
     people = [emulator.user(3100 + n, f"居民{n}") for n in range(5)]
     for person in people:
         await person.send_command("/start")
@@ -27,8 +26,8 @@ async def test_a_batch_is_confirmed_after_its_commit_and_comes_again_when_it_fai
         return await real(inbounds)
 
     app.core.handle_batch = database_down_once
-    runtime = AiogramRuntime(app)
-    task = asyncio.create_task(runtime.run(handle_signals=False))
+    running = runtime_type(runtime)(app)
+    task = asyncio.create_task(running.run(handle_signals=False))
     try:
         for _ in range(200):
             if batches:
@@ -42,7 +41,7 @@ async def test_a_batch_is_confirmed_after_its_commit_and_comes_again_when_it_fai
         async with app.db.transaction() as session:
             assert await session.scalar(select(func.count()).select_from(ProcessedUpdate)) == 5
     finally:
-        await runtime.stop()
+        await running.stop()
         await asyncio.wait_for(task, 10)
         await app.close()
     assert emulator.queue.pending_count() == 0  # confirmed, at the latest by the stop
