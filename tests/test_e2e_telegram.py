@@ -13,6 +13,7 @@ from storage.db import Database
 from storage.models import Role
 from tests.chat_driver import make_invite
 from tests.telegram_harness import RUNTIMES, BotProcess, RunningBot, bot_settings, join
+from tests.waiting import wait_until
 
 
 @pytest.fixture(params=RUNTIMES)
@@ -174,13 +175,6 @@ async def test_polling_survives_failed_get_updates(emulator, bot):
     resident = emulator.user(2090, "王")
     await resident.send_command("/start")
     await resident.expect("欢迎", timeout=10)
-
-
-async def wait_until(predicate, timeout: float = 10.0) -> None:  # noqa: ASYNC109
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.05)
 
 
 async def test_kill_9_mid_update_and_restart(emulator, tmp_path, runtime):

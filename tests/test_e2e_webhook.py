@@ -3,7 +3,6 @@ PostgreSQL: every update handled once, every message delivered once, the schedul
 
 from __future__ import annotations
 
-import asyncio
 import socket
 from collections import Counter
 
@@ -16,6 +15,7 @@ from storage.db import Database
 from storage.models import OutboxMessage, OutboxStatus
 from tests.load_balancer import LoadBalancer
 from tests.telegram_harness import BotProcess, RunningBot, bot_settings
+from tests.waiting import wait_until
 
 PATH = "/telegram/webhook"
 
@@ -33,13 +33,6 @@ def test_listen_addresses_are_parsed_or_explained():
     for bad in ("8080", "host:", "host:http", "h:70000"):
         with pytest.raises(ValueError, match="主机:端口"):
             parse_listen(bad)
-
-
-async def wait_until(predicate, timeout: float = 30.0) -> None:  # noqa: ASYNC109
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.05)
 
 
 async def test_a_webhook_instance_answers_and_refuses_forged_posts(emulator, db_url, tmp_path):

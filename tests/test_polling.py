@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from bot.app import open_app
 from storage.models import ProcessedUpdate
 from tests.telegram_harness import bot_settings, runtime_type
+from tests.waiting import wait_until
 
 
 async def test_a_batch_is_confirmed_after_its_commit_and_comes_again_when_it_failed(emulator, db_url, runtime):
@@ -29,10 +30,7 @@ async def test_a_batch_is_confirmed_after_its_commit_and_comes_again_when_it_fai
     running = runtime_type(runtime)(app)
     task = asyncio.create_task(running.run(handle_signals=False))
     try:
-        for _ in range(200):
-            if batches:
-                break
-            await asyncio.sleep(0.01)
+        await wait_until(lambda: bool(batches))
         assert batches == [5], "the five updates should arrive as one batch"
         assert emulator.queue.pending_count() == 5, "a batch that failed must not be confirmed"
         for person in people:

@@ -20,6 +20,7 @@ from storage.clock import SHANGHAI
 from storage.leadership import FileLeadership, PostgresLeadership, leadership_for
 from storage.models import OutboxMessage, Role
 from tests.chat_driver import register
+from tests.waiting import wait_until
 
 
 def context(core, db, clock, tmp_path) -> JobContext:
@@ -56,13 +57,6 @@ async def digest_count(db, chat_id: int) -> int:
     async with db.transaction() as session:
         rows = await session.scalars(select(OutboxMessage).where(OutboxMessage.chat_id == chat_id))
         return sum("十小通周报" in row.payload.get("text", "") for row in rows)
-
-
-async def wait_for(predicate, timeout: float = 10.0) -> None:  # noqa: ASYNC109
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await predicate():
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.05)
 
 
 def daily_digest(now: datetime) -> list[JobSpec]:
@@ -132,7 +126,7 @@ async def test_a_digest_missed_while_down_is_sent_once_when_back(core, db, db_ur
     async def both_sent() -> bool:
         return await digest_count(db, township.user_id) == 1 and await digest_count(db, county.user_id) == 1
 
-    await wait_for(both_sent)
+    await wait_until(both_sent)
     await asyncio.sleep(0.5)
     await back.stop()
     stored = stored_jobs(db_url)["weekly-digest"].next_run_time
