@@ -16,9 +16,11 @@ def settle_heap() -> None:
     start-up is done; objects created later are collected as usual. bench/inbound_throughput.py measures it.
 
     Start-up's garbage is collected first (frozen, it would stay for good), and the memory it held is given back
-    to the system: the first start seeds the database, and what that built is garbage by now."""
+    to the system: the first start seeds the database, and what that built is garbage by now. The collector is
+    switched on again if the launch (bot/__main__.py) had paused it for the start-up."""
     gc.collect()
     gc.freeze()
+    gc.enable()
     _trim_malloc()
 
 

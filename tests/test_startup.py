@@ -132,3 +132,25 @@ def test_starting_loads_no_heavy_library_on_a_new_database_or_an_existing_one(tm
     database = tmp_path / "shixiao.db"
     assert start(database) == []
     assert start(database) == []
+
+
+COLLECTOR = """
+import gc, json, sys
+from bot.__main__ import main
+sys.argv = ["shixiao", {command!r}, "--help"]
+try:
+    main()
+except SystemExit:
+    pass
+after_cli = gc.isenabled()
+from bot.heap import settle_heap
+settle_heap()
+print(json.dumps([after_cli, gc.isenabled()]))
+"""
+
+
+def test_the_collector_paused_for_start_up_runs_again_after_it(tmp_path):
+    """The launch pauses the garbage collector while it imports (bot/__main__.py): other commands get it back at
+    once, `run` when the bot is up (settle_heap). A collector left off would let cyclic garbage pile up."""
+    assert json.loads(python(COLLECTOR.format(command="chat"), tmp_path)) == [True, True]
+    assert json.loads(python(COLLECTOR.format(command="run"), tmp_path)) == [False, True]
