@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import TYPE_CHECKING
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.telegram import TelegramAPIServer
@@ -17,9 +18,11 @@ from bot.app import App, build_jobs, outbox_sender
 from bot.polling import BatchPolling, stop_on_signals
 from bot.settings import Settings
 from bot.telegram_transport import AiogramTransport
-from bot.webhook import Listen, serve_webhook
 from handlers.core import Core
 from scheduler.sender import Sender
+
+if TYPE_CHECKING:
+    from bot.webhook import Listen
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +92,8 @@ class AiogramRuntime:
             await self.bot.set_my_commands(COMMANDS)
             if self.listen is not None:
                 log.info("bot @%s starting (webhook)", me.username)
+                from bot.webhook import serve_webhook  # aiohttp's server: not imported by a polling bot
+
                 await serve_webhook(self.dispatcher, self.bot, self.app.settings, self.listen, ALLOWED_UPDATES,
                                     self._became_ready, self._stopping, handle_signals)
                 return

@@ -12,8 +12,8 @@ from storage.db import Database
 from storage.migrate import current_revision, head_revision, is_at_head, script_heads
 
 REPO = Path(__file__).resolve().parent.parent
-# Libraries the bot needs only for exports, charts or migrations, not to start and answer.
-HEAVY = ("alembic", "openpyxl", "numpy", "matplotlib", "xlsxwriter", "PIL")
+# Libraries the bot needs only for exports, charts, migrations or webhook mode, not to start polling and answer.
+HEAVY = ("alembic", "openpyxl", "numpy", "matplotlib", "xlsxwriter", "PIL", "aiohttp.web")
 
 LAZY_AIOGRAM = """
 import json, sys
