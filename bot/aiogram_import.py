@@ -65,9 +65,9 @@ def import_aiogram() -> None:
     finally:
         BaseModel.model_rebuild = original  # type: ignore[method-assign]
         BaseModel.model_config = default_config
-    pending = [cls for cls in aiogram_models() if not cls.__pydantic_complete__]
     if not namespaces:
         return  # this aiogram did not rebuild its types at import: they resolve in their own modules
+    pending = [cls for cls in aiogram_models() if not cls.__pydantic_complete__]
     for cls in pending:
         cls.__pydantic_parent_namespace__ = namespaces[0]  # one shared dict, not a copy per model
     try:
