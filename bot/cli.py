@@ -12,10 +12,11 @@ from rich.markup import escape
 
 from bot.app import configure_logging, open_app
 from bot.commands import areas, backup, database, exports, plan, reports, units
+from bot.commands.chinese_cli import ChineseTyper
 from bot.commands.common import console, fail, load_settings, run_async
 from bot.heap import settle_heap
 
-app = typer.Typer(
+app = ChineseTyper(
     name="shixiao",
     help="十小通：“十小”行业质量安全整治与规范的消息机器人。",
     no_args_is_help=True,

@@ -88,13 +88,6 @@ def writer(database) -> Iterator[None]:
     thread.join(10)
 
 
-@pytest.mark.parametrize("args", [["backup"], ["restore"]])
-def test_help_is_chinese(args, env):
-    result = invoke([*args, "--help"], env)
-    assert result.exit_code == 0 and "Usage" in result.output
-    assert any("\u4e00" <= ch <= "\u9fff" for ch in result.output)
-
-
 def test_backup_while_a_writer_is_active(database, env, tmp_path, writer, monkeypatch):
     """One page per step, and a commit from another connection in the middle of the copy: the backup finishes,
     is sound, and holds the database exactly as it was when the copy began."""

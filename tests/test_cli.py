@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
+import typer.main
+from typer import _click as click_core  # the command objects Typer builds
 from typer.testing import CliRunner
 
 from bot.cli import app
@@ -27,13 +29,58 @@ def invoke(args: list[str], env: dict[str, str], **kwargs):
     return runner.invoke(app, args, env=env, catch_exceptions=False, **kwargs)
 
 
-@pytest.mark.parametrize("args", [[], ["run"], ["chat"], ["invite"], ["db"], ["db", "upgrade"], ["areas"],
-                                  ["areas", "load"], ["areas", "list"]])
-def test_every_command_has_help(args, env):
+def command_paths(command: click_core.Command, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    paths = [path]
+    for name, sub in getattr(command, "commands", {}).items():
+        paths += command_paths(sub, (*path, name))
+    return paths
+
+
+EVERY_COMMAND = command_paths(typer.main.get_command(app))
+TYPER_ENGLISH = ("Usage", "Show this message", "Options", "Arguments", "Commands", "[default", "[required", "Error",
+                 "Try ", "Aborted", "Missing", "No such", "Invalid value", "Input should")
+
+
+def test_the_command_tree_is_what_the_readme_documents():
+    assert len(EVERY_COMMAND) > 20
+    assert {("run",), ("chat",), ("backup",), ("restore",), ("db", "upgrade"), ("export", "units")} <= set(EVERY_COMMAND)
+
+
+@pytest.mark.parametrize("args", EVERY_COMMAND, ids=lambda path: " ".join(path) or "shixiao")
+def test_every_command_has_help_in_chinese(args, env):
     result = invoke([*args, "--help"], env)
     assert result.exit_code == 0
-    assert "Usage" in result.output
-    assert any("\u4e00" <= ch <= "\u9fff" for ch in result.output)  # explained in Chinese
+    assert "用法：shixiao" in result.output and "显示本帮助并退出" in result.output
+    assert sum("\u4e00" <= ch <= "\u9fff" for ch in result.output) > 10  # the command itself is explained
+    assert not [word for word in TYPER_ENGLISH if word in result.output], result.output
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["nosuch"], "没有命令“nosuch”"),
+    (["areas", "lis"], "没有命令“lis”。您是不是想输入 'list'？"),
+    (["backup"], "缺少选项 --out"),
+    (["restore"], "缺少参数"),
+    (["areas", "list", "--bogus"], "没有选项 --bogus"),
+    (["invite", "--role", "cadre", "--days", "abc"], "--days 的值无效：应为整数。"),
+    (["invite", "--role", "cadre", "--days", "0"], "--days 的值无效：应不小于 1。"),
+    (["plan", "list", "--year", "3000"], "--year 的值无效：应不大于 2100。"),
+    (["backup", "--out"], "选项 --out 后面需要一个值"),
+    (["chat", "extra"], "多余的参数：extra"),
+])
+def test_a_mistyped_command_is_explained_in_chinese(args, expected, env):
+    result = invoke(args, env)
+    assert result.exit_code == 2
+    assert expected in result.output and "╭─ 错误" in result.output
+    assert not [word for word in TYPER_ENGLISH if word in result.output], result.output
+
+
+def test_a_prompt_closed_without_an_answer_says_so_in_chinese(env, tmp_path):
+    backup = tmp_path / "backup.db"
+    assert invoke(["db", "upgrade"], env).exit_code == 0
+    assert invoke(["backup", "--out", str(backup)], env).exit_code == 0
+    result = invoke(["restore", str(backup)], env, input=None)  # stdin at its end: the prompt is aborted
+    assert result.exit_code == 1
+    assert "已取消" in result.output and "Aborted" not in result.output
 
 
 def test_run_without_a_token_explains_what_to_do(env):

@@ -13,7 +13,7 @@ from storage.migrate import current_revision, head_revision, is_at_head, script_
 
 REPO = Path(__file__).resolve().parent.parent
 # Libraries the bot needs only for exports, charts, migrations or webhook mode, not to start polling and answer.
-HEAVY = ("alembic", "openpyxl", "numpy", "matplotlib", "xlsxwriter", "PIL", "aiohttp.web")
+HEAVY = ("alembic", "openpyxl", "numpy", "matplotlib", "xlsxwriter", "PIL", "aiohttp.web", "typer.rich_utils")
 
 LAZY_AIOGRAM = """
 import json, sys

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from bot.app import load_sample_if_empty, open_database
+from bot.commands.chinese_cli import ChineseTyper
 from bot.commands.common import console, fail, load_settings, run_async
 from handlers.actions import ACTIONS
 from handlers.formatting import cn_datetime
@@ -18,7 +19,7 @@ from storage.areas import AmbiguousArea, AreaNotFound, area_path, find_area, lis
 from storage.clock import SystemClock
 from storage.models import AreaLevel, Role
 
-areas_app = typer.Typer(help="区域：加载和查看县、乡镇、村。", no_args_is_help=True)
+areas_app = ChineseTyper(help="区域：加载和查看县、乡镇、村。", no_args_is_help=True)
 
 ROLE_NAMES = {
     "cadre": Role.CADRE, "村干部": Role.CADRE,

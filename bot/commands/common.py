@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from bot.commands.chinese_cli import ChineseTyper
 from bot.settings import Settings
 
 T = TypeVar("T")
@@ -40,7 +41,7 @@ def export_group(app: typer.Typer) -> typer.Typer:
     for info in app.registered_groups:
         if info.name == "export" and info.typer_instance is not None:
             return info.typer_instance
-    group = typer.Typer(help="导出 Excel 报表（.xlsx，中文表头）。", no_args_is_help=True)
+    group = ChineseTyper(help="导出 Excel 报表（.xlsx，中文表头）。", no_args_is_help=True)
     app.add_typer(group, name="export")
     return group
 

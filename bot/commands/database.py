@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import typer
 
+from bot.commands.chinese_cli import ChineseTyper
 from bot.commands.common import console, fail, load_settings, run_async
 from storage.db import Database
 from storage.migrate import current_revision, head_revision
 
-db_app = typer.Typer(help="数据库：升级或回退表结构（Alembic 迁移）。", no_args_is_help=True)
+db_app = ChineseTyper(help="数据库：升级或回退表结构（Alembic 迁移）。", no_args_is_help=True)
 
 
 @db_app.command("upgrade")

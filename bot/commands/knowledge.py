@@ -9,6 +9,7 @@ from pathlib import Path
 
 import typer
 
+from bot.commands.chinese_cli import ChineseTyper
 from bot.commands.common import console, fail, progress
 from knowledge.answer import Answer, Answerer
 from knowledge.evaluate import evaluate, load_question_set
@@ -17,7 +18,7 @@ from knowledge.models import KnowledgeBase, KnowledgeError
 
 DATA_HELP = "知识库目录（默认为随程序提供的 knowledge/data）"
 
-kb_app = typer.Typer(help="知识库维护：校验数据、评测问答准确率。", no_args_is_help=True)
+kb_app = ChineseTyper(help="知识库维护：校验数据、评测问答准确率。", no_args_is_help=True)
 
 
 def _answerer(data: Path | None) -> Answerer:

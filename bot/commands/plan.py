@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from bot.app import open_database
+from bot.commands.chinese_cli import ChineseTyper
 from bot.commands.common import console, err_console, fail, load_settings, run_async
 from handlers.plan_schedule import PlanError, Schedule, load_plan, planned_milestones, read_schedule, shipped_schedule
 from handlers.texts import Texts
@@ -15,7 +16,7 @@ from storage.clock import SystemClock
 from storage.milestone_models import MilestoneKind
 from storage.milestones import PlannedMilestone
 
-plan_app = typer.Typer(help="实施方案的时间节点：按年度载入和查看（用于提醒和“计划节点”）。", no_args_is_help=True)
+plan_app = ChineseTyper(help="实施方案的时间节点：按年度载入和查看（用于提醒和“计划节点”）。", no_args_is_help=True)
 
 YEAR_HELP = "年度，默认为今年（按 SHIXIAO_TIMEZONE，默认北京时间）"
 KIND_NAMES = {MilestoneKind.TASK: "项任务", MilestoneKind.PHASE: "个阶段", MilestoneKind.SUPERVISION: "次督查"}

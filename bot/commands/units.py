@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from bot.app import load_sample_if_empty, open_database
+from bot.commands.chinese_cli import ChineseTyper
 from bot.commands.common import console, export_group, fail, load_settings, progress, run_async
 from bot.unit_import import ImportFileError, ParsedFile, RowProblem, industry_lookup, parse_file
 from bot.xlsx_exports import write_inspections, write_units
@@ -23,7 +24,7 @@ class _NothingImported(Exception):
     """Raised inside the transaction to roll back every row (--all-or-nothing with problems)."""
 
 
-units_app = typer.Typer(help="监管档案：导入“十小”单位名册。", no_args_is_help=True)
+units_app = ChineseTyper(help="监管档案：导入“十小”单位名册。", no_args_is_help=True)
 
 
 def _problem_table(problems: list[RowProblem]) -> Table:
