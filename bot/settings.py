@@ -26,8 +26,9 @@ class Settings(BaseSettings):
     telegram_api_base: str = DEFAULT_API_BASE
     timezone: str = "Asia/Shanghai"
     runtime: str = "aiogram"
-    # A half-filled report is precious: keep an idle conversation for a day before it expires.
-    conversation_timeout_minutes: int = Field(default=24 * 60, ge=1)
+    # A half-filled report is precious: a cadre interrupted in the field may come back days later, so an idle
+    # conversation is kept for a week (the campaign's reporting rhythm) before it expires.
+    conversation_timeout_minutes: int = Field(default=7 * 24 * 60, ge=1)
     invite_valid_days: int = Field(default=7, ge=1, le=365)
     # Telegram's limits: about 30 messages/s overall and 1/s per chat.
     send_global_per_second: float = Field(default=30.0, gt=0)

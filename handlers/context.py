@@ -36,7 +36,7 @@ def parse_id(raw: str) -> int | None:
 
 @dataclass(frozen=True)
 class CoreConfig:
-    conversation_timeout: timedelta = timedelta(hours=24)
+    conversation_timeout: timedelta = timedelta(days=7)
     invite_valid_for: timedelta = timedelta(days=7)
     charts_dir: Path = Path("data") / "charts"
 

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers import buttons, registration
 from handlers.context import CoreConfig, Turn
 from handlers.events import Choice, Inbound, Kind, Outcome, Reply
+from handlers.formatting import cn_duration
 from handlers.menus import Menus
 from handlers.runner import Runner
 from handlers.texts import Texts
@@ -34,6 +35,7 @@ Action = Callable[[Turn], Awaitable[list[Reply]]]
 # Answers free text typed outside any flow (the knowledge base plugs in here); None: not understood.
 FreeTextHandler = Callable[[Turn, str], Awaitable[list[Reply] | None]]
 
+DISCARD = "discard"  # g.discard.<nonce>: confirms discarding the conversation at that very step
 MAX_MERGED = 4000  # Telegram's limit is 4096 characters; keep a margin for the choice mark
 
 
@@ -160,7 +162,8 @@ class Core:
             or conversation.flow not in runner.flows
             or runner.flows[conversation.flow].step(conversation.step) is None
         ):
-            lead.append(self.texts("conversation_expired", title=runner.title(conversation)))
+            lead.append(self.texts("conversation_expired", title=runner.title(conversation),
+                                   keep=cn_duration(self.config.conversation_timeout)))
             await end_conversation(turn.session, turn.user.id)
             conversation = None
         replies, accepted = await self._route(turn, conversation)
@@ -203,9 +206,7 @@ class Core:
         if command == "cancel":
             if conversation is None:
                 return [turn.menu_reply(self.texts("nothing_to_cancel"))]
-            title = self.parts.runner.title(conversation)
-            await end_conversation(turn.session, turn.user.id)
-            return [turn.menu_reply(self.texts("cancelled", title=title))]
+            return [await self._leave(turn, conversation)]
         if command == "help":
             help_text = self.texts(f"help_{turn.user.role}")
             if conversation is not None:
@@ -232,11 +233,13 @@ class Core:
             if pressed.value == "resume" and conversation is not None:
                 return [await runner.reprompt(turn, conversation)], True
             if pressed.value in ("menu", "cancel"):
-                lead = None
-                if conversation is not None:
-                    lead = self.texts("cancelled", title=runner.title(conversation))
-                    await end_conversation(turn.session, turn.user.id)
-                return [turn.menu_reply(lead)], True
+                if conversation is None:
+                    return [turn.menu_reply()], True
+                return [await self._leave(turn, conversation)], True
+            if conversation is not None and pressed.value == f"{DISCARD}.{conversation.nonce}":
+                title = runner.title(conversation)
+                await end_conversation(turn.session, turn.user.id)
+                return [turn.menu_reply(self.texts("discarded", title=title))], True
             return [await self._elsewhere(turn, conversation, self.texts("button_stale"))], False
         if pressed.kind == buttons.MENU:
             if conversation is not None:
@@ -262,10 +265,24 @@ class Core:
             return await self.parts.runner.reprompt(turn, conversation, lead)
         return turn.menu_reply(lead)
 
+    async def _leave(self, turn: Turn, conversation: Conversation) -> Reply:
+        """/cancel or 返回主菜单 in a flow: a flow whose answers took real work asks first, with a button that
+        discards only this very step of it (an old confirmation must not discard a later report)."""
+        runner = self.parts.runner
+        title = runner.title(conversation)
+        flow = runner.flows.get(conversation.flow)
+        if flow is not None and flow.precious and any(step.id in conversation.data for step in flow.steps):
+            return Reply(self.texts("discard_confirm", title=title), choices=(
+                Choice(buttons.global_data("resume"), self.texts("button_resume", title=title)),
+                Choice(buttons.global_data(f"{DISCARD}.{conversation.nonce}"), self.texts("button_discard")),
+            ))
+        await end_conversation(turn.session, turn.user.id)
+        return turn.menu_reply(self.texts("cancelled", title=title))
+
     def _resume_or_abandon(self, turn: Turn, conversation: Conversation) -> Reply:
         title = self.parts.runner.title(conversation)
         return Reply(
-            self.texts("unfinished", title=title),
+            self.texts("unfinished", title=title, keep=cn_duration(self.config.conversation_timeout)),
             choices=(
                 Choice(buttons.global_data("resume"), self.texts("button_resume", title=title)),
                 Choice(buttons.global_data("menu"), self.texts("button_abandon")),

@@ -110,6 +110,8 @@ class Flow:
     title: str
     steps: tuple[Step, ...]
     finish: FinishFn
+    # Its answers take real work (an inspection, a complaint): discarding them is confirmed first.
+    precious: bool = False
 
     def __post_init__(self) -> None:
         ids = [step.id for step in self.steps]

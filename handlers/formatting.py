@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 WEEKDAYS = "一二三四五六日"
@@ -30,6 +30,16 @@ def cn_number(value: int | float) -> str:
     if isinstance(value, float) and not value.is_integer():
         return f"{value:,.2f}"
     return f"{int(value):,}"
+
+
+def cn_duration(value: timedelta) -> str:
+    """7天, 2小时, 30分钟: the largest whole unit, as a time limit is announced."""
+    minutes = int(value.total_seconds() // 60)
+    if minutes >= 24 * 60 and minutes % (24 * 60) == 0:
+        return f"{minutes // (24 * 60)}天"
+    if minutes >= 60 and minutes % 60 == 0:
+        return f"{minutes // 60}小时"
+    return f"{minutes}分钟"
 
 
 def cn_percent(part: int, whole: int) -> str:

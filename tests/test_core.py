@@ -152,7 +152,7 @@ async def test_idle_conversation_expires_with_a_message(db, clock):
     await person.press("修改姓名")
     clock.advance(timedelta(hours=3))
     replies = await person.text("李四")
-    assert "「修改姓名」因长时间未操作已自动结束" in replies[0].text
+    assert "「修改姓名」超过2小时没有继续，已自动结束" in replies[0].text
     assert await count(db, Conversation) == 0
 
 

@@ -49,7 +49,7 @@ STEP_TIMEOUT = 90.0  # a step may wait through several restarts
 # Where a kill lands: any time after the start (even before polling began), a random moment of normal work,
 # right after the n-th delivery (between a send and the sender's commit), right after an update was fetched.
 MODES = {"startup": 1, "timer": 2, "send": 3, "update": 3}
-STALE_TEXTS = ("抱歉，系统处理时出现问题", "这个按钮已过期", "这个按钮无效", "因长时间未操作已自动结束")
+STALE_TEXTS = ("抱歉，系统处理时出现问题", "这个按钮已过期", "这个按钮无效", "没有继续，已自动结束")
 
 
 @dataclass

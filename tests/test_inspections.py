@@ -244,3 +244,56 @@ async def test_a_20_mb_photo_is_refused_and_the_report_kept(core, db, clock):
     await cadre.photo()
     assert "第1张照片已保存" in cadre.last.text  # the earlier answers are all still there
     assert "完成（已传1张）" in cadre.buttons()
+
+
+async def test_leaving_a_report_asks_first_and_an_old_confirmation_discards_nothing(core, db, clock):
+    await add_unit(db, clock, "芙蓉村", "老王小吃店")
+    cadre = await register(core, db, clock, 612, Role.CADRE, "芙蓉村", "李建国")
+    await cadre.press("检查上报")
+    await cadre.press("老王小吃店")
+    await cadre.press("✓ 符合")
+    await cadre.command("cancel")
+    assert "确定要放弃「检查上报」吗？已填写的内容将被删除" in cadre.last.text
+    assert cadre.buttons() == ["继续填写「检查上报」", "确定放弃"]
+    old_confirmation = next(c.data for c in cadre.last.choices if c.label == "确定放弃")
+    await cadre.press("继续填写「检查上报」")
+    assert "检查第2/" in cadre.last.text  # nothing lost
+    await cadre.press("✓ 符合")
+    assert "按钮已过期" in (await cadre.press_data(old_confirmation))[0].text  # a later step: not discarded
+    assert "检查第3/" in cadre.last.text
+    for _ in range(3):  # three unreadable answers offer 返回主菜单, which asks too
+        await cadre.sticker()
+    await cadre.press("返回主菜单")
+    assert "确定要放弃「检查上报」吗" in cadre.last.text
+    await cadre.command("menu")
+    await cadre.press("放弃并返回主菜单")
+    assert "确定要放弃「检查上报」吗" in cadre.last.text
+    await cadre.press("确定放弃")
+    assert "已放弃「检查上报」，填写的内容已删除" in cadre.last.text and "检查上报" in cadre.buttons()
+    assert await inspections_count(db) == 0
+    await cadre.press("检查上报")  # starting again is a fresh report
+    assert "老王小吃店" in cadre.buttons()
+
+
+async def test_a_report_just_opened_is_left_without_a_question(core, db, clock):
+    await add_unit(db, clock, "芙蓉村", "老王小吃店")
+    cadre = await register(core, db, clock, 613, Role.CADRE, "芙蓉村", "李建国")
+    await cadre.press("检查上报")
+    await cadre.command("cancel")
+    assert "已取消「检查上报」" in cadre.last.text
+
+
+async def test_an_unfinished_report_is_kept_for_a_week(core, db, clock):
+    await add_unit(db, clock, "芙蓉村", "老王小吃店")
+    cadre = await register(core, db, clock, 614, Role.CADRE, "芙蓉村", "李建国")
+    await cadre.press("检查上报")
+    await cadre.press("老王小吃店")
+    await cadre.press("✓ 符合")
+    clock.advance(timedelta(days=6, hours=23))
+    await cadre.command("menu")
+    assert "已填写的内容都已保存（7天内可以继续）" in cadre.last.text
+    await cadre.press("继续填写「检查上报」")
+    assert "检查第2/" in cadre.last.text
+    clock.advance(timedelta(days=7, minutes=1))
+    await cadre.press("✓ 符合")
+    assert "「检查上报」超过7天没有继续，已自动结束，填写的内容没有提交" in cadre.last.text

@@ -375,4 +375,5 @@ COMPLAINT = Flow(
         Step("confirm", _confirm_prompt, next=None),
     ),
     _finish,
+    precious=True,
 )

@@ -127,7 +127,8 @@ async def _notify_township(turn: Turn, inspection: Inspection, unit_name: str) -
     turn.notices.extend(Reply(text, (button,), chat_id=official.channel_user_id) for official in officials)
 
 
-INSPECTION = Flow("inspection", "检查上报", UNIT_STEPS + CHECKLIST_STEPS + OUTCOME_STEPS + REPORT_STEPS, _finish)
+INSPECTION = Flow("inspection", "检查上报", UNIT_STEPS + CHECKLIST_STEPS + OUTCOME_STEPS + REPORT_STEPS, _finish,
+                  precious=True)
 
 
 def new_report_data() -> dict[str, object]:
