@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot.settings import Settings
 from handlers.assembly import build_core
@@ -85,19 +86,27 @@ async def open_app(settings: Settings, clock: Clock | None = None, *, sample: bo
     return App(settings, db, clock, core)
 
 
+class ZonedFormatter(logging.Formatter):
+    """Log times in the county's zone with the offset (2026-12-02 09:51:07+0800): servers often run on UTC, and
+    whoever reads the log compares it with what users saw in the bot."""
+
+    def __init__(self, fmt: str, tz: ZoneInfo) -> None:
+        super().__init__(fmt)
+        self.tz = tz
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return datetime.fromtimestamp(record.created, self.tz).strftime(datefmt or "%Y-%m-%d %H:%M:%S%z")
+
+
 def configure_logging(settings: Settings, log_file: Path | None = None) -> None:
-    handlers: list[logging.Handler] = []
+    handler: logging.Handler
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
-        handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+        handler = logging.FileHandler(log_file, encoding="utf-8")
     else:
-        handlers.append(logging.StreamHandler())
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        handlers=handlers,
-        force=True,
-    )
+        handler = logging.StreamHandler()
+    handler.setFormatter(ZonedFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", settings.tz))
+    logging.basicConfig(level=settings.log_level.upper(), handlers=[handler], force=True)
 
 
 def build_jobs(app: App) -> LeaderElectedJobs:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -171,3 +172,15 @@ def test_terminal_chat_end_to_end(tmp_path):
     assert "请输入要检查的单位名称" in out  # typed 1: the first button, 检查上报
     assert "Traceback" not in out + result.stderr
     assert Path(tmp_path / "data" / "shixiao-chat.log").exists()
+
+
+def test_log_times_are_the_countys_with_the_offset():
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from bot.app import ZonedFormatter
+
+    record = logging.LogRecord("shixiao", logging.INFO, __file__, 1, "已启动", None, None)
+    record.created = datetime(2026, 12, 2, 1, 51, 7, tzinfo=UTC).timestamp()
+    formatter = ZonedFormatter("%(asctime)s %(levelname)s %(message)s", ZoneInfo("Asia/Shanghai"))
+    assert formatter.format(record) == "2026-12-02 09:51:07+0800 INFO 已启动"
