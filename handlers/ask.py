@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import buttons
 from handlers.context import Turn
-from handlers.events import Choice, Reply
-from handlers.flow import Flow, Prompt, Step, text_parser
+from handlers.events import Choice, Inbound, Kind, Reply
+from handlers.flow import Flow, Option, Prompt, Step, parse_option, text_parser
 from handlers.formatting import cn_date
 from knowledge.answer import Answer, Answerer
 from knowledge.models import Entry, KnowledgeBase
@@ -22,6 +22,12 @@ from storage.users import get_user, users_with_role
 
 log = logging.getLogger(__name__)
 MIN_QUESTION, MAX_QUESTION = 2, 500
+DISMISS = "dismiss"
+MIN_HAN = 4  # Chinese characters a question needs before it is forwarded to the county office
+
+
+def _is_han(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"
 
 
 class AskService:
@@ -76,13 +82,22 @@ def _answer_reply(turn: Turn, answer: Answer) -> Reply:
     return Reply(text, choices)
 
 
-async def answer_question(turn: Turn, text: str) -> list[Reply]:
+async def answer_question(turn: Turn, text: str, forward: bool = True) -> list[Reply]:
+    """The knowledge base's answer; when it is not sure, the question goes to the county office (`forward`) or
+    nothing is said (no replies), so that the caller can say something better."""
     text = " ".join(text.split())
     if len(text) < MIN_QUESTION:
         return [turn.menu_reply(turn.texts("ask_too_short"))]
-    answer = await _service(turn).answer(turn.session, text[:MAX_QUESTION])
+    if len(text) > MAX_QUESTION:
+        return [turn.menu_reply(turn.texts("ask_too_long", max=MAX_QUESTION, got=len(text)))]
+    answer = await _service(turn).answer(turn.session, text)
     if not answer.abstained:
         return [_answer_reply(turn, answer)]
+    if not forward:
+        return []
+    if sum(_is_han(ch) for ch in text) < MIN_HAN:
+        # "asdfgh", "99", a stray emoji: not a question the county office could answer, so not sent to it
+        return [turn.menu_reply(turn.texts("ask_not_a_question"))]
     question = await questions.ask(turn.session, turn.user.id, text, turn.clock.now())
     log.info("question %s forwarded to the county office", question.id)
     role = turn.role_title
@@ -91,11 +106,6 @@ async def answer_question(turn: Turn, text: str) -> list[Reply]:
         turn.notices.append(Reply(turn.texts("ask_forwarded_notice", role=role, question=question.text),
                                   (reply_button,), chat_id=official.channel_user_id))
     return [turn.menu_reply(turn.texts("ask_not_sure"))]
-
-
-async def free_text(turn: Turn, text: str) -> list[Reply] | None:
-    """Text typed outside any flow is a question."""
-    return await answer_question(turn, text)
 
 
 async def ask(turn: Turn) -> list[Reply]:
@@ -129,7 +139,8 @@ async def question_queue(turn: Turn) -> list[Reply]:
     if not waiting:
         return [turn.menu_reply(turn.texts("ask_queue_empty"))]
     choices = tuple(Choice(buttons.menu_data("kb_answer", q.id), q.text[:30]) for q in waiting)
-    return [Reply(turn.texts("ask_queue", n=len(waiting)), choices)]
+    back = Choice(buttons.global_data("menu"), turn.texts("button_back_to_menu"))
+    return [Reply(turn.texts("ask_queue", n=len(waiting)), (*choices, back))]
 
 
 async def start_answer(turn: Turn) -> list[Reply]:
@@ -145,13 +156,24 @@ async def start_answer(turn: Turn) -> list[Reply]:
 async def _answer_prompt(turn: Turn) -> Prompt:
     question = await questions.get_question(turn.session, int(turn.data["question_id"]))
     assert question is not None
-    return Prompt(turn.texts("ask_answer_prompt", question=question.text))
+    return Prompt(turn.texts("ask_answer_prompt", question=question.text),
+                  (Option(DISMISS, turn.texts("ask_dismiss_button")),))
+
+
+async def _parse_answer(turn: Turn, inbound: Inbound, prompt: Prompt) -> str:
+    """The answer typed, or DISMISS when the official presses 忽略 (a greeting or a stray number is no question)."""
+    if inbound.kind is Kind.PRESS or (inbound.kind is Kind.TEXT and inbound.text.strip() == prompt.options[0].label):
+        return await parse_option(turn, inbound, prompt)
+    return await text_parser(4, 1000)(turn, inbound, prompt)
 
 
 async def _finish_answer(turn: Turn) -> list[Reply]:
     question = await questions.get_question(turn.session, int(turn.data["question_id"]))
     if question is None or question.status != "open":
         return [turn.menu_reply(turn.texts("ask_already_answered"))]
+    if turn.data["answer"] == DISMISS:
+        questions.dismiss(question, turn.user.id, turn.clock.now())
+        return [turn.menu_reply(turn.texts("ask_dismissed"))]
     questions.answer(question, turn.user.id, turn.data["answer"], turn.clock.now())
     asker = await get_user(turn.session, question.asker_id)
     if asker is not None:
@@ -162,7 +184,7 @@ async def _finish_answer(turn: Turn) -> list[Reply]:
 
 
 KB_ANSWER = Flow("kb_answer", "答复问题",
-                 (Step("answer", _answer_prompt, text_parser(4, 1000), next=None),), _finish_answer)
+                 (Step("answer", _answer_prompt, _parse_answer, next=None),), _finish_answer)
 
 
 async def learn(turn: Turn) -> list[Reply]:

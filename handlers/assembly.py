@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from handlers import ask
 from handlers.actions import ACTIONS, COMMANDS, FLOWS
 from handlers.ask import AskService
 from handlers.context import CoreConfig
 from handlers.core import Core, CoreParts, FreeTextHandler
+from handlers.free_text import free_text as typed_outside_flows
 from handlers.menus import load_menus
 from handlers.runner import Runner
 from handlers.texts import Texts
@@ -40,7 +40,7 @@ def build_core(
         runner=Runner(FLOWS),
         actions=ACTIONS,
         commands=COMMANDS,
-        free_text=free_text or ask.free_text,
+        free_text=free_text or typed_outside_flows,
         knowledge=knowledge or shipped_knowledge(),
     )
     parts.ask = AskService(parts.knowledge, shipped_answerer if knowledge is None else lambda: Answerer(knowledge))

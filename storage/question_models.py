@@ -19,7 +19,7 @@ class Question(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     asker_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     text: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="open", index=True)  # open | answered
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)  # open | answered | dismissed
     answer: Mapped[str | None] = mapped_column(Text)
     answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -28,6 +28,13 @@ async def open_questions(session: AsyncSession, limit: int = 20) -> list[Questio
     return list(await session.scalars(stmt))
 
 
+def dismiss(question: Question, official_id: int, now: datetime) -> None:
+    """Not a question the county office answers (a greeting, a stray number): out of the queue, asker not told."""
+    question.status = "dismissed"
+    question.answered_by_id = official_id
+    question.answered_at = now
+
+
 def answer(question: Question, official_id: int, text: str, now: datetime) -> None:
     question.status = "answered"
     question.answer = text

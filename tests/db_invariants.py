@@ -215,7 +215,7 @@ def _units(units: list[Unit], areas: dict[int, Area]) -> Iterable[str]:
 def _questions(questions: list[Question], learned: set[int], users: dict[int, User]) -> Iterable[str]:
     for question in questions:
         where = f"question {question.id}"
-        if question.asker_id not in users or question.status not in ("open", "answered"):
+        if question.asker_id not in users or question.status not in ("open", "answered", "dismissed"):
             yield f"{where}: asker {question.asker_id} status {question.status!r}"
         if question.status == "answered" and (not question.answer or question.answered_by_id not in users):
             yield f"{where}: answered without an answer or official"

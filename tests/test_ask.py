@@ -8,6 +8,7 @@ from sqlalchemy import select
 from storage.models import OutboxMessage, Role
 from storage.question_models import LearnedEntry, Question
 from tests.chat_driver import Person, register
+from tests.complaints_support import file_complaint
 
 
 async def test_an_operator_gets_an_answer_with_its_source(core, db, clock):
@@ -69,3 +70,63 @@ async def test_only_the_county_answers_questions(core, db, clock):
     cadre = await register(core, db, clock, 1106, Role.CADRE, "芙蓉村", "李建国")
     assert "无权办理" in (await cadre.press_data("m.kb_answer.1"))[0].text
     assert "无权办理" in (await cadre.press_data("m.kb_learn.1"))[0].text
+
+
+async def questions_and_county_notices(db, county_chat: int) -> tuple[int, int]:
+    async with db.transaction() as session:
+        queued = len(list(await session.scalars(select(Question))))
+        notices = [row for row in await session.scalars(select(OutboxMessage).where(OutboxMessage.chat_id == county_chat))
+                   if "待答复问题" in row.payload["text"]]
+    return queued, len(notices)
+
+
+async def test_what_is_no_question_is_not_sent_to_the_county(core, db, clock):
+    await register(core, db, clock, 1107, Role.COUNTY, None, "周主任")
+    resident = Person(core, 1108)
+    await resident.command("start")
+    assert "您好！我是十小通，您的身份是居民" in (await resident.text("你好！"))[0].text
+    assert "不客气" in (await resident.text("谢谢啦"))[0].text
+    for junk in ("99", "-1", "asdfgh", "ABCD1234", "老王", "😡😡😡"):
+        reply = (await resident.text(junk))[0]
+        assert "没有看懂您的问题" in reply.text or "问题太短" in reply.text, junk
+    assert "问题太长了（5000个字），请精简到500个字以内" in (await resident.text("饭" * 5000))[0].text
+    wish = await resident.text("我想投诉隔壁饭店")
+    assert "直接发来的消息不会作为投诉受理" in wish[-1].text and resident.buttons() == ["投诉举报", "我的投诉"]
+    await resident.press("投诉举报")
+    assert "投诉举报" in resident.last.text  # the flow itself starts
+    await resident.command("cancel")
+    assert await questions_and_county_notices(db, 1107) == (0, 0)
+    await resident.text("村里的快递驿站需要办理什么手续")  # a real question still goes
+    assert await questions_and_county_notices(db, 1107) == (1, 1)
+
+
+async def test_a_tracking_number_typed_in_a_sentence_shows_the_complaint(core, db, clock):
+    resident = Person(core, 1109)
+    await resident.command("start")
+    number = await file_complaint(resident)
+    assert number == "TS-2026-000001"
+    for typed in ("查一下TS-2026-000001的进度", "ts–2026–1。", "TS-2026-000001"):
+        reply = (await resident.text(typed))[0]
+        assert "TS-2026-000001" in reply.text and "没有看懂" not in reply.text and "不确定" not in reply.text, typed
+    assert "TS-2026-000001" in (await resident.command("track", "TS-2026-000001。"))[0].text
+    stranger = Person(core, 1110)
+    await stranger.command("start")
+    assert "没有找到" in (await stranger.text("TS-2026-000001"))[0].text  # someone else's reads as never issued
+
+
+async def test_the_county_can_dismiss_a_non_question(core, db, clock):
+    county = await register(core, db, clock, 1111, Role.COUNTY, None, "周主任")
+    resident = Person(core, 1112)
+    await resident.command("start")
+    await resident.text("隔壁老王家的狗叫个不停")
+    await county.press("待答复问题")
+    assert county.buttons() == ["隔壁老王家的狗叫个不停", "返回主菜单"]
+    await county.press("隔壁老王家的狗叫个不停")
+    await county.press("忽略此问题")
+    assert "已忽略" in county.last.text
+    assert "目前没有待答复的问题" in (await county.press("待答复问题"))[0].text
+    async with db.transaction() as session:
+        assert (await session.scalars(select(Question))).one().status == "dismissed"
+        told = [row.payload["text"] for row in await session.scalars(
+            select(OutboxMessage).where(OutboxMessage.chat_id == 1112))]
+    assert not any("县整规办答复" in text for text in told)
