@@ -85,6 +85,7 @@ def test_the_seed_plan_gives_tasks_phases_and_two_supervisions_for_any_year():
     supervision = [p for p in planned if p.kind == "supervision"]
     assert [(p.key, p.due_on) for p in supervision] == [("supervision.q2", date(2026, 6, 30)),
                                                         ("supervision.q3", date(2026, 9, 30))]
+    assert all("没有具体日期；本系统以季度末为期限提醒" in p.text for p in supervision)  # the date is ours, not the plan's
     assert planned == sorted(planned, key=lambda p: (p.due_on, p.position, p.key))
     assert planned_milestones(shipped_schedule(), 2031, TEXTS)[1].due_on == date(2031, 4, 15)
 
