@@ -9,6 +9,7 @@ three failures.
 from __future__ import annotations
 
 import inspect
+import unicodedata
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -69,6 +70,9 @@ def text_parser(min_len: int = 1, max_len: int = 200) -> ParseFn:
         if inbound.kind is not Kind.TEXT:
             raise Invalid(ctx.texts("expect_text"))
         value = " ".join(inbound.text.split())
+        if value and not any(unicodedata.category(ch)[0] in "LN" for ch in value):
+            # "😡😡😡" or "？？？" as a shop's name or a complaint's description says nothing anyone can act on
+            raise Invalid(ctx.texts("text_without_words"))
         if len(value) < min_len:
             raise Invalid(ctx.texts("text_too_short", min=min_len))
         if len(value) > max_len:

@@ -164,6 +164,8 @@ async def test_bad_input_gets_chinese_replies_and_loses_nothing(core, db, clock)
     too_long = (await person.text("脏" * 40_000))[0]
     assert "内容太长了（40000个字），最多1000个字" in too_long.text
     assert "请描述问题" in too_long.text  # the same step is asked again
+    emoji_only = (await person.text("😡😡😡 😡😡！！"))[0]
+    assert "请用文字填写" in emoji_only.text and "请描述问题" in emoji_only.text
     await person.text("后厨地面油污很厚，苍蝇很多")
     assert "请发送照片，或点“完成”" in (await person.sticker())[0].text
     assert "请发送照片" in (await person.text("好的"))[0].text
