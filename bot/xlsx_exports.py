@@ -10,7 +10,7 @@ from rich.progress import Progress
 from sqlalchemy import func, select
 
 from bot.unit_import import CLASS_NAMES, COLUMNS, STATUS_NAMES
-from knowledge.models import KnowledgeBase
+from knowledge.models import Checklist, KnowledgeBase
 from storage.db import Database
 from storage.inspection_models import Inspection, InspectionPhoto, Unit
 from storage.models import Area, AreaLevel, User
@@ -21,7 +21,7 @@ REVIEW_LABELS = {"submitted": "待审核", "approved": "已通过", "returned": 
 ANSWER_LABELS = {"pass": "符合", "fail": "不符合", "na": "不适用", "yes": "是", "no": "否"}
 INSPECTION_COLUMNS = ("报告编号", "单位名称", "行业", "乡镇", "村", "检查人", "提交时间", "判定", "建议判定", "改判理由",
                       "分类", "整改期限", "审核状态", "审核意见", "版本", "照片数", "照片引用", "纬度", "经度")
-ITEM_COLUMNS = ("报告编号", "检查项编号", "检查项", "结果", "说明")
+ITEM_COLUMNS = ("报告编号", "检查表序号", "检查项", "结果", "说明")
 BATCH = 1000
 
 
@@ -59,6 +59,21 @@ async def write_units(db: Database, out: Path, bar: Progress, knowledge: Knowled
     out.parent.mkdir(parents=True, exist_ok=True)
     book.save(out)
     return count
+
+
+def item_rows(checklist: Checklist | None, answers: dict[str, str], notes: dict[str, str]) -> list[list[object]]:
+    """(number in the industry's checklist, Chinese text, answer, note) per answered item, in checklist order.
+
+    The number is the item's place in the whole checklist, not in the cadre's screen (screening questions hide items
+    there), so the same item has the same number in every report of the industry and can be filtered on.
+    """
+    positions = {item.id: (number, item.text) for number, item in enumerate(checklist.items if checklist else (), 1)}
+    rows = []
+    for item_id, answer in answers.items():
+        number, text = positions.get(item_id, (None, f"（此项已从检查表中删除，内部编号 {item_id}）"))
+        rows.append([number, text, ANSWER_LABELS.get(answer, answer), notes.get(item_id, "")])
+    # retired items last, in the order they were answered (sorted() is stable)
+    return sorted(rows, key=lambda row: row[0] if row[0] is not None else len(positions) + 1)
 
 
 def _inspection_filter(stmt, start: datetime | None, end: datetime | None, scope: Area | None):  # type: ignore[no-untyped-def]
@@ -113,14 +128,8 @@ async def write_inspections(
                 REVIEW_LABELS.get(inspection.status, inspection.status), inspection.review_note or "",
                 inspection.version, photo_count or 0, refs or "", inspection.latitude, inspection.longitude,
             ])
-            checklist = checklists.get(inspection.industry)
-            for item_id, answer in inspection.answers.items():
-                try:
-                    text = checklist.item(item_id).text if checklist else item_id
-                except KeyError:
-                    text = item_id  # an item retired from the checklist since the report was made
-                items.append([number, item_id, text, ANSWER_LABELS.get(answer, answer),
-                              inspection.notes.get(item_id, "")])
+            for row in item_rows(checklists.get(inspection.industry), inspection.answers, inspection.notes):
+                items.append([number, *row])
             count += 1
             bar.advance(task)
     out.parent.mkdir(parents=True, exist_ok=True)

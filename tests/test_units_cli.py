@@ -116,7 +116,9 @@ async def seed_inspection(url: str) -> None:
         session.add(user)
         await session.flush()
         report = Report(unit_id=1, submit_key="k1", industry="small_restaurant",
-                        answers={"common.business_licence": "pass", "common.display": "fail"},
+                        # not in checklist order, and with an item since retired from the checklist
+                        answers={"common.display": "fail", "common.retired_item": "na",
+                                 "common.business_licence": "pass"},
                         notes={"common.display": "未亮照"}, proposed_compliant=False, compliant=False,
                         unit_class="rectify", rectify_by=date(2026, 5, 13), photos=[{"file_id": "PHOTO-A"},
                                                                                   {"file_id": "PHOTO-B"}])
@@ -144,7 +146,13 @@ def test_export_inspections_filters_and_bad_options(env, tmp_path):
     assert reports[1][:8] == ("JC000001", "老王小吃店", "小餐饮店", "岩头镇", "芙蓉村", "李建国", "2026-05-06 09:00", "不达标")
     assert reports[1][15:17] == (2, "PHOTO-A|PHOTO-B")
     items = list(book["检查项结果"].iter_rows(values_only=True))
-    assert items[2] == ("JC000001", "common.display", items[2][2], "不符合", "未亮照")
+    # officials see the item's number in the industry's checklist and its Chinese text, never an internal id
+    assert items == [
+        ("报告编号", "检查表序号", "检查项", "结果", "说明"),
+        ("JC000001", 1, "持有有效的营业执照", "符合", None),
+        ("JC000001", 2, "营业执照和各类许可证在经营场所醒目位置悬挂（亮证亮照）", "不符合", "未亮照"),
+        ("JC000001", None, "（此项已从检查表中删除，内部编号 common.retired_item）", "不适用", None),
+    ]
     for area, expected in (("桥下镇", 0), ("芙蓉村", 1)):
         invoke(["export", "inspections", "--out", str(out), "--area", area], env)
         assert len(list(load_workbook(out)["检查报告"].iter_rows())) == 1 + expected
