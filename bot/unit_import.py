@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,11 @@ def industry_lookup(checklists: dict[str, Checklist]) -> dict[str, str]:
 def _cell(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, datetime):
+        # A date cell (Excel turns a typed 2026-12-09 into one) reads as the date, not "2026-12-09 00:00:00".
+        return value.date().isoformat() if value.time() == time() else value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value).strip()

@@ -1,4 +1,4 @@
-"""Streaming Excel exports of the register and the inspection reports (openpyxl write-only mode)."""
+"""Streaming Excel exports of the register and the inspection reports (openpyxl write-only mode, bot/xlsx_book.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from rich.progress import Progress
 from sqlalchemy import func, select
 
 from bot.unit_import import CLASS_NAMES, COLUMNS, STATUS_NAMES
+from bot.xlsx_book import DATE_WIDTH, MOMENT_WIDTH, Book
 from knowledge.models import Checklist, KnowledgeBase
 from storage.db import Database
 from storage.inspection_models import Inspection, InspectionPhoto, Unit
@@ -37,11 +38,8 @@ def _industry_names(knowledge: KnowledgeBase | None) -> dict[str, str]:
 async def write_units(db: Database, out: Path, bar: Progress, knowledge: KnowledgeBase | None = None) -> int:
     areas = await _areas(db)
     industries = _industry_names(knowledge)
-    from openpyxl import Workbook  # on use: see bot/commands/exports.py
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("单位名册")
-    sheet.append(list(COLUMNS))
+    book = Book()
+    sheet = book.sheet("单位名册", COLUMNS)
     async with db.transaction() as session:
         total = int(await session.scalar(select(func.count(Unit.id))) or 0)
         task = bar.add_task("导出单位", total=total)
@@ -102,12 +100,9 @@ async def write_inspections(
               .group_by(InspectionPhoto.inspection_id).subquery())
     base = select(Inspection, Unit.name, Unit.village_id, photos.c.n, photos.c.refs).join(
         Unit, Unit.id == Inspection.unit_id).outerjoin(photos, photos.c.inspection_id == Inspection.id)
-    from openpyxl import Workbook  # on use: see bot/commands/exports.py
-
-    book = Workbook(write_only=True)
-    reports, items = book.create_sheet("检查报告"), book.create_sheet("检查项结果")
-    reports.append(list(INSPECTION_COLUMNS))
-    items.append(list(ITEM_COLUMNS))
+    book = Book()
+    reports = book.sheet("检查报告", INSPECTION_COLUMNS, {"提交时间": MOMENT_WIDTH, "整改期限": DATE_WIDTH})
+    items = book.sheet("检查项结果", ITEM_COLUMNS)
     count = 0
     async with db.transaction() as session:
         counter = _inspection_filter(select(func.count(Inspection.id)).join(Unit, Unit.id == Inspection.unit_id),
@@ -121,10 +116,10 @@ async def write_inspections(
             reports.append([
                 number, unit_name, industries.get(inspection.industry, inspection.industry),
                 township.name if township else "", village.name if village else "",
-                names.get(inspection.inspector_id) or "", inspection.submitted_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+                names.get(inspection.inspector_id) or "", inspection.submitted_at.astimezone(tz).replace(tzinfo=None),
                 "规范达标" if inspection.compliant else "不达标", "规范达标" if inspection.proposed_compliant else "不达标",
                 inspection.override_reason or "", CLASS_LABELS.get(inspection.unit_class, ""),
-                inspection.rectify_by.isoformat() if inspection.rectify_by else "",
+                inspection.rectify_by,
                 REVIEW_LABELS.get(inspection.status, inspection.status), inspection.review_note or "",
                 inspection.version, photo_count or 0, refs or "", inspection.latitude, inspection.longitude,
             ])

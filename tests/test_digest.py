@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from handlers.digest_render import chart_png, digest_text, split_message
 from handlers.texts import Texts
@@ -166,4 +166,13 @@ def test_digest_and_report_from_the_command_line(tmp_path):
     book = load_workbook(out)
     assert book.sheetnames == ["汇总", "各乡镇达标情况", "各行业达标情况"]
     rows = list(book["各乡镇达标情况"].iter_rows(values_only=True))
-    assert rows[1] == (1, "岩头镇", 100, 80, 100, "80.0%", "是") and rows[2][-1] == "否"
+    assert rows[1] == (1, "岩头镇", 100, 80, 100, 0.8, "是") and rows[2][-1] == "否"
+    # shares are numbers shown as percentages (they sort and sum); no units to measure leaves the cell empty
+    assert book["各乡镇达标情况"]["F2"].number_format == "0.0%" and rows[-1][4:6] == (0, None)
+    industries = list(book["各行业达标情况"].iter_rows(values_only=True))
+    assert industries[1][1:4] == (84, 108, 84 / 108) and book["各行业达标情况"]["D2"].number_format == "0.0%"
+    summary = {label.value: cell for label, cell in book["汇总"].iter_rows(min_row=2)}
+    assert summary["达标率（关停取缔不计入）"].value == 164 / 208
+    assert summary["达标率（关停取缔不计入）"].number_format == "0.0%"
+    assert isinstance(summary["统计截止"].value, datetime) and summary["统计截止"].number_format == \
+        'yyyy"年"m"月"d"日" hh:mm'

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from openpyxl import Workbook, load_workbook
 from typer.testing import CliRunner
@@ -56,6 +58,16 @@ def test_import_then_reimport_updates_and_export_round_trips(env, tmp_path):
     assert rows[1][8:] == ("整改中", "整改规范类", "否") and rows[3][1] == "小网吧"
     third = invoke(["units", "import", str(out)], env)  # the export is a valid import file
     assert "新增 0 家，更新 3 家，有问题 0 行" in third.output
+
+
+def test_a_date_cell_is_imported_as_the_date(env, tmp_path):
+    # Excel turns a typed 2026-12-09 into a date cell; it must not come back as "2026-12-09 00:00:00".
+    row = [*GOOD[0][:7], datetime(2026, 12, 9), *GOOD[0][8:]]
+    result = invoke(["units", "import", str(workbook(tmp_path / "dated.xlsx", [row]))], env)
+    assert result.exit_code == 0 and "新增 1 家" in result.output, result.output
+    out = tmp_path / "export.xlsx"
+    invoke(["export", "units", "--out", str(out)], env)
+    assert list(load_workbook(out).active.iter_rows(values_only=True))[1][7] == "2026-12-09"
 
 
 def test_broken_rows_are_reported_and_good_rows_imported(env, tmp_path):
@@ -143,7 +155,13 @@ def test_export_inspections_filters_and_bad_options(env, tmp_path):
     assert book.sheetnames == ["检查报告", "检查项结果"]
     reports = list(book["检查报告"].iter_rows(values_only=True))
     assert reports[0][0] == "报告编号"
-    assert reports[1][:8] == ("JC000001", "老王小吃店", "小餐饮店", "岩头镇", "芙蓉村", "李建国", "2026-05-06 09:00", "不达标")
+    assert reports[1][:8] == ("JC000001", "老王小吃店", "小餐饮店", "岩头镇", "芙蓉村", "李建国",
+                              datetime(2026, 5, 6, 9, 0), "不达标")
+    # real date cells in Chinese formats, so the columns sort and filter as dates, wide enough not to show #####
+    submitted, deadline = book["检查报告"]["G2"], book["检查报告"]["L2"]
+    assert (submitted.value, submitted.number_format) == (datetime(2026, 5, 6, 9, 0), 'yyyy"年"m"月"d"日" hh:mm')
+    assert (deadline.value, deadline.number_format) == (datetime(2026, 5, 13), 'yyyy"年"m"月"d"日"')
+    assert book["检查报告"].column_dimensions["L"].width >= 15
     assert reports[1][15:17] == (2, "PHOTO-A|PHOTO-B")
     items = list(book["检查项结果"].iter_rows(values_only=True))
     # officials see the item's number in the industry's checklist and its Chinese text, never an internal id

@@ -8,6 +8,7 @@ import typer
 
 from bot.app import open_database
 from bot.commands.common import console, export_group, fail, load_settings, progress, run_async
+from bot.xlsx_book import MOMENT_WIDTH, Book, Percent
 from handlers.assembly import shipped_knowledge
 from handlers.digest_render import chart_png, digest_text, split_message
 from handlers.report import industry_names, targets_of
@@ -64,23 +65,20 @@ def digest(
 
 def export_report(out: Path = typer.Option(..., "--out", help="输出文件，如 report.xlsx")) -> None:
     """导出全县数据报表（汇总、各乡镇达标情况、各行业达标情况）。"""
-    result, _ = _load("county")
+    result, clock = _load("county")
     names = industry_names(shipped_knowledge())
     targets = result.targets
-    from openpyxl import Workbook  # imported on use: openpyxl (and numpy) would slow every start of the bot
-
-    book = Workbook(write_only=True)
-    summary = book.create_sheet("汇总")
+    book = Book()
+    summary = book.sheet("汇总", ("项目", "数值"), {"项目": 24, "数值": MOMENT_WIDTH})
     with progress() as bar:
         task = bar.add_task("导出数据报表", total=len(result.townships) + len(result.industries))
-        summary.append(["项目", "数值"])
         for label, value in (
-            ("统计截止", result.end.strftime("%Y-%m-%d %H:%M")), ("登记单位", result.units),
+            ("统计截止", result.end.astimezone(clock.tz).replace(tzinfo=None)), ("登记单位", result.units),
             ("规范达标", result.status_counts.get(UnitStatus.COMPLIANT, 0)),
             ("整改中", result.status_counts.get(UnitStatus.RECTIFYING, 0)),
             ("未检查", result.status_counts.get(UnitStatus.UNCHECKED, 0)),
             ("关停取缔", result.status_counts.get(UnitStatus.CLOSED, 0)),
-            ("达标率（关停取缔不计入）", _percent(result.share.rate)),
+            ("达标率（关停取缔不计入）", Percent(result.share.rate)),
             ("基本完成的乡镇", f"{result.townships_complete.part}/{result.townships_complete.whole}"),
             (f"乡镇目标（{targets.county_township_share}%）", "达到" if result.townships_complete.reaches(
                 targets.county_township_share) else "未达到"),
@@ -89,25 +87,20 @@ def export_report(out: Path = typer.Option(..., "--out", help="输出文件，�
             ("超期未办结投诉", result.complaints_overdue), ("逾期未整改单位", result.overdue_rectifications),
         ):
             summary.append([label, value])
-        townships = book.create_sheet("各乡镇达标情况")
-        townships.append(["排名", "乡镇", "登记单位", "达标", "计入基数", "达标率", f"基本完成（≥{targets.township_unit_share}%）"])
+        townships = book.sheet("各乡镇达标情况", ("排名", "乡镇", "登记单位", "达标", "计入基数", "达标率",
+                                                f"基本完成（≥{targets.township_unit_share}%）"))
         for rank, line in enumerate(result.townships, start=1):
             townships.append([rank, line.name, line.units, line.share.part, line.share.whole,
-                              _percent(line.share.rate), "是" if line.complete else "否"])
+                              Percent(line.share.rate), "是" if line.complete else "否"])
             bar.advance(task)
-        industries = book.create_sheet("各行业达标情况")
-        industries.append(["行业", "达标", "计入基数", "达标率", f"达到{targets.industry_unit_share}%"])
+        industries = book.sheet("各行业达标情况", ("行业", "达标", "计入基数", "达标率", f"达到{targets.industry_unit_share}%"))
         for line in result.industries:
             industries.append([names.get(line.slug, line.slug), line.share.part, line.share.whole,
-                               _percent(line.share.rate), "是" if line.meets_target else "否"])
+                               Percent(line.share.rate), "是" if line.meets_target else "否"])
             bar.advance(task)
     out.parent.mkdir(parents=True, exist_ok=True)
     book.save(out)
     console.print(f"数据报表已导出到 {out}")
-
-
-def _percent(rate: float | None) -> str:
-    return "—" if rate is None else f"{rate * 100:.1f}%"
 
 
 def register(app: typer.Typer) -> None:
