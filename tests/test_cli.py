@@ -74,6 +74,20 @@ def test_a_mistyped_command_is_explained_in_chinese(args, expected, env):
     assert not [word for word in TYPER_ENGLISH if word in result.output], result.output
 
 
+EXPORTS = [path for path in EVERY_COMMAND if len(path) == 2 and path[0] == "export"]
+
+
+@pytest.mark.parametrize("name", ["u.csv", "u.xls", "u"])
+@pytest.mark.parametrize("args", EXPORTS, ids=" ".join)
+def test_every_export_refuses_a_file_that_is_not_xlsx(args, name, env, tmp_path):
+    assert len(EXPORTS) >= 4  # units, inspections, complaints, report
+    out = tmp_path / name
+    result = invoke([*args, "--out", str(out)], env)
+    assert result.exit_code == 2, result.output
+    assert f"只能导出为 Excel（.xlsx）文件，请把“{name}”改为如“u.xlsx”" in result.output
+    assert not out.exists() and not [word for word in TYPER_ENGLISH if word in result.output]
+
+
 def test_a_prompt_closed_without_an_answer_says_so_in_chinese(env, tmp_path):
     backup = tmp_path / "backup.db"
     assert invoke(["db", "upgrade"], env).exit_code == 0

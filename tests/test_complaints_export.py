@@ -108,7 +108,7 @@ async def test_mistakes_are_explained_in_chinese_and_write_nothing(db, tmp_path,
 
 async def test_output_must_be_an_xlsx_in_an_existing_folder(db, tmp_path):
     csv = await export(db, "--out", str(tmp_path / "x.csv"))
-    assert csv.exit_code == 1 and "应以 .xlsx 结尾" in csv.output
+    assert csv.exit_code == 2 and "只能导出为 Excel（.xlsx）文件" in csv.output
     missing = await export(db, "--out", str(tmp_path / "nope" / "x.xlsx"))
     assert missing.exit_code == 1 and "不存在" in missing.output
 

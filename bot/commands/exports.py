@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import open_database
-from bot.commands.common import console, export_group, fail, load_settings, progress, run_async
+from bot.commands.common import console, export_group, fail, load_settings, progress, run_async, xlsx_out
 from bot.xlsx_book import DATE_WIDTH, MOMENT_WIDTH, Book
 from handlers.complaints.categories import default_config
 from handlers.complaints.privacy import Audience, complainant_identity
@@ -56,8 +56,6 @@ def period(start: str | None, end: str | None, tz: ZoneInfo) -> tuple[datetime |
 
 
 def output_path(out: Path) -> Path:
-    if out.suffix.lower() != ".xlsx":
-        raise ExportProblem(f"输出文件“{out}”应以 .xlsx 结尾。")
     if not out.parent.exists():
         raise ExportProblem(f"输出目录“{out.parent}”不存在，请先创建。")
     return out
@@ -177,7 +175,7 @@ def export_complaints_command(
     start: str | None = typer.Option(None, "--from", help="起始日期（含），如 2026-05-01；不填为最早"),
     end: str | None = typer.Option(None, "--to", help="截止日期（含），如 2026-05-31；不填为最新"),
     area: str | None = typer.Option(None, "--area", help="乡镇或村的名称（重名时写作 乡镇/村）；不填为全县"),
-    out: Path = typer.Option(..., "--out", help="输出的 Excel 文件，如 投诉.xlsx"),
+    out: Path = xlsx_out("投诉.xlsx"),
 ) -> None:
     """导出投诉举报及其办理记录（实名投诉人的姓名和电话仅在此县级导出中出现，匿名投诉不含任何身份信息）。"""
     try:

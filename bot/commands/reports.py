@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from bot.app import open_database
-from bot.commands.common import console, export_group, fail, load_settings, progress, run_async
+from bot.commands.common import console, export_group, fail, load_settings, progress, run_async, xlsx_out
 from bot.xlsx_book import MOMENT_WIDTH, Book, Percent
 from handlers.assembly import shipped_knowledge
 from handlers.digest_render import chart_png, digest_text, split_message
@@ -63,7 +63,7 @@ def digest(
         console.print(f"图表已保存到 {chart}")
 
 
-def export_report(out: Path = typer.Option(..., "--out", help="输出文件，如 report.xlsx")) -> None:
+def export_report(out: Path = xlsx_out("report.xlsx")) -> None:
     """导出全县数据报表（汇总、各乡镇达标情况、各行业达标情况）。"""
     result, clock = _load("county")
     names = industry_names(shipped_knowledge())
