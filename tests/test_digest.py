@@ -77,6 +77,9 @@ async def test_township_digest_and_the_80_percent_line(db, clock):
     text = digest_text(second, Texts.load(), {"small_grocery": "小食杂店"}, clock.tz)
     assert "达标率 79.0%（79/100" in text and "✗ 未达到" in text
     assert "【十小通周报】桥下镇 · 2026年4月29日—2026年5月6日" in text
+    # a township's digest has no township ranking: its sections are still numbered 一、二、三 without a gap
+    heads = [line for line in text.splitlines() if line[:2] in {f"{n}、" for n in "一二三四五"}]
+    assert heads == ["一、整治进度", "二、各行业达标率（目标70%）", "三、近7天工作"]
 
 
 def test_share_uses_exact_arithmetic():
@@ -92,6 +95,8 @@ async def test_rendered_county_digest_fits_telegram_and_has_a_chart(db, clock, t
         digest = await compute_digest(session, county, clock.now())
     texts = Texts.load()
     text = digest_text(digest, texts, {"small_grocery": "小食杂店", "small_restaurant": "小餐饮店"}, clock.tz)
+    heads = [line for line in text.splitlines() if line[:2] in {f"{n}、" for n in "一二三四五"}]
+    assert heads == ["一、整治进度", "二、乡镇排名（达标率，目标80%）", "三、各行业达标率（目标70%）", "四、近7天工作"]
     assert "基本完成的乡镇 1/6（16.7%），全县目标 70%：✗ 未达到" in text
     assert "1. 岩头镇 80.0%（80/100）✓ 基本完成" in text
     assert "2. 桥下镇 79.0%（79/100）" in text and "2. 桥下镇 79.0%（79/100）✓" not in text
@@ -101,6 +106,12 @@ async def test_rendered_county_digest_fits_telegram_and_has_a_chart(db, clock, t
     assert all(len(part) <= 4096 for part in split_message(text))
     png = chart_png(digest, texts, tmp_path / "chart.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
+
+
+def test_section_numbers_are_chinese_numerals():
+    from handlers.formatting import cn_numeral
+
+    assert [cn_numeral(n) for n in (1, 4, 10, 11, 20, 21, 99)] == ["一", "四", "十", "十一", "二十", "二十一", "九十九"]
 
 
 def test_long_text_is_split_at_line_breaks():
