@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from handlers.formatting import cn_date, cn_number, cn_numeral, cn_percent
 from handlers.texts import Texts
-from storage.digest import Digest, Share
+from storage.digest import AreaLine, Digest, Share
 from storage.inspection_models import UnitStatus
 from storage.models import AreaLevel
 
@@ -106,15 +106,25 @@ def _font_family() -> str:
     return font_manager.FontProperties(fname=path).get_name()
 
 
+def chart_lines(digest: Digest) -> list[AreaLine]:
+    """The bars: a county's townships; a township's villages (its own line alone would be a single bar)."""
+    return digest.villages if digest.scope_level == AreaLevel.TOWNSHIP else digest.townships
+
+
+def chart_caption(digest: Digest, texts: Texts) -> str:
+    key = "digest_chart_caption_villages" if digest.scope_level == AreaLevel.TOWNSHIP else "digest_chart_caption"
+    return texts(key, scope=digest.scope_name, target=digest.targets.township_unit_share)
+
+
 def chart_png(digest: Digest, texts: Texts, out: Path) -> Path:
-    """Compliance by township as a bar chart with the 80% line."""
+    """Compliance by township (county) or by village (township) as a bar chart with the 80% line."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
 
     family = _font_family()
-    lines = digest.townships
+    lines = chart_lines(digest)
     names = [line.name for line in lines]
     rates = [(line.share.rate or 0.0) * 100 for line in lines]
     colours = ["#2e7d32" if line.complete else "#c62828" for line in lines]
@@ -129,7 +139,7 @@ def chart_png(digest: Digest, texts: Texts, out: Path) -> Path:
                       family=family)
         axis.set_ylim(0, 110)
         axis.set_ylabel("达标率（%）", family=family)
-        axis.set_title(texts("digest_chart_caption", scope=digest.scope_name), family=family)
+        axis.set_title(chart_caption(digest, texts), family=family)
         for label in axis.get_xticklabels():
             label.set_family(family)
             label.set_rotation(30 if len(names) > 8 else 0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from handlers.digest_render import chart_png, digest_text, split_message
+from handlers.digest_render import chart_caption, chart_lines, chart_png, digest_text, split_message
 from handlers.texts import Texts
 from storage.areas import find_area
 from storage.digest import Share, compute_digest
@@ -82,6 +82,25 @@ async def test_township_digest_and_the_80_percent_line(db, clock):
     assert heads == ["一、整治进度", "二、各行业达标率（目标70%）", "三、近7天工作"]
 
 
+async def test_a_township_digest_ranks_its_villages(db, clock):
+    await load_fixture(db, clock)
+    async with db.transaction() as session:
+        qiaoxia = await find_area(session, "桥下镇", AreaLevel.TOWNSHIP)
+        county = await find_area(session, "永嘉县", AreaLevel.COUNTY)
+        township, whole = await compute_digest(session, qiaoxia, clock.now()), await compute_digest(
+            session, county, clock.now())
+    villages = [(line.name, line.units, line.share.part, line.share.whole, line.complete) for line in township.villages]
+    assert villages[0] == ("桥下村", 100, 79, 100, False)
+    assert {name for name, *_ in villages} == {"桥下村", "小旦岙村", "光华村", "西溪下村", "金兰村", "梅岙村"}
+    assert all(units == 0 for _, units, *_ in villages[1:])
+    assert whole.villages == []  # the county's digest ranks townships, not its villages
+    texts = Texts.load()
+    assert chart_caption(township, texts) == "桥下镇各村（社区）达标率（虚线为80%，即乡镇“基本完成”的标准）"
+    assert [line.name for line in chart_lines(township)] == [name for name, *_ in villages]
+    assert chart_caption(whole, texts) == "永嘉县各乡镇达标率（虚线为80%基本完成线）"
+    assert [line.name for line in chart_lines(whole)][:2] == ["岩头镇", "桥下镇"]
+
+
 def test_share_uses_exact_arithmetic():
     assert Share(80, 100).reaches(80) and not Share(79, 100).reaches(80)
     assert not Share(7999, 10000).reaches(80) and Share(4, 5).reaches(80)
@@ -130,6 +149,7 @@ async def test_report_on_demand_for_officials_only(core, db, clock):
     texts = [reply.text for reply in official.last_outcome.replies]
     assert "【十小通周报】桥下镇" in texts[0] and "达标率 79.0%" in texts[0]
     assert official.last.photo and official.last.photo.endswith(".png")
+    assert official.last.text == "桥下镇各村（社区）达标率（虚线为80%，即乡镇“基本完成”的标准）"
     county = await register(core, db, clock, 802, Role.COUNTY, None, "周主任")
     replies = await county.command("report")
     assert "基本完成的乡镇 1/6" in replies[0].text
