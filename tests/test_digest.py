@@ -191,6 +191,15 @@ def test_digest_and_report_from_the_command_line(tmp_path):
     assert "1. 岩头镇 80.0%（80/100）✓ 基本完成" in county.output
     missing = runner.invoke(app, ["digest", "--scope", "火星镇"], env=env)
     assert missing.exit_code == 1 and "找不到“火星镇”" in missing.output
+    village = runner.invoke(app, ["digest", "--scope", "芙蓉村"], env=env)
+    assert village.exit_code == 1 and "找不到" not in village.output
+    assert "“芙蓉村”是岩头镇的村，周报只按全县或乡镇生成" in village.output and "--scope 岩头镇" in village.output
+    for name in ("全县", "永嘉县"):
+        assert runner.invoke(app, ["digest", "--scope", name], env=env).output == county.output
+    empty = {"SHIXIAO_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"}
+    for args in (["digest"], ["export", "report", "--out", str(tmp_path / "r.xlsx")]):
+        nothing = runner.invoke(app, args, env=empty)
+        assert nothing.exit_code == 1 and "还没有载入县、乡镇和村" in nothing.output and "county" not in nothing.output
     out = tmp_path / "report.xlsx"
     exported = runner.invoke(app, ["export", "report", "--out", str(out)], env=env)
     assert exported.exit_code == 0, exported.output

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import open_database
 from bot.commands.common import console, export_group, fail, load_settings, progress, run_async, xlsx_out
@@ -19,6 +20,37 @@ from storage.digest import Digest, compute_digest
 from storage.inspection_models import UnitStatus
 from storage.models import Area, AreaLevel
 
+COUNTY_WORDS = ("county", "全县")
+SCOPE_HINT = "--scope 应为 全县（或 county、县名）或一个乡镇的名称"
+
+
+class ScopeProblem(Exception):
+    """A --scope that names no county or township, explained in Chinese."""
+
+
+async def _scope(session: AsyncSession, name: str) -> Area:
+    county = await the_county(session)
+    if county is None:
+        raise ScopeProblem("还没有载入县、乡镇和村：请先运行 `shixiao areas load 区域文件`（或启动一次机器人，载入示例县）。")
+    if name.strip().lower() in COUNTY_WORDS or name.strip() == county.name:
+        return county
+    try:
+        return await find_area(session, name, AreaLevel.TOWNSHIP)
+    except AmbiguousArea as error:
+        raise ScopeProblem(f"“{name}”有重名：{'、'.join(error.candidates)}。") from None
+    except AreaNotFound:
+        pass
+    try:
+        other = await find_area(session, name)
+    except AmbiguousArea as error:  # a village name used in two townships
+        raise ScopeProblem(f"“{name}”是村（{'、'.join(error.candidates)}），周报只按全县或乡镇生成：{SCOPE_HINT}。") \
+            from None
+    except AreaNotFound:
+        raise ScopeProblem(f"找不到“{name}”：{SCOPE_HINT}，可用 `shixiao areas list` 查看。") from None
+    # Only a village is left: a digest covers the county or a township, so name the village's township instead.
+    township = other.parent.name if other.parent else ""
+    raise ScopeProblem(f"“{name}”是{township}的村，周报只按全县或乡镇生成：{SCOPE_HINT}，例如 --scope {township}。")
+
 
 async def _digest(scope_name: str) -> tuple[Digest, SystemClock]:
     settings = load_settings()
@@ -26,13 +58,7 @@ async def _digest(scope_name: str) -> tuple[Digest, SystemClock]:
     db = await open_database(settings)
     try:
         async with db.transaction() as session:
-            scope: Area | None
-            if scope_name == "county":
-                scope = await the_county(session)
-                if scope is None:
-                    raise AreaNotFound(scope_name)
-            else:
-                scope = await find_area(session, scope_name, AreaLevel.TOWNSHIP)
+            scope = await _scope(session, scope_name)
             return await compute_digest(session, scope, clock.now(), targets_of(shipped_knowledge())), clock
     finally:
         await db.dispose()
@@ -41,16 +67,14 @@ async def _digest(scope_name: str) -> tuple[Digest, SystemClock]:
 def _load(scope: str) -> tuple[Digest, SystemClock]:
     try:
         return run_async(_digest(scope))
-    except AreaNotFound:
-        fail(f"找不到“{scope}”：--scope 应为 county（全县）或一个乡镇的名称，可用 `shixiao areas list` 查看。")
-    except AmbiguousArea as error:
-        fail(f"“{scope}”有重名：{'、'.join(error.candidates)}。")
+    except ScopeProblem as problem:
+        fail(str(problem))
 
 
 def digest(
-    scope: str = typer.Option("county", "--scope", help="county（全县）或乡镇名称，如 岩头镇"),
+    scope: str = typer.Option("county", "--scope", help="全县（也可写 county 或县名）或乡镇名称，如 岩头镇"),
     print_: bool = typer.Option(True, "--print/--no-print", help="在终端打印周报（默认）"),
-    chart: Path | None = typer.Option(None, "--chart", help="同时把乡镇达标率图表保存为 PNG"),
+    chart: Path | None = typer.Option(None, "--chart", help="同时把达标率图表保存为 PNG（全县按乡镇，乡镇按村）"),
 ) -> None:
     """生成一个范围（全县或某乡镇）的周报：达标率与80%/70%目标、乡镇排名、检查、投诉、逾期整改。"""
     result, clock = _load(scope)
