@@ -196,6 +196,10 @@ def test_digest_and_report_from_the_command_line(tmp_path):
     assert "“芙蓉村”是岩头镇的村，周报只按全县或乡镇生成" in village.output and "--scope 岩头镇" in village.output
     for name in ("全县", "永嘉县"):
         assert runner.invoke(app, ["digest", "--scope", name], env=env).output == county.output
+    silent = runner.invoke(app, ["digest", "--no-print"], env=env)
+    assert silent.exit_code == 2 and "--no-print 不打印周报，又没有用 --chart 保存图表" in silent.output
+    chart_only = runner.invoke(app, ["digest", "--no-print", "--chart", str(tmp_path / "only.png")], env=env)
+    assert chart_only.exit_code == 0 and "周报" not in chart_only.output and (tmp_path / "only.png").exists()
     empty = {"SHIXIAO_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"}
     for args in (["digest"], ["export", "report", "--out", str(tmp_path / "r.xlsx")]):
         nothing = runner.invoke(app, args, env=empty)

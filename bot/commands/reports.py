@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
+from typer._click.exceptions import UsageError  # as in bot/commands/chinese_cli.py: Typer's own copy of Click
 
 from bot.app import open_database
 from bot.commands.common import console, export_group, fail, load_settings, progress, run_async, xlsx_out
@@ -72,11 +73,16 @@ def _load(scope: str) -> tuple[Digest, SystemClock]:
 
 
 def digest(
+    ctx: typer.Context,
     scope: str = typer.Option("county", "--scope", help="全县（也可写 county 或县名）或乡镇名称，如 岩头镇"),
-    print_: bool = typer.Option(True, "--print/--no-print", help="在终端打印周报（默认）"),
+    print_: bool = typer.Option(True, "--print/--no-print", help="在终端打印周报（默认）；--no-print 须与 --chart 同用"),
     chart: Path | None = typer.Option(None, "--chart", help="同时把达标率图表保存为 PNG（全县按乡镇，乡镇按村）"),
 ) -> None:
     """生成一个范围（全县或某乡镇）的周报：达标率与80%/70%目标、乡镇排名、检查、投诉、逾期整改。"""
+    if not print_ and chart is None:
+        # Neither printed nor charted, the command would do nothing and say nothing.
+        raise UsageError("--no-print 不打印周报，又没有用 --chart 保存图表，命令将什么也不做："
+                         "请去掉 --no-print，或加上 --chart 图表.png。", ctx)
     result, clock = _load(scope)
     texts, knowledge = Texts.load(), shipped_knowledge()
     if print_:
