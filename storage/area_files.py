@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from knowledge.yaml_errors import YamlFileError, read_yaml_file
 from storage.areas import CountySpec, TownshipSpec
 
 SAMPLE_COUNTY = Path(__file__).parent / "data" / "sample_county.yaml"
@@ -28,9 +27,9 @@ def _name(value: Any, where: str) -> str:
 
 def parse_yaml(path: Path) -> CountySpec:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        raise AreaFileError(f"{path}：无法读取（{error}）") from error
+        raw = read_yaml_file(path)
+    except YamlFileError as error:
+        raise AreaFileError(f"{path}：{error}") from None
     if not isinstance(raw, dict) or "county" not in raw or not isinstance(raw.get("townships"), list):
         raise AreaFileError(f"{path}：格式应为 county: 县名，townships: [{{name: 乡镇, villages: [村, …]}}]")
     townships: list[TownshipSpec] = []

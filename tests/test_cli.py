@@ -145,6 +145,22 @@ def test_areas_load_rejects_a_broken_file_without_a_traceback(env, tmp_path):
     assert "不是有效的 Excel 文件" in result.output and "Traceback" not in result.output
 
 
+@pytest.mark.parametrize(("content", "expected"), [
+    ("county: 测试县\ntownships: [\n", "第2行第12列：“[”没有配对的“]”"),
+    ("county: 测试县\ntownships:\n  - name: 甲镇\n     villages: [一村]\n", "第4行第14列：这里不能有“: ”"),
+    ("county: 测试县\ntownships:\n\t- name: 甲镇\n", "第3行第1列：有制表符（Tab）"),
+    ("乡镇: 岩头镇\n".encode("gbk"), "不是 UTF-8 编码的文本文件"),
+])
+def test_areas_load_explains_a_broken_yaml_in_chinese_and_changes_nothing(env, tmp_path, content, expected):
+    before = invoke(["areas", "list"], env).output
+    broken = tmp_path / "areas.yaml"
+    broken.write_bytes(content if isinstance(content, bytes) else content.encode())
+    result = invoke(["areas", "load", str(broken)], env)
+    assert result.exit_code == 1 and "areas.yaml：" in result.output and expected in result.output, result.output
+    assert "Traceback" not in result.output and "expected" not in result.output and "line" not in result.output
+    assert invoke(["areas", "list"], env).output == before
+
+
 def test_invite_for_each_role(env):
     cadre = invoke(["invite", "--role", "cadre", "--area", "芙蓉村"], env)
     assert cadre.exit_code == 0 and "村干部（岩头镇芙蓉村）" in cadre.output
