@@ -11,6 +11,7 @@ from typing import Any
 
 from knowledge.models import Checklist
 from storage.inspection_models import UnitClass, UnitStatus
+from storage.sheet_files import SheetFileError, sheet_rows
 from storage.units import UnitFields, name_key
 
 COLUMNS = ("单位名称", "行业", "乡镇", "村", "地址", "经营者", "联系电话", "证照编号", "状态", "分类", "示范点")
@@ -73,16 +74,8 @@ def _cell(value: Any) -> str:
 
 def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     """(row number, {column: text}) for every non-empty data row; raises ImportFileError for a bad file."""
-    from openpyxl import load_workbook
-
-    if not path.exists():
-        raise ImportFileError(f"找不到文件：{path}")
+    rows = sheet_rows(path)
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many types for a broken file
-        raise ImportFileError(f"{path.name} 不是有效的 Excel（.xlsx）文件（{type(error).__name__}）") from error
-    try:
-        rows = workbook.active.iter_rows(values_only=True)
         header = [_cell(cell) for cell in next(rows, ())]
         missing = [column for column in REQUIRED if column not in header]
         if missing:
@@ -92,8 +85,10 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
             values = {column: _cell(raw[i]) if i < len(raw) else "" for column, i in index.items()}
             if any(values.values()):
                 yield number, values
+    except SheetFileError as error:
+        raise ImportFileError(str(error)) from None
     finally:
-        workbook.close()
+        rows.close()
 
 
 def parse_row(number: int, values: dict[str, str], industries: dict[str, str]) -> tuple[ParsedRow | None,

@@ -7,6 +7,7 @@ from typing import Any
 
 from knowledge.yaml_errors import YamlFileError, read_yaml_file
 from storage.areas import CountySpec, TownshipSpec
+from storage.sheet_files import SheetFileError, sheet_rows
 
 SAMPLE_COUNTY = Path(__file__).parent / "data" / "sample_county.yaml"
 MAX_NAME = 64
@@ -47,14 +48,8 @@ def parse_yaml(path: Path) -> CountySpec:
 
 def parse_xlsx(path: Path) -> CountySpec:
     """Columns 县 | 乡镇 | 村 (header row first); a row without a village adds just the township."""
-    from openpyxl import load_workbook
-
+    rows = sheet_rows(path)
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many types for a broken file
-        raise AreaFileError(f"{path}：不是有效的 Excel 文件（{type(error).__name__}）") from error
-    try:
-        rows = workbook.active.iter_rows(values_only=True)
         header = [str(cell).strip() if cell is not None else "" for cell in next(rows, ())]
         columns = {}
         for wanted in ("县", "乡镇", "村"):
@@ -79,8 +74,10 @@ def parse_xlsx(path: Path) -> CountySpec:
                 name = _name(village, f"{path} 第{number}行 村")
                 if name not in spec.villages:
                     spec.villages.append(name)
+    except SheetFileError as error:
+        raise AreaFileError(str(error)) from None
     finally:
-        workbook.close()
+        rows.close()
     if county_name is None:
         raise AreaFileError(f"{path}：没有数据行")
     return CountySpec(county_name, list(townships.values()))

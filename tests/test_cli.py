@@ -137,12 +137,36 @@ def test_areas_load_and_list(env, tmp_path):
     ]
 
 
-def test_areas_load_rejects_a_broken_file_without_a_traceback(env, tmp_path):
-    broken = tmp_path / "areas.xlsx"
-    broken.write_bytes(b"PK\x03\x04 broken")
-    result = invoke(["areas", "load", str(broken)], env)
+def cut_in_half(path: Path) -> Path:
+    """A real areas workbook whose sheet is cut in half: openpyxl fails only part-way through the rows."""
+    import zipfile
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["县", "乡镇", "村"])
+    for n in range(300):
+        book.active.append(["测试县", f"{n}镇", f"{n}村"])
+    whole = path.with_name("whole.xlsx")
+    book.save(whole)
+    with zipfile.ZipFile(whole) as source, zipfile.ZipFile(path, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            target.writestr(item, data[: len(data) // 2] if item.filename == "xl/worksheets/sheet1.xml" else data)
+    return path
+
+
+@pytest.mark.parametrize(("make", "expected"), [
+    (lambda p: p.write_bytes(b"PK\x03\x04 broken") and p, "无法打开“areas.xlsx”：文件已损坏，或不是 Excel（.xlsx）文件"),
+    (cut_in_half, "“areas.xlsx”的内容已损坏，读到一半无法继续"),
+    (lambda p: p.mkdir() or p, "“areas.xlsx”是文件夹"),
+])
+def test_areas_load_rejects_a_broken_file_without_a_traceback(env, tmp_path, make, expected):
+    before = invoke(["areas", "list"], env).output
+    result = invoke(["areas", "load", str(make(tmp_path / "areas.xlsx"))], env)
     assert result.exit_code == 1
-    assert "不是有效的 Excel 文件" in result.output and "Traceback" not in result.output
+    assert expected in result.output and "Traceback" not in result.output and "Error" not in result.output
+    assert invoke(["areas", "list"], env).output == before
 
 
 @pytest.mark.parametrize(("content", "expected"), [

@@ -100,18 +100,39 @@ def test_all_or_nothing_imports_nothing_when_a_row_is_bad(env, tmp_path):
     assert len(list(load_workbook(out).active.iter_rows())) == 1
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    (b"not a spreadsheet", "不是有效的 Excel"),
-    (None, "缺少必需的列：行业、乡镇"),
+def damaged(path, rows=GOOD, header=HEADER):
+    """A real register whose sheet is cut in half: openpyxl opens it and fails only part-way through the rows."""
+    import zipfile
+
+    whole = workbook(path.with_name("whole.xlsx"), rows * 50, header)
+    with zipfile.ZipFile(whole) as source, zipfile.ZipFile(path, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            target.writestr(item, data[: len(data) // 2] if item.filename == "xl/worksheets/sheet1.xml" else data)
+    return path
+
+
+def written(path, content):
+    path.write_bytes(content)
+    return path
+
+
+@pytest.mark.parametrize(("name", "make", "message"), [
+    ("broken.xlsx", lambda p: written(p, b"not a spreadsheet"), "无法打开“broken.xlsx”：文件已损坏，或不是 Excel（.xlsx）文件"),
+    ("empty.xlsx", lambda p: written(p, b""), "无法打开“empty.xlsx”"),
+    ("damaged.xlsx", damaged, "“damaged.xlsx”的内容已损坏，读到一半无法继续：请在 Excel 中打开，“另存为”"),
+    ("units.csv", lambda p: written(p, "单位名称,行业\n".encode()), "“units.csv”是 CSV 文件：请在 Excel 中打开，“另存为”"),
+    ("units.xls", lambda p: written(p, b"\xd0\xcf\x11\xe0" + bytes(600)), "“units.xls”是旧版 Excel（.xls）文件"),
+    ("folder.xlsx", lambda p: p.mkdir() or p, "“folder.xlsx”是文件夹，不是 Excel 文件"),
+    ("columns.xlsx", lambda p: workbook(p, [["店", "村"]], header=["单位名称", "村"]), "缺少必需的列：行业、乡镇"),
 ])
-def test_a_broken_file_is_refused_clearly(env, tmp_path, content, message):
-    path = tmp_path / "broken.xlsx"
-    if content is None:
-        workbook(path, [["店", "村"]], header=["单位名称", "村"])
-    else:
-        path.write_bytes(content)
-    result = invoke(["units", "import", str(path)], env)
-    assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
+def test_a_broken_file_is_refused_clearly_and_imports_nothing(env, tmp_path, name, make, message):
+    result = invoke(["units", "import", str(make(tmp_path / name))], env)
+    assert result.exit_code == 1 and message in result.output, result.output
+    assert "Traceback" not in result.output and "Error" not in result.output and "Exception" not in result.output
+    out = tmp_path / "after.xlsx"
+    invoke(["export", "units", "--out", str(out)], env)
+    assert len(list(load_workbook(out).active.iter_rows())) == 1  # the header alone: nothing was imported
 
 
 async def seed_inspection(url: str) -> None:
