@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
 from knowledge.models import Checklist
 from storage.inspection_models import UnitClass, UnitStatus
+from storage.sheet_files import SheetFileError, sheet_rows
 from storage.units import UnitFields, name_key
 
 COLUMNS = ("单位名称", "行业", "乡镇", "村", "地址", "经营者", "联系电话", "证照编号", "状态", "分类", "示范点")
@@ -60,6 +62,11 @@ def industry_lookup(checklists: dict[str, Checklist]) -> dict[str, str]:
 def _cell(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, datetime):
+        # A date cell (Excel turns a typed 2026-12-09 into one) reads as the date, not "2026-12-09 00:00:00".
+        return value.date().isoformat() if value.time() == time() else value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value).strip()
@@ -67,16 +74,8 @@ def _cell(value: Any) -> str:
 
 def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     """(row number, {column: text}) for every non-empty data row; raises ImportFileError for a bad file."""
-    from openpyxl import load_workbook
-
-    if not path.exists():
-        raise ImportFileError(f"找不到文件：{path}")
+    rows = sheet_rows(path)
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many types for a broken file
-        raise ImportFileError(f"{path.name} 不是有效的 Excel（.xlsx）文件（{type(error).__name__}）") from error
-    try:
-        rows = workbook.active.iter_rows(values_only=True)
         header = [_cell(cell) for cell in next(rows, ())]
         missing = [column for column in REQUIRED if column not in header]
         if missing:
@@ -86,8 +85,10 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
             values = {column: _cell(raw[i]) if i < len(raw) else "" for column, i in index.items()}
             if any(values.values()):
                 yield number, values
+    except SheetFileError as error:
+        raise ImportFileError(str(error)) from None
     finally:
-        workbook.close()
+        rows.close()
 
 
 def parse_row(number: int, values: dict[str, str], industries: dict[str, str]) -> tuple[ParsedRow | None,

@@ -1,4 +1,4 @@
-"""Streaming Excel exports of the register and the inspection reports (openpyxl write-only mode)."""
+"""Streaming Excel exports of the register and the inspection reports (openpyxl write-only mode, bot/xlsx_book.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from rich.progress import Progress
 from sqlalchemy import func, select
 
 from bot.unit_import import CLASS_NAMES, COLUMNS, STATUS_NAMES
-from knowledge.models import KnowledgeBase
+from bot.xlsx_book import DATE_WIDTH, MOMENT_WIDTH, Book
+from knowledge.models import Checklist, KnowledgeBase
 from storage.db import Database
 from storage.inspection_models import Inspection, InspectionPhoto, Unit
 from storage.models import Area, AreaLevel, User
@@ -21,7 +22,7 @@ REVIEW_LABELS = {"submitted": "待审核", "approved": "已通过", "returned": 
 ANSWER_LABELS = {"pass": "符合", "fail": "不符合", "na": "不适用", "yes": "是", "no": "否"}
 INSPECTION_COLUMNS = ("报告编号", "单位名称", "行业", "乡镇", "村", "检查人", "提交时间", "判定", "建议判定", "改判理由",
                       "分类", "整改期限", "审核状态", "审核意见", "版本", "照片数", "照片引用", "纬度", "经度")
-ITEM_COLUMNS = ("报告编号", "检查项编号", "检查项", "结果", "说明")
+ITEM_COLUMNS = ("报告编号", "检查表序号", "检查项", "结果", "说明")
 BATCH = 1000
 
 
@@ -37,11 +38,8 @@ def _industry_names(knowledge: KnowledgeBase | None) -> dict[str, str]:
 async def write_units(db: Database, out: Path, bar: Progress, knowledge: KnowledgeBase | None = None) -> int:
     areas = await _areas(db)
     industries = _industry_names(knowledge)
-    from openpyxl import Workbook  # on use: see bot/commands/exports.py
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("单位名册")
-    sheet.append(list(COLUMNS))
+    book = Book()
+    sheet = book.sheet("单位名册", COLUMNS)
     async with db.transaction() as session:
         total = int(await session.scalar(select(func.count(Unit.id))) or 0)
         task = bar.add_task("导出单位", total=total)
@@ -59,6 +57,21 @@ async def write_units(db: Database, out: Path, bar: Progress, knowledge: Knowled
     out.parent.mkdir(parents=True, exist_ok=True)
     book.save(out)
     return count
+
+
+def item_rows(checklist: Checklist | None, answers: dict[str, str], notes: dict[str, str]) -> list[list[object]]:
+    """(number in the industry's checklist, Chinese text, answer, note) per answered item, in checklist order.
+
+    The number is the item's place in the whole checklist, not in the cadre's screen (screening questions hide items
+    there), so the same item has the same number in every report of the industry and can be filtered on.
+    """
+    positions = {item.id: (number, item.text) for number, item in enumerate(checklist.items if checklist else (), 1)}
+    rows = []
+    for item_id, answer in answers.items():
+        number, text = positions.get(item_id, (None, f"（此项已从检查表中删除，内部编号 {item_id}）"))
+        rows.append([number, text, ANSWER_LABELS.get(answer, answer), notes.get(item_id, "")])
+    # retired items last, in the order they were answered (sorted() is stable)
+    return sorted(rows, key=lambda row: row[0] if row[0] is not None else len(positions) + 1)
 
 
 def _inspection_filter(stmt, start: datetime | None, end: datetime | None, scope: Area | None):  # type: ignore[no-untyped-def]
@@ -87,12 +100,9 @@ async def write_inspections(
               .group_by(InspectionPhoto.inspection_id).subquery())
     base = select(Inspection, Unit.name, Unit.village_id, photos.c.n, photos.c.refs).join(
         Unit, Unit.id == Inspection.unit_id).outerjoin(photos, photos.c.inspection_id == Inspection.id)
-    from openpyxl import Workbook  # on use: see bot/commands/exports.py
-
-    book = Workbook(write_only=True)
-    reports, items = book.create_sheet("检查报告"), book.create_sheet("检查项结果")
-    reports.append(list(INSPECTION_COLUMNS))
-    items.append(list(ITEM_COLUMNS))
+    book = Book()
+    reports = book.sheet("检查报告", INSPECTION_COLUMNS, {"提交时间": MOMENT_WIDTH, "整改期限": DATE_WIDTH})
+    items = book.sheet("检查项结果", ITEM_COLUMNS)
     count = 0
     async with db.transaction() as session:
         counter = _inspection_filter(select(func.count(Inspection.id)).join(Unit, Unit.id == Inspection.unit_id),
@@ -106,21 +116,15 @@ async def write_inspections(
             reports.append([
                 number, unit_name, industries.get(inspection.industry, inspection.industry),
                 township.name if township else "", village.name if village else "",
-                names.get(inspection.inspector_id) or "", inspection.submitted_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+                names.get(inspection.inspector_id) or "", inspection.submitted_at.astimezone(tz).replace(tzinfo=None),
                 "规范达标" if inspection.compliant else "不达标", "规范达标" if inspection.proposed_compliant else "不达标",
                 inspection.override_reason or "", CLASS_LABELS.get(inspection.unit_class, ""),
-                inspection.rectify_by.isoformat() if inspection.rectify_by else "",
+                inspection.rectify_by,
                 REVIEW_LABELS.get(inspection.status, inspection.status), inspection.review_note or "",
                 inspection.version, photo_count or 0, refs or "", inspection.latitude, inspection.longitude,
             ])
-            checklist = checklists.get(inspection.industry)
-            for item_id, answer in inspection.answers.items():
-                try:
-                    text = checklist.item(item_id).text if checklist else item_id
-                except KeyError:
-                    text = item_id  # an item retired from the checklist since the report was made
-                items.append([number, item_id, text, ANSWER_LABELS.get(answer, answer),
-                              inspection.notes.get(item_id, "")])
+            for row in item_rows(checklists.get(inspection.industry), inspection.answers, inspection.notes):
+                items.append([number, *row])
             count += 1
             bar.advance(task)
     out.parent.mkdir(parents=True, exist_ok=True)

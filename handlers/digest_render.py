@@ -7,9 +7,9 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from handlers.formatting import cn_date, cn_number, cn_percent
+from handlers.formatting import cn_date, cn_number, cn_numeral, cn_percent
 from handlers.texts import Texts
-from storage.digest import Digest, Share
+from storage.digest import AreaLine, Digest, Share
 from storage.inspection_models import UnitStatus
 from storage.models import AreaLevel
 
@@ -24,46 +24,49 @@ def digest_text(digest: Digest, texts: Texts, industry_names: dict[str, str], tz
     t = texts
     counts = digest.status_counts
     last_day = (digest.end - timedelta(seconds=1)).astimezone(tz)
-    lines = [
-        t("digest_title", scope=digest.scope_name, start=cn_date(digest.start, tz), end=cn_date(last_day)),
-        "",
-        t("digest_progress_head"),
+    # (heading, lines) per section; numbered 一、二、… once all are known, so a section left out leaves no gap
+    sections: list[tuple[str, list[str]]] = []
+    progress = [
         t("digest_units", total=cn_number(digest.units), compliant=counts.get(UnitStatus.COMPLIANT, 0),
           rectifying=counts.get(UnitStatus.RECTIFYING, 0), unchecked=counts.get(UnitStatus.UNCHECKED, 0),
           closed=counts.get(UnitStatus.CLOSED, 0)),
         t("digest_rate", rate=_rate(digest.share), part=digest.share.part, whole=digest.share.whole),
     ]
+    sections.append((t("digest_progress_head"), progress))
     targets = digest.targets
     verdict = {True: t("digest_verdict_yes"), False: t("digest_verdict_no")}
     if digest.scope_level == AreaLevel.TOWNSHIP:
-        lines.append(t("digest_township_complete", target=targets.township_unit_share,
-                       verdict=verdict[digest.share.reaches(targets.township_unit_share)]))
+        progress.append(t("digest_township_complete", target=targets.township_unit_share,
+                          verdict=verdict[digest.share.reaches(targets.township_unit_share)]))
     else:
         share = digest.townships_complete
-        lines.append(t("digest_county_townships", part=share.part, whole=share.whole, rate=_rate(share),
-                       target=targets.county_township_share, verdict=verdict[share.reaches(targets.county_township_share)]))
-        lines += ["", t("digest_ranking_head", target=targets.township_unit_share)]
+        progress.append(t("digest_county_townships", part=share.part, whole=share.whole, rate=_rate(share),
+                          target=targets.county_township_share,
+                          verdict=verdict[share.reaches(targets.county_township_share)]))
+        ranking = []
         for number, line in enumerate(digest.townships, start=1):
             mark = t("digest_complete_mark") if line.complete else ("" if line.units else t("digest_no_units"))
-            lines.append(t("digest_ranking_line", n=number, name=line.name, rate=_rate(line.share),
-                           part=line.share.part, whole=line.share.whole, mark=mark))
-    lines += ["", t("digest_industry_head", target=targets.industry_unit_share)]
-    for industry in digest.industries:
-        lines.append(t("digest_industry_line", name=industry_names.get(industry.slug, industry.slug),
-                       rate=_rate(industry.share), part=industry.share.part, whole=industry.share.whole,
-                       mark="✓" if industry.meets_target else "✗"))
-    if not digest.industries:
-        lines.append(t("digest_none"))
+            ranking.append(t("digest_ranking_line", n=number, name=line.name, rate=_rate(line.share),
+                             part=line.share.part, whole=line.share.whole, mark=mark))
+        sections.append((t("digest_ranking_head", target=targets.township_unit_share), ranking))
+    industries = [
+        t("digest_industry_line", name=industry_names.get(industry.slug, industry.slug), rate=_rate(industry.share),
+          part=industry.share.part, whole=industry.share.whole, mark="✓" if industry.meets_target else "✗")
+        for industry in digest.industries
+    ]
+    sections.append((t("digest_industry_head", target=targets.industry_unit_share), industries or [t("digest_none")]))
     change = digest.inspections_this_week - digest.inspections_last_week
     trend = (t("digest_trend_up", n=change) if change > 0 else t("digest_trend_down", n=-change) if change < 0
              else t("digest_trend_same"))
-    lines += [
-        "", t("digest_work_head"),
+    sections.append((t("digest_work_head"), [
         t("digest_inspections", this=digest.inspections_this_week, last=digest.inspections_last_week, trend=trend),
         t("digest_complaints", opened=digest.complaints_opened, closed=digest.complaints_closed,
           overdue=digest.complaints_overdue),
         t("digest_overdue_rectifications", n=digest.overdue_rectifications),
-    ]
+    ]))
+    lines = [t("digest_title", scope=digest.scope_name, start=cn_date(digest.start, tz), end=cn_date(last_day))]
+    for number, (heading, body) in enumerate(sections, start=1):
+        lines += ["", t("digest_section", n=cn_numeral(number), heading=heading), *body]
     return "\n".join(lines)
 
 
@@ -103,15 +106,25 @@ def _font_family() -> str:
     return font_manager.FontProperties(fname=path).get_name()
 
 
+def chart_lines(digest: Digest) -> list[AreaLine]:
+    """The bars: a county's townships; a township's villages (its own line alone would be a single bar)."""
+    return digest.villages if digest.scope_level == AreaLevel.TOWNSHIP else digest.townships
+
+
+def chart_caption(digest: Digest, texts: Texts) -> str:
+    key = "digest_chart_caption_villages" if digest.scope_level == AreaLevel.TOWNSHIP else "digest_chart_caption"
+    return texts(key, scope=digest.scope_name, target=digest.targets.township_unit_share)
+
+
 def chart_png(digest: Digest, texts: Texts, out: Path) -> Path:
-    """Compliance by township as a bar chart with the 80% line."""
+    """Compliance by township (county) or by village (township) as a bar chart with the 80% line."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
 
     family = _font_family()
-    lines = digest.townships
+    lines = chart_lines(digest)
     names = [line.name for line in lines]
     rates = [(line.share.rate or 0.0) * 100 for line in lines]
     colours = ["#2e7d32" if line.complete else "#c62828" for line in lines]
@@ -126,7 +139,7 @@ def chart_png(digest: Digest, texts: Texts, out: Path) -> Path:
                       family=family)
         axis.set_ylim(0, 110)
         axis.set_ylabel("达标率（%）", family=family)
-        axis.set_title(texts("digest_chart_caption", scope=digest.scope_name), family=family)
+        axis.set_title(chart_caption(digest, texts), family=family)
         for label in axis.get_xticklabels():
             label.set_family(family)
             label.set_rotation(30 if len(names) > 8 else 0)

@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 WEEKDAYS = "一二三四五六日"
+DIGITS = "〇一二三四五六七八九"
 
 
 def cn_date(value: date | datetime, tz: ZoneInfo | None = None) -> str:
@@ -23,6 +24,14 @@ def cn_datetime(value: datetime, tz: ZoneInfo) -> str:
 
 def cn_weekday(value: date) -> str:
     return f"星期{WEEKDAYS[value.weekday()]}"
+
+
+def cn_numeral(n: int) -> str:
+    """1 → 一, 10 → 十, 12 → 十二, 20 → 二十: section numbers as in 一、二、三 (1 to 99)."""
+    if not 1 <= n <= 99:
+        raise ValueError(n)
+    tens, ones = divmod(n, 10)
+    return (DIGITS[tens] if tens > 1 else "") + ("十" if tens else "") + (DIGITS[ones] if ones else "")
 
 
 def cn_number(value: int | float) -> str:

@@ -14,13 +14,12 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from handlers.texts import Texts
 from knowledge.loader import DATA_DIR
 from knowledge.models import Milestone, MilestoneSpec, PhaseSpec, Text
-from knowledge.yaml_text import parse_yaml
+from knowledge.yaml_errors import YamlFileError, read_yaml_file
 from storage import milestones
 from storage.clock import Clock
 from storage.db import Database
@@ -120,16 +119,10 @@ def _describe(err: Any, raw: Any, name: str) -> str:
 def read_schedule(path: Path) -> Schedule:
     """Parse and check a plan file (dates are checked per year in `planned_milestones`)."""
     name = path.name
-    if not path.is_file():
-        raise PlanError(f"{path}：文件不存在")
     try:
-        raw = parse_yaml(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as exc:
-        raise PlanError(f"{name}：不是 UTF-8 编码的文本文件") from exc
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"第{mark.line + 1}行第{mark.column + 1}列" if mark else "某处"
-        raise PlanError(f"{name}：YAML 格式错误（{where}）：{getattr(exc, 'problem', exc)}") from exc
+        raw = read_yaml_file(path)
+    except YamlFileError as exc:
+        raise PlanError(f"{path if not path.exists() else name}：{exc}") from None
     if not isinstance(raw, dict):
         raise PlanError(f"{name}：文件内容应为键值对，至少包含 milestones（时间节点列表）")
     try:

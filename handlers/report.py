@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.context import Turn
-from handlers.digest_render import chart_png, digest_text, split_message
+from handlers.digest_render import chart_caption, chart_png, digest_text, split_message
 from handlers.events import Reply
 from handlers.texts import Texts
 from knowledge.models import KnowledgeBase
@@ -43,7 +43,7 @@ def digest_replies(digest: Digest, texts: Texts, knowledge: KnowledgeBase | None
     replies = [Reply(part, chat_id=chat_id) for part in split_message(text)]
     stamp = digest.end.astimezone(clock.tz).strftime("%Y%m%d-%H%M%S")
     chart = chart_png(digest, texts, charts / f"digest-{digest.scope_id}-{stamp}.png")
-    replies.append(Reply(texts("digest_chart_caption", scope=digest.scope_name), photo=str(chart), chat_id=chat_id))
+    replies.append(Reply(chart_caption(digest, texts), photo=str(chart), chat_id=chat_id))
     return replies
 
 

@@ -6,11 +6,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from knowledge.answer import Answerer
 from knowledge.models import KnowledgeError
-from knowledge.yaml_text import parse_yaml
+from knowledge.yaml_errors import YamlFileError, read_yaml_file
 
 
 @dataclass(frozen=True)
@@ -69,13 +67,9 @@ def load_question_set(path: Path | str) -> list[Question]:
     """A YAML list of {q: question, expect: entry id or null}; errors name the item, in Chinese."""
     name = str(path)
     try:
-        raw = parse_yaml(Path(path).read_text(encoding="utf-8"))
-    except OSError:
-        raise KnowledgeError(f"{name}：无法读取文件") from None
-    except UnicodeDecodeError:
-        raise KnowledgeError(f"{name}：不是 UTF-8 编码的文本文件") from None
-    except (yaml.YAMLError, ValueError) as exc:
-        raise KnowledgeError(f"{name}：YAML 格式错误：{exc}") from None
+        raw = read_yaml_file(Path(path))
+    except YamlFileError as exc:
+        raise KnowledgeError(f"{name}：{exc}") from None
     if not isinstance(raw, list):
         raise KnowledgeError(f"{name}：应为列表，每项形如 {{q: 问题, expect: 条目id 或 null}}")
     questions = []

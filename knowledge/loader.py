@@ -11,7 +11,6 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from knowledge import render
@@ -34,7 +33,7 @@ from knowledge.models import (
     SynonymsFile,
 )
 from knowledge.normalize import Normalizer, SynonymTable
-from knowledge.yaml_text import parse_yaml
+from knowledge.yaml_errors import YamlFileError, read_yaml_file
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 # Knowledge-only files beside the structured ones; other YAML in data/ belongs to other features.
@@ -64,18 +63,10 @@ _ERROR_TEXT = {
 
 M = TypeVar("M", bound=BaseModel)
 def _read_yaml(path: Path, name: str) -> Any:
-    if not path.is_file():
-        raise KnowledgeError(f"{name}：文件不存在")
     try:
-        return parse_yaml(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as exc:
-        raise KnowledgeError(f"{name}：不是 UTF-8 编码的文本文件") from exc
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"第{mark.line + 1}行第{mark.column + 1}列" if mark else "某处"
-        raise KnowledgeError(f"{name}：YAML 格式错误（{where}）：{getattr(exc, 'problem', exc)}") from exc
-    except ValueError as exc:  # PyYAML builds dates itself and fails on 2026-13-45
-        raise KnowledgeError(f"{name}：有无法识别的值（{exc}），日期请写成真实存在的 YYYY-MM-DD") from exc
+        return read_yaml_file(path)
+    except YamlFileError as exc:
+        raise KnowledgeError(f"{name}：{exc}") from None
 
 
 def _owner_id(raw: Any, loc: tuple[Any, ...]) -> str | None:

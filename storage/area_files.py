@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from knowledge.yaml_errors import YamlFileError, read_yaml_file
 from storage.areas import CountySpec, TownshipSpec
+from storage.sheet_files import SheetFileError, sheet_rows
 
 SAMPLE_COUNTY = Path(__file__).parent / "data" / "sample_county.yaml"
 MAX_NAME = 64
@@ -28,9 +28,9 @@ def _name(value: Any, where: str) -> str:
 
 def parse_yaml(path: Path) -> CountySpec:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        raise AreaFileError(f"{path}：无法读取（{error}）") from error
+        raw = read_yaml_file(path)
+    except YamlFileError as error:
+        raise AreaFileError(f"{path}：{error}") from None
     if not isinstance(raw, dict) or "county" not in raw or not isinstance(raw.get("townships"), list):
         raise AreaFileError(f"{path}：格式应为 county: 县名，townships: [{{name: 乡镇, villages: [村, …]}}]")
     townships: list[TownshipSpec] = []
@@ -48,14 +48,8 @@ def parse_yaml(path: Path) -> CountySpec:
 
 def parse_xlsx(path: Path) -> CountySpec:
     """Columns 县 | 乡镇 | 村 (header row first); a row without a village adds just the township."""
-    from openpyxl import load_workbook
-
+    rows = sheet_rows(path)
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many types for a broken file
-        raise AreaFileError(f"{path}：不是有效的 Excel 文件（{type(error).__name__}）") from error
-    try:
-        rows = workbook.active.iter_rows(values_only=True)
         header = [str(cell).strip() if cell is not None else "" for cell in next(rows, ())]
         columns = {}
         for wanted in ("县", "乡镇", "村"):
@@ -80,8 +74,10 @@ def parse_xlsx(path: Path) -> CountySpec:
                 name = _name(village, f"{path} 第{number}行 村")
                 if name not in spec.villages:
                     spec.villages.append(name)
+    except SheetFileError as error:
+        raise AreaFileError(str(error)) from None
     finally:
-        workbook.close()
+        rows.close()
     if county_name is None:
         raise AreaFileError(f"{path}：没有数据行")
     return CountySpec(county_name, list(townships.values()))

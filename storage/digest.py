@@ -44,7 +44,9 @@ class Share:
 
 
 @dataclass
-class TownshipLine:
+class AreaLine:
+    """A township (or, in a township's digest, a village) and its share; `complete`: at or above the 80% line."""
+
     area_id: int
     name: str
     units: int
@@ -69,7 +71,9 @@ class Digest:
     targets: Targets
     status_counts: dict[str, int] = field(default_factory=dict)
     share: Share = field(default_factory=Share)
-    townships: list[TownshipLine] = field(default_factory=list)  # ranked, best first
+    townships: list[AreaLine] = field(default_factory=list)  # ranked, best first
+    # A township's digest only: its villages, ranked, for the chart (the county's chart shows its townships).
+    villages: list[AreaLine] = field(default_factory=list)
     townships_complete: Share = field(default_factory=Share)
     industries: list[IndustryLine] = field(default_factory=list)
     inspections_this_week: int = 0
@@ -95,6 +99,24 @@ async def _unit_counts(session: AsyncSession, scope: Area) -> list[tuple[int, st
     if scope.level == AreaLevel.TOWNSHIP:
         stmt = stmt.where(Unit.township_id == scope.id)
     return [(t, i, s, int(n)) for t, i, s, n in (await session.execute(stmt)).all()]
+
+
+async def _village_counts(session: AsyncSession, township: Area) -> dict[int, dict[str, int]]:
+    stmt = select(Unit.village_id, Unit.status, func.count(Unit.id)).where(Unit.township_id == township.id).group_by(
+        Unit.village_id, Unit.status)
+    counts: dict[int, dict[str, int]] = {}
+    for village_id, status, count in (await session.execute(stmt)).all():
+        counts.setdefault(village_id, {})[status] = int(count)
+    return counts
+
+
+def _ranked(areas: list[Area], counts: dict[int, dict[str, int]], targets: Targets) -> list[AreaLine]:
+    lines = []
+    for area in areas:
+        share = _operating_share(counts.get(area.id, {}))
+        lines.append(AreaLine(area.id, area.name, sum(counts.get(area.id, {}).values()), share,
+                              share.reaches(targets.township_unit_share)))
+    return sorted(lines, key=lambda line: (-(line.share.rate or -1.0), -line.units, line.area_id))
 
 
 async def _inspections(session: AsyncSession, scope: Area, start: datetime, end: datetime) -> int:
@@ -123,12 +145,9 @@ async def compute_digest(session: AsyncSession, scope: Area, now: datetime, targ
         industry_counts[status] = industry_counts.get(status, 0) + count
     digest.share = _operating_share(digest.status_counts)
     townships = [scope] if scope.level == AreaLevel.TOWNSHIP else await children_of(session, scope.id)
-    for township in townships:
-        counts = by_township.get(township.id, {})
-        share = _operating_share(counts)
-        digest.townships.append(TownshipLine(township.id, township.name, sum(counts.values()), share,
-                                             share.reaches(targets.township_unit_share)))
-    digest.townships.sort(key=lambda line: (-(line.share.rate or -1.0), -line.units, line.area_id))
+    digest.townships = _ranked(townships, by_township, targets)
+    if scope.level == AreaLevel.TOWNSHIP:
+        digest.villages = _ranked(await children_of(session, scope.id), await _village_counts(session, scope), targets)
     digest.townships_complete = Share(sum(line.complete for line in digest.townships), len(digest.townships))
     for slug, counts in sorted(by_industry.items()):
         share = _operating_share(counts)

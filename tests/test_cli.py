@@ -75,6 +75,20 @@ def test_a_mistyped_command_is_explained_in_chinese(args, expected, env):
     assert not [word for word in TYPER_ENGLISH if word in result.output], result.output
 
 
+EXPORTS = [path for path in EVERY_COMMAND if len(path) == 2 and path[0] == "export"]
+
+
+@pytest.mark.parametrize("name", ["u.csv", "u.xls", "u"])
+@pytest.mark.parametrize("args", EXPORTS, ids=" ".join)
+def test_every_export_refuses_a_file_that_is_not_xlsx(args, name, env, tmp_path):
+    assert len(EXPORTS) >= 4  # units, inspections, complaints, report
+    out = tmp_path / name
+    result = invoke([*args, "--out", str(out)], env)
+    assert result.exit_code == 2, result.output
+    assert f"只能导出为 Excel（.xlsx）文件，请把“{name}”改为如“u.xlsx”" in result.output
+    assert not out.exists() and not [word for word in TYPER_ENGLISH if word in result.output]
+
+
 def test_a_prompt_closed_without_an_answer_says_so_in_chinese(env, tmp_path):
     backup = tmp_path / "backup.db"
     assert invoke(["db", "upgrade"], env).exit_code == 0
@@ -124,12 +138,52 @@ def test_areas_load_and_list(env, tmp_path):
     ]
 
 
-def test_areas_load_rejects_a_broken_file_without_a_traceback(env, tmp_path):
-    broken = tmp_path / "areas.xlsx"
-    broken.write_bytes(b"PK\x03\x04 broken")
-    result = invoke(["areas", "load", str(broken)], env)
+def cut_in_half(path: Path) -> Path:
+    """A real areas workbook whose sheet is cut in half: openpyxl fails only part-way through the rows."""
+    import zipfile
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["县", "乡镇", "村"])
+    for n in range(300):
+        book.active.append(["测试县", f"{n}镇", f"{n}村"])
+    whole = path.with_name("whole.xlsx")
+    book.save(whole)
+    with zipfile.ZipFile(whole) as source, zipfile.ZipFile(path, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            target.writestr(item, data[: len(data) // 2] if item.filename == "xl/worksheets/sheet1.xml" else data)
+    return path
+
+
+@pytest.mark.parametrize(("make", "expected"), [
+    (lambda p: p.write_bytes(b"PK\x03\x04 broken") and p, "无法打开“areas.xlsx”：文件已损坏，或不是 Excel（.xlsx）文件"),
+    (cut_in_half, "“areas.xlsx”的内容已损坏，读到一半无法继续"),
+    (lambda p: p.mkdir() or p, "“areas.xlsx”是文件夹"),
+])
+def test_areas_load_rejects_a_broken_file_without_a_traceback(env, tmp_path, make, expected):
+    before = invoke(["areas", "list"], env).output
+    result = invoke(["areas", "load", str(make(tmp_path / "areas.xlsx"))], env)
     assert result.exit_code == 1
-    assert "不是有效的 Excel 文件" in result.output and "Traceback" not in result.output
+    assert expected in result.output and "Traceback" not in result.output and "Error" not in result.output
+    assert invoke(["areas", "list"], env).output == before
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    ("county: 测试县\ntownships: [\n", "第2行第12列：“[”没有配对的“]”"),
+    ("county: 测试县\ntownships:\n  - name: 甲镇\n     villages: [一村]\n", "第4行第14列：这里不能有“: ”"),
+    ("county: 测试县\ntownships:\n\t- name: 甲镇\n", "第3行第1列：有制表符（Tab）"),
+    ("乡镇: 岩头镇\n".encode("gbk"), "不是 UTF-8 编码的文本文件"),
+])
+def test_areas_load_explains_a_broken_yaml_in_chinese_and_changes_nothing(env, tmp_path, content, expected):
+    before = invoke(["areas", "list"], env).output
+    broken = tmp_path / "areas.yaml"
+    broken.write_bytes(content if isinstance(content, bytes) else content.encode())
+    result = invoke(["areas", "load", str(broken)], env)
+    assert result.exit_code == 1 and "areas.yaml：" in result.output and expected in result.output, result.output
+    assert "Traceback" not in result.output and "expected" not in result.output and "line" not in result.output
+    assert invoke(["areas", "list"], env).output == before
 
 
 def test_invite_for_each_role(env):

@@ -69,6 +69,9 @@ async def test_the_export_has_chinese_headers_history_and_identity_only_for_real
     assert (anonymous["状态"], anonymous["乡镇"], anonymous["村（社区）"], anonymous["照片数"]) == (
         "已受理", "岩头镇", "芙蓉村", 2)
     assert anonymous["提交时间"] == datetime(2026, 5, 6, 9, 0) and anonymous["办理期限"] == datetime(2026, 5, 26)
+    formats = {cell.value: below.number_format for cell, below in zip(*load_workbook(out)["投诉"].iter_rows(max_row=2),
+                                                                       strict=True)}
+    assert (formats["提交时间"], formats["办理期限"]) == ('yyyy"年"m"月"d"日" hh:mm', 'yyyy"年"m"月"d"日"')
     actors = [(row[0], row[2], row[3]) for row in history[1:]]
     assert (first, "提交", "投诉人") in actors and (first, "状态变更", "赵乡长") in actors
     assert not any("王小明" in str(cell) for row in history for cell in row)
@@ -105,7 +108,7 @@ async def test_mistakes_are_explained_in_chinese_and_write_nothing(db, tmp_path,
 
 async def test_output_must_be_an_xlsx_in_an_existing_folder(db, tmp_path):
     csv = await export(db, "--out", str(tmp_path / "x.csv"))
-    assert csv.exit_code == 1 and "应以 .xlsx 结尾" in csv.output
+    assert csv.exit_code == 2 and "只能导出为 Excel（.xlsx）文件" in csv.output
     missing = await export(db, "--out", str(tmp_path / "nope" / "x.xlsx"))
     assert missing.exit_code == 1 and "不存在" in missing.output
 

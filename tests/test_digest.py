@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
-from handlers.digest_render import chart_png, digest_text, split_message
+from handlers.digest_render import chart_caption, chart_lines, chart_png, digest_text, split_message
 from handlers.texts import Texts
 from storage.areas import find_area
 from storage.digest import Share, compute_digest
@@ -77,6 +77,28 @@ async def test_township_digest_and_the_80_percent_line(db, clock):
     text = digest_text(second, Texts.load(), {"small_grocery": "小食杂店"}, clock.tz)
     assert "达标率 79.0%（79/100" in text and "✗ 未达到" in text
     assert "【十小通周报】桥下镇 · 2026年4月29日—2026年5月6日" in text
+    # a township's digest has no township ranking: its sections are still numbered 一、二、三 without a gap
+    heads = [line for line in text.splitlines() if line[:2] in {f"{n}、" for n in "一二三四五"}]
+    assert heads == ["一、整治进度", "二、各行业达标率（目标70%）", "三、近7天工作"]
+
+
+async def test_a_township_digest_ranks_its_villages(db, clock):
+    await load_fixture(db, clock)
+    async with db.transaction() as session:
+        qiaoxia = await find_area(session, "桥下镇", AreaLevel.TOWNSHIP)
+        county = await find_area(session, "永嘉县", AreaLevel.COUNTY)
+        township, whole = await compute_digest(session, qiaoxia, clock.now()), await compute_digest(
+            session, county, clock.now())
+    villages = [(line.name, line.units, line.share.part, line.share.whole, line.complete) for line in township.villages]
+    assert villages[0] == ("桥下村", 100, 79, 100, False)
+    assert {name for name, *_ in villages} == {"桥下村", "小旦岙村", "光华村", "西溪下村", "金兰村", "梅岙村"}
+    assert all(units == 0 for _, units, *_ in villages[1:])
+    assert whole.villages == []  # the county's digest ranks townships, not its villages
+    texts = Texts.load()
+    assert chart_caption(township, texts) == "桥下镇各村（社区）达标率（虚线为80%，即乡镇“基本完成”的标准）"
+    assert [line.name for line in chart_lines(township)] == [name for name, *_ in villages]
+    assert chart_caption(whole, texts) == "永嘉县各乡镇达标率（虚线为80%基本完成线）"
+    assert [line.name for line in chart_lines(whole)][:2] == ["岩头镇", "桥下镇"]
 
 
 def test_share_uses_exact_arithmetic():
@@ -92,6 +114,8 @@ async def test_rendered_county_digest_fits_telegram_and_has_a_chart(db, clock, t
         digest = await compute_digest(session, county, clock.now())
     texts = Texts.load()
     text = digest_text(digest, texts, {"small_grocery": "小食杂店", "small_restaurant": "小餐饮店"}, clock.tz)
+    heads = [line for line in text.splitlines() if line[:2] in {f"{n}、" for n in "一二三四五"}]
+    assert heads == ["一、整治进度", "二、乡镇排名（达标率，目标80%）", "三、各行业达标率（目标70%）", "四、近7天工作"]
     assert "基本完成的乡镇 1/6（16.7%），全县目标 70%：✗ 未达到" in text
     assert "1. 岩头镇 80.0%（80/100）✓ 基本完成" in text
     assert "2. 桥下镇 79.0%（79/100）" in text and "2. 桥下镇 79.0%（79/100）✓" not in text
@@ -101,6 +125,12 @@ async def test_rendered_county_digest_fits_telegram_and_has_a_chart(db, clock, t
     assert all(len(part) <= 4096 for part in split_message(text))
     png = chart_png(digest, texts, tmp_path / "chart.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
+
+
+def test_section_numbers_are_chinese_numerals():
+    from handlers.formatting import cn_numeral
+
+    assert [cn_numeral(n) for n in (1, 4, 10, 11, 20, 21, 99)] == ["一", "四", "十", "十一", "二十", "二十一", "九十九"]
 
 
 def test_long_text_is_split_at_line_breaks():
@@ -119,6 +149,7 @@ async def test_report_on_demand_for_officials_only(core, db, clock):
     texts = [reply.text for reply in official.last_outcome.replies]
     assert "【十小通周报】桥下镇" in texts[0] and "达标率 79.0%" in texts[0]
     assert official.last.photo and official.last.photo.endswith(".png")
+    assert official.last.text == "桥下镇各村（社区）达标率（虚线为80%，即乡镇“基本完成”的标准）"
     county = await register(core, db, clock, 802, Role.COUNTY, None, "周主任")
     replies = await county.command("report")
     assert "基本完成的乡镇 1/6" in replies[0].text
@@ -160,10 +191,32 @@ def test_digest_and_report_from_the_command_line(tmp_path):
     assert "1. 岩头镇 80.0%（80/100）✓ 基本完成" in county.output
     missing = runner.invoke(app, ["digest", "--scope", "火星镇"], env=env)
     assert missing.exit_code == 1 and "找不到“火星镇”" in missing.output
+    village = runner.invoke(app, ["digest", "--scope", "芙蓉村"], env=env)
+    assert village.exit_code == 1 and "找不到" not in village.output
+    assert "“芙蓉村”是岩头镇的村，周报只按全县或乡镇生成" in village.output and "--scope 岩头镇" in village.output
+    for name in ("全县", "永嘉县"):
+        assert runner.invoke(app, ["digest", "--scope", name], env=env).output == county.output
+    silent = runner.invoke(app, ["digest", "--no-print"], env=env)
+    assert silent.exit_code == 2 and "--no-print 不打印周报，又没有用 --chart 保存图表" in silent.output
+    chart_only = runner.invoke(app, ["digest", "--no-print", "--chart", str(tmp_path / "only.png")], env=env)
+    assert chart_only.exit_code == 0 and "周报" not in chart_only.output and (tmp_path / "only.png").exists()
+    empty = {"SHIXIAO_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"}
+    for args in (["digest"], ["export", "report", "--out", str(tmp_path / "r.xlsx")]):
+        nothing = runner.invoke(app, args, env=empty)
+        assert nothing.exit_code == 1 and "还没有载入县、乡镇和村" in nothing.output and "county" not in nothing.output
     out = tmp_path / "report.xlsx"
     exported = runner.invoke(app, ["export", "report", "--out", str(out)], env=env)
     assert exported.exit_code == 0, exported.output
     book = load_workbook(out)
     assert book.sheetnames == ["汇总", "各乡镇达标情况", "各行业达标情况"]
     rows = list(book["各乡镇达标情况"].iter_rows(values_only=True))
-    assert rows[1] == (1, "岩头镇", 100, 80, 100, "80.0%", "是") and rows[2][-1] == "否"
+    assert rows[1] == (1, "岩头镇", 100, 80, 100, 0.8, "是") and rows[2][-1] == "否"
+    # shares are numbers shown as percentages (they sort and sum); no units to measure leaves the cell empty
+    assert book["各乡镇达标情况"]["F2"].number_format == "0.0%" and rows[-1][4:6] == (0, None)
+    industries = list(book["各行业达标情况"].iter_rows(values_only=True))
+    assert industries[1][1:4] == (84, 108, 84 / 108) and book["各行业达标情况"]["D2"].number_format == "0.0%"
+    summary = {label.value: cell for label, cell in book["汇总"].iter_rows(min_row=2)}
+    assert summary["达标率（关停取缔不计入）"].value == 164 / 208
+    assert summary["达标率（关停取缔不计入）"].number_format == "0.0%"
+    assert isinstance(summary["统计截止"].value, datetime) and summary["统计截止"].number_format == \
+        'yyyy"年"m"月"d"日" hh:mm'

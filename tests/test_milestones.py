@@ -382,6 +382,13 @@ def test_plan_load_refuses_bad_files_and_changes_nothing(env, tmp_path):
     assert "bad.yaml：时间节点 a（第1项）：2026年没有2月30日" in result.stderr and "Traceback" not in result.output
     missing = invoke(["plan", "load", str(tmp_path / "nope.yaml")], env)
     assert missing.exit_code == 1 and "文件不存在" in missing.stderr
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("milestones:\n  - id: a\n    title: [\n", encoding="utf-8")
+    result = invoke(["plan", "load", str(broken), "--year", "2026"], env)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    # the file, the line and what to fix, in Chinese; not PyYAML's "expected the node content, but found …"
+    assert "broken.yaml：YAML 格式错误，第3行第12列：“[”没有配对的“]”" in result.stderr, result.stderr
+    assert "expected" not in result.stderr
     listed = invoke(["plan", "list", "--year", "2026"], env)
     assert "尚未载入" in listed.stderr  # the failed loads stored nothing
     assert invoke(["plan", "--help"], env).exit_code == 0

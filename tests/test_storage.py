@@ -191,7 +191,7 @@ async def test_an_update_id_is_claimed_once_per_channel(db, clock):
 def test_area_files_report_problems_in_chinese(tmp_path):
     broken = tmp_path / "broken.xlsx"
     broken.write_bytes(b"this is not a zip file")
-    with pytest.raises(AreaFileError, match="不是有效的 Excel 文件"):
+    with pytest.raises(AreaFileError, match=r"无法打开“broken\.xlsx”：文件已损坏，或不是 Excel（\.xlsx）文件"):
         parse_area_file(broken)
     bad_yaml = tmp_path / "areas.yaml"
     bad_yaml.write_text("county: 永嘉县\ntownships:\n  - name: ''\n", encoding="utf-8")

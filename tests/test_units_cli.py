@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from openpyxl import Workbook, load_workbook
 from typer.testing import CliRunner
@@ -58,6 +60,16 @@ def test_import_then_reimport_updates_and_export_round_trips(env, tmp_path):
     assert "新增 0 家，更新 3 家，有问题 0 行" in third.output
 
 
+def test_a_date_cell_is_imported_as_the_date(env, tmp_path):
+    # Excel turns a typed 2026-12-09 into a date cell; it must not come back as "2026-12-09 00:00:00".
+    row = [*GOOD[0][:7], datetime(2026, 12, 9), *GOOD[0][8:]]
+    result = invoke(["units", "import", str(workbook(tmp_path / "dated.xlsx", [row]))], env)
+    assert result.exit_code == 0 and "新增 1 家" in result.output, result.output
+    out = tmp_path / "export.xlsx"
+    invoke(["export", "units", "--out", str(out)], env)
+    assert list(load_workbook(out).active.iter_rows(values_only=True))[1][7] == "2026-12-09"
+
+
 def test_broken_rows_are_reported_and_good_rows_imported(env, tmp_path):
     rows = [
         GOOD[0],
@@ -88,18 +100,39 @@ def test_all_or_nothing_imports_nothing_when_a_row_is_bad(env, tmp_path):
     assert len(list(load_workbook(out).active.iter_rows())) == 1
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    (b"not a spreadsheet", "不是有效的 Excel"),
-    (None, "缺少必需的列：行业、乡镇"),
+def damaged(path, rows=GOOD, header=HEADER):
+    """A real register whose sheet is cut in half: openpyxl opens it and fails only part-way through the rows."""
+    import zipfile
+
+    whole = workbook(path.with_name("whole.xlsx"), rows * 50, header)
+    with zipfile.ZipFile(whole) as source, zipfile.ZipFile(path, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            target.writestr(item, data[: len(data) // 2] if item.filename == "xl/worksheets/sheet1.xml" else data)
+    return path
+
+
+def written(path, content):
+    path.write_bytes(content)
+    return path
+
+
+@pytest.mark.parametrize(("name", "make", "message"), [
+    ("broken.xlsx", lambda p: written(p, b"not a spreadsheet"), "无法打开“broken.xlsx”：文件已损坏，或不是 Excel（.xlsx）文件"),
+    ("empty.xlsx", lambda p: written(p, b""), "无法打开“empty.xlsx”"),
+    ("damaged.xlsx", damaged, "“damaged.xlsx”的内容已损坏，读到一半无法继续：请在 Excel 中打开，“另存为”"),
+    ("units.csv", lambda p: written(p, "单位名称,行业\n".encode()), "“units.csv”是 CSV 文件：请在 Excel 中打开，“另存为”"),
+    ("units.xls", lambda p: written(p, b"\xd0\xcf\x11\xe0" + bytes(600)), "“units.xls”是旧版 Excel（.xls）文件"),
+    ("folder.xlsx", lambda p: p.mkdir() or p, "“folder.xlsx”是文件夹，不是 Excel 文件"),
+    ("columns.xlsx", lambda p: workbook(p, [["店", "村"]], header=["单位名称", "村"]), "缺少必需的列：行业、乡镇"),
 ])
-def test_a_broken_file_is_refused_clearly(env, tmp_path, content, message):
-    path = tmp_path / "broken.xlsx"
-    if content is None:
-        workbook(path, [["店", "村"]], header=["单位名称", "村"])
-    else:
-        path.write_bytes(content)
-    result = invoke(["units", "import", str(path)], env)
-    assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
+def test_a_broken_file_is_refused_clearly_and_imports_nothing(env, tmp_path, name, make, message):
+    result = invoke(["units", "import", str(make(tmp_path / name))], env)
+    assert result.exit_code == 1 and message in result.output, result.output
+    assert "Traceback" not in result.output and "Error" not in result.output and "Exception" not in result.output
+    out = tmp_path / "after.xlsx"
+    invoke(["export", "units", "--out", str(out)], env)
+    assert len(list(load_workbook(out).active.iter_rows())) == 1  # the header alone: nothing was imported
 
 
 async def seed_inspection(url: str) -> None:
@@ -116,7 +149,9 @@ async def seed_inspection(url: str) -> None:
         session.add(user)
         await session.flush()
         report = Report(unit_id=1, submit_key="k1", industry="small_restaurant",
-                        answers={"common.business_licence": "pass", "common.display": "fail"},
+                        # not in checklist order, and with an item since retired from the checklist
+                        answers={"common.display": "fail", "common.retired_item": "na",
+                                 "common.business_licence": "pass"},
                         notes={"common.display": "未亮照"}, proposed_compliant=False, compliant=False,
                         unit_class="rectify", rectify_by=date(2026, 5, 13), photos=[{"file_id": "PHOTO-A"},
                                                                                   {"file_id": "PHOTO-B"}])
@@ -141,10 +176,22 @@ def test_export_inspections_filters_and_bad_options(env, tmp_path):
     assert book.sheetnames == ["检查报告", "检查项结果"]
     reports = list(book["检查报告"].iter_rows(values_only=True))
     assert reports[0][0] == "报告编号"
-    assert reports[1][:8] == ("JC000001", "老王小吃店", "小餐饮店", "岩头镇", "芙蓉村", "李建国", "2026-05-06 09:00", "不达标")
+    assert reports[1][:8] == ("JC000001", "老王小吃店", "小餐饮店", "岩头镇", "芙蓉村", "李建国",
+                              datetime(2026, 5, 6, 9, 0), "不达标")
+    # real date cells in Chinese formats, so the columns sort and filter as dates, wide enough not to show #####
+    submitted, deadline = book["检查报告"]["G2"], book["检查报告"]["L2"]
+    assert (submitted.value, submitted.number_format) == (datetime(2026, 5, 6, 9, 0), 'yyyy"年"m"月"d"日" hh:mm')
+    assert (deadline.value, deadline.number_format) == (datetime(2026, 5, 13), 'yyyy"年"m"月"d"日"')
+    assert book["检查报告"].column_dimensions["L"].width >= 15
     assert reports[1][15:17] == (2, "PHOTO-A|PHOTO-B")
     items = list(book["检查项结果"].iter_rows(values_only=True))
-    assert items[2] == ("JC000001", "common.display", items[2][2], "不符合", "未亮照")
+    # officials see the item's number in the industry's checklist and its Chinese text, never an internal id
+    assert items == [
+        ("报告编号", "检查表序号", "检查项", "结果", "说明"),
+        ("JC000001", 1, "持有有效的营业执照", "符合", None),
+        ("JC000001", 2, "营业执照和各类许可证在经营场所醒目位置悬挂（亮证亮照）", "不符合", "未亮照"),
+        ("JC000001", None, "（此项已从检查表中删除，内部编号 common.retired_item）", "不适用", None),
+    ]
     for area, expected in (("桥下镇", 0), ("芙蓉村", 1)):
         invoke(["export", "inspections", "--out", str(out), "--area", area], env)
         assert len(list(load_workbook(out)["检查报告"].iter_rows())) == 1 + expected

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import typer
@@ -44,6 +45,18 @@ def export_group(app: typer.Typer) -> typer.Typer:
     group = ChineseTyper(help="导出 Excel 报表（.xlsx，中文表头）。", no_args_is_help=True)
     app.add_typer(group, name="export")
     return group
+
+
+def _xlsx_path(out: Path) -> Path:
+    if out.suffix.lower() != ".xlsx":
+        # Every export writes Excel whatever the name says; a .csv that is really xlsx opens as garbage.
+        raise typer.BadParameter(f"只能导出为 Excel（.xlsx）文件，请把“{out.name}”改为如“{out.stem or '报表'}.xlsx”")
+    return out
+
+
+def xlsx_out(example: str) -> Any:
+    """The --out option of every `shixiao export …`: refused before any work when it is not an .xlsx path."""
+    return typer.Option(..., "--out", help=f"输出的 Excel 文件（.xlsx），如 {example}", callback=_xlsx_path)
 
 
 def progress() -> Progress:

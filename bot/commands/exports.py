@@ -8,7 +8,7 @@ only when complete, so a failed export never leaves a half file behind.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import open_database
-from bot.commands.common import console, export_group, fail, load_settings, progress, run_async
+from bot.commands.common import console, export_group, fail, load_settings, progress, run_async, xlsx_out
+from bot.xlsx_book import DATE_WIDTH, MOMENT_WIDTH, Book
 from handlers.complaints.categories import default_config
 from handlers.complaints.privacy import Audience, complainant_identity
 from handlers.texts import Texts
@@ -55,8 +56,6 @@ def period(start: str | None, end: str | None, tz: ZoneInfo) -> tuple[datetime |
 
 
 def output_path(out: Path) -> Path:
-    if out.suffix.lower() != ".xlsx":
-        raise ExportProblem(f"输出文件“{out}”应以 .xlsx 结尾。")
     if not out.parent.exists():
         raise ExportProblem(f"输出目录“{out.parent}”不存在，请先创建。")
     return out
@@ -73,25 +72,6 @@ async def resolve_area(session: AsyncSession, name: str | None) -> Area | None:
         raise ExportProblem(f"区域“{name}”有重名：{'、'.join(error.candidates)}。请写作 乡镇/村。") from None
 
 
-class Sheets:
-    """A write-only workbook: rows stream to disk instead of piling up in memory."""
-
-    def __init__(self) -> None:
-        from openpyxl import Workbook  # imported on use: openpyxl (and numpy) would slow every start of the bot
-
-        self.book = Workbook(write_only=True)
-
-    def sheet(self, title: str, headers: Sequence[str]) -> Any:
-        sheet = self.book.create_sheet(title)
-        sheet.append(list(headers))
-        return sheet
-
-    def save(self, out: Path) -> None:
-        partial = out.with_name(f".{out.name}.partial")
-        self.book.save(partial)
-        partial.replace(out)  # never leave a half-written file under the real name
-
-
 # --- complaints ---------------------------------------------------------------------------------------------
 
 COMPLAINT_HEADERS = (
@@ -99,6 +79,8 @@ COMPLAINT_HEADERS = (
     "纬度", "经度", "提交方式", "投诉人姓名", "投诉人电话", "承办单位", "办理期限", "是否超期", "上报县整规办时间",
     "办结时间", "重新办理次数", "投诉人反馈",
 )
+COMPLAINT_WIDTHS = {"提交时间": MOMENT_WIDTH, "办理期限": DATE_WIDTH, "上报县整规办时间": MOMENT_WIDTH,
+                    "办结时间": MOMENT_WIDTH}
 EVENT_HEADERS = ("投诉编号", "时间", "事项", "办理人", "原状态", "新状态", "原承办单位", "新承办单位", "原类别",
                  "新类别", "说明")
 EVENT_KINDS = {"filed": "提交", "status": "状态变更", "rerouted": "转办", "reopened": "重新办理",
@@ -165,20 +147,20 @@ async def export_complaints(scope_args: tuple[str | None, str | None, str | None
     tz = settings.tz
     start, end = period(scope_args[0], scope_args[1], tz)
     db = await open_database(settings)
-    sheets = Sheets()
+    sheets = Book()
     try:
         async with db.transaction() as session:
             area = await resolve_area(session, scope_args[2])
             rows = ComplaintRows(await list_areas(session), Texts.load(), tz, datetime.now(tz).date())
             total = await complaints.count_for_export(session, start, end, area)
-            main = sheets.sheet("投诉", COMPLAINT_HEADERS)
+            main = sheets.sheet("投诉", COMPLAINT_HEADERS, COMPLAINT_WIDTHS)
             events = 0
             with progress() as bar:
                 task = bar.add_task("导出投诉", total=total)
                 async for complaint, photos in complaints.stream_for_export(session, start, end, area):
                     main.append(rows.complaint(complaint, photos))
                     bar.advance(task)
-                history = sheets.sheet("办理记录", EVENT_HEADERS)
+                history = sheets.sheet("办理记录", EVENT_HEADERS, {"时间": MOMENT_WIDTH})
                 officials = await _officials(session)
                 async for number, event in complaints.stream_events_for_export(session, start, end, area):
                     history.append(rows.event(number, event, officials))
@@ -193,7 +175,7 @@ def export_complaints_command(
     start: str | None = typer.Option(None, "--from", help="起始日期（含），如 2026-05-01；不填为最早"),
     end: str | None = typer.Option(None, "--to", help="截止日期（含），如 2026-05-31；不填为最新"),
     area: str | None = typer.Option(None, "--area", help="乡镇或村的名称（重名时写作 乡镇/村）；不填为全县"),
-    out: Path = typer.Option(..., "--out", help="输出的 Excel 文件，如 投诉.xlsx"),
+    out: Path = xlsx_out("投诉.xlsx"),
 ) -> None:
     """导出投诉举报及其办理记录（实名投诉人的姓名和电话仅在此县级导出中出现，匿名投诉不含任何身份信息）。"""
     try:

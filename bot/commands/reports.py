@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from sqlalchemy.ext.asyncio import AsyncSession
+from typer._click.exceptions import UsageError  # as in bot/commands/chinese_cli.py: Typer's own copy of Click
 
 from bot.app import open_database
-from bot.commands.common import console, export_group, fail, load_settings, progress, run_async
+from bot.commands.common import console, export_group, fail, load_settings, progress, run_async, xlsx_out
+from bot.xlsx_book import MOMENT_WIDTH, Book, Percent
 from handlers.assembly import shipped_knowledge
 from handlers.digest_render import chart_png, digest_text, split_message
 from handlers.report import industry_names, targets_of
@@ -18,6 +21,37 @@ from storage.digest import Digest, compute_digest
 from storage.inspection_models import UnitStatus
 from storage.models import Area, AreaLevel
 
+COUNTY_WORDS = ("county", "全县")
+SCOPE_HINT = "--scope 应为 全县（或 county、县名）或一个乡镇的名称"
+
+
+class ScopeProblem(Exception):
+    """A --scope that names no county or township, explained in Chinese."""
+
+
+async def _scope(session: AsyncSession, name: str) -> Area:
+    county = await the_county(session)
+    if county is None:
+        raise ScopeProblem("还没有载入县、乡镇和村：请先运行 `shixiao areas load 区域文件`（或启动一次机器人，载入示例县）。")
+    if name.strip().lower() in COUNTY_WORDS or name.strip() == county.name:
+        return county
+    try:
+        return await find_area(session, name, AreaLevel.TOWNSHIP)
+    except AmbiguousArea as error:
+        raise ScopeProblem(f"“{name}”有重名：{'、'.join(error.candidates)}。") from None
+    except AreaNotFound:
+        pass
+    try:
+        other = await find_area(session, name)
+    except AmbiguousArea as error:  # a village name used in two townships
+        raise ScopeProblem(f"“{name}”是村（{'、'.join(error.candidates)}），周报只按全县或乡镇生成：{SCOPE_HINT}。") \
+            from None
+    except AreaNotFound:
+        raise ScopeProblem(f"找不到“{name}”：{SCOPE_HINT}，可用 `shixiao areas list` 查看。") from None
+    # Only a village is left: a digest covers the county or a township, so name the village's township instead.
+    township = other.parent.name if other.parent else ""
+    raise ScopeProblem(f"“{name}”是{township}的村，周报只按全县或乡镇生成：{SCOPE_HINT}，例如 --scope {township}。")
+
 
 async def _digest(scope_name: str) -> tuple[Digest, SystemClock]:
     settings = load_settings()
@@ -25,13 +59,7 @@ async def _digest(scope_name: str) -> tuple[Digest, SystemClock]:
     db = await open_database(settings)
     try:
         async with db.transaction() as session:
-            scope: Area | None
-            if scope_name == "county":
-                scope = await the_county(session)
-                if scope is None:
-                    raise AreaNotFound(scope_name)
-            else:
-                scope = await find_area(session, scope_name, AreaLevel.TOWNSHIP)
+            scope = await _scope(session, scope_name)
             return await compute_digest(session, scope, clock.now(), targets_of(shipped_knowledge())), clock
     finally:
         await db.dispose()
@@ -40,18 +68,21 @@ async def _digest(scope_name: str) -> tuple[Digest, SystemClock]:
 def _load(scope: str) -> tuple[Digest, SystemClock]:
     try:
         return run_async(_digest(scope))
-    except AreaNotFound:
-        fail(f"找不到“{scope}”：--scope 应为 county（全县）或一个乡镇的名称，可用 `shixiao areas list` 查看。")
-    except AmbiguousArea as error:
-        fail(f"“{scope}”有重名：{'、'.join(error.candidates)}。")
+    except ScopeProblem as problem:
+        fail(str(problem))
 
 
 def digest(
-    scope: str = typer.Option("county", "--scope", help="county（全县）或乡镇名称，如 岩头镇"),
-    print_: bool = typer.Option(True, "--print/--no-print", help="在终端打印周报（默认）"),
-    chart: Path | None = typer.Option(None, "--chart", help="同时把乡镇达标率图表保存为 PNG"),
+    ctx: typer.Context,
+    scope: str = typer.Option("county", "--scope", help="全县（也可写 county 或县名）或乡镇名称，如 岩头镇"),
+    print_: bool = typer.Option(True, "--print/--no-print", help="在终端打印周报（默认）；--no-print 须与 --chart 同用"),
+    chart: Path | None = typer.Option(None, "--chart", help="同时把达标率图表保存为 PNG（全县按乡镇，乡镇按村）"),
 ) -> None:
     """生成一个范围（全县或某乡镇）的周报：达标率与80%/70%目标、乡镇排名、检查、投诉、逾期整改。"""
+    if not print_ and chart is None:
+        # Neither printed nor charted, the command would do nothing and say nothing.
+        raise UsageError("--no-print 不打印周报，又没有用 --chart 保存图表，命令将什么也不做："
+                         "请去掉 --no-print，或加上 --chart 图表.png。", ctx)
     result, clock = _load(scope)
     texts, knowledge = Texts.load(), shipped_knowledge()
     if print_:
@@ -62,25 +93,22 @@ def digest(
         console.print(f"图表已保存到 {chart}")
 
 
-def export_report(out: Path = typer.Option(..., "--out", help="输出文件，如 report.xlsx")) -> None:
+def export_report(out: Path = xlsx_out("report.xlsx")) -> None:
     """导出全县数据报表（汇总、各乡镇达标情况、各行业达标情况）。"""
-    result, _ = _load("county")
+    result, clock = _load("county")
     names = industry_names(shipped_knowledge())
     targets = result.targets
-    from openpyxl import Workbook  # imported on use: openpyxl (and numpy) would slow every start of the bot
-
-    book = Workbook(write_only=True)
-    summary = book.create_sheet("汇总")
+    book = Book()
+    summary = book.sheet("汇总", ("项目", "数值"), {"项目": 24, "数值": MOMENT_WIDTH})
     with progress() as bar:
         task = bar.add_task("导出数据报表", total=len(result.townships) + len(result.industries))
-        summary.append(["项目", "数值"])
         for label, value in (
-            ("统计截止", result.end.strftime("%Y-%m-%d %H:%M")), ("登记单位", result.units),
+            ("统计截止", result.end.astimezone(clock.tz).replace(tzinfo=None)), ("登记单位", result.units),
             ("规范达标", result.status_counts.get(UnitStatus.COMPLIANT, 0)),
             ("整改中", result.status_counts.get(UnitStatus.RECTIFYING, 0)),
             ("未检查", result.status_counts.get(UnitStatus.UNCHECKED, 0)),
             ("关停取缔", result.status_counts.get(UnitStatus.CLOSED, 0)),
-            ("达标率（关停取缔不计入）", _percent(result.share.rate)),
+            ("达标率（关停取缔不计入）", Percent(result.share.rate)),
             ("基本完成的乡镇", f"{result.townships_complete.part}/{result.townships_complete.whole}"),
             (f"乡镇目标（{targets.county_township_share}%）", "达到" if result.townships_complete.reaches(
                 targets.county_township_share) else "未达到"),
@@ -89,25 +117,20 @@ def export_report(out: Path = typer.Option(..., "--out", help="输出文件，�
             ("超期未办结投诉", result.complaints_overdue), ("逾期未整改单位", result.overdue_rectifications),
         ):
             summary.append([label, value])
-        townships = book.create_sheet("各乡镇达标情况")
-        townships.append(["排名", "乡镇", "登记单位", "达标", "计入基数", "达标率", f"基本完成（≥{targets.township_unit_share}%）"])
+        townships = book.sheet("各乡镇达标情况", ("排名", "乡镇", "登记单位", "达标", "计入基数", "达标率",
+                                                f"基本完成（≥{targets.township_unit_share}%）"))
         for rank, line in enumerate(result.townships, start=1):
             townships.append([rank, line.name, line.units, line.share.part, line.share.whole,
-                              _percent(line.share.rate), "是" if line.complete else "否"])
+                              Percent(line.share.rate), "是" if line.complete else "否"])
             bar.advance(task)
-        industries = book.create_sheet("各行业达标情况")
-        industries.append(["行业", "达标", "计入基数", "达标率", f"达到{targets.industry_unit_share}%"])
+        industries = book.sheet("各行业达标情况", ("行业", "达标", "计入基数", "达标率", f"达到{targets.industry_unit_share}%"))
         for line in result.industries:
             industries.append([names.get(line.slug, line.slug), line.share.part, line.share.whole,
-                               _percent(line.share.rate), "是" if line.meets_target else "否"])
+                               Percent(line.share.rate), "是" if line.meets_target else "否"])
             bar.advance(task)
     out.parent.mkdir(parents=True, exist_ok=True)
     book.save(out)
     console.print(f"数据报表已导出到 {out}")
-
-
-def _percent(rate: float | None) -> str:
-    return "—" if rate is None else f"{rate * 100:.1f}%"
 
 
 def register(app: typer.Typer) -> None:

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from bot.app import load_sample_if_empty, open_database
 from bot.commands.chinese_cli import ChineseTyper
-from bot.commands.common import console, export_group, fail, load_settings, progress, run_async
+from bot.commands.common import console, export_group, fail, load_settings, progress, run_async, xlsx_out
 from bot.unit_import import ImportFileError, ParsedFile, RowProblem, industry_lookup, parse_file
 from bot.xlsx_exports import write_inspections, write_units
 from handlers.assembly import shipped_knowledge
@@ -105,7 +105,7 @@ def _day(value: str | None, option: str) -> date | None:
         fail(f"{option} 日期格式应为 YYYY-MM-DD，例如 2026-05-01（收到：{value}）")
 
 
-def export_units(out: Path = typer.Option(..., "--out", help="输出文件，如 units.xlsx")) -> None:
+def export_units(out: Path = xlsx_out("units.xlsx")) -> None:
     """导出全部单位名册（列与导入格式一致，可修改后再导入）。"""
     settings = load_settings()
 
@@ -122,7 +122,7 @@ def export_units(out: Path = typer.Option(..., "--out", help="输出文件，如
 
 
 def export_inspections(
-    out: Path = typer.Option(..., "--out", help="输出文件，如 inspections.xlsx"),
+    out: Path = xlsx_out("inspections.xlsx"),
     since: str | None = typer.Option(None, "--from", help="起始日期（含），YYYY-MM-DD"),
     until: str | None = typer.Option(None, "--to", help="截止日期（含），YYYY-MM-DD"),
     area: str | None = typer.Option(None, "--area", help="只导出某个乡镇或村"),

@@ -100,6 +100,10 @@ def test_kb_eval_bad_files(app, tmp_path):
     unknown.write_text("- {q: 开饭店要办什么证, expect: rest.nothing}\n", encoding="utf-8")
     result = runner.invoke(app, ["kb", "eval", str(unknown)])
     assert result.exit_code == 1 and "rest.nothing" in result.output
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("- q: 开饭店要办什么证\n  expect: [rest.permit\n", encoding="utf-8")
+    result = runner.invoke(app, ["kb", "eval", str(broken)])
+    assert result.exit_code == 1 and "YAML 格式错误，第2行第11列：“[”没有配对的“]”" in result.output, result.output
 
 
 def test_help_is_chinese(app):
