@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import select
 
-from storage.area_files import SAMPLE_COUNTY, parse_area_file
+from handlers.area_files import SAMPLE_COUNTY, parse_area_file
 from storage.areas import find_area, load_county
 from storage.db import Database
 from storage.digest import compute_digest

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from handlers import buttons
-from storage.area_files import SAMPLE_COUNTY, parse_area_file
+from handlers.area_files import SAMPLE_COUNTY, parse_area_file
 from tests.emulator import TelegramEmulator
 from tests.emulator.user import SimulatedUser
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.settings import Settings
+from handlers.area_files import SAMPLE_COUNTY, parse_area_file
 from handlers.assembly import build_core
 from handlers.context import CoreConfig
 from handlers.core import Core
@@ -19,7 +20,6 @@ from scheduler.jobs import job_specs
 from scheduler.leader import LeaderElectedJobs
 from scheduler.sender import Limits, Sender, Transport
 from scheduler.service import JobScheduler
-from storage.area_files import SAMPLE_COUNTY, parse_area_file
 from storage.areas import count_areas, load_county
 from storage.clock import Clock, SystemClock
 from storage.db import Database

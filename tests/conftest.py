@@ -12,10 +12,10 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from handlers.area_files import SAMPLE_COUNTY, parse_area_file
 from handlers.assembly import build_core
 from handlers.context import CoreConfig
 from handlers.core import Core
-from storage.area_files import SAMPLE_COUNTY, parse_area_file
 from storage.areas import load_county
 from storage.clock import SHANGHAI, ManualClock
 from storage.db import Database

@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 
 from bench.inbound_workload import queue_workload
 from bot.aiogram_inbound import update_inbound
+from handlers.area_files import SAMPLE_COUNTY, parse_area_file
 from handlers.assembly import build_core
 from handlers.context import CoreConfig
 from handlers.events import Inbound, Kind
-from storage.area_files import SAMPLE_COUNTY, parse_area_file
 from storage.areas import load_county
 from storage.db import Database
 from storage.models import Conversation, OutboxMessage, ProcessedUpdate, User

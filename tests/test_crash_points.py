@@ -32,8 +32,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from handlers.area_files import SAMPLE_COUNTY, parse_area_file
 from storage import outbox
-from storage.area_files import SAMPLE_COUNTY, parse_area_file
 from storage.areas import load_county
 from storage.clock import SystemClock
 from storage.db import Database

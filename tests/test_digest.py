@@ -165,7 +165,7 @@ def test_digest_and_report_from_the_command_line(tmp_path):
     from typer.testing import CliRunner
 
     from bot.cli import app
-    from storage.area_files import SAMPLE_COUNTY, parse_area_file
+    from handlers.area_files import SAMPLE_COUNTY, parse_area_file
     from storage.areas import load_county
     from storage.clock import SystemClock
     from storage.db import Database

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
+from handlers.area_files import SAMPLE_COUNTY, parse_area_file
 from handlers.assembly import build_core
 from handlers.context import CoreConfig
 from scheduler.jobs import DAYS
-from storage.area_files import SAMPLE_COUNTY, parse_area_file
 from storage.areas import load_county
 from storage.clock import SHANGHAI, SystemClock
 from storage.db import Database

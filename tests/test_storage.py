@@ -11,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-from storage.area_files import AreaFileError, parse_area_file
+from handlers.area_files import AreaFileError, parse_area_file
 from storage.areas import AmbiguousArea, AreaNotFound, CountySpec, TownshipSpec, find_area, list_areas, load_county
 from storage.db import Database
 from storage.invites import InviteProblem, check_invite, create_invite, find_invite, looks_like_code

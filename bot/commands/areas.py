@@ -11,10 +11,10 @@ from bot.app import load_sample_if_empty, open_database
 from bot.commands.chinese_cli import ChineseTyper
 from bot.commands.common import console, fail, load_settings, run_async
 from handlers.actions import ACTIONS
+from handlers.area_files import AreaFileError, parse_area_file
 from handlers.formatting import cn_datetime
 from handlers.menus import load_menus
 from storage import invites
-from storage.area_files import AreaFileError, parse_area_file
 from storage.areas import AmbiguousArea, AreaNotFound, area_path, find_area, list_areas, load_county
 from storage.clock import SystemClock
 from storage.models import AreaLevel, Role
