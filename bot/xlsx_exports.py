@@ -13,6 +13,7 @@ from bot.unit_import import CLASS_NAMES, COLUMNS, STATUS_NAMES
 from knowledge.models import KnowledgeBase
 from storage.db import Database
 from storage.inspection_models import Inspection, InspectionPhoto, Unit
+from storage.inspections import report_number
 from storage.models import Area, AreaLevel, User
 
 STATUS_LABELS = {value: label for label, value in STATUS_NAMES.items()}
@@ -100,7 +101,7 @@ async def write_inspections(
         task = bar.add_task("导出检查报告", total=int(await session.scalar(counter) or 0))
         stmt = _inspection_filter(base, start, end, scope).order_by(Inspection.id).execution_options(yield_per=BATCH)
         async for inspection, unit_name, village_id, photo_count, refs in await session.stream(stmt):
-            number = f"JC{inspection.id:06d}" + (f"-{inspection.version}" if inspection.version > 1 else "")
+            number = report_number(inspection)
             village = areas.get(village_id)
             township = areas.get(inspection.township_id)
             reports.append([

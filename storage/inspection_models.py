@@ -88,6 +88,10 @@ class Inspection(Base):
     submit_key: Mapped[str] = mapped_column(String(64), unique=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     previous_id: Mapped[int | None] = mapped_column(ForeignKey("inspections.id"))
+    # A correction's first version: the report keeps that version's number (JC000002, then JC000002-2) for life.
+    # None for a first version, whose own id is its number. No foreign key: previous_id already ties the versions
+    # together, and adding one would make SQLite rebuild the table, which its own foreign keys do not survive.
+    first_id: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), default=InspectionStatus.SUBMITTED)
     industry: Mapped[str] = mapped_column(String(40))
     proposed_compliant: Mapped[bool] = mapped_column(Boolean)

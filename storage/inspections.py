@@ -44,15 +44,15 @@ async def submit(session: AsyncSession, report: Report, inspector_id: int, now: 
         return existing, False
     unit = await session.get(Unit, report.unit_id)
     assert unit is not None
-    version = 1
+    version, first_id = 1, None
     if report.previous_id is not None:
         previous = await session.get(Inspection, report.previous_id)
         if previous is not None:
             previous.status = InspectionStatus.SUPERSEDED
-            version = previous.version + 1
+            version, first_id = previous.version + 1, previous.first_id or previous.id
     inspection = Inspection(
         unit_id=unit.id, township_id=unit.township_id, inspector_id=inspector_id, submit_key=report.submit_key,
-        version=version, previous_id=report.previous_id, status=InspectionStatus.SUBMITTED,
+        version=version, previous_id=report.previous_id, first_id=first_id, status=InspectionStatus.SUBMITTED,
         industry=report.industry, proposed_compliant=report.proposed_compliant, compliant=report.compliant,
         override_reason=report.override_reason, unit_class=report.unit_class, rectify_by=report.rectify_by,
         latitude=report.location[0] if report.location else None,
@@ -80,6 +80,13 @@ def apply_to_unit(unit: Unit, inspection: Inspection, now: datetime) -> None:
     unit.unit_class = inspection.unit_class
     unit.rectify_by = inspection.rectify_by if unit.status == UnitStatus.RECTIFYING else None
     unit.updated_at = now
+
+
+def report_number(inspection: Inspection) -> str:
+    """JC + the first version's id, and from the second version on the version: a correction of JC000002 is
+    JC000002-2 wherever it is shown (chat, notices, exports), not a number of its own row."""
+    number = f"JC{inspection.first_id or inspection.id:06d}"
+    return number + (f"-{inspection.version}" if inspection.version > 1 else "")
 
 
 async def get_inspection(session: AsyncSession, inspection_id: int) -> Inspection | None:

@@ -196,6 +196,10 @@ def _inspections(inspections: list[Inspection], units: dict[int, Unit], users: d
             if previous is None or previous.status != InspectionStatus.SUPERSEDED or \
                     previous.unit_id != inspection.unit_id or previous.version + 1 != inspection.version:
                 yield f"{where}: does not follow its previous version {inspection.previous_id}"
+            elif inspection.first_id != (previous.first_id or previous.id):
+                yield f"{where}: numbered after {inspection.first_id}, its first version is {previous.first_id}"
+        elif inspection.first_id is not None:
+            yield f"{where}: a first version numbered after report {inspection.first_id}"
 
 
 def _units(units: list[Unit], areas: dict[int, Area]) -> Iterable[str]:

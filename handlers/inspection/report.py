@@ -16,6 +16,7 @@ from handlers.inspection.unit_steps import UNIT_STEPS, industry_name
 from storage import inspections, units, users
 from storage.areas import area_path
 from storage.inspection_models import Inspection
+from storage.inspections import report_number
 from storage.models import Role
 
 MARKS = {PASS: "✓", FAIL: "✗", NA: "—", YES: "是", "no": "否"}
@@ -112,10 +113,6 @@ async def _finish(turn: Turn) -> list[Reply]:
     verdict = turn.texts("insp_verdict_ok" if inspection.compliant else "insp_verdict_fail")
     return [turn.menu_reply(turn.texts("insp_submitted", number=report_number(inspection), unit=unit.name,
                                        verdict=verdict))]
-
-
-def report_number(inspection: Inspection) -> str:
-    return f"JC{inspection.id:06d}" + (f"-{inspection.version}" if inspection.version > 1 else "")
 
 
 async def _notify_township(turn: Turn, inspection: Inspection, unit_name: str) -> None:

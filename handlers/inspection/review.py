@@ -9,11 +9,12 @@ from handlers.flow import Flow, Option, Prompt, Step, text_parser
 from handlers.formatting import cn_date, cn_datetime
 from handlers.inspection.checklist_steps import FAIL, begin
 from handlers.inspection.outcome_steps import CLASS_KEYS
-from handlers.inspection.report import new_report_data, report_number
+from handlers.inspection.report import new_report_data
 from handlers.inspection.unit_steps import industry_name
 from storage import inspections, units
 from storage.areas import area_path, get_area
 from storage.inspection_models import Inspection, InspectionStatus, Unit
+from storage.inspections import report_number
 from storage.models import Role
 from storage.users import get_user
 
