@@ -107,6 +107,10 @@ class Inspection(Base):
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     review_note: Mapped[str | None] = mapped_column(Text)
+    # The unit's register entry just before this report was applied to it: returning the report puts it back.
+    unit_status_before: Mapped[str | None] = mapped_column(String(16))
+    unit_class_before: Mapped[str | None] = mapped_column(String(16))
+    rectify_by_before: Mapped[date | None] = mapped_column(Date)
 
 
 class InspectionPhoto(Base):

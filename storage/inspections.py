@@ -69,8 +69,18 @@ async def submit(session: AsyncSession, report: Report, inspector_id: int, now: 
     return inspection, True
 
 
+# The reports that describe their unit: waiting for review or approved. A returned report does not (it is wrong
+# in some way the township named), nor does a version replaced by its correction.
+COUNTING = (InspectionStatus.SUBMITTED, InspectionStatus.APPROVED)
+
+
 def apply_to_unit(unit: Unit, inspection: Inspection, now: datetime) -> None:
-    """The unit's register entry follows its latest report."""
+    """The unit's register entry follows its latest report from the moment it is submitted, before review: the
+    township's review backlog must not hold up the digest. The entry as it was is kept on the report, so that
+    returning the report can put it back (`_withdraw`)."""
+    inspection.unit_status_before = unit.status
+    inspection.unit_class_before = unit.unit_class
+    inspection.rectify_by_before = unit.rectify_by
     if inspection.unit_class == UnitClass.SHUTDOWN:
         unit.status = UnitStatus.CLOSED
     elif inspection.compliant:
@@ -116,11 +126,35 @@ def approve(inspection: Inspection, reviewer_id: int, now: datetime, note: str |
     inspection.review_note = note
 
 
-def send_back(inspection: Inspection, reviewer_id: int, reason: str, now: datetime) -> None:
+async def send_back(session: AsyncSession, inspection: Inspection, reviewer_id: int, reason: str,
+                    now: datetime) -> None:
+    """Return the report to its inspector; it stops counting for its unit until it is corrected and resubmitted."""
     inspection.status = InspectionStatus.RETURNED
     inspection.reviewer_id = reviewer_id
     inspection.reviewed_at = now
     inspection.review_note = reason
+    await _withdraw(session, inspection, now)
+
+
+async def _withdraw(session: AsyncSession, returned: Inspection, now: datetime) -> None:
+    """The unit's entry goes back to what it was before the reports that no longer count.
+
+    A newer report that still counts already describes the unit: nothing changes. Otherwise every report after
+    the latest one still counting is returned or replaced, and the entry goes back to what it was when the first
+    of them was submitted: the latest counting report's result, or the register's own entry (未检查, or what an
+    import said) when no report counts. Reports are taken in id order, the order they were applied in."""
+    reports = list(await session.scalars(
+        select(Inspection).where(Inspection.unit_id == returned.unit_id).order_by(Inspection.id)))
+    latest_counting = max((report.id for report in reports if report.status in COUNTING), default=0)
+    if latest_counting > returned.id:
+        return
+    first_withdrawn = next(report for report in reports if report.id > latest_counting)
+    unit = await session.get(Unit, returned.unit_id)
+    assert unit is not None
+    unit.status = first_withdrawn.unit_status_before or UnitStatus.UNCHECKED
+    unit.unit_class = first_withdrawn.unit_class_before
+    unit.rectify_by = first_withdrawn.rectify_by_before
+    unit.updated_at = now
 
 
 async def history(session: AsyncSession, unit_id: int) -> list[Inspection]:

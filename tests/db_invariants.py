@@ -191,6 +191,8 @@ def _inspections(inspections: list[Inspection], units: dict[int, Unit], users: d
             yield f"{where}: {inspection.status} without a reviewer"
         if not isinstance(inspection.answers, dict) or not set(inspection.answers.values()) <= ANSWERS:
             yield f"{where}: answers {inspection.answers!r}"
+        if inspection.unit_status_before not in set(UnitStatus):
+            yield f"{where}: its unit's entry before it is not recorded ({inspection.unit_status_before!r})"
         if inspection.previous_id is not None:
             previous = by_id.get(inspection.previous_id)
             if previous is None or previous.status != InspectionStatus.SUPERSEDED or \

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -71,3 +71,30 @@ async def test_corrections_made_before_0007_get_their_first_versions_number(lega
         numbers = [report_number(Inspection(id=id_, first_id=first, version=version)) for id_, first, version in rows]
     assert numbers == ["JC000001", "JC000002", "JC000002-2", "JC000004", "JC000002-3"]
     await legacy_db.downgrade("0006")  # with corrections stored (SQLite must not rebuild the table)
+
+
+async def test_0008_puts_back_units_whose_latest_report_was_returned(legacy_db):
+    """Before 0008 a returned report kept its class on the unit (a returned 关停取缔类 report took the unit out of
+    the digest's base). The migration records each report's entry-before and puts such units back."""
+    from storage.inspection_models import Inspection, Unit
+
+    await insert_legacy(legacy_db, [
+        {"id": 1, "unit_id": 1, "status": "approved", "compliant": True, "unit_class": "upgrade"},
+        {"id": 2, "unit_id": 1, "status": "returned", "unit_class": "shutdown"},
+        {"id": 3, "unit_id": 2, "status": "returned", "rectify_by": date(2026, 5, 20)},
+    ])
+    async with legacy_db.transaction() as session:  # what the program then left on the units
+        await session.execute(sa.update(Unit).where(Unit.id == 1).values(status="closed", unit_class="shutdown"))
+        await session.execute(sa.update(Unit).where(Unit.id == 2).values(
+            status="rectifying", unit_class="rectify", rectify_by=date(2026, 5, 20)))
+    await legacy_db.upgrade("0008")
+    async with legacy_db.transaction() as session:
+        before = (await session.execute(
+            sa.select(Inspection.unit_status_before, Inspection.unit_class_before, Inspection.rectify_by_before)
+            .order_by(Inspection.id))).all()
+        units = (await session.execute(sa.select(Unit.status, Unit.unit_class, Unit.rectify_by)
+                                       .order_by(Unit.id))).all()
+    assert [tuple(row) for row in before] == [
+        ("unchecked", None, None), ("compliant", "upgrade", None), ("unchecked", None, None)]
+    assert [tuple(row) for row in units] == [("compliant", "upgrade", None), ("unchecked", None, None)]
+    await legacy_db.downgrade("0006")

@@ -104,7 +104,7 @@ async def _finish_review(turn: Turn) -> list[Reply]:
                                       chat_id=cadre.channel_user_id))
         return [turn.menu_reply(turn.texts("review_approved", number=number))]
     reason = turn.data["reason"]
-    inspections.send_back(inspection, turn.user.id, reason, now)
+    await inspections.send_back(turn.session, inspection, turn.user.id, reason, now)
     if cadre is not None:
         fix = Choice(buttons.menu_data("fix", inspection.id), turn.texts("review_fix_now"))
         turn.notices.append(Reply(turn.texts("review_returned_notice", number=number, unit=unit.name, reason=reason),
