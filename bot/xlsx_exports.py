@@ -21,7 +21,8 @@ CLASS_LABELS = {value: label for label, value in CLASS_NAMES.items()}
 REVIEW_LABELS = {"submitted": "待审核", "approved": "已通过", "returned": "已退回", "superseded": "已被修改稿替代"}
 ANSWER_LABELS = {"pass": "符合", "fail": "不符合", "na": "不适用", "yes": "是", "no": "否"}
 INSPECTION_COLUMNS = ("报告编号", "单位名称", "行业", "乡镇", "村", "检查人", "提交时间", "判定", "建议判定", "改判理由",
-                      "分类", "整改期限", "审核状态", "审核意见", "版本", "照片数", "照片引用", "纬度", "经度")
+                      "分类", "整改期限", "审核状态", "审核意见", "版本", "照片数", "照片引用", "纬度", "经度",
+                      "分类理由")
 ITEM_COLUMNS = ("报告编号", "检查项编号", "检查项", "结果", "说明")
 BATCH = 1000
 
@@ -113,6 +114,7 @@ async def write_inspections(
                 inspection.rectify_by.isoformat() if inspection.rectify_by else "",
                 REVIEW_LABELS.get(inspection.status, inspection.status), inspection.review_note or "",
                 inspection.version, photo_count or 0, refs or "", inspection.latitude, inspection.longitude,
+                inspection.class_reason or "",
             ])
             checklist = checklists.get(inspection.industry)
             for item_id, answer in inspection.answers.items():

@@ -98,6 +98,8 @@ class Inspection(Base):
     compliant: Mapped[bool] = mapped_column(Boolean)
     override_reason: Mapped[str | None] = mapped_column(Text)
     unit_class: Mapped[str] = mapped_column(String(16))
+    # Why a unit judged 规范达标 is nonetheless 关停取缔类 (the cadre must say; the township sees it flagged).
+    class_reason: Mapped[str | None] = mapped_column(Text)
     rectify_by: Mapped[date | None] = mapped_column(Date)
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)

@@ -31,6 +31,7 @@ class Report:
     compliant: bool
     unit_class: str
     override_reason: str | None = None
+    class_reason: str | None = None
     rectify_by: date | None = None
     location: tuple[float, float] | None = None
     photos: list[dict[str, object]] = field(default_factory=list)
@@ -54,7 +55,8 @@ async def submit(session: AsyncSession, report: Report, inspector_id: int, now: 
         unit_id=unit.id, township_id=unit.township_id, inspector_id=inspector_id, submit_key=report.submit_key,
         version=version, previous_id=report.previous_id, first_id=first_id, status=InspectionStatus.SUBMITTED,
         industry=report.industry, proposed_compliant=report.proposed_compliant, compliant=report.compliant,
-        override_reason=report.override_reason, unit_class=report.unit_class, rectify_by=report.rectify_by,
+        override_reason=report.override_reason, unit_class=report.unit_class, class_reason=report.class_reason,
+        rectify_by=report.rectify_by,
         latitude=report.location[0] if report.location else None,
         longitude=report.location[1] if report.location else None,
         answers=dict(report.answers), notes=dict(report.notes), submitted_at=now,
