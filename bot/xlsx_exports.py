@@ -14,6 +14,7 @@ from bot.xlsx_book import DATE_WIDTH, MOMENT_WIDTH, Book
 from knowledge.models import Checklist, KnowledgeBase
 from storage.db import Database
 from storage.inspection_models import Inspection, InspectionPhoto, Unit
+from storage.inspections import report_number
 from storage.models import Area, AreaLevel, User
 
 STATUS_LABELS = {value: label for label, value in STATUS_NAMES.items()}
@@ -21,7 +22,8 @@ CLASS_LABELS = {value: label for label, value in CLASS_NAMES.items()}
 REVIEW_LABELS = {"submitted": "待审核", "approved": "已通过", "returned": "已退回", "superseded": "已被修改稿替代"}
 ANSWER_LABELS = {"pass": "符合", "fail": "不符合", "na": "不适用", "yes": "是", "no": "否"}
 INSPECTION_COLUMNS = ("报告编号", "单位名称", "行业", "乡镇", "村", "检查人", "提交时间", "判定", "建议判定", "改判理由",
-                      "分类", "整改期限", "审核状态", "审核意见", "版本", "照片数", "照片引用", "纬度", "经度")
+                      "分类", "整改期限", "审核状态", "审核意见", "版本", "照片数", "照片引用", "纬度", "经度",
+                      "分类理由")
 ITEM_COLUMNS = ("报告编号", "检查表序号", "检查项", "结果", "说明")
 BATCH = 1000
 
@@ -110,7 +112,7 @@ async def write_inspections(
         task = bar.add_task("导出检查报告", total=int(await session.scalar(counter) or 0))
         stmt = _inspection_filter(base, start, end, scope).order_by(Inspection.id).execution_options(yield_per=BATCH)
         async for inspection, unit_name, village_id, photo_count, refs in await session.stream(stmt):
-            number = f"JC{inspection.id:06d}" + (f"-{inspection.version}" if inspection.version > 1 else "")
+            number = report_number(inspection)
             village = areas.get(village_id)
             township = areas.get(inspection.township_id)
             reports.append([
@@ -122,6 +124,7 @@ async def write_inspections(
                 inspection.rectify_by,
                 REVIEW_LABELS.get(inspection.status, inspection.status), inspection.review_note or "",
                 inspection.version, photo_count or 0, refs or "", inspection.latitude, inspection.longitude,
+                inspection.class_reason or "",
             ])
             for row in item_rows(checklists.get(inspection.industry), inspection.answers, inspection.notes):
                 items.append([number, *row])

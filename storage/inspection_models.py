@@ -88,12 +88,18 @@ class Inspection(Base):
     submit_key: Mapped[str] = mapped_column(String(64), unique=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     previous_id: Mapped[int | None] = mapped_column(ForeignKey("inspections.id"))
+    # A correction's first version: the report keeps that version's number (JC000002, then JC000002-2) for life.
+    # None for a first version, whose own id is its number. No foreign key: previous_id already ties the versions
+    # together, and adding one would make SQLite rebuild the table, which its own foreign keys do not survive.
+    first_id: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), default=InspectionStatus.SUBMITTED)
     industry: Mapped[str] = mapped_column(String(40))
     proposed_compliant: Mapped[bool] = mapped_column(Boolean)
     compliant: Mapped[bool] = mapped_column(Boolean)
     override_reason: Mapped[str | None] = mapped_column(Text)
     unit_class: Mapped[str] = mapped_column(String(16))
+    # Why a unit judged 规范达标 is nonetheless 关停取缔类 (the cadre must say; the township sees it flagged).
+    class_reason: Mapped[str | None] = mapped_column(Text)
     rectify_by: Mapped[date | None] = mapped_column(Date)
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
@@ -103,6 +109,10 @@ class Inspection(Base):
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     review_note: Mapped[str | None] = mapped_column(Text)
+    # The unit's register entry just before this report was applied to it: returning the report puts it back.
+    unit_status_before: Mapped[str | None] = mapped_column(String(16))
+    unit_class_before: Mapped[str | None] = mapped_column(String(16))
+    rectify_by_before: Mapped[date | None] = mapped_column(Date)
 
 
 class InspectionPhoto(Base):

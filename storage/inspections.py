@@ -31,6 +31,7 @@ class Report:
     compliant: bool
     unit_class: str
     override_reason: str | None = None
+    class_reason: str | None = None
     rectify_by: date | None = None
     location: tuple[float, float] | None = None
     photos: list[dict[str, object]] = field(default_factory=list)
@@ -44,17 +45,18 @@ async def submit(session: AsyncSession, report: Report, inspector_id: int, now: 
         return existing, False
     unit = await session.get(Unit, report.unit_id)
     assert unit is not None
-    version = 1
+    version, first_id = 1, None
     if report.previous_id is not None:
         previous = await session.get(Inspection, report.previous_id)
         if previous is not None:
             previous.status = InspectionStatus.SUPERSEDED
-            version = previous.version + 1
+            version, first_id = previous.version + 1, previous.first_id or previous.id
     inspection = Inspection(
         unit_id=unit.id, township_id=unit.township_id, inspector_id=inspector_id, submit_key=report.submit_key,
-        version=version, previous_id=report.previous_id, status=InspectionStatus.SUBMITTED,
+        version=version, previous_id=report.previous_id, first_id=first_id, status=InspectionStatus.SUBMITTED,
         industry=report.industry, proposed_compliant=report.proposed_compliant, compliant=report.compliant,
-        override_reason=report.override_reason, unit_class=report.unit_class, rectify_by=report.rectify_by,
+        override_reason=report.override_reason, unit_class=report.unit_class, class_reason=report.class_reason,
+        rectify_by=report.rectify_by,
         latitude=report.location[0] if report.location else None,
         longitude=report.location[1] if report.location else None,
         answers=dict(report.answers), notes=dict(report.notes), submitted_at=now,
@@ -69,8 +71,18 @@ async def submit(session: AsyncSession, report: Report, inspector_id: int, now: 
     return inspection, True
 
 
+# The reports that describe their unit: waiting for review or approved. A returned report does not (it is wrong
+# in some way the township named), nor does a version replaced by its correction.
+COUNTING = (InspectionStatus.SUBMITTED, InspectionStatus.APPROVED)
+
+
 def apply_to_unit(unit: Unit, inspection: Inspection, now: datetime) -> None:
-    """The unit's register entry follows its latest report."""
+    """The unit's register entry follows its latest report from the moment it is submitted, before review: the
+    township's review backlog must not hold up the digest. The entry as it was is kept on the report, so that
+    returning the report can put it back (`_withdraw`)."""
+    inspection.unit_status_before = unit.status
+    inspection.unit_class_before = unit.unit_class
+    inspection.rectify_by_before = unit.rectify_by
     if inspection.unit_class == UnitClass.SHUTDOWN:
         unit.status = UnitStatus.CLOSED
     elif inspection.compliant:
@@ -80,6 +92,13 @@ def apply_to_unit(unit: Unit, inspection: Inspection, now: datetime) -> None:
     unit.unit_class = inspection.unit_class
     unit.rectify_by = inspection.rectify_by if unit.status == UnitStatus.RECTIFYING else None
     unit.updated_at = now
+
+
+def report_number(inspection: Inspection) -> str:
+    """JC + the first version's id, and from the second version on the version: a correction of JC000002 is
+    JC000002-2 wherever it is shown (chat, notices, exports), not a number of its own row."""
+    number = f"JC{inspection.first_id or inspection.id:06d}"
+    return number + (f"-{inspection.version}" if inspection.version > 1 else "")
 
 
 async def get_inspection(session: AsyncSession, inspection_id: int) -> Inspection | None:
@@ -109,11 +128,35 @@ def approve(inspection: Inspection, reviewer_id: int, now: datetime, note: str |
     inspection.review_note = note
 
 
-def send_back(inspection: Inspection, reviewer_id: int, reason: str, now: datetime) -> None:
+async def send_back(session: AsyncSession, inspection: Inspection, reviewer_id: int, reason: str,
+                    now: datetime) -> None:
+    """Return the report to its inspector; it stops counting for its unit until it is corrected and resubmitted."""
     inspection.status = InspectionStatus.RETURNED
     inspection.reviewer_id = reviewer_id
     inspection.reviewed_at = now
     inspection.review_note = reason
+    await _withdraw(session, inspection, now)
+
+
+async def _withdraw(session: AsyncSession, returned: Inspection, now: datetime) -> None:
+    """The unit's entry goes back to what it was before the reports that no longer count.
+
+    A newer report that still counts already describes the unit: nothing changes. Otherwise every report after
+    the latest one still counting is returned or replaced, and the entry goes back to what it was when the first
+    of them was submitted: the latest counting report's result, or the register's own entry (未检查, or what an
+    import said) when no report counts. Reports are taken in id order, the order they were applied in."""
+    reports = list(await session.scalars(
+        select(Inspection).where(Inspection.unit_id == returned.unit_id).order_by(Inspection.id)))
+    latest_counting = max((report.id for report in reports if report.status in COUNTING), default=0)
+    if latest_counting > returned.id:
+        return
+    first_withdrawn = next(report for report in reports if report.id > latest_counting)
+    unit = await session.get(Unit, returned.unit_id)
+    assert unit is not None
+    unit.status = first_withdrawn.unit_status_before or UnitStatus.UNCHECKED
+    unit.unit_class = first_withdrawn.unit_class_before
+    unit.rectify_by = first_withdrawn.rectify_by_before
+    unit.updated_at = now
 
 
 async def history(session: AsyncSession, unit_id: int) -> list[Inspection]:

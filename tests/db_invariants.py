@@ -191,11 +191,17 @@ def _inspections(inspections: list[Inspection], units: dict[int, Unit], users: d
             yield f"{where}: {inspection.status} without a reviewer"
         if not isinstance(inspection.answers, dict) or not set(inspection.answers.values()) <= ANSWERS:
             yield f"{where}: answers {inspection.answers!r}"
+        if inspection.unit_status_before not in set(UnitStatus):
+            yield f"{where}: its unit's entry before it is not recorded ({inspection.unit_status_before!r})"
         if inspection.previous_id is not None:
             previous = by_id.get(inspection.previous_id)
             if previous is None or previous.status != InspectionStatus.SUPERSEDED or \
                     previous.unit_id != inspection.unit_id or previous.version + 1 != inspection.version:
                 yield f"{where}: does not follow its previous version {inspection.previous_id}"
+            elif inspection.first_id != (previous.first_id or previous.id):
+                yield f"{where}: numbered after {inspection.first_id}, its first version is {previous.first_id}"
+        elif inspection.first_id is not None:
+            yield f"{where}: a first version numbered after report {inspection.first_id}"
 
 
 def _units(units: list[Unit], areas: dict[int, Area]) -> Iterable[str]:

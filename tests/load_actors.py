@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from handlers.inspection.report import report_number
 from storage.areas import find_area
 from storage.clock import Clock
 from storage.complaint_models import Complaint
 from storage.db import Database
 from storage.inspection_models import Inspection
+from storage.inspections import report_number
 from storage.models import AreaLevel, Role, User
 from storage.users import assign_role, create_user, set_name
 from tests.emulator import SentMessage, SimulatedUser, TelegramEmulator

@@ -131,6 +131,67 @@ async def test_returned_report_is_corrected_and_both_versions_are_kept(core, db,
     assert "已经处理过了" in (await official.press_data(f"m.review.{first.id}"))[0].text
 
 
+async def outbox_texts(db, chat_id: int) -> list[str]:
+    from storage.models import OutboxMessage
+
+    async with db.transaction() as session:
+        rows = await session.scalars(select(OutboxMessage).where(OutboxMessage.chat_id == chat_id)
+                                     .order_by(OutboxMessage.id))
+        return [row.payload["text"] for row in rows]
+
+
+async def return_report(official, number: str, reason: str = "照片看不清，请补拍后重新提交") -> None:
+    await official.press("审核检查报告")
+    await official.press(official.buttons()[-1])  # the list is oldest first: the report just submitted is last
+    assert f"【检查报告 {number}】" in official.last.text
+    await official.press("退回修改")
+    await official.text(reason)
+    assert f"检查报告 {number} 已退回" in official.last.text
+
+
+async def test_a_corrected_report_keeps_its_number_everywhere(core, db, clock, tmp_path):
+    """JC000002 returned and corrected is JC000002-2 (not the new row's JC000003-2), and JC000002-3 after that:
+    in the cadre's chat, the township's notice and review screen, the list of returned reports and the export."""
+    from rich.progress import Progress
+
+    from bot.xlsx_exports import write_inspections
+
+    await add_unit(db, clock, "芙蓉村", "老王小吃店")
+    await add_unit(db, clock, "芙蓉村", "芙蓉面馆")
+    official = await register(core, db, clock, 621, Role.TOWNSHIP, "岩头镇", "陈镇长")
+    cadre = await register(core, db, clock, 622, Role.CADRE, "芙蓉村", "李建国")
+    for name, number in (("老王小吃店", "JC000001"), ("芙蓉面馆", "JC000002")):
+        await cadre.press("检查上报")
+        await cadre.press(name)
+        await answer_checklist_with_one_failure(cadre)
+        await walk_to_summary(cadre)
+        await cadre.press("✅ 提交")
+        assert f"检查报告 {number} 已提交" in cadre.last.text
+
+    await return_report(official, "JC000002")
+    for version in (2, 3):
+        number = f"JC000002-{version}"
+        await cadre.press_data("m.fix")  # the list of returned reports names the one to correct
+        assert cadre.buttons() == [f"芙蓉面馆 · JC000002{f'-{version - 1}' if version > 2 else ''}"]
+        await cadre.press(cadre.buttons()[0])
+        await cadre.press("✅ 提交")
+        assert f"检查报告 {number} 已提交" in cadre.last.text
+        assert f"【新检查报告待审核】{number}" in (await outbox_texts(db, 621))[-1]
+        if version == 2:
+            await return_report(official, number)
+            assert f"您提交的检查报告 {number}（芙蓉面馆）被退回修改" in (await outbox_texts(db, 622))[-1]
+
+    out = tmp_path / "inspections.xlsx"
+    await write_inspections(db, out, Progress(disable=True), None, None, None, None, clock.tz)
+    from openpyxl import load_workbook
+
+    book = load_workbook(out)
+    assert [row[0] for row in book["检查报告"].iter_rows(min_row=2, values_only=True)] == [
+        "JC000001", "JC000002", "JC000002-2", "JC000002-3"]
+    assert {row[0] for row in book["检查项结果"].iter_rows(min_row=2, values_only=True)} == {
+        "JC000001", "JC000002", "JC000002-2", "JC000002-3"}
+
+
 async def test_a_cadre_cannot_inspect_outside_their_village(core, db, clock):
     other = await add_unit(db, clock, "苍坡村", "苍坡超市", "small_grocery")
     cadre = await register(core, db, clock, 607, Role.CADRE, "芙蓉村", "李建国")

@@ -75,7 +75,7 @@ async def _report(db: Database, clock, unit_id: int, inspector_id: int, key: str
                                     rectify_by=clock.now().date() - timedelta(days=3))
         inspection, _ = await inspections.submit(session, report, inspector_id, clock.now())
         if returned_by is not None:
-            inspections.send_back(inspection, returned_by, "照片看不清楚，请重拍", clock.now())
+            await inspections.send_back(session, inspection, returned_by, "照片看不清楚，请重拍", clock.now())
         return inspection.id
 
 

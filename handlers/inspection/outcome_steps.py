@@ -15,6 +15,8 @@ from storage.inspection_models import UnitClass
 MAX_PHOTOS = 10
 MAX_PHOTO_BYTES = 20 * 1024 * 1024  # what a bot may download from Telegram
 MAX_DEADLINE_DAYS = 365
+CLASS_REASON_MAX = 200
+BACK_TO_RESULT, CHOOSE_AGAIN = "result", "again"
 CLASS_KEYS = {UnitClass.UPGRADE: "class_upgrade", UnitClass.RECTIFY: "class_rectify",
               UnitClass.SHUTDOWN: "class_shutdown"}
 
@@ -28,6 +30,41 @@ def failed_items(turn: Turn) -> list[tuple[str, str, bool]]:
 
 def needs_deadline(turn: Turn) -> bool:
     return not turn.data.get("compliant", True) and turn.data.get("unit_class") != UnitClass.SHUTDOWN
+
+
+# How the result and the class must agree. The plan only names the three classes (四、（二）5); what they mean here:
+# 整合提升类 units meet the standard or are to be brought up by integration, 整改规范类 units have problems to fix
+# by a deadline, 关停取缔类 units are to close (无证无照经营, or what cannot be put right). So:
+# - 规范达标 and 整改规范类 contradict each other outright (nothing to fix: no deadline, no reminder), and the class
+#   is not offered; a cadre who sees something to fix changes the result (改判, with a reason) instead.
+# - 规范达标 and 关停取缔类 can both be true (a compliant shop in a shed due for demolition, an operator who is
+#   giving up), but rarely: the cadre gives a reason and the township's review screen flags it.
+# - 不达标 goes with any class; 整合提升类 still gets a deadline.
+def allowed_classes(compliant: bool) -> tuple[str, ...]:
+    if compliant:
+        return UnitClass.UPGRADE, UnitClass.SHUTDOWN
+    return UnitClass.UPGRADE, UnitClass.RECTIFY, UnitClass.SHUTDOWN
+
+
+def class_conflict(compliant: bool, unit_class: str | None) -> str | None:
+    """The class a 规范达标 result makes suspect (for the review screen's flag), or None when they agree."""
+    if compliant and unit_class in (UnitClass.RECTIFY, UnitClass.SHUTDOWN):
+        return unit_class
+    return None
+
+
+def needs_class_reason(turn: Turn) -> bool:
+    return bool(turn.data.get("compliant")) and turn.data.get("unit_class") == UnitClass.SHUTDOWN
+
+
+def unsettled_class(turn: Turn) -> str | None:
+    """The step that must be answered again because the result changed under the class (or a report returned
+    before this rule existed is corrected): None when the class fits the result."""
+    if turn.data.get("unit_class") not in allowed_classes(bool(turn.data.get("compliant"))):
+        return "class"
+    if needs_class_reason(turn) and not turn.data.get("class_reason"):
+        return "class_reason"
+    return None
 
 
 def _back_or(turn: Turn, default: str) -> str:
@@ -125,6 +162,11 @@ def _after_judgement(turn: Turn) -> str:
     if not turn.data.get("return_to"):
         return "class"
     turn.data["return_to"] = "summary"
+    if not needs_class_reason(turn):
+        turn.data["class_reason"] = None
+    unsettled = unsettled_class(turn)
+    if unsettled:
+        return unsettled
     if needs_deadline(turn) and not turn.data.get("rectify_by"):
         return "deadline"
     return "summary"
@@ -141,22 +183,56 @@ def _store_override(turn: Turn, value: str) -> None:
 
 
 async def _class_prompt(turn: Turn) -> Prompt:
-    suggested = UnitClass.UPGRADE if turn.data.get("compliant") else UnitClass.RECTIFY
+    compliant = bool(turn.data.get("compliant"))
+    suggested = UnitClass.UPGRADE if compliant else UnitClass.RECTIFY
     options = tuple(
         Option(value, turn.texts(key) + (turn.texts("insp_suggested") if value == suggested else ""))
-        for value, key in CLASS_KEYS.items()
+        for value, key in CLASS_KEYS.items() if value in allowed_classes(compliant)
     )
-    return Prompt(turn.texts("insp_class"), options, columns=1)
+    text = turn.texts("insp_class")
+    if compliant:
+        text += "\n" + turn.texts("insp_class_compliant")
+        options += (Option(BACK_TO_RESULT, turn.texts("insp_edit_result")),)
+    return Prompt(text, options, columns=1)
 
 
 def _store_class(turn: Turn, value: str) -> None:
+    if value == BACK_TO_RESULT:
+        return
     turn.data["unit_class"] = value
+    if not needs_class_reason(turn):
+        turn.data["class_reason"] = None
 
 
 def _after_class(turn: Turn) -> str:
+    if turn.data["class"] == BACK_TO_RESULT:
+        return "result"
+    if needs_class_reason(turn):
+        return "class_reason"  # asked again on every choice: the reason was for the choice made then
     if needs_deadline(turn) and not (turn.data.get("return_to") and turn.data.get("rectify_by")):
         return "deadline"
     return "summary"
+
+
+async def _class_reason_prompt(turn: Turn) -> Prompt:
+    return Prompt(turn.texts("insp_class_reason", max=CLASS_REASON_MAX),
+                  (Option(CHOOSE_AGAIN, turn.texts("insp_class_choose_again")),))
+
+
+async def _parse_class_reason(turn: Turn, inbound: Inbound, prompt: Prompt) -> str | None:
+    """The reason, or None to choose the class again (the button, or its label typed)."""
+    if inbound.kind is Kind.PRESS or (inbound.kind is Kind.TEXT and inbound.text.strip() == prompt.options[0].label):
+        await parse_option(turn, inbound, prompt)
+        return None
+    return await text_parser(4, CLASS_REASON_MAX)(turn, inbound, prompt)
+
+
+def _store_class_reason(turn: Turn, value: str | None) -> None:
+    turn.data["class_reason"] = value
+
+
+def _after_class_reason(turn: Turn) -> str:
+    return "summary" if turn.data["class_reason"] else "class"  # 关停取缔类 never has a deadline
 
 
 # --- deadline ---------------------------------------------------------------------------------------------
@@ -205,8 +281,11 @@ OUTCOME_STEPS = (
     Step("result", _result_prompt, store=_store_result, next=_after_result),
     Step("override", _override_prompt, text_parser(4, 200), store=_store_override, next=_after_judgement),
     Step("class", _class_prompt, store=_store_class, next=_after_class),
+    Step("class_reason", _class_reason_prompt, _parse_class_reason, store=_store_class_reason,
+         next=_after_class_reason),
     Step("deadline", _deadline_prompt, _parse_deadline, store=_store_deadline, next="deadline_ok"),
     Step("deadline_ok", _deadline_ok_prompt, store=_store_deadline_ok, next=_after_deadline_ok),
 )
 
-__all__ = ["CLASS_KEYS", "OUTCOME_STEPS", "checklist", "failed_items", "needs_deadline"]
+__all__ = ["CLASS_KEYS", "OUTCOME_STEPS", "checklist", "class_conflict", "failed_items", "needs_class_reason",
+           "needs_deadline", "unsettled_class"]

@@ -11,11 +11,20 @@ from handlers.events import Choice, Reply
 from handlers.flow import Flow, Option, Prompt, Step
 from handlers.formatting import cn_date
 from handlers.inspection.checklist_steps import CHECKLIST_STEPS, FAIL, NA, PASS, YES, applicable
-from handlers.inspection.outcome_steps import CLASS_KEYS, OUTCOME_STEPS, failed_items, needs_deadline
+from handlers.inspection.outcome_steps import (
+    CLASS_KEYS,
+    OUTCOME_STEPS,
+    class_conflict,
+    failed_items,
+    needs_class_reason,
+    needs_deadline,
+    unsettled_class,
+)
 from handlers.inspection.unit_steps import UNIT_STEPS, industry_name
 from storage import inspections, units, users
 from storage.areas import area_path
 from storage.inspection_models import Inspection
+from storage.inspections import report_number
 from storage.models import Role
 
 MARKS = {PASS: "✓", FAIL: "✗", NA: "—", YES: "是", "no": "否"}
@@ -35,6 +44,8 @@ def summary_text(turn: Turn) -> str:
         verdict += turn.texts("insp_summary_override", reason=data["override_reason"])
     lines.append(turn.texts("insp_summary_verdict", verdict=verdict))
     lines.append(turn.texts("insp_summary_class", value=turn.texts(CLASS_KEYS[data["unit_class"]])))
+    if needs_class_reason(turn) and data.get("class_reason"):
+        lines[-1] += turn.texts("insp_summary_class_reason", reason=data["class_reason"])
     if needs_deadline(turn) and data.get("rectify_by"):
         lines.append(turn.texts("insp_summary_deadline", date=cn_date(date.fromisoformat(data["rectify_by"]))))
     lines.append(turn.texts("insp_summary_media", photos=len(data.get("photos", [])),
@@ -57,7 +68,11 @@ async def _summary_prompt(turn: Turn) -> Prompt:
 def _after_summary(turn: Turn) -> str | None:
     choice = turn.data["summary"]
     if choice == "submit":
-        return None
+        # A conversation begun before the class had to fit the result, or a correction of a report made then.
+        unsettled = unsettled_class(turn)
+        if unsettled:
+            turn.data["return_to"] = "summary"
+        return unsettled
     turn.data["return_to"] = "result" if choice == "edit_items" else "summary"
     return {"edit_items": "edit_pick", "edit_result": "result", "edit_class": "class", "edit_deadline": "deadline",
             "edit_photos": "photo", "edit_location": "location"}[choice]
@@ -101,6 +116,7 @@ async def _finish(turn: Turn) -> list[Reply]:
         notes={k: v for k, v in data.get("notes", {}).items() if answered.get(k) == FAIL},
         proposed_compliant=bool(data.get("proposed")), compliant=bool(data.get("compliant")),
         unit_class=data["unit_class"], override_reason=data.get("override_reason"),
+        class_reason=data.get("class_reason") if needs_class_reason(turn) else None,
         rectify_by=date.fromisoformat(data["rectify_by"]) if needs_deadline(turn) and data.get("rectify_by") else None,
         location=tuple(data["location"]) if data.get("location") else None, photos=list(data.get("photos", [])),
         previous_id=data.get("previous_id"),
@@ -114,15 +130,13 @@ async def _finish(turn: Turn) -> list[Reply]:
                                        verdict=verdict))]
 
 
-def report_number(inspection: Inspection) -> str:
-    return f"JC{inspection.id:06d}" + (f"-{inspection.version}" if inspection.version > 1 else "")
-
-
 async def _notify_township(turn: Turn, inspection: Inspection, unit_name: str) -> None:
     officials = await users.users_with_role(turn.session, Role.TOWNSHIP, inspection.township_id)
     verdict = turn.texts("insp_verdict_ok" if inspection.compliant else "insp_verdict_fail")
     text = turn.texts("insp_new_for_review", number=report_number(inspection), where=area_path(turn.user.area),
                       unit=unit_name, verdict=verdict, cadre=turn.user.name or "")
+    if class_conflict(inspection.compliant, inspection.unit_class):
+        text += "\n" + turn.texts("insp_new_for_review_conflict", value=turn.texts(CLASS_KEYS[inspection.unit_class]))
     button = Choice(buttons.menu_data("review", inspection.id), turn.texts("insp_review_now"))
     turn.notices.extend(Reply(text, (button,), chat_id=official.channel_user_id) for official in officials)
 

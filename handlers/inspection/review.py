@@ -8,12 +8,13 @@ from handlers.events import Choice, Reply
 from handlers.flow import Flow, Option, Prompt, Step, text_parser
 from handlers.formatting import cn_date, cn_datetime
 from handlers.inspection.checklist_steps import FAIL, begin
-from handlers.inspection.outcome_steps import CLASS_KEYS
-from handlers.inspection.report import new_report_data, report_number
+from handlers.inspection.outcome_steps import CLASS_KEYS, class_conflict
+from handlers.inspection.report import new_report_data
 from handlers.inspection.unit_steps import industry_name
 from storage import inspections, units
 from storage.areas import area_path, get_area
 from storage.inspection_models import Inspection, InspectionStatus, Unit
+from storage.inspections import report_number
 from storage.models import Role
 from storage.users import get_user
 
@@ -41,6 +42,10 @@ def describe(turn: Turn, inspection: Inspection, unit: Unit, place: str) -> str:
         turn.texts("insp_summary_verdict", verdict=verdict),
         turn.texts("insp_summary_class", value=turn.texts(CLASS_KEYS[inspection.unit_class])),
     ]
+    conflict = class_conflict(inspection.compliant, inspection.unit_class)
+    if conflict:
+        # Reports made before the class had to fit the result can be 规范达标 and 整改规范类: flagged too.
+        lines.append(turn.texts(f"review_conflict_{conflict}", reason=inspection.class_reason or "（未说明）"))
     if inspection.rectify_by:
         lines.append(turn.texts("insp_summary_deadline", date=cn_date(inspection.rectify_by)))
     return "\n".join(lines)
@@ -103,7 +108,7 @@ async def _finish_review(turn: Turn) -> list[Reply]:
                                       chat_id=cadre.channel_user_id))
         return [turn.menu_reply(turn.texts("review_approved", number=number))]
     reason = turn.data["reason"]
-    inspections.send_back(inspection, turn.user.id, reason, now)
+    await inspections.send_back(turn.session, inspection, turn.user.id, reason, now)
     if cadre is not None:
         fix = Choice(buttons.menu_data("fix", inspection.id), turn.texts("review_fix_now"))
         turn.notices.append(Reply(turn.texts("review_returned_notice", number=number, unit=unit.name, reason=reason),
@@ -146,6 +151,7 @@ async def fix(turn: Turn) -> list[Reply]:
         "location": [inspection.latitude, inspection.longitude] if inspection.latitude is not None else None,
         "proposed": inspection.proposed_compliant, "compliant": inspection.compliant,
         "override_reason": inspection.override_reason, "unit_class": inspection.unit_class,
+        "class_reason": inspection.class_reason,
         "rectify_by": inspection.rectify_by.isoformat() if inspection.rectify_by else None,
         "previous_id": inspection.id, "return_reason": inspection.review_note or "", "return_to": "summary",
     }

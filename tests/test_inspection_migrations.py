@@ -1,0 +1,100 @@
+"""Migrations that fill in what earlier versions did not record, on reports made before them (both databases)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from handlers.area_files import SAMPLE_COUNTY, parse_area_file
+from storage.areas import find_area, load_county
+from storage.db import Database
+from storage.models import AreaLevel, Role, User
+from storage.types import UTCDateTime
+from storage.units import UnitFields, upsert_unit
+
+NOW = datetime(2026, 5, 6, 1, 0, tzinfo=UTC)
+# The inspections table as migration 0006 left it: the rows below are written the way that version wrote them.
+LEGACY = sa.table(
+    "inspections", sa.column("id", sa.Integer), sa.column("unit_id", sa.Integer),
+    sa.column("township_id", sa.Integer), sa.column("inspector_id", sa.Integer), sa.column("submit_key", sa.String),
+    sa.column("version", sa.Integer), sa.column("previous_id", sa.Integer), sa.column("status", sa.String),
+    sa.column("industry", sa.String), sa.column("proposed_compliant", sa.Boolean), sa.column("compliant", sa.Boolean),
+    sa.column("unit_class", sa.String), sa.column("rectify_by", sa.Date), sa.column("answers", sa.JSON),
+    sa.column("notes", sa.JSON), sa.column("submitted_at", UTCDateTime()),
+)
+
+
+@pytest.fixture
+async def legacy_db(db_url: str) -> AsyncIterator[Database]:
+    """A database at revision 0006 with two units (老王小吃店 and 芙蓉面馆) and a cadre."""
+    database = Database(db_url)
+    await database.upgrade("0006")
+    async with database.transaction() as session:
+        await load_county(session, parse_area_file(SAMPLE_COUNTY), NOW)
+        village = await find_area(session, "芙蓉村", AreaLevel.VILLAGE)
+        for name in ("老王小吃店", "芙蓉面馆"):
+            await upsert_unit(session, village, UnitFields(name=name, industry="small_restaurant"), NOW)
+        session.add(User(channel_user_id=9, role=Role.CADRE, name="李建国", created_at=NOW, last_seen_at=NOW))
+    yield database
+    await database.dispose()
+
+
+async def insert_legacy(database: Database, rows: list[dict[str, object]]) -> None:
+    async with database.transaction() as session:
+        township = await find_area(session, "岩头镇", AreaLevel.TOWNSHIP)
+        for row in rows:
+            values = {"township_id": township.id, "inspector_id": 1, "submit_key": f"k{row['id']}", "version": 1,
+                      "previous_id": None, "status": "submitted", "industry": "small_restaurant",
+                      "proposed_compliant": False, "compliant": False, "unit_class": "rectify", "rectify_by": None,
+                      "answers": {}, "notes": {}, "submitted_at": NOW, **row}
+            await session.execute(sa.insert(LEGACY).values(values))
+
+
+async def test_corrections_made_before_0007_get_their_first_versions_number(legacy_db):
+    from storage.inspection_models import Inspection
+    from storage.inspections import report_number
+
+    await insert_legacy(legacy_db, [
+        {"id": 1, "unit_id": 1, "status": "approved"},
+        {"id": 2, "unit_id": 2, "status": "superseded"},
+        {"id": 3, "unit_id": 2, "status": "superseded", "version": 2, "previous_id": 2},
+        {"id": 4, "unit_id": 1, "status": "submitted"},
+        {"id": 5, "unit_id": 2, "status": "submitted", "version": 3, "previous_id": 3},
+    ])
+    await legacy_db.upgrade("0007")
+    async with legacy_db.transaction() as session:  # only these columns: later migrations add more
+        rows = await session.execute(sa.select(Inspection.id, Inspection.first_id, Inspection.version)
+                                     .order_by(Inspection.id))
+        numbers = [report_number(Inspection(id=id_, first_id=first, version=version)) for id_, first, version in rows]
+    assert numbers == ["JC000001", "JC000002", "JC000002-2", "JC000004", "JC000002-3"]
+    await legacy_db.downgrade("0006")  # with corrections stored (SQLite must not rebuild the table)
+
+
+async def test_0008_puts_back_units_whose_latest_report_was_returned(legacy_db):
+    """Before 0008 a returned report kept its class on the unit (a returned 关停取缔类 report took the unit out of
+    the digest's base). The migration records each report's entry-before and puts such units back."""
+    from storage.inspection_models import Inspection, Unit
+
+    await insert_legacy(legacy_db, [
+        {"id": 1, "unit_id": 1, "status": "approved", "compliant": True, "unit_class": "upgrade"},
+        {"id": 2, "unit_id": 1, "status": "returned", "unit_class": "shutdown"},
+        {"id": 3, "unit_id": 2, "status": "returned", "rectify_by": date(2026, 5, 20)},
+    ])
+    async with legacy_db.transaction() as session:  # what the program then left on the units
+        await session.execute(sa.update(Unit).where(Unit.id == 1).values(status="closed", unit_class="shutdown"))
+        await session.execute(sa.update(Unit).where(Unit.id == 2).values(
+            status="rectifying", unit_class="rectify", rectify_by=date(2026, 5, 20)))
+    await legacy_db.upgrade("0008")
+    async with legacy_db.transaction() as session:
+        before = (await session.execute(
+            sa.select(Inspection.unit_status_before, Inspection.unit_class_before, Inspection.rectify_by_before)
+            .order_by(Inspection.id))).all()
+        units = (await session.execute(sa.select(Unit.status, Unit.unit_class, Unit.rectify_by)
+                                       .order_by(Unit.id))).all()
+    assert [tuple(row) for row in before] == [
+        ("unchecked", None, None), ("compliant", "upgrade", None), ("unchecked", None, None)]
+    assert [tuple(row) for row in units] == [("compliant", "upgrade", None), ("unchecked", None, None)]
+    await legacy_db.downgrade("0006")
