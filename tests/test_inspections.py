@@ -81,6 +81,41 @@ async def test_bad_dates_are_explained_and_the_report_is_kept(core, db, clock):
     assert "整改期限：2026年5月31日" in cadre.last.text
 
 
+async def reach_deadline_step(core, db, clock, chat_id: int):
+    await add_unit(db, clock, "芙蓉村", "老王小吃店")
+    cadre = await register(core, db, clock, chat_id, Role.CADRE, "芙蓉村", "李建国")
+    await cadre.press("检查上报")
+    await cadre.press("老王小吃店")
+    await answer_checklist_with_one_failure(cadre)
+    await cadre.press("完成（已传0张）")
+    await cadre.press("跳过")
+    await cadre.press("同意此判定")
+    await cadre.press("整改规范类（建议）")
+    return cadre
+
+
+async def test_dates_that_do_not_exist_are_explained_not_apologised_for(core, db, clock):
+    cadre = await reach_deadline_step(core, db, clock, 613)
+    for typed, expected in [
+        ("9999999天后", "整改期限（9999999天后）超过一年"),
+        ("99999999999个月后", "超过一年"),
+        ("9999-12-31", "整改期限（9999年12月31日）超过一年"),
+        ("10000-01-01", "超过一年"),
+        ("0000-01-01", "不能早于或等于今天"),
+        ("13月1日", "没有13月，月份只能是1到12"),
+        ("0月5日", "没有0月"),
+        ("2月30日", "2月没有30日"),
+        ("２月３０日", "2月没有30日"),
+        ("2027-02-29", "2027年不是闰年，2月没有29日"),
+        ("9" * 5000, "最多30个字"),
+    ]:
+        reply = (await cadre.text(typed))[0].text
+        assert expected in reply, (typed, reply)
+        assert "抱歉" not in reply
+    await cadre.text("2026-06-01")
+    assert "整改期限：2026年6月1日（星期一，26天后）。确认吗" in cadre.last.text
+
+
 async def test_a_double_submit_creates_one_inspection(core, db, clock):
     await add_unit(db, clock, "芙蓉村", "老王小吃店")
     cadre = await register(core, db, clock, 604, Role.CADRE, "芙蓉村", "李建国")

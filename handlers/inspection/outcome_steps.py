@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from handlers.context import Turn
-from handlers.dates import parse_date
+from handlers.dates import DateProblem, Problem, parse_date
 from handlers.events import Inbound, Kind
 from handlers.flow import Invalid, Option, Prompt, Step, parse_option, text_parser
 from handlers.formatting import cn_date, cn_weekday
@@ -168,7 +168,10 @@ async def _deadline_prompt(turn: Turn) -> Prompt:
 async def _parse_deadline(turn: Turn, inbound: Inbound, prompt: Prompt) -> str:
     text = await text_parser(1, 30)(turn, inbound, prompt)
     today = turn.clock.now().date()
-    day = parse_date(text, today)
+    try:
+        day = parse_date(text, today)
+    except DateProblem as problem:
+        raise Invalid(_date_problem(turn, problem, text)) from None
     if day is None:
         raise Invalid(turn.texts("insp_deadline_unknown"))
     if day <= today:
@@ -176,6 +179,20 @@ async def _parse_deadline(turn: Turn, inbound: Inbound, prompt: Prompt) -> str:
     if day > today + timedelta(days=MAX_DEADLINE_DAYS):
         raise Invalid(turn.texts("insp_deadline_far", date=cn_date(day)))
     return day.isoformat()
+
+
+def _date_problem(turn: Turn, problem: DateProblem, typed: str) -> str:
+    """Why a typed date cannot be used. Dates that do not exist cannot be written as one, so what was typed is
+    shown instead."""
+    if problem.problem is Problem.TOO_FAR:
+        return turn.texts("insp_deadline_far", date=typed)
+    if problem.problem is Problem.TOO_EARLY:
+        return turn.texts("insp_deadline_past", date=typed)
+    if problem.problem is Problem.NO_MONTH:
+        return turn.texts("insp_deadline_no_month", month=problem.month)
+    if problem.year is not None:  # only 29 February depends on the year
+        return turn.texts("insp_deadline_no_leap_day", year=problem.year)
+    return turn.texts("insp_deadline_no_day", month=problem.month, day=problem.day)
 
 
 def _store_deadline(turn: Turn, value: str) -> None:
