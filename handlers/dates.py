@@ -17,6 +17,9 @@ DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, 
 WEEKDAY = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "末": 5}
 # Longer text is not a date we understand. Also keeps int() far from its 4,300-digit limit.
 MAX_LENGTH = 20
+# A month and day without a year that fell this many days ago or fewer is most likely a slip (or a date
+# carried over from a form), not next year's: it is reported as passed rather than moved a year on.
+RECENTLY_PASSED_DAYS = 30
 
 
 class Problem(StrEnum):
@@ -24,11 +27,12 @@ class Problem(StrEnum):
     TOO_EARLY = "too_early"  # earlier than any date there is (year 0)
     NO_MONTH = "no_month"  # 0月, 13月
     NO_DAY = "no_day"  # 2月30日, 4月31日, 0日; 2月29日 in a year without one
+    PASSED = "passed"  # 12月1日 typed on 12月2日: this year's has just passed (year, month, day: that date)
 
 
 class DateProblem(ValueError):
-    """Text that reads as a date, but not one that exists. `year` is set only when the problem depends on it
-    (29 February)."""
+    """Text that reads as a date, but not one that exists or can be meant. For NO_DAY `year` is set only when
+    the problem depends on it (29 February)."""
 
     def __init__(self, problem: Problem, *, year: int | None = None, month: int | None = None,
                  day: int | None = None) -> None:
@@ -144,7 +148,13 @@ def _existing_date(year: int, month: int, day: int) -> date:
 
 
 def _next_month_day(month: int, day: int, today: date) -> date:
-    """A month and day without a year: this year's, or next year's once this year's has passed."""
+    """A month and day without a year: the next one to come, unless the last one passed at most
+    RECENTLY_PASSED_DAYS ago (12月1日 on 12月2日, also 12月25日 on 1月10日)."""
     _check_month_day(month, day)
-    year = today.year + (1 if (month, day) < (today.month, today.day) else 0)
-    return _existing_date(year, month, day)
+    not_yet = (month, day) >= (today.month, today.day)
+    last_year = today.year - 1 if not_yet else today.year
+    if day <= calendar.monthrange(last_year, month)[1]:  # 2月29日 has no last one in most years
+        last = date(last_year, month, day)
+        if (today - last).days <= RECENTLY_PASSED_DAYS:
+            raise DateProblem(Problem.PASSED, year=last_year, month=month, day=day)
+    return _existing_date(today.year if not_yet else today.year + 1, month, day)

@@ -75,6 +75,32 @@ def test_dates_that_do_not_exist_say_why(text, problem, year, month, day):
         problem, year, month, day)
 
 
+@pytest.mark.parametrize(("text", "today", "passed"), [
+    ("12月1日", date(2026, 12, 2), date(2026, 12, 1)),
+    ("十二月一日", date(2026, 12, 2), date(2026, 12, 1)),
+    ("12/1", date(2026, 12, 2), date(2026, 12, 1)),
+    ("11月2日", date(2026, 12, 2), date(2026, 11, 2)),  # 30 days ago
+    ("12月25日", date(2027, 1, 10), date(2026, 12, 25)),  # last year's
+    ("2月29日", date(2028, 3, 10), date(2028, 2, 29)),
+])
+def test_a_month_and_day_just_passed_is_reported_not_moved_a_year_on(text, today, passed):
+    with pytest.raises(DateProblem) as raised:
+        parse_date(text, today)
+    problem = raised.value
+    assert (problem.problem, date(problem.year, problem.month, problem.day)) == (Problem.PASSED, passed)
+
+
+@pytest.mark.parametrize(("text", "today", "expected"), [
+    ("11月1日", date(2026, 12, 2), date(2027, 11, 1)),  # 31 days ago: next year's
+    ("12月2日", date(2026, 12, 2), date(2026, 12, 2)),  # today (the deadline step refuses it as not after today)
+    ("12月3日", date(2026, 12, 2), date(2026, 12, 3)),
+    ("1月5日", date(2026, 12, 2), date(2027, 1, 5)),
+    ("2月29日", date(2027, 3, 5), date(2028, 2, 29)),  # 2027 had none to pass
+])
+def test_a_month_and_day_otherwise_means_the_next_one(text, today, expected):
+    assert parse_date(text, today) == expected
+
+
 def test_the_29th_of_february_in_a_leap_year():
     assert parse_date("2028-02-29", TODAY) == date(2028, 2, 29)
     assert parse_date("2月29日", date(2027, 12, 1)) == date(2028, 2, 29)

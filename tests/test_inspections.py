@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 
+from storage.clock import SHANGHAI
 from storage.inspection_models import Inspection, InspectionPhoto, Unit
 from storage.inspections import history
 from storage.models import Role
@@ -114,6 +115,27 @@ async def test_dates_that_do_not_exist_are_explained_not_apologised_for(core, db
         assert "抱歉" not in reply
     await cadre.text("2026-06-01")
     assert "整改期限：2026年6月1日（星期一，26天后）。确认吗" in cadre.last.text
+
+
+async def test_the_deadline_example_is_never_past_and_a_just_passed_date_is_not_moved_a_year_on(core, db, clock):
+    clock.set(datetime(2026, 12, 2, 9, tzinfo=SHANGHAI))
+    cadre = await reach_deadline_step(core, db, clock, 614)
+    assert "例如：2026-12-16、12月16日、下周一" in cadre.last.text
+    reply = (await cadre.text("12月1日"))[0].text
+    assert "2026年12月1日已经过去了（今天是2026年12月2日）" in reply
+    assert "如果指的是2027年12月1日，请连同年份输入：2027-12-01" in reply
+    assert "没有看懂这个日期。请按以下格式输入：2026-12-16、12月16日" in (await cadre.text("过几天"))[0].text
+    await cadre.text("2027-12-01")  # the year typed: taken as it is, and confirmed as before
+    assert "整改期限：2027年12月1日（星期三，364天后）。确认吗" in cadre.last.text
+    await cadre.press("确认")
+    assert "整改期限：2027年12月1日" in cadre.last.text
+
+
+async def test_a_just_passed_29th_of_february_suggests_no_next_years(core, db, clock):
+    clock.set(datetime(2028, 3, 10, 9, tzinfo=SHANGHAI))
+    cadre = await reach_deadline_step(core, db, clock, 615)
+    reply = (await cadre.text("2月29日"))[0].text
+    assert "2028年2月29日已经过去了（今天是2028年3月10日）" in reply and "如果指的是" not in reply
 
 
 async def test_a_double_submit_creates_one_inspection(core, db, clock):

@@ -8,13 +8,14 @@ from handlers.context import Turn
 from handlers.dates import DateProblem, Problem, parse_date
 from handlers.events import Inbound, Kind
 from handlers.flow import Invalid, Option, Prompt, Step, parse_option, text_parser
-from handlers.formatting import cn_date, cn_weekday
+from handlers.formatting import cn_date, cn_month_day, cn_weekday
 from handlers.inspection.checklist_steps import FAIL, applicable, checklist
 from storage.inspection_models import UnitClass
 
 MAX_PHOTOS = 10
 MAX_PHOTO_BYTES = 20 * 1024 * 1024  # what a bot may download from Telegram
 MAX_DEADLINE_DAYS = 365
+EXAMPLE_DEADLINE_DAYS = 14  # the example date in the deadline prompt: two weeks from today, never a past one
 CLASS_KEYS = {UnitClass.UPGRADE: "class_upgrade", UnitClass.RECTIFY: "class_rectify",
               UnitClass.SHUTDOWN: "class_shutdown"}
 
@@ -161,8 +162,13 @@ def _after_class(turn: Turn) -> str:
 
 # --- deadline ---------------------------------------------------------------------------------------------
 
+def _examples(turn: Turn) -> dict[str, str]:
+    example = turn.clock.now().date() + timedelta(days=EXAMPLE_DEADLINE_DAYS)
+    return {"iso": example.isoformat(), "month_day": cn_month_day(example)}
+
+
 async def _deadline_prompt(turn: Turn) -> Prompt:
-    return Prompt(turn.texts("insp_deadline"))
+    return Prompt(turn.texts("insp_deadline", **_examples(turn)))
 
 
 async def _parse_deadline(turn: Turn, inbound: Inbound, prompt: Prompt) -> str:
@@ -171,9 +177,9 @@ async def _parse_deadline(turn: Turn, inbound: Inbound, prompt: Prompt) -> str:
     try:
         day = parse_date(text, today)
     except DateProblem as problem:
-        raise Invalid(_date_problem(turn, problem, text)) from None
+        raise Invalid(_date_problem(turn, problem, text, today)) from None
     if day is None:
-        raise Invalid(turn.texts("insp_deadline_unknown"))
+        raise Invalid(turn.texts("insp_deadline_unknown", **_examples(turn)))
     if day <= today:
         raise Invalid(turn.texts("insp_deadline_past", date=cn_date(day)))
     if day > today + timedelta(days=MAX_DEADLINE_DAYS):
@@ -181,9 +187,18 @@ async def _parse_deadline(turn: Turn, inbound: Inbound, prompt: Prompt) -> str:
     return day.isoformat()
 
 
-def _date_problem(turn: Turn, problem: DateProblem, typed: str) -> str:
+def _date_problem(turn: Turn, problem: DateProblem, typed: str, today: date) -> str:
     """Why a typed date cannot be used. Dates that do not exist cannot be written as one, so what was typed is
     shown instead."""
+    if problem.problem is Problem.PASSED:
+        # Asked rather than guessed: the cadre may mean next year's, and says so by typing the year.
+        passed = date(problem.year, problem.month, problem.day)  # type: ignore[arg-type]
+        text = turn.texts("insp_deadline_passed", date=cn_date(passed), today=cn_date(today))
+        try:
+            following = passed.replace(year=passed.year + 1)
+        except ValueError:  # 2月29日: next year has none, so there is no next year's to suggest
+            return text
+        return text + turn.texts("insp_deadline_passed_next_year", date=cn_date(following), iso=following.isoformat())
     if problem.problem is Problem.TOO_FAR:
         return turn.texts("insp_deadline_far", date=typed)
     if problem.problem is Problem.TOO_EARLY:
