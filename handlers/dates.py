@@ -27,7 +27,7 @@ class Problem(StrEnum):
     TOO_EARLY = "too_early"  # earlier than any date there is (year 0)
     NO_MONTH = "no_month"  # 0月, 13月
     NO_DAY = "no_day"  # 2月30日, 4月31日, 0日; 2月29日 in a year without one
-    PASSED = "passed"  # 12月1日 typed on 12月2日: this year's has just passed (year, month, day: that date)
+    PASSED = "passed"  # 12月1日 typed on 12月2日: this year's has just passed (`passed`: that date)
 
 
 class DateProblem(ValueError):
@@ -35,9 +35,9 @@ class DateProblem(ValueError):
     the problem depends on it (29 February)."""
 
     def __init__(self, problem: Problem, *, year: int | None = None, month: int | None = None,
-                 day: int | None = None) -> None:
+                 day: int | None = None, passed: date | None = None) -> None:
         super().__init__(problem.value)
-        self.problem, self.year, self.month, self.day = problem, year, month, day
+        self.problem, self.year, self.month, self.day, self.passed = problem, year, month, day, passed
 
 
 def _number(text: str) -> int | None:
@@ -156,5 +156,5 @@ def _next_month_day(month: int, day: int, today: date) -> date:
     if day <= calendar.monthrange(last_year, month)[1]:  # 2月29日 has no last one in most years
         last = date(last_year, month, day)
         if (today - last).days <= RECENTLY_PASSED_DAYS:
-            raise DateProblem(Problem.PASSED, year=last_year, month=month, day=day)
+            raise DateProblem(Problem.PASSED, passed=last)
     return _existing_date(today.year if not_yet else today.year + 1, month, day)

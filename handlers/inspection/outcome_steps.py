@@ -190,9 +190,9 @@ async def _parse_deadline(turn: Turn, inbound: Inbound, prompt: Prompt) -> str:
 def _date_problem(turn: Turn, problem: DateProblem, typed: str, today: date) -> str:
     """Why a typed date cannot be used. Dates that do not exist cannot be written as one, so what was typed is
     shown instead."""
-    if problem.problem is Problem.PASSED:
+    if problem.passed is not None:
         # Asked rather than guessed: the cadre may mean next year's, and says so by typing the year.
-        passed = date(problem.year, problem.month, problem.day)  # type: ignore[arg-type]
+        passed = problem.passed
         text = turn.texts("insp_deadline_passed", date=cn_date(passed), today=cn_date(today))
         try:
             following = passed.replace(year=passed.year + 1)
