@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import itertools
+import logging
+import math
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TextIO
 
 from handlers.core import Core
@@ -16,6 +20,20 @@ from storage.db import Database
 CHANNEL = "terminal"
 HINT = ("（输入数字选择按钮；/photo [文件] 发送照片，/location 纬度 经度 发送位置，/contact 手机号 发送手机号，"
         "/quit 退出）")
+# A button number is short; longer digit strings are text for the step (and int() refuses 4,300+ digits).
+MAX_BUTTON_DIGITS = 4
+MAX_SHOWN_NAME = 80  # a file name echoed back in a message, cut after this many characters
+LOCATION_USAGE = "位置没有发送：请输入 /location 纬度 经度，例如 /location 28.15 120.69。"
+NO_SUCH_FILE = "照片没有发送：找不到文件“{name}”。只输入 /photo 可以发送一张模拟照片。"
+NOT_A_FILE = "照片没有发送：“{name}”不是一个文件。只输入 /photo 可以发送一张模拟照片。"
+FAILED = "抱歉，处理这条输入时出错了，请重试（详情已写入日志）。"
+
+log = logging.getLogger(__name__)
+
+
+class NotSent(Exception):
+    """A line the terminal cannot turn into a message (a missing photo file, a malformed location); the
+    message says why, in Chinese, and nothing reaches the bot."""
 
 
 class TerminalTransport:
@@ -49,13 +67,15 @@ class TerminalTransport:
 
 
 def parse_line(line: str, user_id: int, transport: TerminalTransport) -> Inbound | None:
-    """What the user typed, as the core's Inbound; None for an empty line."""
+    """What the user typed, as the core's Inbound; None for an empty line. Raises NotSent for a line that
+    names a photo file that is not there or a location that is not two numbers."""
     text = line.strip()
     if not text:
         return None
     base: dict[str, Any] = {"user_id": user_id, "chat_id": user_id, "channel": CHANNEL, "display_name": None}
     choices = transport.buttons.get(user_id, [])
-    if text.isdigit() and 1 <= int(text) <= len(choices):
+    # isdecimal, not isdigit: ² and ① are digits that int() refuses; full-width １ is decimal and welcome.
+    if text.isdecimal() and len(text) <= MAX_BUTTON_DIGITS and 1 <= int(text) <= len(choices):
         label, data = choices[int(text) - 1]
         message_id, message_text = transport.last_message.get(user_id, (None, None))
         return Inbound(kind=Kind.PRESS, data=data, pressed_label=label, message_id=message_id,
@@ -64,17 +84,49 @@ def parse_line(line: str, user_id: int, transport: TerminalTransport) -> Inbound
         head, _, rest = text[1:].partition(" ")
         name, rest = head.lower(), rest.strip()
         if name == "photo":
-            return Inbound(kind=Kind.PHOTO, photo=Photo(file_id=rest or "terminal-photo"), **base)
+            return Inbound(kind=Kind.PHOTO, photo=_photo(rest), **base)
         if name == "location":
-            try:
-                lat, lon = (float(part) for part in rest.replace(",", " ").split())
-            except ValueError:
-                return Inbound(kind=Kind.OTHER, **base)
-            return Inbound(kind=Kind.LOCATION, location=(lat, lon), **base)
+            return Inbound(kind=Kind.LOCATION, location=_location(rest), **base)
         if name == "contact":
             return Inbound(kind=Kind.CONTACT, phone=rest, **base)
         return Inbound(kind=Kind.COMMAND, command=name, text=rest, **base)
     return Inbound(kind=Kind.TEXT, text=text, **base)
+
+
+def _photo(name: str) -> Photo:
+    """A simulated photo without a file name; with one, that file, which must exist (a typo would otherwise be
+    saved as a photo nobody can open)."""
+    if not name:
+        return Photo(file_id="terminal-photo")
+    path = Path(name).expanduser()
+    shown = name if len(name) <= MAX_SHOWN_NAME else name[:MAX_SHOWN_NAME] + "…"
+    try:
+        if not path.exists():
+            raise NotSent(NO_SUCH_FILE.format(name=shown))
+        if not path.is_file():
+            raise NotSent(NOT_A_FILE.format(name=shown))
+        size = path.stat().st_size
+    except (OSError, ValueError):  # a name too long for the file system, or with a NUL in it
+        raise NotSent(NO_SUCH_FILE.format(name=shown)) from None
+    return Photo(file_id=str(path.resolve()), size=size)
+
+
+def _location(text: str) -> tuple[float, float]:
+    """Two finite numbers: nan and inf parse as floats but are no place (the bot checks the ranges)."""
+    try:
+        lat, lon = (float(part) for part in text.replace(",", " ").split())
+    except ValueError:
+        raise NotSent(LOCATION_USAGE) from None
+    if not (math.isfinite(lat) and math.isfinite(lon)):
+        raise NotSent(LOCATION_USAGE)
+    return lat, lon
+
+
+def _tolerant_stdin() -> None:
+    """Bytes that are not UTF-8 (a paste from another encoding) become U+FFFD instead of ending the chat with
+    a UnicodeDecodeError; in a UTF-8 locale Python's stdin is strict."""
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        sys.stdin.reconfigure(errors="replace")
 
 
 async def chat(
@@ -83,6 +135,8 @@ async def chat(
 ) -> None:
     transport = TerminalTransport(out)
     sender = Sender(db, transport, CHANNEL, Limits(global_per_second=1000, per_chat_interval=0))
+    if read_line is None:
+        _tolerant_stdin()
     reader = read_line or (lambda: input("您："))
     print(f"十小通本地对话（用户 {user_id}）{HINT}", file=out, flush=True)
     await sender.drain()  # anything a previous session left undelivered
@@ -97,9 +151,17 @@ async def chat(
                 break
         if line.strip().lower() in ("/quit", "/exit"):
             break
-        inbound = parse_line(line, user_id, transport)
-        if inbound is None:
-            continue
-        await core.handle(inbound)
-        await sender.drain()
+        try:
+            inbound = parse_line(line, user_id, transport)
+            if inbound is None:
+                continue
+            await core.handle(inbound)
+            await sender.drain()
+        except NotSent as not_sent:
+            print(f"十小通（终端）：{not_sent}", file=out, flush=True)
+        except Exception:
+            # The core answers its own failures; this is for anything outside it (the terminal itself, the
+            # outbox). One bad line must not end the session and lose what the person was doing.
+            log.exception("terminal chat: line not handled")
+            print(f"十小通（终端）：{FAILED}", file=out, flush=True)
     print("再见！", file=out, flush=True)

@@ -16,6 +16,11 @@ def cn_date(value: date | datetime, tz: ZoneInfo | None = None) -> str:
     return f"{value.year}年{value.month}月{value.day}日"
 
 
+def cn_month_day(value: date) -> str:
+    """12月1日"""
+    return f"{value.month}月{value.day}日"
+
+
 def cn_datetime(value: datetime, tz: ZoneInfo) -> str:
     """2026年12月1日 08:30"""
     local = value.astimezone(tz)

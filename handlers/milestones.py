@@ -22,6 +22,7 @@ from storage.models import Role
 
 NOTE_MAX = 200
 UPCOMING = 6  # upcoming milestones shown in the overview
+# Milestone buttons per message; more are reached with 下一页/上一页, so every listed milestone has its button.
 MAX_BUTTONS = 8
 SHORT_TITLE = 14  # characters of a title on a button
 
@@ -61,7 +62,7 @@ async def _scope(turn: Turn, milestone_id: int) -> tuple[PlanMilestone, int | No
 async def mark(turn: Turn) -> list[Reply]:
     """The "标记已完成" button of a reminder or the overview (argument: milestone id)."""
     if turn.argument_id is None:
-        return await overview(turn)
+        return await show_overview(turn)
     found = await _scope(turn, turn.argument_id)
     if isinstance(found, list):
         return found
@@ -161,7 +162,25 @@ def _sections(turn: Turn, overdue: list[str], upcoming: list[str], later: int, c
     return "\n".join(lines)
 
 
+def _page(turn: Turn, choices: list[Choice], page: int) -> tuple[tuple[Choice, ...], str]:
+    """One page of milestone buttons with 上一页/下一页 where there are more, and the line saying which page."""
+    pages = max(1, -(-len(choices) // MAX_BUTTONS))
+    page = min(max(page, 1), pages)  # a stale page number (fewer milestones to do now) shows the last one
+    shown = choices[(page - 1) * MAX_BUTTONS:page * MAX_BUTTONS]
+    if page > 1:
+        shown.append(Choice(buttons.menu_data("milestones", page - 1), turn.texts("ms_page_previous")))
+    if page < pages:
+        shown.append(Choice(buttons.menu_data("milestones", page + 1), turn.texts("ms_page_next")))
+    note = turn.texts("ms_page", page=page, pages=pages, n=len(choices)) if pages > 1 else ""
+    return tuple(shown), note
+
+
 async def overview(turn: Turn) -> list[Reply]:
+    """The "计划节点" action; its argument, from 上一页/下一页, is the page of buttons to show."""
+    return await show_overview(turn, turn.argument_id or 1)
+
+
+async def show_overview(turn: Turn, page: int = 1) -> list[Reply]:
     """"计划节点": overdue and upcoming milestones of this year, with done counts (county) or own status."""
     today = turn.clock.now().date()
     items = await milestones.milestones_for_year(turn.session, today.year)
@@ -171,7 +190,7 @@ async def overview(turn: Turn) -> list[Reply]:
         return [turn.menu_reply(turn.texts("ms_none_loaded", year=today.year))]
     marks = await milestones.done_marks(turn.session, [m.id for m in items])
     if turn.user.role == Role.TOWNSHIP:
-        return _township_overview(turn, items, marks, today)
+        return _township_overview(turn, items, marks, today, page)
     townships = len(await list_townships(turn.session))
     status = {m.id: _county_status(turn, m, {d.township_id for d in marks[m.id]}, townships) for m in items}
     overdue = [m for m in items if m.due_on < today and not status[m.id][1]]
@@ -182,17 +201,17 @@ async def overview(turn: Turn) -> list[Reply]:
         "ms_overview_county", year=today.year, today=cn_date(today),
         lines=_sections(turn, [_line(turn, m, *status[m.id]) for m in overdue],
                         [_line(turn, m, *status[m.id]) for m in upcoming], len(coming) - len(upcoming), complete))
-    viewable = [m for m in [*overdue, *upcoming] if m.kind != MilestoneKind.PHASE][:MAX_BUTTONS]
+    viewable = [m for m in [*overdue, *upcoming] if m.kind != MilestoneKind.PHASE]
     if viewable:
         text += turn.texts("ms_overview_hint_county")
-    choices = tuple(Choice(buttons.menu_data("ms_view", m.id),
-                           turn.texts("ms_button_view", date=short_date(m.due_on), title=_short(m.title)))
-                    for m in viewable)
+    choices, page_note = _page(turn, [Choice(buttons.menu_data("ms_view", m.id), turn.texts(
+        "ms_button_view", date=short_date(m.due_on), title=_short(m.title))) for m in viewable], page)
+    text += page_note
     return [Reply(text, choices) if choices else turn.menu_reply(text)]
 
 
-def _township_overview(turn: Turn, items: list[PlanMilestone], marks: dict[int, list[MilestoneDone]], today: date
-                       ) -> list[Reply]:
+def _township_overview(turn: Turn, items: list[PlanMilestone], marks: dict[int, list[MilestoneDone]], today: date,
+                       page: int) -> list[Reply]:
     done = {m.id for m in items if any(d.township_id == turn.user.area_id for d in marks[m.id])}
     overdue = [m for m in items if m.due_on < today and m.id not in done and m.kind != MilestoneKind.PHASE]
     coming = [m for m in items if m.due_on >= today]
@@ -207,8 +226,10 @@ def _township_overview(turn: Turn, items: list[PlanMilestone], marks: dict[int, 
                       today=cn_date(today), lines=lines)
     if markable:
         text += turn.texts("ms_overview_hint_township")
-    choices = tuple(Choice(buttons.menu_data("ms_done", m.id), turn.texts("ms_button_mark", title=_short(m.title)))
-                    for m in markable[:MAX_BUTTONS])
+    choices, page_note = _page(turn, [Choice(buttons.menu_data("ms_done", m.id),
+                                             turn.texts("ms_button_mark", title=_short(m.title))) for m in markable],
+                               page)
+    text += page_note
     return [Reply(text, choices) if choices else turn.menu_reply(text)]
 
 
@@ -219,7 +240,7 @@ async def view(turn: Turn) -> list[Reply]:
     milestone_id = turn.argument_id
     milestone = await milestones.get_milestone(turn.session, milestone_id) if milestone_id is not None else None
     if milestone is None:
-        return await overview(turn)
+        return await show_overview(turn)
     marks = (await milestones.done_marks(turn.session, [milestone.id]))[milestone.id]
     by_township = {m.township_id: m for m in marks}
     lines = [turn.texts("ms_view", date=cn_date(milestone.due_on), title=milestone.title,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -132,7 +133,9 @@ class _Builder:
                      spec.reviewed or file.reviewed)
 
 
-def _plan(b: _Builder) -> tuple[PlanFile, list[Milestone]]:
+def _plan(b: _Builder, industries: Sequence[str]) -> tuple[PlanFile, list[Milestone]]:
+    """The plan's entries and milestones. `industries` (the county's list, in order) fills {industries}, so an
+    answer that names the ten trades never disagrees with industries.yaml."""
     name = "plan.yaml"
     plan = b.load(PlanFile, name)
     year = plan.targets.year
@@ -156,7 +159,7 @@ def _plan(b: _Builder) -> tuple[PlanFile, list[Milestone]]:
     doc = SourceRef(doc=plan.document)
     base = b.source(doc, name, "document")
     reviewed = plan.reviewed
-    b.add_specs(plan, name)
+    b.add_specs(plan, name, {"industries": lambda: "、".join(industries)})
     for p in plan.phases:
         b.add(name, f"plan.phase{p.number}", p.questions, f"{render.phase_heading(p)}：{p.summary}",
               base + "四、（一）", reviewed)
@@ -292,8 +295,8 @@ def load_knowledge(data_dir: Path | str | None = None) -> KnowledgeBase:
             prev = variant_owner.setdefault(word, group.canonical)
             if prev != group.canonical:
                 raise KnowledgeError(f"synonyms.yaml：同义词“{word}”同时出现在“{prev}”和“{group.canonical}”两组")
-    plan, milestones = _plan(b)
     checklists = _industries(b)
+    plan, milestones = _plan(b, [checklist.name for checklist in checklists.values()])
     for rel in EXTRA_ENTRY_FILES:
         if (root / rel).is_file():
             b.add_specs(b.load(EntriesFile, rel), rel)

@@ -28,6 +28,16 @@ async def test_ask_button_starts_a_question_flow(core, db, clock):
     assert "消毒" in resident.last.text and "【出处】" in resident.last.text
 
 
+async def test_a_resident_asking_for_the_ten_industries_gets_the_list(core, db, clock):
+    resident = Person(core, 1106)
+    await resident.command("start")
+    await resident.press("咨询标准")
+    await resident.text("十小行业包括哪些")
+    answer = resident.last.text
+    assert "本县“十小”行业名单（共10个）" in answer and "1. 小食杂店" in answer and "10. 小药店" in answer
+    assert "可问" not in answer
+
+
 async def test_an_unknown_question_goes_to_the_county_and_comes_back_as_an_entry(core, db, clock):
     county = await register(core, db, clock, 1103, Role.COUNTY, None, "周主任")
     resident = Person(core, 1104)

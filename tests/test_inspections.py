@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 
+from storage.clock import SHANGHAI
 from storage.inspection_models import Inspection, InspectionPhoto, Unit
 from storage.inspections import history
 from storage.models import Role
@@ -79,6 +80,62 @@ async def test_bad_dates_are_explained_and_the_report_is_kept(core, db, clock):
     await cadre.text("月底")
     await cadre.press("确认")
     assert "整改期限：2026年5月31日" in cadre.last.text
+
+
+async def reach_deadline_step(core, db, clock, chat_id: int):
+    await add_unit(db, clock, "芙蓉村", "老王小吃店")
+    cadre = await register(core, db, clock, chat_id, Role.CADRE, "芙蓉村", "李建国")
+    await cadre.press("检查上报")
+    await cadre.press("老王小吃店")
+    await answer_checklist_with_one_failure(cadre)
+    await cadre.press("完成（已传0张）")
+    await cadre.press("跳过")
+    await cadre.press("同意此判定")
+    await cadre.press("整改规范类（建议）")
+    return cadre
+
+
+async def test_dates_that_do_not_exist_are_explained_not_apologised_for(core, db, clock):
+    cadre = await reach_deadline_step(core, db, clock, 613)
+    for typed, expected in [
+        ("9999999天后", "整改期限（9999999天后）超过一年"),
+        ("99999999999个月后", "超过一年"),
+        ("9999-12-31", "整改期限（9999年12月31日）超过一年"),
+        ("10000-01-01", "超过一年"),
+        ("0000-01-01", "不能早于或等于今天"),
+        ("13月1日", "没有13月，月份只能是1到12"),
+        ("0月5日", "没有0月"),
+        ("2月30日", "2月没有30日"),
+        ("２月３０日", "2月没有30日"),
+        ("2027-02-29", "2027年不是闰年，2月没有29日"),
+        ("9" * 5000, "最多30个字"),
+    ]:
+        reply = (await cadre.text(typed))[0].text
+        assert expected in reply, (typed, reply)
+        assert "抱歉" not in reply
+    await cadre.text("2026-06-01")
+    assert "整改期限：2026年6月1日（星期一，26天后）。确认吗" in cadre.last.text
+
+
+async def test_the_deadline_example_is_never_past_and_a_just_passed_date_is_not_moved_a_year_on(core, db, clock):
+    clock.set(datetime(2026, 12, 2, 9, tzinfo=SHANGHAI))
+    cadre = await reach_deadline_step(core, db, clock, 614)
+    assert "例如：2026-12-16、12月16日、下周一" in cadre.last.text
+    reply = (await cadre.text("12月1日"))[0].text
+    assert "2026年12月1日已经过去了（今天是2026年12月2日）" in reply
+    assert "如果指的是2027年12月1日，请连同年份输入：2027-12-01" in reply
+    assert "没有看懂这个日期。请按以下格式输入：2026-12-16、12月16日" in (await cadre.text("过几天"))[0].text
+    await cadre.text("2027-12-01")  # the year typed: taken as it is, and confirmed as before
+    assert "整改期限：2027年12月1日（星期三，364天后）。确认吗" in cadre.last.text
+    await cadre.press("确认")
+    assert "整改期限：2027年12月1日" in cadre.last.text
+
+
+async def test_a_just_passed_29th_of_february_suggests_no_next_years(core, db, clock):
+    clock.set(datetime(2028, 3, 10, 9, tzinfo=SHANGHAI))
+    cadre = await reach_deadline_step(core, db, clock, 615)
+    reply = (await cadre.text("2月29日"))[0].text
+    assert "2028年2月29日已经过去了（今天是2028年3月10日）" in reply and "如果指的是" not in reply
 
 
 async def test_a_double_submit_creates_one_inspection(core, db, clock):

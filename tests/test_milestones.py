@@ -4,6 +4,7 @@ re-loading a year, and the `shixiao plan` commands."""
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import date, datetime, time, timedelta
 
 import pytest
@@ -248,6 +249,64 @@ async def test_a_township_official_sees_their_own_status_and_marks_from_the_list
     await official.press_data("m.milestones")
     assert f"✅ 5月5日 {CLASSIFY}" not in official.last.text  # done and past: no longer a to-do
     assert "已过期限且全部完成的节点1个" in official.last.text
+
+
+LISTED = re.compile(r"^(?:✅ )?(\d+月\d+日) (.+?)：", re.MULTILINE)
+
+
+async def every_page(person: Person) -> tuple[list[tuple[str, str]], list[str]]:
+    """The (date, title) lines the overview lists, and its milestone buttons on every page (following 下一页)."""
+    listed = LISTED.findall(person.last.text)
+    labels: list[str] = []
+    while True:
+        labels += [label for label in person.buttons() if label not in ("下一页 ➡", "⬅ 上一页")]
+        if "下一页 ➡" not in person.buttons():
+            return listed, labels
+        await person.press("下一页 ➡")
+        assert LISTED.findall(person.last.text) == listed  # every page repeats the whole list
+
+
+def short(title: str) -> str:
+    return title if len(title) <= 14 else title[:13] + "…"
+
+
+async def test_every_listed_milestone_can_be_marked_by_a_township_even_past_eight(core, db, clock):
+    clock.set(at(date(2026, 12, 2)))
+    await ensure_plan(db, clock)
+    official = await township_official(core, db, clock, 842, "枫林镇", "林镇长")
+    await official.press("计划节点")
+    assert "（按钮第1/2页，共10个节点" in official.last.text
+    assert official.buttons()[-1] == "下一页 ➡" and len(official.buttons()) == 9
+    listed, labels = await every_page(official)
+    assert len(listed) == 10  # 9 overdue, 1 upcoming
+    assert labels == [f"✔ 标记完成：{short(title)}" for _, title in listed]
+    assert "（按钮第2/2页" in official.last.text and official.buttons()[-1] == "⬅ 上一页"
+    await official.press("✔ 标记完成：年度评价验收，迎接市里年终…")  # the 10th, on page 2
+    await official.press("不填备注")
+    assert "已标记完成：“年度评价验收，迎接市里年终检查”（枫林镇）" in official.last.text
+    await official.press("计划节点")
+    assert "✅ 12月31日 年度评价验收" in official.last.text and "（按钮第1/2页，共9个节点" in official.last.text
+    await official.press_data("m.milestones.3")  # a page past the last (a stale button): the last page
+    assert "（按钮第2/2页" in official.last.text
+    assert official.buttons() == ["✔ 标记完成：第三季度督查评价，更新上报…", "⬅ 上一页"]
+
+
+async def test_every_listed_milestone_can_be_viewed_and_marked_by_the_county_even_past_eight(core, db, clock):
+    clock.set(at(date(2026, 12, 2)))
+    await ensure_plan(db, clock)
+    county = await register(core, db, clock, 852, Role.COUNTY, None, "县整规办老周")
+    await county.press("计划节点")
+    listed, labels = await every_page(county)
+    assert len(listed) == 14
+    assert labels == [f"{day} {short(title)}" for day, title in listed]
+    await county.press("⬅ 上一页")
+    assert "（按钮第1/2页，共14个节点" in county.last.text
+    await county.press("下一页 ➡")
+    await county.press("10月26日 县整规办检查各乡镇、各部门…")  # the 13th, on page 2
+    assert county.buttons() == ["✔ 标记县级已完成"]
+    await county.press("✔ 标记县级已完成")
+    await county.press("不填备注")
+    assert "已标记完成：“县整规办检查各乡镇、各部门进展和成效”" in county.last.text
 
 
 async def test_no_plan_loaded_is_explained(core, db, clock):

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from handlers.context import Turn
-from handlers.dates import parse_date
+from handlers.dates import DateProblem, Problem, parse_date
 from handlers.events import Inbound, Kind
 from handlers.flow import Invalid, Option, Prompt, Step, parse_option, text_parser
-from handlers.formatting import cn_date, cn_weekday
+from handlers.formatting import cn_date, cn_month_day, cn_weekday
 from handlers.inspection.checklist_steps import FAIL, applicable, checklist
 from storage.inspection_models import UnitClass
 
@@ -17,6 +17,7 @@ MAX_PHOTO_BYTES = 20 * 1024 * 1024  # what a bot may download from Telegram
 MAX_DEADLINE_DAYS = 365
 CLASS_REASON_MAX = 200
 BACK_TO_RESULT, CHOOSE_AGAIN = "result", "again"
+EXAMPLE_DEADLINE_DAYS = 14  # the example date in the deadline prompt: two weeks from today, never a past one
 CLASS_KEYS = {UnitClass.UPGRADE: "class_upgrade", UnitClass.RECTIFY: "class_rectify",
               UnitClass.SHUTDOWN: "class_shutdown"}
 
@@ -237,21 +238,52 @@ def _after_class_reason(turn: Turn) -> str:
 
 # --- deadline ---------------------------------------------------------------------------------------------
 
+def _examples(turn: Turn) -> dict[str, str]:
+    example = turn.clock.now().date() + timedelta(days=EXAMPLE_DEADLINE_DAYS)
+    return {"iso": example.isoformat(), "month_day": cn_month_day(example)}
+
+
 async def _deadline_prompt(turn: Turn) -> Prompt:
-    return Prompt(turn.texts("insp_deadline"))
+    return Prompt(turn.texts("insp_deadline", **_examples(turn)))
 
 
 async def _parse_deadline(turn: Turn, inbound: Inbound, prompt: Prompt) -> str:
     text = await text_parser(1, 30)(turn, inbound, prompt)
     today = turn.clock.now().date()
-    day = parse_date(text, today)
+    try:
+        day = parse_date(text, today)
+    except DateProblem as problem:
+        raise Invalid(_date_problem(turn, problem, text, today)) from None
     if day is None:
-        raise Invalid(turn.texts("insp_deadline_unknown"))
+        raise Invalid(turn.texts("insp_deadline_unknown", **_examples(turn)))
     if day <= today:
         raise Invalid(turn.texts("insp_deadline_past", date=cn_date(day)))
     if day > today + timedelta(days=MAX_DEADLINE_DAYS):
         raise Invalid(turn.texts("insp_deadline_far", date=cn_date(day)))
     return day.isoformat()
+
+
+def _date_problem(turn: Turn, problem: DateProblem, typed: str, today: date) -> str:
+    """Why a typed date cannot be used. Dates that do not exist cannot be written as one, so what was typed is
+    shown instead."""
+    if problem.passed is not None:
+        # Asked rather than guessed: the cadre may mean next year's, and says so by typing the year.
+        passed = problem.passed
+        text = turn.texts("insp_deadline_passed", date=cn_date(passed), today=cn_date(today))
+        try:
+            following = passed.replace(year=passed.year + 1)
+        except ValueError:  # 2月29日: next year has none, so there is no next year's to suggest
+            return text
+        return text + turn.texts("insp_deadline_passed_next_year", date=cn_date(following), iso=following.isoformat())
+    if problem.problem is Problem.TOO_FAR:
+        return turn.texts("insp_deadline_far", date=typed)
+    if problem.problem is Problem.TOO_EARLY:
+        return turn.texts("insp_deadline_past", date=typed)
+    if problem.problem is Problem.NO_MONTH:
+        return turn.texts("insp_deadline_no_month", month=problem.month)
+    if problem.year is not None:  # only 29 February depends on the year
+        return turn.texts("insp_deadline_no_leap_day", year=problem.year)
+    return turn.texts("insp_deadline_no_day", month=problem.month, day=problem.day)
 
 
 def _store_deadline(turn: Turn, value: str) -> None:

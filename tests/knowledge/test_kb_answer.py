@@ -41,6 +41,13 @@ def test_variants(answerer, question, expected):
     assert (answer.entry_id, answer.abstained) == (expected, False), answer
 
 
+@pytest.mark.parametrize("question", ["十小行业包括哪些", "十小行业包括哪些？", "十小包括哪些行业", "十小是哪十个行业"])
+def test_the_list_of_the_ten_is_given_not_pointed_to(answerer, question):
+    answer = answerer.answer(question)
+    assert (answer.entry_id, answer.abstained) == ("industries.list", False), answer
+    assert "1. 小食杂店" in answer.answer and "10. 小药店" in answer.answer
+
+
 def test_suggestions_when_entries_are_close(answerer):
     answer = answerer.answer("示范点")
     ids = {answer.entry_id} | {s["id"] for s in answer.suggestions}

@@ -61,6 +61,13 @@ def test_kb_check_ok(app):
     assert "校验通过" in result.output and "small_restaurant" in result.output
 
 
+def test_kb_check_strict_every_question_reaches_its_own_entry(app):
+    """An answer that quoted another entry's question (名单可问“十小行业包括哪些”) took that question over."""
+    result = runner.invoke(app, ["kb", "check", "--strict"])
+    assert result.exit_code == 0, result.output
+    assert "提醒" not in result.output
+
+
 def test_kb_check_names_file_and_entry(app, tmp_path):
     data = copy_data(tmp_path)
     edit(data / "industries" / "small_hotel.yaml", "id: hotel.security", "id: common.exits")

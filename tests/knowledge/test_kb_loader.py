@@ -116,6 +116,18 @@ def test_industry_list_is_data(tmp_path):
     assert not any(e.id.startswith("pharm.") for e in kb.entries)
 
 
+def test_what_the_ten_are_follows_the_industry_list(tmp_path):
+    shipped = load_knowledge().entry("plan.what_is").answer
+    assert "小食杂店、小作坊（食品小作坊）、小餐饮店" in shipped and "小诊所、小药店" in shipped
+    assert "可问" not in shipped
+    data = copy_data(tmp_path)
+    edit(data / "industries.yaml", "  - small_pharmacy\n", "")
+    (data / "industries" / "small_pharmacy.yaml").unlink()
+    edit(data / "industries" / "small_clinic.yaml", "name: 小诊所", "name: 小诊所（含村卫生室）")
+    answer = load_knowledge(data).entry("plan.what_is").answer
+    assert "小网吧、小诊所（含村卫生室）（以县整规办公布的为准）" in answer and "小药店" not in answer
+
+
 def test_milestone_invalid_date(tmp_path):
     data = copy_data(tmp_path)
     edit(data / "plan.yaml", "    month: 8\n    day: 31\n", "    month: 2\n    day: 30\n")
