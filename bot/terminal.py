@@ -8,7 +8,7 @@ import itertools
 import logging
 import math
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -22,6 +22,7 @@ HINT = ("（输入数字选择按钮；/photo [文件] 发送照片，/location 
         "/quit 退出）")
 # A button number is short; longer digit strings are text for the step (and int() refuses 4,300+ digits).
 MAX_BUTTON_DIGITS = 4
+POLL_SECONDS = 1.0  # how soon a message another user caused shows up while this one is idle
 MAX_SHOWN_NAME = 80  # a file name echoed back in a message, cut after this many characters
 LOCATION_USAGE = "位置没有发送：请输入 /location 纬度 经度，例如 /location 28.15 120.69。"
 NO_SUCH_FILE = "照片没有发送：找不到文件“{name}”。只输入 /photo 可以发送一张模拟照片。"
@@ -134,12 +135,38 @@ async def chat(
     read_line: Callable[[], str] | None = None,
 ) -> None:
     transport = TerminalTransport(out)
-    sender = Sender(db, transport, CHANNEL, Limits(global_per_second=1000, per_chat_interval=0))
+    # Several people may chat at once, each in a terminal of their own on the same database: each session
+    # delivers its own user's messages only, and picks up what others sent to them while it waits for a line.
+    sender = Sender(db, transport, CHANNEL, Limits(global_per_second=1000, per_chat_interval=0), only_chat=user_id)
+    delivering = asyncio.Lock()
+
+    async def deliver_pending() -> None:
+        async with delivering:
+            await sender.drain()
+
+    async def keep_delivering() -> None:
+        while True:
+            await asyncio.sleep(POLL_SECONDS)
+            try:
+                await deliver_pending()
+            except Exception:
+                log.exception("terminal chat: delivering pending messages failed")
+
     if read_line is None:
         _tolerant_stdin()
     reader = read_line or (lambda: input("您："))
     print(f"十小通本地对话（用户 {user_id}）{HINT}", file=out, flush=True)
-    await sender.drain()  # anything a previous session left undelivered
+    await deliver_pending()  # anything a previous session left undelivered
+    poller = asyncio.create_task(keep_delivering())
+    try:
+        await _converse(core, user_id, transport, reader, deliver_pending, out)
+    finally:
+        poller.cancel()
+    print("再见！", file=out, flush=True)
+
+
+async def _converse(core: Core, user_id: int, transport: TerminalTransport, reader: Callable[[], str],
+                    deliver_pending: Callable[[], Awaitable[None]], out: TextIO) -> None:
     first = True
     while True:
         if first:
@@ -148,15 +175,15 @@ async def chat(
             try:
                 line = await asyncio.to_thread(reader)
             except (EOFError, KeyboardInterrupt):
-                break
+                return
         if line.strip().lower() in ("/quit", "/exit"):
-            break
+            return
         try:
             inbound = parse_line(line, user_id, transport)
             if inbound is None:
                 continue
             await core.handle(inbound)
-            await sender.drain()
+            await deliver_pending()
         except NotSent as not_sent:
             print(f"十小通（终端）：{not_sent}", file=out, flush=True)
         except Exception:
@@ -164,4 +191,3 @@ async def chat(
             # outbox). One bad line must not end the session and lose what the person was doing.
             log.exception("terminal chat: line not handled")
             print(f"十小通（终端）：{FAILED}", file=out, flush=True)
-    print("再见！", file=out, flush=True)

@@ -119,8 +119,9 @@ def pacer(global_per_second: float, sharing: int = 1) -> _Pacer:
 
 class Sender:
     def __init__(self, db: Database, transport: Transport, channel: str = "telegram", limits: Limits | None = None,
-                 instance: str | None = None):
+                 instance: str | None = None, only_chat: int | None = None):
         self.db = db
+        self.only_chat = only_chat  # a terminal session: deliver to its own user only
         self.transport = transport
         self.channel = channel
         self.limits = limits or Limits()
@@ -193,7 +194,8 @@ class Sender:
         now_mono, now_wall = time.monotonic(), datetime.now(UTC)
         async with self.db.transaction() as session:
             await self._heartbeat(session, now_mono, now_wall)
-            heads = await outbox.pending_heads(session, self.channel, self.limits.batch, self.instance, now_wall)
+            heads = await outbox.pending_heads(session, self.channel, self.limits.batch, self.instance, now_wall,
+                                               self.only_chat)
             ready, wait_hint = self._ready(heads, now_mono, now_wall)
             # About a second of sends per round: a reply committed meanwhile waits for the next round, not for
             # a whole backlog (heads come replies first, so it goes out next).

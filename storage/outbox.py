@@ -60,16 +60,19 @@ _ENQUEUE = DriverInsert(OutboxMessage.__table__,
 
 
 async def pending_heads(session: AsyncSession, channel: str, limit: int, instance: str | None = None,
-                        now: datetime | None = None) -> list[OutboxMessage]:
+                        now: datetime | None = None, chat_id: int | None = None) -> list[OutboxMessage]:
     """Each chat's oldest pending message, replies before notices, then oldest first; at most `limit`.
 
     Only a chat's oldest pending message may go out, so that each chat gets its messages in order. Chats that
-    another instance is delivering to right now are left out."""
+    another instance is delivering to right now are left out. `chat_id`: that chat's only (a terminal session
+    delivers to its own user; the others' messages wait for their own terminals)."""
     heads = (
         select(func.min(OutboxMessage.id).label("id"))
         .where(OutboxMessage.channel == channel, OutboxMessage.status == OutboxStatus.PENDING)
         .group_by(OutboxMessage.chat_id)
     )
+    if chat_id is not None:
+        heads = heads.where(OutboxMessage.chat_id == chat_id)
     if instance is not None and now is not None:
         busy = select(OutboxMessage.chat_id).where(
             OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.claimed_by.is_not(None),

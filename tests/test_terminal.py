@@ -3,16 +3,20 @@ as a real subprocess for what only a process shows: tracebacks, stdin decoding, 
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 
 import pytest
 
-from bot.terminal import NotSent, TerminalTransport, chat, parse_line
+from bot.terminal import CHANNEL, POLL_SECONDS, NotSent, TerminalTransport, chat, parse_line
 from handlers.events import Kind
+from storage import outbox
 
 HOSTILE_LINES = ("9" * 5000, "²", "①", "１" * 5000, "0", "-1", "/", "/ ", "/photo nonexistent.jpg",
                  "/photo " + "x" * 5000, "/photo a\x00b", "/location abc", "/location nan nan", "/location 1e999 5",
@@ -137,3 +141,34 @@ def test_the_terminal_process_takes_5000_digits_and_bytes_that_are_not_utf8(tmp_
     assert "找不到文件“nonexistent.jpg”" in out
     assert out.count("十小通：") >= 4  # greeting, two answers and the pressed button's
     assert out.rstrip().endswith("再见！")
+
+
+async def queue_notice(db, chat_id: int, text: str) -> None:
+    async with db.transaction() as session:
+        await outbox.enqueue(session, chat_id, "text", {"text": text}, datetime.now(UTC), CHANNEL)
+
+
+async def test_each_terminal_shows_its_own_users_messages_only(core, db):
+    await queue_notice(db, 8, "【投诉进展】给用户8的通知")
+    await queue_notice(db, 7, "【投诉进展】给用户7的通知")
+    seven = await run_chat(core, db, ["/menu"])
+    assert "给用户7的通知" in seven and "给用户8的通知" not in seven
+    out = io.StringIO()
+    await chat(core, db, 8, out=out, read_line=lines("/menu"))
+    assert "给用户8的通知" in out.getvalue()  # still waiting for user 8's own terminal
+
+
+async def test_a_waiting_terminal_shows_what_arrives_meanwhile(core, db):
+    def slow_quit() -> str:
+        time.sleep(POLL_SECONDS * 3)  # the person is reading, not typing
+        return "/quit"
+
+    async def notice_while_waiting() -> None:
+        await asyncio.sleep(POLL_SECONDS / 2)
+        await queue_notice(db, 7, "【县整规办答复】快递驿站不属于十小行业")
+
+    out = io.StringIO()
+    arriving = asyncio.create_task(notice_while_waiting())
+    await chat(core, db, 7, out=out, read_line=slow_quit)
+    await arriving
+    assert "快递驿站不属于十小行业" in out.getvalue().split("再见！")[0]
