@@ -2,7 +2,7 @@
 
 Revision ID: 0007
 Revises: 0006
-Create Date: 2026-12-03 10:00:00
+Create Date: 2026-12-02 10:00:00
 """
 
 import sqlalchemy as sa

@@ -2,7 +2,7 @@
 
 Revision ID: 0008
 Revises: 0007
-Create Date: 2026-12-03 11:00:00
+Create Date: 2026-12-02 11:00:00
 
 Reports stored before this revision get what the program then did: every report was applied to its unit when
 submitted and nothing was ever undone, so the entry before a report is the previous report's result, and before a
