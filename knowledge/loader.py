@@ -115,6 +115,7 @@ class _Builder:
         self.dir = data_dir
         self.entries: list[Entry] = []
         self.seen: dict[str, str] = {}  # entry or item id -> file, for duplicate detection
+        self.trade: str | None = None  # key term of the industry whose file is being read
         self.sources = _parse(SourcesFile, _read_yaml(data_dir / "sources.yaml", "sources.yaml"), "sources.yaml")
 
     def load(self, model: type[M], rel: str) -> M:
@@ -132,7 +133,7 @@ class _Builder:
         self.claim(ident, name)
         if reviewed is None:
             raise KnowledgeError(f"{name}：条目 {ident}：缺少 reviewed（最近核对日期），可写在条目或文件顶部")
-        self.entries.append(Entry(ident, tuple(questions), answer, source, reviewed, name))
+        self.entries.append(Entry(ident, tuple(questions), answer, source, reviewed, name, self.trade))
 
     def add_specs(self, file: EntriesFile, name: str, placeholders: dict[str, Any] | None = None) -> None:
         for spec in file.entries:
@@ -212,7 +213,7 @@ def _items(b: _Builder, items: list[ItemSpec], name: str, reviewed: dt.date | No
     return sources
 
 
-def _industries(b: _Builder) -> dict[str, Checklist]:
+def _industries(b: _Builder, normalizer: Normalizer) -> dict[str, Checklist]:
     common = b.load(CommonFile, "common.yaml")
     common_known: dict[str, ItemSpec] = {}
     common_sources = _items(b, common.items, "common.yaml", common.reviewed, common_known)
@@ -237,6 +238,9 @@ def _industries(b: _Builder) -> dict[str, Checklist]:
         ind = b.load(IndustryFile, name)
         if ind.slug != slug:
             raise KnowledgeError(f"{name}：slug: {ind.slug} 与文件名 {slug} 不一致")
+        # The industry's key term (餐饮店 for 小餐饮店): search tells its entries from other industries' by it.
+        trades = normalizer.keys_in(normalizer(ind.name))
+        b.trade = next(iter(trades)) if len(trades) == 1 else None
         known = dict(common_known)
         sources = common_sources | _items(b, ind.items, name, ind.reviewed, known)
         all_items = [*common.items, *ind.items]
@@ -251,6 +255,7 @@ def _industries(b: _Builder) -> dict[str, Checklist]:
             "lead_department": lambda lead=lead: lead,
             "checklist": lambda items=all_items: render.checklist_text(items),
         })
+        b.trade = None
         checklists[slug] = Checklist(
             slug=slug,
             name=ind.name,
@@ -301,12 +306,12 @@ def load_knowledge(data_dir: Path | str | None = None) -> KnowledgeBase:
             prev = variant_owner.setdefault(word, group.canonical)
             if prev != group.canonical:
                 raise KnowledgeError(f"synonyms.yaml：同义词“{word}”同时出现在“{prev}”和“{group.canonical}”两组")
+    normalizer = make_normalizer(synonyms)
     plan, milestones = _plan(b)
-    checklists = _industries(b)
+    checklists = _industries(b, normalizer)
     for rel in EXTRA_ENTRY_FILES:
         if (root / rel).is_file():
             b.add_specs(b.load(EntriesFile, rel), rel)
-    normalizer = make_normalizer(synonyms)
     _check_questions(b.entries, normalizer)
     return KnowledgeBase(b.entries, synonyms, checklists, milestones, plan.targets, plan.targets.year)
 
@@ -319,4 +324,4 @@ def make_normalizer(synonyms: SynonymsFile) -> Normalizer:
         if plain(term) != term:
             raise KnowledgeError(f"synonyms.yaml：key_terms 中的“{term}”规范化后变成“{plain(term)}”，"
                                  "请写同义词组里的规范词（canonical）")
-    return Normalizer(table, synonyms.key_terms)
+    return Normalizer(table, synonyms.key_terms, synonyms.question_words)

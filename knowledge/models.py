@@ -70,6 +70,7 @@ class SynonymsFile(_Strict):
     fillers: list[Text] = []
     keep: list[Text] = []
     key_terms: list[Text] = []
+    question_words: list[Text] = []
 
 
 class Relevant(_Strict):
@@ -200,6 +201,7 @@ class Entry:
     source: str
     reviewed: dt.date
     file: str
+    trade: str | None = None  # the industry's key term (餐饮店, 网吧…) when the entry belongs to one industry
 
 
 @dataclass(frozen=True)

@@ -82,6 +82,39 @@ def test_junk_is_not_answered(answerer):
         assert answerer.answer(question).abstained, question
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "孩子发烧了怎么办",  # got the tobacco rule (0.86): 小孩 and 怎么办 were all it shared
+        "小孩可以买药吗",  # the tobacco rule (0.88)
+        "未成年人能住旅馆吗",  # the tobacco rule (0.68): a grocery rule for a question about hotels
+        "小孩能不能打游戏",  # the tobacco rule
+        "小孩能进理发店吗",  # the medical-beauty rule (0.62): nothing there is about minors
+        "营业执照去哪里办",  # 亮证亮照 (0.82)
+        "饭店" * 2_500,  # 餐具消毒
+        "饭店",  # a bare trade names a topic, not a question
+        "未成年人",
+    ],
+)
+def test_a_shared_generic_word_is_no_answer(answerer, question):
+    answer = answerer.answer(question)
+    assert answer.abstained, answer
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("学生能进KTV吗", "ktv.no_minors"),
+        ("小孩能去网吧吗", "net.no_minors"),
+        ("小卖部能卖烟给小孩吗", "groc.no_minors_tobacco"),
+        ("营业执照要挂出来吗", "common.display"),
+    ],
+)
+def test_the_same_generic_words_still_answer_what_they_fit(answerer, question, expected):
+    answer = answerer.answer(question)
+    assert (answer.entry_id, answer.abstained) == (expected, False), answer
+
+
 def test_html_around_a_real_question_is_ignored(answerer):
     assert answerer.answer("<b>开饭店</b>要办什么证").entry_id == "rest.licences"
 

@@ -36,8 +36,17 @@ def test_basic(raw, expected):
 def test_non_text_and_very_long_input():
     assert basic_normalize(None) == ""
     assert basic_normalize(12345) == ""
-    assert len(basic_normalize("饭" * 10_000)) == MAX_CHARS
-    assert len(basic_normalize("饭" * 10_000, limit=None)) == 10_000
+    varied = "".join(f"饭店{i % 10}" for i in range(4_000))[:10_000]  # nothing repeated three times in a row
+    assert len(basic_normalize(varied)) == MAX_CHARS
+    assert len(basic_normalize(varied, limit=None)) == 10_000
+
+
+def test_a_repeated_word_counts_once():
+    assert basic_normalize("饭店" * 2_500) == "饭店"
+    assert basic_normalize("饭" * 10_000) == "饭"
+    assert basic_normalize("开饭店饭店饭店要办什么证") == "开饭店要办什么证"
+    assert basic_normalize("饭店饭店") == "饭店饭店"  # twice may be meant
+    assert basic_normalize("2000年") == "2000年"  # digits are never collapsed
 
 
 def test_synonyms_and_fillers(norm):
