@@ -37,7 +37,7 @@ PREFIXES = ("请问", "你好，", "老板问一下", "想问下", "麻烦问问
 SUFFIXES = ("？", "啊", "谢谢", "呢", "", "??")
 K = 10
 NEGATIVES_FLOOR = 0.9
-WRONG_COST = 2.0  # a wrong answer is worse than 不确定: see utility()
+WRONG_COST = 3.0  # a wrong answer is worse than 不确定: see utility()
 
 
 def noisy(text: str, rng: random.Random) -> str:

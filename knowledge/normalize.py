@@ -8,6 +8,9 @@ from collections.abc import Iterable, Mapping
 
 import opencc
 
+# "什么是X" / "什么叫X" (after synonyms, so 啥是 and 啥叫 too), rewritten as "X是什么".
+_WHAT_IS = re.compile(r"^什么[是叫](.{2,})$")
+
 # compact() writes known words as characters from here on (Unicode private use area, never in real text).
 _PRIVATE_USE = 0xE000
 
@@ -156,7 +159,8 @@ class Normalizer:
         return term in normalized if pattern is None else pattern.search(normalized) is not None
 
     def __call__(self, text: object, limit: int | None = MAX_CHARS) -> str:
-        return self.synonyms.apply(basic_normalize(text, limit))
+        # 什么是三合一 and 什么叫四化 ask what 三合一是什么 and 四化是什么 ask: one word order for both.
+        return _WHAT_IS.sub(r"\1是什么", self.synonyms.apply(basic_normalize(text, limit)))
 
     def compact(self, normalized: str) -> str:
         """The normalised text with each known word of several characters written as one character.

@@ -41,8 +41,8 @@ CANDIDATES = 20  # entries rescored per query
 MAX_DF_SHARE = 0.01
 MIN_DF_CAP = 200
 # Logistic calibration, fitted by bench/kb_calibrate.py; one weight per feature of SearchIndex._score_entry.
-WEIGHTS = (0.000, 0.000, 4.617, 1.999, 5.071, -2.142, -3.684, -1.104, -5.398, -4.536, -4.000)
-BIAS = -4.030
+WEIGHTS = (0.000, 0.000, 4.592, 1.978, 4.928, -2.297, -3.509, -1.009, -5.223, -4.500, -4.000)
+BIAS = -3.963
 # Weight of an unseen pair of known characters in coverage (see SearchIndex._weight).
 JUNCTION_IDF = 4.0
 # Last characters of words naming a kind of business or place (加油站, 服装厂, 驾校). Such a word that the knowledge

@@ -71,5 +71,19 @@ def test_longest_variant_wins():
 def test_key_terms_forgive_one_typo_in_long_terms(norm):
     text = norm("建康证多久办一次")
     assert norm.has_key_term(text, "健康证")
-    assert not norm.has_key_term(norm("网巴能进吗"), "网吧")  # two-character terms must be exact
+    assert not norm.has_key_term(norm("网咔能进吗"), "网吧")  # two-character terms must be exact
+    assert norm("网巴能进吗") == "网吧能进"  # a frequent typo is a synonym instead
     assert norm.keys_in(norm("开饭店要健康证吗")) == {"餐饮店", "健康证"}
+
+
+def test_what_is_x_reads_as_x_is_what(norm):
+    assert norm("什么是三合一") == norm("三合一是啥") == norm("啥是三合一") == "三合一是什么"
+    assert norm("什么叫一票否决") == "一票否决是什么"
+    assert norm("什么时候截止") == "什么时候截止"  # 什么时候 is a word of its own
+
+
+def test_compact_writes_a_known_word_as_one_character(norm):
+    text = norm("小孩能进理发店吗")
+    assert text == "未成年人能进美容美发店"
+    assert len(norm.compact(text)) == 4  # 未成年人, 能, 进, 美容美发店
+    assert norm.compact(norm("建康证多久办一次"))[0] == norm.compact("健康证")  # one typo in a long key term
