@@ -191,8 +191,12 @@ def _plan(b: _Builder) -> tuple[PlanFile, list[Milestone]]:
 
 
 def _items(b: _Builder, items: list[ItemSpec], name: str, reviewed: dt.date | None, known: dict[str, ItemSpec],
-           ) -> dict[str, str]:
-    """Validate items (ids, skip logic against earlier items) and add their FAQ entries; returns rendered sources."""
+           scope: str) -> dict[str, str]:
+    """Validate items (ids, skip logic against earlier items) and add their entries; returns rendered sources.
+
+    An item with a FAQ answers with it; every other check item answers with its own text, so a question about one
+    requirement (冰箱生熟能放一起吗) gets that requirement rather than the whole checklist.
+    """
     sources: dict[str, str] = {}
     for item in items:
         where = f"{name}：检查项 {item.id}"
@@ -210,13 +214,20 @@ def _items(b: _Builder, items: list[ItemSpec], name: str, reviewed: dt.date | No
         if item.faq is not None:
             b.seen.pop(item.id)  # the FAQ entry shares the item's id on purpose
             b.add(name, item.id, item.faq.questions, item.faq.answer, sources[item.id], reviewed)
+        elif item.kind == "check":
+            # Asked as the requirement itself, an industry's own item with its trade in front: the trade tells
+            # 饭店冰箱生熟能放一起吗 from the grocery's cold chain, and several industries share texts such as
+            # 持有有效的公共场所卫生许可证.
+            b.seen.pop(item.id)
+            b.add(name, item.id, [f"{b.trade or ''}{item.text}"], render.item_answer(item, known, scope),
+                  sources[item.id], reviewed)
     return sources
 
 
 def _industries(b: _Builder, normalizer: Normalizer) -> dict[str, Checklist]:
     common = b.load(CommonFile, "common.yaml")
     common_known: dict[str, ItemSpec] = {}
-    common_sources = _items(b, common.items, "common.yaml", common.reviewed, common_known)
+    common_sources = _items(b, common.items, "common.yaml", common.reviewed, common_known, "各行业共有")
     b.add_specs(common, "common.yaml", {"checklist": lambda: render.checklist_text(common.items)})
 
     listing = b.load(IndustriesFile, "industries.yaml")
@@ -242,7 +253,7 @@ def _industries(b: _Builder, normalizer: Normalizer) -> dict[str, Checklist]:
         trades = normalizer.keys_in(normalizer(ind.name))
         b.trade = next(iter(trades)) if len(trades) == 1 else None
         known = dict(common_known)
-        sources = common_sources | _items(b, ind.items, name, ind.reviewed, known)
+        sources = common_sources | _items(b, ind.items, name, ind.reviewed, known, ind.name)
         all_items = [*common.items, *ind.items]
         where = f"{name}：行业 {slug}"
         lead = ind.lead_department.name

@@ -41,13 +41,13 @@ CANDIDATES = 20  # entries rescored per query
 MAX_DF_SHARE = 0.01
 MIN_DF_CAP = 200
 # Logistic calibration, fitted by bench/kb_calibrate.py; one weight per feature of SearchIndex._score_entry.
-WEIGHTS = (0.000, 0.000, 4.592, 1.978, 4.928, -2.297, -3.509, -1.009, -5.223, -4.500, -4.000)
-BIAS = -3.963
+WEIGHTS = (0.000, 0.000, 4.905, 2.107, 3.680, -2.493, -5.624, -1.981, -5.340, -4.477, -4.000)
+BIAS = -3.745
 # Weight of an unseen pair of known characters in coverage (see SearchIndex._weight).
 JUNCTION_IDF = 4.0
 # Last characters of words naming a kind of business or place (加油站, 服装厂, 驾校). Such a word that the knowledge
 # base never uses means the question is about a trade it does not cover.
-PLACE_SUFFIXES = frozenset("店厂馆站场院班园校司矿摊铺坊厅室")
+PLACE_SUFFIXES = frozenset("店厂馆站场院班园校司矿摊铺坊厅室房")
 # Words before such a character that do not name a trade (一家店, 开店, 小店).
 GENERIC_BEFORE = frozenset("家个的小这那每各本开新大老该此其么啥哪些种类一两几少")
 # One meaningful character is not a question (what is left of "在吗" or "？？" after normalisation).

@@ -115,6 +115,31 @@ def test_the_same_generic_words_still_answer_what_they_fit(answerer, question, e
     assert (answer.entry_id, answer.abstained) == (expected, False), answer
 
 
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("美容美发店消毒要求", "beauty.disinfection"),
+        ("饭店冰箱生熟能放一起吗", "rest.fridge"),  # a check item without a FAQ answers with its own text
+        ("旅馆要有保管箱吗", "hotel.valuables"),
+    ],
+)
+def test_one_requirement_is_answered_with_it_not_with_the_checklist(answerer, question, expected):
+    answer = answerer.answer(question)
+    assert (answer.entry_id, answer.abstained) == (expected, False), answer
+    assert "检查要点" not in answer.answer
+
+
+def test_typical_practice_is_not_presented_as_law(answerer):
+    fridge = answerer.answer("饭店冰箱生熟能放一起吗")  # rest.fridge rests on typical practice (典)
+    assert "通行做法" in fridge.answer and "未见正式条文" in fridge.answer
+    valuables = answerer.answer("旅馆要有保管箱吗")  # 《旅馆业治安管理办法》第七条
+    assert "通行做法" not in valuables.answer and "第七条" in (valuables.source or "")
+    checklist = answerer.kb.entry("rest.standards").answer
+    assert "冰箱生熟分开存放并贴有标识（通行做法）" in checklist
+    assert "餐具饮具用前洗净消毒（有消毒柜或使用集中消毒的餐具）\n" in checklist  # 法: no mark
+    assert "标“通行做法”的是各地整治的通行做法" in checklist
+
+
 def test_html_around_a_real_question_is_ignored(answerer):
     assert answerer.answer("<b>开饭店</b>要办什么证").entry_id == "rest.licences"
 
