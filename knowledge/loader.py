@@ -138,8 +138,11 @@ class _Builder:
     def add_specs(self, file: EntriesFile, name: str, placeholders: dict[str, Any] | None = None) -> None:
         for spec in file.entries:
             answer = render.fill_placeholders(spec.answer, placeholders or {}, f"{name}：条目 {spec.id}")
-            self.add(name, spec.id, spec.questions, answer, self.source(spec.source, name, spec.id),
-                     spec.reviewed or file.reviewed)
+            self.add(name, spec.id, spec.questions, self.noted(answer, spec.source),
+                     self.source(spec.source, name, spec.id), spec.reviewed or file.reviewed)
+
+    def noted(self, answer: str, ref: SourceRef) -> str:
+        return render.superseded_note(answer, ref, self.sources)
 
 
 def _plan(b: _Builder) -> tuple[PlanFile, list[Milestone]]:
@@ -213,14 +216,15 @@ def _items(b: _Builder, items: list[ItemSpec], name: str, reviewed: dt.date | No
         sources[item.id] = render.render_source(item.source, b.sources, where)
         if item.faq is not None:
             b.seen.pop(item.id)  # the FAQ entry shares the item's id on purpose
-            b.add(name, item.id, item.faq.questions, item.faq.answer, sources[item.id], reviewed)
+            b.add(name, item.id, item.faq.questions, b.noted(item.faq.answer, item.source), sources[item.id],
+                  reviewed)
         elif item.kind == "check":
             # Asked as the requirement itself, an industry's own item with its trade in front: the trade tells
             # 饭店冰箱生熟能放一起吗 from the grocery's cold chain, and several industries share texts such as
             # 持有有效的公共场所卫生许可证.
             b.seen.pop(item.id)
-            b.add(name, item.id, [f"{b.trade or ''}{item.text}"], render.item_answer(item, known, scope),
-                  sources[item.id], reviewed)
+            b.add(name, item.id, [f"{b.trade or ''}{item.text}"],
+                  b.noted(render.item_answer(item, known, scope), item.source), sources[item.id], reviewed)
     return sources
 
 

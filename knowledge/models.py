@@ -51,8 +51,16 @@ class EntrySpec(_Strict):
     reviewed: dt.date | None = None
 
 
+class Superseded(_Strict):
+    """A document no longer in force as cited: every answer resting on it says so."""
+
+    year: int  # when it was replaced or revised
+    note: Text  # shown as 注：… under such answers (not under one that already names the year)
+
+
 class DocSpec(_Strict):
     title: Text
+    superseded: Superseded | None = None
 
 
 class SourcesFile(_Strict):

@@ -31,6 +31,14 @@ def render_source(ref: SourceRef, sources: SourcesFile, where: str) -> str:
     return text
 
 
+def superseded_note(answer: str, ref: SourceRef, sources: SourcesFile) -> str:
+    """The answer, with the 注 of a superseded source document after it unless the answer already speaks of it."""
+    doc = sources.documents.get(ref.doc)
+    if doc is None or doc.superseded is None or f"{doc.superseded.year}年" in answer:
+        return answer
+    return f"{answer}\n注：{doc.superseded.note}"
+
+
 def fill_placeholders(text: str, values: Mapping[str, Callable[[], str]], where: str) -> str:
     """Replace {name} markers; an unknown marker is an error rather than text shown to users."""
 

@@ -140,6 +140,21 @@ def test_typical_practice_is_not_presented_as_law(answerer):
     assert "标“通行做法”的是各地整治的通行做法" in checklist
 
 
+def test_answers_resting_on_the_2009_food_safety_law_say_it_was_revised(answerer):
+    licence = answerer.answer("现在还用办食品流通许可证吗")
+    assert licence.entry_id == "fsl.art29" and "食品经营许可" in licence.answer and "2015年" in licence.answer
+    assert "食品经营许可证" in answerer.answer("开饭店要办什么证").answer
+    fine = answerer.answer("卖过期食品罚多少")
+    assert fine.entry_id == "fsl.art85" and fine.answer.endswith(
+        "注：文中所引《食品安全法》为2009年版。该法2015年已全面修订，条文序号和部分内容已经改变，"
+        "现在请以现行法律和市场监管部门的规定为准。")
+    for entry in answerer.kb.entries:
+        if entry.source.startswith("《中华人民共和国食品安全法》（2009年版）"):
+            assert "2015年" in entry.answer, entry.id
+    assert answerer.kb.entry("fsl.edition").answer.count("2015年") == 1  # says it itself: no 注 added
+    assert "注：" not in answerer.kb.entry("plan.what_is").answer
+
+
 def test_html_around_a_real_question_is_ignored(answerer):
     assert answerer.answer("<b>开饭店</b>要办什么证").entry_id == "rest.licences"
 
