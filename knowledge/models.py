@@ -66,6 +66,8 @@ class DocSpec(_Strict):
 class SourcesFile(_Strict):
     documents: dict[Id, DocSpec]
     certainty: dict[Certainty, str]
+    # Wording when the citation names an article (第二十九条): there the doubt is about the number only.
+    certainty_with_section: dict[Certainty, str] = {}
 
 
 class SynonymGroup(_Strict):

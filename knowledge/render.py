@@ -27,7 +27,8 @@ def render_source(ref: SourceRef, sources: SourcesFile, where: str) -> str:
         raise KnowledgeError(f"{where}：来源文件 doc: {ref.doc} 未在 sources.yaml 中登记（已登记：{known}）")
     text = doc.title + (ref.section or "")
     if ref.certainty:
-        text += sources.certainty.get(ref.certainty, "")
+        wording = sources.certainty_with_section if ref.section else sources.certainty
+        text += wording.get(ref.certainty, sources.certainty.get(ref.certainty, ""))
     return text
 
 
