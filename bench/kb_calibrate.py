@@ -9,10 +9,12 @@ Fitting data:
 - in scope: every question of every entry, asked while that question is hidden from the index (leave one out), once
   as written and once with typing noise (a greeting in front, a character dropped or doubled);
 - out of scope: bench/kb_negatives.yaml, plus near misses made by putting an unrelated trade in place of the
-  industry word of knowledge-base questions ("开加油站要办什么证").
-A logistic regression over all candidates gives the weights (with their signs kept, see SIGNS); the decision cut
-chosen in main() is then moved to 0.5 by shifting the bias, so that 0.5 means "answer". Fitted values vary in the
-third decimal between runs (set iteration order follows Python's hash seed); knowledge/search.py keeps the values
+  industry word of knowledge-base questions ("开加油站要办什么证"), and by putting a key term in front of an
+  unrelated question ("未成年人感冒了吃什么药好").
+A logistic regression over all candidates gives the weights (with their signs kept, see SIGNS; those in FIXED are
+set, not fitted); the decision cut chosen in main() (a wrong answer costs WRONG_COST right ones) is then moved to
+0.5 by shifting the bias, so that 0.5 means "answer". Fitted values vary in the third decimal between runs (set
+iteration order follows Python's hash seed) and with every change of the data; knowledge/search.py keeps the values
 the held-out set was measured with.
 """
 

@@ -40,7 +40,8 @@ CANDIDATES = 20  # entries rescored per query
 # postings.
 MAX_DF_SHARE = 0.01
 MIN_DF_CAP = 200
-# Logistic calibration, fitted by bench/kb_calibrate.py; one weight per feature of SearchIndex._score_entry.
+# Logistic calibration, fitted by bench/kb_calibrate.py; one weight per feature of SearchIndex._score_entry (the
+# last one, no_content, is set there rather than fitted). Measured with these: see bench/README.md.
 WEIGHTS = (0.000, 0.000, 4.905, 2.107, 3.680, -2.493, -5.624, -1.981, -5.340, -4.477, -4.000)
 BIAS = -3.745
 # Weight of an unseen pair of known characters in coverage (see SearchIndex._weight).
