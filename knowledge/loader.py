@@ -107,6 +107,7 @@ class _Builder:
         self.dir = data_dir
         self.entries: list[Entry] = []
         self.seen: dict[str, str] = {}  # entry or item id -> file, for duplicate detection
+        self.trade: str | None = None  # key term of the industry whose file is being read
         self.sources = _parse(SourcesFile, _read_yaml(data_dir / "sources.yaml", "sources.yaml"), "sources.yaml")
 
     def load(self, model: type[M], rel: str) -> M:
@@ -124,13 +125,16 @@ class _Builder:
         self.claim(ident, name)
         if reviewed is None:
             raise KnowledgeError(f"{name}：条目 {ident}：缺少 reviewed（最近核对日期），可写在条目或文件顶部")
-        self.entries.append(Entry(ident, tuple(questions), answer, source, reviewed, name))
+        self.entries.append(Entry(ident, tuple(questions), answer, source, reviewed, name, self.trade))
 
     def add_specs(self, file: EntriesFile, name: str, placeholders: dict[str, Any] | None = None) -> None:
         for spec in file.entries:
             answer = render.fill_placeholders(spec.answer, placeholders or {}, f"{name}：条目 {spec.id}")
-            self.add(name, spec.id, spec.questions, answer, self.source(spec.source, name, spec.id),
-                     spec.reviewed or file.reviewed)
+            self.add(name, spec.id, spec.questions, self.noted(answer, spec.source),
+                     self.source(spec.source, name, spec.id), spec.reviewed or file.reviewed)
+
+    def noted(self, answer: str, ref: SourceRef) -> str:
+        return render.superseded_note(answer, ref, self.sources)
 
 
 def _plan(b: _Builder, industries: Sequence[str]) -> tuple[PlanFile, list[Milestone]]:
@@ -184,8 +188,12 @@ def _plan(b: _Builder, industries: Sequence[str]) -> tuple[PlanFile, list[Milest
 
 
 def _items(b: _Builder, items: list[ItemSpec], name: str, reviewed: dt.date | None, known: dict[str, ItemSpec],
-           ) -> dict[str, str]:
-    """Validate items (ids, skip logic against earlier items) and add their FAQ entries; returns rendered sources."""
+           scope: str) -> dict[str, str]:
+    """Validate items (ids, skip logic against earlier items) and add their entries; returns rendered sources.
+
+    An item with a FAQ answers with it; every other check item answers with its own text, so a question about one
+    requirement (冰箱生熟能放一起吗) gets that requirement rather than the whole checklist.
+    """
     sources: dict[str, str] = {}
     for item in items:
         where = f"{name}：检查项 {item.id}"
@@ -202,14 +210,22 @@ def _items(b: _Builder, items: list[ItemSpec], name: str, reviewed: dt.date | No
         sources[item.id] = render.render_source(item.source, b.sources, where)
         if item.faq is not None:
             b.seen.pop(item.id)  # the FAQ entry shares the item's id on purpose
-            b.add(name, item.id, item.faq.questions, item.faq.answer, sources[item.id], reviewed)
+            b.add(name, item.id, item.faq.questions, b.noted(item.faq.answer, item.source), sources[item.id],
+                  reviewed)
+        elif item.kind == "check":
+            # Asked as the requirement itself, an industry's own item with its trade in front: the trade tells
+            # 饭店冰箱生熟能放一起吗 from the grocery's cold chain, and several industries share texts such as
+            # 持有有效的公共场所卫生许可证.
+            b.seen.pop(item.id)
+            b.add(name, item.id, [f"{b.trade or ''}{item.text}"],
+                  b.noted(render.item_answer(item, known, scope), item.source), sources[item.id], reviewed)
     return sources
 
 
-def _industries(b: _Builder) -> dict[str, Checklist]:
+def _industries(b: _Builder, normalizer: Normalizer) -> dict[str, Checklist]:
     common = b.load(CommonFile, "common.yaml")
     common_known: dict[str, ItemSpec] = {}
-    common_sources = _items(b, common.items, "common.yaml", common.reviewed, common_known)
+    common_sources = _items(b, common.items, "common.yaml", common.reviewed, common_known, "各行业共有")
     b.add_specs(common, "common.yaml", {"checklist": lambda: render.checklist_text(common.items)})
 
     listing = b.load(IndustriesFile, "industries.yaml")
@@ -231,8 +247,11 @@ def _industries(b: _Builder) -> dict[str, Checklist]:
         ind = b.load(IndustryFile, name)
         if ind.slug != slug:
             raise KnowledgeError(f"{name}：slug: {ind.slug} 与文件名 {slug} 不一致")
+        # The industry's key term (餐饮店 for 小餐饮店): search tells its entries from other industries' by it.
+        trades = normalizer.keys_in(normalizer(ind.name))
+        b.trade = next(iter(trades)) if len(trades) == 1 else None
         known = dict(common_known)
-        sources = common_sources | _items(b, ind.items, name, ind.reviewed, known)
+        sources = common_sources | _items(b, ind.items, name, ind.reviewed, known, ind.name)
         all_items = [*common.items, *ind.items]
         where = f"{name}：行业 {slug}"
         lead = ind.lead_department.name
@@ -245,6 +264,7 @@ def _industries(b: _Builder) -> dict[str, Checklist]:
             "lead_department": lambda lead=lead: lead,
             "checklist": lambda items=all_items: render.checklist_text(items),
         })
+        b.trade = None
         checklists[slug] = Checklist(
             slug=slug,
             name=ind.name,
@@ -295,12 +315,12 @@ def load_knowledge(data_dir: Path | str | None = None) -> KnowledgeBase:
             prev = variant_owner.setdefault(word, group.canonical)
             if prev != group.canonical:
                 raise KnowledgeError(f"synonyms.yaml：同义词“{word}”同时出现在“{prev}”和“{group.canonical}”两组")
-    checklists = _industries(b)
+    normalizer = make_normalizer(synonyms)
+    checklists = _industries(b, normalizer)  # before the plan: its answers name the trades (`{industries}`)
     plan, milestones = _plan(b, [checklist.name for checklist in checklists.values()])
     for rel in EXTRA_ENTRY_FILES:
         if (root / rel).is_file():
             b.add_specs(b.load(EntriesFile, rel), rel)
-    normalizer = make_normalizer(synonyms)
     _check_questions(b.entries, normalizer)
     return KnowledgeBase(b.entries, synonyms, checklists, milestones, plan.targets, plan.targets.year)
 
@@ -313,4 +333,4 @@ def make_normalizer(synonyms: SynonymsFile) -> Normalizer:
         if plain(term) != term:
             raise KnowledgeError(f"synonyms.yaml：key_terms 中的“{term}”规范化后变成“{plain(term)}”，"
                                  "请写同义词组里的规范词（canonical）")
-    return Normalizer(table, synonyms.key_terms)
+    return Normalizer(table, synonyms.key_terms, synonyms.question_words)

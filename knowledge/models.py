@@ -51,13 +51,23 @@ class EntrySpec(_Strict):
     reviewed: dt.date | None = None
 
 
+class Superseded(_Strict):
+    """A document no longer in force as cited: every answer resting on it says so."""
+
+    year: int  # when it was replaced or revised
+    note: Text  # shown as 注：… under such answers (not under one that already names the year)
+
+
 class DocSpec(_Strict):
     title: Text
+    superseded: Superseded | None = None
 
 
 class SourcesFile(_Strict):
     documents: dict[Id, DocSpec]
     certainty: dict[Certainty, str]
+    # Wording when the citation names an article (第二十九条): there the doubt is about the number only.
+    certainty_with_section: dict[Certainty, str] = {}
 
 
 class SynonymGroup(_Strict):
@@ -70,6 +80,7 @@ class SynonymsFile(_Strict):
     fillers: list[Text] = []
     keep: list[Text] = []
     key_terms: list[Text] = []
+    question_words: list[Text] = []
 
 
 class Relevant(_Strict):
@@ -200,6 +211,7 @@ class Entry:
     source: str
     reviewed: dt.date
     file: str
+    trade: str | None = None  # the industry's key term (餐饮店, 网吧…) when the entry belongs to one industry
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,12 @@ from collections.abc import Iterable, Mapping
 
 import opencc
 
+# "什么是X" / "什么叫X" (after synonyms, so 啥是 and 啥叫 too), rewritten as "X是什么".
+_WHAT_IS = re.compile(r"^什么[是叫](.{2,})$")
+
+# compact() writes known words as characters from here on (Unicode private use area, never in real text).
+_PRIVATE_USE = 0xE000
+
 # Queries longer than this are cut: nobody types a real question this long, and it bounds the work per query.
 MAX_CHARS = 300
 
@@ -26,6 +32,9 @@ _CN_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四":
 _COUNTERS = ("月", "日", "号", "项", "条", "个", "阶段", "年", "天", "小时", "米", "岁", "类", "次", "周")
 _CN_NUMBER = re.compile(rf"([廿〇零一二两三四五六七八九十百]+)(?={'|'.join(_COUNTERS)})")
 _DAY_HAO = re.compile(r"(\d+)号")
+# The same few characters typed three or more times in a row (饭店饭店饭店…, 哈哈哈) are one word repeated: only
+# one copy is kept, so a repetition cannot outweigh the rest of a question. Digits are left alone (2000年).
+_REPEAT = re.compile(r"(\D{1,8}?)\1{2,}")
 
 
 # 百分之八十 and 80% both become 80 (the % sign is dropped as punctuation).
@@ -75,6 +84,7 @@ def basic_normalize(text: object, limit: int | None = MAX_CHARS) -> str:
     text = _HTML_TAG.sub("", unicodedata.normalize("NFKC", text))
     text = _T2S.convert(text).lower()
     text = _NOISE.sub("", text)
+    text = _REPEAT.sub(r"\1", text)
     text = _PERCENT.sub(_percent, text)
     text = _numerals_to_digits(text)
     return text if limit is None else text[:limit]
@@ -105,6 +115,8 @@ class SynonymTable:
                 mapping[basic_normalize(variant)] = target
         mapping.pop("", None)
         self.mapping = mapping
+        # The words every variant is rewritten to: after apply() a text names a concept by exactly these words.
+        self.canonicals = frozenset(basic_normalize(c) for c in (groups or {})) - {""}
         ordered = sorted(mapping, key=len, reverse=True)
         self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
 
@@ -121,10 +133,21 @@ class Normalizer:
     naming one only fits a user question that names it too.
     """
 
-    def __init__(self, synonyms: SynonymTable | None = None, key_terms: Iterable[str] = ()) -> None:
+    def __init__(self, synonyms: SynonymTable | None = None, key_terms: Iterable[str] = (),
+                 question_words: Iterable[str] = ()) -> None:
         self.synonyms = synonyms or SynonymTable()
         self.key_terms = tuple(sorted({self(term) for term in key_terms} - {""}))
+        # Words that shape a question rather than say what it is about (什么, 能, 要不要…), normalised, longest first.
+        self.question_words = tuple(sorted({self(word) for word in question_words} - {""}, key=lambda w: (-len(w), w)))
         self._near = {term: _near_pattern(term) for term in self.key_terms}
+        # compact(): every word of several characters that the synonym table produces becomes one private-use
+        # character, longest first; key terms of three or more characters also when typed with one typo.
+        words = sorted({w for w in self.synonyms.canonicals | set(self.key_terms) if len(w) > 1}, key=len,
+                       reverse=True)
+        self._symbol = {w: chr(_PRIVATE_USE + i) for i, w in enumerate(words)}
+        near = [self._near[w].pattern for w in words if w in self._near and len(w) >= 3]
+        exact = [re.escape(w) for w in words]
+        self._word = re.compile("|".join(exact + near)) if words else None
 
     def keys_in(self, normalized: str) -> frozenset[str]:
         """Key terms named in an already normalised text (exactly: knowledge-base questions are spelt right)."""
@@ -136,7 +159,22 @@ class Normalizer:
         return term in normalized if pattern is None else pattern.search(normalized) is not None
 
     def __call__(self, text: object, limit: int | None = MAX_CHARS) -> str:
-        return self.synonyms.apply(basic_normalize(text, limit))
+        # 什么是三合一 and 什么叫四化 ask what 三合一是什么 and 四化是什么 ask: one word order for both.
+        return _WHAT_IS.sub(r"\1是什么", self.synonyms.apply(basic_normalize(text, limit)))
+
+    def compact(self, normalized: str) -> str:
+        """The normalised text with each known word of several characters written as one character.
+
+        Character-level comparisons then count a word once: 未成年人 or 美容美发店 shared by two questions weighs as
+        much as one other shared character, not four or five.
+        """
+        if self._word is None:
+            return normalized
+        return self._word.sub(lambda m: self._symbol.get(m.group(0)) or self._symbol[self._near_term(m.group(0))],
+                              normalized)
+
+    def _near_term(self, typed: str) -> str:
+        return next(term for term, pattern in self._near.items() if len(term) == len(typed) and pattern.fullmatch(typed))
 
 
 def _near_pattern(term: str) -> re.Pattern[str]:

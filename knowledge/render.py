@@ -27,8 +27,17 @@ def render_source(ref: SourceRef, sources: SourcesFile, where: str) -> str:
         raise KnowledgeError(f"{where}：来源文件 doc: {ref.doc} 未在 sources.yaml 中登记（已登记：{known}）")
     text = doc.title + (ref.section or "")
     if ref.certainty:
-        text += sources.certainty.get(ref.certainty, "")
+        wording = sources.certainty_with_section if ref.section else sources.certainty
+        text += wording.get(ref.certainty, sources.certainty.get(ref.certainty, ""))
     return text
+
+
+def superseded_note(answer: str, ref: SourceRef, sources: SourcesFile) -> str:
+    """The answer, with the 注 of a superseded source document after it unless the answer already speaks of it."""
+    doc = sources.documents.get(ref.doc)
+    if doc is None or doc.superseded is None or f"{doc.superseded.year}年" in answer:
+        return answer
+    return f"{answer}\n注：{doc.superseded.note}"
 
 
 def fill_placeholders(text: str, values: Mapping[str, Callable[[], str]], where: str) -> str:
@@ -44,6 +53,23 @@ def fill_placeholders(text: str, values: Mapping[str, Callable[[], str]], where:
     return _PLACEHOLDER.sub(repl, text)
 
 
+# An item resting only on typical practice (certainty 典) is marked so, in checklists and in its own answer: it is
+# not presented as a legal requirement.
+PRACTICE_MARK = "（通行做法）"
+PRACTICE_NOTE = "标“通行做法”的是各地整治的通行做法，未见正式条文，以当地规定为准"
+
+
+def _is_practice(item: ItemSpec) -> bool:
+    return item.source.certainty == "典"
+
+
+def _condition(item: ItemSpec, by_id: Mapping[str, ItemSpec]) -> str:
+    if item.relevant is None:
+        return ""
+    gate = by_id[item.relevant.item]
+    return f"（仅当“{gate.text}”为“{ANSWER_LABELS[item.relevant.equals]}”时检查）"
+
+
 def checklist_text(items: Sequence[ItemSpec]) -> str:
     by_id = {it.id: it for it in items}
     lines: list[str] = []
@@ -52,14 +78,23 @@ def checklist_text(items: Sequence[ItemSpec]) -> str:
         if item.kind == "gate":
             continue  # screening questions decide what is asked; they are not requirements
         number += 1
-        line = f"{number}. {VETO_MARK if item.veto else ''}{item.text}"
-        if item.relevant is not None:
-            gate = by_id[item.relevant.item]
-            line += f"（仅当“{gate.text}”为“{ANSWER_LABELS[item.relevant.equals]}”时检查）"
-        lines.append(line)
-    if any(it.veto for it in items):
+        mark = PRACTICE_MARK if _is_practice(item) else ""
+        lines.append(f"{number}. {VETO_MARK if item.veto else ''}{item.text}{mark}{_condition(item, by_id)}")
+    checks = [it for it in items if it.kind != "gate"]
+    if any(it.veto for it in checks):
         lines.append(f"（{VETO_MARK}为一票否决项：任一项不符合即不能评为规范达标）")
+    if any(_is_practice(it) for it in checks):
+        lines.append(f"（{PRACTICE_NOTE}）")
     return "\n".join(lines)
+
+
+def item_answer(item: ItemSpec, known: Mapping[str, ItemSpec], scope: str) -> str:
+    """The answer of a check item that has no FAQ of its own: the requirement, how it is checked, and how sure."""
+    veto = "，属一票否决项" if item.veto else ""
+    text = f"{scope}的检查项：{item.text}{veto}{_condition(item, known)}。"
+    if _is_practice(item):
+        text += "这是各地整治的通行做法，未见正式条文，以当地规定为准。"
+    return text
 
 
 def licences_text(licences: Sequence[LicenceSpec]) -> str:

@@ -6,11 +6,14 @@ are touched, so the cost follows the postings read rather than the size of the k
 
 Rerank: the few best entries are rescored with features that are comparable across queries, whatever the size of
 the knowledge base: how much of the query (weighted by rarity) the best question, all the entry's questions and its
-answer explain; how much of the question the query explains; an edit-distance ratio for typos; whether the question
-names a key term (trade, actor, document) the query lacks; the share of query characters the knowledge base never
-uses; whether the query names a business the knowledge base does not cover. A logistic function fitted by
-bench/kb_calibrate.py squashes them into a score that reads as the probability that the entry is right, so one
-threshold (0.5) separates "answer" from "not sure".
+answer explain; how much of the question the query explains; an edit-distance ratio for typos, in which a known word
+of several characters (未成年人, 美容美发店) counts as one character; whether the question names a key term (trade,
+actor, document) the query lacks; the share of query characters the knowledge base never uses; whether the query
+names a business the knowledge base does not cover; whether the query names a trade that is not the entry's, or
+another key term the entry never mentions; whether anything the query asks beyond its key terms and question words
+is found in the entry at all. The last three keep a shared generic word (小孩, 营业执照) from carrying a match. A
+logistic function fitted by bench/kb_calibrate.py squashes them into a score that reads as the probability that the
+entry is right, so one threshold (0.5) separates "answer" from "not sure".
 """
 
 from __future__ import annotations
@@ -37,14 +40,15 @@ CANDIDATES = 20  # entries rescored per query
 # postings.
 MAX_DF_SHARE = 0.01
 MIN_DF_CAP = 200
-# Logistic calibration, fitted by bench/kb_calibrate.py; one weight per feature of SearchIndex._score_entry.
-WEIGHTS = (0.000, 0.000, 4.327, 2.680, 5.134, -2.686, -3.220, -1.057)
-BIAS = -4.478
+# Logistic calibration, fitted by bench/kb_calibrate.py; one weight per feature of SearchIndex._score_entry (the
+# last one, no_content, is set there rather than fitted). Measured with these: see bench/README.md.
+WEIGHTS = (0.000, 0.000, 4.905, 2.107, 3.680, -2.493, -5.624, -1.981, -5.340, -4.477, -4.000)
+BIAS = -3.745
 # Weight of an unseen pair of known characters in coverage (see SearchIndex._weight).
 JUNCTION_IDF = 4.0
 # Last characters of words naming a kind of business or place (加油站, 服装厂, 驾校). Such a word that the knowledge
 # base never uses means the question is about a trade it does not cover.
-PLACE_SUFFIXES = frozenset("店厂馆站场院班园校司矿摊铺坊厅室")
+PLACE_SUFFIXES = frozenset("店厂馆站场院班园校司矿摊铺坊厅室房")
 # Words before such a character that do not name a trade (一家店, 开店, 小店).
 GENERIC_BEFORE = frozenset("家个的小这那每各本开新大老该此其么啥哪些种类一两几少")
 # One meaningful character is not a question (what is left of "在吗" or "？？" after normalisation).
@@ -130,6 +134,11 @@ class _Bm25:
         return acc
 
 
+def _explains(unit: str, questions: str, answer: str) -> bool:
+    """Whether an entry's questions or answer contain the unit, or at least each of its characters."""
+    return unit in questions or unit in answer or all(ch in questions or ch in answer for ch in unit)
+
+
 def _sigmoid(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
 
@@ -139,11 +148,28 @@ class _Query:
 
     def __init__(self, index: SearchIndex, text: str) -> None:
         self.text = text
+        self.compact = index.normalize.compact(text)
         self.grams = bigrams(text)
         self.weighted = [(g, index._weight(g)) for g in self.grams]
         self.total = sum(w for _, w in self.weighted)
         self._normalize = index.normalize
         self._keys: dict[str, bool] = {}
+        # Key terms the query names, trades apart from the others. Spelt exactly: forgiving a typo here would read
+        # 整规经费 as naming 整规办.
+        named = index.normalize.keys_in(text)
+        self.trades = named & index.trades
+        self.other_keys = named - index.trades
+        # What is asked about the key terms: the bigrams touching neither a key term nor a question word, or, when
+        # there is none, the single characters left (去, 办 in 营业执照去哪里办).
+        mask = [False] * len(text)
+        for word in (*named, *index.normalize.question_words):
+            start = text.find(word)
+            while start >= 0:
+                mask[start : start + len(word)] = [True] * len(word)
+                start = text.find(word, start + 1)
+        self.content = {text[i : i + 2] for i in range(len(text) - 1) if not mask[i] and not mask[i + 1]}
+        if not self.content:
+            self.content = {ch for ch, masked in zip(text, mask, strict=True) if not masked}
         # Characters the knowledge base never uses mean words it knows nothing about.
         self.novel = sum(ch not in index.chars for ch in text) / len(text)
         self.foreign_place = index._foreign_place(text)
@@ -185,6 +211,7 @@ class SearchIndex:
         self.doc_question: list[str] = []
         self.doc_text: list[str] = []
         self.doc_keys: list[frozenset[str]] = []
+        self.doc_compact: list[str] = []
         self.answer_text: list[str] = []
         self.questions = _Bm25(UNIGRAM_WEIGHT)
         self.answers = _Bm25(1.0)
@@ -197,6 +224,7 @@ class SearchIndex:
                     self.doc_question.append(question)
                     self.doc_text.append(text)
                     self.doc_keys.append(normalizer.keys_in(text))
+                    self.doc_compact.append(normalizer.compact(text))
                     self.questions.add(ngrams(text))
             answer = normalizer(entry.answer, None)
             self.answer_text.append(answer)
@@ -209,6 +237,11 @@ class SearchIndex:
         self.idf_unseen = math.log(1 + (self.questions.n_docs + 0.5) / 0.5)
         self.chars = frozenset(ch for text in (*self.doc_text, *self.answer_text) for ch in text)
         self.doc_weight = array("f", (sum(self._weight(g) for g in bigrams(text)) for text in self.doc_text))
+        self.trades = frozenset(e.trade for e in self.entries if e.trade)
+        self.entry_keys = [
+            self._entry_keys(range(self.entry_first_doc[e], self.entry_first_doc[e + 1]), e)
+            for e in range(len(self.entries))
+        ]
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -240,6 +273,10 @@ class SearchIndex:
             return JUNCTION_IDF
         return self.idf_unseen
 
+    def _entry_keys(self, docs: Sequence[int], entry: int) -> frozenset[str]:
+        """Key terms other than trades that the entry's questions (these ones) or its answer name."""
+        return self.normalize.keys_in("|".join(self.doc_text[d] for d in docs) + "|" + self.answer_text[entry]) - self.trades
+
     def _foreign_place(self, text: str) -> float:
         for i in range(1, len(text)):
             before = text[i - 1]
@@ -253,11 +290,26 @@ class SearchIndex:
         docs = [d for d in range(self.entry_first_doc[entry], self.entry_first_doc[entry + 1]) if d != exclude]
         if not docs:
             return None
-        by_entry = q.coverage_by("|".join(self.doc_text[d] for d in docs))
-        by_answer = q.coverage_by(self.answer_text[entry])
+        joined = "|".join(self.doc_text[d] for d in docs)
+        answer = self.answer_text[entry]
+        by_entry = q.coverage_by(joined)
+        by_answer = q.coverage_by(answer)
+        # The query names trades and none of them is the entry's (未成年人能住旅馆吗 against the grocery's tobacco rule).
+        trade = self.entries[entry].trade
+        trade_conflict = 1.0 if trade is not None and q.trades and trade not in q.trades else 0.0
+        # The query names a key term the entry never speaks of (未成年人 against a beauty salon's medical rule).
+        if q.other_keys:
+            keys = self.entry_keys[entry] if exclude is None else self._entry_keys(docs, entry)
+            key_unexplained = 1.0 if q.other_keys - keys else 0.0
+        else:
+            key_unexplained = 0.0
+        # Nothing the query asks beyond its key terms and question words is in the entry, not even character by
+        # character: the match rests on a shared key term alone (未成年人发烧怎么办 against 学生来买烟怎么办).
+        no_content = 0.0 if any(_explains(g, joined, answer) for g in q.content) or not q.content else 1.0
         w = self.weights
         # The entry-level and query-level terms are the same for every question of the entry.
-        base = self.bias + w[3] * by_entry + w[4] * by_answer + w[6] * q.novel + w[7] * q.foreign_place
+        base = (self.bias + w[3] * by_entry + w[4] * by_answer + w[6] * q.novel + w[7] * q.foreign_place
+                + w[8] * trade_conflict + w[9] * key_unexplained + w[10] * no_content)
         best_z, best_doc, best_feats = -math.inf, docs[0], (0.0, 0.0, 0.0, 0.0)
         for doc in docs:
             doc_text = self.doc_text[doc]
@@ -267,13 +319,14 @@ class SearchIndex:
             doc_total = self.doc_weight[doc]
             by_query = shared / q.total if q.total else 0.0
             by_doc = shared / doc_total if doc_total else 0.0
-            ratio = fuzz.ratio(q.text, doc_text) / 100.0
+            ratio = fuzz.ratio(q.compact, self.doc_compact[doc]) / 100.0
             key_missing = 1.0 if q.lacks_any(self.doc_keys[doc]) else 0.0
             z = base + w[0] * by_query + w[1] * by_doc + w[2] * ratio + w[5] * key_missing
             if z > best_z:
                 best_z, best_doc, best_feats = z, doc, (by_query, by_doc, ratio, key_missing)
         by_query, by_doc, ratio, key_missing = best_feats
-        feats = (by_query, by_doc, ratio, by_entry, by_answer, key_missing, q.novel, q.foreign_place)
+        feats = (by_query, by_doc, ratio, by_entry, by_answer, key_missing, q.novel, q.foreign_place,
+                 trade_conflict, key_unexplained, no_content)
         return Hit(self.entries[entry], self.doc_question[best_doc], _sigmoid(best_z), feats)
 
     def calibrate(self, features: Sequence[float]) -> float:
@@ -282,7 +335,9 @@ class SearchIndex:
     def search(self, query: object, k: int = 5, exclude: int | None = None) -> list[Hit]:
         """Best entries for the query, best first. `exclude` hides one question (leave-one-out calibration)."""
         text = self.normalize(query)
-        if len(text) < MIN_QUERY_CHARS:
+        # A bare key term (饭店, 未成年人, also 饭店 typed a thousand times) names a topic, not a question: many
+        # entries fit it equally well and picking one would be a guess.
+        if len(text) < MIN_QUERY_CHARS or text in self.normalize.key_terms:
             return []
         q = _Query(self, text)
         hits = [h for e in self._recall(text, exclude) if (h := self._score_entry(q, e, exclude)) is not None]

@@ -89,6 +89,79 @@ def test_junk_is_not_answered(answerer):
         assert answerer.answer(question).abstained, question
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "孩子发烧了怎么办",  # got the tobacco rule (0.86): 小孩 and 怎么办 were all it shared
+        "小孩可以买药吗",  # the tobacco rule (0.88)
+        "未成年人能住旅馆吗",  # the tobacco rule (0.68): a grocery rule for a question about hotels
+        "小孩能不能打游戏",  # the tobacco rule
+        "小孩能进理发店吗",  # the medical-beauty rule (0.62): nothing there is about minors
+        "营业执照去哪里办",  # 亮证亮照 (0.82)
+        "饭店" * 2_500,  # 餐具消毒
+        "饭店",  # a bare trade names a topic, not a question
+        "未成年人",
+    ],
+)
+def test_a_shared_generic_word_is_no_answer(answerer, question):
+    answer = answerer.answer(question)
+    assert answer.abstained, answer
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("学生能进KTV吗", "ktv.no_minors"),
+        ("小孩能去网吧吗", "net.no_minors"),
+        ("小卖部能卖烟给小孩吗", "groc.no_minors_tobacco"),
+        ("营业执照要挂出来吗", "common.display"),
+    ],
+)
+def test_the_same_generic_words_still_answer_what_they_fit(answerer, question, expected):
+    answer = answerer.answer(question)
+    assert (answer.entry_id, answer.abstained) == (expected, False), answer
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("美容美发店消毒要求", "beauty.disinfection"),
+        ("饭店冰箱生熟能放一起吗", "rest.fridge"),  # a check item without a FAQ answers with its own text
+        ("旅馆要有保管箱吗", "hotel.valuables"),
+    ],
+)
+def test_one_requirement_is_answered_with_it_not_with_the_checklist(answerer, question, expected):
+    answer = answerer.answer(question)
+    assert (answer.entry_id, answer.abstained) == (expected, False), answer
+    assert "检查要点" not in answer.answer
+
+
+def test_typical_practice_is_not_presented_as_law(answerer):
+    fridge = answerer.answer("饭店冰箱生熟能放一起吗")  # rest.fridge rests on typical practice (典)
+    assert "通行做法" in fridge.answer and "未见正式条文" in fridge.answer
+    valuables = answerer.answer("旅馆要有保管箱吗")  # 《旅馆业治安管理办法》第七条
+    assert "通行做法" not in valuables.answer and "第七条" in (valuables.source or "")
+    checklist = answerer.kb.entry("rest.standards").answer
+    assert "冰箱生熟分开存放并贴有标识（通行做法）" in checklist
+    assert "餐具饮具用前洗净消毒（有消毒柜或使用集中消毒的餐具）\n" in checklist  # 法: no mark
+    assert "标“通行做法”的是各地整治的通行做法" in checklist
+
+
+def test_answers_resting_on_the_2009_food_safety_law_say_it_was_revised(answerer):
+    licence = answerer.answer("现在还用办食品流通许可证吗")
+    assert licence.entry_id == "fsl.art29" and "食品经营许可" in licence.answer and "2015年" in licence.answer
+    assert "食品经营许可证" in answerer.answer("开饭店要办什么证").answer
+    fine = answerer.answer("卖过期食品罚多少")
+    assert fine.entry_id == "fsl.art85" and fine.answer.endswith(
+        "注：文中所引《食品安全法》为2009年版。该法2015年已全面修订，条文序号和部分内容已经改变，"
+        "现在请以现行法律和市场监管部门的规定为准。")
+    for entry in answerer.kb.entries:
+        if entry.source.startswith("《中华人民共和国食品安全法》（2009年版）"):
+            assert "2015年" in entry.answer, entry.id
+    assert answerer.kb.entry("fsl.edition").answer.count("2015年") == 1  # says it itself: no 注 added
+    assert "注：" not in answerer.kb.entry("plan.what_is").answer
+
+
 def test_html_around_a_real_question_is_ignored(answerer):
     assert answerer.answer("<b>开饭店</b>要办什么证").entry_id == "rest.licences"
 

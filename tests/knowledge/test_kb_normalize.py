@@ -36,8 +36,17 @@ def test_basic(raw, expected):
 def test_non_text_and_very_long_input():
     assert basic_normalize(None) == ""
     assert basic_normalize(12345) == ""
-    assert len(basic_normalize("饭" * 10_000)) == MAX_CHARS
-    assert len(basic_normalize("饭" * 10_000, limit=None)) == 10_000
+    varied = "".join(f"饭店{i % 10}" for i in range(4_000))[:10_000]  # nothing repeated three times in a row
+    assert len(basic_normalize(varied)) == MAX_CHARS
+    assert len(basic_normalize(varied, limit=None)) == 10_000
+
+
+def test_a_repeated_word_counts_once():
+    assert basic_normalize("饭店" * 2_500) == "饭店"
+    assert basic_normalize("饭" * 10_000) == "饭"
+    assert basic_normalize("开饭店饭店饭店要办什么证") == "开饭店要办什么证"
+    assert basic_normalize("饭店饭店") == "饭店饭店"  # twice may be meant
+    assert basic_normalize("2000年") == "2000年"  # digits are never collapsed
 
 
 def test_synonyms_and_fillers(norm):
@@ -62,5 +71,19 @@ def test_longest_variant_wins():
 def test_key_terms_forgive_one_typo_in_long_terms(norm):
     text = norm("建康证多久办一次")
     assert norm.has_key_term(text, "健康证")
-    assert not norm.has_key_term(norm("网巴能进吗"), "网吧")  # two-character terms must be exact
+    assert not norm.has_key_term(norm("网咔能进吗"), "网吧")  # two-character terms must be exact
+    assert norm("网巴能进吗") == "网吧能进"  # a frequent typo is a synonym instead
     assert norm.keys_in(norm("开饭店要健康证吗")) == {"餐饮店", "健康证"}
+
+
+def test_what_is_x_reads_as_x_is_what(norm):
+    assert norm("什么是三合一") == norm("三合一是啥") == norm("啥是三合一") == "三合一是什么"
+    assert norm("什么叫一票否决") == "一票否决是什么"
+    assert norm("什么时候截止") == "什么时候截止"  # 什么时候 is a word of its own
+
+
+def test_compact_writes_a_known_word_as_one_character(norm):
+    text = norm("小孩能进理发店吗")
+    assert text == "未成年人能进美容美发店"
+    assert len(norm.compact(text)) == 4  # 未成年人, 能, 进, 美容美发店
+    assert norm.compact(norm("建康证多久办一次"))[0] == norm.compact("健康证")  # one typo in a long key term

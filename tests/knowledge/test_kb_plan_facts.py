@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from knowledge.loader import load_knowledge
@@ -117,3 +119,16 @@ def test_certainty_is_shown_for_inferred_facts(kb):
     checklist = kb.checklists["small_restaurant"]
     assert "推断" in checklist.item("rest.sinks").source
     assert checklist.item("rest.permit").source == "《中华人民共和国食品安全法》（2009年版）第二十九条"
+
+
+def test_certainty_wording_does_not_contradict_the_citation(kb):
+    grocery = kb.checklists["small_grocery"]
+    assert grocery.item("common.business_licence").source == "工商登记相关法规（此项要求已核实，尚未查到具体条文）"
+    assert grocery.item("groc.cold_chain").source == (
+        "《中华人民共和国食品安全法》（2009年版）第二十七条（此项要求已核实，条款序号待核实）")
+    sources = {e.source for e in kb.entries} | {it.source for c in kb.checklists.values() for it in c.items}
+    for source in sources:
+        assert "内容已核实" not in source and "具体条款待核实" not in source, source
+        if "尚未查到具体条文" in source:
+            assert not re.search(r"第[一二三四五六七八九十百]+条", source), source  # and none is named
+
