@@ -9,6 +9,7 @@ from handlers.ask import AskService
 from handlers.context import CoreConfig
 from handlers.core import Core, CoreParts, FreeTextHandler
 from handlers.free_text import free_text as typed_outside_flows
+from handlers.free_text import shipped_words
 from handlers.menus import load_menus
 from handlers.runner import Runner
 from handlers.texts import Texts
@@ -34,6 +35,7 @@ def build_core(
     db: Database, clock: Clock, config: CoreConfig | None = None, free_text: FreeTextHandler | None = None,
     knowledge: KnowledgeBase | None = None,
 ) -> Core:
+    shipped_words()  # a broken data/free_text.yaml stops the start, not the first message typed
     parts = CoreParts(
         texts=Texts.load(),
         menus=load_menus(ACTIONS),

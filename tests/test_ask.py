@@ -3,8 +3,10 @@ whose answer reaches the asker and becomes a new entry with one button."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
+from handlers.free_text import FreeTextError, load_words
 from storage.models import OutboxMessage, Role
 from storage.question_models import LearnedEntry, Question
 from tests.chat_driver import Person, register
@@ -140,3 +142,16 @@ async def test_the_county_can_dismiss_a_non_question(core, db, clock):
         told = [row.payload["text"] for row in await session.scalars(
             select(OutboxMessage).where(OutboxMessage.chat_id == 1112))]
     assert not any("县整规办答复" in text for text in told)
+
+
+@pytest.mark.parametrize(("content", "problem"), [
+    ("greetings: [你好]\n", "需要且只能有这几项"),
+    ("greetings: [你好]\nthanks: []\nparticles: [啊]\ncomplaint_words: [投诉]\n", "thanks 必须是非空的文字列表"),
+    ("greetings: [你好]\nthanks: [谢谢]\nparticles: [啊]\ncomplaint_words: [投诉]\nextra: [x]\n", "需要且只能有这几项"),
+])
+def test_a_broken_free_text_file_is_refused_at_load(tmp_path, content, problem):
+    path = tmp_path / "free_text.yaml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(FreeTextError, match=problem):
+        load_words(path)
+    assert load_words().greetings  # the shipped file loads
