@@ -55,8 +55,10 @@ class TerminalTransport:
         if kind in ("photo", "document"):
             lines.append(f"[附件] {payload.get('photo') or payload.get('document')}")
         flat = [(b["label"], b["data"]) for row in payload.get("buttons", []) for b in row]
+        # Numbers choose among the latest message's buttons only: after a prompt without buttons (a text step),
+        # a typed "2" is the answer "2", not the second button of some earlier message (say 放弃).
+        self.buttons[chat_id] = flat
         if flat:
-            self.buttons[chat_id] = flat
             lines.extend(f"  [{number}] {label}" for number, (label, _) in enumerate(flat, start=1))
         if payload.get("request") == "location":
             lines.append("  （请输入 /location 纬度 经度）")

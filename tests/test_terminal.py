@@ -53,6 +53,13 @@ def test_a_button_number_is_a_press(typed, label):
     assert inbound is not None and inbound.kind is Kind.PRESS and inbound.pressed_label == label
 
 
+async def test_numbers_choose_among_the_latest_messages_buttons_only():
+    transport = transport_with_buttons()
+    await transport.deliver(7, "text", {"text": "请输入整改期限"})  # a text step: no buttons
+    inbound = parse_line("2", 7, transport)
+    assert inbound is not None and inbound.kind is Kind.TEXT and inbound.text == "2"
+
+
 @pytest.mark.parametrize(("argument", "expected"), [
     ("nonexistent.jpg", "照片没有发送：找不到文件“nonexistent.jpg”"),
     ("x" * 5000, "找不到文件“" + "x" * 80 + "…”"),  # longer than a file name may be
