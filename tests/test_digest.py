@@ -196,6 +196,9 @@ def test_digest_and_report_from_the_command_line(tmp_path):
     assert "“芙蓉村”是岩头镇的村，周报只按全县或乡镇生成" in village.output and "--scope 岩头镇" in village.output
     for name in ("全县", "永嘉县"):
         assert runner.invoke(app, ["digest", "--scope", name], env=env).output == county.output
+    jpeg = runner.invoke(app, ["digest", "--chart", str(tmp_path / "c.jpg")], env=env)
+    assert jpeg.exit_code == 2 and "图表只能保存为 PNG 文件，请把“c.jpg”改为如“c.png”" in jpeg.output
+    assert not (tmp_path / "c.jpg").exists()
     silent = runner.invoke(app, ["digest", "--no-print"], env=env)
     assert silent.exit_code == 2 and "--no-print 不打印周报，又没有用 --chart 保存图表" in silent.output
     chart_only = runner.invoke(app, ["digest", "--no-print", "--chart", str(tmp_path / "only.png")], env=env)
