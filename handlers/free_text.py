@@ -16,7 +16,7 @@ from handlers import ask, buttons
 from handlers.complaints import tracking
 from handlers.context import Turn
 from handlers.events import Choice, Reply
-from knowledge.yaml_text import parse_yaml
+from knowledge.yaml_errors import YamlFileError, read_yaml_file
 from storage.complaints import number_in_text
 
 DEFAULT_PATH = Path(__file__).parent / "data" / "free_text.yaml"
@@ -41,7 +41,10 @@ class FreeTextWords:
 
 
 def load_words(path: Path = DEFAULT_PATH) -> FreeTextWords:
-    data = parse_yaml(path.read_text(encoding="utf-8"))
+    try:
+        data = read_yaml_file(path)
+    except YamlFileError as problem:
+        raise FreeTextError(f"{path}：{problem}") from None
     if not isinstance(data, dict) or set(data) != set(KEYS):
         raise FreeTextError(f"{path}：需要且只能有这几项：{'、'.join(KEYS)}")
     for key in KEYS:

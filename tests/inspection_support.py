@@ -29,3 +29,13 @@ async def answer_checklist_with_one_failure(cadre: Person, note: str = "营业�
     await cadre.press("是")
     await cadre.press("✓ 符合")  # the follow-up item the screening answer made relevant
     assert "请拍摄现场照片" in cadre.last.text
+
+
+async def report_up_to_the_class(cadre: Person, unit: str = "老王小吃店") -> None:
+    """检查上报 on a unit, one failing item, no photo, no location, the suggested result agreed: the class step."""
+    await cadre.press("检查上报")
+    await cadre.press(unit)
+    await answer_checklist_with_one_failure(cadre)
+    await cadre.press("完成（已传0张）")
+    await cadre.press("跳过")
+    await cadre.press("同意此判定")

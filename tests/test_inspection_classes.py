@@ -10,7 +10,7 @@ from storage.inspection_models import Inspection
 from storage.models import Role
 from storage.users import get_by_channel_id
 from tests.chat_driver import Person, register
-from tests.inspection_support import add_unit, answer_checklist_with_one_failure
+from tests.inspection_support import add_unit, report_up_to_the_class
 from tests.test_inspections import outbox_texts
 
 DEMOLITION = "位于违章建筑拆除范围，年内拆除"
@@ -78,12 +78,7 @@ async def test_compliant_unit_is_not_offered_rectify_and_shutdown_needs_a_reason
 async def test_changing_the_result_asks_again_for_a_class_that_no_longer_fits(core, db, clock):
     await add_unit(db, clock, "芙蓉村", "老王小吃店")
     cadre = await register(core, db, clock, 643, Role.CADRE, "芙蓉村", "李建国")
-    await cadre.press("检查上报")
-    await cadre.press("老王小吃店")
-    await answer_checklist_with_one_failure(cadre)
-    await cadre.press("完成（已传0张）")
-    await cadre.press("跳过")
-    await cadre.press("同意此判定")
+    await report_up_to_the_class(cadre)
     assert cadre.buttons() == ["整合提升类", "整改规范类（建议）", "关停取缔类"]  # 不达标: every class
     await cadre.press("整改规范类（建议）")
     await cadre.text("7天后")

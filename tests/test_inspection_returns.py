@@ -14,7 +14,7 @@ from storage.inspection_models import Inspection, Unit, UnitStatus
 from storage.models import AreaLevel, Role, User
 from storage.units import UnitFields, upsert_unit
 from tests.chat_driver import register
-from tests.inspection_support import add_unit, answer_checklist_with_one_failure
+from tests.inspection_support import add_unit, report_up_to_the_class
 
 
 async def township_figures(db, clock) -> tuple[int, int, dict[str, int]]:
@@ -40,12 +40,7 @@ async def test_a_returned_shutdown_report_no_longer_takes_the_unit_out_of_the_di
     cadre = await register(core, db, clock, 632, Role.CADRE, "芙蓉村", "李建国")
     assert await township_figures(db, clock) == (1, 2, {"compliant": 1, "unchecked": 1})
 
-    await cadre.press("检查上报")
-    await cadre.press("老王小吃店")
-    await answer_checklist_with_one_failure(cadre)
-    await cadre.press("完成（已传0张）")
-    await cadre.press("跳过")
-    await cadre.press("同意此判定")
+    await report_up_to_the_class(cadre)
     await cadre.press("关停取缔类")
     await cadre.press("✅ 提交")
     # Counted at once, before review: the closed unit leaves the base.

@@ -11,7 +11,7 @@ from storage.inspection_models import Inspection, InspectionPhoto, Unit
 from storage.inspections import history
 from storage.models import Role
 from tests.chat_driver import register
-from tests.inspection_support import add_unit, answer_checklist_with_one_failure
+from tests.inspection_support import add_unit, answer_checklist_with_one_failure, report_up_to_the_class
 
 
 async def inspections_count(db) -> int:
@@ -63,12 +63,7 @@ async def test_a_full_inspection_updates_the_register_and_notifies_the_township(
 async def test_bad_dates_are_explained_and_the_report_is_kept(core, db, clock):
     await add_unit(db, clock, "芙蓉村", "老王小吃店")
     cadre = await register(core, db, clock, 603, Role.CADRE, "芙蓉村", "李建国")
-    await cadre.press("检查上报")
-    await cadre.press("老王小吃店")
-    await answer_checklist_with_one_failure(cadre)
-    await cadre.press("完成（已传0张）")
-    await cadre.press("跳过")
-    await cadre.press("同意此判定")
+    await report_up_to_the_class(cadre)
     await cadre.press("整改规范类（建议）")
     assert "没有看懂这个日期" in (await cadre.text("过几天吧"))[0].text
     assert "不能早于或等于今天" in (await cadre.text("2026-05-01"))[0].text
@@ -85,12 +80,7 @@ async def test_bad_dates_are_explained_and_the_report_is_kept(core, db, clock):
 async def reach_deadline_step(core, db, clock, chat_id: int):
     await add_unit(db, clock, "芙蓉村", "老王小吃店")
     cadre = await register(core, db, clock, chat_id, Role.CADRE, "芙蓉村", "李建国")
-    await cadre.press("检查上报")
-    await cadre.press("老王小吃店")
-    await answer_checklist_with_one_failure(cadre)
-    await cadre.press("完成（已传0张）")
-    await cadre.press("跳过")
-    await cadre.press("同意此判定")
+    await report_up_to_the_class(cadre)
     await cadre.press("整改规范类（建议）")
     return cadre
 

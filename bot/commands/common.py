@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -47,11 +47,19 @@ def export_group(app: typer.Typer) -> typer.Typer:
     return group
 
 
-def _xlsx_path(out: Path) -> Path:
-    if out.suffix.lower() != ".xlsx":
-        # Every export writes Excel whatever the name says; a .csv that is really xlsx opens as garbage.
-        raise typer.BadParameter(f"只能导出为 Excel（.xlsx）文件，请把“{out.name}”改为如“{out.stem or '报表'}.xlsx”")
-    return out
+def suffix_check(suffix: str, lead: str, stem: str) -> Callable[[Path | None], Path | None]:
+    """An option callback refusing a path without `suffix` before any work: the file is always written in that
+    format whatever the name says, and under another name (a .csv that is really xlsx) it opens as garbage."""
+
+    def check(path: Path | None) -> Path | None:
+        if path is not None and path.suffix.lower() != suffix:
+            raise typer.BadParameter(f"{lead}，请把“{path.name}”改为如“{path.stem or stem}{suffix}”")
+        return path
+
+    return check
+
+
+_xlsx_path = suffix_check(".xlsx", "只能导出为 Excel（.xlsx）文件", "报表")
 
 
 def xlsx_out(example: str) -> Any:

@@ -9,7 +9,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from typer._click.exceptions import UsageError  # as in bot/commands/chinese_cli.py: Typer's own copy of Click
 
 from bot.app import open_database
-from bot.commands.common import console, export_group, fail, load_settings, progress, run_async, xlsx_out
+from bot.commands.common import (
+    console,
+    export_group,
+    fail,
+    load_settings,
+    progress,
+    run_async,
+    suffix_check,
+    xlsx_out,
+)
 from bot.xlsx_book import MOMENT_WIDTH, Book, Percent
 from handlers.assembly import shipped_knowledge
 from handlers.digest_render import chart_png, digest_text, split_message
@@ -72,19 +81,12 @@ def _load(scope: str) -> tuple[Digest, SystemClock]:
         fail(str(problem))
 
 
-def _png_path(chart: Path | None) -> Path | None:
-    if chart is not None and chart.suffix.lower() != ".png":
-        # The chart is always a PNG; under a .jpg name image viewers refuse it.
-        raise typer.BadParameter(f"图表只能保存为 PNG 文件，请把“{chart.name}”改为如“{chart.stem or '图表'}.png”")
-    return chart
-
-
 def digest(
     ctx: typer.Context,
     scope: str = typer.Option("county", "--scope", help="全县（也可写 county 或县名）或乡镇名称，如 岩头镇"),
     print_: bool = typer.Option(True, "--print/--no-print", help="在终端打印周报（默认）；--no-print 须与 --chart 同用"),
     chart: Path | None = typer.Option(None, "--chart", help="同时把达标率图表保存为 PNG（全县按乡镇，乡镇按村）",
-                                      callback=_png_path),
+                                      callback=suffix_check(".png", "图表只能保存为 PNG 文件", "图表")),
 ) -> None:
     """生成一个范围（全县或某乡镇）的周报：达标率与80%/70%目标、乡镇排名、检查、投诉、逾期整改。"""
     if not print_ and chart is None:
