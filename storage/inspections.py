@@ -178,18 +178,19 @@ async def _withdraw(session: AsyncSession, returned: Inspection, now: datetime) 
     of them was submitted: the latest counting report's result, or the register's own entry (未检查, or what an
     import said) when no report counts. Reports are taken in id order, the order they were applied in.
 
-    A verified closure recorded after the returned report also still counts: the unit was seen closed, whatever
-    the report said, so the entry stays as the closure left it."""
+    A verified closure still counts too, as if it were a report submitted when it was recorded: the unit was seen
+    closed, whatever the reports before it said. Returning a report older than the closure leaves the entry as the
+    closure left it; returning a newer one goes back no further than the closure."""
     reports = list(await session.scalars(
         select(Inspection).where(Inspection.unit_id == returned.unit_id).order_by(Inspection.id)))
     latest_counting = max((report.id for report in reports if report.status in COUNTING), default=0)
-    if latest_counting > returned.id:
-        return
+    # A closure counts from where it was recorded: after the unit's newest report at that moment.
     closed_after = await session.scalar(select(func.max(UnitClosure.after_report_id)).where(
         UnitClosure.unit_id == returned.unit_id))
-    if closed_after is not None and closed_after >= returned.id:
+    still_counting = max(latest_counting, closed_after or 0)
+    if still_counting >= returned.id:  # equal: a closure recorded right after the returned report
         return
-    first_withdrawn = next(report for report in reports if report.id > latest_counting)
+    first_withdrawn = next(report for report in reports if report.id > still_counting)
     unit = await session.get(Unit, returned.unit_id)
     assert unit is not None
     unit.status = first_withdrawn.unit_status_before or UnitStatus.UNCHECKED
