@@ -16,8 +16,11 @@ from storage.units import UnitFields, name_key
 
 COLUMNS = ("单位名称", "行业", "乡镇", "村", "地址", "经营者", "联系电话", "证照编号", "状态", "分类", "示范点")
 REQUIRED = ("单位名称", "行业", "乡镇", "村")
+# 待关停: classified 关停取缔类, not yet seen closed (stays in the rate's base); 已关停: closure verified (leaves it).
 STATUS_NAMES = {"未检查": UnitStatus.UNCHECKED, "规范达标": UnitStatus.COMPLIANT, "整改中": UnitStatus.RECTIFYING,
-                "关停取缔": UnitStatus.CLOSED}
+                "待关停": UnitStatus.PENDING_CLOSURE, "已关停": UnitStatus.CLOSED}
+# The single word registers used before: it does not say whether the closure was verified, so it is not guessed.
+OLD_CLOSED_NAME = "关停取缔"
 CLASS_NAMES = {"整合提升类": UnitClass.UPGRADE, "整改规范类": UnitClass.RECTIFY, "关停取缔类": UnitClass.SHUTDOWN}
 YES_NO = {"是": True, "否": False, "": False, "y": True, "n": False, "yes": True, "no": False, "1": True, "0": False}
 PHONE = re.compile(r"^\+?[0-9][0-9\- ]{5,19}$")
@@ -104,7 +107,10 @@ def parse_row(number: int, values: dict[str, str], industries: dict[str, str]) -
     if phone and not PHONE.match(phone):
         problems.append(RowProblem(number, "联系电话", f"号码格式不对：“{phone[:20]}”"))
     status = values.get("状态", "")
-    if status and status not in STATUS_NAMES:
+    if status == OLD_CLOSED_NAME:
+        problems.append(RowProblem(number, "状态", "“关停取缔”请改为“待关停”（已列为关停取缔类、尚未核实关停）"
+                                                  "或“已关停”（已核实关停或取缔）"))
+    elif status and status not in STATUS_NAMES:
         problems.append(RowProblem(number, "状态", f"应为 {'/'.join(STATUS_NAMES)} 之一"))
     unit_class = values.get("分类", "")
     if unit_class and unit_class not in CLASS_NAMES:

@@ -15,7 +15,7 @@ from knowledge.models import Checklist, KnowledgeBase
 from storage.db import Database
 from storage.inspection_models import Inspection, InspectionPhoto, Unit
 from storage.inspections import report_number
-from storage.models import Area, AreaLevel, User
+from storage.models import Area, AreaLevel
 
 STATUS_LABELS = {value: label for label, value in STATUS_NAMES.items()}
 CLASS_LABELS = {value: label for label, value in CLASS_NAMES.items()}
@@ -23,7 +23,7 @@ REVIEW_LABELS = {"submitted": "待审核", "approved": "已通过", "returned": 
 ANSWER_LABELS = {"pass": "符合", "fail": "不符合", "na": "不适用", "yes": "是", "no": "否"}
 INSPECTION_COLUMNS = ("报告编号", "单位名称", "行业", "乡镇", "村", "检查人", "提交时间", "判定", "建议判定", "改判理由",
                       "分类", "整改期限", "审核状态", "审核意见", "版本", "照片数", "照片引用", "纬度", "经度",
-                      "分类理由")
+                      "分类理由", "审核人", "审核时间")
 ITEM_COLUMNS = ("报告编号", "检查表序号", "检查项", "结果", "说明")
 BATCH = 1000
 
@@ -95,15 +95,14 @@ async def write_inspections(
     areas = await _areas(db)
     industries = _industry_names(knowledge)
     checklists = knowledge.checklists if knowledge else {}
-    async with db.transaction() as session:
-        names = {user_id: name for user_id, name in await session.execute(select(User.id, User.name))}
     photos = (select(InspectionPhoto.inspection_id, func.count(InspectionPhoto.id).label("n"),
                      func.aggregate_strings(InspectionPhoto.file_id, "|").label("refs"))
               .group_by(InspectionPhoto.inspection_id).subquery())
     base = select(Inspection, Unit.name, Unit.village_id, photos.c.n, photos.c.refs).join(
         Unit, Unit.id == Inspection.unit_id).outerjoin(photos, photos.c.inspection_id == Inspection.id)
     book = Book()
-    reports = book.sheet("检查报告", INSPECTION_COLUMNS, {"提交时间": MOMENT_WIDTH, "整改期限": DATE_WIDTH})
+    reports = book.sheet("检查报告", INSPECTION_COLUMNS, {"提交时间": MOMENT_WIDTH, "整改期限": DATE_WIDTH,
+                                                       "审核时间": MOMENT_WIDTH})
     items = book.sheet("检查项结果", ITEM_COLUMNS)
     count = 0
     async with db.transaction() as session:
@@ -118,13 +117,15 @@ async def write_inspections(
             reports.append([
                 number, unit_name, industries.get(inspection.industry, inspection.industry),
                 township.name if township else "", village.name if village else "",
-                names.get(inspection.inspector_id) or "", inspection.submitted_at.astimezone(tz).replace(tzinfo=None),
+                # Names as they were when submitted and reviewed: a later rename does not rewrite the record.
+                inspection.inspector_name or "", inspection.submitted_at.astimezone(tz).replace(tzinfo=None),
                 "规范达标" if inspection.compliant else "不达标", "规范达标" if inspection.proposed_compliant else "不达标",
                 inspection.override_reason or "", CLASS_LABELS.get(inspection.unit_class, ""),
                 inspection.rectify_by,
                 REVIEW_LABELS.get(inspection.status, inspection.status), inspection.review_note or "",
                 inspection.version, photo_count or 0, refs or "", inspection.latitude, inspection.longitude,
-                inspection.class_reason or "",
+                inspection.class_reason or "", inspection.reviewer_name or "",
+                inspection.reviewed_at.astimezone(tz).replace(tzinfo=None) if inspection.reviewed_at else None,
             ])
             for row in item_rows(checklists.get(inspection.industry), inspection.answers, inspection.notes):
                 items.append([number, *row])

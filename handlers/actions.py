@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import ask, broadcast, complaints, milestones
+from handlers import ask, broadcast, closures, complaints, milestones
 from handlers.context import Turn
 from handlers.core import Action
 from handlers.events import Reply
@@ -49,3 +49,6 @@ FLOWS |= {flow.name: flow for flow in complaints.FLOWS}
 ACTIONS |= {"milestones": milestones.overview, "ms_done": milestones.mark, "ms_view": milestones.view,
             "broadcast": broadcast.start}
 FLOWS |= {flow.name: flow for flow in (milestones.MILESTONE_DONE, broadcast.BROADCAST)}
+# 待关停单位: recording a verified closure (已关停 / 已取缔).
+ACTIONS |= {"closures": closures.closures_action}
+FLOWS |= {closures.CLOSURE.name: closures.CLOSURE}

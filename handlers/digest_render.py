@@ -29,8 +29,9 @@ def digest_text(digest: Digest, texts: Texts, industry_names: dict[str, str], tz
     progress = [
         t("digest_units", total=cn_number(digest.units), compliant=counts.get(UnitStatus.COMPLIANT, 0),
           rectifying=counts.get(UnitStatus.RECTIFYING, 0), unchecked=counts.get(UnitStatus.UNCHECKED, 0),
-          closed=counts.get(UnitStatus.CLOSED, 0)),
-        t("digest_rate", rate=_rate(digest.share), part=digest.share.part, whole=digest.share.whole),
+          pending=digest.pending_closure, closed=digest.closed),
+        t("digest_rate", rate=_rate(digest.share), part=digest.share.part, whole=digest.share.whole,
+          pending=digest.pending_closure, closed=digest.closed),
     ]
     sections.append((t("digest_progress_head"), progress))
     targets = digest.targets
@@ -46,8 +47,9 @@ def digest_text(digest: Digest, texts: Texts, industry_names: dict[str, str], tz
         ranking = []
         for number, line in enumerate(digest.townships, start=1):
             mark = t("digest_complete_mark") if line.complete else ("" if line.units else t("digest_no_units"))
+            pending = t("digest_ranking_pending", n=line.pending_closure) if line.pending_closure else ""
             ranking.append(t("digest_ranking_line", n=number, name=line.name, rate=_rate(line.share),
-                             part=line.share.part, whole=line.share.whole, mark=mark))
+                             part=line.share.part, whole=line.share.whole, pending=pending, mark=mark))
         sections.append((t("digest_ranking_head", target=targets.township_unit_share), ranking))
     industries = [
         t("digest_industry_line", name=industry_names.get(industry.slug, industry.slug), rate=_rate(industry.share),
@@ -113,7 +115,8 @@ def chart_lines(digest: Digest) -> list[AreaLine]:
 
 def chart_caption(digest: Digest, texts: Texts) -> str:
     key = "digest_chart_caption_villages" if digest.scope_level == AreaLevel.TOWNSHIP else "digest_chart_caption"
-    return texts(key, scope=digest.scope_name, target=digest.targets.township_unit_share)
+    return texts(key, scope=digest.scope_name, target=digest.targets.township_unit_share) + texts(
+        "digest_chart_closures", pending=digest.pending_closure, closed=digest.closed)
 
 
 def chart_png(digest: Digest, texts: Texts, out: Path) -> Path:

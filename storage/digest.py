@@ -1,7 +1,8 @@
 """The numbers of a digest, computed by one function that tests pin to hand-computed fixtures.
 
-Compliance rate = units to standard ÷ units still operating (关停取缔 units no longer count in the base).
-A township is 基本完成 when that rate is at least 80%; the county target is 70% of townships basically
+Compliance rate = units to standard ÷ (registered units − units whose closure was verified). A unit classified
+关停取缔类 is 待关停 until a township official or a cadre's visit records it 已关停 / 已取缔 (storage/closures.py):
+until then it stays in the base and is not to standard, so classifying units to close cannot raise a rate. A township is 基本完成 when that rate is at least 80%; the county target is 70% of townships basically
 complete and 70% of each industry's units to standard (the plan's targets; see knowledge/data/plan.yaml).
 """
 
@@ -52,6 +53,8 @@ class AreaLine:
     units: int
     share: Share
     complete: bool
+    pending_closure: int = 0  # 待关停: in the base, not to standard
+    closed: int = 0  # 已关停 / 已取缔 (verified): out of the base
 
 
 @dataclass
@@ -59,6 +62,8 @@ class IndustryLine:
     slug: str
     share: Share
     meets_target: bool
+    pending_closure: int = 0
+    closed: int = 0
 
 
 @dataclass
@@ -87,10 +92,19 @@ class Digest:
     def units(self) -> int:
         return sum(self.status_counts.values())
 
+    @property
+    def pending_closure(self) -> int:
+        return self.status_counts.get(UnitStatus.PENDING_CLOSURE, 0)
+
+    @property
+    def closed(self) -> int:
+        return self.status_counts.get(UnitStatus.CLOSED, 0)
+
 
 def _operating_share(counts: dict[str, int]) -> Share:
-    operating = sum(n for status, n in counts.items() if status != UnitStatus.CLOSED)
-    return Share(counts.get(UnitStatus.COMPLIANT, 0), operating)
+    """Only a verified closure leaves the base; 待关停 units stay in it, not to standard."""
+    base = sum(n for status, n in counts.items() if status != UnitStatus.CLOSED)
+    return Share(counts.get(UnitStatus.COMPLIANT, 0), base)
 
 
 async def _unit_counts(session: AsyncSession, scope: Area) -> list[tuple[int, str, str, int]]:
@@ -113,9 +127,11 @@ async def _village_counts(session: AsyncSession, township: Area) -> dict[int, di
 def _ranked(areas: list[Area], counts: dict[int, dict[str, int]], targets: Targets) -> list[AreaLine]:
     lines = []
     for area in areas:
-        share = _operating_share(counts.get(area.id, {}))
-        lines.append(AreaLine(area.id, area.name, sum(counts.get(area.id, {}).values()), share,
-                              share.reaches(targets.township_unit_share)))
+        area_counts = counts.get(area.id, {})
+        share = _operating_share(area_counts)
+        lines.append(AreaLine(area.id, area.name, sum(area_counts.values()), share,
+                              share.reaches(targets.township_unit_share),
+                              area_counts.get(UnitStatus.PENDING_CLOSURE, 0), area_counts.get(UnitStatus.CLOSED, 0)))
     return sorted(lines, key=lambda line: (-(line.share.rate or -1.0), -line.units, line.area_id))
 
 
@@ -151,7 +167,9 @@ async def compute_digest(session: AsyncSession, scope: Area, now: datetime, targ
     digest.townships_complete = Share(sum(line.complete for line in digest.townships), len(digest.townships))
     for slug, counts in sorted(by_industry.items()):
         share = _operating_share(counts)
-        digest.industries.append(IndustryLine(slug, share, share.reaches(targets.industry_unit_share)))
+        digest.industries.append(IndustryLine(slug, share, share.reaches(targets.industry_unit_share),
+                                              counts.get(UnitStatus.PENDING_CLOSURE, 0),
+                                              counts.get(UnitStatus.CLOSED, 0)))
     digest.inspections_this_week = await _inspections(session, scope, start, now)
     digest.inspections_last_week = await _inspections(session, scope, previous, start)
     complaints = await complaint_counts(session, start, now, scope)

@@ -27,13 +27,27 @@ class UnitStatus(StrEnum):
     UNCHECKED = "unchecked"  # 未检查
     COMPLIANT = "compliant"  # 规范达标
     RECTIFYING = "rectifying"  # 整改中
-    CLOSED = "closed"  # 关停取缔
+    # 待关停: classified 关停取缔类 by a report, not yet seen closed. Still in the digest's base, not to standard.
+    PENDING_CLOSURE = "pending_closure"
+    # 已关停 / 已取缔: the closure was verified (a UnitClosure row says when, how and by whom, or the register import
+    # said so). Only these units leave the base.
+    CLOSED = "closed"
 
 
 class UnitClass(StrEnum):
     UPGRADE = "upgrade"  # 整合提升类
     RECTIFY = "rectify"  # 整改规范类
     SHUTDOWN = "shutdown"  # 关停取缔类
+
+
+class ClosureKind(StrEnum):
+    SHUT_DOWN = "shut_down"  # 已关停
+    BANNED = "banned"  # 已取缔
+
+
+class ClosureSource(StrEnum):
+    TOWNSHIP = "township"  # a township official recorded it from the 待关停 list
+    VISIT = "visit"  # a cadre's follow-up visit, with a photo
 
 
 class InspectionStatus(StrEnum):
@@ -84,6 +98,11 @@ class Inspection(Base):
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     township_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
     inspector_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    # The inspector as they were when the report was submitted (name, role, area path such as 岩头镇芙蓉村):
+    # renaming or moving the user later changes none of a report's history.
+    inspector_name: Mapped[str | None] = mapped_column(String(64))
+    inspector_role: Mapped[str | None] = mapped_column(String(16))
+    inspector_area: Mapped[str | None] = mapped_column(String(200))
     # One report per conversation submit: a double tap or a redelivery finds the key taken.
     submit_key: Mapped[str] = mapped_column(String(64), unique=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -92,6 +111,10 @@ class Inspection(Base):
     # None for a first version, whose own id is its number. No foreign key: previous_id already ties the versions
     # together, and adding one would make SQLite rebuild the table, which its own foreign keys do not survive.
     first_id: Mapped[int | None] = mapped_column(Integer)
+    # The number shown (JC000002): a first version takes the next one from InspectionSequence, a correction keeps
+    # its first version's, so shown numbers have no gaps. Reports from before 0010 keep the number they were shown
+    # with (their first version's id). Nullable only because SQLite cannot add a NOT NULL column in place.
+    number: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), default=InspectionStatus.SUBMITTED)
     industry: Mapped[str] = mapped_column(String(40))
     proposed_compliant: Mapped[bool] = mapped_column(Boolean)
@@ -108,6 +131,7 @@ class Inspection(Base):
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reviewer_name: Mapped[str | None] = mapped_column(String(64))  # as it was at the review
     review_note: Mapped[str | None] = mapped_column(Text)
     # The unit's register entry just before this report was applied to it: returning the report puts it back.
     unit_status_before: Mapped[str | None] = mapped_column(String(16))
@@ -124,3 +148,35 @@ class InspectionPhoto(Base):
     file_unique_id: Mapped[str | None] = mapped_column(String(100))
     size: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class InspectionSequence(Base):
+    """The last report number given to a first version (one row, id 1); bumped atomically like the complaints'."""
+
+    __tablename__ = "inspection_sequence"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(Integer)
+
+
+class UnitClosure(Base):
+    """A verified closure (已关停 / 已取缔): the fact that takes a 待关停 unit out of the digest's base."""
+
+    __tablename__ = "unit_closures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # ClosureKind
+    closed_on: Mapped[date] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+    # A cadre's visit brings a photo of the closed premises (a Telegram file id, like the reports' photos).
+    photo_file_id: Mapped[str | None] = mapped_column(String(200))
+    photo_unique_id: Mapped[str | None] = mapped_column(String(100))
+    source: Mapped[str] = mapped_column(String(16))  # ClosureSource
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_by_name: Mapped[str | None] = mapped_column(String(64))  # as it was when recorded
+    recorded_by_role: Mapped[str] = mapped_column(String(16))
+    # The unit's newest report when the closure was recorded (None: it had none): places the closure among the
+    # reports, so that returning an older report does not undo it (storage/inspections.py _withdraw).
+    after_report_id: Mapped[int | None] = mapped_column(Integer)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())

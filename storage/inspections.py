@@ -6,16 +6,23 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.areas import area_path
 from storage.inspection_models import (
     Inspection,
     InspectionPhoto,
+    InspectionSequence,
     InspectionStatus,
     Unit,
     UnitClass,
+    UnitClosure,
     UnitStatus,
 )
+from storage.models import User
+from storage.users import get_user
 
 
 @dataclass
@@ -45,15 +52,22 @@ async def submit(session: AsyncSession, report: Report, inspector_id: int, now: 
         return existing, False
     unit = await session.get(Unit, report.unit_id)
     assert unit is not None
-    version, first_id = 1, None
+    inspector = await get_user(session, inspector_id)
+    assert inspector is not None
+    version, first_id, number = 1, None, None
     if report.previous_id is not None:
         previous = await session.get(Inspection, report.previous_id)
         if previous is not None:
             previous.status = InspectionStatus.SUPERSEDED
             version, first_id = previous.version + 1, previous.first_id or previous.id
+            number = previous.number
+    if number is None:
+        number = await _next_number(session)
     inspection = Inspection(
         unit_id=unit.id, township_id=unit.township_id, inspector_id=inspector_id, submit_key=report.submit_key,
-        version=version, previous_id=report.previous_id, first_id=first_id, status=InspectionStatus.SUBMITTED,
+        inspector_name=inspector.name, inspector_role=inspector.role, inspector_area=area_path(inspector.area) or None,
+        version=version, previous_id=report.previous_id, first_id=first_id, number=number,
+        status=InspectionStatus.SUBMITTED,
         industry=report.industry, proposed_compliant=report.proposed_compliant, compliant=report.compliant,
         override_reason=report.override_reason, unit_class=report.unit_class, class_reason=report.class_reason,
         rectify_by=report.rectify_by,
@@ -71,6 +85,19 @@ async def submit(session: AsyncSession, report: Report, inspector_id: int, now: 
     return inspection, True
 
 
+async def _next_number(session: AsyncSession) -> int:
+    """The next report number, bumped atomically: on PostgreSQL the row lock makes concurrent submissions take
+    turns, and a submission rolled back gives its number back, so shown numbers have no gaps."""
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    stmt = (
+        insert(InspectionSequence)
+        .values(id=1, last=1)
+        .on_conflict_do_update(index_elements=["id"], set_={"last": InspectionSequence.last + 1})
+        .returning(InspectionSequence.last)
+    )
+    return int((await session.execute(stmt)).scalar_one())
+
+
 # The reports that describe their unit: waiting for review or approved. A returned report does not (it is wrong
 # in some way the township named), nor does a version replaced by its correction.
 COUNTING = (InspectionStatus.SUBMITTED, InspectionStatus.APPROVED)
@@ -84,7 +111,8 @@ def apply_to_unit(unit: Unit, inspection: Inspection, now: datetime) -> None:
     inspection.unit_class_before = unit.unit_class
     inspection.rectify_by_before = unit.rectify_by
     if inspection.unit_class == UnitClass.SHUTDOWN:
-        unit.status = UnitStatus.CLOSED
+        # Classified to close, not seen closed: it stays in the base until a closure is verified (storage/closures).
+        unit.status = UnitStatus.PENDING_CLOSURE
     elif inspection.compliant:
         unit.status = UnitStatus.COMPLIANT
     else:
@@ -95,9 +123,10 @@ def apply_to_unit(unit: Unit, inspection: Inspection, now: datetime) -> None:
 
 
 def report_number(inspection: Inspection) -> str:
-    """JC + the first version's id, and from the second version on the version: a correction of JC000002 is
-    JC000002-2 wherever it is shown (chat, notices, exports), not a number of its own row."""
-    number = f"JC{inspection.first_id or inspection.id:06d}"
+    """JC + the report's number, and from the second version on the version: a correction of JC000002 is
+    JC000002-2 wherever it is shown (chat, notices, exports), not a number of its own row. (A row without a number,
+    never written since 0010, shows its first version's id, as numbers were before.)"""
+    number = f"JC{inspection.number or inspection.first_id or inspection.id:06d}"
     return number + (f"-{inspection.version}" if inspection.version > 1 else "")
 
 
@@ -121,20 +150,23 @@ async def awaiting_review(session: AsyncSession, township_id: int, limit: int = 
     return [(inspection, unit) for inspection, unit in (await session.execute(stmt)).all()]
 
 
-def approve(inspection: Inspection, reviewer_id: int, now: datetime, note: str | None = None) -> None:
-    inspection.status = InspectionStatus.APPROVED
-    inspection.reviewer_id = reviewer_id
+def _reviewed(inspection: Inspection, status: InspectionStatus, reviewer: User, now: datetime,
+              note: str | None) -> None:
+    inspection.status = status
+    inspection.reviewer_id = reviewer.id
+    inspection.reviewer_name = reviewer.name  # as it is now: a later rename does not rewrite the review
     inspection.reviewed_at = now
     inspection.review_note = note
 
 
-async def send_back(session: AsyncSession, inspection: Inspection, reviewer_id: int, reason: str,
+def approve(inspection: Inspection, reviewer: User, now: datetime, note: str | None = None) -> None:
+    _reviewed(inspection, InspectionStatus.APPROVED, reviewer, now, note)
+
+
+async def send_back(session: AsyncSession, inspection: Inspection, reviewer: User, reason: str,
                     now: datetime) -> None:
     """Return the report to its inspector; it stops counting for its unit until it is corrected and resubmitted."""
-    inspection.status = InspectionStatus.RETURNED
-    inspection.reviewer_id = reviewer_id
-    inspection.reviewed_at = now
-    inspection.review_note = reason
+    _reviewed(inspection, InspectionStatus.RETURNED, reviewer, now, reason)
     await _withdraw(session, inspection, now)
 
 
@@ -144,13 +176,21 @@ async def _withdraw(session: AsyncSession, returned: Inspection, now: datetime) 
     A newer report that still counts already describes the unit: nothing changes. Otherwise every report after
     the latest one still counting is returned or replaced, and the entry goes back to what it was when the first
     of them was submitted: the latest counting report's result, or the register's own entry (未检查, or what an
-    import said) when no report counts. Reports are taken in id order, the order they were applied in."""
+    import said) when no report counts. Reports are taken in id order, the order they were applied in.
+
+    A verified closure still counts too, as if it were a report submitted when it was recorded: the unit was seen
+    closed, whatever the reports before it said. Returning a report older than the closure leaves the entry as the
+    closure left it; returning a newer one goes back no further than the closure."""
     reports = list(await session.scalars(
         select(Inspection).where(Inspection.unit_id == returned.unit_id).order_by(Inspection.id)))
     latest_counting = max((report.id for report in reports if report.status in COUNTING), default=0)
-    if latest_counting > returned.id:
+    # A closure counts from where it was recorded: after the unit's newest report at that moment.
+    closed_after = await session.scalar(select(func.max(UnitClosure.after_report_id)).where(
+        UnitClosure.unit_id == returned.unit_id))
+    still_counting = max(latest_counting, closed_after or 0)
+    if still_counting >= returned.id:  # equal: a closure recorded right after the returned report
         return
-    first_withdrawn = next(report for report in reports if report.id > latest_counting)
+    first_withdrawn = next(report for report in reports if report.id > still_counting)
     unit = await session.get(Unit, returned.unit_id)
     assert unit is not None
     unit.status = first_withdrawn.unit_status_before or UnitStatus.UNCHECKED

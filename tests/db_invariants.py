@@ -24,7 +24,16 @@ from storage.complaint_models import (
     Feedback,
 )
 from storage.complaints import format_number
-from storage.inspection_models import Inspection, InspectionPhoto, InspectionStatus, Unit, UnitStatus
+from storage.inspection_models import (
+    ClosureKind,
+    ClosureSource,
+    Inspection,
+    InspectionPhoto,
+    InspectionStatus,
+    Unit,
+    UnitClosure,
+    UnitStatus,
+)
 from storage.milestone_models import MilestoneDone, PlanMilestone
 from storage.models import Area, AreaLevel, Conversation, Invite, OutboxMessage, OutboxStatus, Role, User
 from storage.question_models import LearnedEntry, Question
@@ -37,7 +46,8 @@ ROLE_AREA = {Role.CADRE: AreaLevel.VILLAGE, Role.OPERATOR: AreaLevel.VILLAGE, Ro
 # The menu action that starts each flow: whoever is inside a flow must be allowed that action.
 FLOW_ACTION = {"rename": "rename", "invite": "invite", "inspection": "inspect", "review": "review", "ask": "ask",
                "kb_answer": "kb_answer", "complaint": "complaint_new", "complaint_update": "complaint_update",
-               "complaint_reroute": "complaint_reroute", "milestone_done": "ms_done", "broadcast": "broadcast"}
+               "complaint_reroute": "complaint_reroute", "milestone_done": "ms_done", "broadcast": "broadcast",
+               "closure": "closures"}
 OUTBOX_KINDS = {"message", "photo", "document", "edit"}
 ANSWERS = {"pass", "fail", "na", "yes", "no"}
 TELEGRAM_TEXT, TELEGRAM_BUTTONS, BUTTON_DATA = 4096, 100, 64
@@ -175,8 +185,11 @@ def _complaints(complaints: list[Complaint], events: list[ComplaintEvent], seque
 
 def _inspections(inspections: list[Inspection], units: dict[int, Unit], users: dict[int, User]) -> Iterable[str]:
     by_id = {inspection.id: inspection for inspection in inspections}
+    numbers = Counter(inspection.number for inspection in inspections if inspection.version == 1)
     for inspection in inspections:
         where = f"inspection {inspection.id}"
+        if inspection.number is None or (inspection.version == 1 and numbers[inspection.number] > 1):
+            yield f"{where}: number {inspection.number} missing or given twice"
         unit = units.get(inspection.unit_id)
         if unit is None:
             yield f"{where}: no unit {inspection.unit_id}"
@@ -198,7 +211,7 @@ def _inspections(inspections: list[Inspection], units: dict[int, Unit], users: d
             if previous is None or previous.status != InspectionStatus.SUPERSEDED or \
                     previous.unit_id != inspection.unit_id or previous.version + 1 != inspection.version:
                 yield f"{where}: does not follow its previous version {inspection.previous_id}"
-            elif inspection.first_id != (previous.first_id or previous.id):
+            elif inspection.first_id != (previous.first_id or previous.id) or inspection.number != previous.number:
                 yield f"{where}: numbered after {inspection.first_id}, its first version is {previous.first_id}"
         elif inspection.first_id is not None:
             yield f"{where}: a first version numbered after report {inspection.first_id}"
@@ -262,6 +275,11 @@ async def inconsistencies(core: Core, chats: Iterable[int] = ()) -> list[str]:
         for follower in await _all(session, ComplaintFollower):
             if follower.user_id not in users or follower.complaint_id not in named["complaints"]:
                 problems.append(f"follower {follower.user_id} of complaint {follower.complaint_id} dangles")
+        for closure in await _all(session, UnitClosure):
+            if closure.unit_id not in units or closure.recorded_by_id not in users or \
+                    closure.kind not in set(ClosureKind) or closure.source not in set(ClosureSource) or \
+                    (closure.source == ClosureSource.VISIT and not closure.photo_file_id):
+                problems.append(f"closure {closure.id} dangles or lacks its photo")
         for mark in await _all(session, MilestoneDone):
             if mark.milestone_id not in milestones or mark.user_id not in users or (
                     mark.township_id is not None and _level(areas, mark.township_id) != AreaLevel.TOWNSHIP):

@@ -24,12 +24,13 @@ from handlers.events import Inbound, Kind, Reply
 from storage import complaints
 from storage.complaint_models import Complaint, ComplaintEvent, ComplaintStatus
 from storage.conversations import end_conversation, load_conversation
-from storage.inspection_models import Inspection
+from storage.inspection_models import Inspection, Unit, UnitClass, UnitClosure, UnitStatus
 from storage.milestone_models import MilestoneDone
 from storage.models import Invite, OutboxMessage, User
 from storage.question_models import LearnedEntry, Question
 from tests.complaints_support import file_complaint
 from tests.db_invariants import inconsistencies
+from tests.inspection_support import add_unit
 from tests.world import REAL_NAME, REAL_PHONE, World, build_world
 
 ROLES = ("resident", "operator", "cadre", "township", "county", "stranger")
@@ -78,6 +79,8 @@ TABLE: dict[str, tuple[str, ...]] = {
     "ms_done":                      ("-.", "-.", "-.", "+.", "-.", "-."),
     "ms_view":                      ("-.", "-.", "-.", "-.", "+.", "-."),
     "broadcast":                    ("-.", "-.", "-.", "-.", "+.", "-."),
+    "closures":                     ("--", "--", "+-", "+-", "--", "--"),
+    "closures@list":                ("-.", "-.", "+.", "+.", "-.", "-."),
 }
 MATRIX: list[tuple[str, str, str, bool]] = [
     (role, action, area, cell == "+")
@@ -96,6 +99,7 @@ class Scene:
     closed: str  # a complaint the resident filed and the office closed: the resident is asked for feedback
     kb_id: str
     kb_answer: str
+    pending_closure: dict[str, int]  # OWN / OTHER -> a 待关停 unit (classified 关停取缔类, closure not verified)
 
     def complaint(self, key: str) -> Any:
         return self.world.complaints[key]
@@ -144,6 +148,7 @@ class Probe:
 
 
 QUESTION = "夜市流动摊位要办哪些手续"
+PENDING_HERE, PENDING_THERE = "芙蓉违建烧烤店", "桥下无证小卖部"
 HERE_NOTE, THERE_NOTE = "here-submitted营业执照未悬挂", "there-submitted营业执照未悬挂"
 
 
@@ -264,6 +269,10 @@ PROBES: dict[str, Probe] = {
     "ms_done": Probe(press(lambda scene, *_: f"m.ms_done.{scene.world.milestone}"), fixed("标记为已完成")),
     "ms_view": Probe(press(lambda scene, *_: f"m.ms_view.{scene.world.milestone}"), fixed("责任单位", "乡镇完成")),
     "broadcast": Probe(press(lambda *_: "m.broadcast"), fixed("请输入要发布的通知内容")),
+    "closures": Probe(press(lambda scene, role, area: f"m.closures.{scene.pending_closure[area]}"),
+                      by_area([PENDING_HERE, "请选择核实的结果"], [PENDING_THERE, "请选择核实的结果"]),
+                      by_area([PENDING_HERE], [PENDING_THERE])),
+    "closures@list": Probe(press(lambda *_: "m.closures"), fixed(PENDING_HERE, "尚未核实关停"), fixed(PENDING_THERE)),
 }
 
 
@@ -286,6 +295,8 @@ async def protected_state(core: Core) -> dict[str, Any]:
                                                     .order_by(Question.id))),
             "learned": await session.scalar(select(func.count(LearnedEntry.id))),
             "marks": await session.scalar(select(func.count(MilestoneDone.id))),
+            "units": list(await session.execute(select(Unit.id, Unit.status).order_by(Unit.id))),
+            "closures": await session.scalar(select(func.count(UnitClosure.id))),
             "invites": await session.scalar(select(func.count(Invite.id))),
             "users": list(await session.execute(select(User.id, User.role, User.area_id, User.name).order_by(User.id))),
         }
@@ -319,7 +330,12 @@ async def scene(core, db, clock) -> Scene:
     world.complaints[closed] = type(world.complaints["here_anon"])(filed.id, number, "路边摊油锅起火")
     world.people["resident"].replies.clear()
     entry = core.parts.knowledge.entries[0]
-    return Scene(world, closed, entry.id, entry.answer.strip().splitlines()[0][:12])
+    pending = {OWN: await add_unit(db, clock, "芙蓉村", PENDING_HERE), OTHER: await add_unit(db, clock, "桥下村", PENDING_THERE)}
+    async with db.transaction() as session:
+        for unit_id in pending.values():
+            unit = await session.get(Unit, unit_id)
+            unit.status, unit.unit_class = UnitStatus.PENDING_CLOSURE, UnitClass.SHUTDOWN
+    return Scene(world, closed, entry.id, entry.answer.strip().splitlines()[0][:12], pending)
 
 
 def describe(row: tuple[str, str, str, bool]) -> str:

@@ -95,9 +95,10 @@ async def test_a_township_digest_ranks_its_villages(db, clock):
     assert all(units == 0 for _, units, *_ in villages[1:])
     assert whole.villages == []  # the county's digest ranks townships, not its villages
     texts = Texts.load()
-    assert chart_caption(township, texts) == "桥下镇各村（社区）达标率（虚线为80%，即乡镇“基本完成”的标准）"
+    assert chart_caption(township, texts) == \
+        "桥下镇各村（社区）达标率（虚线为80%，即乡镇“基本完成”的标准）\n待关停 0、已关停 0（待关停计入基数）"
     assert [line.name for line in chart_lines(township)] == [name for name, *_ in villages]
-    assert chart_caption(whole, texts) == "永嘉县各乡镇达标率（虚线为80%基本完成线）"
+    assert chart_caption(whole, texts) == "永嘉县各乡镇达标率（虚线为80%基本完成线）\n待关停 0、已关停 2（待关停计入基数）"
     assert [line.name for line in chart_lines(whole)][:2] == ["岩头镇", "桥下镇"]
 
 
@@ -149,7 +150,8 @@ async def test_report_on_demand_for_officials_only(core, db, clock):
     texts = [reply.text for reply in official.last_outcome.replies]
     assert "【十小通周报】桥下镇" in texts[0] and "达标率 79.0%" in texts[0]
     assert official.last.photo and official.last.photo.endswith(".png")
-    assert official.last.text == "桥下镇各村（社区）达标率（虚线为80%，即乡镇“基本完成”的标准）"
+    assert official.last.text == \
+        "桥下镇各村（社区）达标率（虚线为80%，即乡镇“基本完成”的标准）\n待关停 0、已关停 0（待关停计入基数）"
     county = await register(core, db, clock, 802, Role.COUNTY, None, "周主任")
     replies = await county.command("report")
     assert "基本完成的乡镇 1/6" in replies[0].text
@@ -213,13 +215,15 @@ def test_digest_and_report_from_the_command_line(tmp_path):
     book = load_workbook(out)
     assert book.sheetnames == ["汇总", "各乡镇达标情况", "各行业达标情况"]
     rows = list(book["各乡镇达标情况"].iter_rows(values_only=True))
-    assert rows[1] == (1, "岩头镇", 100, 80, 100, 0.8, "是") and rows[2][-1] == "否"
+    assert rows[1] == (1, "岩头镇", 100, 80, 0, 0, 100, 0.8, "是") and rows[2][-1] == "否"
+    assert rows[3][:7] == (3, "碧莲镇", 10, 5, 0, 2, 8)  # 待关停, 已关停 beside the base
     # shares are numbers shown as percentages (they sort and sum); no units to measure leaves the cell empty
-    assert book["各乡镇达标情况"]["F2"].number_format == "0.0%" and rows[-1][4:6] == (0, None)
+    assert book["各乡镇达标情况"]["H2"].number_format == "0.0%" and rows[-1][6:8] == (0, None)
     industries = list(book["各行业达标情况"].iter_rows(values_only=True))
-    assert industries[1][1:4] == (84, 108, 84 / 108) and book["各行业达标情况"]["D2"].number_format == "0.0%"
+    assert industries[1][1:6] == (84, 0, 2, 108, 84 / 108) and book["各行业达标情况"]["F2"].number_format == "0.0%"
     summary = {label.value: cell for label, cell in book["汇总"].iter_rows(min_row=2)}
-    assert summary["达标率（关停取缔不计入）"].value == 164 / 208
-    assert summary["达标率（关停取缔不计入）"].number_format == "0.0%"
+    assert summary["达标率（待关停计入基数，已关停不计入）"].value == 164 / 208
+    assert summary["达标率（待关停计入基数，已关停不计入）"].number_format == "0.0%"
+    assert (summary["待关停"].value, summary["已关停（含已取缔）"].value) == (0, 2)
     assert isinstance(summary["统计截止"].value, datetime) and summary["统计截止"].number_format == \
         'yyyy"年"m"月"d"日" hh:mm'

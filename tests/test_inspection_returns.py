@@ -30,7 +30,7 @@ async def unit_entry(db, unit_id: int) -> tuple[str, str | None, date | None]:
         return unit.status, unit.unit_class, unit.rectify_by
 
 
-async def test_a_returned_shutdown_report_no_longer_takes_the_unit_out_of_the_digest(core, db, clock):
+async def test_a_returned_shutdown_report_puts_the_unit_back_as_it_was(core, db, clock):
     unit_id = await add_unit(db, clock, "芙蓉村", "老王小吃店")
     async with db.transaction() as session:  # a unit to standard from the register, so the rate has a base
         village = await find_area(session, "芙蓉村", AreaLevel.VILLAGE)
@@ -43,8 +43,9 @@ async def test_a_returned_shutdown_report_no_longer_takes_the_unit_out_of_the_di
     await report_up_to_the_class(cadre)
     await cadre.press("关停取缔类")
     await cadre.press("✅ 提交")
-    # Counted at once, before review: the closed unit leaves the base.
-    assert await township_figures(db, clock) == (1, 1, {"compliant": 1, "closed": 1})
+    # Counted at once, before review: 待关停, still in the base and not to standard (only a verified closure
+    # takes a unit out of it, tests/test_closures.py).
+    assert await township_figures(db, clock) == (1, 2, {"compliant": 1, "pending_closure": 1})
 
     await official.press("审核检查报告")
     await official.press(official.buttons()[0])
@@ -93,17 +94,17 @@ async def test_returning_puts_back_the_entry_before_the_reports_that_no_longer_c
 
         first = await report("a", True, "upgrade")
         second = await report("b", False, "shutdown")
-        assert entry() == ("closed", "shutdown", None)
-        await inspections.send_back(session, first, official.id, "照片不清楚", clock.now())
-        assert entry() == ("closed", "shutdown", None)  # the newer report still counts
-        await inspections.send_back(session, second, official.id, "分类有误", clock.now())
+        assert entry() == ("pending_closure", "shutdown", None)
+        await inspections.send_back(session, first, official, "照片不清楚", clock.now())
+        assert entry() == ("pending_closure", "shutdown", None)  # the newer report still counts
+        await inspections.send_back(session, second, official, "分类有误", clock.now())
         assert entry() == imported  # neither counts: back to before the first of them, not to the first's result
 
         corrected = await report("c", False, "rectify", previous=second, rectify_by=date(2026, 5, 20))
         assert entry() == ("rectifying", "rectify", date(2026, 5, 20))
-        inspections.approve(corrected, official.id, clock.now())
+        inspections.approve(corrected, official, clock.now())
         await report("d", True, "upgrade")
         assert entry() == ("compliant", "upgrade", None)
         latest = await report("e", False, "shutdown")
-        await inspections.send_back(session, latest, official.id, "分类有误", clock.now())
+        await inspections.send_back(session, latest, official, "分类有误", clock.now())
         assert entry() == ("compliant", "upgrade", None)  # "d" is waiting for review: it still counts

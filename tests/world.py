@@ -15,7 +15,7 @@ from storage import complaints, inspections, questions
 from storage.complaint_models import Complaint
 from storage.db import Database
 from storage.milestone_models import PlanMilestone
-from storage.models import Role
+from storage.models import Role, User
 from storage.users import get_by_channel_id
 from tests.chat_driver import Person, register
 from tests.complaints_support import file_complaint
@@ -75,7 +75,8 @@ async def _report(db: Database, clock, unit_id: int, inspector_id: int, key: str
                                     rectify_by=clock.now().date() - timedelta(days=3))
         inspection, _ = await inspections.submit(session, report, inspector_id, clock.now())
         if returned_by is not None:
-            await inspections.send_back(session, inspection, returned_by, "照片看不清楚，请重拍", clock.now())
+            reviewer = await session.get(User, returned_by)
+            await inspections.send_back(session, inspection, reviewer, "照片看不清楚，请重拍", clock.now())
         return inspection.id
 
 

@@ -31,6 +31,7 @@ from storage.inspection_models import UnitStatus
 from storage.models import Area, AreaLevel
 
 COUNTY_WORDS = ("county", "全县")
+RATE_LABEL = "达标率（待关停计入基数，已关停不计入）"
 SCOPE_HINT = "--scope 应为 全县（或 county、县名）或一个乡镇的名称"
 
 
@@ -117,8 +118,8 @@ def export_report(out: Path = xlsx_out("report.xlsx")) -> None:
             ("规范达标", result.status_counts.get(UnitStatus.COMPLIANT, 0)),
             ("整改中", result.status_counts.get(UnitStatus.RECTIFYING, 0)),
             ("未检查", result.status_counts.get(UnitStatus.UNCHECKED, 0)),
-            ("关停取缔", result.status_counts.get(UnitStatus.CLOSED, 0)),
-            ("达标率（关停取缔不计入）", Percent(result.share.rate)),
+            ("待关停", result.pending_closure), ("已关停（含已取缔）", result.closed),
+            (RATE_LABEL, Percent(result.share.rate)),
             ("基本完成的乡镇", f"{result.townships_complete.part}/{result.townships_complete.whole}"),
             (f"乡镇目标（{targets.county_township_share}%）", "达到" if result.townships_complete.reaches(
                 targets.county_township_share) else "未达到"),
@@ -127,16 +128,17 @@ def export_report(out: Path = xlsx_out("report.xlsx")) -> None:
             ("超期未办结投诉", result.complaints_overdue), ("逾期未整改单位", result.overdue_rectifications),
         ):
             summary.append([label, value])
-        townships = book.sheet("各乡镇达标情况", ("排名", "乡镇", "登记单位", "达标", "计入基数", "达标率",
-                                                f"基本完成（≥{targets.township_unit_share}%）"))
+        townships = book.sheet("各乡镇达标情况", ("排名", "乡镇", "登记单位", "达标", "待关停", "已关停", "计入基数",
+                                                "达标率", f"基本完成（≥{targets.township_unit_share}%）"))
         for rank, line in enumerate(result.townships, start=1):
-            townships.append([rank, line.name, line.units, line.share.part, line.share.whole,
-                              Percent(line.share.rate), "是" if line.complete else "否"])
+            townships.append([rank, line.name, line.units, line.share.part, line.pending_closure, line.closed,
+                              line.share.whole, Percent(line.share.rate), "是" if line.complete else "否"])
             bar.advance(task)
-        industries = book.sheet("各行业达标情况", ("行业", "达标", "计入基数", "达标率", f"达到{targets.industry_unit_share}%"))
+        industries = book.sheet("各行业达标情况", ("行业", "达标", "待关停", "已关停", "计入基数", "达标率",
+                                                f"达到{targets.industry_unit_share}%"))
         for line in result.industries:
-            industries.append([names.get(line.slug, line.slug), line.share.part, line.share.whole,
-                               Percent(line.share.rate), "是" if line.meets_target else "否"])
+            industries.append([names.get(line.slug, line.slug), line.share.part, line.pending_closure, line.closed,
+                               line.share.whole, Percent(line.share.rate), "是" if line.meets_target else "否"])
             bar.advance(task)
     out.parent.mkdir(parents=True, exist_ok=True)
     book.save(out)

@@ -102,13 +102,13 @@ async def _finish_review(turn: Turn) -> list[Reply]:
     now, number = turn.clock.now(), report_number(inspection)
     cadre = await get_user(turn.session, inspection.inspector_id)
     if turn.data["decide"] == "approve":
-        inspections.approve(inspection, turn.user.id, now)
+        inspections.approve(inspection, turn.user, now)
         if cadre is not None:
             turn.notices.append(Reply(turn.texts("review_approved_notice", number=number, unit=unit.name),
                                       chat_id=cadre.channel_user_id))
         return [turn.menu_reply(turn.texts("review_approved", number=number))]
     reason = turn.data["reason"]
-    await inspections.send_back(turn.session, inspection, turn.user.id, reason, now)
+    await inspections.send_back(turn.session, inspection, turn.user, reason, now)
     if cadre is not None:
         fix = Choice(buttons.menu_data("fix", inspection.id), turn.texts("review_fix_now"))
         turn.notices.append(Reply(turn.texts("review_returned_notice", number=number, unit=unit.name, reason=reason),
