@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import ask, broadcast, complaints, milestones
+from handlers import ask, broadcast, complaints, milestones, people
 from handlers.context import Turn
 from handlers.core import Action
 from handlers.events import Reply
@@ -11,7 +11,7 @@ from handlers.inspection import review as inspection_review
 from handlers.inspection.report import INSPECTION
 from handlers.inspection.review import REVIEW
 from handlers.invite import INVITE
-from handlers.registration import REGISTER, RENAME, describe
+from handlers.registration import INVITE_SWITCH, REGISTER, RENAME, describe
 from handlers.report import report
 
 
@@ -49,3 +49,7 @@ FLOWS |= {flow.name: flow for flow in complaints.FLOWS}
 ACTIONS |= {"milestones": milestones.overview, "ms_done": milestones.mark, "ms_view": milestones.view,
             "broadcast": broadcast.start}
 FLOWS |= {flow.name: flow for flow in (milestones.MILESTONE_DONE, broadcast.BROADCAST)}
+# 人员管理 (the county office revokes people and codes) and an official's confirmation before a code replaces
+# their role.
+ACTIONS |= people.ACTIONS
+FLOWS |= {flow.name: flow for flow in (*people.FLOWS, INVITE_SWITCH)}

@@ -26,8 +26,9 @@ from storage.complaint_models import Complaint, ComplaintEvent, ComplaintStatus
 from storage.conversations import end_conversation, load_conversation
 from storage.inspection_models import Inspection
 from storage.milestone_models import MilestoneDone
-from storage.models import Invite, OutboxMessage, User
+from storage.models import Invite, OutboxMessage, Role, User
 from storage.question_models import LearnedEntry, Question
+from tests.chat_driver import make_invite
 from tests.complaints_support import file_complaint
 from tests.db_invariants import inconsistencies
 from tests.world import REAL_NAME, REAL_PHONE, World, build_world
@@ -78,6 +79,11 @@ TABLE: dict[str, tuple[str, ...]] = {
     "ms_done":                      ("-.", "-.", "-.", "+.", "-.", "-."),
     "ms_view":                      ("-.", "-.", "-.", "-.", "+.", "-."),
     "broadcast":                    ("-.", "-.", "-.", "-.", "+.", "-."),
+    "people":                       ("-.", "-.", "-.", "-.", "+.", "-."),
+    "people@list":                  ("-.", "-.", "-.", "-.", "+.", "-."),
+    "person_revoke":                ("-.", "-.", "-.", "-.", "+.", "-."),
+    "codes":                        ("-.", "-.", "-.", "-.", "+.", "-."),
+    "code_revoke":                  ("-.", "-.", "-.", "-.", "+.", "-."),
 }
 MATRIX: list[tuple[str, str, str, bool]] = [
     (role, action, area, cell == "+")
@@ -96,6 +102,8 @@ class Scene:
     closed: str  # a complaint the resident filed and the office closed: the resident is asked for feedback
     kb_id: str
     kb_answer: str
+    code: str  # an open invite code (a cadre's, for 芙蓉村) and its row id
+    code_id: int
 
     def complaint(self, key: str) -> Any:
         return self.world.complaints[key]
@@ -264,6 +272,14 @@ PROBES: dict[str, Probe] = {
     "ms_done": Probe(press(lambda scene, *_: f"m.ms_done.{scene.world.milestone}"), fixed("标记为已完成")),
     "ms_view": Probe(press(lambda scene, *_: f"m.ms_view.{scene.world.milestone}"), fixed("责任单位", "乡镇完成")),
     "broadcast": Probe(press(lambda *_: "m.broadcast"), fixed("请输入要发布的通知内容")),
+    # 人员管理: the people of a role (names), revoking one (asks first), the open codes, withdrawing one (asks first).
+    "people": Probe(press(lambda *_: "m.people"), fixed("请选择要查看的人员类别", "村干部（2人）")),
+    "people@list": Probe(press(lambda *_: "m.people.cadre.all"), fixed("李建国", "周书记"), fixed("李建国", "周书记")),
+    "person_revoke": Probe(press(lambda scene, *_: f"m.person_revoke.{scene.world.user_ids['cadre']}"),
+                           fixed("确定撤销", "李建国"), fixed("李建国")),
+    "codes": Probe(press(lambda *_: "m.codes"), lambda scene, *_: [scene.code], lambda scene, *_: [scene.code]),
+    "code_revoke": Probe(press(lambda scene, *_: f"m.code_revoke.{scene.code_id}"),
+                         lambda scene, *_: ["确定作废邀请码", scene.code], lambda scene, *_: [scene.code]),
 }
 
 
@@ -319,7 +335,10 @@ async def scene(core, db, clock) -> Scene:
     world.complaints[closed] = type(world.complaints["here_anon"])(filed.id, number, "路边摊油锅起火")
     world.people["resident"].replies.clear()
     entry = core.parts.knowledge.entries[0]
-    return Scene(world, closed, entry.id, entry.answer.strip().splitlines()[0][:12])
+    code = await make_invite(db, clock, Role.CADRE, "芙蓉村")
+    async with db.transaction() as session:
+        code_id = await session.scalar(select(Invite.id).where(Invite.code == code))
+    return Scene(world, closed, entry.id, entry.answer.strip().splitlines()[0][:12], code, code_id)
 
 
 def describe(row: tuple[str, str, str, bool]) -> str:
