@@ -82,8 +82,7 @@ async def admit_unknown(
     user = await users.create_user(session, inbound.user_id, now)
     if not await invites.claim(session, invite, user, now):
         # Someone else's redemption of the same code committed first: this sender stays unregistered.
-        await session.delete(user)
-        await session.flush()
+        await people.discard_new(session, user)
         refused = await _failed(session, texts, inbound.user_id, code, invites.InviteProblem.USED, now)
         return None, [Reply(f"{refused}\n\n{texts('unknown_user')}")]
     await users.assign_role(session, user, Role(invite.role), invite.area)

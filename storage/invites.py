@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
@@ -164,7 +164,3 @@ async def record_failure(session: AsyncSession, channel_user_id: int, now: datet
     await session.execute(delete(InviteFailure).where(InviteFailure.failed_at <= now - keep))
     session.add(InviteFailure(channel_user_id=channel_user_id, failed_at=now))
     await session.flush()
-
-
-async def count_failures(session: AsyncSession) -> int:
-    return int(await session.scalar(select(func.count(InviteFailure.id))) or 0)

@@ -50,3 +50,10 @@ async def lock_county_office(session: AsyncSession) -> list[User]:
     stmt = (select(User).where(User.role == Role.COUNTY).order_by(User.id).with_for_update(of=User)
             .execution_options(populate_existing=True))
     return list((await session.scalars(stmt)).unique())
+
+
+async def discard_new(session: AsyncSession, user: User) -> None:
+    """Forget a user created earlier in this transaction who was not admitted after all (the code they sent was
+    taken by someone else a moment before)."""
+    await session.delete(user)
+    await session.flush()
