@@ -61,7 +61,11 @@ async def revoke_person(session: AsyncSession, texts: Texts, menus: Menus, user_
                         actor: User | None = None) -> list[Reply]:
     """Make the user a resident again (area cleared, any open conversation ended). Returns the notices to send:
     the user, and every county official but the actor. Raises Refused for no such user, a resident, or the last
-    county official."""
+    county official.
+
+    In the chat the core already holds the actor's own row; two county officials revoking each other at the same
+    moment therefore wait on each other, and PostgreSQL aborts one of them (its sender gets the plain apology):
+    never both revoked."""
     role = await people.current_role(session, user_id)
     if role is None:
         raise Refused(texts("revoke_not_found", id=user_id))
