@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 
 from bot.app import configure_logging, open_app
-from bot.commands import areas, backup, database, exports, plan, reports, units
+from bot.commands import access, areas, backup, database, exports, plan, reports, units
 from bot.commands.chinese_cli import ChineseTyper
 from bot.commands.common import console, fail, load_settings, run_async
 from bot.heap import settle_heap
@@ -140,6 +140,7 @@ def chat(
 database.register(app)
 backup.register(app)
 areas.register(app)
+access.register(app)
 units.register(app)
 exports.register(app)
 reports.register(app)

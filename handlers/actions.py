@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import ask, broadcast, closures, complaints, milestones
+from handlers import ask, broadcast, closures, complaints, milestones, people
 from handlers.context import Turn
 from handlers.core import Action
 from handlers.events import Reply
@@ -11,7 +11,7 @@ from handlers.inspection import review as inspection_review
 from handlers.inspection.report import INSPECTION
 from handlers.inspection.review import REVIEW
 from handlers.invite import INVITE
-from handlers.registration import REGISTER, RENAME, describe
+from handlers.registration import INVITE_SWITCH, REGISTER, RENAME, describe
 from handlers.report import report
 
 
@@ -52,3 +52,7 @@ FLOWS |= {flow.name: flow for flow in (milestones.MILESTONE_DONE, broadcast.BROA
 # 待关停单位: recording a verified closure (已关停 / 已取缔).
 ACTIONS |= {"closures": closures.closures_action}
 FLOWS |= {closures.CLOSURE.name: closures.CLOSURE}
+# 人员管理 (the county office revokes people and codes) and an official's confirmation before a code replaces
+# their role.
+ACTIONS |= people.ACTIONS
+FLOWS |= {flow.name: flow for flow in (*people.FLOWS, INVITE_SWITCH)}

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import logging
+import math
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers import access
 from handlers.context import Turn
 from handlers.events import Inbound, Kind, Reply
-from handlers.flow import Flow, Invalid, Prompt, Step, text_parser
+from handlers.flow import Flow, Invalid, Option, Prompt, Step, text_parser
 from handlers.texts import Texts
-from storage import invites, users
+from storage import invites, people, users
 from storage.areas import area_path
+from storage.conversations import load_conversation
 from storage.models import Invite, Role, User
+
+log = logging.getLogger(__name__)
 
 NAME_MIN, NAME_MAX = 2, 20
 
@@ -23,6 +29,37 @@ def looks_like_invite(text: str) -> bool:
 
 def _invite_problem_text(texts: Texts, problem: invites.InviteProblem) -> str:
     return texts(f"invite_{problem.value}")
+
+
+# Failed codes per sender (a chat account, registered or not): after FAILED_CODES_ALLOWED wrong codes within
+# FAILED_CODES_WINDOW the next codes are not even looked up until the oldest of them is that old. A person who
+# mistypes has five tries; a guesser gets 720 a day against 31^8 ≈ 8.5e11 codes (31^12 for county codes).
+FAILED_CODES_ALLOWED = 5
+FAILED_CODES_WINDOW = timedelta(minutes=10)
+
+
+async def _usable_invite(session: AsyncSession, texts: Texts, channel_user_id: int, code: str, now: datetime
+                         ) -> Invite | str:
+    """The open invite a sent code names, or what to tell the sender (the failure counted and logged)."""
+    failures = await invites.recent_failures(session, channel_user_id, now - FAILED_CODES_WINDOW)
+    if len(failures) >= FAILED_CODES_ALLOWED:
+        free_at = failures[len(failures) - FAILED_CODES_ALLOWED] + FAILED_CODES_WINDOW
+        log.warning("invite code from user %s not looked up: %d failed codes in %s", channel_user_id,
+                    len(failures), FAILED_CODES_WINDOW)
+        return texts("invite_too_many", minutes=max(1, math.ceil((free_at - now).total_seconds() / 60)))
+    invite = await invites.find_invite(session, code)
+    problem = invites.check_invite(invite, now)
+    if problem is None and invite is not None:
+        return invite
+    return await _failed(session, texts, channel_user_id, code, problem or invites.InviteProblem.UNKNOWN, now)
+
+
+async def _failed(session: AsyncSession, texts: Texts, channel_user_id: int, code: str,
+                  problem: invites.InviteProblem, now: datetime) -> str:
+    await invites.record_failure(session, channel_user_id, now, FAILED_CODES_WINDOW)
+    log.warning("invite code refused for user %s: %s (code %s…)", channel_user_id, problem.value,
+                invites.code_prefix(code))
+    return _invite_problem_text(texts, problem)
 
 
 async def admit_unknown(
@@ -39,29 +76,82 @@ async def admit_unknown(
         code = inbound.text
     if code is None:
         return None, [Reply(texts("unknown_user"))]
-    invite = await invites.find_invite(session, code)
-    problem = invites.check_invite(invite, now)
-    if problem is not None or invite is None:
-        return None, [Reply(f"{_invite_problem_text(texts, problem)}\n\n{texts('unknown_user')}")]
+    invite = await _usable_invite(session, texts, inbound.user_id, code, now)
+    if isinstance(invite, str):
+        return None, [Reply(f"{invite}\n\n{texts('unknown_user')}")]
     user = await users.create_user(session, inbound.user_id, now)
-    await _apply(session, user, invite, now)
+    if not await invites.claim(session, invite, user, now):
+        # Someone else's redemption of the same code committed first: this sender stays unregistered.
+        await people.discard_new(session, user)
+        refused = await _failed(session, texts, inbound.user_id, code, invites.InviteProblem.USED, now)
+        return None, [Reply(f"{refused}\n\n{texts('unknown_user')}")]
+    await users.assign_role(session, user, Role(invite.role), invite.area)
     return user, []
 
 
-async def _apply(session: AsyncSession, user: User, invite: Invite, now: datetime) -> None:
-    await users.assign_role(session, user, Role(invite.role), invite.area)
-    invites.mark_used(invite, user, now)
-
-
 async def redeem(turn: Turn, code: str) -> list[Reply]:
-    """A known user sends a code: an official taking up a post, or a resident becoming an operator."""
+    """A known user sends a code: an official taking up a post, or a resident becoming an operator. An official's
+    role is never replaced without asking: they confirm first, with a button valid for this code only."""
     now = turn.clock.now()
-    invite = await invites.find_invite(turn.session, code)
+    invite = await _usable_invite(turn.session, turn.texts, turn.user.channel_user_id, code, now)
+    if isinstance(invite, str):
+        return [turn.menu_reply(invite)]
+    if invite.role == turn.user.role and invite.area_id == turn.user.area_id:
+        return [turn.menu_reply(turn.texts("invite_same_identity", identity=turn.identity()))]
+    if turn.user.role not in access.OFFICIALS:
+        return await _take(turn, invite)
+    if turn.user.role == Role.COUNTY and len(await people.list_people(turn.session, (Role.COUNTY,))) <= 1:
+        return [turn.menu_reply(turn.texts("invite_switch_last_county"))]
+    conversation = await load_conversation(turn.session, turn.user.id)
+    if conversation is not None and conversation.flow != INVITE_SWITCH.name:
+        return [await turn.runner.reprompt(turn, conversation,
+                                           turn.texts("invite_switch_busy", title=turn.runner.title(conversation)))]
+    new = access.identity(turn.menus, invite.role, invite.area)
+    return await turn.runner.start(turn, INVITE_SWITCH.name, {"invite": invite.id, "new": new})
+
+
+async def _take(turn: Turn, invite: Invite) -> list[Reply]:
+    """Redeem the code for the turn's user: the code is claimed and the role changed in this one transaction."""
+    now, user = turn.clock.now(), turn.user
+    before_role, before = user.role, turn.identity()
+    if before_role == Role.COUNTY and invite.role != Role.COUNTY and await access.is_last_county_official(
+            turn.session, user):
+        return [turn.menu_reply(turn.texts("invite_switch_last_county"))]
+    if not await invites.claim(turn.session, invite, user, now):
+        return [turn.menu_reply(await _failed(turn.session, turn.texts, user.channel_user_id, invite.code,
+                                              invites.InviteProblem.USED, now))]
+    await users.assign_role(turn.session, user, Role(invite.role), invite.area)
+    if before_role in access.OFFICIALS:
+        turn.notices.extend(await access.role_changed_notices(turn.session, turn.texts, turn.menus, user, before,
+                                                              invite))
+    return await after_registration(turn)
+
+
+def _switch_yes(turn: Turn) -> str:
+    """The confirm button's choice names the code: a button of an earlier prompt for another code never matches
+    (even one with the same nonce)."""
+    return f"y{turn.data['invite']}"
+
+
+async def _switch_prompt(turn: Turn) -> Prompt:
+    options = (Option(_switch_yes(turn), turn.texts("button_switch_confirm")),
+               Option("no", turn.texts("button_switch_keep")))
+    return Prompt(turn.texts("invite_switch_confirm", current=turn.identity(), new=turn.data["new"]), options, 2)
+
+
+async def _finish_switch(turn: Turn) -> list[Reply]:
+    if turn.data.get("confirm") != _switch_yes(turn):
+        return [turn.menu_reply(turn.texts("invite_switch_kept", identity=turn.identity()))]
+    now = turn.clock.now()
+    invite = await invites.get_invite(turn.session, int(turn.data["invite"]))
     problem = invites.check_invite(invite, now)
     if problem is not None or invite is None:
-        return [turn.menu_reply(_invite_problem_text(turn.texts, problem))]
-    await _apply(turn.session, turn.user, invite, now)
-    return await after_registration(turn)
+        return [turn.menu_reply(_invite_problem_text(turn.texts, problem or invites.InviteProblem.UNKNOWN))]
+    return await _take(turn, invite)
+
+
+# The confirmation an official gives before a code replaces their role; the flow's data names that one code.
+INVITE_SWITCH = Flow("invite_switch", "更换身份", (Step("confirm", _switch_prompt, next=None),), _finish_switch)
 
 
 async def after_registration(turn: Turn) -> list[Reply]:

@@ -98,8 +98,22 @@ class Invite(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     used_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Withdrawn by the county office before anyone used it (`shixiao invite revoke`, or in the chat).
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     area: Mapped[Area | None] = relationship(lazy="joined")
+
+
+class InviteFailure(Base):
+    """A code someone sent that was unknown, used, withdrawn or expired: counted per sender (a stranger too, so by
+    chat account, not by user row) to slow down guessing. Rows older than the counting window are deleted."""
+
+    __tablename__ = "invite_failures"
+    __table_args__ = (Index("ix_invite_failures_sender", "channel_user_id", "failed_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel_user_id: Mapped[int] = mapped_column(BigInteger)
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
 class Conversation(Base):

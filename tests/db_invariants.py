@@ -47,7 +47,7 @@ ROLE_AREA = {Role.CADRE: AreaLevel.VILLAGE, Role.OPERATOR: AreaLevel.VILLAGE, Ro
 FLOW_ACTION = {"rename": "rename", "invite": "invite", "inspection": "inspect", "review": "review", "ask": "ask",
                "kb_answer": "kb_answer", "complaint": "complaint_new", "complaint_update": "complaint_update",
                "complaint_reroute": "complaint_reroute", "milestone_done": "ms_done", "broadcast": "broadcast",
-               "closure": "closures"}
+               "closure": "closures", "person_revoke": "person_revoke", "code_revoke": "code_revoke"}
 OUTBOX_KINDS = {"message", "photo", "document", "edit"}
 ANSWERS = {"pass", "fail", "na", "yes", "no"}
 TELEGRAM_TEXT, TELEGRAM_BUTTONS, BUTTON_DATA = 4096, 100, 64
@@ -75,6 +75,8 @@ def _invites(invites: list[Invite], users: dict[int, User], areas: dict[int, Are
     for invite in invites:
         if (invite.used_at is None) != (invite.used_by_id is None):
             yield f"invite {invite.id}: used_at and used_by disagree"
+        if invite.used_at is not None and invite.revoked_at is not None:
+            yield f"invite {invite.id}: both used and withdrawn"
         if invite.used_by_id is not None and invite.used_by_id not in users:
             yield f"invite {invite.id}: used by unknown user {invite.used_by_id}"
         if invite.role not in set(Role) or _level(areas, invite.area_id) != ROLE_AREA[Role(invite.role)]:

@@ -26,8 +26,9 @@ from storage.complaint_models import Complaint, ComplaintEvent, ComplaintStatus
 from storage.conversations import end_conversation, load_conversation
 from storage.inspection_models import Inspection, Unit, UnitClass, UnitClosure, UnitStatus
 from storage.milestone_models import MilestoneDone
-from storage.models import Invite, OutboxMessage, User
+from storage.models import Invite, OutboxMessage, Role, User
 from storage.question_models import LearnedEntry, Question
+from tests.chat_driver import make_invite
 from tests.complaints_support import file_complaint
 from tests.db_invariants import inconsistencies
 from tests.inspection_support import add_unit
@@ -81,6 +82,11 @@ TABLE: dict[str, tuple[str, ...]] = {
     "broadcast":                    ("-.", "-.", "-.", "-.", "+.", "-."),
     "closures":                     ("--", "--", "+-", "+-", "--", "--"),
     "closures@list":                ("-.", "-.", "+.", "+.", "-.", "-."),
+    "people":                       ("-.", "-.", "-.", "-.", "+.", "-."),
+    "people@list":                  ("-.", "-.", "-.", "-.", "+.", "-."),
+    "person_revoke":                ("-.", "-.", "-.", "-.", "+.", "-."),
+    "codes":                        ("-.", "-.", "-.", "-.", "+.", "-."),
+    "code_revoke":                  ("-.", "-.", "-.", "-.", "+.", "-."),
 }
 MATRIX: list[tuple[str, str, str, bool]] = [
     (role, action, area, cell == "+")
@@ -100,6 +106,8 @@ class Scene:
     kb_id: str
     kb_answer: str
     pending_closure: dict[str, int]  # OWN / OTHER -> a 待关停 unit (classified 关停取缔类, closure not verified)
+    code: str  # an open invite code (a cadre's, for 芙蓉村) and its row id
+    code_id: int
 
     def complaint(self, key: str) -> Any:
         return self.world.complaints[key]
@@ -273,6 +281,14 @@ PROBES: dict[str, Probe] = {
                       by_area([PENDING_HERE, "请选择核实的结果"], [PENDING_THERE, "请选择核实的结果"]),
                       by_area([PENDING_HERE], [PENDING_THERE])),
     "closures@list": Probe(press(lambda *_: "m.closures"), fixed(PENDING_HERE, "尚未核实关停"), fixed(PENDING_THERE)),
+    # 人员管理: the people of a role (names), revoking one (asks first), the open codes, withdrawing one (asks first).
+    "people": Probe(press(lambda *_: "m.people"), fixed("请选择要查看的人员类别", "村干部（2人）")),
+    "people@list": Probe(press(lambda *_: "m.people.cadre.all"), fixed("李建国", "周书记"), fixed("李建国", "周书记")),
+    "person_revoke": Probe(press(lambda scene, *_: f"m.person_revoke.{scene.world.user_ids['cadre']}"),
+                           fixed("确定撤销", "李建国"), fixed("李建国")),
+    "codes": Probe(press(lambda *_: "m.codes"), lambda scene, *_: [scene.code], lambda scene, *_: [scene.code]),
+    "code_revoke": Probe(press(lambda scene, *_: f"m.code_revoke.{scene.code_id}"),
+                         lambda scene, *_: ["确定作废邀请码", scene.code], lambda scene, *_: [scene.code]),
 }
 
 
@@ -335,7 +351,10 @@ async def scene(core, db, clock) -> Scene:
         for unit_id in pending.values():
             unit = await session.get(Unit, unit_id)
             unit.status, unit.unit_class = UnitStatus.PENDING_CLOSURE, UnitClass.SHUTDOWN
-    return Scene(world, closed, entry.id, entry.answer.strip().splitlines()[0][:12], pending)
+    code = await make_invite(db, clock, Role.CADRE, "芙蓉村")
+    async with db.transaction() as session:
+        code_id = await session.scalar(select(Invite.id).where(Invite.code == code))
+    return Scene(world, closed, entry.id, entry.answer.strip().splitlines()[0][:12], pending, code, code_id)
 
 
 def describe(row: tuple[str, str, str, bool]) -> str:
