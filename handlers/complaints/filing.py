@@ -16,7 +16,7 @@ from handlers.complaints.categories import ComplaintConfig, default_config
 from handlers.complaints.render import area_name, status_label
 from handlers.context import Turn
 from handlers.events import Inbound, Kind, Reply
-from handlers.flow import Flow, Invalid, Option, Prompt, Step, parse_option, text_parser
+from handlers.flow import SKIP, Flow, Invalid, Option, Prompt, Step, parse_option, pressed_or_typed, text_parser
 from handlers.formatting import cn_date
 from handlers.registration import NAME_MAX, NAME_MIN, parse_name
 from storage import complaints
@@ -121,7 +121,7 @@ def _store_village(turn: Turn, value: str) -> None:
 # --- unit -------------------------------------------------------------------------------------------------------
 
 async def _unit_prompt(turn: Turn) -> Prompt:
-    return Prompt(turn.texts("complaint_ask_unit"), (Option("skip", turn.texts("complaint_button_unit_skip")),))
+    return Prompt(turn.texts("complaint_ask_unit"), (Option(SKIP, turn.texts("complaint_button_unit_skip")),))
 
 
 async def _duplicate(turn: Turn, unit_id: int | None, unit_name: str | None) -> dict[str, Any] | None:
@@ -136,13 +136,12 @@ async def _duplicate(turn: Turn, unit_id: int | None, unit_name: str | None) -> 
 
 async def _parse_unit(turn: Turn, inbound: Inbound, prompt: Prompt) -> dict[str, Any]:
     skipped = {"unit_query": None, "unit_matches": [], "dup": None}
-    if inbound.kind is Kind.PRESS:
-        await parse_option(turn, inbound, prompt)  # only the skip button is valid here
+    if await pressed_or_typed(turn, inbound, prompt) == SKIP:  # only the skip button is valid here
         return skipped
     if inbound.kind is not Kind.TEXT:
         raise Invalid(turn.texts("expect_text"))
     name = " ".join(inbound.text.split())
-    if name in SKIP_WORDS or name == prompt.options[0].label:
+    if name in SKIP_WORDS:
         return skipped
     if not UNIT_MIN <= len(name) <= UNIT_MAX:
         raise Invalid(turn.texts("complaint_unit_name_length", min=UNIT_MIN, max=UNIT_MAX))
@@ -230,8 +229,13 @@ async def _parse_photo(turn: Turn, inbound: Inbound, prompt: Prompt) -> Any:
     if inbound.kind is Kind.PHOTO and inbound.photo is not None:
         photo = inbound.photo
         return {"file_id": photo.file_id, "unique_id": photo.file_unique_id or None, "size": photo.size}
-    if inbound.kind is Kind.PRESS or (inbound.kind is Kind.TEXT and inbound.text.strip() in ("完成", "没有")):
-        return "done" if inbound.kind is Kind.TEXT else await parse_option(turn, inbound, prompt)
+    if inbound.kind is Kind.TEXT and inbound.text.strip() in ("完成", "没有"):
+        return "done"
+    if inbound.kind in (Kind.PRESS, Kind.TEXT):
+        try:
+            return await parse_option(turn, inbound, prompt)
+        except Invalid:
+            raise Invalid(turn.texts("complaint_photo_expected")) from None
     raise Invalid(turn.texts("complaint_photo_expected"))
 
 

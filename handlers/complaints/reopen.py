@@ -10,8 +10,8 @@ from __future__ import annotations
 from handlers.complaints import deadlines, notify, render
 from handlers.complaints.filing import CONFIG
 from handlers.context import Turn
-from handlers.events import Inbound, Kind, Reply
-from handlers.flow import Flow, Option, Prompt, Step, parse_option, text_parser
+from handlers.events import Inbound, Reply
+from handlers.flow import Flow, Option, Prompt, Step, pressed_or_typed, text_parser
 from handlers.formatting import cn_date
 from storage import complaints
 from storage.complaint_models import Complaint, ComplaintStatus
@@ -45,8 +45,8 @@ async def _what_prompt(turn: Turn) -> Prompt:
 
 
 async def _parse_what(turn: Turn, inbound: Inbound, prompt: Prompt) -> str:
-    if inbound.kind is Kind.PRESS or (inbound.kind is Kind.TEXT and inbound.text.strip() == prompt.options[0].label):
-        return await parse_option(turn, inbound, prompt)
+    if await pressed_or_typed(turn, inbound, prompt) == KEEP_CLOSED:
+        return KEEP_CLOSED
     return await text_parser(WHAT_MIN, WHAT_MAX)(turn, inbound, prompt)
 
 
