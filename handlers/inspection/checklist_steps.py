@@ -49,7 +49,7 @@ def after_answer(turn: Turn) -> str:
 
 async def _item_prompt(turn: Turn) -> Prompt:
     item = checklist(turn).item(turn.data["cursor"])
-    text = item_heading(turn, item) + item.text
+    text = item_heading(turn, item)
     if item.veto:
         text += turn.texts("insp_item_veto")
     if turn.data.get("help_for") == item.id:
@@ -66,11 +66,12 @@ async def _item_prompt(turn: Turn) -> Prompt:
 
 
 def item_heading(turn: Turn, item: ChecklistItem) -> str:
-    """【unit】检查第n/N项： — N counts the items asked of every unit, so it never changes mid-way; a screening
+    """【unit】检查第n/N项：and the item — N counts the items asked of every unit, so it never changes mid-way; a screening
     question's follow-ups carry its number (第5/12项（补充1）)."""
     number, follow = checklist(turn).position(item.id)
     key = "insp_item_follow_up" if follow else "insp_item"
-    return turn.texts(key, unit=turn.data["unit_name"], n=number, total=checklist(turn).total, k=follow)
+    return turn.texts(key, unit=turn.data["unit_name"], n=number, total=checklist(turn).total, k=follow,
+                      text=item.text)
 
 
 def item_number(turn: Turn, item: ChecklistItem) -> str:

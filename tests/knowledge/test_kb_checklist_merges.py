@@ -164,6 +164,7 @@ async def test_the_count_shown_in_the_chat_never_jumps(core, db, clock):
     shown: list[tuple[int, int]] = []
     while (found := re.search(r"检查第(\d+)/(\d+)项", cadre.last.text)) is not None:
         shown.append((int(found[1]), int(found[2])))
+        assert "项：\n" in cadre.last.text or "）：\n" in cadre.last.text  # the item on a line of its own
         await cadre.press("是" if "是否" in cadre.last.text else "✓ 符合")
     totals = {total for _, total in shown}
     assert totals == {CHECKLISTS["small_restaurant"].total}  # the gas follow-up did not change N
