@@ -18,6 +18,7 @@ from handlers.plan_schedule import ensure_plan
 from scheduler.context import JobContext
 from scheduler.jobs import job_specs
 from scheduler.leader import LeaderElectedJobs
+from scheduler.retention_jobs import Retention
 from scheduler.sender import Limits, Sender, Transport
 from scheduler.service import JobScheduler
 from storage.areas import count_areas, load_county
@@ -114,8 +115,10 @@ def build_jobs(app: App) -> LeaderElectedJobs:
 
     Call from the running event loop: the jobs hand their work back to it."""
     settings = app.settings
+    retention = Retention(outbox=timedelta(days=settings.outbox_retention_days),
+                          conversations=timedelta(minutes=settings.conversation_timeout_minutes))
     context = JobContext(app.db, app.clock, app.core.texts, app.core.parts.knowledge, settings.data_dir / "charts",
-                         asyncio.get_running_loop())
+                         asyncio.get_running_loop(), retention)
     jobs = JobScheduler(context, settings.database_url, settings.tz, job_specs(settings.digest_day,
                                                                                settings.digest_time))
     return LeaderElectedJobs(leadership_for(app.db), jobs)

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     # conversation is kept for a week (the campaign's reporting rhythm) before it expires.
     conversation_timeout_minutes: int = Field(default=7 * 24 * 60, ge=1)
     invite_valid_days: int = Field(default=7, ge=1, le=365)
+    # Delivered messages keep their text this long (for questions about what was sent), then it is blanked.
+    outbox_retention_days: int = Field(default=30, ge=1, le=3650)
     # Telegram's limits: about 30 messages/s overall and 1/s per chat.
     send_global_per_second: float = Field(default=30.0, gt=0)
     send_per_chat_interval: float = Field(default=1.0, ge=0)

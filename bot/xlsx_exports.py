@@ -71,6 +71,9 @@ def item_rows(checklist: Checklist | None, answers: dict[str, str], notes: dict[
     rows = []
     for item_id, answer in answers.items():
         number, text = positions.get(item_id, (None, f"（此项已从检查表中删除，内部编号 {item_id}）"))
+        successor = checklist.resolve(item_id) if checklist is not None and item_id not in positions else None
+        if successor is not None and checklist is not None:  # merged since: as it was asked, under its successor
+            number, text = positions[successor][0], f"{checklist.text_of(item_id)}（已并入第{positions[successor][0]}项）"
         rows.append([number, text, ANSWER_LABELS.get(answer, answer), notes.get(item_id, "")])
     # retired items last, in the order they were answered (sorted() is stable)
     return sorted(rows, key=lambda row: row[0] if row[0] is not None else len(positions) + 1)

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import buttons
 from handlers.context import Turn
-from handlers.events import Choice, Inbound, Kind, Reply
-from handlers.flow import Flow, Option, Prompt, Step, parse_option, text_parser
+from handlers.events import Choice, Inbound, Reply
+from handlers.flow import Flow, Option, Prompt, Step, pressed_or_typed, text_parser
 from handlers.formatting import cn_date
 from knowledge.answer import Answer, Answerer
 from knowledge.models import Entry, KnowledgeBase
@@ -162,8 +162,8 @@ async def _answer_prompt(turn: Turn) -> Prompt:
 
 async def _parse_answer(turn: Turn, inbound: Inbound, prompt: Prompt) -> str:
     """The answer typed, or DISMISS when the official presses 忽略 (a greeting or a stray number is no question)."""
-    if inbound.kind is Kind.PRESS or (inbound.kind is Kind.TEXT and inbound.text.strip() == prompt.options[0].label):
-        return await parse_option(turn, inbound, prompt)
+    if await pressed_or_typed(turn, inbound, prompt) == DISMISS:
+        return DISMISS
     return await text_parser(4, 1000)(turn, inbound, prompt)
 
 

@@ -50,19 +50,88 @@ NextFn = Callable[[Turn], "str | Awaitable[str | None] | None"]
 FinishFn = Callable[[Turn], Awaitable[list[Reply]]]
 
 
+SKIP = "skip"  # the id of a step's skip option: typing 跳过 there does what pressing it does
+SKIP_WORDS = ("跳过",)
+
+
+class Ambiguous(Exception):
+    def __init__(self, labels: list[str]) -> None:
+        super().__init__(labels)
+        self.labels = labels
+
+
+def plain(label: str) -> str:
+    """A label as people type it: letters and digits only (no ✓ ✗ 📍 ➕, spaces or punctuation), full width folded."""
+    folded = unicodedata.normalize("NFKC", label)
+    return "".join(ch for ch in folded if unicodedata.category(ch)[0] in "LN").casefold()
+
+
+def typed_option(prompt: Prompt, typed: str, *, prefix: bool = True) -> Option | None:
+    """The option a typed text names: its label exactly, or without its symbols (不符合 for ✗ 不符合), 跳过 for the
+    skip option, or (with `prefix`) a unique beginning of one label (岩头 for 岩头镇). Raises Ambiguous when a
+    beginning fits several labels; None when it names none."""
+    typed = typed.strip()
+    for option in prompt.options:
+        if typed == option.label:
+            return option
+    wanted = plain(typed)
+    if not wanted:
+        return None
+    same = [option for option in prompt.options if plain(option.label) == wanted]
+    if len(same) == 1:
+        return same[0]
+    if wanted in SKIP_WORDS:
+        skip = next((option for option in prompt.options if option.id == SKIP), None)
+        if skip is not None:
+            return skip
+    if not prefix:
+        return None
+    fitting = same or [option for option in prompt.options if plain(option.label).startswith(wanted)]
+    if len(fitting) > 1:
+        raise Ambiguous([option.label for option in fitting])
+    return fitting[0] if fitting else None
+
+
+def _ambiguous(ctx: Turn, problem: Ambiguous) -> Invalid:
+    return Invalid(ctx.texts("choose_ambiguous", candidates="、".join(f"“{label}”" for label in problem.labels)))
+
+
 async def parse_option(ctx: Turn, inbound: Inbound, prompt: Prompt) -> str:
-    """The chosen option's id, by button or by typing its label."""
+    """The chosen option's id, by button or by typing its label (see typed_option)."""
     if inbound.kind is Kind.PRESS:
         pressed = buttons.decode(inbound.data)
         if pressed is not None and any(option.id == pressed.value for option in prompt.options):
             return pressed.value
         raise Invalid(ctx.texts("button_invalid"))
     if inbound.kind is Kind.TEXT:
-        typed = inbound.text.strip()
-        for option in prompt.options:
-            if typed == option.label:
-                return option.id
+        try:
+            option = typed_option(prompt, inbound.text)
+        except Ambiguous as problem:
+            raise _ambiguous(ctx, problem) from None
+        if option is not None:
+            return option.id
     raise Invalid(ctx.texts("choose_option"))
+
+
+async def pressed_or_typed(ctx: Turn, inbound: Inbound, prompt: Prompt) -> str | None:
+    """For a text step with buttons beside it (跳过, 重新选择…): the option's id when one was pressed, or its label
+    (or 跳过, for a skip option) typed in full; None when the text is the step's own answer."""
+    if inbound.kind is Kind.PRESS:
+        return await parse_option(ctx, inbound, prompt)
+    if inbound.kind is Kind.TEXT:
+        option = typed_option(prompt, inbound.text, prefix=False)
+        return option.id if option is not None else None
+    return None
+
+
+def optional_text(min_len: int, max_len: int) -> ParseFn:
+    """A text that may be skipped (its prompt has a SKIP option): '' when skipped, never the word 跳过."""
+    async def parse(ctx: Turn, inbound: Inbound, prompt: Prompt) -> str:
+        if await pressed_or_typed(ctx, inbound, prompt) == SKIP:
+            return ""
+        return await text_parser(min_len, max_len)(ctx, inbound, prompt)
+
+    return parse
 
 
 def text_parser(min_len: int = 1, max_len: int = 200) -> ParseFn:

@@ -12,7 +12,7 @@ from datetime import date
 from handlers import buttons
 from handlers.context import Turn
 from handlers.events import Choice, Inbound, Kind, Reply
-from handlers.flow import Flow, Invalid, Option, Prompt, Step, parse_option
+from handlers.flow import SKIP, Flow, Invalid, Option, Prompt, Step, pressed_or_typed
 from handlers.formatting import cn_date
 from handlers.texts import Texts
 from storage import milestones
@@ -82,12 +82,11 @@ async def _note_prompt(turn: Turn) -> Prompt:
     found = await _scope(turn, int(turn.data["mid"]))
     title, who = (found[0].title, found[2]) if isinstance(found, tuple) else ("", "")
     return Prompt(turn.texts("ms_done_ask_note", title=title, who=who, max=NOTE_MAX),
-                  (Option("skip", turn.texts("ms_done_skip_note")),))
+                  (Option(SKIP, turn.texts("ms_done_skip_note")),))
 
 
 async def _parse_note(turn: Turn, inbound: Inbound, prompt: Prompt) -> str:
-    if inbound.kind is Kind.PRESS or (inbound.kind is Kind.TEXT and inbound.text.strip() == prompt.options[0].label):
-        await parse_option(turn, inbound, prompt)
+    if await pressed_or_typed(turn, inbound, prompt) == SKIP:
         return ""
     if inbound.kind is not Kind.TEXT:
         raise Invalid(turn.texts("expect_text"))

@@ -8,7 +8,18 @@ from typing import Any
 from handlers import buttons
 from handlers.context import Turn
 from handlers.events import Choice, Inbound, Kind, Reply
-from handlers.flow import MAX_FAILURES, Flow, Invalid, Prompt, Step, parse_option, render_prompt, text_parser
+from handlers.flow import (
+    MAX_FAILURES,
+    SKIP_WORDS,
+    Flow,
+    Invalid,
+    Prompt,
+    Step,
+    parse_option,
+    plain,
+    render_prompt,
+    text_parser,
+)
 from storage.conversations import end_conversation, save_step, start_conversation
 from storage.models import Conversation
 
@@ -58,6 +69,9 @@ class Runner:
             value = await parse(turn, inbound, prompt)
         except Invalid as problem:
             return [self._failed(turn, conversation, prompt, problem.message)], False
+        if isinstance(value, str) and plain(value) in SKIP_WORDS:
+            # 跳过 is never an answer: a skippable step turns it into its skip option before this point.
+            return [self._failed(turn, conversation, prompt, turn.texts("cannot_skip"))], False
         turn.data[step.id] = value
         if step.store is not None:
             step.store(turn, value)

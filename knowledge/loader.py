@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from knowledge import render
+from knowledge import checklist_rules, render
 from knowledge.models import (
     KIND_VALUES,
     Checklist,
@@ -29,6 +29,7 @@ from knowledge.models import (
     KnowledgeError,
     Milestone,
     PlanFile,
+    RetiredItem,
     SourceRef,
     SourcesFile,
     SynonymsFile,
@@ -224,6 +225,9 @@ def _items(b: _Builder, items: list[ItemSpec], name: str, reviewed: dt.date | No
 
 def _industries(b: _Builder, normalizer: Normalizer) -> dict[str, Checklist]:
     common = b.load(CommonFile, "common.yaml")
+    place = checklist_rules.Place()
+    place.add("common.yaml", checklist_rules.item_lines(b.dir / "common.yaml"), [it.id for it in common.items])
+    checklist_rules.check_common(common.items, common.topics, place)
     common_known: dict[str, ItemSpec] = {}
     common_sources = _items(b, common.items, "common.yaml", common.reviewed, common_known, "各行业共有")
     b.add_specs(common, "common.yaml", {"checklist": lambda: render.checklist_text(common.items)})
@@ -252,7 +256,15 @@ def _industries(b: _Builder, normalizer: Normalizer) -> dict[str, Checklist]:
         b.trade = next(iter(trades)) if len(trades) == 1 else None
         known = dict(common_known)
         sources = common_sources | _items(b, ind.items, name, ind.reviewed, known, ind.name)
-        all_items = [*common.items, *ind.items]
+        place.add(name, checklist_rules.item_lines(b.dir / name), [it.id for it in ind.items] +
+                  [old.id for old in ind.retired])
+        all_items = checklist_rules.effective_items(common.items, ind.items, common.topics, place)
+        retired = checklist_rules.retired_items(ind.retired, all_items, place)
+        for old in retired:
+            b.claim(old.id, name, "已合并的检查项")
+        # A replaced common item reads, in this industry's older reports, as asked; it is now asked as its successor.
+        retired += tuple(RetiredItem(it.id, next(own.id for own in ind.items if it.id in own.replaces), it.text)
+                         for it in common.items if it not in all_items)
         where = f"{name}：行业 {slug}"
         lead = ind.lead_department.name
         render.render_source(ind.lead_department.source, b.sources, where)
@@ -274,9 +286,10 @@ def _industries(b: _Builder, normalizer: Normalizer) -> dict[str, Checklist]:
             items=tuple(
                 ChecklistItem(it.id, it.kind, it.text, it.help, it.veto,
                               it.relevant.item if it.relevant else None,
-                              it.relevant.equals if it.relevant else None, sources[it.id])
+                              it.relevant.equals if it.relevant else None, sources[it.id], it.topic)
                 for it in all_items
             ),
+            retired=retired,
         )
     names = "\n".join(f"{n}. {c.name}" for n, c in enumerate(checklists.values(), 1))
     b.add_specs(listing, "industries.yaml")

@@ -99,6 +99,8 @@ class ItemSpec(_Strict):
     id: Id
     kind: Literal["check", "gate"] = "check"
     text: Text
+    topic: Id  # what it checks (common.yaml topics): one checklist never asks one topic twice
+    replaces: list[Id] = []  # an industry's own form of these common items, which its checklist then leaves out
     help: Text
     veto: bool = False
     relevant: Relevant | None = None
@@ -110,6 +112,14 @@ class ItemSpec(_Strict):
         if self.kind == "gate" and self.veto:
             raise ValueError("筛选题（kind: gate）不能设为一票否决")
         return self
+
+
+class RetiredSpec(_Strict):
+    """An item merged into another: its id stays readable in the reports and exports made before the merge."""
+
+    id: Id
+    into: Id  # the item that asks it now
+    text: Text  # the item as it was asked
 
 
 class LicenceSpec(_Strict):
@@ -129,6 +139,7 @@ class EntriesFile(_Strict):
 
 
 class CommonFile(EntriesFile):
+    topics: Annotated[dict[Id, Text], Field(min_length=1)]
     items: Annotated[list[ItemSpec], Field(min_length=1)]
 
 
@@ -139,6 +150,7 @@ class IndustryFile(EntriesFile):
     lead_department: LeadSpec
     licences: Annotated[list[LicenceSpec], Field(min_length=1)]
     items: Annotated[list[ItemSpec], Field(min_length=1)]
+    retired: list[RetiredSpec] = []
 
 
 class GeneratedEntry(_Strict):
@@ -243,10 +255,22 @@ class ChecklistItem:
     relevant_item: str | None
     relevant_equals: str | None
     source: str
+    topic: str = ""
 
     @property
     def choices(self) -> tuple[str, ...]:
         return KIND_VALUES[self.kind]
+
+
+@dataclass(frozen=True)
+class RetiredItem:
+    id: str
+    into: str
+    text: str
+
+
+# When a merged item's old answer meets its successor's in a corrected report, the harsher one stands.
+_SEVERITY = {"fail": 3, "pass": 2, "na": 1}
 
 
 @dataclass(frozen=True)
@@ -257,12 +281,59 @@ class Checklist:
     lead_department: str
     licences: tuple[str, ...]
     items: tuple[ChecklistItem, ...]
+    retired: tuple[RetiredItem, ...] = ()
 
     def item(self, item_id: str) -> ChecklistItem:
         for item in self.items:
             if item.id == item_id:
                 return item
         raise KeyError(item_id)
+
+    def resolve(self, item_id: str) -> str | None:
+        """The id that asks it now: the item itself, a merged item's successor, or None (unknown)."""
+        if any(item.id == item_id for item in self.items):
+            return item_id
+        return next((old.into for old in self.retired if old.id == item_id), None)
+
+    def text_of(self, item_id: str) -> str | None:
+        """What was asked under this id: a current item's text, or a merged item's text as it was."""
+        if any(item.id == item_id for item in self.items):
+            return self.item(item_id).text
+        return next((old.text for old in self.retired if old.id == item_id), None)
+
+    @property
+    def total(self) -> int:
+        """The count shown as 第n/N项: items asked of every unit; a screening question's follow-ups are numbered
+        under it (第5/12项（补充1）), so N never changes while the checklist is filled in."""
+        return sum(item.relevant_item is None for item in self.items)
+
+    def position(self, item_id: str) -> tuple[int, int]:
+        """(n, k): the item's number among the items asked of every unit, and 0 — or for a follow-up the number of
+        its screening question and its place among that question's follow-ups (the loader keeps them together)."""
+        number, follow = 0, 0
+        for item in self.items:
+            if item.relevant_item is None:
+                number, follow = number + 1, 0
+            else:
+                follow += 1
+            if item.id == item_id:
+                return number, follow
+        raise KeyError(item_id)
+
+    def carried_over(self, answers: dict[str, str], notes: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+        """A stored report's answers under today's ids (a report corrected after a merge): a merged item's answer
+        goes to its successor, the harsher one standing when both were answered, and its note with it."""
+        answers, notes = dict(answers), dict(notes)
+        for old in self.retired:
+            if old.id not in answers:
+                continue
+            value, note = answers.pop(old.id), notes.pop(old.id, None)
+            current = answers.get(old.into)
+            if current is None or _SEVERITY.get(value, 0) > _SEVERITY.get(current, 0):
+                answers[old.into] = value
+                if note:
+                    notes[old.into] = note
+        return answers, notes
 
     def applicable(self, answers: dict[str, str]) -> list[ChecklistItem]:
         """Items to ask given the answers so far; an item whose condition is unanswered is not yet asked."""

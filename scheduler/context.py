@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 from handlers.texts import Texts
 from knowledge.models import KnowledgeBase
+from scheduler.retention_jobs import Retention
 from storage.clock import Clock
 from storage.db import Database
 
@@ -30,6 +31,7 @@ class JobContext:
     knowledge: KnowledgeBase | None
     charts: Path
     loop: asyncio.AbstractEventLoop
+    retention: Retention = field(default_factory=Retention)
 
     def run(self, coroutine: Coroutine[Any, Any, T], timeout: float = 3600.0) -> T:
         """Run a coroutine on the bot's loop from a scheduler thread and wait for its result."""

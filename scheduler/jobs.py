@@ -16,6 +16,7 @@ from scheduler.context import lookup
 from scheduler.digest_jobs import send_weekly_digests
 from scheduler.inspection_jobs import remind_reinspections
 from scheduler.milestone_jobs import remind_milestones
+from scheduler.retention_jobs import purge_expired
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,12 @@ def complaint_sla(binding: str) -> None:
     log.info("overdue complaints escalated: %s", escalated)
 
 
+def retention(binding: str) -> None:
+    ctx = lookup(binding)
+    blanked, deleted = ctx.run(purge_expired(ctx.db, ctx.clock, ctx.retention))
+    log.info("retention: messages blanked %s, conversations deleted %s", blanked, deleted)
+
+
 def digests(binding: str) -> None:
     ctx = lookup(binding)
     queued = ctx.run(send_weekly_digests(ctx.db, ctx.clock, ctx.texts, ctx.knowledge, ctx.charts))
@@ -69,6 +76,7 @@ def job_specs(digest_day: str = "mon", digest_time: str = "08:00") -> list[JobSp
         JobSpec("reinspections", "scheduler.jobs:reinspections", morning),
         JobSpec("milestones", "scheduler.jobs:milestones", morning),
         JobSpec("complaint-sla", "scheduler.jobs:complaint_sla", {"hour": MORNING.hour, "minute": MORNING.minute + 5}),
+        JobSpec("retention", "scheduler.jobs:retention", {"hour": 3, "minute": 30}),
         JobSpec("weekly-digest", "scheduler.jobs:digests", {"day_of_week": digest_day, "hour": hour, "minute": minute},
                 misfire_grace_time=WEEKLY_GRACE),
     ]

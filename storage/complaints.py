@@ -6,8 +6,9 @@ import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,7 +25,7 @@ from storage.complaint_models import (
     EventKind,
     Feedback,
 )
-from storage.models import Area, AreaLevel, Role, User
+from storage.models import Area, AreaLevel, User
 from storage.units import name_key
 
 NUMBER_PATTERN = re.compile(r"^TS-?(\d{4})-?(\d{1,6})$")
@@ -32,6 +33,13 @@ NUMBER_PATTERN = re.compile(r"^TS-?(\d{4})-?(\d{1,6})$")
 NUMBER_IN_TEXT = re.compile(r"TS-?\d{4}-?\d{1,6}(?!\d)")
 NUMBER_FOLDING = str.maketrans("ＴＳ－–—‐０１２３４５６７８９", "TS----0123456789")
 TRAILING_PUNCTUATION = "。.，,！!？?；;：:）)」』\"'”’ "
+# An anonymous complaint's location is kept to 3 decimal places (about 100 m): enough to find the shop, too coarse
+# to point at the complainant's door.
+ANONYMOUS_DECIMALS = 3
+
+
+def anonymous_location(latitude: float, longitude: float) -> tuple[float, float]:
+    return round(latitude, ANONYMOUS_DECIMALS), round(longitude, ANONYMOUS_DECIMALS)
 
 
 @dataclass
@@ -107,6 +115,9 @@ async def create_complaint(session: AsyncSession, new: NewComplaint, now: dateti
     if existing is not None:
         return existing, False
     seq = await _next_seq(session, now.year)
+    location = new.location
+    if location is not None and new.anonymous:
+        location = anonymous_location(*location)
     complaint = Complaint(
         number=format_number(now.year, seq), year=now.year, seq=seq, submit_key=new.submit_key,
         category=new.category, status=ComplaintStatus.SUBMITTED, complainant_id=new.complainant_id,
@@ -115,7 +126,7 @@ async def create_complaint(session: AsyncSession, new: NewComplaint, now: dateti
         complainant_phone=None if new.anonymous else new.complainant_phone,
         township_id=new.township_id, village_id=new.village_id, office_area_id=new.office_area_id,
         unit_id=new.unit_id, unit_name=new.unit_name, description=new.description,
-        latitude=new.location[0] if new.location else None, longitude=new.location[1] if new.location else None,
+        latitude=location[0] if location else None, longitude=location[1] if location else None,
         due_on=new.due_on, reopen_count=0, created_at=now, updated_at=now,
     )
     session.add(complaint)
@@ -260,33 +271,37 @@ async def open_duplicate(session: AsyncSession, category: str, *, unit_id: int |
     return None
 
 
-async def complaints_for_office(session: AsyncSession, office_area_id: int, limit: int = 50) -> list[Complaint]:
-    """Open complaints the office (a township, or the county) must handle, the most urgent first."""
-    stmt = (select(Complaint).where(Complaint.office_area_id == office_area_id, _open())
-            .order_by(Complaint.due_on, Complaint.id).limit(limit))
-    return list(await session.scalars(stmt))
+@dataclass(frozen=True)
+class QueueCounts:
+    total: int
+    overdue: int
+    escalated: int
 
 
-async def complaints_for_township(session: AsyncSession, township_id: int, limit: int = 50) -> list[Complaint]:
-    """Open complaints about places in the township, whichever office handles them."""
-    stmt = (select(Complaint).where(Complaint.township_id == township_id, _open())
-            .order_by(Complaint.due_on, Complaint.id).limit(limit))
-    return list(await session.scalars(stmt))
+def _scope(township_id: int | None) -> list[Any]:
+    """Open complaints for the whole county (None), or those a township handles or that are about its places."""
+    conditions: list[Any] = [_open()]
+    if township_id is not None:
+        conditions.append(or_(Complaint.office_area_id == township_id, Complaint.township_id == township_id))
+    return conditions
+
+
+async def open_in_scope(session: AsyncSession, township_id: int | None, today: date, limit: int = 50
+                        ) -> tuple[list[Complaint], QueueCounts]:
+    """待办投诉: every open complaint in scope, the earliest last day first (so the overdue lead), and how many
+    there are, overdue and escalated, over all of them (not only those listed)."""
+    conditions = _scope(township_id)
+    row = (await session.execute(select(
+        func.count(Complaint.id),
+        func.coalesce(func.sum(case((Complaint.due_on < today, 1), else_=0)), 0),
+        func.coalesce(func.sum(case((Complaint.escalated_at.is_not(None), 1), else_=0)), 0),
+    ).where(*conditions))).one()
+    stmt = select(Complaint).where(*conditions).order_by(Complaint.due_on, Complaint.id).limit(limit)
+    return list(await session.scalars(stmt)), QueueCounts(int(row[0]), int(row[1]), int(row[2]))
 
 
 async def county_ids(session: AsyncSession) -> list[int]:
     return list(await session.scalars(select(Area.id).where(Area.level == AreaLevel.COUNTY).order_by(Area.id)))
-
-
-async def county_queue(session: AsyncSession, limit: int = 50) -> list[Complaint]:
-    """The county office's list: its own complaints, every escalated (overdue) one still open, and those of
-    townships where no official has registered yet (their notices went to the county too)."""
-    counties = await county_ids(session)
-    staffed = exists().where(User.role == Role.TOWNSHIP, User.area_id == Complaint.office_area_id)
-    stmt = (select(Complaint).where(_open(), or_(Complaint.office_area_id.in_(counties),
-                                                 Complaint.escalated_at.is_not(None), ~staffed))
-            .order_by(Complaint.due_on, Complaint.id).limit(limit))
-    return list(await session.scalars(stmt))
 
 
 async def complaints_of_user(session: AsyncSession, user_id: int, limit: int = 20) -> list[Complaint]:

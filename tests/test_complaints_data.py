@@ -28,7 +28,7 @@ def test_the_shipped_categories_and_holidays_load():
     assert config.category("unlicensed").industries == set(INDUSTRIES)
     assert config.category("medical").office == "county"
     assert config.bounds.contains(28.15, 120.69) and not config.bounds.contains(30.27, 120.15)  # 杭州
-    assert config.calendar.years == {2026}
+    assert config.calendar.years == set() and config.calendar.covers(2026)  # the official schedule, no override
 
 
 def test_the_industry_list_agrees_with_the_knowledge_base():

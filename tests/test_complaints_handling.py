@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
+from handlers.complaints.categories import default_config
+from handlers.texts import Texts
+from scheduler.complaint_jobs import escalate_overdue_complaints
+from storage.clock import SHANGHAI
 from storage.complaint_models import ComplaintEvent, ComplaintFollower
 from storage.models import Role
 from tests.chat_driver import Person, register
@@ -65,17 +71,44 @@ async def test_not_fixed_reopens_and_tells_the_office(core, db, clock):
     await official.press("已办结")
     await official.text("已整改")
     question = (await notices_to(db, person.user_id, "问题解决了吗"))[-1]
+    clock.set(datetime(2026, 5, 8, 16, 0, tzinfo=SHANGHAI))  # a Friday: the new limit counts from today
     await person.press_data(button(question, "没有解决"))
+    assert "还有什么问题" in person.last.text
+    assert (await complaint(db, number)).status == "closed"  # not reopened before saying what is wrong
+    await person.text("店里还是没有营业执照，照样开门")
     assert "已重新打开投诉 TS-2026-000001" in person.last.text and "岩头镇" in person.last.text
     stored = await complaint(db, number)
     assert (stored.status, stored.reopen_count, stored.final_at, stored.feedback) == (
         "accepted", 1, None, "not_resolved")
+    days = default_config().category(stored.category).days
+    assert stored.due_on == default_config().calendar.add_workdays(date(2026, 5, 8), days)
     reopened = (await notices_to(db, official.user_id, "【重新办理】"))[-1]
     assert number in reopened["text"] and button(reopened, "查看详情")
+    assert "店里还是没有营业执照，照样开门" in reopened["text"]
+    assert f"新的办理期限：{stored.due_on.year}年{stored.due_on.month}月{stored.due_on.day}日" in reopened["text"]
+    assert [e.note for e in await events(db, number)][-1] == "店里还是没有营业执照，照样开门"
     assert "不需要确认" in (await person.press_data(button(question, "没有解决")))[0].text
-    # /track shows the question only while it is open
+    # /track shows the question only while it is open; the office's view carries the complainant's words
     await person.command("track", number)
     assert "问题解决了吗" not in person.last.text and "投诉人反馈问题未解决" in person.last.text
+    await official.command("track", number)
+    assert "重新办理：店里还是没有营业执照，照样开门" in official.last.text
+
+
+async def test_not_fixed_can_be_left_unsaid_and_answered_later(core, db, clock):
+    official, person, number = await setup(core, db, clock)
+    await official.command("track", number)
+    await official.press("更新办理状态")
+    await official.press("已办结")
+    await official.text("已整改")
+    question = (await notices_to(db, person.user_id, "问题解决了吗"))[-1]
+    await person.press_data(button(question, "没有解决"))
+    await person.press("先不反馈了")
+    assert "暂不重新打开" in person.last.text
+    assert (await complaint(db, number)).status == "closed" and not await notices_to(db, official.user_id, "【重新办理】")
+    await person.press_data(button(question, "没有解决"))  # the same button still works afterwards
+    await person.text("还是老样子，没人来管")
+    assert (await complaint(db, number)).status == "accepted"
 
 
 async def test_not_responsible_says_where_to_go(core, db, clock):
@@ -127,7 +160,7 @@ async def test_a_category_change_re_routes_to_the_county(core, db, clock):
     assert (await complaint(db, number)).category == "medical"
 
 
-async def test_a_duplicate_is_offered_to_follow_and_followers_get_updates(core, db, clock):
+async def test_a_similar_complaint_is_mentioned_without_its_number_and_cannot_be_followed(core, db, clock):
     await add_unit(db, clock, "芙蓉村", "老王小卖部", "small_grocery")
     official = await register(core, db, clock, 911, Role.TOWNSHIP, "岩头镇", "赵乡长")
     first = Person(core, 912)
@@ -135,24 +168,33 @@ async def test_a_duplicate_is_offered_to_follow_and_followers_get_updates(core, 
     number = await file_complaint(first, pick="老王小卖部")
     second = Person(core, 913)
     await second.command("start")
-    await second.press("投诉举报")
-    await second.press("无证经营")
-    await second.press("岩头镇")
-    await second.press("芙蓉村")
+    for pressed in ("投诉举报", "无证经营", "岩头镇", "芙蓉村"):
+        await second.press(pressed)
     await second.text("老王小卖部")
     await second.press("老王小卖部")
-    assert "已有一件同类投诉正在办理" in second.last.text and number in second.last.text
-    await second.press("关注这件投诉")
-    assert "已关注投诉 TS-2026-000001" in second.last.text
-    assert await count(db, ComplaintFollower) == 1
-    assert (await complaint(db, number)).number == number  # no second complaint
+    offer = second.last
+    assert "已有类似的投诉正在办理" in offer.text
+    assert number not in offer.text and "TS-" not in offer.text and "5月6日" not in offer.text
+    assert "提交" not in offer.text.split("类似的投诉")[0]  # not even its status or date
+    assert [choice.label for choice in offer.choices] == ["不再重复提交", "仍然提交新的投诉"]
+    await second.press("不再重复提交")
+    assert "这次没有提交" in second.last.text and number not in second.last.text
+    assert await count(db, ComplaintFollower) == 0
     await second.press("我的投诉")
-    assert "TS-2026-000001 · 无证经营 · 已提交（关注）" in second.last.text
-
+    assert number not in second.last.text
+    await second.command("track", number)
+    assert "没有找到" in second.last.text
     await official.command("track", number)
     await official.press("受理")
-    follower_news = (await notices_to(db, second.user_id, "【您关注的投诉有进展】"))[-1]["text"]
-    assert "状态：已受理" in follower_news
+    assert not [n for n in await notices_to(db, second.user_id, number) if "状态" in n["text"]]  # no progress
+
+    # filing anyway makes a complaint of their own
+    for pressed in ("投诉举报", "无证经营", "岩头镇", "芙蓉村"):
+        await second.press(pressed)
+    await second.text("老王小卖部")
+    await second.press("老王小卖部")
+    await second.press("仍然提交新的投诉")
+    assert "请描述问题" in second.last.text
 
     # another category about the same unit is not a duplicate
     third = Person(core, 914)
@@ -170,9 +212,9 @@ async def test_the_complainant_is_told_their_own_complaint_is_open(core, db, clo
     await person.press("岩头镇")
     await person.press("芙蓉村")
     await person.text("阿强 烧烤")  # the same name written differently
-    assert "这件投诉是您本人提交的" in person.last.text
-    await person.press("关注这件投诉")
-    assert "进展会继续通知您" in person.last.text and number
+    assert "您本人已就这家店" in person.last.text and number in person.last.text
+    await person.press("不再重复提交")
+    assert "进展会继续通知您" in person.last.text and number in person.last.text
 
 
 async def test_marking_a_duplicate_merges_the_complainant_into_the_original(core, db, clock):
@@ -265,4 +307,32 @@ async def test_the_queue_lists_the_township_complaints_overdue_first(core, db, c
     assert queue.index(fire) < queue.index(number)  # 3 working days before 15
     county = await register(core, db, clock, 951, Role.COUNTY, None, "孙主任")
     await county.press("待办投诉")
-    assert "目前没有待办的投诉" in county.last.text  # nothing escalated, nothing county-level yet
+    assert "共2件" in county.last.text and fire in county.last.text and number in county.last.text  # all in scope
+
+
+async def test_the_queue_lists_every_open_complaint_in_scope_and_flags_escalated_ones(core, db, clock):
+    official, person, number = await setup(core, db, clock)  # 无证经营: 15 working days
+    fire = await file_complaint(person, category="消防隐患", unit="芙蓉饭店")  # 3 working days: 5月9日
+    elsewhere = await file_complaint(person, township="桥下镇", village="光华村", unit="光华网吧")
+    closed = await file_complaint(person, unit="阿强烧烤")
+    await official.command("track", closed)
+    await official.press("更新办理状态")
+    await official.press("已办结")
+    await official.text("已查处")
+    county = await register(core, db, clock, 952, Role.COUNTY, None, "孙主任")
+    clock.set(datetime(2026, 5, 11, 8, 30, tzinfo=SHANGHAI))
+    assert await escalate_overdue_complaints(db, clock, Texts.load()) == 1  # the fire complaint
+
+    await official.press("待办投诉")
+    township_queue = official.last.text
+    assert "共2件，超期1件，其中已上报县整规办督办1件" in township_queue
+    fire_line = next(line for line in township_queue.splitlines() if fire in line)
+    other_line = next(line for line in township_queue.splitlines() if number in line)
+    assert "已上报县里督办" in fire_line and "已上报县里督办" not in other_line
+    assert elsewhere not in township_queue and closed not in township_queue
+
+    await county.press("待办投诉")
+    county_queue = county.last.text
+    assert "共3件，超期1件，其中已上报县整规办督办1件" in county_queue
+    assert all(n in county_queue for n in (fire, number, elsewhere)) and closed not in county_queue
+    assert "已上报县里督办" in next(line for line in county_queue.splitlines() if fire in line)

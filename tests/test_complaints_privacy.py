@@ -6,8 +6,9 @@ import pytest
 
 from handlers.complaints.privacy import Audience, audience_of, complainant_identity, may_read_description
 from storage.complaint_models import Complaint
+from storage.complaints import add_follower
 from storage.models import Role, User
-from storage.users import users_with_role
+from storage.users import get_by_channel_id, users_with_role
 from tests.chat_driver import Person, register
 from tests.complaints_support import complaint, file_complaint, notices_to
 
@@ -75,7 +76,14 @@ async def test_what_each_role_is_shown(core, db, clock, anonymous):
     await follower.press("岩头镇")
     await follower.press("芙蓉村")
     await follower.text("老王小卖部")
-    await follower.press("关注这件投诉")
+    assert number not in follower.last.text and "关注" not in str(follower.last.choices)
+    await follower.press("不再重复提交")
+    await follower.command("track", number)
+    assert "没有找到" in follower.last.text  # typing the shop's name gives no way in
+    filed_id = (await complaint(db, number)).id
+    async with db.transaction() as session:  # a follower only by an official's merge (重复): public status only
+        account = await get_by_channel_id(session, follower.user_id)
+        await add_follower(session, filed_id, account.id, clock.now())
 
     # Everyone opens the complaint the way their role can; then the official moves it along so notices flow.
     views: dict[str, str] = {}
@@ -96,6 +104,12 @@ async def test_what_each_role_is_shown(core, db, clock, anonymous):
     assert label in views["township"]
     for person in (township, cadre, operator, follower):
         assert not shows_identity(await everything_sent_to(db, person.user_id))
+    # the follower hears of the new status, never the office's note; /track shows the same
+    to_follower = await everything_sent_to(db, follower.user_id)
+    assert "状态：已受理" in to_follower and "将尽快核查处理" not in to_follower
+    assert "将尽快核查处理" in await everything_sent_to(db, filer.user_id)
+    await follower.command("track", number)
+    assert "已受理" in follower.last.text and "将尽快核查处理" not in follower.last.text
 
     async with db.transaction() as session:
         stored = await complaint(db, number)

@@ -49,8 +49,8 @@ async def test_a_full_inspection_updates_the_register_and_notifies_the_township(
         unit = await session.get(Unit, unit_id)
         assert (unit.status, unit.unit_class, unit.rectify_by) == ("rectifying", "rectify", date(2026, 5, 13))
         inspection = (await session.scalars(select(Inspection))).one()
-        assert not inspection.compliant and inspection.notes == {"common.display": "营业执照未悬挂在显眼处"}
-        assert inspection.answers["rest.uses_gas"] == "yes" and inspection.answers["rest.gas_safe"] == "pass"
+        assert not inspection.compliant and inspection.notes == {"common.scope": "营业执照未悬挂在显眼处"}
+        assert inspection.answers["rest.uses_gas"] == "yes" and inspection.answers["rest.gas_use_safe"] == "pass"
         assert await session.scalar(select(func.count(InspectionPhoto.id))) == 1
     notice = official.core  # the official's notice went to the outbox, addressed to their chat
     async with db.transaction() as session:

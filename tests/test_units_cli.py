@@ -189,7 +189,8 @@ def test_export_inspections_filters_and_bad_options(env, tmp_path):
     assert items == [
         ("报告编号", "检查表序号", "检查项", "结果", "说明"),
         ("JC000001", 1, "持有有效的营业执照", "符合", None),
-        ("JC000001", 2, "营业执照和各类许可证在经营场所醒目位置悬挂（亮证亮照）", "不符合", "未亮照"),
+        # common.display, since replaced in this industry by its own item 18 (rest.publicity): read as it was asked
+        ("JC000001", 18, "营业执照和各类许可证在经营场所醒目位置悬挂（亮证亮照）（已并入第18项）", "不符合", "未亮照"),
         ("JC000001", None, "（此项已从检查表中删除，内部编号 common.retired_item）", "不适用", None),
     ]
     for area, expected in (("桥下镇", 0), ("芙蓉村", 1)):

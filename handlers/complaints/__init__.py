@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from handlers.complaints import filing, handling, official_flows, tracking
+from handlers.complaints import filing, handling, official_flows, reopen, tracking
 from handlers.context import Turn
 from handlers.events import Reply
 from handlers.flow import Flow
@@ -21,4 +21,5 @@ ACTIONS: dict[str, Callable[[Turn], Awaitable[list[Reply]]]] = {
     "complaint_reroute": handling.reroute,
 }
 COMMANDS: dict[str, str] = {"track": "complaint_track"}
-FLOWS: tuple[Flow, ...] = (filing.COMPLAINT, official_flows.COMPLAINT_UPDATE, official_flows.COMPLAINT_REROUTE)
+FLOWS: tuple[Flow, ...] = (filing.COMPLAINT, official_flows.COMPLAINT_UPDATE, official_flows.COMPLAINT_REROUTE,
+                           reopen.COMPLAINT_REOPEN)

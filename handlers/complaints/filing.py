@@ -11,12 +11,12 @@ import re
 import secrets
 from typing import Any
 
-from handlers.complaints import notify
+from handlers.complaints import deadlines, notify
 from handlers.complaints.categories import ComplaintConfig, default_config
 from handlers.complaints.render import area_name, status_label
 from handlers.context import Turn
 from handlers.events import Inbound, Kind, Reply
-from handlers.flow import Flow, Invalid, Option, Prompt, Step, parse_option, text_parser
+from handlers.flow import SKIP, Flow, Invalid, Option, Prompt, Step, parse_option, pressed_or_typed, text_parser
 from handlers.formatting import cn_date
 from handlers.registration import NAME_MAX, NAME_MIN, parse_name
 from storage import complaints
@@ -31,6 +31,7 @@ DESC_MIN, DESC_MAX = 5, 1000
 UNIT_MIN, UNIT_MAX = 2, 50
 MAX_PHOTOS = 6
 SKIP_WORDS = ("跳过", "不清楚", "不知道")
+DUPLICATE_STOP = "stop"
 PHONE = re.compile(r"^1[3-9]\d{9}$")
 
 
@@ -120,24 +121,27 @@ def _store_village(turn: Turn, value: str) -> None:
 # --- unit -------------------------------------------------------------------------------------------------------
 
 async def _unit_prompt(turn: Turn) -> Prompt:
-    return Prompt(turn.texts("complaint_ask_unit"), (Option("skip", turn.texts("complaint_button_unit_skip")),))
+    return Prompt(turn.texts("complaint_ask_unit"), (Option(SKIP, turn.texts("complaint_button_unit_skip")),))
 
 
 async def _duplicate(turn: Turn, unit_id: int | None, unit_name: str | None) -> dict[str, Any] | None:
+    """Whether an open complaint of this category is about the same unit. Someone else's is only a fact ("a
+    similar complaint exists"): its number, date and status are not theirs to know, nor is its id kept here."""
     found = await complaints.open_duplicate(turn.session, turn.data["category"], unit_id=unit_id,
                                             village_id=turn.data.get("village"), unit_name=unit_name)
-    return {"id": found.id} if found is not None else None
+    if found is None:
+        return None
+    return {"own": True, "id": found.id} if found.complainant_id == turn.user.id else {"own": False}
 
 
 async def _parse_unit(turn: Turn, inbound: Inbound, prompt: Prompt) -> dict[str, Any]:
     skipped = {"unit_query": None, "unit_matches": [], "dup": None}
-    if inbound.kind is Kind.PRESS:
-        await parse_option(turn, inbound, prompt)  # only the skip button is valid here
+    if await pressed_or_typed(turn, inbound, prompt) == SKIP:  # only the skip button is valid here
         return skipped
     if inbound.kind is not Kind.TEXT:
         raise Invalid(turn.texts("expect_text"))
     name = " ".join(inbound.text.split())
-    if name in SKIP_WORDS or name == prompt.options[0].label:
+    if name in SKIP_WORDS:
         return skipped
     if not UNIT_MIN <= len(name) <= UNIT_MAX:
         raise Invalid(turn.texts("complaint_unit_name_length", min=UNIT_MIN, max=UNIT_MAX))
@@ -187,21 +191,26 @@ def _after_pick(turn: Turn) -> str:
     return "duplicate" if turn.data.get("dup") else "description"
 
 
+async def _own_duplicate(turn: Turn) -> Complaint | None:
+    dup = turn.data.get("dup") or {}
+    found = await complaints.get_complaint(turn.session, int(dup["id"])) if dup.get("id") else None
+    return found if found is not None and found.complainant_id == turn.user.id else None
+
+
 async def _duplicate_prompt(turn: Turn) -> Prompt:
-    found = await complaints.get_complaint(turn.session, int(turn.data["dup"]["id"]))
-    assert found is not None
-    text = turn.texts("complaint_duplicate_offer", number=found.number, category=CONFIG.name(found.category),
-                      status=status_label(turn.texts, found.status),
-                      date=cn_date(found.created_at, turn.clock.tz))
-    if found.complainant_id == turn.user.id:
-        text = f"{text}\n{turn.texts('complaint_duplicate_own')}"
-    options = (Option("follow", turn.texts("complaint_button_follow")),
+    own = await _own_duplicate(turn)
+    if own is not None:
+        text = turn.texts("complaint_duplicate_own", number=own.number,
+                          status=status_label(turn.texts, own.status))
+    else:
+        text = turn.texts("complaint_duplicate_offer")
+    options = (Option(DUPLICATE_STOP, turn.texts("complaint_button_not_again")),
                Option("new", turn.texts("complaint_button_file_new")))
     return Prompt(text, options)
 
 
 def _after_duplicate(turn: Turn) -> str | None:
-    return None if turn.data["duplicate"] == "follow" else "description"
+    return "description" if turn.data["duplicate"] == "new" else None
 
 
 # --- description, photos ------------------------------------------------------------------------------------
@@ -220,8 +229,13 @@ async def _parse_photo(turn: Turn, inbound: Inbound, prompt: Prompt) -> Any:
     if inbound.kind is Kind.PHOTO and inbound.photo is not None:
         photo = inbound.photo
         return {"file_id": photo.file_id, "unique_id": photo.file_unique_id or None, "size": photo.size}
-    if inbound.kind is Kind.PRESS or (inbound.kind is Kind.TEXT and inbound.text.strip() in ("完成", "没有")):
-        return "done" if inbound.kind is Kind.TEXT else await parse_option(turn, inbound, prompt)
+    if inbound.kind is Kind.TEXT and inbound.text.strip() in ("完成", "没有"):
+        return "done"
+    if inbound.kind in (Kind.PRESS, Kind.TEXT):
+        try:
+            return await parse_option(turn, inbound, prompt)
+        except Invalid:
+            raise Invalid(turn.texts("complaint_photo_expected")) from None
     raise Invalid(turn.texts("complaint_photo_expected"))
 
 
@@ -251,6 +265,8 @@ async def _identity_prompt(turn: Turn) -> Prompt:
 
 def _store_identity(turn: Turn, value: str) -> None:
     turn.data["identity"] = value
+    if value == "anon" and "lat" in turn.data:  # about 100 m from here on, in the draft as in the complaint
+        turn.data["lat"], turn.data["lon"] = complaints.anonymous_location(turn.data["lat"], turn.data["lon"])
     if value == "real":
         turn.data["name"] = turn.data.get("name") or turn.user.name
         turn.data["phone"] = turn.data.get("phone") or turn.user.phone
@@ -310,14 +326,11 @@ async def _confirm_prompt(turn: Turn) -> Prompt:
     return Prompt(turn.texts("complaint_confirm", summary=await summary(turn)), options, columns=2)
 
 
-async def _follow_instead(turn: Turn) -> list[Reply]:
-    found = await complaints.get_complaint(turn.session, int(turn.data["dup"]["id"]))
-    assert found is not None
-    if found.complainant_id == turn.user.id:
-        return [turn.menu_reply(turn.texts("complaint_duplicate_own"))]
-    if await complaints.add_follower(turn.session, found.id, turn.user.id, turn.clock.now()):
-        return [turn.menu_reply(turn.texts("complaint_followed", number=found.number))]
-    return [turn.menu_reply(turn.texts("complaint_already_following", number=found.number))]
+async def _not_again(turn: Turn) -> list[Reply]:
+    own = await _own_duplicate(turn)
+    if own is not None:
+        return [turn.menu_reply(turn.texts("complaint_duplicate_own_kept", number=own.number))]
+    return [turn.menu_reply(turn.texts("complaint_duplicate_dropped"))]
 
 
 async def _submit(turn: Turn) -> Complaint:
@@ -328,10 +341,11 @@ async def _submit(turn: Turn) -> Complaint:
     assert township is not None and township.parent_id is not None
     office = township.parent_id if category.office == "county" else township.id
     real = data["identity"] == "real"
+    deadline = await deadlines.count(turn, CONFIG.calendar, now.date(), category.days)
     new = complaints.NewComplaint(
         submit_key=data["key"], category=category.id, complainant_id=turn.user.id, anonymous=not real,
         township_id=township.id, office_area_id=office, description=data["description"],
-        due_on=CONFIG.calendar.add_workdays(now.date(), category.days), village_id=data.get("village"),
+        due_on=deadline.due, village_id=data.get("village"),
         complainant_name=data.get("name") if real else None, complainant_phone=data.get("phone") if real else None,
         unit_id=data.get("unit_id"), unit_name=data.get("unit_name"),
         location=(data["lat"], data["lon"]) if "lat" in data else None, photos=list(data.get("photo_list", [])),
@@ -344,14 +358,15 @@ async def _submit(turn: Turn) -> Complaint:
 
 
 async def _finish(turn: Turn) -> list[Reply]:
-    if turn.data.get("duplicate") == "follow":
-        return await _follow_instead(turn)
+    if turn.data.get("duplicate") in (DUPLICATE_STOP, "follow"):  # "follow": a draft saved before it was removed
+        return await _not_again(turn)
     if turn.data.get("confirm") != "submit":
         return [turn.menu_reply(turn.texts("cancelled", title=turn.texts("complaint_flow_title")))]
     complaint = await _submit(turn)
     category = CONFIG.category(complaint.category)
     text = turn.texts("complaint_filed", number=complaint.number, due=cn_date(complaint.due_on),
                       days=category.days if category else "",
+                      note=deadlines.shown_note(turn.texts, CONFIG.calendar, complaint),
                       office=await area_name(turn.session, turn.texts, complaint.office_area_id))
     return [turn.menu_reply(text)]
 

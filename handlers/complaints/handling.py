@@ -19,7 +19,6 @@ from storage.complaint_models import FINAL_STATUSES, OPEN_STATUSES, Complaint, C
 from storage.models import Role, User
 
 QUEUE_SHOWN = 15
-QUEUE_FETCHED = 500
 
 
 def may_handle(user: User, complaint: Complaint) -> bool:
@@ -55,7 +54,7 @@ async def official_view(turn: Turn, complaint: Complaint, lead: str | None = Non
     audience = audience_of(turn.user, complaint)
     text = "\n\n".join([
         await render.detail(turn.session, turn.texts, CONFIG, turn.clock.tz, complaint, audience, today),
-        await render.history(turn.session, turn.texts, CONFIG, turn.clock.tz, complaint),
+        await render.history(turn.session, turn.texts, CONFIG, turn.clock.tz, complaint, audience),
     ])
     if lead:
         text = f"{lead}\n\n{text}"
@@ -76,28 +75,35 @@ async def official_view(turn: Turn, complaint: Complaint, lead: str | None = Non
 
 
 async def queue(turn: Turn) -> list[Reply]:
-    """待办投诉: a township's open complaints; for the county its own and every escalated one. Overdue first."""
+    """待办投诉: every open complaint in the official's scope (the county: all; a township: those it handles or that
+    are about its places), the earliest last day first; escalated and overdue ones are flagged."""
     if turn.user.role == Role.COUNTY:
-        items = await complaints.county_queue(turn.session, QUEUE_FETCHED)
+        township_id = None
     elif turn.user.area_id is not None:
-        items = await complaints.complaints_for_office(turn.session, turn.user.area_id, QUEUE_FETCHED)
+        township_id = turn.user.area_id
     else:
-        items = []
-    if not items:
         return [turn.menu_reply(turn.texts("complaint_queue_empty"))]
     today = turn.clock.now().date()
-    overdue = sum(render.is_overdue(item, today) for item in items)
-    lines = [turn.texts("complaint_queue_header", count=len(items), overdue=overdue)]
+    items, counts = await complaints.open_in_scope(turn.session, township_id, today, QUEUE_SHOWN)
+    if not items:
+        return [turn.menu_reply(turn.texts("complaint_queue_empty"))]
+    lines = [turn.texts("complaint_queue_header", count=counts.total, overdue=counts.overdue,
+                        escalated=counts.escalated)]
     choices: list[Choice] = []
-    for item in items[:QUEUE_SHOWN]:
-        mark = turn.texts("complaint_overdue_mark") if render.is_overdue(item, today) else ""
+    for item in items:
+        marks = turn.texts("complaint_overdue_mark") if render.is_overdue(item, today) else ""
+        if item.escalated_at is not None:
+            marks += turn.texts("complaint_escalated_mark")
+        if township_id is not None and item.office_area_id != township_id:
+            marks += turn.texts("complaint_other_office_mark",
+                                office=await render.area_name(turn.session, turn.texts, item.office_area_id))
         lines.append(f"· {item.number} · {CONFIG.name(item.category)} · {render.status_label(turn.texts, item.status)}"
-                     f" · {await render.place(turn.session, item)} · 期限{render.short_date(item.due_on)}{mark}")
+                     f" · {await render.place(turn.session, item)} · 期限{render.short_date(item.due_on)}{marks}")
         choices.append(Choice(notify.action_data("complaint_view", item.id),
                               turn.texts("complaint_list_button", number=item.number,
                                          category=CONFIG.name(item.category))))
-    if len(items) > QUEUE_SHOWN:
-        lines.append(turn.texts("complaint_queue_more", count=len(items) - QUEUE_SHOWN))
+    if counts.total > len(items):
+        lines.append(turn.texts("complaint_queue_more", count=counts.total - len(items)))
     choices.append(Choice(buttons.global_data("menu"), turn.texts("button_back_to_menu")))
     return [Reply(render.fit("\n".join(lines)), tuple(choices))]
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import buttons
-from handlers.complaints import render
+from handlers.complaints import deadlines, render
 from handlers.complaints.categories import ComplaintConfig
 from handlers.complaints.privacy import Audience
 from handlers.events import Choice, Reply
@@ -67,6 +67,7 @@ async def new_complaint(session: AsyncSession, texts: Texts, config: ComplaintCo
         description=render.preview(complaint.description),
         photos=len(await complaints.photos_of(session, complaint.id)),
         identity=render.identity_label(texts, complaint, Audience.TOWNSHIP), due=cn_date(complaint.due_on),
+        note=deadlines.shown_note(texts, config.calendar, complaint),
     )
     if fell_back:
         township = await session.get(Area, complaint.township_id)
@@ -95,11 +96,12 @@ async def to_complainant_and_followers(session: AsyncSession, complaint: Complai
 
 async def progress(session: AsyncSession, texts: Texts, complaint: Complaint, note: str,
                    *, exclude: int | None = None) -> list[Reply]:
+    """The official's note goes to the complainant only; followers learn the public status, never the note."""
     status = render.status_label(texts, complaint.status)
     return await to_complainant_and_followers(
         session, complaint,
         texts("complaint_progress", number=complaint.number, status=status, note=note),
-        texts("complaint_progress_follower", number=complaint.number, status=status, note=note),
+        texts("complaint_progress_follower", number=complaint.number, status=status),
         exclude=exclude,
     )
 

@@ -6,7 +6,7 @@ still act on it; otherwise nothing is saved and the official is told why.
 
 from __future__ import annotations
 
-from handlers.complaints import notify, render
+from handlers.complaints import deadlines, notify, render
 from handlers.complaints.filing import CONFIG, townships
 from handlers.complaints.handling import may_handle, may_view
 from handlers.context import Turn
@@ -166,10 +166,10 @@ async def _new_route(turn: Turn, complaint: Complaint) -> Route:
     due_on = complaint.due_on
     if office != complaint.office_area_id:
         # A new office gets the category's full handling time from today; the history keeps the delay.
-        due_on = CONFIG.calendar.add_workdays(turn.clock.now().date(), category.days)
+        due_on = (await deadlines.count(turn, CONFIG.calendar, turn.clock.now().date(), category.days)).due
     elif category.id != complaint.category:
         filed = complaint.created_at.astimezone(turn.clock.tz).date()
-        due_on = CONFIG.calendar.add_workdays(filed, category.days)
+        due_on = (await deadlines.count(turn, CONFIG.calendar, filed, category.days)).due
     return Route(township.id, village_id, office, category.id, due_on)
 
 
@@ -195,7 +195,8 @@ async def _finish_reroute(turn: Turn) -> list[Reply]:
         turn.notices.extend(Reply(f"{text}\n\n{reply.text}", reply.choices, reply.columns, chat_id=reply.chat_id)
                             for reply in new)
     own = turn.texts("complaint_progress_rerouted", number=complaint.number, office=new_office, note=note)
-    turn.notices.extend(await notify.to_complainant_and_followers(turn.session, complaint, own,
+    public = turn.texts("complaint_progress_rerouted_public", number=complaint.number, office=new_office)
+    turn.notices.extend(await notify.to_complainant_and_followers(turn.session, complaint, own, public,
                                                                   exclude=turn.user.id))
     notified = turn.texts("complaint_rerouted_notified") if moved else ""
     return [turn.menu_reply(turn.texts("complaint_rerouted", number=complaint.number, change=change,

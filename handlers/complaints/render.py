@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.complaints import deadlines
 from handlers.complaints.categories import ComplaintConfig
 from handlers.complaints.privacy import Audience, complainant_identity, may_read_description
 from handlers.formatting import cn_date, cn_datetime
@@ -78,6 +79,7 @@ async def detail(session: AsyncSession, texts: Texts, config: ComplaintConfig, t
         unit=unit_label(texts, complaint), office=await area_name(session, texts, complaint.office_area_id),
         filed=cn_datetime(complaint.created_at, tz), due=cn_date(complaint.due_on),
         overdue=texts("complaint_overdue_mark") if is_overdue(complaint, today) else "",
+        note=deadlines.shown_note(texts, config.calendar, complaint),
     )]
     if may_read_description(audience):
         photos = len(await complaints.photos_of(session, complaint.id))
@@ -87,16 +89,20 @@ async def detail(session: AsyncSession, texts: Texts, config: ComplaintConfig, t
 
 
 async def _event_line(session: AsyncSession, texts: Texts, config: ComplaintConfig, tz: ZoneInfo,
-                      event: ComplaintEvent) -> str:
+                      event: ComplaintEvent, full: bool) -> str:
+    """One line of the history; without `full` (followers, the public) the notes are left out: officials write
+    them to the complainant, and the complainant's own words can identify them."""
     when = cn_datetime(event.created_at, tz)
     if event.kind == EventKind.FILED:
         return texts("complaint_event_filed", when=when, office=await area_name(session, texts, event.to_area_id))
     if event.kind == EventKind.STATUS:
-        return texts("complaint_event_status", when=when, status=status_label(texts, event.to_status or ""),
-                     note=event.note)
+        key = "complaint_event_status" if full else "complaint_event_status_public"
+        return texts(key, when=when, status=status_label(texts, event.to_status or ""), note=event.note)
     if event.kind == EventKind.REROUTED:
-        return texts("complaint_event_rerouted", when=when, change=await change_text(session, texts, config, event),
-                     note=event.note)
+        key = "complaint_event_rerouted" if full else "complaint_event_rerouted_public"
+        return texts(key, when=when, change=await change_text(session, texts, config, event), note=event.note)
+    if event.kind == EventKind.REOPENED and full and event.note and event.note != texts("complaint_button_not_solved"):
+        return texts("complaint_event_reopened_note", when=when, note=event.note)
     return texts(f"complaint_event_{event.kind}", when=when)
 
 
@@ -112,10 +118,11 @@ async def change_text(session: AsyncSession, texts: Texts, config: ComplaintConf
 
 
 async def history(session: AsyncSession, texts: Texts, config: ComplaintConfig, tz: ZoneInfo,
-                  complaint: Complaint) -> str:
+                  complaint: Complaint, audience: Audience) -> str:
+    full = may_read_description(audience)
     lines = [texts("complaint_history_header")]
     for event in await complaints.events_of(session, complaint.id):
-        lines.append(f"· {await _event_line(session, texts, config, tz, event)}")
+        lines.append(f"· {await _event_line(session, texts, config, tz, event, full)}")
     return "\n".join(lines)
 
 

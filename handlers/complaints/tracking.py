@@ -7,12 +7,11 @@ number is "not found", whether it exists or not, so numbers cannot be probed.
 from __future__ import annotations
 
 from handlers import buttons
-from handlers.complaints import handling, notify, render
+from handlers.complaints import handling, notify, render, reopen
 from handlers.complaints.filing import CONFIG
 from handlers.complaints.privacy import Audience, audience_of
 from handlers.context import Turn, parse_id
 from handlers.events import Choice, Reply
-from handlers.formatting import cn_date
 from storage import complaints
 from storage.complaint_models import Complaint, ComplaintStatus
 from storage.models import Role
@@ -71,7 +70,7 @@ async def track(turn: Turn) -> list[Reply]:
     today = turn.clock.now().date()
     text = "\n\n".join([
         await render.detail(turn.session, turn.texts, CONFIG, turn.clock.tz, complaint, audience, today),
-        await render.history(turn.session, turn.texts, CONFIG, turn.clock.tz, complaint),
+        await render.history(turn.session, turn.texts, CONFIG, turn.clock.tz, complaint, audience),
     ])
     choices: tuple[Choice, ...] = ()
     if audience is Audience.COMPLAINANT and complaint.status == ComplaintStatus.CLOSED and complaint.feedback is None:
@@ -82,35 +81,18 @@ async def track(turn: Turn) -> list[Reply]:
 
 
 async def feedback(turn: Turn) -> list[Reply]:
-    """解决了 / 没有解决, pressed by the complainant after 已办结; 没有 reopens it and tells the office."""
+    """解决了 / 没有解决, pressed by the complainant after 已办结; 没有 first asks what is still wrong (reopen.py)."""
     raw_id, _, answer = turn.argument.strip().partition(":")
     complaint_id = parse_id(raw_id)
     if complaint_id is None or answer not in ("yes", "no"):
         return [turn.menu_reply(turn.texts("button_invalid"))]
     complaint = await complaints.get_complaint(turn.session, complaint_id)
-    if complaint is None:
-        return [turn.menu_reply(turn.texts("complaint_no_such"))]
-    if complaint.complainant_id != turn.user.id:
-        return [turn.menu_reply(turn.texts("complaint_feedback_not_yours"))]
-    if complaint.status != ComplaintStatus.CLOSED or complaint.feedback is not None:
-        status = render.status_label(turn.texts, complaint.status)
-        return [turn.menu_reply(turn.texts("complaint_feedback_not_asked", number=complaint.number, status=status))]
-    now = turn.clock.now()
-    if answer == "yes":
-        await complaints.record_feedback(turn.session, complaint, turn.user.id, turn.texts("complaint_button_solved"),
-                                         now)
-        return [turn.menu_reply(turn.texts("complaint_feedback_thanks", number=complaint.number))]
-    category = CONFIG.category(complaint.category)
-    due_on = CONFIG.calendar.add_workdays(now.date(), category.days if category else 10)
-    await complaints.reopen(turn.session, complaint, turn.user.id, turn.texts("complaint_button_not_solved"), now,
-                            due_on)
-    due = cn_date(due_on)
-    turn.notices.extend(await notify.to_office(
-        turn.session, complaint, turn.texts("complaint_reopened_notice", number=complaint.number, due=due), turn.texts,
-    ))
-    turn.notices.extend(await notify.progress(turn.session, turn.texts, complaint,
-                                              turn.texts("complaint_event_reopened", when=cn_date(now)),
-                                              exclude=turn.user.id))
-    office = await render.area_name(turn.session, turn.texts, complaint.office_area_id)
-    return [turn.menu_reply(turn.texts("complaint_feedback_reopened", number=complaint.number, office=office,
-                                       due=due))]
+    refused = reopen.refusal(turn, complaint)
+    if refused is not None:
+        return refused
+    assert complaint is not None
+    if answer == "no":
+        return await reopen.start(turn, complaint)
+    await complaints.record_feedback(turn.session, complaint, turn.user.id, turn.texts("complaint_button_solved"),
+                                     turn.clock.now())
+    return [turn.menu_reply(turn.texts("complaint_feedback_thanks", number=complaint.number))]

@@ -1,12 +1,21 @@
-"""Working days: weekends and public holidays off, 调休 weekend days on; the holidays are data (holidays.yaml)."""
+"""Working days for complaint time limits: the State Council's holiday schedule, with a local override.
+
+The official schedule (public holidays and 调休 make-up working days) comes from the `chinese-calendar` package
+(PyPI `chinesecalendar`), which follows each year's 国务院办公厅关于部分节假日安排的通知. `holidays.yaml` only
+overrides it: a local rest day, a correction, or a new year written in before the package has it. A year that
+neither covers counts Monday–Friday only; `Deadline.fallback_years` says so, and the callers make it visible
+(handlers/complaints/deadlines.py) rather than silently counting weekends.
+"""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import chinese_calendar
 import yaml
 
 from knowledge.yaml_text import parse_yaml
@@ -19,29 +28,59 @@ class HolidayDataError(ValueError):
     pass
 
 
+@functools.cache
+def official_covers(year: int) -> bool:
+    """Whether the installed chinese-calendar has the State Council's schedule for this year (it raises
+    NotImplementedError for a year outside its data)."""
+    try:
+        chinese_calendar.is_workday(date(year, 1, 1))
+    except NotImplementedError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class Deadline:
+    due: date
+    # Years the count ran through without an official schedule: counted Monday–Friday only.
+    fallback_years: tuple[int, ...] = ()
+
+
 @dataclass(frozen=True)
 class WorkCalendar:
-    off: frozenset[date] = frozenset()
-    work: frozenset[date] = frozenset()  # weekend days that are working days (调休上班)
-    years: frozenset[int] = frozenset()  # years the data covers; others count Monday–Friday only
+    off: frozenset[date] = frozenset()  # local override: days off
+    work: frozenset[date] = frozenset()  # local override: weekend days that are working days (调休上班)
+    years: frozenset[int] = frozenset()  # years holidays.yaml lists (a year the package lacks counts as covered)
+    official: bool = True  # consult the State Council's schedule (tests switch it off to see the fallback alone)
+
+    def covers(self, year: int) -> bool:
+        return year in self.years or (self.official and official_covers(year))
 
     def is_workday(self, day: date) -> bool:
         if day in self.work:
             return True
         if day in self.off:
             return False
+        if self.official and official_covers(day.year):
+            return bool(chinese_calendar.is_workday(day))
         return day.weekday() < 5
 
-    def add_workdays(self, start: date, days: int) -> date:
+    def deadline(self, start: date, days: int) -> Deadline:
         """The `days`-th working day after `start` (start itself not counted): the last day to finish."""
         if not 0 <= days <= MAX_WORKDAYS:
             raise ValueError(f"working days out of range: {days}")
         day, left = start, days
+        uncovered: set[int] = set()
         while left > 0:
             day += timedelta(days=1)
+            if not self.covers(day.year):
+                uncovered.add(day.year)
             if self.is_workday(day):
                 left -= 1
-        return day
+        return Deadline(day, tuple(sorted(uncovered)))
+
+    def add_workdays(self, start: date, days: int) -> date:
+        return self.deadline(start, days).due
 
 
 def _date(value: Any, where: str) -> date:
@@ -60,6 +99,8 @@ def load_calendar(path: Path = DEFAULT_HOLIDAYS) -> WorkCalendar:
         raise HolidayDataError(f"{path}: 无法读取节假日文件：{error}") from error
     except ValueError as error:  # YAML reads 2026-02-30 as a date and fails
         raise HolidayDataError(f"{path}: 文件中有不存在的日期，请检查（{error}）") from error
+    if raw is None:  # only comments: no local override
+        return WorkCalendar()
     if not isinstance(raw, dict):
         raise HolidayDataError(f"{path}: 顶层应为“年份: 安排”的映射")
     off: set[date] = set()

@@ -48,10 +48,8 @@ def after_answer(turn: Turn) -> str:
 
 
 async def _item_prompt(turn: Turn) -> Prompt:
-    items = applicable(turn)
     item = checklist(turn).item(turn.data["cursor"])
-    number = next((index for index, it in enumerate(items, start=1) if it.id == item.id), len(items))
-    text = turn.texts("insp_item", unit=turn.data["unit_name"], n=number, total=len(items), text=item.text)
+    text = item_heading(turn, item)
     if item.veto:
         text += turn.texts("insp_item_veto")
     if turn.data.get("help_for") == item.id:
@@ -62,9 +60,23 @@ async def _item_prompt(turn: Turn) -> Prompt:
         options = (Option(PASS, turn.texts("insp_pass")), Option(FAIL, turn.texts("insp_fail")),
                    Option(NA, turn.texts("insp_na")))
     options += (Option(HELP, turn.texts("insp_help")),)
-    if item.kind != "gate" and number > 1 and not turn.data.get("return_to"):
+    if item.kind != "gate" and item.id != applicable(turn)[0].id and not turn.data.get("return_to"):
         options += (Option(REST, turn.texts("insp_rest_pass")),)
     return Prompt(text, options, columns=3)
+
+
+def item_heading(turn: Turn, item: ChecklistItem) -> str:
+    """【unit】检查第n/N项：and the item — N counts the items asked of every unit, so it never changes mid-way; a screening
+    question's follow-ups carry its number (第5/12项（补充1）)."""
+    number, follow = checklist(turn).position(item.id)
+    key = "insp_item_follow_up" if follow else "insp_item"
+    return turn.texts(key, unit=turn.data["unit_name"], n=number, total=checklist(turn).total, k=follow,
+                      text=item.text)
+
+
+def item_number(turn: Turn, item: ChecklistItem) -> str:
+    number, follow = checklist(turn).position(item.id)
+    return f"{number}-{follow}" if follow else str(number)
 
 
 def _store_item(turn: Turn, value: str) -> None:

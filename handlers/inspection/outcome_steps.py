@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from handlers.context import Turn
 from handlers.dates import DateProblem, Problem, parse_date
 from handlers.events import Inbound, Kind
-from handlers.flow import Invalid, Option, Prompt, Step, parse_option, text_parser
+from handlers.flow import SKIP, Invalid, Option, Prompt, Step, parse_option, pressed_or_typed, text_parser
 from handlers.formatting import cn_date, cn_month_day, cn_weekday
 from handlers.inspection.checklist_steps import FAIL, applicable, checklist
 from storage.inspection_models import UnitClass
@@ -92,8 +92,11 @@ async def _parse_photo(turn: Turn, inbound: Inbound, prompt: Prompt) -> str:
                  "size": inbound.photo.size}
         turn.data.setdefault("photos", []).append(photo)
         return "photo"
-    if inbound.kind is Kind.PRESS:
-        return await parse_option(turn, inbound, prompt)
+    if inbound.kind in (Kind.PRESS, Kind.TEXT):  # 完成 pressed, or typed
+        try:
+            return await parse_option(turn, inbound, prompt)
+        except Invalid:
+            raise Invalid(turn.texts("insp_photo_expected")) from None
     raise Invalid(turn.texts("insp_photo_expected"))
 
 
@@ -109,7 +112,7 @@ def _after_photos(turn: Turn) -> str:
 
 
 async def _location_prompt(turn: Turn) -> Prompt:
-    return Prompt(turn.texts("insp_location"), (Option("skip", turn.texts("button_skip")),), request="location")
+    return Prompt(turn.texts("insp_location"), (Option(SKIP, turn.texts("button_skip")),), request="location")
 
 
 async def _parse_location(turn: Turn, inbound: Inbound, prompt: Prompt) -> list[float] | None:
@@ -222,8 +225,7 @@ async def _class_reason_prompt(turn: Turn) -> Prompt:
 
 async def _parse_class_reason(turn: Turn, inbound: Inbound, prompt: Prompt) -> str | None:
     """The reason, or None to choose the class again (the button, or its label typed)."""
-    if inbound.kind is Kind.PRESS or (inbound.kind is Kind.TEXT and inbound.text.strip() == prompt.options[0].label):
-        await parse_option(turn, inbound, prompt)
+    if await pressed_or_typed(turn, inbound, prompt) == CHOOSE_AGAIN:
         return None
     return await text_parser(4, CLASS_REASON_MAX)(turn, inbound, prompt)
 

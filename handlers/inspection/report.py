@@ -10,7 +10,7 @@ from handlers.context import Turn
 from handlers.events import Choice, Reply
 from handlers.flow import Flow, Option, Prompt, Step
 from handlers.formatting import cn_date
-from handlers.inspection.checklist_steps import CHECKLIST_STEPS, FAIL, NA, PASS, YES, applicable
+from handlers.inspection.checklist_steps import CHECKLIST_STEPS, FAIL, NA, PASS, YES, applicable, item_number
 from handlers.inspection.outcome_steps import (
     CLASS_KEYS,
     OUTCOME_STEPS,
@@ -81,8 +81,8 @@ def _after_summary(turn: Turn) -> str | None:
 async def _edit_pick_prompt(turn: Turn) -> Prompt:
     answers = turn.data.get("answers", {})
     options = tuple(
-        Option(item.id, f"{number}. {MARKS.get(answers.get(item.id, ''), '?')} {item.text[:16]}")
-        for number, item in enumerate(applicable(turn), start=1)
+        Option(item.id, f"{item_number(turn, item)}. {MARKS.get(answers.get(item.id, ''), '?')} {item.text[:16]}")
+        for item in applicable(turn)
     )
     return Prompt(turn.texts("insp_edit_pick"), options, columns=1)
 

@@ -26,7 +26,7 @@ def describe(turn: Turn, inspection: Inspection, unit: Unit, place: str) -> str:
     failed = []
     for item_id, answer in inspection.answers.items():
         if answer == FAIL:
-            text = checklist.item(item_id).text if checklist else item_id
+            text = (checklist.text_of(item_id) if checklist else None) or item_id
             note = inspection.notes.get(item_id)
             failed.append(f"  ✗ {text}{f'：{note}' if note else ''}")
     verdict = turn.texts("insp_verdict_ok" if inspection.compliant else "insp_verdict_fail")
@@ -145,9 +145,13 @@ async def fix(turn: Turn) -> list[Reply]:
     assert unit is not None
     photos = [{"file_id": p.file_id, "unique_id": p.file_unique_id, "size": p.size}
               for p in await inspections.photos_of(turn.session, inspection.id)]
+    answers, notes = dict(inspection.answers), dict(inspection.notes)
+    checklist = turn.knowledge.checklists.get(inspection.industry) if turn.knowledge else None
+    if checklist is not None:  # a report made before items were merged is corrected under today's ids
+        answers, notes = checklist.carried_over(answers, notes)
     data = {
         **new_report_data(), "unit_id": unit.id, "unit_name": unit.name, "industry": inspection.industry,
-        "answers": dict(inspection.answers), "notes": dict(inspection.notes), "photos": photos,
+        "answers": answers, "notes": notes, "photos": photos,
         "location": [inspection.latitude, inspection.longitude] if inspection.latitude is not None else None,
         "proposed": inspection.proposed_compliant, "compliant": inspection.compliant,
         "override_reason": inspection.override_reason, "unit_class": inspection.unit_class,

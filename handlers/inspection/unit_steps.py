@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from handlers.context import Turn
 from handlers.events import Inbound, Kind
-from handlers.flow import Invalid, Option, ParseFn, Prompt, Step, parse_option, text_parser
+from handlers.flow import SKIP, Invalid, Option, Prompt, Step, optional_text, parse_option, text_parser
 from handlers.inspection.checklist_steps import begin
 from storage import units
 from storage.areas import area_path, get_area
@@ -99,21 +99,11 @@ async def _industry_prompt(turn: Turn) -> Prompt:
 
 
 async def _address_prompt(turn: Turn) -> Prompt:
-    return Prompt(turn.texts("insp_new_address"), (Option("skip", turn.texts("button_skip")),))
-
-
-def _optional_text(max_len: int) -> ParseFn:
-    async def parse(turn: Turn, inbound: Inbound, prompt: Prompt) -> str:
-        if inbound.kind is Kind.PRESS:
-            await parse_option(turn, inbound, prompt)
-            return ""
-        return await text_parser(2, max_len)(turn, inbound, prompt)
-
-    return parse
+    return Prompt(turn.texts("insp_new_address"), (Option(SKIP, turn.texts("button_skip")),))
 
 
 async def _operator_prompt(turn: Turn) -> Prompt:
-    return Prompt(turn.texts("insp_new_operator"), (Option("skip", turn.texts("button_skip")),))
+    return Prompt(turn.texts("insp_new_operator"), (Option(SKIP, turn.texts("button_skip")),))
 
 
 UNIT_STEPS = (
@@ -121,6 +111,6 @@ UNIT_STEPS = (
     Step("pick", _pick_prompt, next=_after_pick),
     Step("new_name", _new_name_prompt, _parse_new_name, next=_after_new_name),
     Step("new_industry", _industry_prompt, next="new_address"),
-    Step("new_address", _address_prompt, _optional_text(ADDRESS_MAX), next="new_operator"),
-    Step("new_operator", _operator_prompt, _optional_text(OPERATOR_MAX), next=begin),
+    Step("new_address", _address_prompt, optional_text(2, ADDRESS_MAX), next="new_operator"),
+    Step("new_operator", _operator_prompt, optional_text(2, OPERATOR_MAX), next=begin),
 )

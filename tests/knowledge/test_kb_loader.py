@@ -187,7 +187,7 @@ def test_relevant_to_unknown_item(tmp_path):
     edit(data / "industries" / "small_restaurant.yaml", "{item: rest.uses_gas, equals: \"yes\"}",
          "{item: rest.uses_gaz, equals: \"yes\"}")
     message = _checklist_error(data, "rest.uses_gaz")
-    assert "small_restaurant.yaml" in message and "rest.gas_safe" in message
+    assert "small_restaurant.yaml" in message and "rest.gas_use_safe" in message
 
 
 def test_relevant_to_later_item(tmp_path):
@@ -202,7 +202,7 @@ def test_relevant_value_must_fit_the_item(tmp_path):
     data = copy_data(tmp_path)
     edit(data / "industries" / "small_restaurant.yaml", "{item: rest.uses_gas, equals: \"yes\"}",
          "{item: rest.uses_gas, equals: \"pass\"}")
-    _checklist_error(data, "rest.gas_safe")
+    _checklist_error(data, "rest.gas_use_safe")
 
 
 def test_duplicate_item_id(tmp_path):
