@@ -1,7 +1,7 @@
 """Anonymous complaints keep their location to about 100 m (3 decimal places), stored ones included
 
 Revision ID: 0013
-Revises: 0009
+Revises: 0011
 Create Date: 2026-12-03 12:00:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0009"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
