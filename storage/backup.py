@@ -222,7 +222,11 @@ def prepare_restore(candidate: Path, live: Path) -> Staged:
     if summary.revision is None or not is_known_revision(summary.revision):
         discard(staging)
         raise UnknownRevision(candidate, summary.revision or "")
-    foreign = foreign_objects(staging, summary.revision)
+    try:
+        foreign = foreign_objects(staging, summary.revision)
+    except BaseException:
+        discard(staging)
+        raise
     if foreign:
         discard(staging)
         raise ForeignSchema(candidate, summary.revision, foreign)

@@ -17,7 +17,7 @@ from bot.commands.chinese_cli import ChineseTyper
 from bot.commands.common import console, export_group, fail, load_settings, progress, run_async, xlsx_out
 from bot.register_rows import BATCH_ROWS, Conflict, RegisterRows, Tally, describe
 from bot.settings import Settings
-from bot.unit_import import ImportFileError, RowProblem, industry_lookup, parse_rows
+from bot.unit_import import ImportFileError, RowProblem, industry_lookup, parse_rows, read_rows
 from bot.xlsx_exports import write_inspections, write_units
 from handlers.assembly import shipped_knowledge
 from storage.areas import AmbiguousArea, AreaNotFound, find_area
@@ -103,6 +103,7 @@ def import_units(
     """导入单位名册：逐行校验并列出出错的行；同一村的同名单位再次导入时更新而不重复；已有检查报告的单位，状态和分类以检查结果为准。"""
     settings = load_settings()
     try:
+        next(read_rows(file), None)  # the file's own problems (missing, not xlsx, over a cap, no header) first
         total, rows = run_async(_import(file, all_or_nothing, settings))
     except ImportFileError as error:
         fail(str(error))
