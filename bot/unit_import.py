@@ -1,14 +1,19 @@
-"""Reading the unit register from xlsx: every row checked, problems reported by row, column and reason."""
+"""Reading the unit register from xlsx: every row checked, problems reported by row, column and reason.
+
+Rows are streamed (storage/sheet_files.py caps what a file may hold); a status and a class the chat would never let
+a report give together are refused here as they are there (handlers/inspection/outcome_steps.py).
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
+from handlers.inspection.outcome_steps import allowed_classes, class_conflict
 from knowledge.models import Checklist
 from storage.inspection_models import UnitClass, UnitStatus
 from storage.sheet_files import SheetFileError, sheet_rows
@@ -46,11 +51,10 @@ class ParsedRow:
     fields: UnitFields
 
 
-@dataclass
-class ParsedFile:
-    rows: list[ParsedRow] = field(default_factory=list)
-    problems: list[RowProblem] = field(default_factory=list)
-    total: int = 0
+# A result status as the chat's result: 规范达标 is a compliant result, 整改中 a failed one.
+RESULT_OF_STATUS = {UnitStatus.COMPLIANT: True, UnitStatus.RECTIFYING: False}
+STATUS_LABELS = {value: label for label, value in STATUS_NAMES.items()}
+CLASS_LABELS = {value: label for label, value in CLASS_NAMES.items()}
 
 
 def industry_lookup(checklists: dict[str, Checklist]) -> dict[str, str]:
@@ -118,6 +122,9 @@ def parse_row(number: int, values: dict[str, str], industries: dict[str, str]) -
     demo = values.get("示范点", "").lower()
     if demo not in YES_NO:
         problems.append(RowProblem(number, "示范点", "应填“是”或“否”"))
+    mismatch = combination_problem(STATUS_NAMES.get(status), CLASS_NAMES.get(unit_class))
+    if mismatch:
+        problems.append(RowProblem(number, "分类", mismatch))
     if problems or industry is None:
         return None, problems
     fields = UnitFields(
@@ -129,19 +136,32 @@ def parse_row(number: int, values: dict[str, str], industries: dict[str, str]) -
     return ParsedRow(number, values["乡镇"], values["村"], fields), []
 
 
-def parse_file(path: Path, industries: dict[str, str]) -> ParsedFile:
-    parsed = ParsedFile()
+def combination_problem(status: str | None, unit_class: str | None) -> str | None:
+    """Why a unit cannot be 规范达标/整改中 with this class, by the chat's rules for a report's result and class;
+    None when they agree (or either is unknown, or the status is no result: 未检查, closures)."""
+    compliant = RESULT_OF_STATUS.get(status) if status else None
+    if compliant is None or not unit_class:
+        return None
+    status_label, class_label = STATUS_LABELS.get(status, status), CLASS_LABELS.get(unit_class, unit_class)
+    if unit_class not in allowed_classes(compliant):
+        return f"“{status_label}”的单位不能列为“{class_label}”（没有需要整改的问题，检查上报时也不能这样选）"
+    if class_conflict(compliant, unit_class):
+        return f"“{status_label}”的单位列为“{class_label}”须由村干部在检查上报时说明理由，不能通过导入设置"
+    if unit_class == UnitClass.SHUTDOWN:  # the chat never leaves a unit it classifies for closure 整改中
+        return f"列为“{class_label}”的单位，状态不能是“{status_label}”"
+    return None
+
+
+def parse_rows(path: Path, industries: dict[str, str]) -> Iterator[tuple[int, ParsedRow | None, list[RowProblem]]]:
+    """(row number, the row or None, its problems) for every non-empty row, streamed; ImportFileError for a bad
+    file (possibly after some rows: read the whole file before writing anything)."""
     seen: dict[tuple[str, str, str], int] = {}
     for number, values in read_rows(path):
-        parsed.total += 1
         row, problems = parse_row(number, values, industries)
-        parsed.problems.extend(problems)
-        if row is None:
-            continue
-        key = (row.township, row.village, name_key(row.fields.name))
-        if key in seen:
-            parsed.problems.append(RowProblem(number, "单位名称", f"与第{seen[key]}行重复（同一村的同名单位）"))
-            continue
-        seen[key] = number
-        parsed.rows.append(row)
-    return parsed
+        if row is not None:
+            key = (row.township, row.village, name_key(row.fields.name))
+            if key in seen:
+                row, problems = None, [RowProblem(number, "单位名称", f"与第{seen[key]}行重复（同一村的同名单位）")]
+            else:
+                seen[key] = number
+        yield number, row, problems

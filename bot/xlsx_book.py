@@ -4,10 +4,18 @@ openpyxl writes a date as yyyy-mm-dd and a share as a bare number; officials rea
 or a moment becomes a date cell with a Chinese number format and a `Percent` a number with a percent format — never
 text, which Excel would sort as words and leave out of sums. A write-only sheet takes formats only through
 WriteOnlyCell, hence `Sheet.append`.
+
+Every text is written as text, never as a formula: complaint descriptions and notes come from residents, and a
+text starting with = (or + - @, tab, CR, which Excel and LibreOffice also start formulas with when a cell is
+edited) would otherwise be stored as a live formula beside the real-name columns. Such a text becomes an explicit
+string cell with the quotePrefix style (Excel's and LibreOffice's "leading apostrophe": it stays text even when
+the cell is edited). Characters XML cannot carry (control codes) are dropped instead of failing the export.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -20,6 +28,11 @@ PERCENT_FORMAT = "0.0%"
 # Excel shows ##### for a date wider than its column (text would spill over, dates do not): 2026年12月31日 needs ~15.
 DATE_WIDTH = 16
 MOMENT_WIDTH = 21
+# What a spreadsheet may read as the start of a formula (=, and + - @ as Lotus-style entry), and tab and line
+# breaks, which other tools turn into a cell boundary so that the next character starts a new, formula-looking cell.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+# openpyxl stores these texts as error cells; written as text like any other.
+ERROR_TEXTS = frozenset(("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"))
 
 
 @dataclass(frozen=True)
@@ -47,10 +60,25 @@ class Sheet:
             number_format = DATE_FORMAT
         elif isinstance(value, Percent):
             value, number_format = value.rate, PERCENT_FORMAT
+        elif isinstance(value, str):
+            return self._text(value)
         else:
             return value
         cell = WriteOnlyCell(self._sheet, value)
         cell.number_format = number_format
+        return cell
+
+    def _text(self, value: str) -> Any:
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+        # A CR is written raw and every XML reader (Excel's too) turns it into LF: write the line break it reads as.
+        value = ILLEGAL_CHARACTERS_RE.sub("", value).replace("\r\n", "\n").replace("\r", "\n")
+        if not value.startswith(FORMULA_STARTS) and value not in ERROR_TEXTS:
+            return value  # openpyxl writes any other text as a string cell
+        cell = WriteOnlyCell(self._sheet, value)
+        cell.data_type = "s"  # set after the value: openpyxl binds "=…" as a formula and "#N/A" as an error
+        cell.quotePrefix = True
         return cell
 
 
@@ -74,6 +102,16 @@ class Book:
         return Sheet(sheet)
 
     def save(self, out: Path) -> None:
-        partial = out.with_name(f".{out.name}.partial")
-        self.book.save(partial)
-        partial.replace(out)  # never leave a half-written file under the real name
+        """Write to a new file of a random name beside `out`, then move it into place: never a half-written file
+        under the real name. mkstemp creates the file exclusively with mode 0600 (exports hold names, phones and
+        complaints), so a symlink planted at a temporary name is never followed, and os.replace swaps a symlink at
+        `out` itself instead of writing through it."""
+        descriptor, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent)
+        partial = Path(name)
+        try:
+            with os.fdopen(descriptor, "wb") as file:
+                self.book.save(file)
+            os.replace(partial, out)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise

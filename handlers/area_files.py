@@ -11,6 +11,8 @@ from storage.sheet_files import SheetFileError, sheet_rows
 
 SAMPLE_COUNTY = Path(__file__).parent / "data" / "sample_county.yaml"
 MAX_NAME = 64
+MAX_AREAS = 10_000  # townships and villages in one file: a county has hundreds
+TOO_MANY = f"乡镇和村（社区）超过 {MAX_AREAS:,} 个，一个县不会有这么多：请检查是否选错了文件"
 
 
 class AreaFileError(ValueError):
@@ -34,6 +36,7 @@ def parse_yaml(path: Path) -> CountySpec:
     if not isinstance(raw, dict) or "county" not in raw or not isinstance(raw.get("townships"), list):
         raise AreaFileError(f"{path}：格式应为 county: 县名，townships: [{{name: 乡镇, villages: [村, …]}}]")
     townships: list[TownshipSpec] = []
+    areas = 0
     for index, item in enumerate(raw["townships"], start=1):
         where = f"{path} 第{index}个乡镇"
         if not isinstance(item, dict):
@@ -41,6 +44,9 @@ def parse_yaml(path: Path) -> CountySpec:
         villages = item.get("villages") or []
         if not isinstance(villages, list):
             raise AreaFileError(f"{where}：villages 应为列表")
+        areas += 1 + len(villages)
+        if areas > MAX_AREAS:
+            raise AreaFileError(f"{path}：{TOO_MANY}")
         name = _name(item.get("name"), where)
         townships.append(TownshipSpec(name, [_name(v, f"{where}（{name}）的村") for v in villages]))
     return CountySpec(_name(raw["county"], f"{path} county"), townships, bool(raw.get("sample", False)))
@@ -58,6 +64,7 @@ def parse_xlsx(path: Path) -> CountySpec:
             columns[wanted] = header.index(wanted)
         county_name: str | None = None
         townships: dict[str, TownshipSpec] = {}
+        seen: set[tuple[str, str]] = set()
         for number, row in enumerate(rows, start=2):
             cells = [row[i] if i < len(row) else None for i in columns.values()]
             if all(cell is None or str(cell).strip() == "" for cell in cells):
@@ -72,8 +79,11 @@ def parse_xlsx(path: Path) -> CountySpec:
             spec = townships.setdefault(township, TownshipSpec(township))
             if village is not None and str(village).strip():
                 name = _name(village, f"{path} 第{number}行 村")
-                if name not in spec.villages:
+                if (township, name) not in seen:
+                    seen.add((township, name))
                     spec.villages.append(name)
+                    if len(seen) + len(townships) > MAX_AREAS:
+                        raise AreaFileError(f"{path}：{TOO_MANY}")
     except SheetFileError as error:
         raise AreaFileError(str(error)) from None
     finally:

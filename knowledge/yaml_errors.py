@@ -36,11 +36,16 @@ _PROBLEMS: tuple[tuple[re.Pattern[str], str, str], ...] = tuple((re.compile(p), 
     (r"expected <block end>|did not find expected key|did not find expected '-' indicator|"
      r"expected <block mapping start>", "缩进不一致：同一层的各项要用相同数量的空格对齐", "problem"),
     (r"found undefined alias", "值不能以“*”开头：请给整个值加上引号", "problem"),
+    (r"found an alias, which", "值不能以“*”开头：数据文件不能使用 YAML 别名（*），请把内容直接写出；"
+     "如果“*”是值本身的文字，请给整个值加上引号", "problem"),
+    (r"found an anchor, which", "不能使用 YAML 锚点（&）：数据文件里的内容要直接写出；"
+     "如果“&”是值本身的文字，请给整个值加上引号", "problem"),
     (r"but found another document|expected '<document start>'", "文件里只能有一份内容：请删去多余的“---”或“...”",
      "problem"),
     (r"found unhashable key", "名称（冒号前）不能是列表或键值对", "problem"),
 ))
 _UNKNOWN = "格式不对：请检查缩进、冒号和引号"
+MAX_FILE_BYTES = 2 * 1024 * 1024  # the largest data file shipped is under 40 KB
 
 
 def read_yaml_file(path: Path) -> Any:
@@ -49,6 +54,9 @@ def read_yaml_file(path: Path) -> Any:
     if not path.is_file():
         raise YamlFileError("不是文件（是一个文件夹？）")
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise YamlFileError(f"文件过大（{path.stat().st_size / 1024 / 1024:.1f} MB，上限 "
+                                f"{MAX_FILE_BYTES // 1024 // 1024} MB）：请检查是否选错了文件")
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise YamlFileError("不是 UTF-8 编码的文本文件：请用 UTF-8 编码另存（Excel、Word 文件不能直接载入）") from None

@@ -5,14 +5,19 @@ blocks the writer, so the bot keeps working, and the copy is exactly the snapsho
 that transaction each backup step would start a new snapshot, and any commit in between restarts the copy from
 page one: under a steadily writing bot it never finishes.) Restoring copies the same way *into* the live
 database, so a process that has it open never has the file swapped under it.
+
+A backup is data, but an SQLite file carries code too: a trigger in a forged backup would run inside the bot on
+every insert (copying each new complaint into the outbox, addressed to someone else). So a backup is restored only
+if its schema holds nothing a database freshly migrated to the backup's revision does not have. Every file made
+here (copies, safety copies, staging files) is created with mode 0600: they hold names, phones and complaints.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import sqlite3
+import tempfile
 from collections.abc import Callable
 from contextlib import closing, suppress
 from dataclasses import dataclass, replace
@@ -20,11 +25,14 @@ from pathlib import Path
 
 from storage.db import Database
 from storage.migrate import is_known_revision
+from storage.private_files import create_private, private_copy
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 # Tables every shixiao database has had since the first migration.
 REQUIRED_TABLES = frozenset({"alembic_version", "areas", "users", "invites", "conversations", "processed_updates",
                              "outbox"})
+# SQLite's own tables, made by the engine (AUTOINCREMENT, ANALYZE / PRAGMA optimize), never by a schema.
+INTERNAL_TABLES = frozenset({"sqlite_sequence", "sqlite_stat1", "sqlite_stat2", "sqlite_stat3", "sqlite_stat4"})
 STEP_PAGES = 1024  # pages per backup step (4 MiB at the default page size): the granularity of progress
 BUSY_TIMEOUT = 10.0
 
@@ -72,6 +80,15 @@ class UnknownRevision(BackupError):
     """A shixiao database at a migration this program does not know (a newer version's; detail: the revision)."""
 
 
+class ForeignSchema(BackupError):
+    """A backup whose schema has objects (triggers, views, indexes, tables) that a database migrated to its
+    revision does not have; `objects` lists them as (type, name), `detail` is the revision."""
+
+    def __init__(self, path: Path, detail: str = "", objects: tuple[tuple[str, str], ...] = ()) -> None:
+        super().__init__(path, detail)
+        self.objects = objects
+
+
 @dataclass(frozen=True)
 class Summary:
     """What a checked database holds: file size, migration revision and rows per table."""
@@ -84,6 +101,8 @@ class Summary:
 
 def _open(path: Path, *, create: bool = False) -> sqlite3.Connection:
     """Autocommit connection (transactions are explicit); never creates a file unless asked to."""
+    if create:
+        create_private(path)
     mode = "rwc" if create else "rw"
     return sqlite3.connect(f"{path.resolve().as_uri()}?mode={mode}", uri=True, isolation_level=None,
                            timeout=BUSY_TIMEOUT)
@@ -132,16 +151,18 @@ def check(path: Path) -> Summary:
 def backup(source: Path, out: Path, *, force: bool = False, progress: Progress | None = None) -> Summary:
     """Write a consistent, self-contained copy of `source` to `out` and check it.
 
-    The copy is written to `out`.part and moved into place only once it passed the integrity check, so a failed
-    backup never leaves a half file under the name asked for (nor destroys the file `force` would replace)."""
+    The copy is written to a new file of a random name beside `out` (mkstemp: mode 0600, never a name a symlink
+    could be waiting at) and moved into place only once it passed the integrity check, so a failed backup never
+    leaves a half file under the name asked for (nor destroys the file `force` would replace)."""
     if not source.is_file():
         raise NoDatabase(source)
     if out.exists() and out.resolve() == source.resolve():
         raise SameFile(out)
     if out.exists() and not force:
         raise TargetExists(out)
-    part = out.with_name(out.name + ".part")
-    part.unlink(missing_ok=True)
+    descriptor, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
+    os.close(descriptor)
+    part = Path(name)
     try:
         with closing(_open(part, create=True)) as target:
             copy_into(source, target, progress)
@@ -149,7 +170,7 @@ def backup(source: Path, out: Path, *, force: bool = False, progress: Progress |
         summary = check(part)
         os.replace(part, out)
     except BaseException:
-        part.unlink(missing_ok=True)
+        discard(part)
         raise
     return replace(summary, path=out)
 
@@ -162,7 +183,7 @@ def stage(candidate: Path, staging: Path) -> Summary:
         if file.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
             raise NotSqlite(candidate)
     discard(staging)
-    shutil.copyfile(candidate, staging)
+    private_copy(candidate, staging)
     try:
         return replace(check(staging), path=candidate)
     except BackupError as error:
@@ -201,7 +222,49 @@ def prepare_restore(candidate: Path, live: Path) -> Staged:
     if summary.revision is None or not is_known_revision(summary.revision):
         discard(staging)
         raise UnknownRevision(candidate, summary.revision or "")
+    try:
+        foreign = foreign_objects(staging, summary.revision)
+    except BaseException:
+        discard(staging)
+        raise
+    if foreign:
+        discard(staging)
+        raise ForeignSchema(candidate, summary.revision, foreign)
     return Staged(summary, staging)
+
+
+def schema_of(path: Path) -> dict[tuple[str, str], str]:
+    """(type, name) → SQL of every schema object but SQLite's own tables and automatic indexes."""
+    with closing(_open(path)) as conn:
+        rows = conn.execute("SELECT type, name, sql FROM sqlite_master").fetchall()
+    return {(kind, name): " ".join((sql or "").split()) for kind, name, sql in rows
+            if not (kind == "table" and name in INTERNAL_TABLES) and not name.startswith("sqlite_autoindex_")}
+
+
+def migrated_schema(revision: str) -> dict[tuple[str, str], str]:
+    """The schema of an empty database migrated to `revision` (in a temporary folder, then removed)."""
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    from storage.migrate import alembic_config
+
+    with tempfile.TemporaryDirectory(prefix="shixiao-schema-") as folder:
+        fresh = Path(folder) / "fresh.db"
+        engine = create_engine(f"sqlite:///{fresh}")
+        try:
+            with engine.begin() as conn:
+                command.upgrade(alembic_config(conn), revision)
+        finally:
+            engine.dispose()
+        return schema_of(fresh)
+
+
+def foreign_objects(path: Path, revision: str) -> tuple[tuple[str, str], ...]:
+    """The objects of the database at `path` that a database migrated to `revision` does not have, or has with
+    other SQL (a trigger or view of the same name doing something else), as (type, name)."""
+    expected = migrated_schema(revision)
+    return tuple(sorted(key for key, sql in schema_of(path).items()
+                        if key not in expected or (key[0] in ("trigger", "view") and expected[key] != sql)))
 
 
 async def finish_restore(staged: Staged, live: Path, safety: Path,
@@ -252,14 +315,15 @@ def keep_safety_copy(live: Path, safety: Path, progress: Progress | None) -> tup
     except (Damaged, NotShixiao, sqlite3.DatabaseError):
         for suffix in ("", "-wal"):
             if Path(f"{live}{suffix}").is_file():
-                shutil.copyfile(f"{live}{suffix}", f"{safety}{suffix}")
+                private_copy(Path(f"{live}{suffix}"), Path(f"{safety}{suffix}"))
         return safety, False
 
 
 def replace_file(staging: Path, live: Path) -> Summary:
     """The last resort for a live file SQLite cannot even write into: put the staged file in its place."""
     fresh = live.with_name(live.name + ".new")
-    shutil.copyfile(staging, fresh)
+    fresh.unlink(missing_ok=True)
+    private_copy(staging, fresh)
     for suffix in ("-wal", "-shm", "-journal"):
         Path(f"{live}{suffix}").unlink(missing_ok=True)
     os.replace(fresh, live)

@@ -14,6 +14,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from storage import sqlite_inline
+from storage.private_files import create_private
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,7 @@ class Database:
             database = parsed.database
             if database and database != ":memory:":
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
+                create_private(Path(database))  # it will hold names and phones: 0600, not the umask's 0644
         else:
             # asyncpg notices a connection the server closed (a restart) by itself, for free; the generic
             # pre-ping costs three round trips per transaction with asyncpg (BEGIN, a probe, ROLLBACK).

@@ -16,6 +16,7 @@ from bot.commands.common import console, fail, load_settings, progress, run_asyn
 from storage.backup import (
     BackupError,
     Damaged,
+    ForeignSchema,
     MigrationFailed,
     NoDatabase,
     NotShixiao,
@@ -36,6 +37,9 @@ POSTGRES_HELP = """当前数据库是 PostgreSQL，shixiao backup / restore 只�
 · 备份：pg_dump -Fc {conn} -f {dump}
 · 恢复（先停止机器人；--clean 会先删除库中现有的表）：pg_restore --clean --if-exists --no-owner {conn} {dump}
 恢复后运行 shixiao db upgrade（或直接启动机器人）把表结构升级到最新。详见 README 的“备份与恢复”一节。"""
+
+
+OBJECT_NAMES = {"trigger": "触发器", "view": "视图", "index": "索引", "table": "表"}
 
 
 def sqlite_file(url: str, action: str) -> Path:
@@ -80,6 +84,10 @@ def explain(error: BackupError) -> str:
     if isinstance(error, UnknownRevision):
         version = f"版本 {detail}" if detail else "没有版本记录"
         return f"{path} 的数据库{version}，不是本程序认识的版本（可能来自更新的十小通），请先升级程序再恢复。"
+    if isinstance(error, ForeignSchema):
+        found = "、".join(f"{OBJECT_NAMES.get(kind, kind)}“{escape(name)}”" for kind, name in error.objects)
+        return (f"{path} 含有版本 {detail} 的十小通数据库不应有的结构：{found}。备份只应包含数据，"
+                "多出的触发器或视图会在机器人里执行（例如把新投诉转发给他人），这个文件可能被篡改过，已拒绝恢复。")
     if isinstance(error, MigrationFailed):
         return f"{path} 升级到最新表结构时出错（{detail}），当前数据库没有改动。"
     if isinstance(error, NoDatabase):

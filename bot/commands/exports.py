@@ -81,6 +81,8 @@ COMPLAINT_HEADERS = (
 )
 COMPLAINT_WIDTHS = {"提交时间": MOMENT_WIDTH, "办理期限": DATE_WIDTH, "上报县整规办时间": MOMENT_WIDTH,
                     "办结时间": MOMENT_WIDTH}
+IDENTITY_HEADERS = ("投诉人姓名", "投诉人电话")  # left out of the --for-township file
+ANONYMOUS_PLACES = 3  # decimal places kept of an anonymous complaint's location: about 100 m, never a doorstep
 EVENT_HEADERS = ("投诉编号", "时间", "事项", "办理人", "原状态", "新状态", "原承办单位", "新承办单位", "原类别",
                  "新类别", "说明")
 EVENT_KINDS = {"filed": "提交", "status": "状态变更", "rerouted": "转办", "reopened": "重新办理",
@@ -91,9 +93,10 @@ FEEDBACK = {"resolved": "已解决", "not_resolved": "未解决（已重新办�
 class ComplaintRows:
     """Turns complaints and their events into rows; identity only as the county office may see it."""
 
-    def __init__(self, areas: Iterable[Area], texts: Texts, tz: ZoneInfo, today: date) -> None:
+    def __init__(self, areas: Iterable[Area], texts: Texts, tz: ZoneInfo, today: date,
+                 audience: Audience = Audience.COUNTY) -> None:
         self.areas = {area.id: area for area in areas}
-        self.texts, self.tz, self.today = texts, tz, today
+        self.texts, self.tz, self.today, self.audience = texts, tz, today, audience
         self.config = default_config()
         self.complainants: dict[int, int] = {}  # complaint id -> complainant id, for the events sheet
 
@@ -109,15 +112,25 @@ class ComplaintRows:
     def status(self, status: str | None) -> str:
         return self.texts(f"complaint_status_{status}") if status else ""
 
+    @property
+    def headers(self) -> tuple[str, ...]:
+        if self.audience is Audience.COUNTY:
+            return COMPLAINT_HEADERS
+        return tuple(header for header in COMPLAINT_HEADERS if header not in IDENTITY_HEADERS)
+
     def complaint(self, c: Complaint, photos: int) -> list[Any]:
         self.complainants[c.id] = c.complainant_id
-        identity = complainant_identity(c, Audience.COUNTY)
+        identity = complainant_identity(c, self.audience)
         overdue = c.due_on < (c.final_at.astimezone(self.tz).date() if c.final_at else self.today)
+        latitude, longitude = c.latitude, c.longitude
+        if c.anonymous and latitude is not None and longitude is not None:
+            latitude, longitude = round(latitude, ANONYMOUS_PLACES), round(longitude, ANONYMOUS_PLACES)
+        identity_cells = [identity.name or "", identity.phone or ""] if self.audience is Audience.COUNTY else []
         return [
             c.number, self.local(c.created_at), self.config.name(c.category), self.status(c.status),
             self.area(c.township_id), self.area(c.village_id), c.unit_name or "", "是" if c.unit_id else "否",
-            c.description, photos, c.latitude, c.longitude, "匿名" if c.anonymous else "实名",
-            identity.name or "", identity.phone or "", self.area(c.office_area_id), c.due_on,
+            c.description, photos, latitude, longitude, "匿名" if c.anonymous else "实名",
+            *identity_cells, self.area(c.office_area_id), c.due_on,
             "是" if overdue else "否", self.local(c.escalated_at), self.local(c.final_at), c.reopen_count,
             FEEDBACK.get(c.feedback or "", ""),
         ]
@@ -142,7 +155,8 @@ async def _officials(session: AsyncSession) -> dict[int, str]:
     return {user_id: name or "" for user_id, name in rows}
 
 
-async def export_complaints(scope_args: tuple[str | None, str | None, str | None], out: Path) -> tuple[int, int]:
+async def export_complaints(scope_args: tuple[str | None, str | None, str | None], out: Path,
+                            audience: Audience = Audience.COUNTY) -> tuple[int, int]:
     settings = load_settings()
     tz = settings.tz
     start, end = period(scope_args[0], scope_args[1], tz)
@@ -151,9 +165,9 @@ async def export_complaints(scope_args: tuple[str | None, str | None, str | None
     try:
         async with db.transaction() as session:
             area = await resolve_area(session, scope_args[2])
-            rows = ComplaintRows(await list_areas(session), Texts.load(), tz, datetime.now(tz).date())
+            rows = ComplaintRows(await list_areas(session), Texts.load(), tz, datetime.now(tz).date(), audience)
             total = await complaints.count_for_export(session, start, end, area)
-            main = sheets.sheet("投诉", COMPLAINT_HEADERS, COMPLAINT_WIDTHS)
+            main = sheets.sheet("投诉", rows.headers, COMPLAINT_WIDTHS)
             events = 0
             with progress() as bar:
                 task = bar.add_task("导出投诉", total=total)
@@ -176,11 +190,14 @@ def export_complaints_command(
     end: str | None = typer.Option(None, "--to", help="截止日期（含），如 2026-05-31；不填为最新"),
     area: str | None = typer.Option(None, "--area", help="乡镇或村的名称（重名时写作 乡镇/村）；不填为全县"),
     out: Path = xlsx_out("投诉.xlsx"),
+    for_township: bool = typer.Option(False, "--for-township",
+                                      help="给乡镇的版本：不含投诉人姓名和电话两列"),
 ) -> None:
-    """导出投诉举报及其办理记录（实名投诉人的姓名和电话仅在此县级导出中出现，匿名投诉不含任何身份信息）。"""
+    """导出投诉举报及其办理记录（实名投诉人的姓名和电话仅在县级导出中出现，--for-township 不含这两列；匿名投诉不含任何身份信息，位置只精确到约100米）。"""
+    audience = Audience.TOWNSHIP if for_township else Audience.COUNTY
     try:
         target = output_path(out)
-        total, events = run_async(export_complaints((start, end, area), target))
+        total, events = run_async(export_complaints((start, end, area), target, audience))
     except ExportProblem as problem:
         fail(str(problem))
     console.print(f"已导出 {total} 件投诉（办理记录 {events} 条）到 {target}", highlight=False)

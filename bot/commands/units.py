@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
+from itertools import islice
 from pathlib import Path
+from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Table
@@ -11,19 +15,15 @@ from rich.table import Table
 from bot.app import load_sample_if_empty, open_database
 from bot.commands.chinese_cli import ChineseTyper
 from bot.commands.common import console, export_group, fail, load_settings, progress, run_async, xlsx_out
-from bot.unit_import import ImportFileError, ParsedFile, RowProblem, industry_lookup, parse_file
+from bot.register_rows import BATCH_ROWS, Conflict, RegisterRows, Tally, describe
+from bot.settings import Settings
+from bot.unit_import import ImportFileError, RowProblem, industry_lookup, parse_rows, read_rows
 from bot.xlsx_exports import write_inspections, write_units
 from handlers.assembly import shipped_knowledge
 from storage.areas import AmbiguousArea, AreaNotFound, find_area
 from storage.clock import SystemClock
-from storage.models import AreaLevel
-from storage.units import upsert_unit
 
-
-class _NothingImported(Exception):
-    """Raised inside the transaction to roll back every row (--all-or-nothing with problems)."""
-
-
+T = TypeVar("T")
 units_app = ChineseTyper(help="监管档案：导入“十小”单位名册。", no_args_is_help=True)
 
 
@@ -36,6 +36,62 @@ def _problem_table(problems: list[RowProblem]) -> Table:
     return table
 
 
+def _conflict_table(conflicts: list[Conflict], tz: ZoneInfo) -> Table:
+    table = Table("行号", "列", "名册中的值", "保留的值", "依据", title="与检查结果不一致，未导入（其余各列已更新）")
+    for conflict in conflicts[:200]:
+        table.add_row(str(conflict.row), conflict.column, conflict.in_file, conflict.current,
+                      describe(conflict.report, tz))
+    if len(conflicts) > 200:
+        table.add_row("…", "…", "…", "…", f"另有{len(conflicts) - 200}处未列出")
+    return table
+
+
+def _batches(rows: Iterator[T], size: int) -> Iterator[list[T]]:
+    while batch := list(islice(rows, size)):
+        yield batch
+
+
+async def _import(file: Path, all_or_nothing: bool, settings: Settings) -> tuple[int, RegisterRows]:
+    """Read the whole file once to check it (nothing is written from a file that fails half-way), then write its
+    good rows in batches of BATCH_ROWS, each its own transaction. With --all-or-nothing the first pass also
+    checks every row against the database, and nothing is written if any row has a problem."""
+    knowledge = shipped_knowledge()
+    industries = industry_lookup(knowledge.checklists)
+    names = {slug: checklist.name for slug, checklist in knowledge.checklists.items()}
+    clock = SystemClock(settings.tz)
+    db = await open_database(settings)
+    try:
+        await load_sample_if_empty(db, clock)
+        checker = RegisterRows(names, settings.tz)
+        total = good = 0
+        with progress() as bar:
+            task = bar.add_task("检查文件", total=None)
+            for batch in _batches(parse_rows(file, industries), BATCH_ROWS):
+                async with db.transaction() as session:
+                    for _number, row, problems in batch:
+                        total += 1
+                        checker.tally.problems.extend(problems)
+                        if row is not None:
+                            good += 1
+                            if all_or_nothing:
+                                await checker.apply(session, row, clock.now(), write=False)
+                bar.advance(task, len(batch))
+            if all_or_nothing and checker.tally.problems:
+                return total, checker
+            writer = RegisterRows(names, settings.tz)
+            task = bar.add_task("导入单位", total=good)
+            good_rows = (row for _number, row, _problems in parse_rows(file, industries) if row is not None)
+            for batch in _batches(good_rows, BATCH_ROWS):
+                async with db.transaction() as session:
+                    for row in batch:
+                        await writer.apply(session, row, clock.now())
+                bar.advance(task, len(batch))
+        writer.tally.problems[:0] = checker.tally.problems
+        return total, writer
+    finally:
+        await db.dispose()
+
+
 @units_app.command("import")
 def import_units(
     file: Path = typer.Argument(
@@ -44,52 +100,25 @@ def import_units(
     ),
     all_or_nothing: bool = typer.Option(False, "--all-or-nothing", help="有任何一行出错就全部不导入"),
 ) -> None:
-    """导入单位名册：逐行校验并列出出错的行；同一村的同名单位再次导入时更新而不重复。"""
+    """导入单位名册：逐行校验并列出出错的行；同一村的同名单位再次导入时更新而不重复；已有检查报告的单位，状态和分类以检查结果为准。"""
     settings = load_settings()
     try:
-        parsed = parse_file(file, industry_lookup(shipped_knowledge().checklists))
+        next(read_rows(file), None)  # the file's own problems (missing, not xlsx, over a cap, no header) first
+        total, rows = run_async(_import(file, all_or_nothing, settings))
     except ImportFileError as error:
         fail(str(error))
-
-    async def go() -> tuple[int, int, list[RowProblem]]:
-        db = await open_database(settings)
-        clock = SystemClock(settings.tz)
-        await load_sample_if_empty(db, clock)
-        created = updated = 0
-        problems = list(parsed.problems)
-        try:
-            try:
-                async with db.transaction() as session:
-                    with progress() as bar:
-                        task = bar.add_task("导入单位", total=len(parsed.rows))
-                        for row in parsed.rows:
-                            bar.advance(task)
-                            try:
-                                village = await find_area(session, f"{row.township}/{row.village}", AreaLevel.VILLAGE)
-                            except (AreaNotFound, AmbiguousArea):
-                                problems.append(RowProblem(row.row, "村", f"找不到“{row.township}{row.village}”"))
-                                continue
-                            if all_or_nothing and problems:
-                                continue  # keep checking every row, write nothing
-                            _, new = await upsert_unit(session, village, row.fields, clock.now())
-                            created, updated = created + new, updated + (not new)
-                    if all_or_nothing and problems:
-                        raise _NothingImported
-            except _NothingImported:
-                created = updated = 0
-        finally:
-            await db.dispose()
-        return created, updated, sorted(problems, key=lambda p: p.row)
-
-    created, updated, problems = run_async(go())
-    _report(parsed, created, updated, problems, all_or_nothing)
+    _report(total, rows.tally, all_or_nothing, settings.tz)
 
 
-def _report(parsed: ParsedFile, created: int, updated: int, problems: list[RowProblem], strict: bool) -> None:
+def _report(total: int, tally: Tally, strict: bool, tz: ZoneInfo) -> None:
+    problems = sorted(tally.problems, key=lambda p: p.row)
     if problems:
         console.print(_problem_table(problems))
+    if tally.conflicts:
+        console.print(_conflict_table(tally.conflicts, tz))
     bad_rows = len({problem.row for problem in problems})
-    console.print(f"共读取 {parsed.total} 行：新增 {created} 家，更新 {updated} 家，有问题 {bad_rows} 行。")
+    kept = f"，{len(tally.conflicts)} 处状态或分类以检查结果为准未导入" if tally.conflicts else ""
+    console.print(f"共读取 {total} 行：新增 {tally.created} 家，更新 {tally.updated} 家，有问题 {bad_rows} 行{kept}。")
     if problems and strict:
         console.print("因使用 --all-or-nothing 且存在问题，本次没有导入任何数据。请修改后重新导入。")
     if problems:
