@@ -139,10 +139,15 @@ def parse_row(number: int, values: dict[str, str], industries: dict[str, str]) -
 def combination_problem(status: str | None, unit_class: str | None) -> str | None:
     """Why a unit cannot be 规范达标/整改中 with this class, by the chat's rules for a report's result and class;
     None when they agree (or either is unknown, or the status is no result: 未检查, closures)."""
-    compliant = RESULT_OF_STATUS.get(status) if status else None
-    if compliant is None or not unit_class:
+    if not status or not unit_class:
         return None
     status_label, class_label = STATUS_LABELS.get(status, status), CLASS_LABELS.get(unit_class, unit_class)
+    if status in (UnitStatus.PENDING_CLOSURE, UnitStatus.CLOSED) and unit_class != UnitClass.SHUTDOWN:
+        # Only a unit classified to close becomes 待关停, and only a 待关停 unit's closure is verified.
+        return f"“{status_label}”的单位只能列为“{CLASS_LABELS[UnitClass.SHUTDOWN]}”，不能列为“{class_label}”"
+    compliant = RESULT_OF_STATUS.get(status)
+    if compliant is None:
+        return None
     if unit_class not in allowed_classes(compliant):
         return f"“{status_label}”的单位不能列为“{class_label}”（没有需要整改的问题，检查上报时也不能这样选）"
     if class_conflict(compliant, unit_class):

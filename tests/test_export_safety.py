@@ -53,7 +53,7 @@ async def stored_hostile_text(db) -> None:
                 answers={"common.display": "fail", "common.business_licence": "pass"},
                 notes={"common.display": text}, proposed_compliant=False, compliant=True, unit_class="upgrade",
                 override_reason=text, class_reason=text, rectify_by=date(2026, 6, 1)), cadre.id, NOW)
-            approve(inspection, reviewer.id, NOW, note=text)
+            approve(inspection, reviewer, NOW, note=text)
             township = await find_area(session, VILLAGES[i].split("/")[0], AreaLevel.TOWNSHIP)
             await create_complaint(session, NewComplaint(
                 submit_key=f"c{i}", category="other", complainant_id=resident.id, anonymous=False,

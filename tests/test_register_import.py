@@ -50,7 +50,7 @@ async def inspected_unit(db, name="老王小吃店", *, compliant=False, unit_cl
             proposed_compliant=compliant, compliant=compliant, unit_class=unit_class,
             rectify_by=None if compliant else date(2026, 6, 1)), cadre.id, NOW)
         if returned:
-            await send_back(session, inspection, cadre.id, "照片不清楚", NOW)
+            await send_back(session, inspection, cadre, "照片不清楚", NOW)
         return unit.id
 
 
@@ -94,9 +94,14 @@ async def test_combinations_the_chat_refuses_are_refused_with_row_and_column(db,
         ["丙店", "小餐饮店", "岩头镇", "芙蓉村", None, None, None, None, "整改中", "关停取缔类"],
         ["丁店", "小餐饮店", "岩头镇", "芙蓉村", None, None, None, None, "未检查", "关停取缔类"],  # 摸底 classes first
         ["戊店", "小餐饮店", "岩头镇", "芙蓉村", None, None, None, None, "规范达标", "整合提升类"],
+        ["庚店", "小餐饮店", "岩头镇", "芙蓉村", None, None, None, None, "待关停", "整改规范类"],
+        ["辛店", "小餐饮店", "岩头镇", "芙蓉村", None, None, None, None, "已关停", "整合提升类"],
+        ["壬店", "小餐饮店", "岩头镇", "芙蓉村", None, None, None, None, "待关停", "关停取缔类"],
     ]
     code, out = await run_import(db, workbook(tmp_path / "units.xlsx", rows))
-    assert code == 1 and "新增 2 家，更新 0 家，有问题 3 行" in out, out
+    assert code == 1 and "新增 3 家，更新 0 家，有问题 5 行" in out, out
+    assert "“待关停”的单位只能列为“关停取缔类”，不能列为“整改规范类”" in out
+    assert "“已关停”的单位只能列为“关停取缔类”，不能列为“整合提升类”" in out
     assert "“规范达标”的单位不能列为“整改规范类”" in out
     assert "“规范达标”的单位列为“关停取缔类”须由村干部在检查上报时说明理由" in out
     assert "列为“关停取缔类”的单位，状态不能是“整改中”" in out
