@@ -260,6 +260,12 @@ async def open_duplicate(session: AsyncSession, category: str, *, unit_id: int |
     return None
 
 
+async def open_about_unit(session: AsyncSession, unit_id: int, limit: int = 10) -> list[Complaint]:
+    """Open complaints filed against this registered unit, oldest first."""
+    stmt = select(Complaint).where(Complaint.unit_id == unit_id, _open()).order_by(Complaint.id).limit(limit)
+    return list(await session.scalars(stmt))
+
+
 async def complaints_for_office(session: AsyncSession, office_area_id: int, limit: int = 50) -> list[Complaint]:
     """Open complaints the office (a township, or the county) must handle, the most urgent first."""
     stmt = (select(Complaint).where(Complaint.office_area_id == office_area_id, _open())
