@@ -59,6 +59,9 @@ def _local_or_id(reference: str) -> InputFile | str:
 
 
 def _album_item(file: Any, caption: str | None) -> InputMediaPhoto:
+    if isinstance(file, InputFile):
+        # Inside an album an upload travels as attach://<name>, which PTB only does for an InputFile made so.
+        file = InputFile(file.input_file_content, filename=file.filename, attach=True)
     return InputMediaPhoto(file, caption=caption)
 
 
