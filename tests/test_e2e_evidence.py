@@ -31,9 +31,9 @@ async def bot(emulator, db_url, runtime, tmp_path):
     await running.stop()
 
 
-async def kept_photos(bot, count: int, timeout: float = 10.0) -> list[InspectionPhoto]:
+async def kept_photos(bot, count: int, within: float = 10.0) -> list[InspectionPhoto]:
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + within
     while True:
         async with bot.app.db.transaction() as session:
             photos = list(await session.scalars(select(InspectionPhoto).order_by(InspectionPhoto.id)))
