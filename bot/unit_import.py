@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -14,7 +15,8 @@ from storage.inspection_models import UnitClass, UnitStatus
 from storage.sheet_files import SheetFileError, sheet_rows
 from storage.units import UnitFields, name_key
 
-COLUMNS = ("单位名称", "行业", "乡镇", "村", "地址", "经营者", "联系电话", "证照编号", "状态", "分类", "示范点")
+COLUMNS = ("单位名称", "行业", "乡镇", "村", "地址", "经营者", "联系电话", "证照编号", "状态", "分类", "示范点", "纬度",
+           "经度")
 REQUIRED = ("单位名称", "行业", "乡镇", "村")
 STATUS_NAMES = {"未检查": UnitStatus.UNCHECKED, "规范达标": UnitStatus.COMPLIANT, "整改中": UnitStatus.RECTIFYING,
                 "关停取缔": UnitStatus.CLOSED}
@@ -112,6 +114,7 @@ def parse_row(number: int, values: dict[str, str], industries: dict[str, str]) -
     demo = values.get("示范点", "").lower()
     if demo not in YES_NO:
         problems.append(RowProblem(number, "示范点", "应填“是”或“否”"))
+    location = _location(number, values, problems)
     if problems or industry is None:
         return None, problems
     fields = UnitFields(
@@ -119,8 +122,29 @@ def parse_row(number: int, values: dict[str, str], industries: dict[str, str]) -
         operator_name=values.get("经营者") or None, operator_phone=phone or None,
         licences=values.get("证照编号") or None, is_demo=YES_NO[demo],
         status=STATUS_NAMES.get(status), unit_class=CLASS_NAMES.get(unit_class),
+        latitude=location[0] if location else None, longitude=location[1] if location else None,
     )
     return ParsedRow(number, values["乡镇"], values["村"], fields), []
+
+
+def _location(number: int, values: dict[str, str], problems: list[RowProblem]) -> tuple[float, float] | None:
+    """The unit's registered location (纬度, 经度 in decimal degrees): both or neither, each in its range."""
+    texts = {column: values.get(column, "") for column in ("纬度", "经度")}
+    if not any(texts.values()):
+        return None
+    found: dict[str, float] = {}
+    for (column, text), limit in zip(texts.items(), (90, 180), strict=True):
+        try:
+            value = float(text)
+        except ValueError:
+            problems.append(RowProblem(number, column, f"应为小数形式的度数，如 28.15（填的是“{text[:20]}”）" if text
+                                       else "纬度和经度要么都填，要么都不填"))
+            continue
+        if not (math.isfinite(value) and -limit <= value <= limit):
+            problems.append(RowProblem(number, column, f"应在 -{limit} 到 {limit} 之间"))
+            continue
+        found[column] = value
+    return (found["纬度"], found["经度"]) if len(found) == 2 else None
 
 
 def parse_file(path: Path, industries: dict[str, str]) -> ParsedFile:

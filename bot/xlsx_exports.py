@@ -54,7 +54,8 @@ async def write_units(db: Database, out: Path, bar: Progress, knowledge: Knowled
             sheet.append([unit.name, industries.get(unit.industry, unit.industry),
                           township.name if township else "", village.name if village else "", unit.address,
                           unit.operator_name, unit.operator_phone, unit.licences, STATUS_LABELS.get(unit.status, ""),
-                          CLASS_LABELS.get(unit.unit_class or "", ""), "是" if unit.is_demo else "否"])
+                          CLASS_LABELS.get(unit.unit_class or "", ""), "是" if unit.is_demo else "否",
+                          unit.latitude, unit.longitude])
             count += 1
             bar.advance(task)
     out.parent.mkdir(parents=True, exist_ok=True)
