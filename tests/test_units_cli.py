@@ -199,7 +199,7 @@ def test_export_inspections_filters_and_bad_options(env, tmp_path):
     assert (submitted.value, submitted.number_format) == (datetime(2026, 5, 6, 9, 0), 'yyyy"年"m"月"d"日" hh:mm')
     assert (deadline.value, deadline.number_format) == (datetime(2026, 5, 13), 'yyyy"年"m"月"d"日"')
     assert book["检查报告"].column_dimensions["L"].width >= 15
-    assert reports[1][15:17] == (2, "PHOTO-A|PHOTO-B")
+    assert reports[1][15:17] == (2, "待保存|待保存")  # not downloaded yet: no path in the media store
     items = list(book["检查项结果"].iter_rows(values_only=True))
     # officials see the item's number in the industry's checklist and its Chinese text, never an internal id
     assert items == [
