@@ -72,6 +72,11 @@ class Settings(BaseSettings):
         ZoneInfo(value)  # raises for an unknown zone, surfaced as a validation error
         return value
 
+    @field_validator("media_dir", mode="before")
+    @classmethod
+    def _unset_folder(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value  # an empty line in .env: the default
+
     @field_validator("digest_day")
     @classmethod
     def _weekday(cls, value: str) -> str:

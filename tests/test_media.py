@@ -98,3 +98,16 @@ async def test_an_unreachable_bucket_is_a_media_error():
                          region="us-east-1")
     with pytest.raises(MediaError):
         await store.put(describe(PHOTO).key, PHOTO)
+
+
+def test_the_media_store_is_the_folder_unless_a_bucket_is_configured(tmp_path, s3_endpoint):
+    from bot.app import media_store
+    from bot.settings import Settings
+
+    assert Settings(_env_file=None, media_dir="").media_folder == Settings(_env_file=None).media_folder  # .env line
+    folder = media_store(Settings(_env_file=None, data_dir=tmp_path))
+    assert isinstance(folder, LocalMediaStore) and folder.root == tmp_path / "media"
+    bucket = media_store(Settings(_env_file=None, media_s3_endpoint=s3_endpoint, media_s3_bucket="photos",
+                                  media_s3_access_key="test", media_s3_secret_key="test",
+                                  media_s3_region="us-east-1"))
+    assert isinstance(bucket, S3MediaStore) and bucket.bucket == "photos"
