@@ -219,3 +219,23 @@ async def test_a_unit_with_nothing_pending_starts_its_checklist_at_once(core, db
     await cadre.press("老王小吃店")
     assert "检查第1/" in cadre.last.text
 
+
+
+async def test_a_review_screen_never_exceeds_telegrams_message_length(core, db, clock):
+    from storage import inspections
+    from storage.users import get_by_channel_id
+
+    unit_id = await add_unit(db, clock, "芙蓉村", "老王小吃店")
+    official = await register(core, db, clock, 841, Role.TOWNSHIP, "岩头镇", "陈镇长")
+    await register(core, db, clock, 842, Role.CADRE, "芙蓉村", "李建国")
+    items = [item.id for item in core.parts.knowledge.checklists["small_restaurant"].items]
+    async with db.transaction() as session:
+        cadre = await get_by_channel_id(session, 842)
+        report = inspections.Report(unit_id=unit_id, submit_key="long", industry="small_restaurant",
+                                    answers=dict.fromkeys(items, "fail"), notes=dict.fromkeys(items, "很" * 200),
+                                    proposed_compliant=False, compliant=False, unit_class="rectify",
+                                    rectify_by=date(2026, 6, 1))
+        await inspections.submit(session, report, cadre.id, clock.now())
+    review = (await open_review(official))[-1]
+    assert len(items) * 200 > 4096 and len(review.text) <= 4096
+    assert review.text.endswith("请审核：") and review.choices

@@ -20,6 +20,7 @@ from storage.models import Role
 from storage.users import get_user
 
 LIST_LIMIT = 20
+MESSAGE_MAX = 4000  # Telegram's limit is 4096 characters
 
 
 def describe(turn: Turn, inspection: Inspection, unit: Unit, place: str) -> str:
@@ -92,7 +93,10 @@ async def _decide_prompt(turn: Turn) -> Prompt:
     assert inspection is not None
     unit = await units.get_unit(turn.session, inspection.unit_id)
     assert unit is not None
-    text = await review_text(turn, inspection, unit) + "\n\n" + turn.texts("review_ask")
+    body, ask = await review_text(turn, inspection, unit), turn.texts("review_ask")
+    if len(body) + len(ask) + 2 > MESSAGE_MAX:  # long notes on many items: Telegram refuses past 4096 characters
+        body = body[:MESSAGE_MAX - len(ask) - 3] + "…"
+    text = body + "\n\n" + ask
     options = (Option("approve", turn.texts("review_approve")), Option("return", turn.texts("review_return")))
     return Prompt(text, options, columns=2)
 
