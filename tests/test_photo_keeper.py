@@ -4,7 +4,6 @@ instances. The channel is a scripted fake (the network edge); database, store an
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -114,19 +113,29 @@ async def test_a_full_disk_is_retried_like_a_network_failure(db, clock, tmp_path
 
 async def test_two_instances_never_fetch_the_same_photo(db, clock, tmp_path):
     await submit_with_photos(db, clock, *(f"file-{n}" for n in range(6)))
-    sources = [SlowSource(), SlowSource()]
-    workers = [keeper(db, clock, source, tmp_path) for source in sources]
-    # Side by side: while one downloads, the other reads the same due list and must lose every claim it races for.
-    counts = await asyncio.gather(*(worker.round() for worker in workers))
-    fetched = sources[0].fetched + sources[1].fetched
-    assert sorted(fetched) == [f"file-{n}" for n in range(6)]  # each photo once, by one of them
-    assert sum(counts) == 6 and all(counts)  # both took a share
+    second_source = ScriptedSource()
+    second = keeper(db, clock, second_source, tmp_path)
+    first_source = Interleaving(second)
+    first = keeper(db, clock, first_source, tmp_path)
+    # The first instance read all six as due, claimed file-0 and, while it downloads, the second runs a whole
+    # round. The first then goes on down its stale list: it must lose every claim for what the second kept.
+    assert await first.round() == 1
+    assert first_source.fetched == ["file-0"]
+    assert first_source.other_attempted == 5 and sorted(second_source.fetched) == [f"file-{n}" for n in range(1, 6)]
     assert all(photo.sha256 for photo in await photo_rows(db))
 
 
-class SlowSource(ScriptedSource):
+class Interleaving(ScriptedSource):
+    """Runs another keeper's round in the middle of its first download."""
+
+    def __init__(self, other: PhotoKeeper) -> None:
+        super().__init__()
+        self.other = other
+        self.other_attempted: int | None = None
+
     async def fetch(self, reference: str) -> bytes:
-        await asyncio.sleep(0.02)
+        if self.other_attempted is None:
+            self.other_attempted = await self.other.round()
         return await super().fetch(reference)
 
 
