@@ -14,10 +14,10 @@ from aiogram.types import BotCommand, CallbackQuery, Message, Update
 from bot.aiogram_inbound import update_inbound
 from bot.aiogram_polling import AiogramUpdates
 from bot.aiogram_session import KeepingSession
-from bot.app import App, build_jobs, outbox_sender
+from bot.app import App, build_jobs, outbox_sender, photo_keeper
 from bot.polling import BatchPolling, stop_on_signals
 from bot.settings import Settings
-from bot.telegram_transport import AiogramTransport
+from bot.telegram_transport import AiogramPhotoSource, AiogramTransport
 from handlers.core import Core
 from scheduler.sender import Sender
 
@@ -75,7 +75,8 @@ class AiogramRuntime:
         self.app = app
         self.listen = listen  # None: long polling; else webhook mode on this address
         self.bot = build_bot(app.settings)
-        self.sender = outbox_sender(app, AiogramTransport(self.bot))
+        self.sender = outbox_sender(app, AiogramTransport(self.bot, app.media))
+        self.keeper = photo_keeper(app, AiogramPhotoSource(self.bot))
         self.dispatcher = Dispatcher(core=app.core, sender=self.sender)
         self.dispatcher.include_router(build_router())
         updates = AiogramUpdates(self.bot, timeout=app.settings.polling_timeout, allowed_updates=ALLOWED_UPDATES)
@@ -85,6 +86,7 @@ class AiogramRuntime:
 
     async def run(self, *, handle_signals: bool = True) -> None:
         sender_task = asyncio.create_task(self.sender.run(), name="outbox-sender")
+        keeper_task = asyncio.create_task(self.keeper.run(), name="photo-keeper")
         jobs = build_jobs(self.app)
         try:
             await jobs.start()
@@ -104,7 +106,9 @@ class AiogramRuntime:
         finally:
             await jobs.stop()
             self.sender.stop()
+            self.keeper.stop()
             await sender_task
+            await keeper_task
             await self.bot.session.close()
 
     def _became_ready(self) -> None:

@@ -18,6 +18,7 @@ from handlers.plan_schedule import ensure_plan
 from scheduler.context import JobContext
 from scheduler.jobs import job_specs
 from scheduler.leader import LeaderElectedJobs
+from scheduler.photo_keeper import KeepLimits, PhotoKeeper, PhotoSource
 from scheduler.retention_jobs import Retention
 from scheduler.sender import Limits, Sender, Transport
 from scheduler.service import JobScheduler
@@ -25,6 +26,7 @@ from storage.areas import count_areas, load_county
 from storage.clock import Clock, SystemClock
 from storage.db import Database
 from storage.leadership import leadership_for
+from storage.media import LocalMediaStore, MediaStore
 
 log = logging.getLogger(__name__)
 STARTUP_LOCK = 0x736869_78737470  # "shixstp"
@@ -36,6 +38,7 @@ class App:
     db: Database
     clock: Clock
     core: Core
+    media: MediaStore
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -57,6 +60,26 @@ def send_limits(settings: Settings) -> Limits:
 def outbox_sender(app: App, transport: Transport) -> Sender:
     """The runtime's one sender of outbox messages to Telegram."""
     return Sender(app.db, transport, "telegram", send_limits(app.settings), app.settings.instance_name or None)
+
+
+def media_store(settings: Settings) -> MediaStore:
+    """Where report photos are kept: the S3 bucket when one is configured, else the local folder."""
+    if settings.media_s3_bucket:
+        from storage.media_s3 import S3MediaStore  # boto3 is the optional extra .[s3]
+
+        secret = settings.media_s3_secret_key.get_secret_value() if settings.media_s3_secret_key else ""
+        return S3MediaStore(settings.media_s3_bucket, endpoint=settings.media_s3_endpoint,
+                            access_key=settings.media_s3_access_key, secret_key=secret,
+                            region=settings.media_s3_region, prefix=settings.media_s3_prefix)
+    return LocalMediaStore(settings.media_folder)
+
+
+def photo_keeper(app: App, source: PhotoSource, channel: str = "telegram") -> PhotoKeeper:
+    """The runtime's worker that downloads report photos into the media store."""
+    settings = app.settings
+    limits = KeepLimits(max_attempts=settings.media_fetch_attempts, first_retry=settings.media_retry_seconds,
+                        poll_seconds=settings.media_poll_seconds)
+    return PhotoKeeper(app.db, source, app.media, app.clock, channel, limits)
 
 
 async def open_database(settings: Settings) -> Database:
@@ -84,7 +107,7 @@ async def open_app(settings: Settings, clock: Clock | None = None, *, sample: bo
         if sample:
             await load_sample_if_empty(db, clock)
         await ensure_plan(db, clock, core.texts)  # this year's milestones from the shipped plan, once
-    return App(settings, db, clock, core)
+    return App(settings, db, clock, core, media_store(settings))
 
 
 class ZonedFormatter(logging.Formatter):

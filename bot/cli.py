@@ -130,7 +130,7 @@ def chat(
     async def go() -> None:
         shixiao = await open_app(settings)
         try:
-            await terminal_chat(shixiao.core, shixiao.db, user)
+            await terminal_chat(shixiao.core, shixiao.db, user, media=shixiao.media)
         finally:
             await shixiao.close()
 

@@ -18,10 +18,10 @@ from telegram.ext import Application, ApplicationBuilder
 
 from bot.aiogram_runtime import ALLOWED_UPDATES
 from bot.aiogram_runtime import COMMANDS as AIOGRAM_COMMANDS
-from bot.app import App, build_jobs, outbox_sender
+from bot.app import App, build_jobs, outbox_sender, photo_keeper
 from bot.polling import BatchPolling, stop_on_signals
 from bot.ptb_polling import PtbUpdates
-from bot.ptb_transport import PtbTransport, opt_in_timedelta
+from bot.ptb_transport import PtbPhotoSource, PtbTransport, opt_in_timedelta
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -53,13 +53,15 @@ class PtbRuntime:
         self.app = app
         self.application = build_application(app.settings)
         self.bot = self.application.bot
-        self.sender = outbox_sender(app, PtbTransport(self.bot))
+        self.sender = outbox_sender(app, PtbTransport(self.bot, app.media))
+        self.keeper = photo_keeper(app, PtbPhotoSource(self.bot))
         updates = PtbUpdates(self.bot, timeout=app.settings.polling_timeout, allowed_updates=ALLOWED_UPDATES)
         self.polling = BatchPolling(updates, app.core, self.sender)
         self.ready = asyncio.Event()
 
     async def run(self, *, handle_signals: bool = True) -> None:
         sender_task = asyncio.create_task(self.sender.run(), name="outbox-sender")
+        keeper_task = asyncio.create_task(self.keeper.run(), name="photo-keeper")
         jobs = build_jobs(self.app)  # reminders and digests, as in the aiogram runtime
         try:
             await jobs.start()
@@ -73,7 +75,9 @@ class PtbRuntime:
         finally:
             await jobs.stop()
             self.sender.stop()
+            self.keeper.stop()
             await sender_task
+            await keeper_task
             if self.application.running:
                 await self.application.stop()
             await self.application.shutdown()

@@ -15,14 +15,16 @@ from telegram import (
     Bot,
     InlineKeyboardMarkup,
     InputFile,
+    InputMediaPhoto,
     KeyboardButton,
     ReplyKeyboardMarkup,
 )
 from telegram import error as tg_error
 
-from bot.outbound import send_payload
+from bot.outbound import send_payload, stored_bytes
 from bot.telegram_transport import markup as aiogram_markup
 from scheduler.sender import PermanentFailure, RetryAfter, TemporaryFailure
+from storage.media import MediaStore
 
 
 def opt_in_timedelta() -> None:
@@ -50,16 +52,30 @@ def markup(payload: dict[str, Any]) -> InlineKeyboardMarkup | ReplyKeyboardMarku
     return ReplyKeyboardMarkup(keyboard, **data)
 
 
-def _media(reference: str) -> InputFile | str:
+def _local_or_id(reference: str) -> InputFile | str:
     path = Path(reference)
     # Read the bytes ourselves: handing PTB a path makes it open a file it never closes.
     return InputFile(path.read_bytes(), filename=path.name) if path.is_file() else reference
 
 
+def _album_item(file: Any, caption: str | None) -> InputMediaPhoto:
+    if isinstance(file, InputFile):
+        # Inside an album an upload travels as attach://<name>, which PTB only does for an InputFile made so.
+        file = InputFile(file.input_file_content, filename=file.filename, attach=True)
+    return InputMediaPhoto(file, caption=caption)
+
+
 class PtbTransport:
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: Bot, media: MediaStore | None = None) -> None:
         opt_in_timedelta()
         self.bot = bot
+        self.media = media  # where "media:<key>" references are read from
+
+    async def _media(self, reference: str) -> InputFile | str:
+        stored = await stored_bytes(self.media, reference)
+        if stored is not None:
+            return InputFile(stored[0], filename=stored[1])
+        return _local_or_id(reference)
 
     async def deliver(self, chat_id: int, kind: str, payload: dict[str, Any]) -> int | None:
         try:
@@ -81,4 +97,19 @@ class PtbTransport:
         # retried, so nothing in the outbox is given up because of a configuration error.
 
     async def _send(self, chat_id: int, kind: str, payload: dict[str, Any]) -> int | None:
-        return await send_payload(self.bot, chat_id, kind, payload, markup, _media)
+        return await send_payload(self.bot, chat_id, kind, payload, markup, self._media, _album_item)
+
+
+class PtbPhotoSource:
+    """Downloads a photo by its file id through python-telegram-bot's public API (get_file, then download)."""
+
+    def __init__(self, bot: Bot) -> None:
+        opt_in_timedelta()
+        self.bot = bot
+
+    async def fetch(self, reference: str) -> bytes:
+        try:
+            file = await self.bot.get_file(reference)
+            return bytes(await file.download_as_bytearray())
+        except tg_error.BadRequest as error:  # an unknown file id, a file over the 20 MB a bot may download
+            raise PermanentFailure(f"bad request: {error}") from error

@@ -52,12 +52,32 @@ class Settings(BaseSettings):
     # The weekly digest: day of week (mon…sun) and local time.
     digest_day: str = "mon"
     digest_time: str = "08:00"
+    # The media store for report photos: a folder (default: <data_dir>/media), or an S3-compatible bucket (MinIO,
+    # a cloud's object storage) when several instances run: set the endpoint and bucket, and the keys unless the
+    # environment provides them (pip install ".[s3]").
+    media_dir: Path | None = None
+    media_s3_endpoint: str = ""
+    media_s3_bucket: str = ""
+    media_s3_access_key: str = ""
+    media_s3_secret_key: SecretStr | None = None
+    media_s3_region: str = ""
+    media_s3_prefix: str = ""
+    # Downloading a report's photos: attempts before it is flagged on the report, the first retry's delay in
+    # seconds (doubled after each failure), and how often new photos are looked for.
+    media_fetch_attempts: int = Field(default=8, ge=1, le=100)
+    media_retry_seconds: float = Field(default=30.0, gt=0)
+    media_poll_seconds: float = Field(default=5.0, gt=0)
 
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
         ZoneInfo(value)  # raises for an unknown zone, surfaced as a validation error
         return value
+
+    @field_validator("media_dir", mode="before")
+    @classmethod
+    def _unset_folder(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value  # an empty line in .env: the default
 
     @field_validator("digest_day")
     @classmethod
@@ -82,6 +102,10 @@ class Settings(BaseSettings):
                                                                                value.get_secret_value()):
             raise ValueError("webhook_secret: 1–256 characters A-Z, a-z, 0-9, _ and - (Telegram's rule)")
         return value
+
+    @property
+    def media_folder(self) -> Path:
+        return self.media_dir or self.data_dir / "media"
 
     @property
     def tz(self) -> ZoneInfo:

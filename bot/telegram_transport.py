@@ -15,15 +15,18 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 from aiogram.types import (
+    BufferedInputFile,
     FSInputFile,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputMediaPhoto,
     KeyboardButton,
     ReplyKeyboardMarkup,
 )
 
-from bot.outbound import send_payload
+from bot.outbound import send_payload, stored_bytes
 from scheduler.sender import PermanentFailure, RetryAfter, TemporaryFailure
+from storage.media import MediaStore
 
 REQUEST_LABELS = {"location": "📍 发送我的位置", "contact": "📱 发送我的手机号"}
 
@@ -45,14 +48,25 @@ def markup(payload: dict[str, Any]) -> InlineKeyboardMarkup | ReplyKeyboardMarku
     return None
 
 
-def _media(reference: str) -> Any:
+def _local_or_id(reference: str) -> Any:
     path = Path(reference)
     return FSInputFile(path) if path.is_file() else reference
 
 
+def _album_item(file: Any, caption: str | None) -> InputMediaPhoto:
+    return InputMediaPhoto(media=file, caption=caption)
+
+
 class AiogramTransport:
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: Bot, media: MediaStore | None = None) -> None:
         self.bot = bot
+        self.media = media  # where "media:<key>" references are read from
+
+    async def _media(self, reference: str) -> Any:
+        stored = await stored_bytes(self.media, reference)
+        if stored is not None:
+            return BufferedInputFile(stored[0], filename=stored[1])
+        return _local_or_id(reference)
 
     async def deliver(self, chat_id: int, kind: str, payload: dict[str, Any]) -> int | None:
         try:
@@ -70,4 +84,20 @@ class AiogramTransport:
             raise PermanentFailure(f"forbidden: {error}") from error
 
     async def _send(self, chat_id: int, kind: str, payload: dict[str, Any]) -> int | None:
-        return await send_payload(self.bot, chat_id, kind, payload, markup, _media)
+        return await send_payload(self.bot, chat_id, kind, payload, markup, self._media, _album_item)
+
+
+class AiogramPhotoSource:
+    """Downloads a photo by its file id through aiogram's public API (getFile, then the file URL)."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def fetch(self, reference: str) -> bytes:
+        try:
+            downloaded = await self.bot.download(reference)
+        except TelegramBadRequest as error:  # an unknown file id, a file over the 20 MB a bot may download
+            raise PermanentFailure(f"bad request: {error}") from error
+        if downloaded is None:
+            raise TemporaryFailure("nothing downloaded")
+        return downloaded.read()

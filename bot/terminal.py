@@ -7,15 +7,19 @@ import io
 import itertools
 import logging
 import math
+import struct
 import sys
+import zlib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TextIO
 
 from handlers.core import Core
-from handlers.events import Inbound, Kind, Photo
-from scheduler.sender import Limits, Sender
+from handlers.events import MEDIA_PREFIX, Inbound, Kind, Photo
+from scheduler.photo_keeper import PhotoKeeper
+from scheduler.sender import Limits, PermanentFailure, Sender
 from storage.db import Database
+from storage.media import MEDIA_FOLDER, MediaStore
 
 CHANNEL = "terminal"
 HINT = ("（输入数字选择按钮；/photo [文件] 发送照片，/location 纬度 经度 发送位置，/contact 手机号 发送手机号，"
@@ -28,6 +32,7 @@ LOCATION_USAGE = "位置没有发送：请输入 /location 纬度 经度，例�
 NO_SUCH_FILE = "照片没有发送：找不到文件“{name}”。只输入 /photo 可以发送一张模拟照片。"
 NOT_A_FILE = "照片没有发送：“{name}”不是一个文件。只输入 /photo 可以发送一张模拟照片。"
 FAILED = "抱歉，处理这条输入时出错了，请重试（详情已写入日志）。"
+SIMULATED_PHOTO = "terminal-photo"  # /photo without a file name
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +58,10 @@ class TerminalTransport:
         text = payload.get("text", "")
         lines = [f"十小通：{text}"]
         if kind in ("photo", "document"):
-            lines.append(f"[附件] {payload.get('photo') or payload.get('document')}")
+            lines.append(f"[附件] {_shown(payload.get('photo') or payload.get('document') or '')}")
+        if kind == "album":
+            lines.append(f"[相册] {len(payload['album'])}张照片")
+            lines.extend(f"  {_shown(reference)}" for reference in payload["album"])
         flat = [(b["label"], b["data"]) for row in payload.get("buttons", []) for b in row]
         # Numbers choose among the latest message's buttons only: after a prompt without buttons (a text step),
         # a typed "2" is the answer "2", not the second button of some earlier message (say 放弃).
@@ -67,6 +75,35 @@ class TerminalTransport:
         self.last_message[chat_id] = (message_id, text)
         print("\n".join(lines), file=self.out, flush=True)
         return message_id
+
+
+def _shown(reference: str) -> str:
+    """A kept photo as its path under the data folder (media/ab/cd/….jpg), anything else as it is."""
+    return MEDIA_FOLDER + "/" + reference[len(MEDIA_PREFIX):] if reference.startswith(MEDIA_PREFIX) else reference
+
+
+def simulated_photo() -> bytes:
+    """What the simulated camera of `/photo` takes: a small grey PNG, so a demo report's photo is kept like any."""
+    width, height = 64, 48
+    raw = (b"\x00" + b"\xa0\xa0\xa0" * width) * height
+
+    def chunk(tag: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + tag + body + struct.pack(">I", zlib.crc32(tag + body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+
+
+class TerminalPhotoSource:
+    """The terminal's photos are files on this machine (or the simulated camera's picture)."""
+
+    async def fetch(self, reference: str) -> bytes:
+        if reference == SIMULATED_PHOTO:
+            return simulated_photo()
+        try:
+            return await asyncio.to_thread(Path(reference).read_bytes)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as error:
+            raise PermanentFailure(f"the file is gone: {error.strerror}") from error
 
 
 def parse_line(line: str, user_id: int, transport: TerminalTransport) -> Inbound | None:
@@ -100,7 +137,7 @@ def _photo(name: str) -> Photo:
     """A simulated photo without a file name; with one, that file, which must exist (a typo would otherwise be
     saved as a photo nobody can open)."""
     if not name:
-        return Photo(file_id="terminal-photo")
+        return Photo(file_id=SIMULATED_PHOTO)
     path = Path(name).expanduser()
     shown = name if len(name) <= MAX_SHOWN_NAME else name[:MAX_SHOWN_NAME] + "…"
     try:
@@ -134,9 +171,11 @@ def _tolerant_stdin() -> None:
 
 async def chat(
     core: Core, db: Database, user_id: int, *, out: TextIO = sys.stdout,
-    read_line: Callable[[], str] | None = None,
+    read_line: Callable[[], str] | None = None, media: MediaStore | None = None,
 ) -> None:
     transport = TerminalTransport(out)
+    # Report photos sent here are kept in the media store like the Telegram runtimes' (after the report's commit).
+    keeper = PhotoKeeper(db, TerminalPhotoSource(), media, core.clock, CHANNEL) if media is not None else None
     # Several people may chat at once, each in a terminal of their own on the same database: each session
     # delivers its own user's messages only, and picks up what others sent to them while it waits for a line.
     sender = Sender(db, transport, CHANNEL, Limits(global_per_second=1000, per_chat_interval=0), only_chat=user_id)
@@ -145,6 +184,8 @@ async def chat(
     async def deliver_pending() -> None:
         async with delivering:
             await sender.drain()
+            if keeper is not None:
+                await keeper.round()
 
     async def keep_delivering() -> None:
         while True:

@@ -6,6 +6,7 @@ a report give together are refused here as they are there (handlers/inspection/o
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,7 +20,8 @@ from storage.inspection_models import UnitClass, UnitStatus
 from storage.sheet_files import SheetFileError, sheet_rows
 from storage.units import UnitFields, name_key
 
-COLUMNS = ("单位名称", "行业", "乡镇", "村", "地址", "经营者", "联系电话", "证照编号", "状态", "分类", "示范点")
+COLUMNS = ("单位名称", "行业", "乡镇", "村", "地址", "经营者", "联系电话", "证照编号", "状态", "分类", "示范点", "纬度",
+           "经度")
 REQUIRED = ("单位名称", "行业", "乡镇", "村")
 # 待关停: classified 关停取缔类, not yet seen closed (stays in the rate's base); 已关停: closure verified (leaves it).
 STATUS_NAMES = {"未检查": UnitStatus.UNCHECKED, "规范达标": UnitStatus.COMPLIANT, "整改中": UnitStatus.RECTIFYING,
@@ -125,6 +127,7 @@ def parse_row(number: int, values: dict[str, str], industries: dict[str, str]) -
     mismatch = combination_problem(STATUS_NAMES.get(status), CLASS_NAMES.get(unit_class))
     if mismatch:
         problems.append(RowProblem(number, "分类", mismatch))
+    location = _location(number, values, problems)
     if problems or industry is None:
         return None, problems
     fields = UnitFields(
@@ -132,6 +135,7 @@ def parse_row(number: int, values: dict[str, str], industries: dict[str, str]) -
         operator_name=values.get("经营者") or None, operator_phone=phone or None,
         licences=values.get("证照编号") or None, is_demo=YES_NO[demo],
         status=STATUS_NAMES.get(status), unit_class=CLASS_NAMES.get(unit_class),
+        latitude=location[0] if location else None, longitude=location[1] if location else None,
     )
     return ParsedRow(number, values["乡镇"], values["村"], fields), []
 
@@ -155,6 +159,26 @@ def combination_problem(status: str | None, unit_class: str | None) -> str | Non
     if unit_class == UnitClass.SHUTDOWN:  # the chat never leaves a unit it classifies for closure 整改中
         return f"列为“{class_label}”的单位，状态不能是“{status_label}”"
     return None
+
+
+def _location(number: int, values: dict[str, str], problems: list[RowProblem]) -> tuple[float, float] | None:
+    """The unit's registered location (纬度, 经度 in decimal degrees): both or neither, each in its range."""
+    texts = {column: values.get(column, "") for column in ("纬度", "经度")}
+    if not any(texts.values()):
+        return None
+    found: dict[str, float] = {}
+    for (column, text), limit in zip(texts.items(), (90, 180), strict=True):
+        try:
+            value = float(text)
+        except ValueError:
+            problems.append(RowProblem(number, column, f"应为小数形式的度数，如 28.15（填的是“{text[:20]}”）" if text
+                                       else "纬度和经度要么都填，要么都不填"))
+            continue
+        if not (math.isfinite(value) and -limit <= value <= limit):
+            problems.append(RowProblem(number, column, f"应在 -{limit} 到 {limit} 之间"))
+            continue
+        found[column] = value
+    return (found["纬度"], found["经度"]) if len(found) == 2 else None
 
 
 def parse_rows(path: Path, industries: dict[str, str]) -> Iterator[tuple[int, ParsedRow | None, list[RowProblem]]]:

@@ -7,7 +7,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from rich.progress import Progress
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, case, func, literal, select
 
 from bot.unit_import import CLASS_NAMES, COLUMNS, STATUS_NAMES
 from bot.xlsx_book import DATE_WIDTH, MOMENT_WIDTH, Book
@@ -26,6 +26,7 @@ INSPECTION_COLUMNS = ("报告编号", "单位名称", "行业", "乡镇", "村",
                       "分类理由", "审核人", "审核时间")
 ITEM_COLUMNS = ("报告编号", "检查表序号", "检查项", "结果", "说明")
 BATCH = 1000
+PHOTO_PENDING, PHOTO_FAILED = "待保存", "未能保存"
 
 
 async def _areas(db: Database) -> dict[int, Area]:
@@ -53,7 +54,8 @@ async def write_units(db: Database, out: Path, bar: Progress, knowledge: Knowled
             sheet.append([unit.name, industries.get(unit.industry, unit.industry),
                           township.name if township else "", village.name if village else "", unit.address,
                           unit.operator_name, unit.operator_phone, unit.licences, STATUS_LABELS.get(unit.status, ""),
-                          CLASS_LABELS.get(unit.unit_class or "", ""), "是" if unit.is_demo else "否"])
+                          CLASS_LABELS.get(unit.unit_class or "", ""), "是" if unit.is_demo else "否",
+                          unit.latitude, unit.longitude])
             count += 1
             bar.advance(task)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -79,6 +81,16 @@ def item_rows(checklist: Checklist | None, answers: dict[str, str], notes: dict[
     return sorted(rows, key=lambda row: row[0] if row[0] is not None else len(positions) + 1)
 
 
+def photo_reference() -> ColumnElement[str]:
+    """A photo in an export: its stable path in the media store (media/ab/cd/<sha256>.jpg), or why there is none
+    (待保存: not downloaded yet; 未能保存: given up on). A Telegram file id means nothing outside the bot."""
+    sha = InspectionPhoto.sha256
+    path = (literal("media/").concat(func.substr(sha, 1, 2)).concat("/").concat(func.substr(sha, 3, 2))
+            .concat("/").concat(sha).concat(".").concat(func.coalesce(InspectionPhoto.extension, "jpg")))
+    return case((sha.is_not(None), path), (InspectionPhoto.failed.is_(True), literal(PHOTO_FAILED)),
+                else_=literal(PHOTO_PENDING))
+
+
 def _inspection_filter(stmt, start: datetime | None, end: datetime | None, scope: Area | None):  # type: ignore[no-untyped-def]
     if start is not None:
         stmt = stmt.where(Inspection.submitted_at >= start)
@@ -99,7 +111,7 @@ async def write_inspections(
     industries = _industry_names(knowledge)
     checklists = knowledge.checklists if knowledge else {}
     photos = (select(InspectionPhoto.inspection_id, func.count(InspectionPhoto.id).label("n"),
-                     func.aggregate_strings(InspectionPhoto.file_id, "|").label("refs"))
+                     func.aggregate_strings(photo_reference(), "|").label("refs"))
               .group_by(InspectionPhoto.inspection_id).subquery())
     base = select(Inspection, Unit.name, Unit.village_id, photos.c.n, photos.c.refs).join(
         Unit, Unit.id == Inspection.unit_id).outerjoin(photos, photos.c.inspection_id == Inspection.id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -169,8 +169,7 @@ class Core:
         replies, accepted = await self._route(turn, conversation)
         if lead and replies:
             first = replies[0]
-            replies[0] = Reply("\n\n".join([*lead, first.text]), first.choices, first.columns, first.request,
-                               first.photo, first.document, first.chat_id)
+            replies[0] = replace(first, text="\n\n".join([*lead, first.text]))
         elif lead:
             replies = [turn.menu_reply("\n\n".join(lead))]
         return replies, accepted
@@ -299,11 +298,12 @@ def compact(replies: list[Reply]) -> list[Reply]:
     merged: list[Reply] = []
     pending: list[str] = []
     for reply in replies:
-        plain = not (reply.choices or reply.request or reply.photo or reply.document) and reply.chat_id is None
+        plain = not (reply.choices or reply.request or reply.photo or reply.document or reply.album) \
+            and reply.chat_id is None
         if plain:
             pending.append(reply.text)
             continue
-        if pending and reply.chat_id is None and not (reply.photo or reply.document):
+        if pending and reply.chat_id is None and not (reply.photo or reply.document or reply.album):
             text = "\n\n".join([*pending, reply.text])
             if len(text) <= MAX_MERGED:
                 reply = Reply(text, reply.choices, reply.columns, reply.request, None, None, None)

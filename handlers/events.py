@@ -88,6 +88,9 @@ class Reply:
     photo: str | None = None  # a file reference (Telegram file id or a local path)
     document: str | None = None
     chat_id: int | None = None  # None: the chat the inbound came from
+    # Photos shown together (Telegram: an album, sendMediaGroup, 2-10 of them; `text` is its caption, and an
+    # album carries no buttons). A reference is a file id, a local path or "media:<key>" in the media store.
+    album: tuple[str, ...] = ()
 
     def payload(self) -> dict[str, Any]:
         body: dict[str, Any] = {"text": self.text}
@@ -104,15 +107,34 @@ class Reply:
             body["photo"] = self.photo
         if self.document:
             body["document"] = self.document
+        if self.album:
+            body["album"] = list(self.album)
         return body
 
     @property
     def kind(self) -> str:
+        if self.album:
+            return "album"
         if self.photo:
             return "photo"
         if self.document:
             return "document"
         return "message"
+
+
+MEDIA_PREFIX = "media:"  # a photo reference naming a file in the media store
+ALBUM_MAX = 10  # Telegram's limit of items in one album
+
+
+def photo_replies(caption: str, references: list[str], chat_id: int | None = None) -> list[Reply]:
+    """Photos as albums of at most ALBUM_MAX (one photo: a plain photo message); the caption on the first."""
+    replies = []
+    for start in range(0, len(references), ALBUM_MAX):
+        group = tuple(references[start:start + ALBUM_MAX])
+        text = caption if start == 0 else ""
+        replies.append(Reply(text, photo=group[0], chat_id=chat_id) if len(group) == 1
+                       else Reply(text, album=group, chat_id=chat_id))
+    return replies
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from typing import Any
 
 from handlers import buttons
@@ -103,5 +104,4 @@ class Runner:
 def _with_lead(reply: Reply, lead: str | None) -> Reply:
     if not lead:
         return reply
-    return Reply(f"{lead}\n\n{reply.text}", reply.choices, reply.columns, reply.request, reply.photo, reply.document,
-                 reply.chat_id)
+    return replace(reply, text=f"{lead}\n\n{reply.text}")

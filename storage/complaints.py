@@ -278,6 +278,12 @@ class QueueCounts:
     escalated: int
 
 
+async def open_about_unit(session: AsyncSession, unit_id: int, limit: int = 10) -> list[Complaint]:
+    """Open complaints filed against this registered unit, oldest first."""
+    stmt = select(Complaint).where(Complaint.unit_id == unit_id, _open()).order_by(Complaint.id).limit(limit)
+    return list(await session.scalars(stmt))
+
+
 def _scope(township_id: int | None) -> list[Any]:
     """Open complaints for the whole county (None), or those a township handles or that are about its places."""
     conditions: list[Any] = [_open()]

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -86,6 +87,10 @@ class Unit(Base):
     unit_class: Mapped[str | None] = mapped_column(String(16))
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     rectify_by: Mapped[date | None] = mapped_column(Date)
+    # Where the unit is: from the register import, or else from its first report with a location. The review
+    # screen shows how far a report's location is from it.
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -140,7 +145,12 @@ class Inspection(Base):
 
 
 class InspectionPhoto(Base):
+    """A report's photo. Telegram's file id is only a loan (another bot token cannot use it): the photo keeper
+    (scheduler/photo_keeper.py) downloads each one once, after the report is committed, into the media store,
+    named by its content's sha256. After MAX attempts it stays `failed`, and the review screen says so."""
+
     __tablename__ = "inspection_photos"
+    __table_args__ = (Index("ix_inspection_photos_pending", "channel", "failed", "sha256"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id"), index=True)
@@ -148,6 +158,16 @@ class InspectionPhoto(Base):
     file_unique_id: Mapped[str | None] = mapped_column(String(100))
     size: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Which runtime can fetch the file: "telegram" (a file id) or "terminal" (a local path).
+    channel: Mapped[str] = mapped_column(String(16), default="telegram", server_default="telegram")
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    extension: Mapped[str | None] = mapped_column(String(8))  # jpg, png…: part of the stored name
+    stored_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    failed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Not before this moment: the next retry after a failure, or another instance's claim while it downloads.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
 
 
 class InspectionSequence(Base):

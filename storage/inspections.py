@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -78,8 +78,16 @@ async def submit(session: AsyncSession, report: Report, inspector_id: int, now: 
     session.add(inspection)
     await session.flush()
     for photo in report.photos:
+        # A correction's photos carried over from the returned version are kept already: not fetched again.
+        sha256 = photo.get("sha256")
         session.add(InspectionPhoto(inspection_id=inspection.id, file_id=str(photo["file_id"]),
-                                    file_unique_id=photo.get("unique_id"), size=photo.get("size"), created_at=now))
+                                    file_unique_id=photo.get("unique_id"), size=photo.get("size"), created_at=now,
+                                    channel=str(photo.get("channel") or "telegram"), sha256=sha256,
+                                    extension=photo.get("extension") if sha256 else None,
+                                    stored_at=now if sha256 else None))
+    if unit.latitude is None and inspection.latitude is not None:
+        # The unit's registered location, from its first report with one (an import may have set it already).
+        unit.latitude, unit.longitude = inspection.latitude, inspection.longitude
     apply_to_unit(unit, inspection, now)
     await session.flush()
     return inspection, True
@@ -201,6 +209,24 @@ async def _withdraw(session: AsyncSession, returned: Inspection, now: datetime) 
 
 async def history(session: AsyncSession, unit_id: int) -> list[Inspection]:
     stmt = select(Inspection).where(Inspection.unit_id == unit_id).order_by(Inspection.submitted_at, Inspection.id)
+    return list(await session.scalars(stmt))
+
+
+async def pending_for_unit(session: AsyncSession, unit_id: int) -> list[Inspection]:
+    """The unit's reports submitted and not yet reviewed."""
+    stmt = (select(Inspection).where(Inspection.unit_id == unit_id, Inspection.status == InspectionStatus.SUBMITTED)
+            .order_by(Inspection.id))
+    return list(await session.scalars(stmt))
+
+
+async def earlier_reports(session: AsyncSession, inspection: Inspection, limit: int = 5) -> list[Inspection]:
+    """The unit's other reports (each in its latest version), newest first: not this report nor its versions."""
+    first = inspection.first_id or inspection.id
+    stmt = (select(Inspection)
+            .where(Inspection.unit_id == inspection.unit_id, Inspection.status != InspectionStatus.SUPERSEDED,
+                   Inspection.id != first, or_(Inspection.first_id.is_(None), Inspection.first_id != first),
+                   Inspection.submitted_at <= inspection.submitted_at)
+            .order_by(Inspection.submitted_at.desc(), Inspection.id.desc()).limit(limit))
     return list(await session.scalars(stmt))
 
 

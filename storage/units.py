@@ -35,6 +35,8 @@ class UnitFields:
     is_demo: bool = False
     status: str | None = None
     unit_class: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 async def find_by_name(session: AsyncSession, village_id: int, name: str) -> Unit | None:
@@ -53,7 +55,8 @@ async def upsert_unit(session: AsyncSession, village: Area, fields: UnitFields, 
         session.add(unit)
     unit.name = fields.name
     unit.industry = fields.industry
-    for attribute in ("address", "operator_name", "operator_phone", "licences", "status", "unit_class"):
+    for attribute in ("address", "operator_name", "operator_phone", "licences", "status", "unit_class", "latitude",
+                      "longitude"):
         value = getattr(fields, attribute)
         if value is not None:
             setattr(unit, attribute, value)

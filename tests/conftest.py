@@ -102,8 +102,8 @@ async def emulator() -> AsyncIterator[TelegramEmulator]:
 
 
 @pytest.fixture
-async def bot(emulator: TelegramEmulator, db_url: str, runtime: str) -> AsyncIterator[RunningBot]:
+async def bot(emulator: TelegramEmulator, db_url: str, runtime: str, tmp_path) -> AsyncIterator[RunningBot]:
     """shixiao running on `runtime` against the emulator, on each database."""
-    running = await RunningBot(bot_settings(emulator, db_url), runtime).start()
+    running = await RunningBot(bot_settings(emulator, db_url, media_dir=tmp_path / "media"), runtime).start()
     yield running
     await running.stop()

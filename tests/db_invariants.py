@@ -274,6 +274,8 @@ async def inconsistencies(core: Core, chats: Iterable[int] = ()) -> list[str]:
         for photo in await _all(session, InspectionPhoto):
             if photo.inspection_id not in named["inspections"]:
                 problems.append(f"inspection photo {photo.id} of missing inspection")
+            if photo.sha256 is not None and (photo.failed or photo.stored_at is None or len(photo.sha256) != 64):
+                problems.append(f"inspection photo {photo.id} is kept and failed, or kept without a time")
         for follower in await _all(session, ComplaintFollower):
             if follower.user_id not in users or follower.complaint_id not in named["complaints"]:
                 problems.append(f"follower {follower.user_id} of complaint {follower.complaint_id} dangles")

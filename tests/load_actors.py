@@ -100,10 +100,13 @@ class Actor:
         self.recent: deque[str] = deque(maxlen=3)
         self.steps = 0
 
-    async def step(self, send: Awaitable[int], expect: str) -> SentMessage:
+    async def step(self, send: Awaitable[int], expect: str, *alternatives: str) -> SentMessage:
+        """Send, then wait for the bot's message containing `expect` (or one of the alternatives)."""
         await send
+        wanted = (expect, *alternatives)
         reply = await self.user.expect(
-            lambda m: not m.is_edit and expect in m.content and m.content not in self.recent, self.timeout)
+            lambda m: not m.is_edit and any(w in m.content for w in wanted) and m.content not in self.recent,
+            self.timeout)
         self.recent.append(reply.content)
         self.last = reply
         self.steps += 1
@@ -148,7 +151,9 @@ async def inspection(actor: Actor, unit: str) -> str:
     a = actor
     await a.step(a.menu(), "请选择要办理的事项")
     await a.step(a.press("检查上报"), "请选择要检查的单位")
-    await a.step(a.press(unit), "检查第1/")
+    chosen = await a.step(a.press(unit), "检查第1/", "仍要开始新的检查吗")
+    if "仍要开始新的检查吗" in chosen.content:  # the cadre's previous report of the unit still waits for review
+        await a.step(a.press("继续检查"), "检查第1/")
     await a.step(a.press("✓ 符合"), "检查第2/")
     await a.step(a.press("✗ 不符合"), "请简要说明")
     await a.step(a.text("未亮证亮照"), "检查第3/")

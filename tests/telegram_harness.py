@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,9 @@ def bot_settings(emulator: TelegramEmulator, database_url: str, **overrides) -> 
         "telegram_api_base": emulator.base_url,
         "polling_timeout": 1,
         "send_per_chat_interval": 0.05,
+        # Report photos kept by the bot go to a folder of this test run's own, never the repository's ./data.
+        "media_dir": Path(tempfile.gettempdir()) / f"shixiao-test-media-{os.getpid()}",
+        "media_poll_seconds": 0.1,
         **overrides,
     }
     return Settings(_env_file=None, **values)

@@ -207,7 +207,8 @@ def queue_shown(scene: Scene, role: str, area: str) -> list[str]:
     return [scene.complaint("here_operator_anon").number, scene.complaint("here_anon").number]
 
 
-CHECKLIST = by_area(["老王小吃店", "检查第1/"], ["桥头面馆", "检查第1/"])
+# Each unit has a report waiting for review (tests/world.py): starting an inspection says so before the checklist.
+CHECKLIST = by_area(["老王小吃店", "已有待乡镇审核的检查报告"], ["桥头面馆", "已有待乡镇审核的检查报告"])
 REVIEWED = by_area(["老王小吃店", "请审核", HERE_NOTE], ["桥头面馆", "请审核", THERE_NOTE])
 
 

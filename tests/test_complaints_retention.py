@@ -79,7 +79,7 @@ def _sheet_rows(path) -> list[tuple]:
         book.close()
 
 
-async def test_migration_0013_rounds_the_anonymous_locations_already_stored(db_url):
+async def test_migration_0012_rounds_the_anonymous_locations_already_stored(db_url):
     database = Database(db_url)
     await database.upgrade("0009")
     now = datetime(2026, 5, 6, 1, 0, tzinfo=UTC)

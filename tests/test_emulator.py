@@ -25,6 +25,7 @@ from aiogram.types import (
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputMediaPhoto,
     KeyboardButton,
     Message,
     ReplyKeyboardMarkup,
@@ -162,6 +163,22 @@ async def test_photo_upload_and_user_photo_download(emu: TelegramEmulator, bot: 
         await bot.get_file(updates[1].message.photo[-1].file_id)
     doc = await bot.send_document(1001, BufferedInputFile(b"a,b\n1,2\n", "export.csv"))
     assert doc.document.file_name == "export.csv" and doc.document.file_size == 8
+
+
+async def test_an_album_is_one_media_group_of_two_to_ten_photos(emu: TelegramEmulator, bot: Bot) -> None:
+    user = emu.user(1001, "张三")
+    first = await bot.send_photo(1001, BufferedInputFile(make_png(2, 2), "a.png"))
+    sent = await bot.send_media_group(1001, [
+        InputMediaPhoto(media=BufferedInputFile(make_png(5, 4), "b.png"), caption="两张照片"),
+        InputMediaPhoto(media=first.photo[-1].file_id)])
+    assert [message.caption for message in sent] == ["两张照片", None]
+    assert sent[0].media_group_id == sent[1].media_group_id is not None
+    assert sent[0].photo[-1].width == 5 and sent[1].photo[-1].file_id == first.photo[-1].file_id
+    assert [m.method for m in user.messages] == ["sendPhoto", "sendMediaGroup", "sendMediaGroup"]
+    with pytest.raises(TelegramBadRequest, match="2-10 items"):
+        await bot.send_media_group(1001, [InputMediaPhoto(media=first.photo[-1].file_id)])
+    with pytest.raises(TelegramBadRequest, match="wrong file identifier"):
+        await bot.send_media_group(1001, [InputMediaPhoto(media="nonsense"), InputMediaPhoto(media="nonsense")])
 
 
 async def test_429_is_telegram_retry_after_and_has_no_side_effect(emu: TelegramEmulator, bot: Bot) -> None:

@@ -13,7 +13,7 @@ from storage.areas import find_area, load_county
 from storage.db import Database
 from storage.models import AreaLevel, Role, User
 from storage.types import UTCDateTime
-from storage.units import UnitFields, upsert_unit
+from storage.units import name_key
 
 NOW = datetime(2026, 5, 6, 1, 0, tzinfo=UTC)
 # The inspections table as migration 0006 left it: the rows below are written the way that version wrote them.
@@ -26,6 +26,12 @@ LEGACY = sa.table(
     sa.column("notes", sa.JSON), sa.column("submitted_at", UTCDateTime()),
 )
 
+LEGACY_UNITS = sa.table(
+    "units", sa.column("name", sa.String), sa.column("name_key", sa.String), sa.column("industry", sa.String),
+    sa.column("village_id", sa.Integer), sa.column("township_id", sa.Integer), sa.column("status", sa.String),
+    sa.column("is_demo", sa.Boolean), sa.column("created_at", UTCDateTime()), sa.column("updated_at", UTCDateTime()),
+)
+
 
 @pytest.fixture
 async def legacy_db(db_url: str) -> AsyncIterator[Database]:
@@ -35,8 +41,10 @@ async def legacy_db(db_url: str) -> AsyncIterator[Database]:
     async with database.transaction() as session:
         await load_county(session, parse_area_file(SAMPLE_COUNTY), NOW)
         village = await find_area(session, "芙蓉村", AreaLevel.VILLAGE)
-        for name in ("老王小吃店", "芙蓉面馆"):
-            await upsert_unit(session, village, UnitFields(name=name, industry="small_restaurant"), NOW)
+        for name in ("老王小吃店", "芙蓉面馆"):  # as rows of that version's table (today's model has more columns)
+            await session.execute(sa.insert(LEGACY_UNITS).values(
+                name=name, name_key=name_key(name), industry="small_restaurant", village_id=village.id,
+                township_id=village.parent_id, status="unchecked", is_demo=False, created_at=NOW, updated_at=NOW))
         session.add(User(channel_user_id=9, role=Role.CADRE, name="李建国", created_at=NOW, last_seen_at=NOW))
     yield database
     await database.dispose()

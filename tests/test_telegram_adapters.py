@@ -15,10 +15,11 @@ from aiogram import Bot as AiogramBot
 
 from bot import aiogram_inbound, ptb_inbound
 from bot.ptb_runtime import build_application
-from bot.ptb_transport import PtbTransport
-from bot.telegram_transport import AiogramTransport
+from bot.ptb_transport import PtbPhotoSource, PtbTransport
+from bot.telegram_transport import AiogramPhotoSource, AiogramTransport
 from handlers.events import Inbound, Kind
 from scheduler.sender import PermanentFailure, RetryAfter, TemporaryFailure
+from storage.media import LocalMediaStore, describe, keep
 from tests.emulator import TelegramEmulator, make_png
 from tests.telegram_harness import REPO, RUNTIMES, TOKEN, bot_settings
 
@@ -115,6 +116,42 @@ async def test_delivery_sends_text_buttons_keyboards_media_and_edits(emulator, t
     # The same edit again: Telegram says "not modified", which counts as done, not as a failure.
     again = await transport.deliver(user.chat_id, "edit", {"message_id": message_id, "text": "选一个\n\n✅ 甲"})
     assert again == message_id
+
+
+async def test_an_album_goes_out_as_one_media_group_from_the_store_a_file_id_and_a_path(emulator, transport,
+                                                                                       tmp_path):
+    user = emulator.user(3030, "王")
+    transport.media = LocalMediaStore(tmp_path / "media")
+    kept = await keep(transport.media, make_png(3, 3, (1, 1, 1)))
+    known = emulator.files.add("photo", make_png(2, 2), width=2, height=2)  # a photo Telegram already has
+    local = tmp_path / "现场.png"
+    local.write_bytes(make_png(4, 4))
+    first = await transport.deliver(user.chat_id, "album", {
+        "text": "JC000001 现场照片（3张）", "album": [f"media:{kept.key}", known.file_id, str(local)]})
+    album = [message for message in user.messages if message.method == "sendMediaGroup"]
+    assert len(album) == 3 and first == album[0].message_id
+    assert [message.caption for message in album] == ["JC000001 现场照片（3张）", None, None]
+    assert [emulator.files.get(message.file_id).data for message in album] == [
+        make_png(3, 3, (1, 1, 1)), make_png(2, 2), make_png(4, 4)]
+    with pytest.raises(PermanentFailure):  # a key the store does not have can never be sent
+        await transport.deliver(user.chat_id, "photo", {"text": "", "photo": f"media:{describe(b'x').key}"})
+
+
+async def test_a_photo_is_downloaded_through_the_clients_public_api(emulator, transport):
+    source = AiogramPhotoSource(transport.bot) if isinstance(transport, AiogramTransport) \
+        else PtbPhotoSource(transport.bot)
+    stored = emulator.files.add("photo", make_png(6, 6), width=6, height=6)
+    assert await source.fetch(stored.file_id) == make_png(6, 6)
+    assert [call.method for call in emulator.calls][-1:] == ["getFile"]
+    with pytest.raises(PermanentFailure):  # Telegram: a file id it does not know
+        await source.fetch("AgACAgUAAxkBEmUunknown")
+    huge = emulator.files.add("photo", b"...", file_size=25 * 1024 * 1024)
+    with pytest.raises(PermanentFailure):  # over the 20 MB a bot may download
+        await source.fetch(huge.file_id)
+    emulator.faults.add(method="getFile", kind="5xx", count=1)
+    with pytest.raises(Exception) as raised:  # a 5xx: retried by the keeper, never given up at once
+        await source.fetch(stored.file_id)
+    assert not isinstance(raised.value, PermanentFailure)
 
 
 @pytest.mark.parametrize(("fault", "expected"), [

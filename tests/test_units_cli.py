@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 from bot.cli import app
 
 runner = CliRunner()
-HEADER = ["单位名称", "行业", "乡镇", "村", "地址", "经营者", "联系电话", "证照编号", "状态", "分类", "示范点"]
+HEADER = ["单位名称", "行业", "乡镇", "村", "地址", "经营者", "联系电话", "证照编号", "状态", "分类", "示范点", "纬度",
+          "经度"]
 
 
 @pytest.fixture
@@ -55,9 +56,24 @@ def test_import_then_reimport_updates_and_export_round_trips(env, tmp_path):
     rows = list(load_workbook(out).active.iter_rows(values_only=True))
     assert list(rows[0]) == HEADER
     assert rows[1][:5] == ("老王小吃店", "小餐饮店", "岩头镇", "芙蓉村", "芙蓉村88号")
-    assert rows[1][8:] == ("整改中", "整改规范类", "否") and rows[3][1] == "小网吧"
+    assert rows[1][8:] == ("整改中", "整改规范类", "否", None, None) and rows[3][1] == "小网吧"
     third = invoke(["units", "import", str(out)], env)  # the export is a valid import file
     assert "新增 0 家，更新 3 家，有问题 0 行" in third.output
+
+
+def test_a_units_registered_location_is_imported_checked_and_exported(env, tmp_path):
+    placed = [[*GOOD[0], 28.1512, "120.6901"], [*GOOD[1], None, None]]
+    bad = [["甲店", "小餐饮店", "岩头镇", "芙蓉村", *[None] * 7, 95, 120],
+           ["乙店", "小餐饮店", "岩头镇", "芙蓉村", *[None] * 7, 28.1, None],
+           ["丙店", "小餐饮店", "岩头镇", "芙蓉村", *[None] * 7, "北纬28度", 120]]
+    result = invoke(["units", "import", str(workbook(tmp_path / "placed.xlsx", placed + bad))], env)
+    assert "新增 2 家，更新 0 家，有问题 3 行" in result.output, result.output
+    for expected in ("应在 -90 到 90 之间", "纬度和经度要么都填，要么都不填", "北纬28度"):
+        assert expected in result.output, expected
+    out = tmp_path / "export.xlsx"
+    invoke(["export", "units", "--out", str(out)], env)
+    rows = list(load_workbook(out).active.iter_rows(values_only=True))
+    assert rows[1][11:] == (28.1512, 120.6901) and rows[2][11:] == (None, None)
 
 
 def test_a_date_cell_is_imported_as_the_date(env, tmp_path):
@@ -183,7 +199,7 @@ def test_export_inspections_filters_and_bad_options(env, tmp_path):
     assert (submitted.value, submitted.number_format) == (datetime(2026, 5, 6, 9, 0), 'yyyy"年"m"月"d"日" hh:mm')
     assert (deadline.value, deadline.number_format) == (datetime(2026, 5, 13), 'yyyy"年"m"月"d"日"')
     assert book["检查报告"].column_dimensions["L"].width >= 15
-    assert reports[1][15:17] == (2, "PHOTO-A|PHOTO-B")
+    assert reports[1][15:17] == (2, "待保存|待保存")  # not downloaded yet: no path in the media store
     items = list(book["检查项结果"].iter_rows(values_only=True))
     # officials see the item's number in the industry's checklist and its Chinese text, never an internal id
     assert items == [

@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.engine import make_url
 
+from bot.app import media_store
 from bot.commands.common import console, fail, load_settings, progress, run_async
 from storage.backup import (
     BackupError,
@@ -30,6 +31,8 @@ from storage.backup import (
     prepare_restore,
 )
 from storage.backup import backup as backup_database
+from storage.media import MediaError
+from storage.media_backup import back_up_media, media_folder_for, restore_media
 from storage.migrate import head_revision
 
 POSTGRES_HELP = """当前数据库是 PostgreSQL，shixiao backup / restore 只用于内嵌的 SQLite 数据库。
@@ -125,6 +128,7 @@ def backup(
     except OSError as error:
         fail(f"无法写入备份文件 {escape(str(out))}：{escape(error.strerror or str(error))}")
     console.print(row_table(summary))
+    back_up_photos(out)
     console.print(f"备份完成：{escape(str(out))}（{size_text(summary.size)}，完整性检查通过，数据库版本 {summary.revision}，"
                   f"共 {sum(summary.rows.values()):,} 行）。恢复：shixiao restore {escape(str(out))}", highlight=False)
 
@@ -181,6 +185,38 @@ def restore(
                       "供技术人员排查。", highlight=False)
     if restored.replaced_file:
         console.print("原数据库文件已损坏到无法写入，已直接换成备份。如果机器人正在运行，请立即重启它。", highlight=False)
+    restore_photos(file)
+
+
+def back_up_photos(out: Path) -> None:
+    """The photos the backup's reports reference, copied from the media store into OUT.media/ beside it."""
+    folder = media_folder_for(out)
+    try:
+        copied = run_async(back_up_media(out, media_store(load_settings())))
+    except (MediaError, OSError) as error:
+        fail(f"数据库已备份到 {escape(str(out))}，但照片没有备份完（{escape(str(error))}）。请检查媒体存储后重新备份。")
+    if copied.total or copied.missing:
+        console.print(f"照片：{copied.total} 张，保存在 {escape(str(folder))}（恢复时与备份文件放在同一目录）。",
+                      highlight=False)
+    if copied.missing:
+        console.print(f"⚠️ 媒体存储中缺少 {len(copied.missing)} 张照片，未能备份：{escape('、'.join(copied.missing[:5]))}",
+                      highlight=False)
+
+
+def restore_photos(file: Path) -> None:
+    """The backup's photos (FILE.media/ beside it) put back into the media store, each checked against its hash."""
+    try:
+        restored = run_async(restore_media(file, media_store(load_settings())))
+    except (MediaError, OSError) as error:
+        fail(f"数据库已恢复，但照片没有恢复完（{escape(str(error))}）。请检查媒体存储后再次运行本命令。")
+    if restored.total:
+        console.print(f"照片：已恢复 {restored.copied} 张，{restored.present} 张原已存在。", highlight=False)
+    if restored.damaged:
+        console.print(f"⚠️ {len(restored.damaged)} 张照片文件已损坏（内容与文件名不符），未恢复："
+                      f"{escape('、'.join(restored.damaged[:5]))}", highlight=False)
+    if restored.missing:
+        console.print(f"⚠️ 备份中缺少 {len(restored.missing)} 张照片（应在 {escape(str(media_folder_for(file)))}），"
+                      "这些照片无法查看。", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

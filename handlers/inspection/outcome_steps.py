@@ -89,7 +89,7 @@ async def _parse_photo(turn: Turn, inbound: Inbound, prompt: Prompt) -> str:
         if len(turn.data.get("photos", [])) >= MAX_PHOTOS:
             raise Invalid(turn.texts("insp_photo_limit", max=MAX_PHOTOS))
         photo = {"file_id": inbound.photo.file_id, "unique_id": inbound.photo.file_unique_id,
-                 "size": inbound.photo.size}
+                 "size": inbound.photo.size, "channel": inbound.channel}
         turn.data.setdefault("photos", []).append(photo)
         return "photo"
     if inbound.kind in (Kind.PRESS, Kind.TEXT):  # 完成 pressed, or typed

@@ -7,10 +7,11 @@ from handlers.context import Turn
 from handlers.events import Choice, Reply
 from handlers.flow import Flow, Option, Prompt, Step, text_parser
 from handlers.formatting import cn_date, cn_datetime
-from handlers.inspection.checklist_steps import FAIL, begin
+from handlers.inspection.checklist_steps import FAIL
+from handlers.inspection.evidence import evidence_lines, photo_album
 from handlers.inspection.outcome_steps import CLASS_KEYS, class_conflict
 from handlers.inspection.report import new_report_data
-from handlers.inspection.unit_steps import industry_name
+from handlers.inspection.unit_steps import industry_name, unit_chosen
 from storage import inspections, units
 from storage.areas import area_path, get_area
 from storage.inspection_models import Inspection, InspectionStatus, Unit
@@ -19,6 +20,7 @@ from storage.models import Role
 from storage.users import get_user
 
 LIST_LIMIT = 20
+MESSAGE_MAX = 4000  # Telegram's limit is 4096 characters
 
 
 def describe(turn: Turn, inspection: Inspection, unit: Unit, place: str) -> str:
@@ -51,6 +53,13 @@ def describe(turn: Turn, inspection: Inspection, unit: Unit, place: str) -> str:
     return "\n".join(lines)
 
 
+async def review_text(turn: Turn, inspection: Inspection, unit: Unit) -> str:
+    """The report and its evidence, as the township's review screen shows it."""
+    place = area_path(await get_area(turn.session, unit.village_id))
+    photos = await inspections.photos_of(turn.session, inspection.id)
+    return "\n".join([describe(turn, inspection, unit, place), *await evidence_lines(turn, inspection, unit, photos)])
+
+
 async def review(turn: Turn) -> list[Reply]:
     """List reports waiting for review, or open one (argument: inspection id)."""
     if turn.user.role != Role.TOWNSHIP or turn.user.area_id is None:
@@ -74,7 +83,9 @@ async def _open(turn: Turn, inspection_id: int) -> list[Reply]:
         return [turn.menu_reply(turn.texts("review_not_found"))]
     if inspection.status != InspectionStatus.SUBMITTED:
         return [turn.menu_reply(turn.texts("review_already_done", number=report_number(inspection)))]
-    return await turn.runner.start(turn, "review", {"inspection_id": inspection.id})
+    # The photos go first, as an album; the report with its buttons follows them.
+    album = photo_album(turn, inspection, await inspections.photos_of(turn.session, inspection.id))
+    return [*album, *await turn.runner.start(turn, "review", {"inspection_id": inspection.id})]
 
 
 async def _decide_prompt(turn: Turn) -> Prompt:
@@ -82,8 +93,10 @@ async def _decide_prompt(turn: Turn) -> Prompt:
     assert inspection is not None
     unit = await units.get_unit(turn.session, inspection.unit_id)
     assert unit is not None
-    place = area_path(await get_area(turn.session, unit.village_id))
-    text = describe(turn, inspection, unit, place) + "\n\n" + turn.texts("review_ask")
+    body, ask = await review_text(turn, inspection, unit), turn.texts("review_ask")
+    if len(body) + len(ask) + 2 > MESSAGE_MAX:  # long notes on many items: Telegram refuses past 4096 characters
+        body = body[:MESSAGE_MAX - len(ask) - 3] + "…"
+    text = body + "\n\n" + ask
     options = (Option("approve", turn.texts("review_approve")), Option("return", turn.texts("review_return")))
     return Prompt(text, options, columns=2)
 
@@ -143,7 +156,8 @@ async def fix(turn: Turn) -> list[Reply]:
         return [turn.menu_reply(turn.texts("fix_not_returned", number=report_number(inspection)))]
     unit = await units.get_unit(turn.session, inspection.unit_id)
     assert unit is not None
-    photos = [{"file_id": p.file_id, "unique_id": p.file_unique_id, "size": p.size}
+    photos = [{"file_id": p.file_id, "unique_id": p.file_unique_id, "size": p.size, "channel": p.channel,
+               "sha256": p.sha256, "extension": p.extension}
               for p in await inspections.photos_of(turn.session, inspection.id)]
     answers, notes = dict(inspection.answers), dict(inspection.notes)
     checklist = turn.knowledge.checklists.get(inspection.industry) if turn.knowledge else None
@@ -188,6 +202,6 @@ async def inspect(turn: Turn) -> list[Reply]:
     if unit is None or unit.village_id != turn.user.area_id:
         return [turn.menu_reply(turn.texts("insp_unit_outside"))]
     turn.data = {**new_report_data(), "unit_id": unit.id}
-    first = await begin(turn)
+    first = await unit_chosen(turn)
     return await turn.runner.start(turn, "inspection", turn.data, at=first)
 

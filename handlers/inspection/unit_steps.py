@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from handlers.complaints.categories import default_config
 from handlers.context import Turn
 from handlers.events import Inbound, Kind
 from handlers.flow import SKIP, Invalid, Option, Prompt, Step, optional_text, parse_option, text_parser
+from handlers.formatting import cn_date
 from handlers.inspection.checklist_steps import begin
-from storage import units
+from storage import complaints, inspections, units
 from storage.areas import area_path, get_area
 from storage.inspection_models import Unit
+from storage.inspections import report_number
 
 NEW = "new"
 AGAIN = "again"
+GO, OTHER = "go", "other"
 RECENT = 6
 ADDRESS_MAX = 100
 OPERATOR_MAX = Unit.__table__.c.operator_name.type.length  # what the register can hold
@@ -55,6 +59,42 @@ async def _after_find(turn: Turn) -> str:
     if choice == "search":
         return "pick"
     turn.data["unit_id"] = int(choice)
+    return await unit_chosen(turn)
+
+
+async def unit_chosen(turn: Turn) -> str:
+    """The unit is known: a report of it still waiting for review, or an open complaint about it, is said first
+    (the cadre may be about to duplicate a report, or should check what residents complained of)."""
+    unit = await units.get_unit(turn.session, int(turn.data["unit_id"]))
+    assert unit is not None
+    pending = await inspections.pending_for_unit(turn.session, unit.id)
+    open_complaints = await complaints.open_about_unit(turn.session, unit.id)
+    if not pending and not open_complaints:
+        return await begin(turn)
+    lines = []
+    if pending:
+        reports = "、".join(turn.texts("unit_notice_pending_item", number=report_number(report),
+                                      date=cn_date(report.submitted_at, turn.clock.tz)) for report in pending)
+        lines.append(turn.texts("unit_notice_pending", unit=unit.name, reports=reports))
+    if open_complaints:
+        # A cadre sees the categories only: a complaint's own words can identify who filed it.
+        names = dict.fromkeys(default_config().name(complaint.category) for complaint in open_complaints)
+        lines.append(turn.texts("unit_notice_complaints", unit=unit.name, n=len(open_complaints),
+                                categories="、".join(names)))
+    turn.data["unit_notice_text"] = "\n".join(lines)
+    return "unit_notice"
+
+
+async def _notice_prompt(turn: Turn) -> Prompt:
+    text = turn.data["unit_notice_text"] + "\n" + turn.texts("unit_notice_ask")
+    return Prompt(text, (Option(GO, turn.texts("unit_notice_go")), Option(OTHER, turn.texts("unit_notice_other"))),
+                  columns=2)
+
+
+async def _after_notice(turn: Turn) -> str:
+    if turn.data["unit_notice"] == OTHER:
+        turn.data.pop("unit_id", None)
+        return "find"
     return await begin(turn)
 
 
@@ -72,7 +112,7 @@ async def _after_pick(turn: Turn) -> str:
     if choice == NEW:
         return "new_name"
     turn.data["unit_id"] = int(choice)
-    return await begin(turn)
+    return await unit_chosen(turn)
 
 
 async def _new_name_prompt(turn: Turn) -> Prompt:
@@ -89,7 +129,7 @@ async def _parse_new_name(turn: Turn, inbound: Inbound, prompt: Prompt) -> str:
 
 
 async def _after_new_name(turn: Turn) -> str:
-    return await begin(turn) if turn.data.get("unit_id") else "new_industry"
+    return await unit_chosen(turn) if turn.data.get("unit_id") else "new_industry"
 
 
 async def _industry_prompt(turn: Turn) -> Prompt:
@@ -109,6 +149,7 @@ async def _operator_prompt(turn: Turn) -> Prompt:
 UNIT_STEPS = (
     Step("find", _find_prompt, _parse_find, next=_after_find),
     Step("pick", _pick_prompt, next=_after_pick),
+    Step("unit_notice", _notice_prompt, next=_after_notice),
     Step("new_name", _new_name_prompt, _parse_new_name, next=_after_new_name),
     Step("new_industry", _industry_prompt, next="new_address"),
     Step("new_address", _address_prompt, optional_text(2, ADDRESS_MAX), next="new_operator"),

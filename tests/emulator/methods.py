@@ -9,6 +9,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from .albums import send_media_group
 from .core import EmulatorState, _scope_key
 from .errors import ApiError, bad_request
 from .markup import MAX_CALLBACK_ANSWER, check_caption, check_reply_markup, check_text
@@ -39,6 +40,7 @@ LIMITED_METHODS = frozenset(
     {
         "sendMessage",
         "sendPhoto",
+        "sendMediaGroup",
         "sendDocument",
         "editMessageText",
         "editMessageReplyMarkup",
@@ -81,6 +83,7 @@ class ApiMethods(EmulatorState):
             "answerCallbackQuery": self._answer_callback_query,
             "sendPhoto": self._send_photo,
             "sendDocument": self._send_document,
+            "sendMediaGroup": lambda p, u: send_media_group(self, p, u),
             "sendChatAction": self._send_chat_action,
             "getFile": self._get_file,
             "setMyCommands": self._set_my_commands,

@@ -1,6 +1,6 @@
 """Anonymous complaints keep their location to about 100 m (3 decimal places), stored ones included
 
-Revision ID: 0013
+Revision ID: 0012
 Revises: 0011
 Create Date: 2026-12-03 12:00:00
 """
@@ -8,7 +8,7 @@ Create Date: 2026-12-03 12:00:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013"
+revision = "0012"
 down_revision = "0011"
 branch_labels = None
 depends_on = None
