@@ -13,7 +13,7 @@ from handlers.events import Kind, Photo
 from handlers.formatting import cn_date
 from handlers.inspection.evidence import FAR_M, diff_reports, distance_m, distance_text
 from storage.inspection_models import Inspection, InspectionPhoto, Unit
-from storage.models import Role
+from storage.models import Role, User
 from tests.chat_driver import register
 from tests.complaints_support import file_complaint
 from tests.inspection_support import add_unit, answer_checklist_with_one_failure
@@ -123,10 +123,12 @@ async def test_the_reviewer_sees_photos_location_inspector_changes_history_and_c
     await submit_report(cadre, photo_ids=("p1", "p2"), location=(28.16, 120.69), deadline="10天后")
     async with db.transaction() as session:
         await session.execute(update(InspectionPhoto).where(InspectionPhoto.file_id == "p2").values(failed=True))
+        # A later rename changes no report: the reviewer sees the name and area the report was submitted under.
+        await session.execute(update(User).where(User.channel_user_id == 802).values(name="李改名"))
     screen = await open_review(official)
     album, review = screen[0], screen[-1]
     assert album.photo == "p1" and "现场照片（1张）" in album.text  # the failed one cannot be shown
-    assert "检查人：李建国" in review.text
+    assert "检查人：李建国（岩头镇芙蓉村）" in review.text and "李改名" not in review.text
     assert "照片：2张" in review.text and "⚠️ 照片未能保存：1张" in review.text
     assert "距单位登记位置1.1公里" in review.text and 1111 > FAR_M and "请核实是否在现场检查" in review.text
     assert "该单位此前的检查报告（最近1份）" in review.text and "JC000001" in review.text and "已通过" in review.text

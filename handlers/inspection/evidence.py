@@ -174,8 +174,13 @@ def photos_line(turn: Turn, photos: list[InspectionPhoto]) -> str:
 async def evidence_lines(turn: Turn, inspection: Inspection, unit: Unit, photos: list[InspectionPhoto]) -> list[str]:
     """Inspector, photos, location, changes since the returned version, earlier reports, open complaints."""
     session = turn.session
-    inspector = await get_user(session, inspection.inspector_id)
-    lines = [turn.texts("evidence_inspector", name=(inspector.name if inspector else None) or "—"),
+    # The name as it was when the report was submitted (a later rename changes no report); older rows have none.
+    name = inspection.inspector_name
+    if name is None:
+        inspector = await get_user(session, inspection.inspector_id)
+        name = inspector.name if inspector else None
+    where = f"（{inspection.inspector_area}）" if inspection.inspector_area else ""
+    lines = [turn.texts("evidence_inspector", name=f"{name or '—'}{where}"),
              photos_line(turn, photos), location_line(turn, inspection, unit)]
     if inspection.previous_id is not None:
         previous = await inspections.get_inspection(session, inspection.previous_id)
