@@ -15,7 +15,7 @@ from storage.areas import find_area, load_county
 from storage.db import Database
 from storage.models import AreaLevel, Role, User
 from storage.types import UTCDateTime
-from storage.units import UnitFields, upsert_unit
+from storage.units import name_key
 
 NOW = datetime(2026, 5, 6, 1, 0, tzinfo=UTC)
 # The inspections table as migration 0009 left it.
@@ -28,6 +28,13 @@ OLD_INSPECTIONS = sa.table(
     sa.column("answers", sa.JSON), sa.column("notes", sa.JSON), sa.column("submitted_at", UTCDateTime()),
     sa.column("reviewed_at", UTCDateTime()), sa.column("reviewer_id", sa.Integer),
     sa.column("unit_status_before", sa.String), sa.column("unit_class_before", sa.String),
+)
+# The units table as 0009 left it (the models have columns later migrations add).
+OLD_UNITS = sa.table(
+    "units", sa.column("id", sa.Integer), sa.column("name", sa.String), sa.column("name_key", sa.String),
+    sa.column("industry", sa.String), sa.column("village_id", sa.Integer), sa.column("township_id", sa.Integer),
+    sa.column("status", sa.String), sa.column("unit_class", sa.String), sa.column("is_demo", sa.Boolean),
+    sa.column("created_at", UTCDateTime()), sa.column("updated_at", UTCDateTime()),
 )
 UNITS = ("老王小吃店", "无证小卖部", "芙蓉面馆")
 
@@ -42,10 +49,12 @@ async def old_db(db_url: str) -> AsyncIterator[Database]:
         await load_county(session, parse_area_file(SAMPLE_COUNTY), NOW)
         village = await find_area(session, "芙蓉村", AreaLevel.VILLAGE)
         township = await find_area(session, "岩头镇", AreaLevel.TOWNSHIP)
-        for name, status, unit_class in zip(UNITS, ("closed", "closed", "rectifying"),
-                                            ("shutdown", "shutdown", "rectify"), strict=True):
-            await upsert_unit(session, village, UnitFields(name, "small_restaurant", status=status,
-                                                           unit_class=unit_class), NOW)
+        for number, (name, status, unit_class) in enumerate(zip(UNITS, ("closed", "closed", "rectifying"),
+                                                                ("shutdown", "shutdown", "rectify"), strict=True), 1):
+            await session.execute(sa.insert(OLD_UNITS).values(
+                id=number, name=name, name_key=name_key(name), industry="small_restaurant", village_id=village.id,
+                township_id=township.id, status=status, unit_class=unit_class, is_demo=False, created_at=NOW,
+                updated_at=NOW))
         session.add_all([
             User(channel_user_id=9, role=Role.CADRE, name="李建国", area_id=village.id, created_at=NOW, last_seen_at=NOW),
             User(channel_user_id=10, role=Role.TOWNSHIP, name="陈镇长", area_id=township.id, created_at=NOW,
@@ -68,6 +77,7 @@ async def old_db(db_url: str) -> AsyncIterator[Database]:
             await session.execute(sa.insert(OLD_INSPECTIONS).values({**base, "submit_key": f"k{row['id']}", **row}))
         if session.bind.dialect.name == "postgresql":  # ids given by hand: move the id sequence past them
             await session.execute(sa.text("SELECT setval(pg_get_serial_sequence('inspections', 'id'), 4)"))
+            await session.execute(sa.text("SELECT setval(pg_get_serial_sequence('units', 'id'), 3)"))
     yield database
     await database.dispose()
 
@@ -77,7 +87,7 @@ async def test_0010_turns_unverified_closures_into_pending_ones_and_keeps_every_
     from storage.digest import compute_digest
     from storage.inspection_models import ClosureKind, ClosureSource, Inspection, Unit
 
-    await old_db.upgrade("0010")
+    await old_db.upgrade()  # through 0010 to the head: the models below are the head's
     async with old_db.transaction() as session:
         units = [tuple(row) for row in await session.execute(sa.select(Unit.name, Unit.status).order_by(Unit.id))]
         reports = list(await session.scalars(sa.select(Inspection).order_by(Inspection.id)))
