@@ -14,6 +14,8 @@ from typing import Any
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")  # what openpyxl opens (templates aside)
 SAVE_AS = "请在 Excel 中打开，“另存为”Excel 工作簿（.xlsx）后再导入"
+UNSAFE_XML = ("不能安全地读取 Excel 文件：defusedxml 没有安装或被 OPENPYXL_DEFUSEDXML=False 关闭；"
+              "请重新安装本程序（pip install -e .），并去掉该环境变量")
 
 
 class SheetFileError(ValueError):
@@ -23,7 +25,10 @@ class SheetFileError(ValueError):
 def sheet_rows(path: Path) -> Iterator[tuple[Any, ...]]:
     """The rows of the file's first (active) sheet, as cell values."""
     _check(path)
-    from openpyxl import load_workbook  # imported on use: openpyxl would slow every start of the bot
+    from openpyxl import DEFUSEDXML, load_workbook  # imported on use: openpyxl would slow every start of the bot
+
+    if not DEFUSEDXML:  # openpyxl parses through defusedxml when it is installed and not switched off
+        raise SheetFileError(UNSAFE_XML)
 
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
