@@ -32,7 +32,7 @@ NO_TOKEN = """尚未设置 Telegram 机器人令牌（SHIXIAO_TELEGRAM_TOKEN）�
 
 RUNTIMES = ("aiogram", "ptb")
 NO_PTB = """运行时 ptb 需要 python-telegram-bot 22，但当前环境没有安装（或版本不对）。
-· 在项目目录中安装可选依赖：pip install ".[ptb]"（已安装本项目时也可以：pip install "python-telegram-bot>=22,<23"）；
+· 在项目目录中安装可选依赖：pip install ".[ptb]"（已安装本项目时也可以：pip install "python-telegram-bot>=22.2,<23"）；
 · 或者不指定 --runtime / SHIXIAO_RUNTIME，使用默认的 aiogram 运行时。"""
 
 
