@@ -63,6 +63,11 @@ async def _admin(url: str, statement: str) -> None:
         await engine.dispose()
 
 
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if AUDIT.records or AUDIT.files_read:
+        terminalreporter.write_line(AUDIT.summary())
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str | None]:
     """A database of this test run's own (test_<pid>), so parallel runs never reset each other's tables."""

@@ -33,7 +33,9 @@ class LogAudit:
         self.personal: set[str] = set()
         self.files: list[Path] = []
         self.findings: list[str] = []
-        self.records = 0
+        self.records = 0  # log records of this process
+        self.files_read = 0  # bot processes' log files
+        self.stored_errors = 0  # outbox.last_error values
         self._with_cjk: list[tuple[str, str]] = []  # (where, text): checked for names at the end
 
     def personal_value(self, value: str | None) -> None:
@@ -57,7 +59,9 @@ class LogAudit:
         """Read the watched files and check everything collected for the registered names; the findings."""
         for path in self.files:
             if path.is_file():
+                self.files_read += 1
                 self.check(str(path), path.read_text(encoding="utf-8", errors="replace"))
+        self.files.clear()
         for where, text in self._with_cjk:
             for name in self.personal:
                 at = text.find(name)
@@ -65,6 +69,12 @@ class LogAudit:
                     self.findings.append(f"{where}: the name {name!r}: …{text[max(at - 80, 0):at + 40]}…")
         self._with_cjk.clear()
         return self.findings
+
+
+    def summary(self) -> str:
+        return (f"log audit: {self.records} log records, {self.files_read} bot process logs and {self.stored_errors} "
+                f"stored delivery errors checked for the token, {len(self.personal)} names and any phone number: "
+                f"{len(self.findings)} findings")
 
 
 class AuditHandler(logging.Handler):

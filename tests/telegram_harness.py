@@ -92,6 +92,7 @@ async def audit_stored_errors(app: App) -> None:
     """Hand the delivery errors the bot stored to the log audit (tests/log_audit.py)."""
     async with app.db.transaction() as session:
         for error in await session.scalars(select(OutboxMessage.last_error).where(OutboxMessage.last_error.is_not(None))):
+            AUDIT.stored_errors += 1
             AUDIT.check("outbox.last_error", error)
 
 
