@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from aiogram import Bot
 from aiogram.exceptions import TelegramRetryAfter
 
-from bot.aiogram_session import KeepingSession
+from bot.aiogram_session import NoRedirectSession
 from bot.telegram_transport import AiogramTransport
 from scheduler.sender import Limits, Sender
 from storage import outbox
@@ -58,7 +58,7 @@ async def sender_run(messages: int, chats: int, scale: int) -> dict[str, float]:
             await db.upgrade()
             await fill(db, messages, chats)
             # The session `shixiao run` uses (bot/aiogram_session.py), pointed at the emulator.
-            bot = Bot(TOKEN, session=KeepingSession(api=emu.aiogram_server()))
+            bot = Bot(TOKEN, session=NoRedirectSession(api=emu.aiogram_server()))
             limits = Limits(global_per_second=30 * scale, per_chat_interval=1 / scale, concurrency=16)
             sender = Sender(db, AiogramTransport(bot), limits=limits)
             with Progress(console=console) as bar:

@@ -19,7 +19,7 @@ other work on the machine spreads over all of them:
 The project's modules are byte-compiled first, as `scripts/start` does (pip does the same for installed packages):
 under PYTHONDONTWRITEBYTECODE every launch would otherwise compile them from source.
 
-Targets: start-up <= 1.5 s, idle RSS <= 120 MB.
+Targets (re-set on 2026-12-07 for stock public APIs, bench/README.md): start-up <= 3 s, idle RSS <= 250 MB.
 """
 
 from __future__ import annotations
@@ -51,8 +51,8 @@ console = Console(width=max(Console().width, 190))
 TOKEN = "123456789:BENCH-footprint"
 READY_TIMEOUT = 60.0
 LAUNCHES = itertools.count(1)
-TARGET_START = 1.5
-TARGET_RSS_MB = 120.0
+TARGET_START = 3.0
+TARGET_RSS_MB = 250.0
 
 IMPORT_ONLY = """
 import time, resource

@@ -22,7 +22,7 @@ Timing starts when the bot is ready (start-up and migrations are not timed) and 
   HTTP, no sender): the ceiling of any runtime.
 
 Each contestant runs in a fresh process of its own (so no run inherits another's heap or caches), shixiao as
-`shixiao run` does (bot.heap.settle_heap() once started). "cost ×" is the contestant's time divided by the
+`shixiao run` runs it. "cost ×" is the contestant's time divided by the
 fastest echo bot's on the same updates in the same run.
 """
 
@@ -144,14 +144,12 @@ async def check_handled(db: Any, workload: Any) -> None:
 
 async def run_shixiao(emulator: Any, workload: Any, contestant: Contestant, database_url: str,
                       progressed: Progressed) -> Result:
-    from bot.heap import settle_heap
     from storage.models import OutboxMessage
     from tests.telegram_harness import RunningBot, bot_settings
 
     limits = UNTHROTTLED if contestant.unthrottled else TELEGRAM
     settings = bot_settings(emulator, database_url, **limits)
     running = await RunningBot(settings, contestant.runtime).start()
-    settle_heap()  # as `shixiao run` does once started
     assert running.app is not None
     db = running.app.db
     started = time.perf_counter()
@@ -180,13 +178,11 @@ async def run_core(emulator: Any, workload: Any, database_url: str, progressed: 
 
     from bot.aiogram_inbound import update_inbound
     from bot.app import open_app
-    from bot.heap import settle_heap
     from tests.telegram_harness import bot_settings
 
     app = await open_app(bot_settings(emulator, database_url))
     updates = [aiogram.types.Update.model_validate(emulator.queue.log[key]) for key in sorted(emulator.queue.log)]
     inbounds = [inbound for update in updates if (inbound := update_inbound(update)) is not None]
-    settle_heap()
     started = time.perf_counter()
     try:
         for start in range(0, len(inbounds), GET_UPDATES_LIMIT):

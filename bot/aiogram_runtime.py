@@ -13,8 +13,9 @@ from aiogram.types import BotCommand, CallbackQuery, Message, Update
 
 from bot.aiogram_inbound import update_inbound
 from bot.aiogram_polling import AiogramUpdates
-from bot.aiogram_session import KeepingSession
+from bot.aiogram_session import NoRedirectSession
 from bot.app import App, build_jobs, outbox_sender, photo_keeper
+from bot.log_redaction import redact_logs
 from bot.polling import BatchPolling, stop_on_signals
 from bot.settings import Settings
 from bot.telegram_transport import AiogramPhotoSource, AiogramTransport
@@ -38,7 +39,7 @@ ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 def build_bot(settings: Settings) -> Bot:
     if not settings.token:
         raise RuntimeError("SHIXIAO_TELEGRAM_TOKEN is not set")
-    session = KeepingSession(api=TelegramAPIServer.from_base(settings.telegram_api_base.rstrip("/")))
+    session = NoRedirectSession(api=TelegramAPIServer.from_base(settings.telegram_api_base.rstrip("/")))
     return Bot(settings.token, session=session)
 
 
@@ -72,6 +73,7 @@ async def handle_one(update: Update, core: Core, sender: Sender) -> None:
 
 class AiogramRuntime:
     def __init__(self, app: App, listen: Listen | None = None) -> None:
+        redact_logs(app.settings)
         self.app = app
         self.listen = listen  # None: long polling; else webhook mode on this address
         self.bot = build_bot(app.settings)

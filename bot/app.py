@@ -123,6 +123,9 @@ class ZonedFormatter(logging.Formatter):
 
 
 def configure_logging(settings: Settings, log_file: Path | None = None) -> None:
+    from bot.log_redaction import redact_logs
+
+    redact_logs(settings)  # no token, webhook secret or database password in any line
     handler: logging.Handler
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)

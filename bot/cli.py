@@ -14,7 +14,6 @@ from bot.app import configure_logging, open_app
 from bot.commands import access, areas, backup, database, exports, plan, reports, units
 from bot.commands.chinese_cli import ChineseTyper
 from bot.commands.common import console, fail, load_settings, run_async
-from bot.heap import settle_heap
 
 app = ChineseTyper(
     name="shixiao",
@@ -33,16 +32,13 @@ NO_TOKEN = """尚未设置 Telegram 机器人令牌（SHIXIAO_TELEGRAM_TOKEN）�
 
 RUNTIMES = ("aiogram", "ptb")
 NO_PTB = """运行时 ptb 需要 python-telegram-bot 22，但当前环境没有安装（或版本不对）。
-· 在项目目录中安装可选依赖：pip install ".[ptb]"（已安装本项目时也可以：pip install "python-telegram-bot>=22,<23"）；
+· 在项目目录中安装可选依赖：pip install ".[ptb]"（已安装本项目时也可以：pip install "python-telegram-bot>=22.2,<23"）；
 · 或者不指定 --runtime / SHIXIAO_RUNTIME，使用默认的 aiogram 运行时。"""
 
 
 def runtime_class(name: str) -> type:
     """The runtime's class; a missing optional extra becomes a Chinese explanation, not a traceback."""
     if name == "aiogram":
-        from bot.aiogram_import import import_aiogram
-
-        import_aiogram()  # before anything else imports aiogram: its types are then built on first use
         from bot.aiogram_runtime import AiogramRuntime
 
         return AiogramRuntime
@@ -59,7 +55,7 @@ def runtime_class(name: str) -> type:
     return PtbRuntime
 
 
-SETTLE_AFTER = 0.5  # seconds after ready
+STOPPED_ON_ERROR = "机器人因错误停止，原因见上面的日志（日志中的令牌已隐去）。"
 
 
 @app.command()
@@ -71,7 +67,8 @@ def run(
         False, "--webhook", help="以 Webhook 方式接收消息（多个实例可共用一个 PostgreSQL 数据库，置于同一个地址之后）；"
         "Telegram 推送的公网地址由 SHIXIAO_WEBHOOK_URL 设置"),
     listen: str = typer.Option(
-        "0.0.0.0:8080", "--listen", metavar="HOST:PORT", help="Webhook 模式下本实例监听的地址和端口"),
+        "127.0.0.1:8080", "--listen", metavar="HOST:PORT",
+        help="Webhook 模式下本实例监听的地址和端口（默认只监听本机；负载均衡在其他主机时写 0.0.0.0:端口）"),
 ) -> None:
     """连接 Telegram 运行机器人（默认长轮询，或 --webhook）。启动时自动升级数据库，空库时加载示例县。"""
     settings = load_settings()
@@ -100,15 +97,7 @@ def run(
         shixiao = await open_app(settings)
         try:
             bot_runtime = runtime_type(shixiao, address) if address is not None else runtime_type(shixiao)
-            running = asyncio.create_task(bot_runtime.run())
-            ready = asyncio.create_task(bot_runtime.ready.wait())
-            await asyncio.wait({running, ready}, return_when=asyncio.FIRST_COMPLETED)
-            ready.cancel()
-            if ready.done() and not ready.cancelled():
-                # Once the first long poll is out (or the webhook up): the collection does not delay the start.
-                await asyncio.wait({running}, timeout=SETTLE_AFTER)
-                settle_heap()
-            await running
+            await bot_runtime.run()
         finally:
             await shixiao.close()
 
@@ -116,6 +105,11 @@ def run(
         asyncio.run(go())
     except KeyboardInterrupt:
         pass
+    except Exception:
+        # Through the log, whose records are redacted (bot/log_redaction.py): an uncaught traceback would print
+        # the URL of a failed Bot API call, token included.
+        log.exception("the bot stopped on an error")
+        fail(STOPPED_ON_ERROR)
 
 
 @app.command()

@@ -15,10 +15,12 @@ import logging
 
 from telegram import BotCommand
 from telegram.ext import Application, ApplicationBuilder
+from telegram.request import HTTPXRequest
 
 from bot.aiogram_runtime import ALLOWED_UPDATES
 from bot.aiogram_runtime import COMMANDS as AIOGRAM_COMMANDS
 from bot.app import App, build_jobs, outbox_sender, photo_keeper
+from bot.log_redaction import redact_logs
 from bot.polling import BatchPolling, stop_on_signals
 from bot.ptb_polling import PtbUpdates
 from bot.ptb_transport import PtbPhotoSource, PtbTransport, opt_in_timedelta
@@ -33,9 +35,14 @@ def build_application(settings: Settings) -> Application:
     if not settings.token:
         raise RuntimeError("SHIXIAO_TELEGRAM_TOKEN is not set")
     base = settings.telegram_api_base.rstrip("/")
+    # The token is in every Bot API URL: a redirect would carry it elsewhere (bot/aiogram_session.py). httpx does
+    # not follow redirects unless asked; said here so that no default can change it. Pool sizes as PTB's defaults.
+    no_redirects = {"follow_redirects": False}
     return (
         ApplicationBuilder()
         .token(settings.token)
+        .request(HTTPXRequest(connection_pool_size=256, httpx_kwargs=no_redirects))
+        .get_updates_request(HTTPXRequest(connection_pool_size=1, httpx_kwargs=no_redirects))
         .base_url(base + "/bot{token}")
         .base_file_url(base + "/file/bot{token}")
         .updater(None)  # we poll ourselves, see the module docstring
@@ -47,6 +54,7 @@ def build_application(settings: Settings) -> Application:
 
 class PtbRuntime:
     def __init__(self, app: App) -> None:
+        redact_logs(app.settings)
         opt_in_timedelta()
         # httpx logs every request URL at INFO, and PTB's URLs contain the bot token.
         logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from aiogram import Bot, Dispatcher
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from bot.settings import Settings
 
@@ -31,19 +31,35 @@ class Listen:
         return f"{self.host}:{self.port}"
 
 
+LOOPBACK = "127.0.0.1"
+# What responses say in the Server header: no product version for a scanner to match against advisories.
+SERVER_HEADER = "shixiao"
+
+
 def parse_listen(value: str) -> Listen:
-    """HOST:PORT, [IPv6]:PORT or :PORT (all interfaces). Raises ValueError with a Chinese explanation."""
+    """HOST:PORT, [IPv6]:PORT or :PORT (this machine only: 127.0.0.1). Raises ValueError with a Chinese
+    explanation. Listening on every interface is asked for explicitly, as 0.0.0.0:PORT."""
     host, sep, port = value.strip().rpartition(":")
     if not sep or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f"监听地址“{value}”格式不对，应为 主机:端口，例如 0.0.0.0:8080 或 127.0.0.1:8443")
-    return Listen(host.strip("[]") or "0.0.0.0", int(port))
+        raise ValueError(f"监听地址“{value}”格式不对，应为 主机:端口，例如 127.0.0.1:8080（只监听本机）"
+                         "或 0.0.0.0:8080（监听所有网卡）")
+    return Listen(host.strip("[]") or LOOPBACK, int(port))
 
 
 def webhook_secret(settings: Settings) -> str:
-    """The secret Telegram sends with each update; by default derived from the token, so every instance agrees."""
+    """The secret Telegram sends with each update: SHIXIAO_WEBHOOK_SECRET, a random value in production (the same
+    on every instance). Unset, it is derived from the token, with a warning: whoever learns the token (an old log,
+    a leaked .env) can then forge updates even after the secret setting is added elsewhere."""
     if settings.webhook_secret and settings.webhook_secret.get_secret_value():
         return settings.webhook_secret.get_secret_value()
+    log.warning("SHIXIAO_WEBHOOK_SECRET is not set: using a secret derived from the bot token. Set a random one "
+                "on every instance, e.g. the output of: python -c \"import secrets; print(secrets.token_urlsafe(32))\"")
     return hashlib.sha256(f"shixiao-webhook:{settings.token}".encode()).hexdigest()[:48]
+
+
+async def _hide_server_version(_request: web.Request, response: web.StreamResponse) -> None:
+    # aiohttp fills in "Python/3.x aiohttp/3.y" only when the header is not set.
+    response.headers[hdrs.SERVER] = SERVER_HEADER
 
 
 async def serve_webhook(dispatcher: Dispatcher, bot: Bot, settings: Settings, listen: Listen,
@@ -51,6 +67,7 @@ async def serve_webhook(dispatcher: Dispatcher, bot: Bot, settings: Settings, li
                         handle_signals: bool = True) -> None:
     secret = webhook_secret(settings)
     app = web.Application(client_max_size=1024 * 1024)
+    app.on_response_prepare.append(_hide_server_version)
     SimpleRequestHandler(dispatcher, bot, handle_in_background=False, secret_token=secret).register(
         app, path=settings.webhook_path)
 

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 def job_store(database_url: str) -> SQLAlchemyJobStore:
     options = {"connect_args": {"timeout": 30}} if database_url.startswith("sqlite") else {"pool_pre_ping": True}
-    engine = create_engine(sync_database_url(database_url), **options)
+    engine = create_engine(sync_database_url(database_url), hide_parameters=True, **options)  # see storage/db.py
     return SQLAlchemyJobStore(engine=engine, tablename=JOBS_TABLE)
 
 

@@ -13,10 +13,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from storage import sqlite_inline
 from storage.private_files import create_private
 
 log = logging.getLogger(__name__)
+# How long a transaction waits for another connection's write lock before "database is locked". SQLite waits on
+# aiosqlite's thread, not on the event loop.
+BUSY_TIMEOUT_MS = 10_000
 
 
 def _prepare_sqlite(engine: AsyncEngine) -> None:
@@ -30,21 +32,16 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        # Short: BEGIN IMMEDIATE, the one statement that waits for another connection in WAL mode, waits
-        # asynchronously (storage/sqlite_inline.py); SQLite's own wait would block the event loop.
-        cursor.execute(f"PRAGMA busy_timeout={sqlite_inline.BUSY_TIMEOUT_MS}")
+        # BEGIN IMMEDIATE, the one statement that waits for another connection in WAL mode, waits this long.
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.close()
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
         # A deferred transaction that reads and then writes can fail with SQLITE_BUSY even with a busy
-        # timeout; taking the write lock up front makes concurrent writers simply wait their turn.
-        # Straight to the driver: SQLAlchemy's statement machinery cost more than the statement.
-        cursor = conn.connection.dbapi_connection.cursor()
-        try:
-            cursor.execute("BEGIN IMMEDIATE")
-        finally:
-            cursor.close()
+        # timeout; taking the write lock up front makes concurrent writers simply wait their turn
+        # (SQLAlchemy's documented recipe for SQLite transactions, with IMMEDIATE).
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _check_closed_on_checkout(engine: AsyncEngine) -> None:
@@ -83,7 +80,9 @@ class Database:
         self.url = url
         parsed = make_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
-        kwargs: dict[str, Any] = {"echo": echo}
+        # hide_parameters: a failed statement's error (logged) shows its SQL but not the values bound to it, which
+        # may be a complainant's name, phone or text.
+        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if self.is_sqlite:
             database = parsed.database
             if database and database != ":memory:":
@@ -93,9 +92,6 @@ class Database:
             # asyncpg notices a connection the server closed (a restart) by itself, for free; the generic
             # pre-ping costs three round trips per transaction with asyncpg (BEGIN, a probe, ROLLBACK).
             kwargs["pool_pre_ping"] = parsed.get_driver_name() != "asyncpg"
-        if self.is_sqlite and parsed.get_driver_name() == "aiosqlite":
-            # The same SQLite without aiosqlite's thread hop per call (storage/sqlite_inline.py says why).
-            parsed = parsed.set(drivername=sqlite_inline.NAME)
         self.engine: AsyncEngine = create_async_engine(parsed, **kwargs)
         if self.is_sqlite:
             _prepare_sqlite(self.engine)

@@ -7,12 +7,12 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Executable, bindparam, func, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import keep, kept
-from storage.driver_sql import DriverExecutemany, DriverInsert
 from storage.models import OutboxMessage, OutboxStatus
+from storage.redaction import redact
 
 REPLY, NOTICE = 0, 1  # priorities: the answer to someone waiting goes before reminders, digests, broadcasts
 
@@ -28,35 +28,38 @@ async def enqueue_many(
     session: AsyncSession, messages: list[tuple[int, str, dict[str, Any]]], now: datetime, channel: str = "telegram",
     reply_to: int | None = None,
 ) -> None:
-    """Append (chat id, kind, payload) messages in this order, in one statement. Written as rows straight to the
-    driver rather than as ORM objects: nothing reads them back in the transaction, and the ORM's unit of work
-    cost several times the INSERT on every inbound update (storage/driver_sql.py)."""
-    rows = [(channel, chat_id, kind, payload, OutboxStatus.PENDING, 0, now, REPLY if chat_id == reply_to else NOTICE)
+    """Append (chat id, kind, payload) messages in this order, in one statement. Written as table rows (a Core
+    INSERT) rather than as ORM objects: nothing reads them back in the transaction, and the ORM's unit of work
+    cost several times the INSERT on every inbound update."""
+    rows = [{"channel": channel, "chat_id": chat_id, "kind": kind, "payload": payload,
+             "status": OutboxStatus.PENDING, "attempts": 0, "created_at": now,
+             "priority": REPLY if chat_id == reply_to else NOTICE}
             for chat_id, kind, payload in messages]
     collected = kept(session, _COLLECTED)
     if collected is not None:
         collected.extend(rows)
     else:
-        await _ENQUEUE.run(session, rows)
+        await _insert(session, rows)
 
 
 @asynccontextmanager
 async def collected(session: AsyncSession) -> AsyncIterator[None]:
     """Hold back what the block enqueues and write it all in one statement when the block ends (a batch of
     inbound updates: one INSERT, one round trip to PostgreSQL, instead of one per update). The order is kept."""
-    rows: list[tuple[Any, ...]] = keep(session, _COLLECTED, [])
+    rows: list[dict[str, Any]] = keep(session, _COLLECTED, [])
     try:
         yield
     finally:
         del session.info[_COLLECTED]
-    await _ENQUEUE.run(session, rows)
+    await _insert(session, rows)
 
 
 _COLLECTED = "outbox.collected"
 
 
-_ENQUEUE = DriverInsert(OutboxMessage.__table__,
-                        ["channel", "chat_id", "kind", "payload", "status", "attempts", "created_at", "priority"])
+async def _insert(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    if rows:  # one executemany; ids follow the order of the rows
+        await session.execute(insert(OutboxMessage.__table__), rows)
 
 
 async def pending_heads(session: AsyncSession, channel: str, limit: int, instance: str | None = None,
@@ -125,22 +128,19 @@ async def release_claims(session: AsyncSession, instance: str) -> int:
 
 
 async def mark_sent_many(session: AsyncSession, sent: list[tuple[int, int | None]], now: datetime) -> None:
-    """Mark a batch delivered in one executemany (one commit per batch, not per message); straight to the driver,
-    as the sender records every delivery this way (storage/driver_sql.py)."""
-    await _MARK_SENT.run(session, [(message_id, external, now) for message_id, external in sent])
+    """Mark a batch delivered in one executemany (one commit per batch, not per message)."""
+    if sent:
+        await session.execute(_MARK_SENT, [{"message_id": message_id, "external": external, "now": now}
+                                           for message_id, external in sent])
 
 
-def _mark_sent() -> Executable:
-    table = OutboxMessage.__table__
-    return (
-        update(table)
-        .where(table.c.id == bindparam("message_id"), table.c.status == OutboxStatus.PENDING)
-        .values(status=OutboxStatus.SENT, sent_at=bindparam("now"), external_id=bindparam("external"),
-                attempts=table.c.attempts + 1, claimed_until=None)  # claimed_by stays: who delivered it
-    )
-
-
-_MARK_SENT = DriverExecutemany(_mark_sent, ["message_id", "external", "now"])
+_TABLE = OutboxMessage.__table__
+_MARK_SENT = (  # a Core UPDATE of the table: run with many parameter sets, it is one executemany
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("message_id"), _TABLE.c.status == OutboxStatus.PENDING)
+    .values(status=OutboxStatus.SENT, sent_at=bindparam("now"), external_id=bindparam("external"),
+            attempts=_TABLE.c.attempts + 1, claimed_until=None)  # claimed_by stays: who delivered it
+)
 
 
 async def hold_chats(session: AsyncSession, chat_ids: set[int], until: datetime) -> None:
@@ -160,7 +160,7 @@ async def mark_retry(session: AsyncSession, message_id: int, at: datetime, error
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id)
-        .values(next_attempt_at=at, last_error=error[:500], attempts=OutboxMessage.attempts + 1,
+        .values(next_attempt_at=at, last_error=redact(error)[:500], attempts=OutboxMessage.attempts + 1,
                 claimed_by=None, claimed_until=None)
     )
 
@@ -169,7 +169,7 @@ async def mark_failed(session: AsyncSession, message_id: int, error: str) -> Non
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id)
-        .values(status=OutboxStatus.FAILED, last_error=error[:500], attempts=OutboxMessage.attempts + 1,
+        .values(status=OutboxStatus.FAILED, last_error=redact(error)[:500], attempts=OutboxMessage.attempts + 1,
                 claimed_by=None, claimed_until=None)
     )
 

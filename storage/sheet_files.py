@@ -36,6 +36,8 @@ MANIFEST, MAX_MANIFEST = "[Content_Types].xml", MIB  # a real one lists a few do
 WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 SPLIT = "请分成几个文件分别导入"
 NOT_EXCEL = "文件已损坏，或不是 Excel（.xlsx）文件（只改扩展名不能把其他文件变成 .xlsx）"
+UNSAFE_XML = ("不能安全地读取 Excel 文件：defusedxml 没有安装或被 OPENPYXL_DEFUSEDXML=False 关闭；"
+              "请重新安装本程序（pip install -e .），并去掉该环境变量")
 
 
 class SheetFileError(ValueError):
@@ -46,7 +48,10 @@ def sheet_rows(path: Path) -> Iterator[tuple[Any, ...]]:
     """The rows of the file's first (active) sheet, as cell values, at most MAX_COLUMNS wide."""
     _check(path)
     _check_parts(path)
-    from openpyxl import load_workbook  # imported on use: openpyxl would slow every start of the bot
+    from openpyxl import DEFUSEDXML, load_workbook  # imported on use: openpyxl would slow every start of the bot
+
+    if not DEFUSEDXML:  # openpyxl parses through defusedxml when it is installed and not switched off
+        raise SheetFileError(UNSAFE_XML)
 
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)

@@ -5,23 +5,32 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.sqlite import Insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.driver_sql import DriverInsert
 from storage.models import ProcessedUpdate
 
-_COLUMNS = ["channel", "update_id", "handled_at"]
-_CLAIM = DriverInsert(ProcessedUpdate.__table__, _COLUMNS, skip_conflicts_on=["channel", "update_id"])
-_CLAIM_MANY = DriverInsert(ProcessedUpdate.__table__, _COLUMNS, skip_conflicts_on=["channel", "update_id"],
-                           returning="update_id")
+_DIALECT_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+_TABLE = ProcessedUpdate.__table__
+
+
+def _insert_new(session: AsyncSession, rows: list[dict[str, object]]) -> Insert:
+    """INSERT … ON CONFLICT (channel, update_id) DO NOTHING, in the session's dialect."""
+    insert = _DIALECT_INSERTS[session.bind.dialect.name]
+    return insert(_TABLE).values(rows).on_conflict_do_nothing(index_elements=["channel", "update_id"])
 
 
 async def claim_update(session: AsyncSession, channel: str, update_id: int, now: datetime) -> bool:
     """Record the update; False when it was already recorded (a redelivery)."""
-    return bool(await _CLAIM.run(session, [(channel, update_id, now)]))
+    row = {"channel": channel, "update_id": update_id, "handled_at": now}
+    result = await session.execute(_insert_new(session, [row]))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def claim_updates(session: AsyncSession, channel: str, update_ids: Iterable[int], now: datetime) -> set[int]:
     """Record several updates in one statement; returns those not recorded before (the others are redeliveries)."""
-    unique = sorted(set(update_ids))
-    return set(await _CLAIM_MANY.run_returning(session, [(channel, update_id, now) for update_id in unique]))
+    rows = [{"channel": channel, "update_id": update_id, "handled_at": now} for update_id in sorted(set(update_ids))]
+    if not rows:
+        return set()
+    return set(await session.scalars(_insert_new(session, rows).returning(_TABLE.c.update_id)))

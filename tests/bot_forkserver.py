@@ -31,6 +31,9 @@ class ForkServer:
                                         env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
 
     async def spawn(self, log: Path) -> int:
+        from tests.log_audit import AUDIT
+
+        AUDIT.watch(log)  # read by the log audit at the end of the session
         assert self.process.stdin is not None and self.process.stdout is not None
         self.process.stdin.write(f"{log}\n".encode())
         self.process.stdin.flush()

@@ -10,6 +10,7 @@ from storage.complaint_models import Complaint, ComplaintEvent
 from storage.db import Database
 from storage.models import OutboxMessage
 from tests.chat_driver import Person
+from tests.log_audit import personal
 
 
 async def file_complaint(
@@ -19,6 +20,7 @@ async def file_complaint(
     confirm: bool = True,
 ) -> str | None:
     """File from the menu; returns the tracking number (None when not confirmed)."""
+    personal(name)  # never in a log line (tests/log_audit.py)
     await person.command("menu")
     await person.press("投诉举报")
     await person.press(category)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
@@ -20,9 +21,29 @@ from storage.areas import load_county
 from storage.clock import SHANGHAI, ManualClock
 from storage.db import Database
 from tests.emulator import TelegramEmulator
+from tests.log_audit import AUDIT, AuditHandler, personal
 from tests.telegram_harness import RunningBot, bot_settings
 
 POSTGRES_ENV = "SHIXIAO_TEST_POSTGRES_URL"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def log_audit() -> Iterator[None]:
+    """Everything the suite's bots log or store as an error is checked for the token, names and phones
+    (tests/log_audit.py); a finding fails the session."""
+    root = logging.getLogger()
+    handler, level = AuditHandler(AUDIT), root.level
+    root.addHandler(handler)
+    root.setLevel(min(level, logging.INFO))  # what `shixiao run` logs by default
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+    findings = AUDIT.finish()
+    if findings:
+        raise AssertionError(f"{len(findings)} secrets or personal data in the bots' logs or stored errors:\n"
+                             + "\n".join(findings[:30]))
 
 
 async def reset_postgres(url: str) -> None:
@@ -40,6 +61,11 @@ async def _admin(url: str, statement: str) -> None:
             await conn.execute(text(statement))
     finally:
         await engine.dispose()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if AUDIT.records or AUDIT.files_read:
+        terminalreporter.write_line(AUDIT.summary())
 
 
 @pytest.fixture(scope="session")
@@ -99,6 +125,7 @@ def runtime(request: pytest.FixtureRequest) -> str:
 async def emulator() -> AsyncIterator[TelegramEmulator]:
     async with TelegramEmulator() as emu:
         yield emu
+        personal(*(user.first_name for user in emu.users))  # display names: never in a log line
 
 
 @pytest.fixture

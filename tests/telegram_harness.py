@@ -13,9 +13,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
 from bot.app import App, open_app
 from bot.settings import Settings
+from storage.models import OutboxMessage
 from tests.emulator import TelegramEmulator
+from tests.log_audit import AUDIT, personal
 
 TOKEN = "123456789:TEST-emulator-token"
 REPO = Path(__file__).resolve().parent.parent
@@ -83,8 +87,17 @@ class RunningBot:
             await self.runtime.stop()
             await asyncio.wait_for(self.task, timeout=10)
         if self.app is not None:
+            await audit_stored_errors(self.app)
             await self.app.close()
         self.runtime = self.task = self.app = None
+
+
+async def audit_stored_errors(app: App) -> None:
+    """Hand the delivery errors the bot stored to the log audit (tests/log_audit.py)."""
+    async with app.db.transaction() as session:
+        for error in await session.scalars(select(OutboxMessage.last_error).where(OutboxMessage.last_error.is_not(None))):
+            AUDIT.stored_errors += 1
+            AUDIT.check("outbox.last_error", error)
 
 
 class BotProcess:
@@ -110,6 +123,7 @@ class BotProcess:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> BotProcess:
+        AUDIT.watch(self.workdir / self.log_name)  # read by the log audit at the end of the session
         with open(self.workdir / self.log_name, "ab") as log:  # the child keeps its own copy of the descriptor
             command = [sys.executable, "-m", "bot", "run", "--runtime", self.runtime, *self.args]
             self.process = subprocess.Popen(command, cwd=self.workdir, env=self.env, stdout=log,
@@ -140,6 +154,7 @@ async def join(emulator: TelegramEmulator, bot: RunningBot, user_id: int, role: 
     from tests.chat_driver import make_invite
 
     assert bot.app is not None
+    personal(name)
     user = emulator.user(user_id, name)
     await user.send_command("/start", await make_invite(bot.app.db, SystemClock(), role, area))
     await user.expect("真实姓名")

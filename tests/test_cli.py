@@ -7,10 +7,10 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer.main
-from typer import _click as click_core  # the command objects Typer builds
 from typer.testing import CliRunner
 
 from bot.cli import app
@@ -30,7 +30,7 @@ def invoke(args: list[str], env: dict[str, str], **kwargs):
     return runner.invoke(app, args, env=env, catch_exceptions=False, **kwargs)
 
 
-def command_paths(command: click_core.Command, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+def command_paths(command: Any, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     paths = [path]
     for name, sub in getattr(command, "commands", {}).items():
         paths += command_paths(sub, (*path, name))

@@ -28,7 +28,8 @@ def free_port() -> int:
 
 def test_listen_addresses_are_parsed_or_explained():
     assert parse_listen("127.0.0.1:8443") == Listen("127.0.0.1", 8443)
-    assert parse_listen(":8080") == Listen("0.0.0.0", 8080)
+    assert parse_listen(":8080") == Listen("127.0.0.1", 8080)  # this machine only, unless told otherwise
+    assert parse_listen("0.0.0.0:8080") == Listen("0.0.0.0", 8080)
     assert parse_listen("[::1]:9000") == Listen("::1", 9000)
     for bad in ("8080", "host:", "host:http", "h:70000"):
         with pytest.raises(ValueError, match="主机:端口"):

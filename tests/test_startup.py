@@ -1,4 +1,5 @@
-"""Start-up cost: a database already at the head skips Alembic, and heavy libraries load only when used."""
+"""Start-up cost: a database already at the head skips Alembic, heavy libraries load only when used, and commands
+that never talk to Telegram do not load its clients."""
 
 from __future__ import annotations
 
@@ -13,34 +14,7 @@ from storage.migrate import current_revision, head_revision, is_at_head, script_
 
 REPO = Path(__file__).resolve().parent.parent
 # Libraries the bot needs only for exports, charts, migrations or webhook mode, not to start polling and answer.
-HEAVY = ("alembic", "openpyxl", "numpy", "matplotlib", "xlsxwriter", "PIL", "aiohttp.web", "typer.rich_utils")
-
-LAZY_AIOGRAM = """
-import json, sys
-from bot.aiogram_import import aiogram_models, import_aiogram
-import_aiogram()
-import aiogram.types
-from aiogram.methods import SendMessage, SendPhoto
-deferred = {"Sticker": aiogram.types.Sticker.__pydantic_complete__, "SendPhoto": SendPhoto.__pydantic_complete__,
-            "SendMessage": SendMessage.__pydantic_complete__, "Update": aiogram.types.Update.__pydantic_complete__}
-# A deferred model resolves names in the handed-over namespace before its own module's: they must agree.
-clashes = sorted({f"{model.__module__}.{name}" for model in aiogram_models()
-                  if isinstance(model.__pydantic_parent_namespace__, dict)
-                  for name, value in vars(sys.modules[model.__module__]).items()
-                  if not name.startswith("__") and model.__pydantic_parent_namespace__.get(name, value) is not value})
-failed = []
-for model in aiogram_models():
-    try:
-        model.model_rebuild(raise_errors=True)
-    except Exception as error:
-        failed.append(f"{model.__module__}.{model.__name__}: {error}")
-incomplete = [model.__name__ for model in aiogram_models() if not model.__pydantic_complete__]
-keyboard = aiogram.types.InlineKeyboardMarkup(inline_keyboard=[[aiogram.types.InlineKeyboardButton(text="好",
-                                                                                                    callback_data="ok")]])
-photo = SendPhoto(chat_id=1, photo="file-id", caption="图", reply_markup=keyboard)
-print(json.dumps({"deferred": deferred, "failed": failed, "incomplete": incomplete, "models": len(list(aiogram_models())),
-                  "button": photo.reply_markup.inline_keyboard[0][0].callback_data, "clashes": clashes}))
-"""
+HEAVY = ("alembic", "openpyxl", "numpy", "matplotlib", "PIL", "aiohttp.web", "typer.rich_utils")
 
 START = """
 import asyncio, json, sys
@@ -62,45 +36,6 @@ def python(code: str, cwd: Path, **env: str) -> str:
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     return result.stdout.splitlines()[-1]
-
-
-def test_aiogram_models_are_built_on_first_use_and_every_one_builds(tmp_path):
-    """`shixiao run` imports aiogram with its models deferred (bot/aiogram_import.py). Every model must still
-    build from the namespace handed over, or the bot would fail at the first use of a rare type."""
-    found = json.loads(python(LAZY_AIOGRAM, tmp_path))
-    # Update: built at start
-    assert found["deferred"] == {"Sticker": False, "SendPhoto": False, "SendMessage": False, "Update": True}
-    assert found["failed"] == [] and found["incomplete"] == [] and found["models"] > 500
-    assert found["clashes"] == []
-    assert found["button"] == "ok"
-
-
-ANSWERS = """
-import json
-from bot.aiogram_import import import_aiogram
-import_aiogram()
-from aiogram import Bot
-from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendMessage, SendPhoto
-from bot.aiogram_session import KeepingSession
-chat = {"id": 7, "type": "private", "first_name": "x"}
-message = {"message_id": 3, "date": 0, "chat": chat, "text": "ok"}
-bot, session = Bot("1:a"), KeepingSession()
-parsed = [
-    session.check_response(bot, SendMessage(chat_id=7, text="ok"), 200, json.dumps({"ok": True, "result": message})),
-    session.check_response(bot, SendPhoto(chat_id=7, photo="x"), 200,
-                           json.dumps({"ok": True, "result": {**message, "photo": [
-                               {"file_id": "f", "file_unique_id": "u", "width": 1, "height": 1}]}})),
-    session.check_response(bot, EditMessageText(chat_id=7, message_id=3, text="ok"), 200,
-                           json.dumps({"ok": True, "result": message})),
-    session.check_response(bot, AnswerCallbackQuery(callback_query_id="q"), 200, json.dumps({"ok": True, "result": True})),
-]
-print(json.dumps([type(p.result).__name__ for p in parsed]))
-"""
-
-
-def test_answers_to_the_methods_the_bot_uses_parse_with_deferred_models(tmp_path):
-    """The answer to a send is parsed after Telegram acted: failing there would re-send the message forever."""
-    assert json.loads(python(ANSWERS, tmp_path)) == ["Message", "Message", "Message", "bool"]
 
 
 def test_heads_read_from_the_files_match_alembic():
@@ -134,23 +69,30 @@ def test_starting_loads_no_heavy_library_on_a_new_database_or_an_existing_one(tm
     assert start(database) == []
 
 
-COLLECTOR = """
-import gc, json, sys
+# What a command that never talks to Telegram imports, seen at the process's exit.
+TELEGRAM_FREE = """
+import atexit, json, sys
+atexit.register(lambda: print(json.dumps(sorted({{name.split(".")[0] for name in sys.modules}}
+                                              & {{"aiogram", "telegram", "httpx"}}))))
+sys.argv = ["shixiao", *{args!r}]
 from bot.__main__ import main
-sys.argv = ["shixiao", {command!r}, "--help"]
-try:
-    main()
-except SystemExit:
-    pass
-after_cli = gc.isenabled()
-from bot.heap import settle_heap
-settle_heap()
-print(json.dumps([after_cli, gc.isenabled()]))
+main()
 """
+TELEGRAM_FREE_COMMANDS = [
+    ["areas", "load", str(REPO / "handlers" / "data" / "sample_county.yaml")],
+    ["areas", "list"],
+    ["plan", "list", "--year", "2026"],
+    ["units", "import", "--help"],
+    ["export", "units", "--out", "units.xlsx"],
+    ["digest", "--scope", "全县", "--no-print", "--chart", "chart.png"],
+    ["ask", "小餐饮店需要办什么证"],
+    ["kb", "check"],
+]
 
 
-def test_the_collector_paused_for_start_up_runs_again_after_it(tmp_path):
-    """The launch pauses the garbage collector while it imports (bot/__main__.py): other commands get it back at
-    once, `run` when the bot is up (settle_heap). A collector left off would let cyclic garbage pile up."""
-    assert json.loads(python(COLLECTOR.format(command="chat"), tmp_path)) == [True, True]
-    assert json.loads(python(COLLECTOR.format(command="run"), tmp_path)) == [False, True]
+def test_commands_that_never_talk_to_telegram_do_not_import_its_clients(tmp_path):
+    """ask, export, digest, plan, units, areas and kb start without aiogram (over a second of imports on a small
+    machine) or python-telegram-bot."""
+    env = {"SHIXIAO_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}", "SHIXIAO_TELEGRAM_TOKEN": ""}
+    for args in TELEGRAM_FREE_COMMANDS:
+        assert json.loads(python(TELEGRAM_FREE.format(args=args), tmp_path, **env)) == [], args

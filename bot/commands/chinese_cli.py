@@ -5,8 +5,11 @@ Typer writes "Usage:", "Options", "Show this message and exit.", "[default: …]
 write those in Chinese. Typer's rich help module costs ~65 ms to import (Markdown, Pygments), so its headings are
 translated only when a help screen or an error is about to be shown, never on a normal start.
 
-This leans on Typer's own copy of Click (`typer._click`) and on the texts of its rich help module;
-tests/test_cli.py runs every command's help and the common mistakes, so a Typer that changes them fails there.
+Public API only: the command classes Typer builds (`typer.core.TyperCommand`/`TyperGroup`) with their help and
+usage methods overridden, the texts of Typer's rich help module (`typer.rich_utils`), and Click's usage errors by
+their `format_message()` (Typer carries its own copy of Click, which is private, so errors are recognised by that
+method rather than by class). tests/test_cli.py runs every command's help and the common mistakes, so a Typer that
+changes any of this fails there, loudly.
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ from contextlib import contextmanager
 from typing import Any
 
 import typer
-from typer import _click
 from typer.core import TyperCommand, TyperGroup
 
 HELP_OPTION_TEXT = "显示本帮助并退出。"
@@ -52,6 +54,7 @@ ERROR_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), 
     (r"^Invalid value for '(.+)': '(.*)' is not one of (.+)\.$", r"\1 的值“\2”无效，可选：\3。"),
     (r"^Invalid value for '(.+)': (?:File|Path) '(.*)' does not exist\.$", r"\1：文件“\2”不存在。"),
     (r"^Invalid value for '(.+)': (.+)$", r"\1 的值无效：\2"),
+    (r"^Invalid value: (.+)$", r"\1"),  # typer.BadParameter raised by a command, already in Chinese
 ))
 # Typer checks values with pydantic; its reason follows "Invalid value for '--days': ".
 DETAIL_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), r) for p, r in (
@@ -99,38 +102,40 @@ def chinese_errors() -> Iterator[None]:
     """Errors leaving this block are shown in Chinese (Typer prints them after they have left the command)."""
     try:
         yield
-    except _click.exceptions.ClickException as error:
-        use_chinese_help_texts()
-        if not getattr(error, "in_chinese", False):  # nested commands see the same error on its way out
-            english: Callable[[], str] = error.format_message
-            error.format_message = lambda: translate_error(english())  # type: ignore[method-assign]
-            error.in_chinese = True  # type: ignore[attr-defined]
-        raise
     except typer.Abort:
         use_chinese_help_texts()
+        raise
+    except Exception as error:
+        english: Callable[[], str] | None = getattr(error, "format_message", None)
+        if english is None or not callable(english):
+            raise  # not a usage error: the command's own failure, shown as it is
+        use_chinese_help_texts()
+        if not getattr(error, "in_chinese", False):  # nested commands see the same error on its way out
+            error.format_message = lambda: translate_error(english())  # type: ignore[method-assign]
+            error.in_chinese = True  # type: ignore[attr-defined]
         raise
 
 
 class ChineseCommandMixin:
-    def get_help_option(self, ctx: _click.Context) -> Any:
+    def get_help_option(self, ctx: typer.Context) -> Any:
         option = super().get_help_option(ctx)  # type: ignore[misc]
         if option is not None:
             option.help = HELP_OPTION_TEXT
         return option
 
-    def format_usage(self, ctx: _click.Context, formatter: _click.HelpFormatter) -> None:
+    def format_usage(self, ctx: typer.Context, formatter: Any) -> None:
         pieces = self.collect_usage_pieces(ctx)  # type: ignore[attr-defined]
         formatter.write_usage(ctx.command_path, " ".join(pieces), prefix=USAGE_PREFIX)
 
-    def format_help(self, ctx: _click.Context, formatter: _click.HelpFormatter) -> None:
+    def format_help(self, ctx: typer.Context, formatter: Any) -> None:
         use_chinese_help_texts()
         super().format_help(ctx, formatter)  # type: ignore[misc]
 
-    def make_context(self, *args: Any, **kwargs: Any) -> _click.Context:
+    def make_context(self, *args: Any, **kwargs: Any) -> typer.Context:
         with chinese_errors():
             return super().make_context(*args, **kwargs)  # type: ignore[misc]
 
-    def invoke(self, ctx: _click.Context) -> Any:
+    def invoke(self, ctx: typer.Context) -> Any:
         with chinese_errors():
             return super().invoke(ctx)  # type: ignore[misc]
 

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
-from typer._click.exceptions import UsageError  # as in bot/commands/chinese_cli.py: Typer's own copy of Click
 
 from bot.app import open_database
 from bot.commands.common import (
@@ -92,8 +91,8 @@ def digest(
     """生成一个范围（全县或某乡镇）的周报：达标率与80%/70%目标、乡镇排名、检查、投诉、逾期整改。"""
     if not print_ and chart is None:
         # Neither printed nor charted, the command would do nothing and say nothing.
-        raise UsageError("--no-print 不打印周报，又没有用 --chart 保存图表，命令将什么也不做："
-                         "请去掉 --no-print，或加上 --chart 图表.png。", ctx)
+        raise typer.BadParameter("--no-print 不打印周报，又没有用 --chart 保存图表，命令将什么也不做："
+                                 "请去掉 --no-print，或加上 --chart 图表.png。", ctx)
     result, clock = _load(scope)
     texts, knowledge = Texts.load(), shipped_knowledge()
     if print_:

@@ -14,7 +14,8 @@ from .errors import ApiError, retry_after
 
 # "timeout": hold the request, then drop the connection without answering.
 # "reset": drop the connection at once. "garbage": an nginx-style HTML 502 page (not JSON).
-FAULT_KINDS = ("429", "5xx", "timeout", "reset", "garbage", "400", "403", "409")
+# "redirect": 302 back to the same URL (a misconfigured proxy); a client that follows loops until it gives up.
+FAULT_KINDS = ("429", "5xx", "timeout", "reset", "garbage", "redirect", "400", "403", "409")
 NETWORK_KINDS = ("timeout", "reset", "garbage")
 
 

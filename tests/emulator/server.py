@@ -247,6 +247,9 @@ class TelegramEmulator(ApiMethods):
         if fault.kind == "garbage":
             call.status = 502
             return web.Response(body=_GARBAGE_502, status=502, content_type="text/html")
+        if fault.kind == "redirect":
+            call.status = 302
+            return web.Response(status=302, headers={"Location": str(request.url)}, text=f"Moved to {request.url}")
         if fault.kind in ("timeout", "reset"):
             call.status = 0
             if fault.kind == "timeout":

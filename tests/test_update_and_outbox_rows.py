@@ -1,5 +1,6 @@
-"""The hot-path INSERTs sent straight to the driver (storage/driver_sql.py) behave as the ORM's would: inside the
-session's transaction, values converted by the columns' own types, on SQLite and PostgreSQL."""
+"""The hot-path statements written as Core INSERTs and UPDATEs (update ids, outbox rows, deliveries) behave as the
+ORM's would: inside the session's transaction, values converted by the columns' own types, on SQLite and
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import pytest
 from sqlalchemy import func, select
 
 from storage import outbox
-from storage.driver_sql import MAX_ROWS, _driver
 from storage.models import OutboxMessage, OutboxStatus, ProcessedUpdate
-from storage.updates import claim_update
+from storage.updates import claim_update, claim_updates
+
+MANY = 120  # more rows than one statement of the old driver path took
 
 
 class Boom(Exception):
@@ -23,9 +25,7 @@ async def count(db, model) -> int:
         return await session.scalar(select(func.count()).select_from(model))
 
 
-async def test_a_driver_insert_first_in_a_transaction_is_rolled_back_with_it(db, clock):
-    # asyncpg's adaptation opens its transaction with the first statement: one sent straight to the driver
-    # must open it too, or it would commit on its own and survive the rollback.
+async def test_an_insert_first_in_a_transaction_is_rolled_back_with_it(db, clock):
     with pytest.raises(Boom):
         async with db.transaction() as session:
             assert await claim_update(session, "telegram", 7, clock.now())
@@ -37,7 +37,7 @@ async def test_a_driver_insert_first_in_a_transaction_is_rolled_back_with_it(db,
         assert await claim_update(session, "telegram", 7, clock.now())
 
 
-async def test_outbox_rows_written_by_the_driver_read_back_as_the_orm_wrote_them(db, clock):
+async def test_outbox_rows_written_as_table_rows_read_back_as_the_orm_wrote_them(db, clock):
     payload = {"text": "您好，投诉已受理 😀", "choices": [["a", "确认"]], "n": 1, "nested": {"ok": True}}
     async with db.transaction() as session:
         await outbox.enqueue_many(session, [(42, "text", payload), (43, "photo", {"text": "x"})], clock.now(),
@@ -53,13 +53,13 @@ async def test_outbox_rows_written_by_the_driver_read_back_as_the_orm_wrote_them
 
 
 async def test_many_messages_keep_their_order_across_statements(db, clock):
-    messages = [(9, "text", {"text": f"第{n}条"}) for n in range(MAX_ROWS * 2 + 3)]
+    messages = [(9, "text", {"text": f"第{n}条"}) for n in range(MANY)]
     async with db.transaction() as session:
         await outbox.enqueue_many(session, messages, clock.now())
         await outbox.enqueue_many(session, [], clock.now())  # nothing to write is not an error
     async with db.transaction() as session:
         texts = [m.payload["text"] for m in await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))]
-    assert texts == [f"第{n}条" for n in range(MAX_ROWS * 2 + 3)]
+    assert texts == [f"第{n}条" for n in range(MANY)]
 
 
 async def test_a_session_that_commits_and_goes_on_writes_through_its_new_connection(db, clock):
@@ -72,11 +72,14 @@ async def test_a_session_that_commits_and_goes_on_writes_through_its_new_connect
     assert await count(db, ProcessedUpdate) == 2
 
 
-async def test_both_databases_take_the_driver_path_not_the_fallback(db):
-    # The fallback (through SQLAlchemy) is correct but slow; a SQLAlchemy upgrade that renamed what this path
-    # relies on must show up here rather than as a quiet loss of throughput.
+async def test_claiming_a_batch_of_updates_returns_only_those_not_seen_before(db, clock):
     async with db.transaction() as session:
-        assert await _driver(session) is not None
+        assert await claim_updates(session, "telegram", [3, 1, 2, 1], clock.now()) == {1, 2, 3}
+        assert await claim_updates(session, "telegram", [], clock.now()) == set()
+    async with db.transaction() as session:
+        assert await claim_updates(session, "telegram", [2, 3, 4, 5], clock.now()) == {4, 5}
+        assert await claim_updates(session, "other", [2], clock.now()) == {2}  # per channel
+    assert await count(db, ProcessedUpdate) == 6
 
 
 async def test_marking_deliveries_updates_only_pending_rows_with_converted_values(db, clock):
