@@ -61,27 +61,31 @@ _ENQUEUE = DriverInsert(OutboxMessage.__table__,
 
 async def pending_heads(session: AsyncSession, channel: str, limit: int, instance: str | None = None,
                         now: datetime | None = None, chat_id: int | None = None) -> list[OutboxMessage]:
-    """Each chat's oldest pending message, replies before notices, then oldest first; at most `limit`.
+    """Each chat's next pending message, replies before notices, then oldest first; at most `limit`.
 
-    Only a chat's oldest pending message may go out, so that each chat gets its messages in order. Chats that
-    another instance is delivering to right now are left out. `chat_id`: that chat's only (a terminal session
-    delivers to its own user; the others' messages wait for their own terminals)."""
-    heads = (
-        select(func.min(OutboxMessage.id).label("id"))
+    A chat's next message is its oldest reply, or its oldest notice when no reply waits: only that one may go
+    out, so each chat gets its replies in order and its notices in order, and the answer to someone waiting is
+    never queued behind notices to the same chat. Chats that another instance is delivering to right now are
+    left out. `chat_id`: that chat's only (a terminal session delivers to its own user; the others' messages wait
+    for their own terminals)."""
+    rank = func.row_number().over(partition_by=OutboxMessage.chat_id,
+                                  order_by=(OutboxMessage.priority, OutboxMessage.id))
+    ranked = (
+        select(OutboxMessage.id, rank.label("rank"))
         .where(OutboxMessage.channel == channel, OutboxMessage.status == OutboxStatus.PENDING)
-        .group_by(OutboxMessage.chat_id)
     )
     if chat_id is not None:
-        heads = heads.where(OutboxMessage.chat_id == chat_id)
+        ranked = ranked.where(OutboxMessage.chat_id == chat_id)
     if instance is not None and now is not None:
         busy = select(OutboxMessage.chat_id).where(
             OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.claimed_by.is_not(None),
             OutboxMessage.claimed_by != instance, OutboxMessage.claimed_until >= now)
-        heads = heads.where(OutboxMessage.chat_id.not_in(busy))
-    first = heads.subquery()
+        ranked = ranked.where(OutboxMessage.chat_id.not_in(busy))
+    first = ranked.subquery()
     stmt = (
         select(OutboxMessage)
         .join(first, OutboxMessage.id == first.c.id)
+        .where(first.c.rank == 1)
         .order_by(OutboxMessage.priority, OutboxMessage.id)
         .limit(limit)
     )
@@ -141,19 +145,6 @@ def _mark_sent() -> Executable:
 
 
 _MARK_SENT = DriverExecutemany(_mark_sent, ["message_id", "external", "now"])
-
-
-async def hold_chats(session: AsyncSession, chat_ids: set[int], until: datetime) -> None:
-    """Nothing more to these chats before `until`: the per-chat limit, kept in the database so that every
-    instance sees it."""
-    if not chat_ids:
-        return
-    await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.chat_id.in_(chat_ids), OutboxMessage.status == OutboxStatus.PENDING,
-               or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at < until))
-        .values(next_attempt_at=until)
-    )
 
 
 async def mark_retry(session: AsyncSession, message_id: int, at: datetime, error: str) -> None:
