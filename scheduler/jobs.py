@@ -16,6 +16,7 @@ from scheduler.context import lookup
 from scheduler.digest_jobs import send_weekly_digests
 from scheduler.inspection_jobs import remind_reinspections
 from scheduler.milestone_jobs import remind_milestones
+from scheduler.question_jobs import announce_questions
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,13 @@ def digests(binding: str) -> None:
     log.info("weekly digests queued: %s", queued)
 
 
+def question_notices(binding: str) -> None:
+    ctx = lookup(binding)
+    queued = ctx.run(announce_questions(ctx.db, ctx.clock, ctx.texts))
+    if queued:
+        log.info("question summaries queued: %s", queued)
+
+
 @dataclass(frozen=True)
 class JobSpec:
     id: str
@@ -71,4 +79,6 @@ def job_specs(digest_day: str = "mon", digest_time: str = "08:00") -> list[JobSp
         JobSpec("complaint-sla", "scheduler.jobs:complaint_sla", {"hour": MORNING.hour, "minute": MORNING.minute + 5}),
         JobSpec("weekly-digest", "scheduler.jobs:digests", {"day_of_week": digest_day, "hour": hour, "minute": minute},
                 misfire_grace_time=WEEKLY_GRACE),
+        # Every minute: questions forwarded meanwhile, folded into one summary per official when due.
+        JobSpec("question-notices", "scheduler.jobs:question_notices", {"minute": "*"}, misfire_grace_time=60),
     ]
