@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from handlers.area_files import SAMPLE_COUNTY, parse_area_file
 from storage.areas import find_area, load_county
 from storage.db import Database
-from storage.models import AreaLevel, Role, User
+from storage.models import AreaLevel, Role
 from storage.types import UTCDateTime
 from storage.units import UnitFields, upsert_unit
 
@@ -26,6 +26,11 @@ LEGACY = sa.table(
     sa.column("notes", sa.JSON), sa.column("submitted_at", UTCDateTime()),
 )
 
+LEGACY_USERS = sa.table(
+    "users", sa.column("channel_user_id", sa.BigInteger), sa.column("role", sa.String), sa.column("name", sa.String),
+    sa.column("created_at", UTCDateTime()), sa.column("last_seen_at", UTCDateTime()),
+)
+
 
 @pytest.fixture
 async def legacy_db(db_url: str) -> AsyncIterator[Database]:
@@ -37,7 +42,8 @@ async def legacy_db(db_url: str) -> AsyncIterator[Database]:
         village = await find_area(session, "芙蓉村", AreaLevel.VILLAGE)
         for name in ("老王小吃店", "芙蓉面馆"):
             await upsert_unit(session, village, UnitFields(name=name, industry="small_restaurant"), NOW)
-        session.add(User(channel_user_id=9, role=Role.CADRE, name="李建国", created_at=NOW, last_seen_at=NOW))
+        await session.execute(sa.insert(LEGACY_USERS).values(channel_user_id=9, role=Role.CADRE, name="李建国",
+                                                             created_at=NOW, last_seen_at=NOW))
     yield database
     await database.dispose()
 
