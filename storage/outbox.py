@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Executable, bindparam, func, or_, select, update
+from sqlalchemy import Executable, bindparam, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import keep, kept
@@ -63,29 +63,29 @@ async def pending_heads(session: AsyncSession, channel: str, limit: int, instanc
                         now: datetime | None = None, chat_id: int | None = None) -> list[OutboxMessage]:
     """Each chat's next pending message, replies before notices, then oldest first; at most `limit`.
 
-    A chat's next message is its oldest reply, or its oldest notice when no reply waits: only that one may go
+    A chat's next message is its oldest reply, or its oldest message when no reply waits: only that one may go
     out, so each chat gets its replies in order and its notices in order, and the answer to someone waiting is
     never queued behind notices to the same chat. Chats that another instance is delivering to right now are
     left out. `chat_id`: that chat's only (a terminal session delivers to its own user; the others' messages wait
     for their own terminals)."""
-    rank = func.row_number().over(partition_by=OutboxMessage.chat_id,
-                                  order_by=(OutboxMessage.priority, OutboxMessage.id))
-    ranked = (
-        select(OutboxMessage.id, rank.label("rank"))
+    # Read from the index (channel, status, chat_id, priority, id) alone, one pass over the pending rows.
+    oldest_reply = func.min(case((OutboxMessage.priority == REPLY, OutboxMessage.id)))
+    heads = (
+        select(func.coalesce(oldest_reply, func.min(OutboxMessage.id)).label("id"))
         .where(OutboxMessage.channel == channel, OutboxMessage.status == OutboxStatus.PENDING)
+        .group_by(OutboxMessage.chat_id)
     )
     if chat_id is not None:
-        ranked = ranked.where(OutboxMessage.chat_id == chat_id)
+        heads = heads.where(OutboxMessage.chat_id == chat_id)
     if instance is not None and now is not None:
         busy = select(OutboxMessage.chat_id).where(
             OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.claimed_by.is_not(None),
             OutboxMessage.claimed_by != instance, OutboxMessage.claimed_until >= now)
-        ranked = ranked.where(OutboxMessage.chat_id.not_in(busy))
-    first = ranked.subquery()
+        heads = heads.where(OutboxMessage.chat_id.not_in(busy))
+    first = heads.subquery()
     stmt = (
         select(OutboxMessage)
         .join(first, OutboxMessage.id == first.c.id)
-        .where(first.c.rank == 1)
         .order_by(OutboxMessage.priority, OutboxMessage.id)
         .limit(limit)
     )

@@ -3,7 +3,7 @@ inbound counts, question notices folded (questions.announced_at), replies first 
 
 Revision ID: 0014
 Revises: 0009
-Create Date: 2026-12-03 10:00:00
+Create Date: 2026-12-07 10:00:00
 """
 
 import sqlalchemy as sa
