@@ -37,6 +37,7 @@ async def screen(session: AsyncSession, user: User, inbound: Inbound, clock: Clo
 
 
 def taken(user: User, inbound: Inbound, outcome: Outcome, clock: Clock) -> None:
-    """After handling: a press that was taken spends its message's buttons."""
-    if outcome.press_accepted and inbound.message_id is not None:
+    """After handling: a press that was taken spends its message's buttons (the core marks the choice on a text
+    message and removes them; taps that raced that edit are double taps)."""
+    if outcome.press_accepted and inbound.message_id is not None and inbound.message_text is not None:
         pacing.note_press(user, inbound.message_id, clock.now())
