@@ -1,6 +1,6 @@
-"""End to end through the Telegram emulator: a cadre who taps every button three times files the same report with
-the same messages as a calm one, and one resident's flood of 60 messages neither floods the county office nor
-keeps an official waiting for the answer to /menu."""
+"""End to end through the Telegram emulator: its per-chat limit lets a burst through and no more; a cadre who taps
+every button three times files the same report with the same messages as a calm one; and one resident's flood of
+60 messages neither floods the county office nor keeps an official waiting for the answer to /menu."""
 
 from __future__ import annotations
 
@@ -12,11 +12,33 @@ from sqlalchemy import select
 from storage.clock import SystemClock
 from storage.inspection_models import Inspection, Unit
 from storage.models import OutboxMessage, Role
+from tests.emulator import RateLimiter
 from tests.inspection_support import add_unit
 from tests.telegram_harness import RunningBot, bot_settings, join
 from tests.waiting import wait_until
 
 REPEATED = "已收到，不必重复点击。请看下方最新消息。"
+
+
+def test_a_chat_may_burst_then_is_held_to_its_rate(monkeypatch) -> None:
+    """Telegram's per-chat limit as the emulator models it: three messages at once pass, a fourth is refused,
+    then one a second passes, and a steady two a second does not."""
+    now = [100.0]
+    monkeypatch.setattr("tests.emulator.faults.time.monotonic", lambda: now[0])
+    limiter = RateLimiter(global_per_sec=30, per_chat_per_sec=1)
+    assert [limiter.check(7) for _ in range(3)] == [None, None, None]
+    assert limiter.check(7) == 1
+    assert limiter.check(8) is None  # another chat has a bucket of its own
+    now[0] += 1.0
+    assert limiter.check(7) is None and limiter.check(7) == 1
+    refused = 0
+    for _ in range(10):  # two a second for five seconds
+        now[0] += 0.5
+        refused += limiter.check(7) is not None
+    assert refused == 5
+    for _ in range(5):  # one a second is always fine
+        now[0] += 1.0
+        assert limiter.check(7) is None
 
 
 async def inspect(cadre, unit: str, taps: int) -> tuple[int, int]:

@@ -31,7 +31,7 @@ from aiogram.types import (
     ReplyKeyboardRemove,
 )
 
-from tests.emulator import RateLimiter, TelegramEmulator, make_png
+from tests.emulator import TelegramEmulator, make_png
 
 TOKEN = "123456:TEST-token"
 
@@ -335,27 +335,6 @@ async def test_rate_limit_enforcement() -> None:
             assert emu.limit_violations == 2 and len(emu.sent) == 3
         finally:
             await bot.session.close()
-
-
-def test_a_chat_may_burst_then_is_held_to_its_rate(monkeypatch) -> None:
-    """Telegram's per-chat limit as the emulator models it: three messages at once pass, a fourth is refused,
-    then one a second passes, and a steady two a second does not."""
-    now = [100.0]
-    monkeypatch.setattr("tests.emulator.faults.time.monotonic", lambda: now[0])
-    limiter = RateLimiter(global_per_sec=30, per_chat_per_sec=1)
-    assert [limiter.check(7) for _ in range(3)] == [None, None, None]
-    assert limiter.check(7) == 1
-    assert limiter.check(8) is None  # another chat has a bucket of its own
-    now[0] += 1.0
-    assert limiter.check(7) is None and limiter.check(7) == 1
-    refused = 0
-    for _ in range(10):  # two a second for five seconds
-        now[0] += 0.5
-        refused += limiter.check(7) is not None
-    assert refused == 5
-    for _ in range(5):  # one a second is always fine
-        now[0] += 1.0
-        assert limiter.check(7) is None
 
 
 async def test_dispatcher_end_to_end(emu: TelegramEmulator, bot: Bot) -> None:
