@@ -1,8 +1,8 @@
 """The updates the inbound throughput bench feeds: many residents, each going through a realistic session.
 
 Every update is queued in the emulator before the bot starts, so each session must be valid without seeing the
-bot's replies: menu buttons are pressed on a menu message made up for each user (menu button data carries no
-nonce), and flow steps that offer buttons are answered by typing the button's label, which the flows accept.
+bot's replies: menu buttons are pressed on menu messages made up for each press (menu button data carries no
+nonce; a second press on one message would be a double tap), and flow steps that offer buttons are answered by typing the button's label, which the flows accept.
 Users are interleaved step by step, as many people chatting at once would be.
 """
 
@@ -96,7 +96,9 @@ async def queue_workload(emulator: TelegramEmulator, users: int) -> Workload:
     senders: dict[str, Callable[[SimulatedUser, dict[str, Any], str], Any]] = {
         "command": lambda person, _menu, value: person.send_command(value),
         "text": lambda person, _menu, value: person.send_text(value),
-        "press": lambda person, menu, value: person.press_data(buttons.menu_data(value), menu["message_id"]),
+        # Each press on a menu of its own, as in Telegram: a menu's buttons are gone once one of them was taken.
+        "press": lambda person, _menu, value: person.press_data(buttons.menu_data(value),
+                                                               menu_message(emulator, person)["message_id"]),
     }
     updates = 0
     for position in range(max(len(steps) for _, _, steps in people)):

@@ -35,7 +35,8 @@ class AiogramUpdates:
     async def confirm(self, offset: int) -> None:
         await self.bot(GetUpdates(offset=offset, timeout=0, limit=1))
 
-    def _press(self, update: Update) -> Callable[[], Awaitable[object]] | None:
+    def _press(self, update: Update) -> Callable[[str | None], Awaitable[object]] | None:
         if update.callback_query is None:
             return None
-        return lambda: self.bot.answer_callback_query(update.callback_query.id)  # type: ignore[union-attr]
+        query_id = update.callback_query.id
+        return lambda toast: self.bot.answer_callback_query(query_id, text=toast)

@@ -55,20 +55,27 @@ def build_router() -> Router:
 
     @router.callback_query()
     async def on_press(callback: CallbackQuery, event_update: Update, core: Core, sender: Sender) -> None:
+        toast = None
         try:
-            await callback.answer()  # stops the button's spinner; not a message, so not via the outbox
-        except TelegramAPIError as error:
-            log.info("could not answer callback query: %s", error)
-        await handle_one(event_update, core, sender)
+            toast = await handle_one(event_update, core, sender)
+        finally:
+            try:
+                # Stops the button's spinner, with the core's toast (a double tap); not a message, not via the outbox.
+                await callback.answer(text=toast)
+            except TelegramAPIError as error:
+                log.info("could not answer callback query: %s", error)
 
     return router
 
 
-async def handle_one(update: Update, core: Core, sender: Sender) -> None:
+async def handle_one(update: Update, core: Core, sender: Sender) -> str | None:
+    """Handles one update; returns the toast for a press, if any."""
     inbound = update_inbound(update)
-    if inbound is not None:  # None: not a private chat; the bot works in private chats only
-        await core.handle(inbound)
-        sender.wake()
+    if inbound is None:  # not a private chat; the bot works in private chats only
+        return None
+    outcome = await core.handle(inbound)
+    sender.wake()
+    return outcome.toast
 
 
 class AiogramRuntime:

@@ -27,6 +27,7 @@ from storage.clock import Clock, SystemClock
 from storage.db import Database
 from storage.leadership import leadership_for
 from storage.media import LocalMediaStore, MediaStore
+from storage.pacing import Allowance
 
 log = logging.getLogger(__name__)
 STARTUP_LOCK = 0x736869_78737470  # "shixstp"
@@ -49,12 +50,14 @@ def core_config(settings: Settings) -> CoreConfig:
         conversation_timeout=timedelta(minutes=settings.conversation_timeout_minutes),
         invite_valid_for=timedelta(days=settings.invite_valid_days),
         charts_dir=settings.data_dir / "charts",
+        inbound=(Allowance(60.0 / settings.inbound_per_minute, settings.inbound_burst)
+                 if settings.inbound_per_minute > 0 else None),
     )
 
 
 def send_limits(settings: Settings) -> Limits:
     return Limits(global_per_second=settings.send_global_per_second,
-                  per_chat_interval=settings.send_per_chat_interval)
+                  per_chat_interval=settings.send_per_chat_interval, per_chat_burst=settings.send_per_chat_burst)
 
 
 def outbox_sender(app: App, transport: Transport) -> Sender:

@@ -39,7 +39,8 @@ class Fetched:
 
     update_id: int
     inbound: Inbound | None  # None: nothing for the core (groups and channels: the bot works in private chats)
-    answer_press: Callable[[], Awaitable[object]] | None = None  # a button press: stops its spinner (not a message)
+    # A button press: stops its spinner, with a toast when the core gave one (not a message).
+    answer_press: Callable[[str | None], Awaitable[object]] | None = None
 
 
 class UpdateSource(Protocol):
@@ -135,17 +136,23 @@ class BatchPolling:
         return fetch.result()
 
     async def _handle(self, batch: Sequence[Fetched]) -> None:
-        # Presses are answered first, side by side; then the batch is handled. Until it commits, none of it is
-        # confirmed.
-        await asyncio.gather(*(self._answer(item.answer_press) for item in batch if item.answer_press is not None))
+        # The batch is handled, then its presses are answered side by side (with the core's toast, e.g. for a
+        # double tap) while the sender delivers the replies. Until it commits, none of it is confirmed; a batch
+        # that fails still has its spinners stopped.
         inbounds = [item.inbound for item in batch if item.inbound is not None]
-        if inbounds:
-            await self.core.handle_batch(inbounds)
-            self.sender.wake()
-
-    async def _answer(self, answer_press: Callable[[], Awaitable[object]]) -> None:
+        toasts: dict[int, str | None] = {}
         try:
-            await answer_press()
+            if inbounds:
+                outcomes = await self.core.handle_batch(inbounds)
+                self.sender.wake()
+                toasts = {id(inbound): outcome.toast for inbound, outcome in zip(inbounds, outcomes, strict=True)}
+        finally:
+            await asyncio.gather(*(self._answer(item.answer_press, toasts.get(id(item.inbound)))
+                                   for item in batch if item.answer_press is not None))
+
+    async def _answer(self, answer_press: Callable[[str | None], Awaitable[object]], toast: str | None) -> None:
+        try:
+            await answer_press(toast)
         except self.source.expected_errors as error:
             log.info("could not answer callback query: %s", error)
 

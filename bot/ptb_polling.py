@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 
-from telegram import Bot
+from telegram import Bot, Update
 from telegram import error as tg_error
 
 from bot.polling import Fetched
@@ -25,12 +25,18 @@ class PtbUpdates:
     async def fetch(self, offset: int | None) -> Sequence[Fetched]:
         updates = await self.bot.get_updates(offset=offset, timeout=timedelta(seconds=self.timeout),
                                              allowed_updates=self.allowed_updates)
-        return [Fetched(update.update_id, update_inbound(update),
-                        update.callback_query.answer if update.callback_query is not None else None)
-                for update in updates]
+        return [Fetched(update.update_id, update_inbound(update), _answer(update)) for update in updates]
 
     def retry_after(self, error: Exception) -> float | None:
         return retry_seconds(error) if isinstance(error, tg_error.RetryAfter) else None
 
     async def confirm(self, offset: int) -> None:
         await self.bot.get_updates(offset=offset, timeout=timedelta(0), limit=1)
+
+
+def _answer(update: Update) -> Callable[[str | None], Awaitable[object]] | None:
+    """Stops a press's spinner, with the core's toast if it gave one."""
+    query = update.callback_query
+    if query is None:
+        return None
+    return lambda toast: query.answer(text=toast)

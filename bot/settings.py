@@ -32,9 +32,15 @@ class Settings(BaseSettings):
     invite_valid_days: int = Field(default=7, ge=1, le=365)
     # Delivered messages keep their text this long (for questions about what was sent), then it is blanked.
     outbox_retention_days: int = Field(default=30, ge=1, le=3650)
-    # Telegram's limits: about 30 messages/s overall and 1/s per chat.
+    # Telegram's limits: about 30 messages/s overall and 1/s per chat, with short bursts tolerated in a chat
+    # (the answer to a tap and the ✅ mark on the pressed button go out together).
     send_global_per_second: float = Field(default=30.0, gt=0)
     send_per_chat_interval: float = Field(default=1.0, ge=0)
+    send_per_chat_burst: int = Field(default=2, ge=1)
+    # What one person may send: a burst of this many updates, then this many a minute (0: no limit). Beyond it
+    # the updates are not handled; the person is told to slow down, the county office sees the count.
+    inbound_burst: int = Field(default=20, ge=1)
+    inbound_per_minute: float = Field(default=30.0, ge=0)
     # This instance's name among several sharing one PostgreSQL database (default: the host name). Two
     # instances on one host need different names; a restarted instance should keep its name.
     instance_name: str = Field(default="", max_length=64)

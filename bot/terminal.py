@@ -225,7 +225,9 @@ async def _converse(core: Core, user_id: int, transport: TerminalTransport, read
             inbound = parse_line(line, user_id, transport)
             if inbound is None:
                 continue
-            await core.handle(inbound)
+            outcome = await core.handle(inbound)
+            if outcome.toast:  # what Telegram shows over the chat for a moment (a double tap)
+                print(f"十小通（提示）：{outcome.toast}", file=out, flush=True)
             await deliver_pending()
         except NotSent as not_sent:
             print(f"十小通（终端）：{not_sent}", file=out, flush=True)

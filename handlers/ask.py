@@ -6,24 +6,25 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import buttons
+from handlers import buttons, question_notices
 from handlers.context import Turn
 from handlers.events import Choice, Inbound, Reply
 from handlers.flow import Flow, Option, Prompt, Step, pressed_or_typed, text_parser
 from handlers.formatting import cn_date
 from knowledge.answer import Answer, Answerer
 from knowledge.models import Entry, KnowledgeBase
-from storage import questions
-from storage.models import Role
-from storage.users import get_user, users_with_role
+from storage import pacing, questions
+from storage.users import get_user
 
 log = logging.getLogger(__name__)
 MIN_QUESTION, MAX_QUESTION = 2, 500
 DISMISS = "dismiss"
 MIN_HAN = 4  # Chinese characters a question needs before it is forwarded to the county office
+THROTTLED_DAYS = 7  # 待答复问题 shows the messages refused as too fast over this many days
 
 
 def _is_han(ch: str) -> bool:
@@ -98,13 +99,16 @@ async def answer_question(turn: Turn, text: str, forward: bool = True) -> list[R
     if sum(_is_han(ch) for ch in text) < MIN_HAN:
         # "asdfgh", "99", a stray emoji: not a question the county office could answer, so not sent to it
         return [turn.menu_reply(turn.texts("ask_not_a_question"))]
-    question = await questions.ask(turn.session, turn.user.id, text, turn.clock.now())
-    log.info("question %s forwarded to the county office", question.id)
-    role = turn.role_title
-    for official in await users_with_role(turn.session, Role.COUNTY):
-        reply_button = Choice(buttons.menu_data("kb_answer", question.id), turn.texts("ask_reply_button"))
-        turn.notices.append(Reply(turn.texts("ask_forwarded_notice", role=role, question=question.text),
-                                  (reply_button,), chat_id=official.channel_user_id))
+    if await questions.open_count(turn.session, turn.user.id) >= question_notices.MAX_OPEN_PER_ASKER:
+        return [turn.menu_reply(turn.texts("ask_too_many_open", n=question_notices.MAX_OPEN_PER_ASKER))]
+    now = turn.clock.now()
+    question = await questions.ask(turn.session, turn.user.id, text, now)
+    if await question_notices.may_announce(turn.session, now):
+        turn.notices.extend(await question_notices.announce_one(turn.session, turn.texts, question, turn.role_title,
+                                                                now))
+        log.info("question %s forwarded to the county office", question.id)
+    else:  # the officials were told of a question a moment ago: this one goes into the next summary
+        log.info("question %s forwarded to the county office's next summary", question.id)
     return [turn.menu_reply(turn.texts("ask_not_sure"))]
 
 
@@ -136,11 +140,15 @@ ASK = Flow("ask", "提问", (Step("question", _ask_prompt, text_parser(MIN_QUEST
 
 async def question_queue(turn: Turn) -> list[Reply]:
     waiting = await questions.open_questions(turn.session)
+    # Messages refused because someone sent too many too fast (handlers/pacing.py), so the office knows.
+    week_ago = turn.clock.now().date() - timedelta(days=THROTTLED_DAYS - 1)
+    refused, people = await pacing.throttled_since(turn.session, week_ago)
+    throttled = turn.texts("ask_queue_throttled", days=THROTTLED_DAYS, n=refused, people=people) if refused else ""
     if not waiting:
-        return [turn.menu_reply(turn.texts("ask_queue_empty"))]
+        return [turn.menu_reply(turn.texts("ask_queue_empty") + throttled)]
     choices = tuple(Choice(buttons.menu_data("kb_answer", q.id), q.text[:30]) for q in waiting)
     back = Choice(buttons.global_data("menu"), turn.texts("button_back_to_menu"))
-    return [Reply(turn.texts("ask_queue", n=len(waiting)), (*choices, back))]
+    return [Reply(turn.texts("ask_queue", n=len(waiting)) + throttled, (*choices, back))]
 
 
 async def start_answer(turn: Turn) -> list[Reply]:

@@ -17,6 +17,7 @@ from knowledge.models import KnowledgeBase
 from storage.areas import area_path
 from storage.clock import Clock
 from storage.models import User
+from storage.pacing import Allowance
 
 if TYPE_CHECKING:
     from handlers.runner import Runner
@@ -39,6 +40,10 @@ class CoreConfig:
     conversation_timeout: timedelta = timedelta(days=7)
     invite_valid_for: timedelta = timedelta(days=7)
     charts_dir: Path = Path("data") / "charts"
+    # What one person may send (handlers/pacing.py): None, no limit (set from the settings by bot/app.py).
+    inbound: Allowance | None = None
+    # A second tap on a button within this long after its first tap was taken is a double tap.
+    double_tap_within: timedelta = timedelta(seconds=10)
 
 
 @dataclass

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import buttons, registration
+from handlers import buttons, pacing, registration
 from handlers.context import CoreConfig, Turn
 from handlers.events import Choice, Inbound, Kind, Outcome, Reply
 from handlers.formatting import cn_duration
@@ -132,8 +132,13 @@ class Core:
             outcome.replies.extend(await registration.after_registration(turn))
         else:
             users.touch(user, now)
+            screened = await pacing.screen(session, user, inbound, self.clock, self.texts, self.config)
+            if screened is not None:  # a double tap, or too many too fast: not handled
+                await self._write(session, inbound, screened, [])
+                return screened
             turn = self._turn(session, user, inbound)
             outcome.replies, outcome.press_accepted = await self._dispatch(turn)
+            pacing.taken(user, inbound, outcome, self.clock)
         await self._write(session, inbound, outcome, turn.notices)
         return outcome
 
@@ -143,15 +148,20 @@ class Core:
 
     async def _write(self, session: AsyncSession, inbound: Inbound, outcome: Outcome, notices: list[Reply]) -> None:
         messages: list[tuple[int, str, dict[str, Any]]] = []
-        if outcome.press_accepted and inbound.message_id is not None and inbound.message_text is not None:
-            label = _pressed_label(inbound)
-            text = f"{inbound.message_text}\n\n✅ {label}" if label else inbound.message_text
-            messages.append((inbound.chat_id, "edit", {"message_id": inbound.message_id, "text": text[:4096]}))
         outcome.replies = compact(outcome.replies)
         for reply in [*outcome.replies, *notices]:
             chat_id = reply.chat_id if reply.chat_id is not None else inbound.chat_id
             messages.append((chat_id, reply.kind, reply.payload()))
-        await outbox.enqueue_many(session, messages, self.clock.now(), inbound.channel, reply_to=inbound.chat_id)
+        now = self.clock.now()
+        await outbox.enqueue_many(session, messages, now, inbound.channel, reply_to=inbound.chat_id)
+        if outcome.press_accepted and inbound.message_id is not None and inbound.message_text is not None:
+            # The choice marked on the pressed message (its buttons removed) goes after the answer, as a notice:
+            # the person waits for the next prompt, not for the mark (scheduler/sender.py paces it behind).
+            label = _pressed_label(inbound)
+            text = f"{inbound.message_text}\n\n✅ {label}" if label else inbound.message_text
+            await outbox.enqueue_many(session, [(inbound.chat_id, "edit", {"message_id": inbound.message_id,
+                                                                            "text": text[:4096]})],
+                                      now, inbound.channel)
 
     async def _dispatch(self, turn: Turn) -> tuple[list[Reply], bool]:
         runner = self.parts.runner

@@ -144,3 +144,4 @@ class Outcome:
     replies: list[Reply] = field(default_factory=list)
     duplicate: bool = False
     press_accepted: bool = False
+    toast: str | None = None  # for a press: a short notice on the user's screen (answerCallbackQuery), no message

@@ -16,6 +16,7 @@ from scheduler.context import lookup
 from scheduler.digest_jobs import send_weekly_digests
 from scheduler.inspection_jobs import remind_reinspections
 from scheduler.milestone_jobs import remind_milestones
+from scheduler.question_jobs import announce_questions
 from scheduler.retention_jobs import purge_expired
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,13 @@ def digests(binding: str) -> None:
     log.info("weekly digests queued: %s", queued)
 
 
+def question_notices(binding: str) -> None:
+    ctx = lookup(binding)
+    queued = ctx.run(announce_questions(ctx.db, ctx.clock, ctx.texts))
+    if queued:
+        log.info("question summaries queued: %s", queued)
+
+
 @dataclass(frozen=True)
 class JobSpec:
     id: str
@@ -79,4 +87,6 @@ def job_specs(digest_day: str = "mon", digest_time: str = "08:00") -> list[JobSp
         JobSpec("retention", "scheduler.jobs:retention", {"hour": 3, "minute": 30}),
         JobSpec("weekly-digest", "scheduler.jobs:digests", {"day_of_week": digest_day, "hour": hour, "minute": minute},
                 misfire_grace_time=WEEKLY_GRACE),
+        # Every minute: questions forwarded meanwhile, folded into one summary per official when due.
+        JobSpec("question-notices", "scheduler.jobs:question_notices", {"minute": "*"}, misfire_grace_time=60),
     ]

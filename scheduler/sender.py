@@ -1,11 +1,17 @@
-"""Delivers the outbox within Telegram's limits: ~30 messages/s overall, ~1/s per chat, 429 honoured.
+"""Delivers the outbox within Telegram's limits: ~30 messages/s overall, ~1/s per chat with short bursts, 429
+honoured.
 
 One sender per process. It is woken right after a commit so replies feel instant, and it keeps each chat's
-messages in order: only the oldest pending message of a chat is ever in flight.
+messages in order, replies first: only a chat's next pending message (its oldest reply, else its oldest notice)
+is ever in flight.
+
+Per chat, a token bucket (storage/pacing.py, Allowance): Telegram tolerates short bursts in one chat, so the
+answer to a tap and the ✅ mark on the pressed button need not be a second apart. Notices never take a chat's
+last token: the next reply to the person finds one waiting.
 
 Several instances can share one outbox (PostgreSQL): each claims the messages it sends (SKIP LOCKED, with a
-lease that a crashed instance's claims outlive by at most LEASE), the per-chat pause is written to the
-database, and instances seen in the last few seconds split the global rate between them.
+lease that a crashed instance's claims outlive by at most LEASE), each chat's allowance is written to the
+database (table chat_pacing), and instances seen in the last few seconds split the global rate between them.
 """
 
 from __future__ import annotations
@@ -21,9 +27,10 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import instances, outbox
+from storage import instances, outbox, pacing
 from storage.db import Database
 from storage.models import OutboxMessage
+from storage.pacing import Allowance
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +65,9 @@ class Transport(Protocol):
 class Limits:
     global_per_second: float = 30.0
     per_chat_interval: float = 1.0
+    # Messages a chat may get at once before the per-chat interval applies. Telegram publishes no figure; the
+    # emulator models three (tests/emulator/faults.py), and one less leaves room for arrival jitter.
+    per_chat_burst: int = 2
     max_attempts: int = 10
     max_backoff: float = 300.0
     concurrency: int = 8
@@ -130,7 +140,9 @@ class Sender:
         self._pacer = pacer(self.limits.global_per_second)
         self.sharing = 1  # live instances splitting the global rate
         self._next_beat = 0.0
-        self._chat_ready: dict[int, float] = {}
+        # The same 5% margin per chat: sends one interval apart arrive jittered, and a 429 pauses everyone.
+        self._chat_allowance = Allowance(self.limits.per_chat_interval / SAFETY, self.limits.per_chat_burst)
+        self._chat_full_at: dict[int, float] = {}  # monotonic time each chat's allowance is full again
         self._wake = asyncio.Event()
         self._stopped = False
         self.delivered = 0
@@ -196,6 +208,8 @@ class Sender:
             await self._heartbeat(session, now_mono, now_wall)
             heads = await outbox.pending_heads(session, self.channel, self.limits.batch, self.instance, now_wall,
                                                self.only_chat)
+            if self._shared_pacing:
+                await self._load_allowances(session, {row.chat_id for row in heads}, now_mono, now_wall)
             ready, wait_hint = self._ready(heads, now_mono, now_wall)
             # About a second of sends per round: a reply committed meanwhile waits for the next round, not for
             # a whole backlog (heads come replies first, so it goes out next).
@@ -231,7 +245,8 @@ class Sender:
             if not outbox.claimable(row, self.instance, now_wall):
                 wait_hint = min(wait_hint, 1.0)  # another instance is on it
                 continue
-            chat_wait = self._chat_ready.get(row.chat_id, 0.0) - now_mono
+            keep = 0 if row.priority == outbox.REPLY else 1  # a notice leaves the chat's last token for a reply
+            chat_wait = self._chat_allowance.wait(self._chat_full_at.get(row.chat_id, 0.0), now_mono, keep)
             retry_wait = (row.next_attempt_at - now_wall).total_seconds() if row.next_attempt_at else 0.0
             wait = max(chat_wait, retry_wait)
             if wait > 0:
@@ -239,6 +254,18 @@ class Sender:
             else:
                 ready.append(row)
         return ready, wait_hint
+
+    @property
+    def _shared_pacing(self) -> bool:
+        """Alone, this instance's own pacing suffices; shared (PostgreSQL, or another process on this SQLite file)
+        each chat's allowance must be where the others see it."""
+        return self.limits.per_chat_interval > 0 and (self.sharing > 1 or not self.db.is_sqlite)
+
+    async def _load_allowances(self, session: AsyncSession, chat_ids: set[int], now_mono: float,
+                               now_wall: datetime) -> None:
+        for chat_id, full_at in (await pacing.chat_allowances(session, self.channel, chat_ids)).items():
+            shared = now_mono + (full_at - now_wall).total_seconds()
+            self._chat_full_at[chat_id] = max(self._chat_full_at.get(chat_id, 0.0), shared)
 
     async def _heartbeat(self, session: AsyncSession, now_mono: float, now_wall: datetime) -> None:
         if now_mono < self._next_beat:
@@ -263,15 +290,14 @@ class Sender:
         try:
             while self._sent:
                 batch, self._sent = self._sent, []
-                now = datetime.now(UTC)
+                now, now_mono = datetime.now(UTC), time.monotonic()
                 try:
                     async with self.db.transaction() as session:
                         await outbox.mark_sent_many(session, [(i, external) for i, external, _ in batch], now)
-                        if self.limits.per_chat_interval > 0 and (self.sharing > 1 or not self.db.is_sqlite):
-                            # Alone, this instance's own pacing (_chat_ready) suffices; shared (PostgreSQL, or
-                            # another process on this SQLite file) the pause must be where the others see it.
-                            await outbox.hold_chats(session, {chat for _, _, chat in batch},
-                                                    now + timedelta(seconds=self.limits.per_chat_interval))
+                        if self._shared_pacing:
+                            await pacing.record_chat_allowances(session, self.channel, {
+                                chat: now + timedelta(seconds=self._chat_full_at.get(chat, now_mono) - now_mono)
+                                for _, _, chat in batch})
                 except BaseException:
                     self._sent[:0] = batch  # not recorded: keep them for the next flush
                     raise
@@ -279,15 +305,15 @@ class Sender:
             self._flushing = False
 
     async def _deliver(self, row: OutboxMessage) -> None:
-        # The same 5% margin per chat: sends exactly one interval apart arrive jittered, and a 429 pauses everyone.
-        self._chat_ready[row.chat_id] = time.monotonic() + self.limits.per_chat_interval / SAFETY
+        self._chat_full_at[row.chat_id] = self._chat_allowance.use(self._chat_full_at.get(row.chat_id, 0.0),
+                                                                   time.monotonic())
         try:
             external_id = await self.transport.deliver(row.chat_id, row.kind, row.payload)
         except RetryAfter as error:
             log.warning("429 for outbox %s: waiting %ss", row.id, error.seconds)
             # Honour it for this chat and pause everyone: a flood limit is usually global.
             until = time.monotonic() + error.seconds
-            self._chat_ready[row.chat_id] = until
+            self._chat_full_at[row.chat_id] = self._chat_allowance.full_at_after_pause(until)
             self._pacer.paused_until = max(self._pacer.paused_until, until)
             await self._retry(row, error.seconds, str(error))
         except TemporaryFailure as error:

@@ -82,6 +82,11 @@ class User(Base):
     phone: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Pacing (storage/pacing.py): when the user's inbound allowance is full again, and the message whose button
+    # press was last taken, when (a second press on it a moment later is a double tap).
+    inbound_full_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    pressed_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    pressed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     area: Mapped[Area | None] = relationship(lazy="joined")
 
@@ -146,8 +151,8 @@ class OutboxMessage(Base):
     __tablename__ = "outbox"
     __table_args__ = (
         Index("ix_outbox_channel_status", "channel", "status", "id"),
-        # Each chat's oldest pending message, read from the index alone.
-        Index("ix_outbox_pending_chat", "channel", "status", "chat_id", "id"),
+        # Each chat's next pending message (replies first, then oldest), read from the index alone.
+        Index("ix_outbox_pending_chat", "channel", "status", "chat_id", "priority", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -165,8 +170,9 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     external_id: Mapped[int | None] = mapped_column(BigInteger)
     last_error: Mapped[str | None] = mapped_column(Text)
-    # REPLY (0): the answer to someone who is waiting; NOTICE (1): reminders, digests, broadcasts. Replies go
-    # first, so that a large broadcast never keeps a person waiting for the answer to what they just typed.
+    # REPLY (0): the answer to someone who is waiting; NOTICE (1): reminders, digests, broadcasts, the ✅ mark on a
+    # pressed button. Replies go first, overall and within a chat, so that a large broadcast or a queue of notices
+    # never keeps a person waiting for the answer to what they just typed.
     priority: Mapped[int] = mapped_column(SmallInteger, default=1, server_default="1")
     # Which instance is delivering it, until when: several instances share one outbox without sending twice.
     claimed_by: Mapped[str | None] = mapped_column(String(64))

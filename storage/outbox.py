@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy import bindparam, case, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import keep, kept
@@ -64,13 +64,17 @@ async def _insert(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
 
 async def pending_heads(session: AsyncSession, channel: str, limit: int, instance: str | None = None,
                         now: datetime | None = None, chat_id: int | None = None) -> list[OutboxMessage]:
-    """Each chat's oldest pending message, replies before notices, then oldest first; at most `limit`.
+    """Each chat's next pending message, replies before notices, then oldest first; at most `limit`.
 
-    Only a chat's oldest pending message may go out, so that each chat gets its messages in order. Chats that
-    another instance is delivering to right now are left out. `chat_id`: that chat's only (a terminal session
-    delivers to its own user; the others' messages wait for their own terminals)."""
+    A chat's next message is its oldest reply, or its oldest message when no reply waits: only that one may go
+    out, so each chat gets its replies in order and its notices in order, and the answer to someone waiting is
+    never queued behind notices to the same chat. Chats that another instance is delivering to right now are
+    left out. `chat_id`: that chat's only (a terminal session delivers to its own user; the others' messages wait
+    for their own terminals)."""
+    # Read from the index (channel, status, chat_id, priority, id) alone, one pass over the pending rows.
+    oldest_reply = func.min(case((OutboxMessage.priority == REPLY, OutboxMessage.id)))
     heads = (
-        select(func.min(OutboxMessage.id).label("id"))
+        select(func.coalesce(oldest_reply, func.min(OutboxMessage.id)).label("id"))
         .where(OutboxMessage.channel == channel, OutboxMessage.status == OutboxStatus.PENDING)
         .group_by(OutboxMessage.chat_id)
     )
@@ -141,19 +145,6 @@ _MARK_SENT = (  # a Core UPDATE of the table: run with many parameter sets, it i
     .values(status=OutboxStatus.SENT, sent_at=bindparam("now"), external_id=bindparam("external"),
             attempts=_TABLE.c.attempts + 1, claimed_until=None)  # claimed_by stays: who delivered it
 )
-
-
-async def hold_chats(session: AsyncSession, chat_ids: set[int], until: datetime) -> None:
-    """Nothing more to these chats before `until`: the per-chat limit, kept in the database so that every
-    instance sees it."""
-    if not chat_ids:
-        return
-    await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.chat_id.in_(chat_ids), OutboxMessage.status == OutboxStatus.PENDING,
-               or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at < until))
-        .values(next_attempt_at=until)
-    )
 
 
 async def mark_retry(session: AsyncSession, message_id: int, at: datetime, error: str) -> None:

@@ -25,6 +25,8 @@ class Question(Base):
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     learned_id: Mapped[int | None] = mapped_column(ForeignKey("learned_entries.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # When the county officials were told of it (at once, or folded into the next summary: handlers/ask.py).
+    announced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class LearnedEntry(Base):

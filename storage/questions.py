@@ -23,6 +23,28 @@ async def get_question(session: AsyncSession, question_id: int) -> Question | No
     return await session.get(Question, question_id)
 
 
+async def open_count(session: AsyncSession, asker_id: int) -> int:
+    """The asker's questions still waiting for the county office."""
+    return int(await session.scalar(select(func.count(Question.id))
+                                    .where(Question.asker_id == asker_id, Question.status == "open")) or 0)
+
+
+async def announced_since(session: AsyncSession, since: datetime) -> bool:
+    """Whether the county officials were told of a question at or after `since`."""
+    return await session.scalar(select(Question.id).where(Question.announced_at >= since).limit(1)) is not None
+
+
+async def unannounced(session: AsyncSession) -> list[Question]:
+    """Open questions the county officials have not been told of yet, oldest first."""
+    stmt = select(Question).where(Question.status == "open", Question.announced_at.is_(None)).order_by(Question.id)
+    return list(await session.scalars(stmt))
+
+
+def mark_announced(announced: list[Question], now: datetime) -> None:
+    for question in announced:
+        question.announced_at = now
+
+
 async def open_questions(session: AsyncSession, limit: int = 20) -> list[Question]:
     stmt = select(Question).where(Question.status == "open").order_by(Question.id).limit(limit)
     return list(await session.scalars(stmt))

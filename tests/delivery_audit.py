@@ -2,9 +2,10 @@
 than once.
 
 A sent row's external_id is the message id Telegram answered for the delivery the sender committed. Any other
-message the emulator recorded in that chat is an extra copy: since only the oldest pending message of a chat is
-ever in flight, a copy sent before a crash (or whose answer was lost) comes right before the committed copy of
-the same row, with the same content. Anything else is a message no row accounts for.
+message the emulator recorded in that chat is an extra copy: since only a chat's next pending message is ever in
+flight, a copy sent before a crash (or whose answer was lost) comes before the committed copy of the same row,
+with the same content, and only replies that overtook that row (a reply goes before a chat's notices) come
+between them. Anything else is a message no row accounts for.
 """
 
 from __future__ import annotations
@@ -97,9 +98,11 @@ async def audit(db: Database, emulator: TelegramEmulator, channel: str = "telegr
         for position, (index, message) in enumerate(chat_sends):
             if index in claimed:
                 continue
-            # The row this copy belongs to is the next committed delivery in the chat, if its content matches.
-            later = next((owner[i] for i, _ in chat_sends[position + 1:] if i in owner), None)
-            if later is not None and expected_content(later) == message.content:
+            # The row this copy belongs to is the chat's next committed delivery with the same content (replies
+            # committed meanwhile may come between: they overtake a chat's notices).
+            later = next((owner[i] for i, _ in chat_sends[position + 1:]
+                          if i in owner and expected_content(owner[i]) == message.content), None)
+            if later is not None:
                 result.duplicates.append(Copy(later.id, chat, message, index))
             else:
                 result.unexplained.append(f"chat {chat}: {message}")

@@ -52,6 +52,10 @@ def bot_settings(emulator: TelegramEmulator, database_url: str, **overrides) -> 
         # Report photos kept by the bot go to a folder of this test run's own, never the repository's ./data.
         "media_dir": Path(tempfile.gettempdir()) / f"shixiao-test-media-{os.getpid()}",
         "media_poll_seconds": 0.1,
+        # Scripted people act faster than anyone can: the inbound limit stays on (its accounting runs in every
+        # test), far above them; tests of the limit itself set the production figures.
+        "inbound_burst": 10_000,
+        "inbound_per_minute": 6_000,
         **overrides,
     }
     return Settings(_env_file=None, **values)
@@ -114,6 +118,8 @@ class BotProcess:
             "SHIXIAO_TELEGRAM_API_BASE": emulator.base_url,
             "SHIXIAO_POLLING_TIMEOUT": "1",
             "SHIXIAO_SEND_PER_CHAT_INTERVAL": "0.05",
+            "SHIXIAO_INBOUND_BURST": "10000",
+            "SHIXIAO_INBOUND_PER_MINUTE": "6000",
             "PYTHONPATH": str(REPO),
             **(env or {}),
         }

@@ -114,10 +114,11 @@ class Chaos:
 
     async def unrecorded(self, epoch: Epoch) -> list[int]:
         """The messages this process delivered but had not yet marked sent when it died: a chat's last delivery
-        whose content is still that chat's oldest pending row (only that row can have been in flight)."""
+        whose content is still that chat's next pending row (its oldest reply, else its oldest notice: only that
+        row can have been in flight)."""
         async with self.db.transaction() as session:
             pending = await session.scalars(select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.PENDING)
-                                            .order_by(OutboxMessage.id))
+                                            .order_by(OutboxMessage.priority, OutboxMessage.id))
             heads: dict[int, OutboxMessage] = {}
             for row in pending:
                 heads.setdefault(row.chat_id, row)

@@ -10,6 +10,7 @@ from storage.inspection_models import Inspection, InspectionPhoto
 from storage.models import Role
 from tests.inspection_support import add_unit
 from tests.telegram_harness import join
+from tests.waiting import wait_until
 
 
 async def count(bot, model) -> int:
@@ -58,10 +59,14 @@ async def test_full_inspection_double_submit_and_return_and_correct(emulator, bo
     cadre = await join(emulator, bot, 3002, Role.CADRE, "芙蓉村", "李建国")
     await report_until_summary(cadre)
     summary = cadre.last_message
-    await cadre.press("✅ 提交", message=summary)
-    await cadre.press("✅ 提交", message=summary)  # a double tap on the same button
+    await cadre.press("✅ 提交", message=summary, times=2)  # a double tap on the same button
     await cadre.expect("已提交")
-    await cadre.expect("过期")
+
+    def toasts() -> list[str | None]:
+        return [answer.text for answer in emulator.callback_answers if answer.user_id == cadre.user_id]
+
+    await wait_until(lambda: "已收到，不必重复点击。请看下方最新消息。" in toasts())  # the second tap: a toast
+    assert toasts().count(None) == len(toasts()) - 1
     assert await count(bot, Inspection) == 1
     assert await count(bot, InspectionPhoto) == 1
     async with bot.app.db.transaction() as session:

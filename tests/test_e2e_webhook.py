@@ -47,6 +47,11 @@ async def test_a_webhook_instance_answers_and_refuses_forged_posts(emulator, db_
         await resident.send_command("/start")
         welcome = await resident.expect("居民")
         assert welcome.buttons
+        await resident.press("我的信息", message=welcome, times=2)  # a double tap: the second gets a toast only
+        await resident.expect("姓名：")
+        await resident.expect(lambda m: m.is_edit and "✅ 我的信息" in m.content)  # the mark follows the answer
+        await wait_until(lambda: Counter(answer.text for answer in emulator.callback_answers)
+                         == Counter([None, "已收到，不必重复点击。请看下方最新消息。"]))
         await resident.send_text("小餐饮店的后厨要满足什么要求？")
         await resident.expect(lambda m: "出处" in m.content or "不确定" in m.content)
         # A post without the secret (anyone who found the URL) is refused and handled never.

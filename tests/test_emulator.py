@@ -335,7 +335,8 @@ async def test_redeliver_returns_same_update_again(emu: TelegramEmulator, bot: B
 
 
 async def test_rate_limit_enforcement() -> None:
-    async with TelegramEmulator(token=TOKEN, enforce_limits=True, per_chat_per_sec=2, global_per_sec=3) as emu:
+    async with TelegramEmulator(token=TOKEN, enforce_limits=True, per_chat_per_sec=2, per_chat_burst=2,
+                                global_per_sec=3) as emu:
         bot = Bot(TOKEN, session=emu.aiogram_session())
         try:
             emu.user(1, "A")

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from handlers.area_files import SAMPLE_COUNTY, parse_area_file
 from storage.areas import find_area, load_county
 from storage.db import Database
-from storage.models import AreaLevel, Role, User
+from storage.models import AreaLevel, Role
 from storage.types import UTCDateTime
 from storage.units import name_key
 
@@ -31,6 +31,10 @@ LEGACY_UNITS = sa.table(
     sa.column("village_id", sa.Integer), sa.column("township_id", sa.Integer), sa.column("status", sa.String),
     sa.column("is_demo", sa.Boolean), sa.column("created_at", UTCDateTime()), sa.column("updated_at", UTCDateTime()),
 )
+LEGACY_USERS = sa.table(
+    "users", sa.column("channel_user_id", sa.BigInteger), sa.column("role", sa.String), sa.column("name", sa.String),
+    sa.column("created_at", UTCDateTime()), sa.column("last_seen_at", UTCDateTime()),
+)
 
 
 @pytest.fixture
@@ -45,7 +49,8 @@ async def legacy_db(db_url: str) -> AsyncIterator[Database]:
             await session.execute(sa.insert(LEGACY_UNITS).values(
                 name=name, name_key=name_key(name), industry="small_restaurant", village_id=village.id,
                 township_id=village.parent_id, status="unchecked", is_demo=False, created_at=NOW, updated_at=NOW))
-        session.add(User(channel_user_id=9, role=Role.CADRE, name="李建国", created_at=NOW, last_seen_at=NOW))
+        await session.execute(sa.insert(LEGACY_USERS).values(channel_user_id=9, role=Role.CADRE, name="李建国",
+                                                             created_at=NOW, last_seen_at=NOW))
     yield database
     await database.dispose()
 

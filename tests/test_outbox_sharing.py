@@ -4,7 +4,6 @@ each chat in order and no faster than its limit, the global rate is split, and a
 from __future__ import annotations
 
 import asyncio
-import itertools
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -40,7 +39,7 @@ async def test_two_senders_share_one_outbox_without_sending_twice(db, clock):
         for name in ("a", "b"):
             await instances.beat(session, name, datetime.now(UTC))
     transports = [ScriptedTransport(), ScriptedTransport()]
-    limits = Limits(global_per_second=400, per_chat_interval=0.05, batch=20)
+    limits = Limits(global_per_second=400, per_chat_interval=0.05, per_chat_burst=2, batch=20)
     senders = [Sender(db, transport, limits=limits, instance=name)
                for transport, name in zip(transports, ("a", "b"), strict=True)]
     await run_until_sent(senders, db, len(items))
@@ -50,8 +49,10 @@ async def test_two_senders_share_one_outbox_without_sending_twice(db, clock):
     for chat in range(1, 31):
         mine = sorted((at, text) for at, c, text in delivered if c == chat)
         assert [text for _, text in mine] == [f"{chat}-{n}" for n in range(4)]  # in order across instances
-        gaps = [later - earlier for (earlier, _), (later, _) in itertools.pairwise(mine)]
-        assert min(gaps) >= 0.04, f"chat {chat} got messages {min(gaps):.3f}s apart"
+        # The chat's allowance, across instances: a burst of two, then one per interval (so any three sends span
+        # at least one interval).
+        spans = [mine[n + 2][0] - mine[n][0] for n in range(len(mine) - 2)]
+        assert min(spans) >= 0.04, f"chat {chat} got three messages within {min(spans):.3f}s"
     async with db.transaction() as session:
         rows = list(await session.scalars(select(OutboxMessage)))
     assert {row.claimed_by for row in rows} == {"a", "b"}  # who delivered each is kept
@@ -98,3 +99,29 @@ async def test_a_restarted_instance_takes_back_its_own_claims_at_once(db, clock)
                        instance="host-1")
     assert await restarted.drain(within=5)
     assert [text for _, _, text in transport.delivered] == ["mine"]
+
+
+async def test_an_instance_keeps_to_the_allowance_another_instance_spent(db, clock):
+    """Instance a sends a chat its burst; instance b, which never sent to that chat, must still wait: the chat's
+    allowance is shared through the database (on one SQLite file too, once two instances are live)."""
+    async with db.transaction() as session:
+        for name in ("a", "b"):
+            await instances.beat(session, name, datetime.now(UTC))
+    limits = Limits(global_per_second=1000, per_chat_interval=0.5, per_chat_burst=2)
+    first_transport, second_transport = ScriptedTransport(), ScriptedTransport()
+    first = Sender(db, first_transport, limits=limits, instance="a")
+    second = Sender(db, second_transport, limits=limits, instance="b")
+    async def reply(text: str) -> None:
+        async with db.transaction() as session:
+            await outbox.enqueue(session, 1, "message", {"text": text}, clock.now(), reply=True)
+
+    await reply("one")
+    await reply("two")
+    for _ in range(2):
+        assert (await first.round())[0] == 1
+    await reply("three")
+    assert (await second.round())[0] == 0  # the chat's burst is spent: not before one interval
+    assert second_transport.delivered == []
+    await asyncio.sleep(0.55)
+    assert (await second.round())[0] == 1
+    assert [text for _, _, text in second_transport.delivered] == ["three"]

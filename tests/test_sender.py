@@ -134,3 +134,44 @@ async def test_a_reply_overtakes_a_large_broadcast(db, clock):
     attempted, _ = await sender.round()
     assert attempted <= 30  # about one second of sends per round
     assert transport.delivered[0][2] == "your answer"
+
+
+async def test_a_reply_overtakes_notices_queued_for_the_same_chat(db, clock):
+    """An official with 60 notices waiting: the answer to what they just typed goes next, not a minute later."""
+    await enqueue_all(db, clock, [(5, f"notice {n}") for n in range(60)])
+    async with db.transaction() as session:
+        await outbox.enqueue(session, 5, "message", {"text": "your menu"}, clock.now(), reply=True)
+    transport = ScriptedTransport()
+    sender = Sender(db, transport, limits=Limits(global_per_second=30, per_chat_interval=1.0))
+    assert (await sender.round())[0] == 1
+    assert [text for _, _, text in transport.delivered] == ["your menu"]
+    async with db.transaction() as session:  # the notices follow in their order
+        assert [row.payload["text"] for row in await outbox.pending_heads(session, "telegram", 10)] == ["notice 0"]
+
+
+async def test_a_chat_gets_a_short_burst_then_one_per_interval(db, clock):
+    async with db.transaction() as session:
+        for text in ("prompt", "mark", "next"):
+            await outbox.enqueue(session, 1, "message", {"text": text}, clock.now(), reply=True)
+    transport = ScriptedTransport()
+    sender = Sender(db, transport, limits=Limits(global_per_second=1000, per_chat_interval=0.3, per_chat_burst=2))
+    assert await sender.drain(within=5)
+    (first, _, _), (second, _, _), (third, _, _) = transport.delivered
+    assert second - first < 0.15  # two at once: the burst
+    assert third - first >= 0.29  # then one per interval
+
+
+async def test_a_notice_leaves_the_chats_last_token_for_a_reply(db, clock):
+    async with db.transaction() as session:
+        await outbox.enqueue(session, 1, "message", {"text": "answer"}, clock.now(), reply=True)
+        await outbox.enqueue(session, 1, "edit", {"text": "✅ mark", "message_id": 1}, clock.now())
+    transport = ScriptedTransport()
+    limits = Limits(global_per_second=1000, per_chat_interval=0.5, per_chat_burst=2)
+    sender = Sender(db, transport, limits=limits)
+    assert (await sender.round())[0] == 1
+    assert (await sender.round())[0] == 0  # the mark waits: taking the last token would make the next reply wait
+    async with db.transaction() as session:
+        await outbox.enqueue(session, 1, "message", {"text": "next answer"}, clock.now(), reply=True)
+    assert (await sender.round())[0] == 1  # the person's next answer goes at once
+    assert await sender.drain(within=5)
+    assert [text for _, _, text in transport.delivered] == ["answer", "next answer", "✅ mark"]

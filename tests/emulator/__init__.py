@@ -16,7 +16,7 @@ Main pieces: ``emu.user()`` -> SimulatedUser (send_*/press/tap inject updates; e
 """
 
 from .errors import ApiError
-from .faults import FAULT_KINDS, Fault, FaultInjector, RateLimiter
+from .faults import FAULT_KINDS, TELEGRAM_CHAT_BURST, Fault, FaultInjector, RateLimiter
 from .markup import parse_text, utf16_len
 from .records import ApiCall, CallbackAnswer, ChatAction, SentMessage, TranscriptLine
 from .server import TelegramEmulator
@@ -25,6 +25,7 @@ from .user import SimulatedUser
 
 __all__ = [
     "FAULT_KINDS",
+    "TELEGRAM_CHAT_BURST",
     "ApiCall",
     "ApiError",
     "CallbackAnswer",

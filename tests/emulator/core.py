@@ -28,6 +28,7 @@ class EmulatorState:
         enforce_limits: bool,
         global_per_sec: int,
         per_chat_per_sec: int,
+        per_chat_burst: int,
         strict_chats: bool,
     ) -> None:
         bot_id = token.split(":", 1)[0]
@@ -46,7 +47,7 @@ class EmulatorState:
         self.files = FileStore()
         self.faults = FaultInjector()
         self.enforce_limits = enforce_limits
-        self.limiter = RateLimiter(global_per_sec, per_chat_per_sec)
+        self.limiter = RateLimiter(global_per_sec, per_chat_per_sec, per_chat_burst)
         self.limit_violations = 0
 
         self.sent: list[SentMessage] = []

@@ -178,25 +178,35 @@ class FaultInjector:
         return Fault(kind=kind, method=method, retry_after=mode.retry_after, hold=mode.hold, hits=1)
 
 
-class RateLimiter:
-    """Sliding one-second windows, globally and per chat, like Telegram's flood control."""
+# Telegram asks for about one message a second per chat but tolerates short bursts, and publishes no burst size:
+# the emulator lets a chat take this many messages at once, then one per 1/per_chat_per_sec seconds.
+TELEGRAM_CHAT_BURST = 3
 
-    def __init__(self, global_per_sec: int, per_chat_per_sec: int) -> None:
+
+class RateLimiter:
+    """Telegram's flood control: a sliding one-second window overall, and per chat a token bucket (a burst of
+    `per_chat_burst` messages at once, refilled at `per_chat_per_sec`), so a bot pacing every message to one a
+    second and a bot sending three at once both pass, while a fourth at once, or a steady two a second, get 429."""
+
+    def __init__(self, global_per_sec: int, per_chat_per_sec: int, per_chat_burst: int = TELEGRAM_CHAT_BURST) -> None:
         self.global_per_sec = global_per_sec
         self.per_chat_per_sec = per_chat_per_sec
+        self.per_chat_burst = max(1, per_chat_burst)
         self._global: deque[float] = deque()
-        self._per_chat: dict[str, deque[float]] = {}
+        self._per_chat: dict[str, tuple[float, float]] = {}  # chat -> (tokens, when counted)
 
     def check(self, chat_id: Any) -> int | None:
         """Record a send; return the retry_after seconds instead if it would exceed a limit."""
         now = time.monotonic()
-        chat_window = self._per_chat.setdefault(str(chat_id), deque())
-        for window in (self._global, chat_window):
-            while window and now - window[0] >= 1.0:
-                window.popleft()
-        for window, limit in ((self._global, self.global_per_sec), (chat_window, self.per_chat_per_sec)):
-            if len(window) >= limit:
-                return max(1, math.ceil(window[0] + 1.0 - now))
+        while self._global and now - self._global[0] >= 1.0:
+            self._global.popleft()
+        if len(self._global) >= self.global_per_sec:
+            return max(1, math.ceil(self._global[0] + 1.0 - now))
+        tokens, stamp = self._per_chat.get(str(chat_id), (float(self.per_chat_burst), now))
+        tokens = min(float(self.per_chat_burst), tokens + (now - stamp) * self.per_chat_per_sec)
+        if tokens < 1.0:
+            self._per_chat[str(chat_id)] = (tokens, now)
+            return max(1, math.ceil((1.0 - tokens) / self.per_chat_per_sec))
         self._global.append(now)
-        chat_window.append(now)
+        self._per_chat[str(chat_id)] = (tokens - 1.0, now)
         return None

@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from .errors import ApiError, retry_after
-from .faults import Fault
+from .faults import TELEGRAM_CHAT_BURST, Fault
 from .methods import LIMITED_METHODS, ApiMethods, Handler, describe_params
 from .params import read_params
 from .records import ApiCall
@@ -49,6 +49,7 @@ class TelegramEmulator(ApiMethods):
         enforce_limits: bool = False,
         global_per_sec: int = 30,
         per_chat_per_sec: int = 1,
+        per_chat_burst: int = TELEGRAM_CHAT_BURST,
         strict_chats: bool = True,
         port: int = 0,
     ) -> None:
@@ -61,6 +62,7 @@ class TelegramEmulator(ApiMethods):
             enforce_limits=enforce_limits,
             global_per_sec=global_per_sec,
             per_chat_per_sec=per_chat_per_sec,
+            per_chat_burst=per_chat_burst,
             strict_chats=strict_chats,
         )
         self._port = port

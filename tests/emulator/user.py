@@ -212,8 +212,10 @@ class SimulatedUser:
             raise LookupError(f"message #{mid} not found in chat {self.chat_id} (deleted?)")
         return msg
 
-    async def press(self, button: str | int, *, message: SentMessage | dict[str, Any] | int | None = None) -> int:
-        """Press an inline button by label, callback_data or flat index (row by row)."""
+    async def press(self, button: str | int, *, message: SentMessage | dict[str, Any] | int | None = None,
+                    times: int = 1) -> int:
+        """Press an inline button by label, callback_data or flat index (row by row); `times` > 1: tap it again
+        at once, before the bot could answer (a double or triple tap). Returns the last update id."""
         msg = self._keyboard_message(message)
         buttons = inline_buttons(msg.get("reply_markup"))
         if isinstance(button, int):
@@ -227,7 +229,10 @@ class SimulatedUser:
                 f"no callback button {button!r} on message #{msg['message_id']}; "
                 f"buttons: {[(b['text'], b.get('callback_data')) for b in buttons]}"
             )
-        return await self._callback(found["callback_data"], msg, f"[pressed {found['text']!r}]")
+        update_id = 0
+        for _ in range(times):
+            update_id = await self._callback(found["callback_data"], msg, f"[pressed {found['text']!r}]")
+        return update_id
 
     async def press_data(self, data: str, message_id: int | None = None) -> int:
         """A callback query with arbitrary (possibly forged) data, on message_id or the latest bot message."""
