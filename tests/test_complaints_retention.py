@@ -20,9 +20,10 @@ from scheduler.retention_jobs import Retention, purge_expired
 from storage.areas import find_area, load_county
 from storage.complaint_models import Complaint
 from storage.db import Database
-from storage.models import AreaLevel, Conversation, OutboxMessage, OutboxStatus, Role, User
+from storage.models import AreaLevel, Conversation, OutboxMessage, OutboxStatus, Role
 from tests.chat_driver import Person
 from tests.complaints_support import complaint
+from tests.old_schema import USERS_0009
 
 PRECISE = (28.153817, 120.690452)
 
@@ -90,7 +91,8 @@ async def test_migration_0012_rounds_the_anonymous_locations_already_stored(db_u
     async with database.transaction() as session:  # the areas and users tables are as 0009 left them
         await load_county(session, parse_area_file(SAMPLE_COUNTY), now)
         township = await find_area(session, "岩头镇", AreaLevel.TOWNSHIP)
-        session.add(User(id=1, channel_user_id=7, role=Role.RESIDENT, created_at=now, last_seen_at=now))
+        await session.execute(sa.insert(USERS_0009).values(id=1, channel_user_id=7, role=Role.RESIDENT, created_at=now,
+                                                           last_seen_at=now))
     async with database.engine.begin() as conn:
         for number, anonymous in ((1, True), (2, False)):
             await conn.execute(sa.insert(rows).values(

@@ -16,6 +16,7 @@ from storage.db import Database
 from storage.models import AreaLevel, Role, User
 from storage.types import UTCDateTime
 from storage.units import name_key
+from tests.old_schema import USERS_0009
 
 NOW = datetime(2026, 5, 6, 1, 0, tzinfo=UTC)
 # The inspections table as migration 0009 left it.
@@ -55,12 +56,12 @@ async def old_db(db_url: str) -> AsyncIterator[Database]:
                 id=number, name=name, name_key=name_key(name), industry="small_restaurant", village_id=village.id,
                 township_id=township.id, status=status, unit_class=unit_class, is_demo=False, created_at=NOW,
                 updated_at=NOW))
-        session.add_all([
-            User(channel_user_id=9, role=Role.CADRE, name="李建国", area_id=village.id, created_at=NOW, last_seen_at=NOW),
-            User(channel_user_id=10, role=Role.TOWNSHIP, name="陈镇长", area_id=township.id, created_at=NOW,
-                 last_seen_at=NOW),
+        await session.execute(sa.insert(USERS_0009), [
+            {"id": 1, "channel_user_id": 9, "role": Role.CADRE, "name": "李建国", "area_id": village.id,
+             "created_at": NOW, "last_seen_at": NOW},
+            {"id": 2, "channel_user_id": 10, "role": Role.TOWNSHIP, "name": "陈镇长", "area_id": township.id,
+             "created_at": NOW, "last_seen_at": NOW},
         ])
-        await session.flush()
         base = {"township_id": township.id, "inspector_id": 1, "version": 1, "previous_id": None, "first_id": None,
                 "industry": "small_restaurant", "proposed_compliant": False, "compliant": False, "rectify_by": None,
                 "answers": {}, "notes": {}, "submitted_at": NOW, "reviewed_at": None, "reviewer_id": None,
@@ -78,6 +79,7 @@ async def old_db(db_url: str) -> AsyncIterator[Database]:
         if session.bind.dialect.name == "postgresql":  # ids given by hand: move the id sequence past them
             await session.execute(sa.text("SELECT setval(pg_get_serial_sequence('inspections', 'id'), 4)"))
             await session.execute(sa.text("SELECT setval(pg_get_serial_sequence('units', 'id'), 3)"))
+            await session.execute(sa.text("SELECT setval(pg_get_serial_sequence('users', 'id'), 2)"))
     yield database
     await database.dispose()
 
