@@ -9,6 +9,8 @@ from typing import Any
 
 from knowledge.loader import load_knowledge, make_normalizer
 from knowledge.models import KnowledgeBase
+from knowledge.homophones import typo_lexicon
+from knowledge.normalize import basic_normalize
 from knowledge.search import SearchIndex
 
 # Calibrated scores read as probabilities (see search.py); below this we abstain.
@@ -28,6 +30,8 @@ class Answer:
     abstained: bool
     suggestions: list[dict[str, str]] = field(default_factory=list)
     entry_id: str | None = None
+    parts: list[str] = field(default_factory=list)  # the entries answered, in order (one for a plain answer)
+    declined: str | None = None  # "elsewhere": a question about another county or city
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -48,9 +52,14 @@ class Answerer:
     ) -> None:
         self.kb = kb if kb is not None else load_knowledge(data_dir)
         self.threshold = threshold
-        self.index = SearchIndex(self.kb.entries, make_normalizer(self.kb.synonyms), progress=progress)
+        synonyms = self.kb.synonyms
+        words = [basic_normalize(w) for g in synonyms.groups for w in (g.canonical, *g.variants)]
+        terms = [basic_normalize(w) for w in synonyms.homophone_terms]
+        self.index = SearchIndex(self.kb.entries, make_normalizer(synonyms), progress=progress,
+                                 typo_words=typo_lexicon([*words, *terms, *synonyms.key_terms], terms),
+                                 not_typos=[basic_normalize(w) for w in synonyms.not_typos])
 
-    def answer(self, question: object) -> Answer:
+    def answer(self, question: object, today: object = None) -> Answer:
         hits = self.index.search(question, k=1 + MAX_SUGGESTIONS)
         if not hits or hits[0].score < self.threshold:
             return Answer(NOT_SURE, None, hits[0].score if hits else 0.0, True)
@@ -59,7 +68,7 @@ class Answerer:
         suggestions = [
             {"id": h.entry.id, "question": h.entry.questions[0]} for h in hits[1:] if h.score >= floor
         ]
-        return Answer(top.entry.answer, top.entry.source, top.score, False, suggestions, top.entry.id)
+        return Answer(top.entry.answer, top.entry.source, top.score, False, suggestions, top.entry.id, [top.entry.id])
 
     def ranked_ids(self, question: object, k: int = 3) -> list[str]:
         """Entry ids of the k best candidates, whatever their score (for evaluation)."""

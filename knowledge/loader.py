@@ -34,7 +34,17 @@ from knowledge.models import (
     SynonymsFile,
 )
 from knowledge.normalize import Normalizer, SynonymTable
+from knowledge.vocabulary import (
+    PARAPHRASES_FILE,
+    VOCABULARY_FILE,
+    ParaphrasesFile,
+    VocabularyFile,
+    add_paraphrases,
+    check_tests,
+    merge,
+)
 from knowledge.yaml_errors import YamlFileError, read_yaml_file
+from knowledge.yaml_lines import file_line_of, where
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 # Knowledge-only files beside the structured ones; other YAML in data/ belongs to other features.
@@ -83,7 +93,9 @@ def _owner_id(raw: Any, loc: tuple[Any, ...]) -> str | None:
     return owner
 
 
-def _parse(model: type[M], raw: Any, name: str) -> M:
+def _parse(model: type[M], raw: Any, name: str, path: Path | None = None) -> M:
+    """Validate against the schema; each error names the file, the line (when the file is known), the entry and the
+    field."""
     if not isinstance(raw, dict):
         raise KnowledgeError(f"{name}：文件内容应为键值对（可能是空文件或缩进错误）")
     try:
@@ -98,7 +110,8 @@ def _parse(model: type[M], raw: Any, name: str) -> M:
             if err["type"] == "value_error":
                 message = str(err["ctx"]["error"]) if "ctx" in err else err["msg"]
             who = f"条目 {owner}：" if owner else ""
-            lines.append(f"{name}：{who}字段 {field}：{message}")
+            line = where(file_line_of(path, loc)) if path is not None else ""
+            lines.append(f"{name}：{line}{who}字段 {field}：{message}")
         raise KnowledgeError("\n".join(lines)) from None
 
 
@@ -108,10 +121,11 @@ class _Builder:
         self.entries: list[Entry] = []
         self.seen: dict[str, str] = {}  # entry or item id -> file, for duplicate detection
         self.trade: str | None = None  # key term of the industry whose file is being read
-        self.sources = _parse(SourcesFile, _read_yaml(data_dir / "sources.yaml", "sources.yaml"), "sources.yaml")
+        self.sources = _parse(SourcesFile, _read_yaml(data_dir / "sources.yaml", "sources.yaml"), "sources.yaml",
+                              data_dir / "sources.yaml")
 
     def load(self, model: type[M], rel: str) -> M:
-        return _parse(model, _read_yaml(self.dir / rel, rel), rel)
+        return _parse(model, _read_yaml(self.dir / rel, rel), rel, self.dir / rel)
 
     def claim(self, ident: str, name: str, what: str = "条目") -> None:
         if ident in self.seen:
@@ -308,25 +322,28 @@ def load_knowledge(data_dir: Path | str | None = None) -> KnowledgeBase:
     if not root.is_dir():
         raise KnowledgeError(f"{root}：知识库目录不存在")
     b = _Builder(root)
-    synonyms = b.load(SynonymsFile, "synonyms.yaml")
-    variant_owner: dict[str, str] = {}
-    for group in synonyms.groups:
-        for word in [group.canonical, *group.variants]:
-            prev = variant_owner.setdefault(word, group.canonical)
-            if prev != group.canonical:
-                raise KnowledgeError(f"synonyms.yaml：同义词“{word}”同时出现在“{prev}”和“{group.canonical}”两组")
+    vocabulary = (b.load(VocabularyFile, VOCABULARY_FILE) if (root / VOCABULARY_FILE).is_file()
+                  else VocabularyFile())
+    synonyms = merge(b.load(SynonymsFile, "synonyms.yaml"), vocabulary, root / "synonyms.yaml", root / VOCABULARY_FILE)
     normalizer = make_normalizer(synonyms)
     checklists = _industries(b, normalizer)  # before the plan: its answers name the trades (`{industries}`)
     plan, milestones = _plan(b, [checklist.name for checklist in checklists.values()])
     for rel in EXTRA_ENTRY_FILES:
         if (root / rel).is_file():
             b.add_specs(b.load(EntriesFile, rel), rel)
-    _check_questions(b.entries, normalizer)
-    return KnowledgeBase(b.entries, synonyms, checklists, milestones, plan.targets, plan.targets.year)
+    entries = b.entries
+    if (root / PARAPHRASES_FILE).is_file():
+        entries = add_paraphrases(entries, b.load(ParaphrasesFile, PARAPHRASES_FILE), root / PARAPHRASES_FILE)
+    check_tests(vocabulary, {entry.id for entry in entries}, root / VOCABULARY_FILE)
+    _check_questions(entries, normalizer)
+    return KnowledgeBase(entries, synonyms, checklists, milestones, plan.targets, plan.targets.year,
+                         tuple(plan.phases), vocabulary)
 
 
 def make_normalizer(synonyms: SynonymsFile) -> Normalizer:
-    groups = {g.canonical: g.variants for g in synonyms.groups}
+    groups: dict[str, list[str]] = {}
+    for g in synonyms.groups:  # a canonical word may have groups in both synonyms.yaml and vocabulary.yaml
+        groups.setdefault(g.canonical, []).extend(g.variants)
     table = SynonymTable(groups, synonyms.fillers, synonyms.keep)
     plain = Normalizer(table)
     for term in synonyms.key_terms:

@@ -81,6 +81,9 @@ class SynonymsFile(_Strict):
     keep: list[Text] = []
     key_terms: list[Text] = []
     question_words: list[Text] = []
+    # Terms also recognised when typed with pinyin homophones (营业只照), and real words never taken for such a typo.
+    homophone_terms: list[Text] = []
+    not_typos: list[Text] = []
 
 
 class Relevant(_Strict):
@@ -277,6 +280,8 @@ class KnowledgeBase:
     milestones: list[Milestone]
     targets: Targets
     plan_year: int
+    phases: tuple[PhaseSpec, ...] = ()
+    vocabulary: object = None  # knowledge.vocabulary.VocabularyFile: the everyday words and their tests
 
     def entry(self, entry_id: str) -> Entry:
         for entry in self.entries:

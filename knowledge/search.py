@@ -29,7 +29,8 @@ from operator import itemgetter
 from rapidfuzz import fuzz
 
 from knowledge.models import Entry
-from knowledge.normalize import Normalizer
+from knowledge.homophones import Homophones
+from knowledge.normalize import Normalizer, basic_normalize
 
 K1 = 1.2
 B = 0.75
@@ -42,7 +43,7 @@ MAX_DF_SHARE = 0.01
 MIN_DF_CAP = 200
 # Logistic calibration, fitted by bench/kb_calibrate.py; one weight per feature of SearchIndex._score_entry (the
 # last one, no_content, is set there rather than fitted). Measured with these: see bench/README.md.
-WEIGHTS = (0.000, 0.000, 4.905, 2.107, 3.680, -2.493, -5.624, -1.981, -5.340, -4.477, -4.000)
+WEIGHTS = (0.000, 0.000, 4.905, 2.107, 3.680, -2.493, -5.624, -1.981, -5.340, -4.477, -4.000, -0.700)
 BIAS = -3.745
 # Weight of an unseen pair of known characters in coverage (see SearchIndex._weight).
 JUNCTION_IDF = 4.0
@@ -51,6 +52,9 @@ JUNCTION_IDF = 4.0
 PLACE_SUFFIXES = frozenset("店厂馆站场院班园校司矿摊铺坊厅室房")
 # Words before such a character that do not name a trade (一家店, 开店, 小店).
 GENERIC_BEFORE = frozenset("家个的小这那每各本开新大老该此其么啥哪些种类一两几少")
+# A bigram made only of question words (会不会, 行不行, 要几个) weighs this share of its rarity in coverage: the shape of
+# a question must not move it across the threshold when its content words match well.
+QUESTION_WORD_SHARE = 0.3
 # One meaningful character is not a question (what is left of "在吗" or "？？" after normalisation).
 MIN_QUERY_CHARS = 2
 
@@ -139,6 +143,23 @@ def _explains(unit: str, questions: str, answer: str) -> bool:
     return unit in questions or unit in answer or all(ch in questions or ch in answer for ch in unit)
 
 
+def _mask(text: str, words: Sequence[str]) -> list[bool]:
+    """Which characters of the text belong to one of the words."""
+    mask = [False] * len(text)
+    for word in words:
+        start = text.find(word)
+        while start >= 0:
+            mask[start : start + len(word)] = [True] * len(word)
+            start = text.find(word, start + 1)
+    return mask
+
+
+def _covered(text: str, words: Sequence[str]) -> frozenset[str]:
+    """The bigrams of the text lying wholly inside the words' occurrences."""
+    mask = _mask(text, words)
+    return frozenset(text[i : i + 2] for i in range(len(text) - 1) if mask[i] and mask[i + 1])
+
+
 def _sigmoid(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
 
@@ -146,11 +167,13 @@ def _sigmoid(z: float) -> float:
 class _Query:
     """What is computed once per query and reused for every candidate."""
 
-    def __init__(self, index: SearchIndex, text: str) -> None:
+    def __init__(self, index: SearchIndex, text: str, fixes: int = 0) -> None:
         self.text = text
+        self.fixes = fixes  # homophone typos corrected in the query (see knowledge/homophones.py)
         self.compact = index.normalize.compact(text)
         self.grams = bigrams(text)
-        self.weighted = [(g, index._weight(g)) for g in self.grams]
+        shape = _covered(text, index.normalize.question_words)
+        self.weighted = [(g, index._weight(g) * (QUESTION_WORD_SHARE if g in shape else 1.0)) for g in self.grams]
         self.total = sum(w for _, w in self.weighted)
         self._normalize = index.normalize
         self._keys: dict[str, bool] = {}
@@ -161,12 +184,7 @@ class _Query:
         self.other_keys = named - index.trades
         # What is asked about the key terms: the bigrams touching neither a key term nor a question word, or, when
         # there is none, the single characters left (去, 办 in 营业执照去哪里办).
-        mask = [False] * len(text)
-        for word in (*named, *index.normalize.question_words):
-            start = text.find(word)
-            while start >= 0:
-                mask[start : start + len(word)] = [True] * len(word)
-                start = text.find(word, start + 1)
+        mask = _mask(text, (*named, *index.normalize.question_words))
         self.content = {text[i : i + 2] for i in range(len(text) - 1) if not mask[i] and not mask[i + 1]}
         if not self.content:
             self.content = {ch for ch, masked in zip(text, mask, strict=True) if not masked}
@@ -201,6 +219,8 @@ class SearchIndex:
         progress: Callable[[int], None] | None = None,
         weights: Sequence[float] = WEIGHTS,
         bias: float = BIAS,
+        typo_words: Sequence[str] = (),
+        not_typos: Sequence[str] = (),
     ) -> None:
         self.entries = list(entries)
         self.normalize = normalizer
@@ -215,10 +235,13 @@ class SearchIndex:
         self.answer_text: list[str] = []
         self.questions = _Bm25(UNIGRAM_WEIGHT)
         self.answers = _Bm25(1.0)
+        typed_pairs: set[str] = set()  # bigrams of the knowledge base as written (before synonyms)
         for e_index, entry in enumerate(self.entries):
             self.entry_first_doc.append(len(self.doc_text))
             for question in entry.questions:
-                text = normalizer(question)
+                basic = basic_normalize(question)
+                typed_pairs.update(basic[i : i + 2] for i in range(len(basic) - 1))
+                text = normalizer.finish(basic)
                 if text:
                     self.doc_entry.append(e_index)
                     self.doc_question.append(question)
@@ -226,7 +249,9 @@ class SearchIndex:
                     self.doc_keys.append(normalizer.keys_in(text))
                     self.doc_compact.append(normalizer.compact(text))
                     self.questions.add(ngrams(text))
-            answer = normalizer(entry.answer, None)
+            basic = basic_normalize(entry.answer, None)
+            typed_pairs.update(basic[i : i + 2] for i in range(len(basic) - 1))
+            answer = normalizer.finish(basic)
             self.answer_text.append(answer)
             self.answers.add(Counter(answer[i : i + 2] for i in range(len(answer) - 1)))
             if progress is not None:
@@ -242,6 +267,7 @@ class SearchIndex:
             self._entry_keys(range(self.entry_first_doc[e], self.entry_first_doc[e + 1]), e)
             for e in range(len(self.entries))
         ]
+        self.homophones = Homophones(typo_words, not_typos, typed_pairs.__contains__) if typo_words else None
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -309,7 +335,7 @@ class SearchIndex:
         w = self.weights
         # The entry-level and query-level terms are the same for every question of the entry.
         base = (self.bias + w[3] * by_entry + w[4] * by_answer + w[6] * q.novel + w[7] * q.foreign_place
-                + w[8] * trade_conflict + w[9] * key_unexplained + w[10] * no_content)
+                + w[8] * trade_conflict + w[9] * key_unexplained + w[10] * no_content + w[11] * q.fixes)
         best_z, best_doc, best_feats = -math.inf, docs[0], (0.0, 0.0, 0.0, 0.0)
         for doc in docs:
             doc_text = self.doc_text[doc]
@@ -326,7 +352,7 @@ class SearchIndex:
                 best_z, best_doc, best_feats = z, doc, (by_query, by_doc, ratio, key_missing)
         by_query, by_doc, ratio, key_missing = best_feats
         feats = (by_query, by_doc, ratio, by_entry, by_answer, key_missing, q.novel, q.foreign_place,
-                 trade_conflict, key_unexplained, no_content)
+                 trade_conflict, key_unexplained, no_content, float(q.fixes))
         return Hit(self.entries[entry], self.doc_question[best_doc], _sigmoid(best_z), feats)
 
     def calibrate(self, features: Sequence[float]) -> float:
@@ -334,11 +360,13 @@ class SearchIndex:
 
     def search(self, query: object, k: int = 5, exclude: int | None = None) -> list[Hit]:
         """Best entries for the query, best first. `exclude` hides one question (leave-one-out calibration)."""
-        text = self.normalize(query)
+        basic = basic_normalize(query)
+        fixed, fixes = self.homophones.fix(basic) if self.homophones is not None else (basic, 0)
+        text = self.normalize.finish(fixed)
         # A bare key term (饭店, 未成年人, also 饭店 typed a thousand times) names a topic, not a question: many
         # entries fit it equally well and picking one would be a guess.
         if len(text) < MIN_QUERY_CHARS or text in self.normalize.key_terms:
             return []
-        q = _Query(self, text)
+        q = _Query(self, text, fixes)
         hits = [h for e in self._recall(text, exclude) if (h := self._score_entry(q, e, exclude)) is not None]
         return sorted(hits, key=lambda h: h.score, reverse=True)[:k]

@@ -1,0 +1,95 @@
+"""The everyday vocabulary (vocabulary.yaml) and the extra ways to ask shipped entries (paraphrases.yaml).
+
+vocabulary.yaml holds, beside synonyms.yaml, the words owners and cadres use for the standards' own terms (苍蝇老鼠
+for 防蝇防鼠, 小工 for 从业人员), dialect particles (伐, 嘞), the terms that are also recognised when typed with a
+pinyin homophone (营业只照 for 营业执照) and the real words that must never be taken for such a typo (药方 is not
+药房). Every group carries a test question and the entry it must reach (or null: it must not be answered), run by
+tests/knowledge/test_vocabulary.py. paraphrases.yaml adds questions to entries defined elsewhere, checklist items
+included, so an item can be asked in everyday words without touching the checklist.
+
+Both are validated when the knowledge base loads; every error names the file and the line, in Chinese.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field
+
+from knowledge.models import Entry, Id, KnowledgeError, SynonymGroup, SynonymsFile, Text, _Strict
+from knowledge.yaml_lines import file_line_of, where
+
+VOCABULARY_FILE = "vocabulary.yaml"
+PARAPHRASES_FILE = "paraphrases.yaml"
+
+
+class VocabularyTest(_Strict):
+    q: Text
+    expect: Id | None  # null: a question that must be answered 不确定
+
+
+class VocabularyGroup(SynonymGroup):
+    test: VocabularyTest
+
+
+class VocabularyFile(_Strict):
+    groups: list[VocabularyGroup] = []
+    fillers: list[Text] = []
+    key_terms: list[Text] = []
+    question_words: list[Text] = []
+    homophone_terms: list[Text] = []
+    not_typos: list[Text] = []
+
+
+class ParaphrasesFile(_Strict):
+    paraphrases: dict[Id, Annotated[list[Text], Field(min_length=1)]]
+
+
+def merge(synonyms: SynonymsFile, vocabulary: VocabularyFile, synonyms_path: Path, vocabulary_path: Path
+          ) -> SynonymsFile:
+    """One synonym table from both files; a word in two groups (in either file) is an error naming both lines."""
+    owner: dict[str, tuple[str, str]] = {}  # word -> (canonical, "file 第n行")
+    sources = (("synonyms.yaml", synonyms_path, synonyms.groups), (VOCABULARY_FILE, vocabulary_path, vocabulary.groups))
+    for name, path, groups in sources:
+        for g, group in enumerate(groups):
+            for v, word in enumerate([group.canonical, *group.variants]):
+                loc = ["groups", g, "canonical"] if v == 0 else ["groups", g, "variants", v - 1]
+                here = f"{name} {where(file_line_of(path, loc)).rstrip('：')}".strip()
+                prev = owner.setdefault(word, (group.canonical, here))
+                if prev[0] != group.canonical:
+                    raise KnowledgeError(f"{name}：{where(file_line_of(path, loc))}同义词“{word}”同时出现在"
+                                         f"“{prev[0]}”（{prev[1]}）和“{group.canonical}”两组")
+    plain_groups = [SynonymGroup(canonical=g.canonical, variants=g.variants) for g in vocabulary.groups]
+    return SynonymsFile(
+        groups=[*synonyms.groups, *plain_groups],
+        fillers=[*synonyms.fillers, *vocabulary.fillers],
+        keep=synonyms.keep,
+        key_terms=[*synonyms.key_terms, *vocabulary.key_terms],
+        question_words=[*synonyms.question_words, *vocabulary.question_words],
+        homophone_terms=[*synonyms.homophone_terms, *vocabulary.homophone_terms],
+        not_typos=[*synonyms.not_typos, *vocabulary.not_typos],
+    )
+
+
+def check_tests(vocabulary: VocabularyFile, known: set[str], path: Path) -> None:
+    for g, group in enumerate(vocabulary.groups):
+        if group.test.expect is not None and group.test.expect not in known:
+            line = where(file_line_of(path, ["groups", g, "test", "expect"]))
+            raise KnowledgeError(f"{VOCABULARY_FILE}：{line}“{group.canonical}”一组的 test.expect 引用了不存在的条目 "
+                                 f"{group.test.expect}")
+
+
+def add_paraphrases(entries: list[Entry], file: ParaphrasesFile, path: Path) -> list[Entry]:
+    """The entries with the extra questions of paraphrases.yaml appended to their own."""
+    index = {entry.id: n for n, entry in enumerate(entries)}
+    out = list(entries)
+    for ident, questions in file.paraphrases.items():
+        n = index.get(ident)
+        if n is None:
+            line = where(file_line_of(path, ["paraphrases", ident]))
+            raise KnowledgeError(f"{PARAPHRASES_FILE}：{line}条目 {ident} 不存在（检查项的 id 也可以用）")
+        extra = [q for q in questions if q not in out[n].questions]
+        out[n] = replace(out[n], questions=(*out[n].questions, *extra))
+    return out
