@@ -34,6 +34,8 @@ from knowledge.models import (
     SynonymsFile,
 )
 from knowledge.normalize import Normalizer, SynonymTable
+from knowledge.places import PLACES_FILE, load_places
+from knowledge.topics import MIN_ITEMS, TOPICS_FILE, TopicsFile, TopicSpec, topic_answer, topic_items, topic_questions
 from knowledge.vocabulary import (
     PARAPHRASES_FILE,
     VOCABULARY_FILE,
@@ -48,7 +50,7 @@ from knowledge.yaml_lines import file_line_of, where
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 # Knowledge-only files beside the structured ones; other YAML in data/ belongs to other features.
-EXTRA_ENTRY_FILES = ("food_safety_law.yaml", "general.yaml")
+EXTRA_ENTRY_FILES = ("food_safety_law.yaml", "general.yaml", "current_rules.yaml")
 
 _ERROR_TEXT = {
     "missing": "缺少必填字段",
@@ -194,6 +196,9 @@ def _plan(b: _Builder, industries: Sequence[str]) -> tuple[PlanFile, list[Milest
         b.add(name, ident, questions, render.date_answer(group, year), f"{base}四、（二）{items}", reviewed)
     b.add(name, plan.schedule_entry.id, plan.schedule_entry.questions, render.schedule_text(plan.milestones, year),
           base + "四、（二）", reviewed)
+    if plan.today_entry is not None:  # without a date (no clock) it answers with the whole schedule
+        b.add(name, plan.today_entry.id, plan.today_entry.questions, render.schedule_text(plan.milestones, year),
+              base + "四、（一）（二）", reviewed)
     milestones = [
         Milestone(m.id, m.number, m.month, m.day, m.year_end, m.title, tuple(m.responsible), m.text)
         for m in plan.milestones
@@ -256,6 +261,7 @@ def _industries(b: _Builder, normalizer: Normalizer) -> dict[str, Checklist]:
         raise KnowledgeError("industries.yaml：industries 名单中有重复的行业")
 
     checklists: dict[str, Checklist] = {}
+    topics = b.load(TopicsFile, TOPICS_FILE).topics if (b.dir / TOPICS_FILE).is_file() else []
     for slug in listing.industries:
         name = f"industries/{slug}.yaml"
         ind = b.load(IndustryFile, name)
@@ -278,6 +284,7 @@ def _industries(b: _Builder, normalizer: Normalizer) -> dict[str, Checklist]:
             "lead_department": lambda lead=lead: lead,
             "checklist": lambda items=all_items: render.checklist_text(items),
         })
+        _topic_entries(b, topics, ind, all_items, name)
         b.trade = None
         checklists[slug] = Checklist(
             slug=slug,
@@ -300,6 +307,20 @@ def _industries(b: _Builder, normalizer: Normalizer) -> dict[str, Checklist]:
           b.source(SourceRef(doc="practice", certainty="典"), "industries.yaml", listing.list_entry.id),
           listing.reviewed)
     return checklists
+
+
+def _topic_entries(b: _Builder, topics: list[TopicSpec], ind: IndustryFile, all_items: list[ItemSpec], name: str
+                   ) -> None:
+    """One entry per topic of topics.yaml that at least two of the industry's items belong to."""
+    if not ind.entries or b.trade is None:
+        return
+    prefix = ind.entries[0].id.split(".")[0]
+    for topic in topics:
+        chosen = topic_items(topic, all_items)
+        if len(chosen) >= MIN_ITEMS:
+            b.add(name, f"{prefix}.topic.{topic.id}", topic_questions(topic, b.trade),
+                  b.noted(topic_answer(ind.name, topic, chosen, all_items), SourceRef(doc="checklist")),
+                  b.source(SourceRef(doc="checklist"), name, f"{prefix}.topic.{topic.id}"), ind.reviewed)
 
 
 def _check_questions(entries: list[Entry], normalizer: Normalizer) -> None:
@@ -337,7 +358,8 @@ def load_knowledge(data_dir: Path | str | None = None) -> KnowledgeBase:
     check_tests(vocabulary, {entry.id for entry in entries}, root / VOCABULARY_FILE)
     _check_questions(entries, normalizer)
     return KnowledgeBase(entries, synonyms, checklists, milestones, plan.targets, plan.targets.year,
-                         tuple(plan.phases), vocabulary)
+                         tuple(plan.phases), vocabulary, load_places(root / PLACES_FILE),
+                         plan.today_entry.id if plan.today_entry else None)
 
 
 def make_normalizer(synonyms: SynonymsFile) -> Normalizer:
