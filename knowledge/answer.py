@@ -80,6 +80,8 @@ class Answerer:
                                  typo_words=typo_lexicon([*words, *terms, *synonyms.key_terms], terms),
                                  not_typos=[basic_normalize(w) for w in synonyms.not_typos])
         self._milestones = _milestones_by_entry(self.kb.milestones)
+        terms = getattr(self.kb.vocabulary, "bare_terms", None) or {}
+        self._bare_ids = {self.index.normalize(term): ident for term, ident in terms.items()}
 
     # ---- the answer ---------------------------------------------------------------------------------------
 
@@ -90,6 +92,9 @@ class Answerer:
         if place is not None:
             return Answer(ELSEWHERE_TEXT.format(place=place, county=places.county), None, 0.0, True,
                           declined=ELSEWHERE)
+        bare = self._bare(text)
+        if bare is not None:
+            return Answer(bare.answer, bare.source, self.threshold, False, [], bare.id, [bare.id])
         hits = self.index.search(question, k=1 + NOT_SURE_SUGGESTIONS)
         parts = question_parts(text)
         if parts:
@@ -129,6 +134,15 @@ class Answerer:
         if milestones and asks_countdown(question):
             return entry.answer + countdown_note(milestones, today)
         return entry.answer
+
+    def _bare(self, text: str) -> Entry | None:
+        """The entry for a key term asked on its own (vocabulary.yaml bare_terms), if any."""
+        vocabulary = self.kb.vocabulary
+        terms = getattr(vocabulary, "bare_terms", None)
+        if not terms:
+            return None
+        ident = self._bare_ids.get(self.index.normalize(text)) if text else None
+        return self.kb.entry(ident) if ident else None
 
     def _with_trade(self, part: str, whole: str) -> str:
         """The part, with the trade the whole question names in front when the part names none."""

@@ -346,6 +346,9 @@ def load_knowledge(data_dir: Path | str | None = None) -> KnowledgeBase:
     vocabulary = (b.load(VocabularyFile, VOCABULARY_FILE) if (root / VOCABULARY_FILE).is_file()
                   else VocabularyFile())
     synonyms = merge(b.load(SynonymsFile, "synonyms.yaml"), vocabulary, root / "synonyms.yaml", root / VOCABULARY_FILE)
+    places = load_places(root / PLACES_FILE)
+    if places is not None:  # the county's own place names say where the asker is, not what is asked
+        synonyms = synonyms.model_copy(update={"fillers": [*synonyms.fillers, *places.home]})
     normalizer = make_normalizer(synonyms)
     checklists = _industries(b, normalizer)  # before the plan: its answers name the trades (`{industries}`)
     plan, milestones = _plan(b, [checklist.name for checklist in checklists.values()])
@@ -358,7 +361,7 @@ def load_knowledge(data_dir: Path | str | None = None) -> KnowledgeBase:
     check_tests(vocabulary, {entry.id for entry in entries}, root / VOCABULARY_FILE)
     _check_questions(entries, normalizer)
     return KnowledgeBase(entries, synonyms, checklists, milestones, plan.targets, plan.targets.year,
-                         tuple(plan.phases), vocabulary, load_places(root / PLACES_FILE),
+                         tuple(plan.phases), vocabulary, places,
                          plan.today_entry.id if plan.today_entry else None)
 
 

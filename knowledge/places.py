@@ -18,6 +18,7 @@ SUFFIXES = "县市区"
 
 class PlacesFile(_Strict):
     county: Text
+    home: list[Text] = []
     elsewhere: Annotated[list[Annotated[list[Text], Field(min_length=1)]], Field(min_length=1)]
     with_suffix_only: list[Text] = []
     not_after: list[Text] = []
@@ -26,6 +27,7 @@ class PlacesFile(_Strict):
 class Places:
     def __init__(self, spec: PlacesFile) -> None:
         self.county = spec.county
+        self.home = tuple(spec.home)
         bare = {basic_normalize(name) for group in spec.elsewhere for name in group} - {""}
         suffixed = {basic_normalize(name) for name in spec.with_suffix_only} - {""}
         self._not_after = tuple(sorted({basic_normalize(w) for w in spec.not_after} - {""}, key=len, reverse=True))

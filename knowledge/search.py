@@ -331,7 +331,13 @@ class SearchIndex:
             key_unexplained = 0.0
         # Nothing the query asks beyond its key terms and question words is in the entry, not even character by
         # character: the match rests on a shared key term alone (未成年人发烧怎么办 against 学生来买烟怎么办).
-        no_content = 0.0 if any(_explains(g, joined, answer) for g in q.content) or not q.content else 1.0
+        if q.content:
+            no_content = 0.0 if any(_explains(g, joined, answer) for g in q.content) else 1.0
+        else:
+            # Only key terms and question words: the entry must have a question naming all of those key terms
+            # (健康证多久 fits 健康证多久办一次; 未成年人身份证怎么办 does not fit the tobacco rule).
+            named = q.trades | q.other_keys
+            no_content = 0.0 if not named or any(named <= self.doc_keys[d] for d in docs) else 1.0
         w = self.weights
         # The entry-level and query-level terms are the same for every question of the entry.
         base = (self.bias + w[3] * by_entry + w[4] * by_answer + w[6] * q.novel + w[7] * q.foreign_place

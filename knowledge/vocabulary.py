@@ -41,6 +41,9 @@ class VocabularyFile(_Strict):
     question_words: list[Text] = []
     homophone_terms: list[Text] = []
     not_typos: list[Text] = []
+    # A key term asked on its own (健康证？) and the entry that answers it; other bare key terms (饭店) get 不确定
+    # with suggestions.
+    bare_terms: dict[Text, Id] = {}
 
 
 class ParaphrasesFile(_Strict):
@@ -74,6 +77,10 @@ def merge(synonyms: SynonymsFile, vocabulary: VocabularyFile, synonyms_path: Pat
 
 
 def check_tests(vocabulary: VocabularyFile, known: set[str], path: Path) -> None:
+    for term, ident in vocabulary.bare_terms.items():
+        if ident not in known:
+            line = where(file_line_of(path, ["bare_terms", term]))
+            raise KnowledgeError(f"{VOCABULARY_FILE}：{line}bare_terms 中“{term}”对应的条目 {ident} 不存在")
     for g, group in enumerate(vocabulary.groups):
         if group.test.expect is not None and group.test.expect not in known:
             line = where(file_line_of(path, ["groups", g, "test", "expect"]))
