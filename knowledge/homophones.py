@@ -6,9 +6,8 @@ replaced by a lexicon word when it sounds the same and the cost of the change st
 unrelated homophones apart:
 - at least one character is typed exactly as in the word (a stretch that shares only sounds is another word);
 - at most one substituted character in a word of two or three characters, two in longer ones;
-- a two-character stretch is never changed when it is itself a word the knowledge base uses, or a real word listed
-  in `not_typos` (药方 is not a typo of 药房, 饭点 not of 饭店);
-- a longer stretch is never changed when every pair of characters in it occurs in the knowledge base as typed.
+- a two-character stretch is never changed when it is itself a word the knowledge base uses as typed;
+- no stretch is changed that is a real word listed in `not_typos` (药方 is not a typo of 药房, 饭点 not of 饭店).
 Each change is counted: the search lowers the score of a question by a fixed cost per change, so a question that
 needed corrections is answered only when the rest of it matches well.
 """
@@ -127,10 +126,8 @@ class Homophones:
             return None
         if typed in self.lexicon or typed in self.not_typos:
             return None
-        if all("\u3400" <= c <= "\u9fff" for c in typed):
-            pairs = [typed[k : k + 2] for k in range(len(typed) - 1)]
-            if all(self.known_pair(p) for p in pairs):
-                return None  # every pair is one the knowledge base uses as typed: a real phrase, not a typo
+        if len(typed) == 2 and self.known_pair(typed):
+            return None  # a pair the knowledge base uses as typed: a real word, not a typo
         return word, end - start, changed
 
     def _match_pinyin_start(self, text: str, i: int) -> tuple[str, int, int] | None:

@@ -43,8 +43,8 @@ MAX_DF_SHARE = 0.01
 MIN_DF_CAP = 200
 # Logistic calibration, fitted by bench/kb_calibrate.py; one weight per feature of SearchIndex._score_entry (the
 # last one, no_content, is set there rather than fitted). Measured with these: see bench/README.md.
-WEIGHTS = (0.000, 0.000, 4.905, 2.107, 3.680, -2.493, -5.624, -1.981, -5.340, -4.477, -4.000, -0.700)
-BIAS = -3.745
+WEIGHTS = (0.000, 0.198, 3.168, 2.433, 2.914, -3.386, 0.000, -0.321, -6.264, -3.801, -4.000, -0.700, 5.365)
+BIAS = -3.566
 # Weight of an unseen pair of known characters in coverage (see SearchIndex._weight).
 JUNCTION_IDF = 4.0
 # Last characters of words naming a kind of business or place (加油站, 服装厂, 驾校). Such a word that the knowledge
@@ -55,6 +55,10 @@ GENERIC_BEFORE = frozenset("家个的小这那每各本开新大老该此其么�
 # A bigram made only of question words (会不会, 行不行, 要几个) weighs this share of its rarity in coverage: the shape of
 # a question must not move it across the threshold when its content words match well.
 QUESTION_WORD_SHARE = 0.3
+# A question longer than this many characters (after normalisation) is read more by how much of a knowledge-base
+# question it contains than by how much of it that question explains: a question told as a story carries words
+# no entry has. The feature grows from 0 at LONG_FROM characters to 1 at LONG_FROM + LONG_SPAN.
+LONG_FROM, LONG_SPAN = 12, 20
 # One meaningful character is not a question (what is left of "在吗" or "？？" after normalisation).
 MIN_QUERY_CHARS = 2
 
@@ -190,6 +194,7 @@ class _Query:
             self.content = {ch for ch, masked in zip(text, mask, strict=True) if not masked}
         # Characters the knowledge base never uses mean words it knows nothing about.
         self.novel = sum(ch not in index.chars for ch in text) / len(text)
+        self.long = min(1.0, max(0.0, (len(text) - LONG_FROM) / LONG_SPAN))
         self.foreign_place = index._foreign_place(text)
 
     def covered_by(self, other: str) -> float:
@@ -353,12 +358,12 @@ class SearchIndex:
             by_doc = shared / doc_total if doc_total else 0.0
             ratio = fuzz.ratio(q.compact, self.doc_compact[doc]) / 100.0
             key_missing = 1.0 if q.lacks_any(self.doc_keys[doc]) else 0.0
-            z = base + w[0] * by_query + w[1] * by_doc + w[2] * ratio + w[5] * key_missing
+            z = base + w[0] * by_query + w[1] * by_doc + w[2] * ratio + w[5] * key_missing + w[12] * by_doc * q.long
             if z > best_z:
                 best_z, best_doc, best_feats = z, doc, (by_query, by_doc, ratio, key_missing)
         by_query, by_doc, ratio, key_missing = best_feats
         feats = (by_query, by_doc, ratio, by_entry, by_answer, key_missing, q.novel, q.foreign_place,
-                 trade_conflict, key_unexplained, no_content, float(q.fixes))
+                 trade_conflict, key_unexplained, no_content, float(q.fixes), by_doc * q.long)
         return Hit(self.entries[entry], self.doc_question[best_doc], _sigmoid(best_z), feats)
 
     def calibrate(self, features: Sequence[float]) -> float:
