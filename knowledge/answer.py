@@ -31,7 +31,9 @@ AMBIGUITY_MARGIN = 0.08
 MAX_SUGGESTIONS = 2
 # When not sure: up to this many suggestions, each at least this likely.
 NOT_SURE_SUGGESTIONS = 3
-SUGGESTION_FLOOR = 0.15
+SUGGESTION_FLOOR = 0.01
+# Features of a hit (search.py) that rule it out as a suggestion: another trade, a key term the entry never names.
+TRADE_CONFLICT, KEY_UNEXPLAINED = 8, 9
 # A story's asking clause is a guess about what matters: its answer must be this much surer than a plain question's.
 FOCUS_MARGIN = 0.1
 ELSEWHERE = "elsewhere"
@@ -179,7 +181,8 @@ class Answerer:
         return Answer("\n\n".join(sections), sources, score, False, [], ids[0], ids)
 
     def _not_sure(self, hits: list[Hit], text: str) -> Answer:
-        suggestions = [_suggestion(h.entry) for h in hits if h.score >= SUGGESTION_FLOOR][:NOT_SURE_SUGGESTIONS]
+        suggestions = [_suggestion(h.entry) for h in hits if h.score >= SUGGESTION_FLOOR
+                       and not h.features[TRADE_CONFLICT] and not h.features[KEY_UNEXPLAINED]][:NOT_SURE_SUGGESTIONS]
         if not hits:
             suggestions = self._topic_suggestions(text)
         return Answer(NOT_SURE, None, hits[0].score if hits else 0.0, True, suggestions)

@@ -44,6 +44,9 @@ class VocabularyFile(_Strict):
     # A key term asked on its own (健康证？) and the entry that answers it; other bare key terms (饭店) get 不确定
     # with suggestions.
     bare_terms: dict[Text, Id] = {}
+    # Endings that ask the same kind of thing: an entry learned from the county office's answer is stored with its
+    # question in the other endings of the same group too (knowledge/paraphrase.py).
+    question_shapes: list[Annotated[list[Text], Field(min_length=2)]] = []
 
 
 class ParaphrasesFile(_Strict):

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 
 from handlers.core import Core
 from handlers.events import Inbound, Kind, Reply
-from storage import complaints
+from storage import complaints, questions
 from storage.complaint_models import Complaint, ComplaintEvent, ComplaintStatus
 from storage.conversations import end_conversation, load_conversation
 from storage.inspection_models import Inspection
@@ -48,6 +48,7 @@ TABLE: dict[str, tuple[str, ...]] = {
     "questions":                    ("-.", "-.", "-.", "-.", "+.", "-."),
     "kb_answer":                    ("-.", "-.", "-.", "-.", "+.", "-."),
     "kb_learn":                     ("-.", "-.", "-.", "-.", "+.", "-."),
+    "kb_paraphrase":                ("-.", "-.", "-.", "-.", "+.", "-."),
     "report":                       ("-.", "-.", "-.", "+-", "++", "-."),
     "/report":                      ("-.", "-.", "-.", "+-", "++", "-."),
     "inspect":                      ("--", "--", "+-", "--", "--", "--"),
@@ -96,6 +97,7 @@ class Scene:
     closed: str  # a complaint the resident filed and the office closed: the resident is asked for feedback
     kb_id: str
     kb_answer: str
+    learned: int = 0  # an entry learned from the county office's answer (its question: LEARNED)
 
     def complaint(self, key: str) -> Any:
         return self.world.complaints[key]
@@ -144,6 +146,7 @@ class Probe:
 
 
 QUESTION = "夜市流动摊位要办哪些手续"
+LEARNED = "村口能摆水果摊吗"
 HERE_NOTE, THERE_NOTE = "here-submitted营业执照未悬挂", "there-submitted营业执照未悬挂"
 
 
@@ -211,6 +214,7 @@ PROBES: dict[str, Probe] = {
                        fixed(QUESTION)),
     "kb_learn": Probe(press(lambda scene, *_: f"m.kb_learn.{scene.world.questions['answered']}"),
                       fixed("已加入知识库"), fixed("小卖部门口能摆摊吗", "不能占用人行道")),
+    "kb_paraphrase": Probe(press(lambda scene, *_: f"m.kb_paraphrase.{scene.learned}"), fixed("现有的问法", LEARNED)),
     "report": Probe(press(lambda *_: "m.report"), report_shown, fixed("桥头面馆", "面馆没有营业执照")),
     "/report": Probe(command("report"), report_shown, fixed("桥头面馆", "面馆没有营业执照")),
     "inspect": Probe(press(lambda scene, role, area: f"m.inspect.{unit(scene, area)}"), CHECKLIST, CHECKLIST),
@@ -318,8 +322,12 @@ async def scene(core, db, clock) -> Scene:
         await complaints.change_status(session, filed, ComplaintStatus.CLOSED, county.id, "已处理完毕", clock.now())
     world.complaints[closed] = type(world.complaints["here_anon"])(filed.id, number, "路边摊油锅起火")
     world.people["resident"].replies.clear()
+    async with db.transaction() as session:
+        asked = await questions.ask(session, world.user_ids["resident"], LEARNED, clock.now())
+        questions.answer(asked, world.user_ids["county"], "不能，村口是公共通道", clock.now())
+        learned = await questions.learn(session, asked, world.user_ids["county"], "县整规办答复", clock.now())
     entry = core.parts.knowledge.entries[0]
-    return Scene(world, closed, entry.id, entry.answer.strip().splitlines()[0][:12])
+    return Scene(world, closed, entry.id, entry.answer.strip().splitlines()[0][:12], learned.id)
 
 
 def describe(row: tuple[str, str, str, bool]) -> str:
