@@ -149,7 +149,7 @@ def industry_of(entry: Entry, names: dict[str, str]) -> str:
     if entry.file.startswith("industries/"):
         return names.get(entry.file.removeprefix("industries/").removesuffix(".yaml"), entry.file)
     return {"plan.yaml": "实施方案", "common.yaml": "各行业共有", "food_safety_law.yaml": "食品安全法",
-            "industries.yaml": "实施方案"}.get(entry.file, "其他")
+            "industries.yaml": "实施方案", "current_rules.yaml": "现行规定", "general.yaml": "十小通使用"}.get(entry.file, "其他")
 
 
 def evaluate(
