@@ -43,8 +43,8 @@ MAX_DF_SHARE = 0.01
 MIN_DF_CAP = 200
 # Logistic calibration, fitted by bench/kb_calibrate.py; one weight per feature of SearchIndex._score_entry (the
 # last one, no_content, is set there rather than fitted). Measured with these: see bench/README.md.
-WEIGHTS = (0.000, 0.198, 3.168, 2.433, 2.914, -3.386, 0.000, -0.321, -6.264, -3.801, -4.000, -0.700, 5.365)
-BIAS = -3.566
+WEIGHTS = (0.000, 0.000, 4.905, 2.107, 3.680, -2.493, -5.624, -1.981, -5.340, -4.477, -4.000, -0.700, 5.000)
+BIAS = -3.745
 # Weight of an unseen pair of known characters in coverage (see SearchIndex._weight).
 JUNCTION_IDF = 4.0
 # Last characters of words naming a kind of business or place (加油站, 服装厂, 驾校). Such a word that the knowledge
