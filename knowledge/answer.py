@@ -31,9 +31,11 @@ AMBIGUITY_MARGIN = 0.08
 MAX_SUGGESTIONS = 2
 # When not sure: up to this many suggestions, each at least this likely.
 NOT_SURE_SUGGESTIONS = 3
-SUGGESTION_FLOOR = 0.01
-# Features of a hit (search.py) that rule it out as a suggestion: another trade, a key term the entry never names.
-TRADE_CONFLICT, KEY_UNEXPLAINED = 8, 9
+SUGGESTION_FLOOR = 0.1
+# …or, when nothing it asks is in the entry, at least this likely and of the trade the question names.
+TRADE_SUGGESTION_FLOOR = 0.03
+# Features of a hit (search.py) that rule it out as a suggestion.
+OTHER_TRADE, TRADE_CONFLICT, KEY_UNEXPLAINED, NO_CONTENT = 7, 8, 9, 10  # 7: a business the KB does not cover
 # A story's asking clause is a guess about what matters: its answer must be this much surer than a plain question's.
 FOCUS_MARGIN = 0.1
 ELSEWHERE = "elsewhere"
@@ -181,8 +183,14 @@ class Answerer:
         return Answer("\n\n".join(sections), sources, score, False, [], ids[0], ids)
 
     def _not_sure(self, hits: list[Hit], text: str) -> Answer:
-        suggestions = [_suggestion(h.entry) for h in hits if h.score >= SUGGESTION_FLOOR
-                       and not h.features[TRADE_CONFLICT] and not h.features[KEY_UNEXPLAINED]][:NOT_SURE_SUGGESTIONS]
+        """不确定, with the candidates worth offering: something the question asks is in them, or they belong to the
+        trade it names; never another trade's, nor one silent on a key term of the question."""
+        normalize = self.index.normalize
+        trades = normalize.keys_in(normalize(text)) & self.index.trades if text else frozenset()
+        suggestions = [_suggestion(h.entry) for h in hits
+                       if not h.features[TRADE_CONFLICT] and not h.features[KEY_UNEXPLAINED] and not h.features[OTHER_TRADE]
+                       and (h.score >= SUGGESTION_FLOOR if not h.features[NO_CONTENT]
+                            else h.score >= TRADE_SUGGESTION_FLOOR and h.entry.trade in trades)][:NOT_SURE_SUGGESTIONS]
         if not hits:
             suggestions = self._topic_suggestions(text)
         return Answer(NOT_SURE, None, hits[0].score if hits else 0.0, True, suggestions)

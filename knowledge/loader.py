@@ -42,7 +42,7 @@ from knowledge.vocabulary import (
     ParaphrasesFile,
     VocabularyFile,
     add_paraphrases,
-    check_tests,
+    check_bare_terms,
     merge,
 )
 from knowledge.yaml_errors import YamlFileError, read_yaml_file
@@ -358,7 +358,7 @@ def load_knowledge(data_dir: Path | str | None = None) -> KnowledgeBase:
     entries = b.entries
     if (root / PARAPHRASES_FILE).is_file():
         entries = add_paraphrases(entries, b.load(ParaphrasesFile, PARAPHRASES_FILE), root / PARAPHRASES_FILE)
-    check_tests(vocabulary, {entry.id for entry in entries}, root / VOCABULARY_FILE)
+    check_bare_terms(vocabulary, {entry.id for entry in entries}, root / VOCABULARY_FILE)
     _check_questions(entries, normalizer)
     return KnowledgeBase(entries, synonyms, checklists, milestones, plan.targets, plan.targets.year,
                          tuple(plan.phases), vocabulary, places,
