@@ -158,7 +158,12 @@ def _consume_pinyin(run: str, syllables: tuple[str, ...]) -> int:
     return 0
 
 
+# Question words are never a correction's target: 什么任务 must not become 什么人 (谁).
+QUESTION_PARTS = ("什么", "怎么", "哪", "啥", "谁", "几", "多少", "多久", "能不", "可不", "要不", "是不")
+
+
 def typo_lexicon(words: Iterable[str], two_char_terms: Iterable[str]) -> list[str]:
-    """Words a typo may be corrected to: every vocabulary word of three or more characters, and only the listed
-    two-character terms (most two-character stretches of a question are real words of their own)."""
-    return sorted({w for w in words if len(w) >= 3} | {w for w in two_char_terms if len(w) == 2})
+    """Words a typo may be corrected to: every vocabulary word of three or more characters that is not a question
+    word, and only the listed two-character terms (most two-character stretches of a question are real words)."""
+    long = {w for w in words if len(w) >= 3 and not any(part in w for part in QUESTION_PARTS)}
+    return sorted(long | {w for w in two_char_terms if len(w) == 2})

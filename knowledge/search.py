@@ -59,6 +59,7 @@ QUESTION_WORD_SHARE = 0.3
 # question it contains than by how much of it that question explains: a question told as a story carries words
 # no entry has. The feature grows from 0 at LONG_FROM characters to 1 at LONG_FROM + LONG_SPAN.
 LONG_FROM, LONG_SPAN = 12, 20
+TIE = 0.01
 # One meaningful character is not a question (what is left of "在吗" or "？？" after normalisation).
 MIN_QUERY_CHARS = 2
 
@@ -380,4 +381,12 @@ class SearchIndex:
             return []
         q = _Query(self, text, fixes)
         hits = [h for e in self._recall(text, exclude) if (h := self._score_entry(q, e, exclude)) is not None]
-        return sorted(hits, key=lambda h: h.score, reverse=True)[:k]
+        hits.sort(key=lambda h: h.score, reverse=True)
+        # Scores within a hundredth of the best are a tie, won by the closest wording (a stored question typed word
+        # for word wins).
+        tied = [h for h in hits if h.score >= hits[0].score - TIE] if hits else []
+        if len(tied) > 1:
+            first = max(tied, key=lambda h: h.features[2])
+            hits.remove(first)
+            hits.insert(0, first)
+        return hits[:k]

@@ -56,17 +56,18 @@ class ParaphrasesFile(_Strict):
 def merge(synonyms: SynonymsFile, vocabulary: VocabularyFile, synonyms_path: Path, vocabulary_path: Path
           ) -> SynonymsFile:
     """One synonym table from both files; a word in two groups (in either file) is an error naming both lines."""
-    owner: dict[str, tuple[str, str]] = {}  # word -> (canonical, "file 第n行")
+    # word -> (canonical, file name, path, loc): lines are looked up only to report an error (composing is slow)
+    owner: dict[str, tuple[str, str, Path, list[object]]] = {}
     sources = (("synonyms.yaml", synonyms_path, synonyms.groups), (VOCABULARY_FILE, vocabulary_path, vocabulary.groups))
     for name, path, groups in sources:
         for g, group in enumerate(groups):
             for v, word in enumerate([group.canonical, *group.variants]):
-                loc = ["groups", g, "canonical"] if v == 0 else ["groups", g, "variants", v - 1]
-                here = f"{name} {where(file_line_of(path, loc)).rstrip('：')}".strip()
-                prev = owner.setdefault(word, (group.canonical, here))
+                loc: list[object] = ["groups", g, "canonical"] if v == 0 else ["groups", g, "variants", v - 1]
+                prev = owner.setdefault(word, (group.canonical, name, path, loc))
                 if prev[0] != group.canonical:
+                    there = f"{prev[1]} {where(file_line_of(prev[2], prev[3])).rstrip('：')}".strip()
                     raise KnowledgeError(f"{name}：{where(file_line_of(path, loc))}同义词“{word}”同时出现在"
-                                         f"“{prev[0]}”（{prev[1]}）和“{group.canonical}”两组")
+                                         f"“{prev[0]}”（{there}）和“{group.canonical}”两组")
     plain_groups = [SynonymGroup(canonical=g.canonical, variants=g.variants) for g in vocabulary.groups]
     return SynonymsFile(
         groups=[*synonyms.groups, *plain_groups],
