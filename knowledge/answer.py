@@ -106,11 +106,9 @@ class Answerer:
             if answered is not None:
                 return answered
         if not hits or hits[0].score < self.threshold:
-            focus = story_focus(text)
-            if focus is not None:
-                found = self.index.search(self._with_trade(focus, text), k=1)
-                if found and found[0].score >= self.threshold + FOCUS_MARGIN:
-                    return self._single(found[0], [], text, today)
+            story = self._story(text)
+            if story is not None:
+                return self._single(story, [], text, today)
             return self._not_sure(hits, text)
         top = hits[0]
         floor = max(top.score - AMBIGUITY_MARGIN, self.threshold - AMBIGUITY_MARGIN)
@@ -138,6 +136,17 @@ class Answerer:
         if milestones and asks_countdown(question):
             return entry.answer + countdown_note(milestones, today)
         return entry.answer
+
+    def _story(self, text: str) -> Hit | None:
+        """A question told as a story: its asking clause (with the clause before it and the trade it names), and the
+        whole of it without the words the knowledge base never uses; the surer of the two, if sure enough."""
+        focus = story_focus(text)
+        if focus is None:
+            return None
+        found = [h for variant in (focus, self.index.known_only(text))
+                 for h in self.index.search(self._with_trade(variant, text), k=1)]
+        best = max(found, key=lambda h: h.score, default=None)
+        return best if best is not None and best.score >= self.threshold + FOCUS_MARGIN else None
 
     def _bare(self, text: str) -> Entry | None:
         """The entry for a key term asked on its own (vocabulary.yaml bare_terms), if any."""
@@ -172,6 +181,8 @@ class Answerer:
         left = [part for part, hit in found if hit is None]
         if len(distinct) == 1 and not left:
             return None  # every part asks the same thing: one answer, as for the whole question
+        if len(distinct) == 1 and distinct[0][1].score < self.threshold + FOCUS_MARGIN:
+            return None  # one part of several, not much surer than a guess: not answered on its own
         sections = []
         for n, (part, hit) in enumerate(distinct):
             heading = f"{NUMERALS[n]}、{part}\n" if len(distinct) > 1 else ""

@@ -1,7 +1,8 @@
 """Accuracy of the answerer on a labelled question set (used by `shixiao kb eval`, the tests and the bench).
 
-A question expects one entry (`expect: plan.targets`), several (`expect: [rest.licences, common.health_cert]`, a
-question in two parts: every part must be answered, and nothing else), none (`expect: null`, out of scope: the
+A question expects one entry (`expect: plan.targets`, or `plan.demo|plan.ms.demo_sites` when either answers it
+rightly), several (`expect: [rest.licences, common.health_cert]`, a question in two parts: every part must be
+answered, and nothing else), none (`expect: null`, out of scope: the
 answer must be 不确定 or a decline) or a decline naming this county (`expect: elsewhere`, a question about another
 county or city). Results are also broken down by industry and by topic, from the expected entries.
 """
@@ -41,6 +42,11 @@ class Question:
     expect: str | None  # the (first) expected entry; None: out of scope or another place
     parts: tuple[str, ...] = ()  # every expected entry, in order (empty when out of scope)
     elsewhere: bool = False  # about another county or city: must be declined naming this county
+    alternatives: tuple[frozenset[str], ...] = ()  # per part, the entries that answer it rightly (a|b)
+
+    def answered_by(self, parts: Sequence[str]) -> bool:
+        options = self.alternatives or tuple(frozenset({p}) for p in self.parts)
+        return len(parts) == len(options) and all(p in o for p, o in zip(parts, options, strict=True))
 
 
 @dataclass
@@ -122,9 +128,11 @@ def _expectation(raw: object, where: str) -> Question | None:
     if expect == ELSEWHERE:
         return Question(q, None, (), True)
     if isinstance(expect, str):
-        return Question(q, expect, (expect,))
+        expect = [expect]
     if isinstance(expect, list) and expect and all(isinstance(e, str) for e in expect):
-        return Question(q, expect[0], tuple(expect))
+        options = tuple(frozenset(e.split("|")) for e in expect)
+        firsts = tuple(e.split("|")[0] for e in expect)
+        return Question(q, firsts[0], firsts, False, options)
     raise KnowledgeError(f"{where}expect 应为条目 id、id 列表（分几部分的问题）、null（范围外）或 elsewhere（外地）")
 
 
@@ -162,7 +170,7 @@ def evaluate(
     """`allow_unknown`: an expected entry the knowledge base lacks counts as a miss instead of an error (to measure
     a question set written before its entries)."""
     entries = {entry.id: entry for entry in answerer.kb.entries}
-    unknown = sorted({p for q in questions for p in q.parts if p not in entries})
+    unknown = sorted({p for q in questions for option in q.alternatives for p in option if p not in entries})
     for ident in unknown if allow_unknown else ():
         entries[ident] = Entry(ident, (), "", "", date.min, "（尚无此条目）")
     if unknown and not allow_unknown:
@@ -186,7 +194,7 @@ def evaluate(
         else:
             result.in_scope += 1
             result.abstained_in += answer.abstained
-            ok = not answer.abstained and tuple(answer.parts) == question.parts
+            ok = not answer.abstained and question.answered_by(answer.parts)
             result.wrong_in += not answer.abstained and not ok
             result.top1_hits += ok
             result.top3_hits += question.parts[0] in answerer.ranked_ids(question.q, 3)

@@ -17,6 +17,8 @@ _SPLIT = re.compile(r"[，,。．.？?！!；;\n]+|\s{1,}|(?:顺便|再|另外|�
 # A clause that asks something: a question particle or question word. (Checked on the clause as typed.)
 _ASKS = re.compile(r"[吗么伐呢嘛?？]|什么|啥|怎么|咋|怎样|如何|几|多少|多久|多长|哪|谁|能不能|可不可以|要不要|是不是|有没有|"
                    r"行不行|会不会|可以|能否|是否|对不对|好不好|算不算|要求|规定|标准|注意")
+# Question characters inside words that ask nothing: 好几年, 几乎, 哪怕.
+_NOT_ASKING = re.compile(r"好几|几乎|哪怕|不管|无论")
 MIN_PART = 4  # characters a part needs to be asked on its own
 MAX_PARTS = 4
 
@@ -30,7 +32,7 @@ class Clause:
 def clauses(question: str) -> list[Clause]:
     text = unicodedata.normalize("NFKC", question)
     pieces = [p.strip() for p in _SPLIT.split(text)]
-    return [Clause(p, bool(_ASKS.search(p))) for p in pieces if p]
+    return [Clause(p, bool(_ASKS.search(_NOT_ASKING.sub("", p)))) for p in pieces if p]
 
 
 def _meaningful(text: str) -> int:

@@ -51,10 +51,11 @@ JUNCTION_IDF = 4.0
 # base never uses means the question is about a trade it does not cover.
 PLACE_SUFFIXES = frozenset("店厂馆站场院班园校司矿摊铺坊厅室房")
 # Words before such a character that do not name a trade (一家店, 开店, 小店).
-GENERIC_BEFORE = frozenset("家个的小这那每各本开新大老该此其么啥哪些种类一两几少")
+GENERIC_BEFORE = frozenset("家个的小这那每各本开新大老该此其么啥哪些种类一两几少在到去进回我你他您俺们全整")
 # A bigram made only of question words (会不会, 行不行, 要几个) weighs this share of its rarity in coverage: the shape of
 # a question must not move it across the threshold when its content words match well.
 QUESTION_WORD_SHARE = 0.3
+SEAM_SHARE = 0.6
 # A question longer than this many characters (after normalisation) is read more by how much of a knowledge-base
 # question it contains than by how much of it that question explains: a question told as a story carries words
 # no entry has. The feature grows from 0 at LONG_FROM characters to 1 at LONG_FROM + LONG_SPAN.
@@ -159,10 +160,12 @@ def _mask(text: str, words: Sequence[str]) -> list[bool]:
     return mask
 
 
-def _covered(text: str, words: Sequence[str]) -> frozenset[str]:
-    """The bigrams of the text lying wholly inside the words' occurrences."""
-    mask = _mask(text, words)
-    return frozenset(text[i : i + 2] for i in range(len(text) - 1) if mask[i] and mask[i + 1])
+def _shape_share(text: str, gram: str, shape: list[bool]) -> float:
+    """Weight share of a bigram by how much of it belongs to question words (first occurrence): all of it, half of
+    it (the seam between a word and a question word: 人会 in 住人会不会), or none."""
+    i = text.find(gram)
+    inside = shape[i] + shape[i + 1] if i >= 0 and len(gram) == 2 else 0
+    return (1.0, SEAM_SHARE, QUESTION_WORD_SHARE)[inside]
 
 
 def _sigmoid(z: float) -> float:
@@ -177,8 +180,8 @@ class _Query:
         self.fixes = fixes  # homophone typos corrected in the query (see knowledge/homophones.py)
         self.compact = index.normalize.compact(text)
         self.grams = bigrams(text)
-        shape = _covered(text, index.normalize.question_words)
-        self.weighted = [(g, index._weight(g) * (QUESTION_WORD_SHARE if g in shape else 1.0)) for g in self.grams]
+        shape = _mask(text, index.normalize.question_words)
+        self.weighted = [(g, index._weight(g) * _shape_share(text, g, shape)) for g in self.grams]
         self.total = sum(w for _, w in self.weighted)
         self._normalize = index.normalize
         self._keys: dict[str, bool] = {}
@@ -369,6 +372,11 @@ class SearchIndex:
 
     def calibrate(self, features: Sequence[float]) -> float:
         return _sigmoid(self.bias + sum(w * f for w, f in zip(self.weights, features, strict=True)))
+
+    def known_only(self, query: str) -> str:
+        """The question without the characters the knowledge base never uses (亲戚, 手机 in a story): what is left is
+        what an entry could match."""
+        return "".join(ch for ch in basic_normalize(query) if ch in self.chars)
 
     def search(self, query: object, k: int = 5, exclude: int | None = None) -> list[Hit]:
         """Best entries for the query, best first. `exclude` hides one question (leave-one-out calibration)."""
