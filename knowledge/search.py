@@ -50,6 +50,9 @@ JUNCTION_IDF = 4.0
 # Last characters of words naming a kind of business or place (加油站, 服装厂, 驾校). Such a word that the knowledge
 # base never uses means the question is about a trade it does not cover.
 PLACE_SUFFIXES = frozenset("店厂馆站场院班园校司矿摊铺坊厅室房")
+# Words beginning with such a character: there it starts a word rather than ending a name (留房间 is not a 留房).
+SUFFIX_WORDS = frozenset(("房间", "室内", "场所", "院子", "厅里", "店里", "店内", "店面", "馆里", "厂里",
+                          "站在", "场地", "园区", "班上"))
 # Words before such a character that do not name a trade (一家店, 开店, 小店).
 GENERIC_BEFORE = frozenset("家个的小这那每各本开新大老该此其么啥哪些种类一两几少在到去进回我你他您俺们全整")
 # A bigram made only of question words (会不会, 行不行, 要几个) weighs this share of its rarity in coverage: the shape of
@@ -315,6 +318,8 @@ class SearchIndex:
     def _foreign_place(self, text: str) -> float:
         for i in range(1, len(text)):
             before = text[i - 1]
+            if text[i : i + 2] in SUFFIX_WORDS:
+                continue  # the character begins a word (房间, 店里): it does not end a business's name
             if text[i] in PLACE_SUFFIXES and not before.isdigit() and before not in GENERIC_BEFORE:
                 gram = text[i - 1 : i + 1]
                 if gram not in self.questions.idf and gram not in self.answers.idf:
