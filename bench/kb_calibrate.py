@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from knowledge.answer import Answerer
 from knowledge.evaluate import load_question_set
 from knowledge.loader import load_knowledge
+from knowledge.search import SearchIndex
 
 HERE = Path(__file__).resolve().parent
 DEV_SET = HERE.parent / "tests" / "knowledge" / "questions.yaml"  # never the held-out sets

@@ -22,7 +22,7 @@ from functools import lru_cache
 # Per-character readings are all we need; without the phrase table pypinyin imports in about a third of the time
 # (documented switch, see pypinyin's FAQ). Set before the first import of pypinyin.
 os.environ.setdefault("PYPINYIN_NO_PHRASES", "true")
-from pypinyin import Style, pinyin  # noqa: E402
+from pypinyin import Style, pinyin
 
 MIN_WORD = 2
 

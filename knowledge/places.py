@@ -18,10 +18,10 @@ SUFFIXES = "县市区"
 
 class PlacesFile(_Strict):
     county: Text
-    home: list[Text] = []
+    home: list[Text] = Field(default_factory=list)
     elsewhere: Annotated[list[Annotated[list[Text], Field(min_length=1)]], Field(min_length=1)]
-    with_suffix_only: list[Text] = []
-    not_after: list[Text] = []
+    with_suffix_only: list[Text] = Field(default_factory=list)
+    not_after: list[Text] = Field(default_factory=list)
 
 
 class Places:

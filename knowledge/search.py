@@ -21,26 +21,21 @@ from __future__ import annotations
 import heapq
 import math
 from array import array
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 
 from rapidfuzz import fuzz
 
-from knowledge.models import Entry
+from knowledge.bm25 import Bm25
 from knowledge.homophones import Homophones
+from knowledge.models import Entry
 from knowledge.normalize import Normalizer, basic_normalize
 
-K1 = 1.2
-B = 0.75
 UNIGRAM_WEIGHT = 0.3  # single characters help typos a little but say little about meaning
 ANSWER_WEIGHT = 0.3  # an answer mentioning the query's words is weaker evidence than a matching question
 CANDIDATES = 20  # entries rescored per query
-# A term in more than this share of the documents (and in more than MIN_DF_CAP) keeps only its MIN_DF_CAP heaviest
-# postings.
-MAX_DF_SHARE = 0.01
-MIN_DF_CAP = 200
 # Logistic calibration, fitted by bench/kb_calibrate.py; one weight per feature of SearchIndex._score_entry (the
 # last one, no_content, is set there rather than fitted). Measured with these: see bench/README.md.
 WEIGHTS = (0.000, 0.000, 4.905, 2.107, 3.680, -2.493, -5.624, -1.981, -5.340, -4.477, -4.000, -0.700, 5.000)
@@ -86,65 +81,6 @@ class Hit:
     question: str  # the entry's question that matched best
     score: float  # calibrated, 0..1
     features: tuple[float, ...]
-
-
-class _Bm25:
-    """An inverted index with precomputed BM25 weights: a query only multiplies and adds.
-
-    Built incrementally (add, then finish) into compact arrays, so a large knowledge base never holds a Python
-    object per posting.
-    """
-
-    def __init__(self, unigram_weight: float) -> None:
-        self.unigram_weight = unigram_weight
-        self._building: dict[str, tuple[array, array]] = {}
-        self._lengths = array("i")
-        self.idf: dict[str, float] = {}
-        self.postings: dict[str, tuple[array, array]] = {}
-        self.n_docs = 0
-        self.df_cap = MIN_DF_CAP
-
-    def add(self, grams: Counter[str]) -> None:
-        doc = len(self._lengths)
-        self._lengths.append(sum(grams.values()))
-        for term, tf in grams.items():
-            lists = self._building.get(term)
-            if lists is None:
-                lists = self._building[term] = (array("i"), array("f"))
-            lists[0].append(doc)
-            lists[1].append(tf)
-
-    def finish(self) -> None:
-        n_docs = self.n_docs = len(self._lengths)
-        avg_len = (sum(self._lengths) / n_docs) if n_docs else 1.0
-        norms = array("f", (K1 * (1 - B + B * length / avg_len) for length in self._lengths))
-        for term, (docs, tfs) in self._building.items():
-            df = len(docs)
-            idf = math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
-            self.idf[term] = idf
-            scale = idf * (self.unigram_weight if len(term) == 1 else 1.0)
-            for i, (doc, tf) in enumerate(zip(docs, tfs, strict=True)):
-                tfs[i] = scale * tf * (K1 + 1) / (tf + norms[doc])  # the tf array becomes the weight array
-            self.postings[term] = (docs, tfs)
-        self._building = {}
-        self._lengths = array("i")
-        # A term in very many documents costs the most postings and, by its idf, barely changes the ranking: such
-        # a term is read only through its HEAD heaviest postings (impact-ordered pruning), which bounds the work
-        # per query term whatever the size of the knowledge base.
-        self.df_cap = max(MIN_DF_CAP, int(MAX_DF_SHARE * n_docs))
-        for term, (docs, weights) in self.postings.items():
-            if len(docs) > self.df_cap:
-                head = heapq.nlargest(MIN_DF_CAP, range(len(docs)), key=weights.__getitem__)
-                self.postings[term] = (array("i", (docs[i] for i in head)), array("f", (weights[i] for i in head)))
-
-    def scores(self, terms: Counter[str]) -> dict[int, float]:
-        acc: dict[int, float] = defaultdict(float)
-        for term, qtf in terms.items():
-            posting = self.postings.get(term)
-            if posting is not None:
-                for doc, weight in zip(*posting, strict=True):
-                    acc[doc] += weight * qtf
-        return acc
 
 
 def _explains(unit: str, questions: str, answer: str) -> bool:
@@ -245,8 +181,8 @@ class SearchIndex:
         self.doc_keys: list[frozenset[str]] = []
         self.doc_compact: list[str] = []
         self.answer_text: list[str] = []
-        self.questions = _Bm25(UNIGRAM_WEIGHT)
-        self.answers = _Bm25(1.0)
+        self.questions = Bm25(UNIGRAM_WEIGHT)
+        self.answers = Bm25(1.0)
         typed_pairs: set[str] = set()  # bigrams of the knowledge base as written (before synonyms)
         for e_index, entry in enumerate(self.entries):
             self.entry_first_doc.append(len(self.doc_text))

@@ -22,7 +22,7 @@ class TopicSpec(_Strict):
     id: Id
     name: Text
     words: Annotated[list[Text], Field(min_length=1)]
-    not_words: list[Text] = []
+    not_words: list[Text] = Field(default_factory=list)
     questions: Annotated[list[Text], Field(min_length=1)]
 
 

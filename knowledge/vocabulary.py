@@ -35,18 +35,18 @@ class VocabularyGroup(SynonymGroup):
 
 
 class VocabularyFile(_Strict):
-    groups: list[VocabularyGroup] = []
-    fillers: list[Text] = []
-    key_terms: list[Text] = []
-    question_words: list[Text] = []
-    homophone_terms: list[Text] = []
-    not_typos: list[Text] = []
+    groups: list[VocabularyGroup] = Field(default_factory=list)
+    fillers: list[Text] = Field(default_factory=list)
+    key_terms: list[Text] = Field(default_factory=list)
+    question_words: list[Text] = Field(default_factory=list)
+    homophone_terms: list[Text] = Field(default_factory=list)
+    not_typos: list[Text] = Field(default_factory=list)
     # A key term asked on its own (健康证？) and the entry that answers it; other bare key terms (饭店) get 不确定
     # with suggestions.
-    bare_terms: dict[Text, Id] = {}
+    bare_terms: dict[Text, Id] = Field(default_factory=dict)
     # Endings that ask the same kind of thing: an entry learned from the county office's answer is stored with its
     # question in the other endings of the same group too (knowledge/paraphrase.py).
-    question_shapes: list[Annotated[list[Text], Field(min_length=2)]] = []
+    question_shapes: list[Annotated[list[Text], Field(min_length=2)]] = Field(default_factory=list)
 
 
 class ParaphrasesFile(_Strict):
