@@ -29,11 +29,14 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from knowledge.loader import load_knowledge, make_normalizer
+from knowledge.answer import Answerer
+from knowledge.evaluate import load_question_set
+from knowledge.loader import load_knowledge
 from knowledge.search import SearchIndex
 
 HERE = Path(__file__).resolve().parent
-DEV_SET = HERE.parent / "tests" / "knowledge" / "questions.yaml"  # never the held-out set
+DEV_SET = HERE.parent / "tests" / "knowledge" / "questions.yaml"  # never the held-out sets
+EVERYDAY_SET = HERE.parent / "tests" / "knowledge" / "everyday.yaml"
 INDUSTRY_WORDS = ("餐饮店", "食杂店", "作坊", "美容美发店", "浴室", "旅馆", "歌舞厅", "网吧", "诊所", "药店")
 PREFIXES = ("请问", "你好，", "老板问一下", "想问下", "麻烦问问", "同志，", "")
 SUFFIXES = ("？", "啊", "谢谢", "呢", "", "??")
@@ -53,16 +56,30 @@ def noisy(text: str, rng: random.Random) -> str:
     return rng.choice(PREFIXES) + "".join(chars) + rng.choice(SUFFIXES)
 
 
+# Questions told as stories: a knowledge-base question (or an unrelated one) inside what an owner says around it.
+STORY_BEFORE = ("我在村里开了个店，前几天有人来检查，", "我家开店好几年了，最近听说要整规，", "昨天村干部来了一趟，说了一些要求，我想问问，",
+                "我是做小生意的，对这些规定不太懂，", "镇上搞整治，通知我们整改，", "邻居跟我说现在查得严，", "我刚接手这个店，")
+STORY_AFTER = ("，这个到底怎么回事", "，麻烦告诉我一下", "，我这样做对吗", "，谢谢了", "，不然怕被罚", "")
+
+
+def story(text: str, rng: random.Random) -> str:
+    return rng.choice(STORY_BEFORE) + text + rng.choice(STORY_AFTER)
+
+
 def build_samples(index: SearchIndex, negatives: dict, rng: random.Random, question_sets=()):
     samples = []  # (query, expected entry id or None, hits, group: "set" | "loo" | "neg")
     for path in question_sets:
-        for item in yaml.safe_load(Path(path).read_text(encoding="utf-8")):
-            samples.append((item["q"], item["expect"], index.search(item["q"], k=K), "set"))
+        for item in load_question_set(path):
+            if len(item.parts) > 1 or item.elsewhere:
+                continue  # answered by parts or declined before any search: nothing for the scores to learn
+            samples.append((item.q, item.expect, index.search(item.q, k=K), "set"))
     for doc, question in enumerate(index.doc_question):
         expect = index.entries[index.doc_entry[doc]].id
-        for query in (question, noisy(question, rng)):
+        for query in (question, noisy(question, rng), story(question, rng)):
             samples.append((query, expect, index.search(query, k=K, exclude=doc), "loo"))
     for query in negatives["questions"]:
+        samples.append((query, None, index.search(query, k=K), "neg"))
+        query = story(query, rng)
         samples.append((query, None, index.search(query, k=K), "neg"))
     # Near misses of a second kind: a word the knowledge base knows well (未成年人, 营业执照, a trade) before an
     # unrelated question ("未成年人感冒了吃什么药好"): the key term matches, what is asked about it does not.
@@ -85,13 +102,13 @@ def build_samples(index: SearchIndex, negatives: dict, rng: random.Random, quest
 # cover, a trade of the query that is not the entry's, a key term of the query the entry never names, nothing asked
 # beyond key terms found in the entry): weights are kept to these signs so that a better match can never lower a
 # score.
-SIGNS = (1, 1, 1, 1, 1, -1, -1, -1, -1, -1, -1)
+SIGNS = (1, 1, 1, 1, 1, -1, -1, -1, -1, -1, -1, -1, 1)
 # Weights set rather than fitted. no_content (nothing the query asks beyond key terms and question words is in the
 # entry): the leave-one-out questions, most of the fitting data, often use a word no other question of their entry
 # uses, so the fit gives it little weight (about -1); in real questions it mostly marks an unrelated question that
 # shares a key term ("孩子发烧了怎么办" against "学生来买烟怎么办"), which must not be answered. At -4 such a match
 # stays below the threshold (tests/knowledge/test_kb_answer.py).
-FIXED = {10: -4.0}
+FIXED = {6: -5.624, 7: -1.981, 10: -4.0, 11: -0.7}
 
 
 def fit_monotone(rows: list[tuple[list[float], float]], signs: tuple[int, ...] = SIGNS) -> list[float]:
@@ -184,10 +201,9 @@ def utility(decided, cut):
 
 def main() -> None:
     rng = random.Random(20090409)
-    kb = load_knowledge()
-    index = SearchIndex(kb.entries, make_normalizer(kb.synonyms))
+    index = Answerer(load_knowledge()).index
     negatives = yaml.safe_load((HERE / "kb_negatives.yaml").read_text(encoding="utf-8"))
-    samples = build_samples(index, negatives, rng, sys.argv[1:] or [DEV_SET])
+    samples = build_samples(index, negatives, rng, sys.argv[1:] or [DEV_SET, EVERYDAY_SET])
     rows = [(list(h.features) + [1.0], 1.0 if h.entry.id == expect else 0.0) for _, expect, hits, _ in samples
             for h in hits]
     fitted = fit_monotone(rows)

@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import buttons, question_notices
 from handlers.context import Turn
-from handlers.events import Choice, Inbound, Reply
-from handlers.flow import Flow, Option, Prompt, Step, pressed_or_typed, text_parser
+from handlers.events import Choice, Inbound, Kind, Reply
+from handlers.flow import Flow, Invalid, Option, Prompt, Step, pressed_or_typed, text_parser
 from handlers.formatting import cn_date
 from knowledge.answer import Answer, Answerer
 from knowledge.models import Entry, KnowledgeBase
+from knowledge.paraphrase import paraphrases
 from storage import pacing, questions
 from storage.users import get_user
 
@@ -25,6 +27,7 @@ MIN_QUESTION, MAX_QUESTION = 2, 500
 DISMISS = "dismiss"
 MIN_HAN = 4  # Chinese characters a question needs before it is forwarded to the county office
 THROTTLED_DAYS = 7  # 待答复问题 shows the messages refused as too fast over this many days
+MAX_PARAPHRASE_TEXT = 2000  # characters typed at once when adding paraphrases
 
 
 def _is_han(ch: str) -> bool:
@@ -42,7 +45,7 @@ class AskService:
         self.knowledge = knowledge
         self._shipped = shipped  # building an index takes a while: only when the first question comes
         self._answerer: Answerer | None = None
-        self.learned = 0
+        self.learned: tuple[int, int] = (0, 0)
 
     @property
     def answerer(self) -> Answerer:
@@ -51,20 +54,25 @@ class AskService:
         return self._answerer
 
     async def refresh(self, session: AsyncSession) -> None:
-        count = await questions.learned_count(session)
-        if count == self.learned:
+        version = await questions.learned_version(session)  # a new entry, or a paraphrase added to one
+        if version == self.learned:
             return
         learned = [
-            Entry(id=f"learned.{row.id}", questions=(row.question,), answer=row.answer, source=row.source,
+            Entry(id=f"learned.{row.id}", questions=row.questions(), answer=row.answer, source=row.source,
                   reviewed=row.created_at.date(), file="（县整规办答复）")
             for row in await questions.learned_entries(session)
         ]
         self._answerer = Answerer(dataclasses.replace(self.knowledge, entries=[*self.knowledge.entries, *learned]))
-        self.learned = count
+        self.learned = version
 
-    async def answer(self, session: AsyncSession, text: str) -> Answer:
+    async def answer(self, session: AsyncSession, text: str, today: date | None = None) -> Answer:
         await self.refresh(session)
-        return self.answerer.answer(text)
+        return self.answerer.answer(text, today=today)
+
+    def paraphrases(self, question: str) -> list[str]:
+        """Other usual ways to ask a question the county office answered (vocabulary.yaml question_shapes)."""
+        shapes = getattr(self.knowledge.vocabulary, "question_shapes", None) or []
+        return paraphrases(question, shapes)
 
     def entry(self, entry_id: str) -> Entry | None:
         return next((entry for entry in self.answerer.kb.entries if entry.id == entry_id), None)
@@ -91,9 +99,11 @@ async def answer_question(turn: Turn, text: str, forward: bool = True) -> list[R
         return [turn.menu_reply(turn.texts("ask_too_short"))]
     if len(text) > MAX_QUESTION:
         return [turn.menu_reply(turn.texts("ask_too_long", max=MAX_QUESTION, got=len(text)))]
-    answer = await _service(turn).answer(turn.session, text)
+    answer = await _service(turn).answer(turn.session, text, turn.clock.now().date())
     if not answer.abstained:
         return [_answer_reply(turn, answer)]
+    if answer.declined:  # another county or city: said so, and not this county office's question
+        return [turn.menu_reply(answer.answer)]
     if not forward:
         return []
     if sum(_is_han(ch) for ch in text) < MIN_HAN:
@@ -109,7 +119,17 @@ async def answer_question(turn: Turn, text: str, forward: bool = True) -> list[R
         log.info("question %s forwarded to the county office", question.id)
     else:  # the officials were told of a question a moment ago: this one goes into the next summary
         log.info("question %s forwarded to the county office's next summary", question.id)
+    if answer.suggestions:
+        return [_not_sure_reply(turn, answer)]
     return [turn.menu_reply(turn.texts("ask_not_sure"))]
+
+
+def _not_sure_reply(turn: Turn, answer: Answer) -> Reply:
+    """不确定, still helping: up to three 您是想问 buttons (the question has gone to the county office all the same)."""
+    choices = tuple(Choice(buttons.menu_data("kb", s["id"]), turn.texts("ask_did_you_mean", question=s["question"]))
+                    for s in answer.suggestions if len(buttons.menu_data("kb", s["id"])) <= 64)
+    back = Choice(buttons.global_data("menu"), turn.texts("button_back_to_menu"))
+    return Reply(turn.texts("ask_not_sure_suggestions"), (*choices, back))
 
 
 async def ask(turn: Turn) -> list[Reply]:
@@ -204,6 +224,55 @@ async def learn(turn: Turn) -> list[Reply]:
         return [turn.menu_reply(turn.texts("ask_already_learned"))]
     today = turn.clock.now().date()
     source = turn.texts("ask_learned_source", date=cn_date(today))
-    await questions.learn(turn.session, question, turn.user.id, source, turn.clock.now())
-    return [turn.menu_reply(turn.texts("ask_learned"))]
+    generated = _service(turn).paraphrases(question.text) if turn.ask is not None else []
+    entry = await questions.learn(turn.session, question, turn.user.id, source, turn.clock.now(), generated)
+    asked = entry.questions()
+    more = Choice(buttons.menu_data("kb_paraphrase", entry.id), turn.texts("ask_paraphrase_button"))
+    back = Choice(buttons.global_data("menu"), turn.texts("button_back_to_menu"))
+    listed = "\n".join(f"· {q}" for q in asked)
+    return [Reply(turn.texts("ask_learned_with_questions", questions=listed), (more, back))]
+
+
+async def start_paraphrase(turn: Turn) -> list[Reply]:
+    """补充问法: the county office adds other ways to ask a learned entry."""
+    entry_id = turn.argument_id
+    entry = await questions.get_learned(turn.session, entry_id) if entry_id is not None else None
+    if entry is None:
+        return [turn.menu_reply(turn.texts("ask_question_unknown"))]
+    return await turn.runner.start(turn, "kb_paraphrase", {"entry_id": entry.id})
+
+
+async def _paraphrase_prompt(turn: Turn) -> Prompt:
+    entry = await questions.get_learned(turn.session, int(turn.data["entry_id"]))
+    assert entry is not None
+    listed = "\n".join(f"· {q}" for q in entry.questions())
+    return Prompt(turn.texts("ask_paraphrase_prompt", questions=listed, max=questions.MAX_PARAPHRASE))
+
+
+_PARAPHRASE_BREAK = re.compile(r"[\n；;？?。|]+")
+
+
+async def _parse_paraphrases(turn: Turn, inbound: Inbound, prompt: Prompt) -> str:
+    """One question per line (or separated by ？；。): each kept with its spaces collapsed; stored one per line."""
+    if inbound.kind is not Kind.TEXT:
+        raise Invalid(turn.texts("expect_text"))
+    if len(inbound.text) > MAX_PARAPHRASE_TEXT:
+        raise Invalid(turn.texts("text_too_long", max=MAX_PARAPHRASE_TEXT, got=len(inbound.text)))
+    lines = [" ".join(line.split()).strip(" ·-、，,") for line in _PARAPHRASE_BREAK.split(inbound.text)]
+    kept = [line for line in lines if sum(_is_han(ch) for ch in line) >= MIN_QUESTION]
+    if not kept:
+        raise Invalid(turn.texts("ask_paraphrase_none"))
+    return "\n".join(kept)
+
+
+async def _finish_paraphrase(turn: Turn) -> list[Reply]:
+    entry = await questions.get_learned(turn.session, int(turn.data["entry_id"]))
+    if entry is None:
+        return [turn.menu_reply(turn.texts("ask_question_unknown"))]
+    added = questions.add_paraphrases(entry, turn.data["paraphrases"].split("\n"))
+    return [turn.menu_reply(turn.texts("ask_paraphrases_added", n=added, total=len(entry.questions())))]
+
+
+KB_PARAPHRASE = Flow("kb_paraphrase", "补充问法",
+                     (Step("paraphrases", _paraphrase_prompt, _parse_paraphrases),), _finish_paraphrase)
 

@@ -1,23 +1,50 @@
-"""Turns search hits into what the user sees: an answer with its source, suggestions, or an honest 不确定."""
+"""Turns search hits into what the user sees: an answer with its source, suggestions, or an honest 不确定.
+
+Before and around the search:
+- a question about another county or city is declined, naming this county (places.yaml);
+- a question in two or more parts gets each part answered, or the part that can be, saying which is left;
+- a long question told as a story is also searched by its asking clause, with the trade the story names;
+- an answer that depends on today (the phase, the next milestones, how long until one) uses the date it is given;
+- when nothing is sure enough, the answer is 不确定 with up to three 您是想问 suggestions.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+from knowledge.homophones import typo_lexicon
 from knowledge.loader import load_knowledge, make_normalizer
-from knowledge.models import KnowledgeBase
-from knowledge.search import SearchIndex
+from knowledge.models import Entry, KnowledgeBase, Milestone
+from knowledge.normalize import basic_normalize
+from knowledge.parts import question_parts, story_focus
+from knowledge.search import Hit, SearchIndex
+from knowledge.today import asks_countdown, countdown_note, today_answer
 
 # Calibrated scores read as probabilities (see search.py); below this we abstain.
 THRESHOLD = 0.5
 # Entries within this distance of the best one are offered as "您是想问" suggestions.
 AMBIGUITY_MARGIN = 0.08
 MAX_SUGGESTIONS = 2
+# When not sure: up to this many suggestions, each at least this likely.
+NOT_SURE_SUGGESTIONS = 3
+SUGGESTION_FLOOR = 0.1
+# …or, when nothing it asks is in the entry, at least this likely and of the trade the question names.
+TRADE_SUGGESTION_FLOOR = 0.03
+# Features of a hit (search.py) that rule it out as a suggestion.
+OTHER_TRADE, TRADE_CONFLICT, KEY_UNEXPLAINED, NO_CONTENT = 7, 8, 9, 10  # 7: a business the KB does not cover
+# A story's asking clause is a guess about what matters: its answer must be this much surer than a plain question's.
+FOCUS_MARGIN = 0.1
+ELSEWHERE = "elsewhere"
+NUMERALS = "一二三四"
 
 NOT_SURE = "不确定：知识库里没有找到可靠的答案。请换个说法再问，或咨询所在乡镇整规办、行业牵头部门。"
+ELSEWHERE_TEXT = ("您问的是{place}的情况。十小通只解答{county}“十小”整规的问题（依据{county}的实施方案和本县做法），"
+                  "{place}的规定和安排可能不同，请咨询当地的市场监管部门或整规办。")
+PART_LEFT = "另外，“{part}”这一问，知识库里没有找到可靠的答案，请换个说法单独再问，或咨询所在乡镇整规办。"
 
 
 @dataclass(frozen=True)
@@ -28,6 +55,8 @@ class Answer:
     abstained: bool
     suggestions: list[dict[str, str]] = field(default_factory=list)
     entry_id: str | None = None
+    parts: list[str] = field(default_factory=list)  # the entries answered, in order (one for a plain answer)
+    declined: str | None = None  # "elsewhere": a question about another county or city
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -48,19 +77,154 @@ class Answerer:
     ) -> None:
         self.kb = kb if kb is not None else load_knowledge(data_dir)
         self.threshold = threshold
-        self.index = SearchIndex(self.kb.entries, make_normalizer(self.kb.synonyms), progress=progress)
+        synonyms = self.kb.synonyms
+        words = [basic_normalize(w) for g in synonyms.groups for w in (g.canonical, *g.variants)]
+        terms = [basic_normalize(w) for w in synonyms.homophone_terms]
+        self.index = SearchIndex(self.kb.entries, make_normalizer(synonyms), progress=progress,
+                                 typo_words=typo_lexicon([*words, *terms, *synonyms.key_terms], terms),
+                                 not_typos=[basic_normalize(w) for w in synonyms.not_typos])
+        self._milestones = _milestones_by_entry(self.kb.milestones)
+        terms = getattr(self.kb.vocabulary, "bare_terms", None) or {}
+        self._bare_ids = {self.index.normalize(term): ident for term, ident in terms.items()}
 
-    def answer(self, question: object) -> Answer:
-        hits = self.index.search(question, k=1 + MAX_SUGGESTIONS)
+    # ---- the answer ---------------------------------------------------------------------------------------
+
+    def answer(self, question: object, today: date | None = None) -> Answer:
+        text = question if isinstance(question, str) else ""
+        places = self.kb.places
+        place = places.named(text) if places is not None else None
+        if place is not None:
+            return Answer(ELSEWHERE_TEXT.format(place=place, county=places.county), None, 0.0, True,
+                          declined=ELSEWHERE)
+        bare = self._bare(text)
+        if bare is not None:
+            return Answer(bare.answer, bare.source, self.threshold, False, [], bare.id, [bare.id])
+        hits = self.index.search(question, k=1 + NOT_SURE_SUGGESTIONS)
+        parts = question_parts(text)
+        if parts:
+            answered = self._parts(text, parts, today)
+            if answered is not None:
+                return answered
         if not hits or hits[0].score < self.threshold:
-            return Answer(NOT_SURE, None, hits[0].score if hits else 0.0, True)
+            story = self._story(text)
+            if story is not None:
+                return self._single(story, [], text, today)
+            return self._not_sure(hits, text)
         top = hits[0]
         floor = max(top.score - AMBIGUITY_MARGIN, self.threshold - AMBIGUITY_MARGIN)
-        suggestions = [
-            {"id": h.entry.id, "question": h.entry.questions[0]} for h in hits[1:] if h.score >= floor
-        ]
-        return Answer(top.entry.answer, top.entry.source, top.score, False, suggestions, top.entry.id)
+        suggestions = [_suggestion(h.entry) for h in hits[1 : 1 + MAX_SUGGESTIONS] if h.score >= floor]
+        return self._single(top, suggestions, text, today)
 
     def ranked_ids(self, question: object, k: int = 3) -> list[str]:
         """Entry ids of the k best candidates, whatever their score (for evaluation)."""
         return [h.entry.id for h in self.index.search(question, k=k)]
+
+    # ---- pieces -------------------------------------------------------------------------------------------
+
+    def _single(self, hit: Hit, suggestions: list[dict[str, str]], text: str, today: date | None) -> Answer:
+        entry = hit.entry
+        return Answer(self._text(entry, text, today), entry.source, hit.score, False, suggestions, entry.id,
+                      [entry.id])
+
+    def _text(self, entry: Entry, question: str, today: date | None) -> str:
+        """The entry's answer, with what today changes: the current phase, or how long until a milestone."""
+        if today is None:
+            return entry.answer
+        if entry.id == self.kb.today_entry:
+            return today_answer(self.kb.phases, self.kb.milestones, today)
+        milestones = self._milestones.get(entry.id)
+        if milestones and asks_countdown(question):
+            return entry.answer + countdown_note(milestones, today)
+        return entry.answer
+
+    def _story(self, text: str) -> Hit | None:
+        """A question told as a story: its asking clause (with the clause before it and the trade it names), and the
+        whole of it without the words the knowledge base never uses; the surer of the two, if sure enough."""
+        focus = story_focus(text)
+        if focus is None:
+            return None
+        found = [h for variant in (focus, self.index.known_only(text))
+                 for h in self.index.search(self._with_trade(variant, text), k=1)]
+        best = max(found, key=lambda h: h.score, default=None)
+        return best if best is not None and best.score >= self.threshold + FOCUS_MARGIN else None
+
+    def _bare(self, text: str) -> Entry | None:
+        """The entry for a key term asked on its own (vocabulary.yaml bare_terms), if any."""
+        vocabulary = self.kb.vocabulary
+        terms = getattr(vocabulary, "bare_terms", None)
+        if not terms:
+            return None
+        ident = self._bare_ids.get(self.index.normalize(text)) if text else None
+        return self.kb.entry(ident) if ident else None
+
+    def _with_trade(self, part: str, whole: str) -> str:
+        """The part, with the trade the whole question names in front when the part names none."""
+        normalize = self.index.normalize
+        trades = normalize.keys_in(normalize(whole)) & self.index.trades
+        if len(trades) != 1 or normalize.keys_in(normalize(part)) & self.index.trades:
+            return part
+        return next(iter(trades)) + part
+
+    def _parts(self, text: str, parts: list[str], today: date | None) -> Answer | None:
+        """Each part answered on its own; None when fewer than one part is sure (the whole question is tried)."""
+        found: list[tuple[str, Hit | None]] = []
+        for part in parts:
+            hits = self.index.search(self._with_trade(part, text), k=1)
+            found.append((part, hits[0] if hits and hits[0].score >= self.threshold else None))
+        sure = [(part, hit) for part, hit in found if hit is not None]
+        distinct: list[tuple[str, Hit]] = []
+        for part, hit in sure:
+            if all(hit.entry.id != other.entry.id for _, other in distinct):
+                distinct.append((part, hit))
+        if not distinct:
+            return None
+        left = [part for part, hit in found if hit is None]
+        if len(distinct) == 1 and not left:
+            return None  # every part asks the same thing: one answer, as for the whole question
+        if len(distinct) == 1 and distinct[0][1].score < self.threshold + FOCUS_MARGIN:
+            return None  # one part of several, not much surer than a guess: not answered on its own
+        sections = []
+        for n, (part, hit) in enumerate(distinct):
+            heading = f"{NUMERALS[n]}、{part}\n" if len(distinct) > 1 else ""
+            sections.append(f"{heading}{self._text(hit.entry, part, today)}\n（出处：{hit.entry.source}）")
+        sections += [PART_LEFT.format(part=part) for part in left]
+        score = min(hit.score for _, hit in distinct)
+        sources = "；".join(dict.fromkeys(hit.entry.source for _, hit in distinct))
+        ids = [hit.entry.id for _, hit in distinct]
+        return Answer("\n\n".join(sections), sources, score, False, [], ids[0], ids)
+
+    def _not_sure(self, hits: list[Hit], text: str) -> Answer:
+        """不确定, with the candidates worth offering: something the question asks is in them, or they belong to the
+        trade it names; never another trade's, nor one silent on a key term of the question."""
+        normalize = self.index.normalize
+        trades = normalize.keys_in(normalize(text)) & self.index.trades if text else frozenset()
+        suggestions = [_suggestion(h.entry) for h in hits
+                       if not h.features[TRADE_CONFLICT] and not h.features[KEY_UNEXPLAINED] and not h.features[OTHER_TRADE]
+                       and (h.score >= SUGGESTION_FLOOR if not h.features[NO_CONTENT]
+                            else h.score >= TRADE_SUGGESTION_FLOOR and h.entry.trade in trades)][:NOT_SURE_SUGGESTIONS]
+        if not hits:
+            suggestions = self._topic_suggestions(text)
+        return Answer(NOT_SURE, None, hits[0].score if hits else 0.0, True, suggestions)
+
+    def _topic_suggestions(self, text: str) -> list[dict[str, str]]:
+        """A bare trade (饭店) names a topic, not a question: offer its licences, standards and department."""
+        normalized = self.index.normalize(text)
+        if normalized not in self.index.trades:
+            return []
+        wanted = ("licences", "standards", "lead")
+        found = [e for e in self.kb.entries if e.trade == normalized and e.id.rsplit(".", 1)[-1] in wanted]
+        return [_suggestion(e) for e in sorted(found, key=lambda e: wanted.index(e.id.rsplit(".", 1)[-1]))]
+
+
+def _suggestion(entry: Entry) -> dict[str, str]:
+    return {"id": entry.id, "question": entry.questions[0]}
+
+
+def _milestones_by_entry(milestones: list[Milestone]) -> dict[str, list[Milestone]]:
+    """The milestones each plan entry is about: plan.ms.<id> one, plan.date.mMMdDD those due that day."""
+    by_entry: dict[str, list[Milestone]] = {}
+    for m in milestones:
+        by_entry[f"plan.ms.{m.id}"] = [m]
+        day = "plan.date.year_end" if m.year_end else f"plan.date.m{m.month:02d}d{m.day:02d}"
+        by_entry.setdefault(day, []).append(m)
+    return by_entry

@@ -35,11 +35,23 @@ from knowledge.models import (
     SynonymsFile,
 )
 from knowledge.normalize import Normalizer, SynonymTable
+from knowledge.places import PLACES_FILE, load_places
+from knowledge.topics import MIN_ITEMS, TOPICS_FILE, TopicsFile, TopicSpec, topic_answer, topic_items, topic_questions
+from knowledge.vocabulary import (
+    PARAPHRASES_FILE,
+    VOCABULARY_FILE,
+    ParaphrasesFile,
+    VocabularyFile,
+    add_paraphrases,
+    check_bare_terms,
+    merge,
+)
 from knowledge.yaml_errors import YamlFileError, read_yaml_file
+from knowledge.yaml_lines import file_line_of, where
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 # Knowledge-only files beside the structured ones; other YAML in data/ belongs to other features.
-EXTRA_ENTRY_FILES = ("food_safety_law.yaml", "general.yaml")
+EXTRA_ENTRY_FILES = ("food_safety_law.yaml", "general.yaml", "current_rules.yaml")
 
 _ERROR_TEXT = {
     "missing": "缺少必填字段",
@@ -84,7 +96,9 @@ def _owner_id(raw: Any, loc: tuple[Any, ...]) -> str | None:
     return owner
 
 
-def _parse(model: type[M], raw: Any, name: str) -> M:
+def _parse(model: type[M], raw: Any, name: str, path: Path | None = None) -> M:
+    """Validate against the schema; each error names the file, the line (when the file is known), the entry and the
+    field."""
     if not isinstance(raw, dict):
         raise KnowledgeError(f"{name}：文件内容应为键值对（可能是空文件或缩进错误）")
     try:
@@ -99,7 +113,8 @@ def _parse(model: type[M], raw: Any, name: str) -> M:
             if err["type"] == "value_error":
                 message = str(err["ctx"]["error"]) if "ctx" in err else err["msg"]
             who = f"条目 {owner}：" if owner else ""
-            lines.append(f"{name}：{who}字段 {field}：{message}")
+            line = where(file_line_of(path, loc)) if path is not None else ""
+            lines.append(f"{name}：{line}{who}字段 {field}：{message}")
         raise KnowledgeError("\n".join(lines)) from None
 
 
@@ -109,10 +124,11 @@ class _Builder:
         self.entries: list[Entry] = []
         self.seen: dict[str, str] = {}  # entry or item id -> file, for duplicate detection
         self.trade: str | None = None  # key term of the industry whose file is being read
-        self.sources = _parse(SourcesFile, _read_yaml(data_dir / "sources.yaml", "sources.yaml"), "sources.yaml")
+        self.sources = _parse(SourcesFile, _read_yaml(data_dir / "sources.yaml", "sources.yaml"), "sources.yaml",
+                              data_dir / "sources.yaml")
 
     def load(self, model: type[M], rel: str) -> M:
-        return _parse(model, _read_yaml(self.dir / rel, rel), rel)
+        return _parse(model, _read_yaml(self.dir / rel, rel), rel, self.dir / rel)
 
     def claim(self, ident: str, name: str, what: str = "条目") -> None:
         if ident in self.seen:
@@ -181,6 +197,9 @@ def _plan(b: _Builder, industries: Sequence[str]) -> tuple[PlanFile, list[Milest
         b.add(name, ident, questions, render.date_answer(group, year), f"{base}四、（二）{items}", reviewed)
     b.add(name, plan.schedule_entry.id, plan.schedule_entry.questions, render.schedule_text(plan.milestones, year),
           base + "四、（二）", reviewed)
+    if plan.today_entry is not None:  # without a date (no clock) it answers with the whole schedule
+        b.add(name, plan.today_entry.id, plan.today_entry.questions, render.schedule_text(plan.milestones, year),
+              base + "四、（一）（二）", reviewed)
     milestones = [
         Milestone(m.id, m.number, m.month, m.day, m.year_end, m.title, tuple(m.responsible), m.text)
         for m in plan.milestones
@@ -246,6 +265,7 @@ def _industries(b: _Builder, normalizer: Normalizer) -> dict[str, Checklist]:
         raise KnowledgeError("industries.yaml：industries 名单中有重复的行业")
 
     checklists: dict[str, Checklist] = {}
+    topics = b.load(TopicsFile, TOPICS_FILE).topics if (b.dir / TOPICS_FILE).is_file() else []
     for slug in listing.industries:
         name = f"industries/{slug}.yaml"
         ind = b.load(IndustryFile, name)
@@ -276,6 +296,7 @@ def _industries(b: _Builder, normalizer: Normalizer) -> dict[str, Checklist]:
             "lead_department": lambda lead=lead: lead,
             "checklist": lambda items=all_items: render.checklist_text(items),
         })
+        _topic_entries(b, topics, ind, all_items, name)
         b.trade = None
         checklists[slug] = Checklist(
             slug=slug,
@@ -301,6 +322,20 @@ def _industries(b: _Builder, normalizer: Normalizer) -> dict[str, Checklist]:
     return checklists
 
 
+def _topic_entries(b: _Builder, topics: list[TopicSpec], ind: IndustryFile, all_items: list[ItemSpec], name: str
+                   ) -> None:
+    """One entry per topic of topics.yaml that at least two of the industry's items belong to."""
+    if not ind.entries or b.trade is None:
+        return
+    prefix = ind.entries[0].id.split(".")[0]
+    for topic in topics:
+        chosen = topic_items(topic, all_items)
+        if len(chosen) >= MIN_ITEMS:
+            b.add(name, f"{prefix}.topic.{topic.id}", topic_questions(topic, b.trade),
+                  b.noted(topic_answer(ind.name, topic, chosen, all_items), SourceRef(doc="checklist")),
+                  b.source(SourceRef(doc="checklist"), name, f"{prefix}.topic.{topic.id}"), ind.reviewed)
+
+
 def _check_questions(entries: list[Entry], normalizer: Normalizer) -> None:
     owner: dict[str, Entry] = {}
     for entry in entries:
@@ -321,25 +356,32 @@ def load_knowledge(data_dir: Path | str | None = None) -> KnowledgeBase:
     if not root.is_dir():
         raise KnowledgeError(f"{root}：知识库目录不存在")
     b = _Builder(root)
-    synonyms = b.load(SynonymsFile, "synonyms.yaml")
-    variant_owner: dict[str, str] = {}
-    for group in synonyms.groups:
-        for word in [group.canonical, *group.variants]:
-            prev = variant_owner.setdefault(word, group.canonical)
-            if prev != group.canonical:
-                raise KnowledgeError(f"synonyms.yaml：同义词“{word}”同时出现在“{prev}”和“{group.canonical}”两组")
+    vocabulary = (b.load(VocabularyFile, VOCABULARY_FILE) if (root / VOCABULARY_FILE).is_file()
+                  else VocabularyFile())
+    synonyms = merge(b.load(SynonymsFile, "synonyms.yaml"), vocabulary, root / "synonyms.yaml", root / VOCABULARY_FILE)
+    places = load_places(root / PLACES_FILE)
+    if places is not None:  # the county's own place names say where the asker is, not what is asked
+        synonyms = synonyms.model_copy(update={"fillers": [*synonyms.fillers, *places.home]})
     normalizer = make_normalizer(synonyms)
     checklists = _industries(b, normalizer)  # before the plan: its answers name the trades (`{industries}`)
     plan, milestones = _plan(b, [checklist.name for checklist in checklists.values()])
     for rel in EXTRA_ENTRY_FILES:
         if (root / rel).is_file():
             b.add_specs(b.load(EntriesFile, rel), rel)
-    _check_questions(b.entries, normalizer)
-    return KnowledgeBase(b.entries, synonyms, checklists, milestones, plan.targets, plan.targets.year)
+    entries = b.entries
+    if (root / PARAPHRASES_FILE).is_file():
+        entries = add_paraphrases(entries, b.load(ParaphrasesFile, PARAPHRASES_FILE), root / PARAPHRASES_FILE)
+    check_bare_terms(vocabulary, {entry.id for entry in entries}, root / VOCABULARY_FILE)
+    _check_questions(entries, normalizer)
+    return KnowledgeBase(entries, synonyms, checklists, milestones, plan.targets, plan.targets.year,
+                         tuple(plan.phases), vocabulary, places,
+                         plan.today_entry.id if plan.today_entry else None)
 
 
 def make_normalizer(synonyms: SynonymsFile) -> Normalizer:
-    groups = {g.canonical: g.variants for g in synonyms.groups}
+    groups: dict[str, list[str]] = {}
+    for g in synonyms.groups:  # a canonical word may have groups in both synonyms.yaml and vocabulary.yaml
+        groups.setdefault(g.canonical, []).extend(g.variants)
     table = SynonymTable(groups, synonyms.fillers, synonyms.keep)
     plain = Normalizer(table)
     for term in synonyms.key_terms:

@@ -56,6 +56,9 @@ class Superseded(_Strict):
 
     year: int  # when it was replaced or revised
     note: Text  # shown as 注：… under such answers (not under one that already names the year)
+    # The rule as it stands now, by the section an answer cites (a key such as 第三十四条, found in the citation):
+    # shown as 现行规定：… under the answer.
+    current: dict[str, Text] = {}
 
 
 class DocSpec(_Strict):
@@ -81,6 +84,9 @@ class SynonymsFile(_Strict):
     keep: list[Text] = []
     key_terms: list[Text] = []
     question_words: list[Text] = []
+    # Terms also recognised when typed with pinyin homophones (营业只照), and real words never taken for such a typo.
+    homophone_terms: list[Text] = []
+    not_typos: list[Text] = []
 
 
 class Relevant(_Strict):
@@ -209,6 +215,8 @@ class PlanFile(EntriesFile):
     phases_entry: GeneratedEntry
     milestones: Annotated[list[MilestoneSpec], Field(min_length=1)]
     schedule_entry: GeneratedEntry
+    # Answered from today's date: the phase the plan is in and the next milestones (knowledge/today.py).
+    today_entry: GeneratedEntry | None = None
     date_entry_questions: Annotated[list[Text], Field(min_length=1)]
 
 
@@ -348,6 +356,10 @@ class KnowledgeBase:
     milestones: list[Milestone]
     targets: Targets
     plan_year: int
+    phases: tuple[PhaseSpec, ...] = ()
+    vocabulary: object = None  # knowledge.vocabulary.VocabularyFile: the everyday words and their tests
+    places: object = None  # knowledge.places.Places: other counties and cities, declined (None: none declined)
+    today_entry: str | None = None  # the entry whose answer is computed from today's date (plan.yaml today_entry)
 
     def entry(self, entry_id: str) -> Entry:
         for entry in self.entries:

@@ -159,8 +159,12 @@ class Normalizer:
         return term in normalized if pattern is None else pattern.search(normalized) is not None
 
     def __call__(self, text: object, limit: int | None = MAX_CHARS) -> str:
+        return self.finish(basic_normalize(text, limit))
+
+    def finish(self, basic: str) -> str:
+        """The second half of the pipeline, on a text already through basic_normalize (and typo correction)."""
         # 什么是三合一 and 什么叫四化 ask what 三合一是什么 and 四化是什么 ask: one word order for both.
-        return _WHAT_IS.sub(r"\1是什么", self.synonyms.apply(basic_normalize(text, limit)))
+        return _WHAT_IS.sub(r"\1是什么", self.synonyms.apply(basic))
 
     def compact(self, normalized: str) -> str:
         """The normalised text with each known word of several characters written as one character.

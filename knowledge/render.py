@@ -33,11 +33,17 @@ def render_source(ref: SourceRef, sources: SourcesFile, where: str) -> str:
 
 
 def superseded_note(answer: str, ref: SourceRef, sources: SourcesFile) -> str:
-    """The answer, with the 注 of a superseded source document after it unless the answer already speaks of it."""
+    """The answer, with the 注 of a superseded source document after it unless the answer already speaks of it,
+    and what the cited section says now when that is known (现行规定：…)."""
     doc = sources.documents.get(ref.doc)
-    if doc is None or doc.superseded is None or f"{doc.superseded.year}年" in answer:
+    if doc is None or doc.superseded is None:
         return answer
-    return f"{answer}\n注：{doc.superseded.note}"
+    if f"{doc.superseded.year}年" not in answer:
+        answer = f"{answer}\n注：{doc.superseded.note}"
+    now = [text for key, text in doc.superseded.current.items() if key in (ref.section or "")]
+    if now and "现行规定：" not in answer:
+        answer += "\n现行规定：" + " ".join(now)
+    return answer
 
 
 def fill_placeholders(text: str, values: Mapping[str, Callable[[], str]], where: str) -> str:
@@ -70,8 +76,9 @@ def _condition(item: ItemSpec, by_id: Mapping[str, ItemSpec]) -> str:
     return f"（仅当“{gate.text}”为“{ANSWER_LABELS[item.relevant.equals]}”时检查）"
 
 
-def checklist_text(items: Sequence[ItemSpec]) -> str:
-    by_id = {it.id: it for it in items}
+def checklist_text(items: Sequence[ItemSpec], context: Sequence[ItemSpec] = ()) -> str:
+    """The numbered check items; `context` is the whole checklist when `items` is a part of it (for the conditions)."""
+    by_id = {it.id: it for it in (*context, *items)}
     lines: list[str] = []
     number = 0
     for item in items:

@@ -21,36 +21,44 @@ from __future__ import annotations
 import heapq
 import math
 from array import array
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 
 from rapidfuzz import fuzz
 
+from knowledge.bm25 import Bm25
+from knowledge.homophones import Homophones
 from knowledge.models import Entry
-from knowledge.normalize import Normalizer
+from knowledge.normalize import Normalizer, basic_normalize
 
-K1 = 1.2
-B = 0.75
 UNIGRAM_WEIGHT = 0.3  # single characters help typos a little but say little about meaning
 ANSWER_WEIGHT = 0.3  # an answer mentioning the query's words is weaker evidence than a matching question
 CANDIDATES = 20  # entries rescored per query
-# A term in more than this share of the documents (and in more than MIN_DF_CAP) keeps only its MIN_DF_CAP heaviest
-# postings.
-MAX_DF_SHARE = 0.01
-MIN_DF_CAP = 200
 # Logistic calibration, fitted by bench/kb_calibrate.py; one weight per feature of SearchIndex._score_entry (the
 # last one, no_content, is set there rather than fitted). Measured with these: see bench/README.md.
-WEIGHTS = (0.000, 0.000, 4.905, 2.107, 3.680, -2.493, -5.624, -1.981, -5.340, -4.477, -4.000)
+WEIGHTS = (0.000, 0.000, 4.905, 2.107, 3.680, -2.493, -5.624, -1.981, -5.340, -4.477, -4.000, -0.700, 5.000)
 BIAS = -3.745
 # Weight of an unseen pair of known characters in coverage (see SearchIndex._weight).
 JUNCTION_IDF = 4.0
 # Last characters of words naming a kind of business or place (加油站, 服装厂, 驾校). Such a word that the knowledge
 # base never uses means the question is about a trade it does not cover.
 PLACE_SUFFIXES = frozenset("店厂馆站场院班园校司矿摊铺坊厅室房")
+# Words beginning with such a character: there it starts a word rather than ending a name (留房间 is not a 留房).
+SUFFIX_WORDS = frozenset(("房间", "室内", "场所", "院子", "厅里", "店里", "店内", "店面", "馆里", "厂里",
+                          "站在", "场地", "园区", "班上"))
 # Words before such a character that do not name a trade (一家店, 开店, 小店).
-GENERIC_BEFORE = frozenset("家个的小这那每各本开新大老该此其么啥哪些种类一两几少")
+GENERIC_BEFORE = frozenset("家个的小这那每各本开新大老该此其么啥哪些种类一两几少在到去进回我你他您俺们全整")
+# A bigram made only of question words (会不会, 行不行, 要几个) weighs this share of its rarity in coverage: the shape of
+# a question must not move it across the threshold when its content words match well.
+QUESTION_WORD_SHARE = 0.3
+SEAM_SHARE = 0.6
+# A question longer than this many characters (after normalisation) is read more by how much of a knowledge-base
+# question it contains than by how much of it that question explains: a question told as a story carries words
+# no entry has. The feature grows from 0 at LONG_FROM characters to 1 at LONG_FROM + LONG_SPAN.
+LONG_FROM, LONG_SPAN = 12, 20
+TIE = 0.01
 # One meaningful character is not a question (what is left of "在吗" or "？？" after normalisation).
 MIN_QUERY_CHARS = 2
 
@@ -75,68 +83,28 @@ class Hit:
     features: tuple[float, ...]
 
 
-class _Bm25:
-    """An inverted index with precomputed BM25 weights: a query only multiplies and adds.
-
-    Built incrementally (add, then finish) into compact arrays, so a large knowledge base never holds a Python
-    object per posting.
-    """
-
-    def __init__(self, unigram_weight: float) -> None:
-        self.unigram_weight = unigram_weight
-        self._building: dict[str, tuple[array, array]] = {}
-        self._lengths = array("i")
-        self.idf: dict[str, float] = {}
-        self.postings: dict[str, tuple[array, array]] = {}
-        self.n_docs = 0
-        self.df_cap = MIN_DF_CAP
-
-    def add(self, grams: Counter[str]) -> None:
-        doc = len(self._lengths)
-        self._lengths.append(sum(grams.values()))
-        for term, tf in grams.items():
-            lists = self._building.get(term)
-            if lists is None:
-                lists = self._building[term] = (array("i"), array("f"))
-            lists[0].append(doc)
-            lists[1].append(tf)
-
-    def finish(self) -> None:
-        n_docs = self.n_docs = len(self._lengths)
-        avg_len = (sum(self._lengths) / n_docs) if n_docs else 1.0
-        norms = array("f", (K1 * (1 - B + B * length / avg_len) for length in self._lengths))
-        for term, (docs, tfs) in self._building.items():
-            df = len(docs)
-            idf = math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
-            self.idf[term] = idf
-            scale = idf * (self.unigram_weight if len(term) == 1 else 1.0)
-            for i, (doc, tf) in enumerate(zip(docs, tfs, strict=True)):
-                tfs[i] = scale * tf * (K1 + 1) / (tf + norms[doc])  # the tf array becomes the weight array
-            self.postings[term] = (docs, tfs)
-        self._building = {}
-        self._lengths = array("i")
-        # A term in very many documents costs the most postings and, by its idf, barely changes the ranking: such
-        # a term is read only through its HEAD heaviest postings (impact-ordered pruning), which bounds the work
-        # per query term whatever the size of the knowledge base.
-        self.df_cap = max(MIN_DF_CAP, int(MAX_DF_SHARE * n_docs))
-        for term, (docs, weights) in self.postings.items():
-            if len(docs) > self.df_cap:
-                head = heapq.nlargest(MIN_DF_CAP, range(len(docs)), key=weights.__getitem__)
-                self.postings[term] = (array("i", (docs[i] for i in head)), array("f", (weights[i] for i in head)))
-
-    def scores(self, terms: Counter[str]) -> dict[int, float]:
-        acc: dict[int, float] = defaultdict(float)
-        for term, qtf in terms.items():
-            posting = self.postings.get(term)
-            if posting is not None:
-                for doc, weight in zip(*posting, strict=True):
-                    acc[doc] += weight * qtf
-        return acc
-
-
 def _explains(unit: str, questions: str, answer: str) -> bool:
     """Whether an entry's questions or answer contain the unit, or at least each of its characters."""
     return unit in questions or unit in answer or all(ch in questions or ch in answer for ch in unit)
+
+
+def _mask(text: str, words: Sequence[str]) -> list[bool]:
+    """Which characters of the text belong to one of the words."""
+    mask = [False] * len(text)
+    for word in words:
+        start = text.find(word)
+        while start >= 0:
+            mask[start : start + len(word)] = [True] * len(word)
+            start = text.find(word, start + 1)
+    return mask
+
+
+def _shape_share(text: str, gram: str, shape: list[bool]) -> float:
+    """Weight share of a bigram by how much of it belongs to question words (first occurrence): all of it, half of
+    it (the seam between a word and a question word: 人会 in 住人会不会), or none."""
+    i = text.find(gram)
+    inside = shape[i] + shape[i + 1] if i >= 0 and len(gram) == 2 else 0
+    return (1.0, SEAM_SHARE, QUESTION_WORD_SHARE)[inside]
 
 
 def _sigmoid(z: float) -> float:
@@ -146,11 +114,13 @@ def _sigmoid(z: float) -> float:
 class _Query:
     """What is computed once per query and reused for every candidate."""
 
-    def __init__(self, index: SearchIndex, text: str) -> None:
+    def __init__(self, index: SearchIndex, text: str, fixes: int = 0) -> None:
         self.text = text
+        self.fixes = fixes  # homophone typos corrected in the query (see knowledge/homophones.py)
         self.compact = index.normalize.compact(text)
         self.grams = bigrams(text)
-        self.weighted = [(g, index._weight(g)) for g in self.grams]
+        shape = _mask(text, index.normalize.question_words)
+        self.weighted = [(g, index._weight(g) * _shape_share(text, g, shape)) for g in self.grams]
         self.total = sum(w for _, w in self.weighted)
         self._normalize = index.normalize
         self._keys: dict[str, bool] = {}
@@ -161,17 +131,13 @@ class _Query:
         self.other_keys = named - index.trades
         # What is asked about the key terms: the bigrams touching neither a key term nor a question word, or, when
         # there is none, the single characters left (去, 办 in 营业执照去哪里办).
-        mask = [False] * len(text)
-        for word in (*named, *index.normalize.question_words):
-            start = text.find(word)
-            while start >= 0:
-                mask[start : start + len(word)] = [True] * len(word)
-                start = text.find(word, start + 1)
+        mask = _mask(text, (*named, *index.normalize.question_words))
         self.content = {text[i : i + 2] for i in range(len(text) - 1) if not mask[i] and not mask[i + 1]}
         if not self.content:
             self.content = {ch for ch, masked in zip(text, mask, strict=True) if not masked}
         # Characters the knowledge base never uses mean words it knows nothing about.
         self.novel = sum(ch not in index.chars for ch in text) / len(text)
+        self.long = min(1.0, max(0.0, (len(text) - LONG_FROM) / LONG_SPAN))
         self.foreign_place = index._foreign_place(text)
 
     def covered_by(self, other: str) -> float:
@@ -201,6 +167,8 @@ class SearchIndex:
         progress: Callable[[int], None] | None = None,
         weights: Sequence[float] = WEIGHTS,
         bias: float = BIAS,
+        typo_words: Sequence[str] = (),
+        not_typos: Sequence[str] = (),
     ) -> None:
         self.entries = list(entries)
         self.normalize = normalizer
@@ -213,12 +181,15 @@ class SearchIndex:
         self.doc_keys: list[frozenset[str]] = []
         self.doc_compact: list[str] = []
         self.answer_text: list[str] = []
-        self.questions = _Bm25(UNIGRAM_WEIGHT)
-        self.answers = _Bm25(1.0)
+        self.questions = Bm25(UNIGRAM_WEIGHT)
+        self.answers = Bm25(1.0)
+        typed_pairs: set[str] = set()  # bigrams of the knowledge base as written (before synonyms)
         for e_index, entry in enumerate(self.entries):
             self.entry_first_doc.append(len(self.doc_text))
             for question in entry.questions:
-                text = normalizer(question)
+                basic = basic_normalize(question)
+                typed_pairs.update(basic[i : i + 2] for i in range(len(basic) - 1))
+                text = normalizer.finish(basic)
                 if text:
                     self.doc_entry.append(e_index)
                     self.doc_question.append(question)
@@ -226,7 +197,9 @@ class SearchIndex:
                     self.doc_keys.append(normalizer.keys_in(text))
                     self.doc_compact.append(normalizer.compact(text))
                     self.questions.add(ngrams(text))
-            answer = normalizer(entry.answer, None)
+            basic = basic_normalize(entry.answer, None)
+            typed_pairs.update(basic[i : i + 2] for i in range(len(basic) - 1))
+            answer = normalizer.finish(basic)
             self.answer_text.append(answer)
             self.answers.add(Counter(answer[i : i + 2] for i in range(len(answer) - 1)))
             if progress is not None:
@@ -242,6 +215,7 @@ class SearchIndex:
             self._entry_keys(range(self.entry_first_doc[e], self.entry_first_doc[e + 1]), e)
             for e in range(len(self.entries))
         ]
+        self.homophones = Homophones(typo_words, not_typos, typed_pairs.__contains__) if typo_words else None
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -280,6 +254,8 @@ class SearchIndex:
     def _foreign_place(self, text: str) -> float:
         for i in range(1, len(text)):
             before = text[i - 1]
+            if text[i : i + 2] in SUFFIX_WORDS:
+                continue  # the character begins a word (房间, 店里): it does not end a business's name
             if text[i] in PLACE_SUFFIXES and not before.isdigit() and before not in GENERIC_BEFORE:
                 gram = text[i - 1 : i + 1]
                 if gram not in self.questions.idf and gram not in self.answers.idf:
@@ -305,11 +281,17 @@ class SearchIndex:
             key_unexplained = 0.0
         # Nothing the query asks beyond its key terms and question words is in the entry, not even character by
         # character: the match rests on a shared key term alone (未成年人发烧怎么办 against 学生来买烟怎么办).
-        no_content = 0.0 if any(_explains(g, joined, answer) for g in q.content) or not q.content else 1.0
+        if q.content:
+            no_content = 0.0 if any(_explains(g, joined, answer) for g in q.content) else 1.0
+        else:
+            # Only key terms and question words: the entry must have a question naming all of those key terms
+            # (健康证多久 fits 健康证多久办一次; 未成年人身份证怎么办 does not fit the tobacco rule).
+            named = q.trades | q.other_keys
+            no_content = 0.0 if not named or any(named <= self.doc_keys[d] for d in docs) else 1.0
         w = self.weights
         # The entry-level and query-level terms are the same for every question of the entry.
         base = (self.bias + w[3] * by_entry + w[4] * by_answer + w[6] * q.novel + w[7] * q.foreign_place
-                + w[8] * trade_conflict + w[9] * key_unexplained + w[10] * no_content)
+                + w[8] * trade_conflict + w[9] * key_unexplained + w[10] * no_content + w[11] * q.fixes)
         best_z, best_doc, best_feats = -math.inf, docs[0], (0.0, 0.0, 0.0, 0.0)
         for doc in docs:
             doc_text = self.doc_text[doc]
@@ -321,24 +303,39 @@ class SearchIndex:
             by_doc = shared / doc_total if doc_total else 0.0
             ratio = fuzz.ratio(q.compact, self.doc_compact[doc]) / 100.0
             key_missing = 1.0 if q.lacks_any(self.doc_keys[doc]) else 0.0
-            z = base + w[0] * by_query + w[1] * by_doc + w[2] * ratio + w[5] * key_missing
+            z = base + w[0] * by_query + w[1] * by_doc + w[2] * ratio + w[5] * key_missing + w[12] * by_doc * q.long
             if z > best_z:
                 best_z, best_doc, best_feats = z, doc, (by_query, by_doc, ratio, key_missing)
         by_query, by_doc, ratio, key_missing = best_feats
         feats = (by_query, by_doc, ratio, by_entry, by_answer, key_missing, q.novel, q.foreign_place,
-                 trade_conflict, key_unexplained, no_content)
+                 trade_conflict, key_unexplained, no_content, float(q.fixes), by_doc * q.long)
         return Hit(self.entries[entry], self.doc_question[best_doc], _sigmoid(best_z), feats)
 
     def calibrate(self, features: Sequence[float]) -> float:
         return _sigmoid(self.bias + sum(w * f for w, f in zip(self.weights, features, strict=True)))
 
+    def known_only(self, query: str) -> str:
+        """The question without the characters the knowledge base never uses (亲戚, 手机 in a story): what is left is
+        what an entry could match."""
+        return "".join(ch for ch in basic_normalize(query) if ch in self.chars)
+
     def search(self, query: object, k: int = 5, exclude: int | None = None) -> list[Hit]:
         """Best entries for the query, best first. `exclude` hides one question (leave-one-out calibration)."""
-        text = self.normalize(query)
+        basic = basic_normalize(query)
+        fixed, fixes = self.homophones.fix(basic) if self.homophones is not None else (basic, 0)
+        text = self.normalize.finish(fixed)
         # A bare key term (饭店, 未成年人, also 饭店 typed a thousand times) names a topic, not a question: many
         # entries fit it equally well and picking one would be a guess.
         if len(text) < MIN_QUERY_CHARS or text in self.normalize.key_terms:
             return []
-        q = _Query(self, text)
+        q = _Query(self, text, fixes)
         hits = [h for e in self._recall(text, exclude) if (h := self._score_entry(q, e, exclude)) is not None]
-        return sorted(hits, key=lambda h: h.score, reverse=True)[:k]
+        hits.sort(key=lambda h: h.score, reverse=True)
+        # Scores within a hundredth of the best are a tie, won by the closest wording (a stored question typed word
+        # for word wins).
+        tied = [h for h in hits if h.score >= hits[0].score - TIE] if hits else []
+        if len(tied) > 1:
+            first = max(tied, key=lambda h: h.features[2])
+            hits.remove(first)
+            hits.insert(0, first)
+        return hits[:k]

@@ -32,11 +32,17 @@ class Question(Base):
 class LearnedEntry(Base):
     """A knowledge base entry made from an official's answer to a real question."""
 
+    def questions(self) -> tuple[str, ...]:
+        """The question asked, then its paraphrases."""
+        return (self.question, *(line for line in (self.paraphrases or "").split("\n") if line))
+
     __tablename__ = "learned_entries"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     question: Mapped[str] = mapped_column(Text)
     answer: Mapped[str] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(200))
+    # Other ways to ask it, one per line: made when the entry is learned, and added by the county office.
+    paraphrases: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -64,9 +64,24 @@ def answer(question: Question, official_id: int, text: str, now: datetime) -> No
     question.answered_at = now
 
 
+MAX_PARAPHRASES = 20  # per learned entry
+MAX_PARAPHRASE = 100  # characters
+
+
+def _lines(existing: str | None, added: list[str]) -> str | None:
+    """Paraphrases one per line: the existing ones, then the new ones not yet there, within the limits."""
+    lines = [line for line in (existing or "").split("\n") if line]
+    for text in added:
+        text = " ".join(text.split())[:MAX_PARAPHRASE]
+        if text and text not in lines and len(lines) < MAX_PARAPHRASES:
+            lines.append(text)
+    return "\n".join(lines) or None
+
+
 async def learn(session: AsyncSession, question: Question, official_id: int, source: str,
-                now: datetime) -> LearnedEntry:
+                now: datetime, paraphrases: list[str] | None = None) -> LearnedEntry:
     entry = LearnedEntry(question=question.text, answer=question.answer or "", source=source,
+                         paraphrases=_lines(None, [p for p in paraphrases or [] if p != question.text]),
                          created_by_id=official_id, created_at=now)
     session.add(entry)
     await session.flush()
@@ -80,3 +95,21 @@ async def learned_entries(session: AsyncSession) -> list[LearnedEntry]:
 
 async def learned_count(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.count(LearnedEntry.id))) or 0)
+
+
+async def learned_version(session: AsyncSession) -> tuple[int, int]:
+    """Changes whenever an entry is learned or gets a paraphrase: (entries, characters of paraphrases)."""
+    row = (await session.execute(select(func.count(LearnedEntry.id),
+                                        func.coalesce(func.sum(func.length(LearnedEntry.paraphrases)), 0)))).one()
+    return int(row[0]), int(row[1])
+
+
+async def get_learned(session: AsyncSession, entry_id: int) -> LearnedEntry | None:
+    return await session.get(LearnedEntry, entry_id)
+
+
+def add_paraphrases(entry: LearnedEntry, texts: list[str]) -> int:
+    """Adds the new ones (a repeat or the question itself is skipped); returns how many were added."""
+    before = len(entry.questions())
+    entry.paraphrases = _lines(entry.paraphrases, [t for t in texts if " ".join(t.split()) != entry.question])
+    return len(entry.questions()) - before

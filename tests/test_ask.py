@@ -155,3 +155,61 @@ def test_a_broken_free_text_file_is_refused_at_load(tmp_path, content, problem):
     with pytest.raises(FreeTextError, match=problem):
         load_words(path)
     assert load_words().greetings  # the shipped file loads
+
+
+async def test_not_sure_still_offers_up_to_three_questions_and_forwards(core, db, clock):
+    """Between sure and nothing: 不确定 with 您是想问 buttons, and the question still goes to the county office."""
+    await register(core, db, clock, 1120, Role.COUNTY, None, "周主任")
+    resident = Person(core, 1121)
+    await resident.command("start")
+    reply = (await resident.text("旅馆的窗户有什么要求"))[0]
+    assert reply.text.startswith("不确定") and "已转给县整规办" in reply.text
+    offered = [c for c in reply.choices if c.data.startswith("m.kb.")]
+    assert 1 <= len(offered) <= 3 and all(c.label.startswith("您是想问") for c in offered)
+    assert await questions_and_county_notices(db, 1120) == (1, 1)
+    shown = await resident.press_data(offered[0].data)
+    assert "【出处】" in shown[0].text
+
+
+async def test_another_county_is_declined_naming_this_one_and_not_forwarded(core, db, clock):
+    await register(core, db, clock, 1122, Role.COUNTY, None, "周主任")
+    resident = Person(core, 1123)
+    await resident.command("start")
+    reply = (await resident.text("乐清开饭店要办什么证"))[0]
+    assert "乐清" in reply.text and "永嘉县" in reply.text and "餐饮服务许可证" not in reply.text
+    assert await questions_and_county_notices(db, 1122) == (0, 0)
+
+
+async def test_the_current_phase_comes_from_the_clock(core, db, clock):
+    from datetime import datetime
+
+    resident = Person(core, 1124)
+    await resident.command("start")
+    clock.set(datetime(2026, 12, 9, 10, 0, tzinfo=clock.tz))
+    december = (await resident.text("现在是哪个阶段"))[0].text
+    assert "今天是2026年12月9日" in december and "总结提升阶段" in december and "还有22天" in december
+    clock.set(datetime(2027, 4, 10, 10, 0, tzinfo=clock.tz))
+    april = (await resident.text("现在是哪个阶段"))[0].text
+    assert "宣传发动阶段" in april and "2027年4月15日前" in april
+
+
+async def test_learned_entries_keep_paraphrases_and_the_county_adds_more(core, db, clock):
+    county = await register(core, db, clock, 1125, Role.COUNTY, None, "周主任")
+    resident = Person(core, 1126)
+    await resident.command("start")
+    await resident.text("村口卖水果的流动摊需要办理什么手续")
+    await county.press("待答复问题")
+    await county.press("村口卖水果的流动摊需要办理什么手续"[:30])
+    await county.text("流动摊贩由乡镇统一安排摊位，不属于“十小”行业。")
+    learned = await county.press("加入知识库")
+    assert "已加入知识库" in learned[0].text and "村口卖水果的流动摊要办什么证" in learned[0].text
+    found = (await resident.text("卖水果的流动摊得办几个证"))[0].text
+    assert "乡镇统一安排摊位" in found, found
+    await county.press("补充问法")
+    assert "现有的问法" in county.last.text
+    await county.text("摆个水果摊要不要许可\n流动水果摊归谁管")
+    assert "已补充2个问法" in county.last.text
+    assert "乡镇统一安排摊位" in (await resident.text("流动水果摊归谁管"))[0].text
+    async with db.transaction() as session:
+        entry = (await session.scalars(select(LearnedEntry))).one()
+    assert entry.questions()[0] == "村口卖水果的流动摊需要办理什么手续" and len(entry.questions()) == 7

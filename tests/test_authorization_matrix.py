@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 
 from handlers.core import Core
 from handlers.events import Inbound, Kind, Reply
-from storage import complaints
+from storage import complaints, questions
 from storage.complaint_models import Complaint, ComplaintEvent, ComplaintStatus
 from storage.conversations import end_conversation, load_conversation
 from storage.inspection_models import Inspection, Unit, UnitClass, UnitClosure, UnitStatus
@@ -50,6 +50,7 @@ TABLE: dict[str, tuple[str, ...]] = {
     "questions":                    ("-.", "-.", "-.", "-.", "+.", "-."),
     "kb_answer":                    ("-.", "-.", "-.", "-.", "+.", "-."),
     "kb_learn":                     ("-.", "-.", "-.", "-.", "+.", "-."),
+    "kb_paraphrase":                ("-.", "-.", "-.", "-.", "+.", "-."),
     "report":                       ("-.", "-.", "-.", "+-", "++", "-."),
     "/report":                      ("-.", "-.", "-.", "+-", "++", "-."),
     "inspect":                      ("--", "--", "+-", "--", "--", "--"),
@@ -108,6 +109,7 @@ class Scene:
     pending_closure: dict[str, int]  # OWN / OTHER -> a 待关停 unit (classified 关停取缔类, closure not verified)
     code: str  # an open invite code (a cadre's, for 芙蓉村) and its row id
     code_id: int
+    learned: int = 0  # an entry learned from the county office's answer (its question: LEARNED)
 
     def complaint(self, key: str) -> Any:
         return self.world.complaints[key]
@@ -157,6 +159,7 @@ class Probe:
 
 QUESTION = "夜市流动摊位要办哪些手续"
 PENDING_HERE, PENDING_THERE = "芙蓉违建烧烤店", "桥下无证小卖部"
+LEARNED = "村口能摆水果摊吗"
 HERE_NOTE, THERE_NOTE = "here-submitted营业执照未悬挂", "there-submitted营业执照未悬挂"
 
 
@@ -225,6 +228,7 @@ PROBES: dict[str, Probe] = {
                        fixed(QUESTION)),
     "kb_learn": Probe(press(lambda scene, *_: f"m.kb_learn.{scene.world.questions['answered']}"),
                       fixed("已加入知识库"), fixed("小卖部门口能摆摊吗", "不能占用人行道")),
+    "kb_paraphrase": Probe(press(lambda scene, *_: f"m.kb_paraphrase.{scene.learned}"), fixed("现有的问法", LEARNED)),
     "report": Probe(press(lambda *_: "m.report"), report_shown, fixed("桥头面馆", "面馆没有营业执照")),
     "/report": Probe(command("report"), report_shown, fixed("桥头面馆", "面馆没有营业执照")),
     "inspect": Probe(press(lambda scene, role, area: f"m.inspect.{unit(scene, area)}"), CHECKLIST, CHECKLIST),
@@ -346,6 +350,10 @@ async def scene(core, db, clock) -> Scene:
         await complaints.change_status(session, filed, ComplaintStatus.CLOSED, county.id, "已处理完毕", clock.now())
     world.complaints[closed] = type(world.complaints["here_anon"])(filed.id, number, "路边摊油锅起火")
     world.people["resident"].replies.clear()
+    async with db.transaction() as session:
+        asked = await questions.ask(session, world.user_ids["resident"], LEARNED, clock.now())
+        questions.answer(asked, world.user_ids["county"], "不能，村口是公共通道", clock.now())
+        learned = await questions.learn(session, asked, world.user_ids["county"], "县整规办答复", clock.now())
     entry = core.parts.knowledge.entries[0]
     pending = {OWN: await add_unit(db, clock, "芙蓉村", PENDING_HERE), OTHER: await add_unit(db, clock, "桥下村", PENDING_THERE)}
     async with db.transaction() as session:
@@ -356,6 +364,7 @@ async def scene(core, db, clock) -> Scene:
     async with db.transaction() as session:
         code_id = await session.scalar(select(Invite.id).where(Invite.code == code))
     return Scene(world, closed, entry.id, entry.answer.strip().splitlines()[0][:12], pending, code, code_id)
+    return Scene(world, closed, entry.id, entry.answer.strip().splitlines()[0][:12], learned.id)
 
 
 def describe(row: tuple[str, str, str, bool]) -> str:

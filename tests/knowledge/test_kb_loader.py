@@ -16,14 +16,15 @@ def test_shipped_data_loads():
     assert len(ids) == len(set(ids)) > 100
     assert all(e.reviewed and e.source and e.answer and e.questions for e in kb.entries)
     items = {item.id: item for checklist in kb.checklists.values() for item in checklist.items}
-    written = [e for e in kb.entries if not (e.id in items and len(e.questions) == 1)]
+    written = [e for e in kb.entries if not (e.id in items and e.questions[0].endswith(items[e.id].text))]
     assert all(len(e.questions) >= 3 for e in written), "each written entry answers several phrasings"
     # A check item without a FAQ is an entry too, asked as its own text (the trade in front of an industry's item).
     for entry in set(kb.entries) - set(written):
         item = items[entry.id]
         assert entry.questions[0].endswith(item.text) and item.text in entry.answer
-    assert kb.entry("rest.fridge").questions == ("餐饮店冰箱生熟分开存放并贴有标识",)
-    assert kb.entry("common.exits").questions == ("疏散通道、安全出口畅通，没有被货物堵塞或锁闭",)
+    # Asked first as the item's own text; paraphrases.yaml adds everyday wordings after it.
+    assert kb.entry("rest.fridge").questions[0] == "餐饮店冰箱生熟分开存放并贴有标识"
+    assert kb.entry("common.exits").questions[0] == "疏散通道、安全出口畅通，没有被货物堵塞或锁闭"
     gates = [e for e in kb.entries if e.id in items and items[e.id].kind == "gate"]
     assert not gates, "a screening question is not a requirement"
 

@@ -1,0 +1,69 @@
+"""The shape of a long question: its clauses, which of them ask something, and the context the others give.
+
+Voice input and chat produce questions in two parts ("网吧几点关门？未成年人能进吗？", "理发店要什么证还有毛巾要不要
+消毒") and questions told as a story ("我在桥头开了个面馆，前几天村里来人检查，说水池不合格……到底要几个池子").
+The answerer searches the parts one by one, and the asking clause of a story with the trade the story names.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# Where a question splits: punctuation, and the words people use to start a second question.
+_SPLIT = re.compile(r"[，,。．.？?！!；;\n]+|\s{1,}|(?:顺便|再|另外|还|我还|然后)问(?:一下|一问|下)?|还想问(?:一下)?|还有就是|"
+                    r"还有|另外|以及|此外|再一个|再有|第二个问题")
+# A clause that asks something: a question particle or question word. (Checked on the clause as typed.)
+_ASKS = re.compile(r"[吗么伐呢嘛?？]|什么|啥|怎么|咋|怎样|如何|几|多少|多久|多长|哪|谁|能不能|可不可以|要不要|是不是|有没有|"
+                   r"行不行|会不会|可以|能否|是否|对不对|好不好|算不算|要求|规定|标准|注意")
+# Question characters inside words that ask nothing: 好几年, 几乎, 哪怕.
+_NOT_ASKING = re.compile(r"好几|几乎|哪怕|不管|无论")
+MIN_PART = 4  # characters a part needs to be asked on its own
+MAX_PARTS = 4
+
+
+@dataclass(frozen=True)
+class Clause:
+    text: str
+    asks: bool
+
+
+def clauses(question: str) -> list[Clause]:
+    text = unicodedata.normalize("NFKC", question)
+    pieces = [p.strip() for p in _SPLIT.split(text)]
+    return [Clause(p, bool(_ASKS.search(_NOT_ASKING.sub("", p)))) for p in pieces if p]
+
+
+def _meaningful(text: str) -> int:
+    return sum(ch.isalnum() for ch in text)
+
+
+def question_parts(question: str) -> list[str]:
+    """The clauses that each ask something, when there are at least two (else an empty list).
+
+    A clause too short to stand alone (是吗, 多少) joins the one before it."""
+    parts: list[str] = []
+    for clause in clauses(question):
+        if not clause.asks:
+            continue
+        if parts and _meaningful(clause.text) < MIN_PART:
+            parts[-1] += clause.text
+        else:
+            parts.append(clause.text)
+    parts = [p for p in parts if _meaningful(p) >= MIN_PART]
+    return parts[:MAX_PARTS] if len(parts) >= 2 else []
+
+
+def story_focus(question: str) -> str | None:
+    """For a long question of several clauses: the last asking clause together with the clause before it, which
+    usually says what it is about; None for a short question (it is searched whole)."""
+    found = clauses(question)
+    if len(found) < 3 or _meaningful(question) < 20:
+        return None
+    asking = [n for n, c in enumerate(found) if c.asks]
+    if not asking:
+        return None
+    last = asking[-1]
+    before = found[last - 1].text if last > 0 else ""
+    return before + found[last].text
