@@ -363,8 +363,7 @@ async def scene(core, db, clock) -> Scene:
     code = await make_invite(db, clock, Role.CADRE, "芙蓉村")
     async with db.transaction() as session:
         code_id = await session.scalar(select(Invite.id).where(Invite.code == code))
-    return Scene(world, closed, entry.id, entry.answer.strip().splitlines()[0][:12], pending, code, code_id)
-    return Scene(world, closed, entry.id, entry.answer.strip().splitlines()[0][:12], learned.id)
+    return Scene(world, closed, entry.id, entry.answer.strip().splitlines()[0][:12], pending, code, code_id, learned.id)
 
 
 def describe(row: tuple[str, str, str, bool]) -> str:
