@@ -34,6 +34,6 @@ async def send_weekly_digests(db: Database, clock: Clock, texts: Texts, knowledg
             if scope.id not in cache:
                 cache[scope.id] = await compute_digest(session, scope, now, targets_of(knowledge))
             for reply in digest_replies(cache[scope.id], texts, knowledge, clock, charts):
-                await outbox.enqueue(session, official.channel_user_id, reply.kind, reply.payload(), now)
+                await outbox.enqueue(session, official.channel_user_id, reply.kind, reply.payload(), now, official.channel)
             queued += 1
     return queued

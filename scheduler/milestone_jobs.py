@@ -115,7 +115,7 @@ async def remind_milestones(
                 if not await claim_notice(session, key, now):
                     continue
                 reply = reminder(texts, milestone, stage, who)
-                await outbox.enqueue(session, official.channel_user_id, reply.kind, reply.payload(), now)
+                await outbox.enqueue(session, official.channel_user_id, reply.kind, reply.payload(), now, official.channel)
                 queued += 1
     if queued:
         log.info("queued %d milestone reminders", queued)

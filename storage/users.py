@@ -95,6 +95,15 @@ def touch(user: User, now: datetime) -> None:
         user.last_seen_at = now
 
 
+async def channels_of(session: AsyncSession, channel_user_ids: Iterable[int]) -> dict[int, str]:
+    """Where each of these people chats (their notices go there); people not found are left out."""
+    wanted = sorted(set(channel_user_ids))
+    if not wanted:
+        return {}
+    rows = await session.execute(select(User.channel_user_id, User.channel).where(User.channel_user_id.in_(wanted)))
+    return {chat_id: channel for chat_id, channel in rows}
+
+
 async def users_with_role(session: AsyncSession, role: Role, area_id: int | None = None) -> list[User]:
     stmt = select(User).where(User.role == role)
     if area_id is not None:
