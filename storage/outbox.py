@@ -195,6 +195,12 @@ async def latest_sent(session: AsyncSession, channel: str, chat_id: int) -> Outb
         .order_by(OutboxMessage.id.desc()).limit(1))
 
 
+async def count_pending(session: AsyncSession, channel: str, chat_id: int) -> int:
+    return int(await session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.channel == channel, OutboxMessage.chat_id == chat_id,
+        OutboxMessage.status == OutboxStatus.PENDING)) or 0)
+
+
 async def count_by_status(session: AsyncSession) -> dict[str, int]:
     rows = await session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))
     return {status: int(count) for status, count in rows}

@@ -42,11 +42,11 @@ async def get_group(session: AsyncSession, group_id: int) -> WorkGroup | None:
     return await session.get(WorkGroup, group_id)
 
 
-async def all_groups(session: AsyncSession) -> list[tuple[WorkGroup, str]]:
-    """Every group with its scope's name, in the order they were added."""
-    rows = await session.execute(select(WorkGroup, Area.name).join(Area, Area.id == WorkGroup.area_id)
+async def all_groups(session: AsyncSession) -> list[tuple[WorkGroup, Area]]:
+    """Every group with its scope (the county or a township), in the order they were added."""
+    rows = await session.execute(select(WorkGroup, Area).join(Area, Area.id == WorkGroup.area_id)
                                  .order_by(WorkGroup.id))
-    return [(group, area_name) for group, area_name in rows]
+    return [(group, area) for group, area in rows.unique()]
 
 
 async def groups_of(session: AsyncSession, area_ids: Iterable[int]) -> list[WorkGroup]:
