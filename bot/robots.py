@@ -110,7 +110,8 @@ class RobotTransport:
     """Delivers one kind's pushes (the Sender's transport for channel "<kind>-robot")."""
 
     def __init__(self, db: Database, kind: str, clock: Clock, texts: Texts, *, media: MediaStore | None = None,
-                 publish: Publish | None = None, report_after: int = 3) -> None:
+                 publish: Publish | None = None, report_after: int = 3,
+                 rate_limit_pause: float = RATE_LIMIT_PAUSE) -> None:
         self.db = db
         self.kind = kind
         self.clock = clock
@@ -118,6 +119,7 @@ class RobotTransport:
         self.media = media
         self.publish = publish
         self.report_after = report_after
+        self.rate_limit_pause = rate_limit_pause
         self._session: aiohttp.ClientSession | None = None
 
     async def close(self) -> None:
@@ -162,7 +164,7 @@ class RobotTransport:
 
     def _check(self, status: int, answer: dict[str, Any]) -> None:
         if status == 429:
-            raise RetryAfter(RATE_LIMIT_PAUSE, chat_only=True)
+            raise RetryAfter(self.rate_limit_pause, chat_only=True)
         if status >= 500:
             raise TemporaryFailure(f"robot HTTP {status}")
         if status != 200:
@@ -174,7 +176,7 @@ class RobotTransport:
         refused = DINGTALK_REFUSED if self.kind == "dingtalk" else WECOM_REFUSED
         too_fast = DINGTALK_TOO_FAST if self.kind == "dingtalk" else WECOM_TOO_FAST
         if code in too_fast:
-            raise RetryAfter(RATE_LIMIT_PAUSE, chat_only=True)
+            raise RetryAfter(self.rate_limit_pause, chat_only=True)
         if code in refused:
             raise RobotRefused(message, refused[code])
         raise TemporaryFailure(message)
