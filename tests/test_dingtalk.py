@@ -39,11 +39,15 @@ class DingTalkBot:
         self.workdir = workdir
         self.process: subprocess.Popen[bytes] | None = None
 
-    async def start(self) -> DingTalkBot:
+    def launch(self) -> None:
         AUDIT.watch(self.log)
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen([sys.executable, "-m", "bot", "run", "--runtime", "dingtalk"],
                                             cwd=self.workdir, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+
+    async def start(self) -> DingTalkBot:
+        self.launch()
+        assert self.process is not None
         deadline = time.monotonic() + 60
         while "ready (Stream mode)" not in self.log.read_text(errors="replace"):
             assert self.process.poll() is None, self.log.read_text(errors="replace")

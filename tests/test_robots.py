@@ -187,3 +187,20 @@ async def test_a_removed_group_gets_nothing_more(db, clock, robots):
         assert await work_groups.remove_group(session, group) == 2
     assert await sender_for(db, clock, "wecom").drain(within=5)
     assert robot.accepted == [] and robots.requests == 0
+
+
+async def test_a_broadcast_to_officials_reaches_the_work_groups_of_its_area(core, db, clock, robots):
+    county = await register(core, db, clock, 902, Role.COUNTY, None, "周主任")
+    await register(core, db, clock, 901, Role.TOWNSHIP, "岩头镇", "陈镇长")
+    here, there = robots.add("wecom", "here"), robots.add("wecom", "there")
+    await add_group(db, clock, robots, here, "岩头镇")
+    await add_group(db, clock, robots, there, "桥下镇")
+    await county.press("发布通知")
+    await county.text("本周五前报送整治台账")
+    await county.press("乡镇干部")
+    await county.press("岩头镇")
+    await county.press("✅ 确认发送")
+    assert "另推送到1个工作群" in county.last.text
+    assert await sender_for(db, clock, "wecom").drain(within=10)
+    assert len(here.texts()) == 1 and "本周五前报送整治台账" in here.texts()[0]
+    assert there.accepted == []  # another township's group
