@@ -77,7 +77,7 @@ class Settings(BaseSettings):
     # Work groups (`shixiao groups add`): each DingTalk or WeCom group robot takes at most this many messages a
     # minute (both publish 20); after this many failures in a row the county office is told in the chat.
     # robots_allow_http: accept http:// webhooks, for local tests only (real robots are https).
-    robot_per_minute: float = Field(default=20.0, gt=0, le=60)
+    robot_per_minute: float = Field(default=20.0, gt=0)
     robot_report_after: int = Field(default=3, ge=1)
     robots_allow_http: bool = False
     # Files meant to be seen outside (digest charts linked from DingTalk group messages, whose robots cannot
