@@ -14,7 +14,7 @@ from aiogram.types import BotCommand, CallbackQuery, Message, Update
 from bot.aiogram_inbound import update_inbound
 from bot.aiogram_polling import AiogramUpdates
 from bot.aiogram_session import NoRedirectSession
-from bot.app import App, build_jobs, outbox_sender, photo_keeper
+from bot.app import App, RobotDelivery, build_jobs, outbox_sender, photo_keeper
 from bot.log_redaction import redact_logs
 from bot.polling import BatchPolling, stop_on_signals
 from bot.settings import Settings
@@ -95,6 +95,8 @@ class AiogramRuntime:
 
     async def run(self, *, handle_signals: bool = True) -> None:
         sender_task = asyncio.create_task(self.sender.run(), name="outbox-sender")
+        robots = RobotDelivery(self.app)  # pushes to work groups (DingTalk, WeCom robots)
+        robots.start()
         keeper_task = asyncio.create_task(self.keeper.run(), name="photo-keeper")
         jobs = build_jobs(self.app)
         try:
@@ -118,6 +120,7 @@ class AiogramRuntime:
             self.keeper.stop()
             await sender_task
             await keeper_task
+            await robots.stop()
             await self.bot.session.close()
 
     def _became_ready(self) -> None:

@@ -15,6 +15,7 @@ from handlers.assembly import build_core
 from handlers.context import CoreConfig
 from handlers.core import Core
 from handlers.plan_schedule import ensure_plan
+from handlers.texts import Texts
 from scheduler.context import JobContext
 from scheduler.jobs import job_specs
 from scheduler.leader import LeaderElectedJobs
@@ -28,6 +29,7 @@ from storage.db import Database
 from storage.leadership import leadership_for
 from storage.media import LocalMediaStore, MediaStore
 from storage.pacing import Allowance
+from storage.work_groups import KINDS, robot_channel
 
 log = logging.getLogger(__name__)
 STARTUP_LOCK = 0x736869_78737470  # "shixstp"
@@ -83,6 +85,55 @@ def photo_keeper(app: App, source: PhotoSource, channel: str = "telegram") -> Ph
     limits = KeepLimits(max_attempts=settings.media_fetch_attempts, first_retry=settings.media_retry_seconds,
                         poll_seconds=settings.media_poll_seconds)
     return PhotoKeeper(app.db, source, app.media, app.clock, channel, limits)
+
+
+def published_store(settings: Settings) -> MediaStore:
+    """Files meant to be seen outside (digest charts linked from DingTalk groups): apart from report photos, so a
+    web server publishing this store publishes nothing else."""
+    if settings.media_s3_bucket:
+        from storage.media_s3 import S3MediaStore
+
+        secret = settings.media_s3_secret_key.get_secret_value() if settings.media_s3_secret_key else ""
+        return S3MediaStore(settings.media_s3_bucket, endpoint=settings.media_s3_endpoint,
+                            access_key=settings.media_s3_access_key, secret_key=secret,
+                            region=settings.media_s3_region,
+                            prefix=f"{settings.media_s3_prefix.strip('/')}/published".lstrip("/"))
+    return LocalMediaStore(settings.published_folder)
+
+
+def robot_senders(db: Database, settings: Settings, clock: Clock, texts: Texts, media: MediaStore | None,
+                  instance: str | None = None) -> list[Sender]:
+    """One sender per kind of work-group robot (channels dingtalk-robot, wecom-robot), paced per robot."""
+    from bot.robots import RobotTransport, published_links, robot_limits  # aiohttp's client, when it is needed
+
+    publish = published_links(published_store(settings), settings.public_media_url)
+    return [Sender(db, RobotTransport(db, kind, clock, texts, media=media, publish=publish,
+                                      report_after=settings.robot_report_after),
+                   robot_channel(kind), robot_limits(settings.robot_per_minute),
+                   instance or settings.instance_name or None)
+            for kind in KINDS]
+
+
+class RobotDelivery:
+    """The work groups' senders, run beside a runtime's own sender (any runtime: the jobs queue the pushes)."""
+
+    def __init__(self, app: App) -> None:
+        self.senders = robot_senders(app.db, app.settings, app.clock, app.core.texts, app.media)
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        self._tasks = [asyncio.create_task(sender.run(), name=f"outbox-{sender.channel}") for sender in self.senders]
+
+    def wake(self) -> None:
+        for sender in self.senders:
+            sender.wake()
+
+    async def stop(self) -> None:
+        for sender in self.senders:
+            sender.stop()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for sender in self.senders:
+            await sender.transport.close()  # type: ignore[attr-defined]
 
 
 async def open_database(settings: Settings) -> Database:

@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 
 from bot.app import configure_logging, open_app
-from bot.commands import access, areas, backup, database, exports, plan, reports, units
+from bot.commands import access, areas, backup, database, exports, groups, plan, reports, units
 from bot.commands.chinese_cli import ChineseTyper
 from bot.commands.common import console, fail, load_settings, run_async
 
@@ -30,7 +30,14 @@ NO_TOKEN = """尚未设置 Telegram 机器人令牌（SHIXIAO_TELEGRAM_TOKEN）�
 · 然后再次运行 shixiao run。
 不需要 Telegram 也可以先在终端里试用：shixiao chat"""
 
-RUNTIMES = ("aiogram", "ptb")
+RUNTIMES = ("aiogram", "ptb", "dingtalk")
+NO_DINGTALK = """运行时 dingtalk 需要钉钉官方的 Stream SDK（dingtalk-stream），但当前环境没有安装。
+· 在项目目录中安装可选依赖：pip install ".[dingtalk]"；
+· 或者不指定 --runtime dingtalk，使用 Telegram 运行时。"""
+NO_DINGTALK_APP = """尚未设置钉钉应用的凭证（SHIXIAO_DINGTALK_CLIENT_ID 和 SHIXIAO_DINGTALK_CLIENT_SECRET）。
+· 在钉钉开放平台（浙政钉为其开发者后台）创建企业内部应用，添加“机器人”能力，消息接收模式选“Stream 模式”；
+· 把应用的 Client ID（AppKey）和 Client Secret（AppSecret）写入 .env 或同名环境变量；
+· 然后再次运行 shixiao run --runtime dingtalk。"""
 NO_PTB = """运行时 ptb 需要 python-telegram-bot 22，但当前环境没有安装（或版本不对）。
 · 在项目目录中安装可选依赖：pip install ".[ptb]"（已安装本项目时也可以：pip install "python-telegram-bot>=22.2,<23"）；
 · 或者不指定 --runtime / SHIXIAO_RUNTIME，使用默认的 aiogram 运行时。"""
@@ -42,6 +49,14 @@ def runtime_class(name: str) -> type:
         from bot.aiogram_runtime import AiogramRuntime
 
         return AiogramRuntime
+    if name == "dingtalk":
+        try:
+            import dingtalk_stream  # noqa: F401  (the optional extra .[dingtalk])
+        except ImportError:
+            fail(escape(NO_DINGTALK))
+        from bot.dingtalk_runtime import DingTalkRuntime
+
+        return DingTalkRuntime
     try:
         import telegram.ext
 
@@ -61,8 +76,8 @@ STOPPED_ON_ERROR = "机器人因错误停止，原因见上面的日志（日志
 @app.command()
 def run(
     runtime: str | None = typer.Option(
-        None, "--runtime", help="Telegram 运行时：aiogram（默认）或 ptb（python-telegram-bot，需安装可选依赖 ptb）；"
-        "也可用环境变量 SHIXIAO_RUNTIME 设置"),
+        None, "--runtime", help="运行时：aiogram（默认）或 ptb（python-telegram-bot，需安装可选依赖 ptb），"
+        "或 dingtalk（钉钉企业内部应用机器人，Stream 模式，需安装可选依赖 dingtalk）；也可用环境变量 SHIXIAO_RUNTIME 设置"),
     webhook: bool = typer.Option(
         False, "--webhook", help="以 Webhook 方式接收消息（多个实例可共用一个 PostgreSQL 数据库，置于同一个地址之后）；"
         "Telegram 推送的公网地址由 SHIXIAO_WEBHOOK_URL 设置"),
@@ -70,13 +85,18 @@ def run(
         "127.0.0.1:8080", "--listen", metavar="HOST:PORT",
         help="Webhook 模式下本实例监听的地址和端口（默认只监听本机；负载均衡在其他主机时写 0.0.0.0:端口）"),
 ) -> None:
-    """连接 Telegram 运行机器人（默认长轮询，或 --webhook）。启动时自动升级数据库，空库时加载示例县。"""
+    """连接 Telegram 运行机器人（默认长轮询，或 --webhook），或用 --runtime dingtalk 连接钉钉。启动时自动升级数据库，空库时加载示例县。"""
     settings = load_settings()
-    if not settings.token:
-        fail(NO_TOKEN, code=2)
     chosen = (runtime or settings.runtime).lower()
     if chosen not in RUNTIMES:
         fail(f"未知的运行时“{chosen}”，可用：{'、'.join(RUNTIMES)}。")
+    if chosen == "dingtalk":
+        if not settings.dingtalk_client_id or settings.dingtalk_client_secret is None:
+            fail(escape(NO_DINGTALK_APP), code=2)
+        if webhook:
+            fail("钉钉运行时使用 Stream 模式（主动连接钉钉，不需要公网地址），不能与 --webhook 同用。", code=2)
+    elif not settings.token:
+        fail(NO_TOKEN, code=2)
     address = None
     if webhook:
         if chosen != "aiogram":
@@ -139,6 +159,7 @@ units.register(app)
 exports.register(app)
 reports.register(app)
 plan.register(app)
+groups.register(app)
 
 # Command groups of features that may not be installed in every checkout register themselves when present.
 for module_name in ("bot.commands.knowledge",):

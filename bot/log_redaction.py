@@ -40,6 +40,8 @@ def redact_logs(settings: Settings | None = None) -> None:
 
 def configured_secrets(settings: Settings) -> list[str | None]:
     secrets = [settings.token]
+    if settings.dingtalk_client_secret is not None:
+        secrets.append(settings.dingtalk_client_secret.get_secret_value())
     if settings.webhook_secret is not None:
         secrets.append(settings.webhook_secret.get_secret_value())
     try:

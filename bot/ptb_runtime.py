@@ -19,7 +19,7 @@ from telegram.request import HTTPXRequest
 
 from bot.aiogram_runtime import ALLOWED_UPDATES
 from bot.aiogram_runtime import COMMANDS as AIOGRAM_COMMANDS
-from bot.app import App, build_jobs, outbox_sender, photo_keeper
+from bot.app import App, RobotDelivery, build_jobs, outbox_sender, photo_keeper
 from bot.log_redaction import redact_logs
 from bot.polling import BatchPolling, stop_on_signals
 from bot.ptb_polling import PtbUpdates
@@ -69,6 +69,8 @@ class PtbRuntime:
 
     async def run(self, *, handle_signals: bool = True) -> None:
         sender_task = asyncio.create_task(self.sender.run(), name="outbox-sender")
+        robots = RobotDelivery(self.app)  # pushes to work groups (DingTalk, WeCom robots)
+        robots.start()
         keeper_task = asyncio.create_task(self.keeper.run(), name="photo-keeper")
         jobs = build_jobs(self.app)  # reminders and digests, as in the aiogram runtime
         try:
@@ -86,6 +88,7 @@ class PtbRuntime:
             self.keeper.stop()
             await sender_task
             await keeper_task
+            await robots.stop()
             if self.application.running:
                 await self.application.stop()
             await self.application.shutdown()

@@ -74,13 +74,32 @@ class Settings(BaseSettings):
     media_retry_seconds: float = Field(default=30.0, gt=0)
     media_poll_seconds: float = Field(default=5.0, gt=0)
 
+    # Work groups (`shixiao groups add`): each DingTalk or WeCom group robot takes at most this many messages a
+    # minute (both publish 20); after this many failures in a row the county office is told in the chat.
+    # robots_allow_http: accept http:// webhooks, for local tests only (real robots are https).
+    robot_per_minute: float = Field(default=20.0, gt=0)
+    robot_report_after: int = Field(default=3, ge=1)
+    robots_allow_http: bool = False
+    # Files meant to be seen outside (digest charts linked from DingTalk group messages, whose robots cannot
+    # upload images) are kept in a store of their own: this folder (default <data_dir>/published), or the media
+    # bucket under the prefix "published/"; the web server publishes exactly that at SHIXIAO_PUBLIC_MEDIA_URL
+    # (e.g. https://bot.example.gov.cn/published). Unset: DingTalk groups get the digest text without the chart.
+    public_media_url: str = ""
+    published_media_dir: Path | None = None
+    # The DingTalk runtime (`shixiao run --runtime dingtalk`): the enterprise app's robot in Stream mode.
+    dingtalk_client_id: str = ""
+    dingtalk_client_secret: SecretStr | None = None
+    # DingTalk's own limits for a robot's one-to-one messages; the defaults stay well inside them.
+    dingtalk_send_per_second: float = Field(default=10.0, gt=0)
+    dingtalk_per_chat_interval: float = Field(default=1.0, ge=0)
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
         ZoneInfo(value)  # raises for an unknown zone, surfaced as a validation error
         return value
 
-    @field_validator("media_dir", mode="before")
+    @field_validator("media_dir", "published_media_dir", mode="before")
     @classmethod
     def _unset_folder(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value  # an empty line in .env: the default
@@ -112,6 +131,10 @@ class Settings(BaseSettings):
     @property
     def media_folder(self) -> Path:
         return self.media_dir or self.data_dir / "media"
+
+    @property
+    def published_folder(self) -> Path:
+        return self.published_media_dir or self.data_dir / "published"
 
     @property
     def tz(self) -> ZoneInfo:

@@ -15,7 +15,10 @@ from handlers.context import Turn
 from handlers.events import Inbound, Kind, Reply
 from handlers.flow import Flow, Invalid, Option, Prompt, Step, parse_option
 from handlers.formatting import cn_date
+from handlers.work_groups import push_replies
+from storage import work_groups
 from storage.audience import audience, list_townships
+from storage.channel_models import WorkGroup
 from storage.models import Role, User
 
 log = logging.getLogger(__name__)
@@ -113,7 +116,22 @@ async def _finish(turn: Turn) -> list[Reply]:
     message = _message(turn)
     turn.notices.extend(Reply(message, chat_id=person.channel_user_id) for person in people)
     log.info("broadcast by user %s queued for %d recipients", turn.user.id, len(people))
-    return [turn.menu_reply(turn.texts("bc_sent", n=len(people), roles=roles, area=area))]
+    sent = turn.texts("bc_sent", n=len(people), roles=roles, area=area)
+    groups = await _work_groups(turn)
+    if groups:
+        await push_replies(turn.session, groups, [Reply(message)], turn.clock.now())
+        sent += turn.texts("bc_sent_groups", groups=len(groups))
+    return [turn.menu_reply(sent)]
+
+
+async def _work_groups(turn: Turn) -> list[WorkGroup]:
+    """A broadcast to officials also goes to the work groups of its area (all of them for the whole county)."""
+    if turn.data["roles"] == "operator":
+        return []
+    area = turn.data["area"]
+    if area == ALL_AREAS:
+        return [group for group, _ in await work_groups.all_groups(turn.session)]
+    return await work_groups.groups_of(turn.session, [int(area[1:])])
 
 
 BROADCAST = Flow(

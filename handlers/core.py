@@ -128,10 +128,13 @@ class Core:
                 # A stranger's message creates nothing; they are told how to begin.
                 await self._write(session, inbound, outcome, [])
                 return outcome
+            user.channel = inbound.channel
             turn = self._turn(session, user, inbound)
             outcome.replies.extend(await registration.after_registration(turn))
         else:
             users.touch(user, now)
+            if user.channel != inbound.channel:  # notices to them go where they chat
+                user.channel = inbound.channel
             screened = await pacing.screen(session, user, inbound, self.clock, self.texts, self.config)
             if screened is not None:  # a double tap, or too many too fast: not handled
                 await self._write(session, inbound, screened, [])
@@ -153,7 +156,12 @@ class Core:
             chat_id = reply.chat_id if reply.chat_id is not None else inbound.chat_id
             messages.append((chat_id, reply.kind, reply.payload()))
         now = self.clock.now()
-        await outbox.enqueue_many(session, messages, now, inbound.channel, reply_to=inbound.chat_id)
+        # A notice goes to the channel its recipient chats on (a DingTalk cadre's report reaches a Telegram
+        # township official): looked up only when there are notices to others.
+        others = {chat_id for chat_id, _, _ in messages if chat_id != inbound.chat_id}
+        channels = await users.channels_of(session, others) if others else None
+        await outbox.enqueue_many(session, messages, now, inbound.channel, reply_to=inbound.chat_id,
+                                  channels=channels)
         if outcome.press_accepted and inbound.message_id is not None and inbound.message_text is not None:
             # The choice marked on the pressed message (its buttons removed) goes after the answer, as a notice:
             # the person waits for the next prompt, not for the mark (scheduler/sender.py paces it behind).

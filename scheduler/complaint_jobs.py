@@ -62,8 +62,8 @@ async def _overdue_notices(session: AsyncSession, texts: Texts, config: Complain
     return replies
 
 
-async def escalate_overdue_complaints(db: Database, clock: Clock, texts: Texts, config: ComplaintConfig | None = None,
-                                      channel: str = "telegram") -> int:
+async def escalate_overdue_complaints(db: Database, clock: Clock, texts: Texts, config: ComplaintConfig | None = None
+                                      ) -> int:
     """Escalate every newly overdue complaint; returns how many. Safe to run as often as wanted."""
     config = config or default_config()
     now = clock.now()
@@ -77,7 +77,7 @@ async def escalate_overdue_complaints(db: Database, clock: Clock, texts: Texts, 
             county_id = township.parent_id if township is not None and township.parent_id else counties[0]
             note = texts("complaint_escalated_note", due=cn_date(complaint.due_on))
             await complaints.mark_escalated(session, complaint, county_id, note, now)
-        for reply in await _overdue_notices(session, texts, config, items):
-            assert reply.chat_id is not None
-            await outbox.enqueue(session, reply.chat_id, reply.kind, reply.payload(), now, channel)
+        notices = await _overdue_notices(session, texts, config, items)
+        await outbox.enqueue_notices(session, [(reply.chat_id, reply.kind, reply.payload())
+                                               for reply in notices if reply.chat_id is not None], now)
     return len(items)

@@ -1,4 +1,5 @@
-"""The weekly digest: each township official gets their township's, each county official the county's."""
+"""The weekly digest: each township official gets their township's, each county official the county's, and each
+work group its scope's."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ from pathlib import Path
 
 from handlers.report import digest_replies, scope_of, targets_of
 from handlers.texts import Texts
+from handlers.work_groups import push_replies
 from knowledge.models import KnowledgeBase
-from storage import outbox
+from storage import outbox, work_groups
 from storage.clock import Clock
 from storage.db import Database
 from storage.digest import Digest, compute_digest
@@ -34,6 +36,15 @@ async def send_weekly_digests(db: Database, clock: Clock, texts: Texts, knowledg
             if scope.id not in cache:
                 cache[scope.id] = await compute_digest(session, scope, now, targets_of(knowledge))
             for reply in digest_replies(cache[scope.id], texts, knowledge, clock, charts):
-                await outbox.enqueue(session, official.channel_user_id, reply.kind, reply.payload(), now)
+                await outbox.enqueue(session, official.channel_user_id, reply.kind, reply.payload(), now,
+                                     official.channel)
             queued += 1
+        # Each work group gets its scope's digest too, once a week.
+        for group, scope in await work_groups.all_groups(session):
+            if not await claim_notice(session, f"digest:{year}-W{week:02d}:group:{group.id}", now):
+                continue
+            if scope.id not in cache:
+                cache[scope.id] = await compute_digest(session, scope, now, targets_of(knowledge))
+            queued += await push_replies(session, [group], digest_replies(cache[scope.id], texts, knowledge, clock,
+                                                                          charts), now)
     return queued

@@ -39,6 +39,6 @@ async def remind_reinspections(db: Database, clock: Clock, texts: Texts, days_be
             start = Choice(buttons.menu_data("inspect", unit.id), texts("reinspect_start"))
             reply = Reply(text, (start,))
             for cadre in await users_with_role(session, Role.CADRE, unit.village_id):
-                await outbox.enqueue(session, cadre.channel_user_id, reply.kind, reply.payload(), now)
+                await outbox.enqueue(session, cadre.channel_user_id, reply.kind, reply.payload(), now, cadre.channel)
                 queued += 1
     return queued

@@ -6,7 +6,8 @@ Policy (configurable through the arguments):
   and then no more — the "计划节点" overview still lists it; an older milestone does not nag forever.
 - phase starts: a notice 7 days before and on the day (nothing to mark, never overdue).
 - 乡镇 in the responsible list: every township official, naming their township, until their township marked it;
-  县整规办 / 牵头部门 / 各部门: every county official, until the county marked it.
+  县整规办 / 牵头部门 / 各部门: every county official, until the county marked it. A work group gets what the
+  officials of its scope get (a township's groups, the county's groups).
 Each stage is claimed once per (milestone, date, stage, official) in sent_notices, so re-runs and restarts never
 repeat a message; a run after downtime sends the stage that is current (say, the 3-day one on day 2).
 """
@@ -23,11 +24,13 @@ from handlers.events import Choice, Reply
 from handlers.formatting import cn_date
 from handlers.milestones import who_county
 from handlers.texts import Texts
-from storage import milestones, outbox
+from handlers.work_groups import push_replies
+from storage import milestones, outbox, work_groups
+from storage.channel_models import WorkGroup
 from storage.clock import Clock
 from storage.db import Database
 from storage.milestone_models import MilestoneKind, PlanMilestone
-from storage.models import Role, User
+from storage.models import Area, AreaLevel, Role, User
 from storage.notices import claim_notice
 from storage.users import users_with_role
 
@@ -87,6 +90,20 @@ def _recipients(texts: Texts, milestone: PlanMilestone, marked: set[int | None],
     return found
 
 
+def _group_recipients(texts: Texts, milestone: PlanMilestone, marked: set[int | None],
+                      groups: list[tuple[WorkGroup, Area]]) -> list[tuple[WorkGroup, str]]:
+    """(work group, who) pairs still to remind: a township's groups as its officials, the county's as the county."""
+    phase = milestone.kind == MilestoneKind.PHASE
+    found: list[tuple[WorkGroup, str]] = []
+    for group, scope in groups:
+        if scope.level == AreaLevel.TOWNSHIP and milestones.for_townships(milestone) and (
+                phase or scope.id not in marked):
+            found.append((group, scope.name))
+        elif scope.level == AreaLevel.COUNTY and milestones.for_county(milestone) and (phase or None not in marked):
+            found.append((group, who_county(texts, milestone)))
+    return found
+
+
 async def remind_milestones(
     db: Database, clock: Clock, texts: Texts, days_before: Sequence[int] = DAYS_BEFORE,
     overdue_repeats: int = OVERDUE_REPEATS,
@@ -103,6 +120,7 @@ async def remind_milestones(
             return 0
         officials = {role: await users_with_role(session, role) for role in (Role.TOWNSHIP, Role.COUNTY)}
         marks = await milestones.done_marks(session, [m.id for m in due])
+        groups = await work_groups.all_groups(session)
         for milestone in due:
             phase = milestone.kind == MilestoneKind.PHASE
             stage = stage_for(milestone.due_on, today, PHASE_DAYS_BEFORE if phase else days_before,
@@ -115,8 +133,13 @@ async def remind_milestones(
                 if not await claim_notice(session, key, now):
                     continue
                 reply = reminder(texts, milestone, stage, who)
-                await outbox.enqueue(session, official.channel_user_id, reply.kind, reply.payload(), now)
+                await outbox.enqueue(session, official.channel_user_id, reply.kind, reply.payload(), now,
+                                     official.channel)
                 queued += 1
+            for group, who in _group_recipients(texts, milestone, marked, groups):
+                key = f"ms:{milestone.id}:{milestone.due_on.isoformat()}:{stage.key}:g{group.id}"
+                if await claim_notice(session, key, now):
+                    queued += await push_replies(session, [group], [reminder(texts, milestone, stage, who)], now)
     if queued:
         log.info("queued %d milestone reminders", queued)
     return queued

@@ -40,11 +40,13 @@ class DeliveryError(Exception):
 
 
 class RetryAfter(DeliveryError):
-    """The API asked us to wait (HTTP 429)."""
+    """The API asked us to wait (HTTP 429). `chat_only`: the limit is the chat's own (a group robot's 20 a minute),
+    so the other chats of the channel go on."""
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, *, chat_only: bool = False) -> None:
         super().__init__(f"retry after {seconds}s")
         self.seconds = seconds
+        self.chat_only = chat_only
 
 
 class TemporaryFailure(DeliveryError):
@@ -314,7 +316,8 @@ class Sender:
             # Honour it for this chat and pause everyone: a flood limit is usually global.
             until = time.monotonic() + error.seconds
             self._chat_full_at[row.chat_id] = self._chat_allowance.full_at_after_pause(until)
-            self._pacer.paused_until = max(self._pacer.paused_until, until)
+            if not error.chat_only:
+                self._pacer.paused_until = max(self._pacer.paused_until, until)
             await self._retry(row, error.seconds, str(error))
         except TemporaryFailure as error:
             backoff = min(2.0 ** max(row.attempts, 0), self.limits.max_backoff)

@@ -76,6 +76,10 @@ class User(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     channel_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    # Where the person chats, so notices to them go there: "telegram", "terminal" or "dingtalk" (whose staff ids
+    # are numbered in channel_accounts). The channel they last wrote from.
+    # (No Python-side default: rows written by code of an older schema, as migration tests do, leave it out.)
+    channel: Mapped[str] = mapped_column(String(16), server_default="telegram")
     role: Mapped[str] = mapped_column(String(16), default=Role.RESIDENT)
     area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
     name: Mapped[str | None] = mapped_column(String(64))
@@ -156,7 +160,8 @@ class OutboxMessage(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    # Which runtime delivers it: "telegram" or "terminal" (a local chat never leaks to Telegram).
+    # Which runtime delivers it: "telegram", "terminal" (a local chat never leaks to Telegram), "dingtalk", or a
+    # work group's robot ("dingtalk-robot", "wecom-robot": chat_id is the work group's id).
     channel: Mapped[str] = mapped_column(String(16), default="telegram")
     chat_id: Mapped[int] = mapped_column(BigInteger, index=True)
     kind: Mapped[str] = mapped_column(String(16))

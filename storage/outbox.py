@@ -26,12 +26,14 @@ async def enqueue(
 
 async def enqueue_many(
     session: AsyncSession, messages: list[tuple[int, str, dict[str, Any]]], now: datetime, channel: str = "telegram",
-    reply_to: int | None = None,
+    reply_to: int | None = None, channels: dict[int, str] | None = None,
 ) -> None:
     """Append (chat id, kind, payload) messages in this order, in one statement. Written as table rows (a Core
     INSERT) rather than as ORM objects: nothing reads them back in the transaction, and the ORM's unit of work
-    cost several times the INSERT on every inbound update."""
-    rows = [{"channel": channel, "chat_id": chat_id, "kind": kind, "payload": payload,
+    cost several times the INSERT on every inbound update. `channels`: the channel of chats that are not on
+    `channel` (a notice to someone who chats elsewhere)."""
+    channels = channels or {}
+    rows = [{"channel": channels.get(chat_id, channel), "chat_id": chat_id, "kind": kind, "payload": payload,
              "status": OutboxStatus.PENDING, "attempts": 0, "created_at": now,
              "priority": REPLY if chat_id == reply_to else NOTICE}
             for chat_id, kind, payload in messages]
@@ -40,6 +42,15 @@ async def enqueue_many(
         collected.extend(rows)
     else:
         await _insert(session, rows)
+
+
+async def enqueue_notices(session: AsyncSession, messages: list[tuple[int, str, dict[str, Any]]],
+                          now: datetime) -> None:
+    """Append notices to people (reminders, digests, escalations), each to the channel its recipient chats on."""
+    from storage.users import channels_of
+
+    channels = await channels_of(session, {chat_id for chat_id, _, _ in messages})
+    await enqueue_many(session, messages, now, channels=channels)
 
 
 @asynccontextmanager
@@ -163,6 +174,31 @@ async def mark_failed(session: AsyncSession, message_id: int, error: str) -> Non
         .values(status=OutboxStatus.FAILED, last_error=redact(error)[:500], attempts=OutboxMessage.attempts + 1,
                 claimed_by=None, claimed_until=None)
     )
+
+
+async def drop_pending(session: AsyncSession, channel: str, chat_id: int) -> int:
+    """Give up a chat's pending messages (its work group was removed); returns how many."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.channel == channel, OutboxMessage.chat_id == chat_id,
+               OutboxMessage.status == OutboxStatus.PENDING)
+        .values(status=OutboxStatus.FAILED, last_error="recipient removed", claimed_by=None, claimed_until=None))
+    return result.rowcount or 0
+
+
+async def latest_sent(session: AsyncSession, channel: str, chat_id: int) -> OutboxMessage | None:
+    """The last message delivered to a chat (a numbered-text channel reads its choices from it)."""
+    return await session.scalar(
+        select(OutboxMessage)
+        .where(OutboxMessage.channel == channel, OutboxMessage.status == OutboxStatus.SENT,
+               OutboxMessage.chat_id == chat_id, OutboxMessage.kind != "edit")
+        .order_by(OutboxMessage.id.desc()).limit(1))
+
+
+async def count_pending(session: AsyncSession, channel: str, chat_id: int) -> int:
+    return int(await session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.channel == channel, OutboxMessage.chat_id == chat_id,
+        OutboxMessage.status == OutboxStatus.PENDING)) or 0)
 
 
 async def count_by_status(session: AsyncSession) -> dict[str, int]:

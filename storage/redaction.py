@@ -18,6 +18,10 @@ HIDDEN = "<hidden>"
 _BOT_PATH = re.compile(r"/bot\d+(?::|%3A)[^/\s'\"<>?#]+", re.IGNORECASE)
 # A Telegram bot token anywhere: the bot's numeric id, a colon and (in real tokens) 35 URL-safe characters.
 _TOKEN = re.compile(r"(?<![\w-])\d{5,}:[A-Za-z0-9_-]{30,}")
+# A group robot's credentials in its webhook URL (DingTalk's access_token, WeCom's key) and a signed request's
+# sign; a DingTalk robot's signing secret (SEC and 64 hex digits). The registered webhooks are hidden whole too.
+_ROBOT_QUERY = re.compile(r"([?&](?:access_token|key|sign)=)[^&\s'\"<>#]+", re.IGNORECASE)
+_ROBOT_SECRET = re.compile(r"SEC[0-9a-f]{64}")
 _MIN_SECRET = 6  # shorter registered values would blank out ordinary words
 
 _secrets: set[str] = set()
@@ -39,6 +43,7 @@ def redact(text: str) -> str:
     if not text:
         return text
     text = _BOT_PATH.sub("/bot" + HIDDEN, text)
+    text = _ROBOT_SECRET.sub(HIDDEN, _ROBOT_QUERY.sub(lambda found: found[1] + HIDDEN, text))
     for secret in sorted(_secrets, key=len, reverse=True):  # the whole token before its secret half
         if secret in text:
             text = text.replace(secret, HIDDEN)

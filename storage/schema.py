@@ -1,6 +1,7 @@
 """Every model module, imported so that Base.metadata is complete (for Alembic and tests)."""
 
 from storage import (
+    channel_models,  # noqa: F401  (DingTalk accounts, work groups)
     complaint_models,  # noqa: F401  (complaints, their events, followers, photos)
     inspection_models,  # noqa: F401  (units, inspections)
     milestone_models,  # noqa: F401  (plan milestones and their done-marks)

@@ -69,7 +69,7 @@ async def get_by_channel_id(session: AsyncSession, channel_user_id: int, *, lock
 async def create_user(
     session: AsyncSession, channel_user_id: int, now: datetime, role: Role = Role.RESIDENT
 ) -> User:
-    user = User(channel_user_id=channel_user_id, role=role, created_at=now, last_seen_at=now)
+    user = User(channel_user_id=channel_user_id, role=role, created_at=now, last_seen_at=now, channel="telegram")
     session.add(user)
     await session.flush()
     return user
@@ -93,6 +93,15 @@ def touch(user: User, now: datetime) -> None:
     an UPDATE per inbound update, for a time nothing needs more precisely."""
     if user.last_seen_at is None or not timedelta(0) <= now - user.last_seen_at < TOUCH_EVERY:
         user.last_seen_at = now
+
+
+async def channels_of(session: AsyncSession, channel_user_ids: Iterable[int]) -> dict[int, str]:
+    """Where each of these people chats (their notices go there); people not found are left out."""
+    wanted = sorted(set(channel_user_ids))
+    if not wanted:
+        return {}
+    rows = await session.execute(select(User.channel_user_id, User.channel).where(User.channel_user_id.in_(wanted)))
+    return {chat_id: channel for chat_id, channel in rows}
 
 
 async def users_with_role(session: AsyncSession, role: Role, area_id: int | None = None) -> list[User]:

@@ -87,6 +87,7 @@ def digest(
     print_: bool = typer.Option(True, "--print/--no-print", help="在终端打印周报（默认）；--no-print 须与 --chart 同用"),
     chart: Path | None = typer.Option(None, "--chart", help="同时把达标率图表保存为 PNG（全县按乡镇，乡镇按村）",
                                       callback=suffix_check(".png", "图表只能保存为 PNG 文件", "图表")),
+    push: bool = typer.Option(False, "--push", help="同时把周报（文字和图表）推送到该范围已登记的工作群（钉钉、企业微信），立即发送"),
 ) -> None:
     """生成一个范围（全县或某乡镇）的周报：达标率与80%/70%目标、乡镇排名、检查、投诉、逾期整改。"""
     if not print_ and chart is None:
@@ -101,6 +102,10 @@ def digest(
     if chart is not None:
         chart_png(result, texts, chart)
         console.print(f"图表已保存到 {chart}")
+    if push:
+        from bot.commands.groups import push_digest  # the robots' HTTP client, only when pushing
+
+        push_digest(scope)
 
 
 def export_report(out: Path = xlsx_out("report.xlsx")) -> None:
