@@ -1,9 +1,9 @@
 """work groups and DingTalk: robots of DingTalk and WeCom work groups (work_groups), chat accounts named by
 strings (channel_accounts: DingTalk staff ids numbered as negative chat ids), and each user's channel
 
-Revision ID: 0021
-Revises: 0014
-Create Date: 2026-12-09 10:00:00
+Revision ID: 0016
+Revises: 0015
+Create Date: 2026-12-07 18:00:00
 """
 
 import sqlalchemy as sa
@@ -11,8 +11,8 @@ from alembic import op
 
 from storage.types import UTCDateTime
 
-revision = "0021"
-down_revision = "0014"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
