@@ -7,7 +7,8 @@ import asyncio
 import time
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
+import pytest
+from sqlalchemy import func, select, update
 
 from scheduler.sender import LEASE, Limits, Sender
 from storage import instances, outbox
@@ -125,3 +126,24 @@ async def test_an_instance_keeps_to_the_allowance_another_instance_spent(db, clo
     await asyncio.sleep(0.55)
     assert (await second.round())[0] == 1
     assert [text for _, _, text in second_transport.delivered] == ["three"]
+
+
+async def test_an_instances_senders_beat_under_one_name_at_the_same_moment(db, clock):
+    """The Telegram sender and each work-group robot's sender of one process beat under the instance's name: their
+    first beats may meet (on PostgreSQL an update-then-insert let the second fail with a duplicate key)."""
+    from storage import instances
+    from storage.runtime_models import BotInstance
+
+    if db.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite runs one write transaction at a time (BEGIN IMMEDIATE): beats cannot meet there")
+    together = asyncio.Barrier(8)
+
+    async def beat() -> None:
+        async with db.transaction() as session:
+            await session.execute(select(func.count()).select_from(BotInstance))  # each on its own connection
+            await together.wait()  # then all beat at once: none sees another's row yet
+            await instances.beat(session, "host-a", clock.now())
+
+    await asyncio.gather(*(beat() for _ in range(8)))
+    async with db.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(BotInstance)) == 1
