@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 
 from bot.app import configure_logging, open_app
-from bot.commands import access, areas, backup, database, exports, groups, plan, reports, units
+from bot.commands import access, areas, backup, database, exports, groups, jobs, plan, reports, units
 from bot.commands.chinese_cli import ChineseTyper
 from bot.commands.common import console, fail, load_settings, run_async
 
@@ -160,6 +160,7 @@ exports.register(app)
 reports.register(app)
 plan.register(app)
 groups.register(app)
+jobs.register(app)
 
 # Command groups of features that may not be installed in every checkout register themselves when present.
 for module_name in ("bot.commands.knowledge",):

@@ -61,7 +61,8 @@ async def _import(file: Path, all_or_nothing: bool, settings: Settings) -> tuple
     clock = SystemClock(settings.tz)
     db = await open_database(settings)
     try:
-        await load_sample_if_empty(db, clock)
+        # The sample county as run/chat would load it, but not the sample register: this is the county's own.
+        await load_sample_if_empty(db, clock, register=False)
         checker = RegisterRows(names, settings.tz)
         total = good = 0
         with progress() as bar:
