@@ -106,6 +106,13 @@ async def load_sample_register(session: AsyncSession, county_name: str, units: l
     return loaded
 
 
+async def sample_office_serves(session: AsyncSession) -> bool:
+    """Whether the sample county office is still there to speak as (the sample register was not removed)."""
+    role = await session.scalar(select(User.role).where(User.channel_user_id == SAMPLE_OFFICE_CHAT,
+                                                        User.name == SAMPLE_OFFICE_NAME))
+    return role == Role.COUNTY
+
+
 def _sample_units():  # type: ignore[no-untyped-def]
     """Units of the sample register: the mark in the name, in a village of a sample county."""
     sample_villages = select(Area.id).where(Area.is_sample.is_(True), Area.level == AreaLevel.VILLAGE)
