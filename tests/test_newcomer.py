@@ -17,9 +17,9 @@ import pytest
 from handlers.area_files import SAMPLE_COUNTY, parse_area_file
 from handlers.assembly import shipped_knowledge
 from handlers.sample_register import SAMPLE_REGISTER, SampleRegisterError, parse_sample_register
-from storage.inspection_models import UnitClass
 from storage.areas import CountySpec, TownshipSpec, find_area, load_county
 from storage.digest import compute_digest
+from storage.inspection_models import UnitClass
 from storage.sample_register import (
     SAMPLE_MARK,
     count_sample_units,
