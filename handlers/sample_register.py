@@ -100,13 +100,13 @@ def parse_sample_register(county: CountySpec, knowledge: KnowledgeBase, today: d
         if SAMPLE_MARK in name:
             fail(f"名称不必写“{SAMPLE_MARK}”：载入时自动加上", "name")
         industry = item.get("industry")
-        if industry not in knowledge.checklists:
+        if not isinstance(industry, str) or industry not in knowledge.checklists:
             fail(f"行业“{industry}”不在行业清单中（可用：{'、'.join(knowledge.checklists)}）", "industry")
         township = item.get("township")
-        if township not in villages:
+        if not isinstance(township, str) or township not in villages:
             fail(f"乡镇“{township}”不在示例县中", "township")
         village = item.get("village")
-        if village not in villages[township]:
+        if not isinstance(village, str) or village not in villages[township]:
             fail(f"村“{village}”不在示例县的{township}中", "village")
         if (village, name) in seen:
             fail(f"{township}{village}已有同名单位“{name}”", "name")
