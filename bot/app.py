@@ -29,6 +29,7 @@ from storage.db import Database
 from storage.leadership import leadership_for
 from storage.media import LocalMediaStore, MediaStore
 from storage.pacing import Allowance
+from storage.sample_register import load_sample_register
 from storage.work_groups import KINDS, robot_channel
 
 log = logging.getLogger(__name__)
@@ -144,13 +145,25 @@ async def open_database(settings: Settings) -> Database:
     return db
 
 
-async def load_sample_if_empty(db: Database, clock: Clock) -> bool:
-    """A fresh install gets the sample county so the bot can be tried at once."""
+async def load_sample_if_empty(db: Database, clock: Clock, *, register: bool = True) -> bool:
+    """A fresh install gets the sample county, and with it (`register`) the sample register of invented units
+    and inspections, so the bot, the digest, its chart and the exports can be tried at once. Only into an empty
+    database: a county that loaded its own areas never gets either."""
     async with db.transaction() as session:
         if await count_areas(session) > 0:
             return False
-        result = await load_county(session, parse_area_file(SAMPLE_COUNTY), clock.now())
-    log.info("loaded the sample county (%s areas)", result.created)
+        county = parse_area_file(SAMPLE_COUNTY)
+        result = await load_county(session, county, clock.now())
+        units = None
+        if register:
+            from handlers.assembly import shipped_knowledge
+            from handlers.sample_register import parse_sample_register
+
+            now = clock.now()
+            sample = parse_sample_register(county, shipped_knowledge(), now.astimezone(clock.tz).date(), now)
+            units = await load_sample_register(session, sample.county, sample.units, now)
+    log.info("loaded the sample county (%s areas)%s", result.created,
+             f" and its sample register ({units.units} units, {units.inspections} reports)" if units else "")
     return True
 
 
@@ -160,7 +173,7 @@ async def open_app(settings: Settings, clock: Clock | None = None, *, sample: bo
     core = build_core(db, clock, core_config(settings))
     async with db.exclusive(STARTUP_LOCK):  # instances starting together seed the database once
         if sample:
-            await load_sample_if_empty(db, clock)
+            await load_sample_if_empty(db, clock, register=settings.sample_register)
         await ensure_plan(db, clock, core.texts)  # this year's milestones from the shipped plan, once
     return App(settings, db, clock, core, media_store(settings))
 
@@ -196,10 +209,16 @@ def build_jobs(app: App) -> LeaderElectedJobs:
 
     Call from the running event loop: the jobs hand their work back to it."""
     settings = app.settings
+    jobs = JobScheduler(job_context(app), settings.database_url, settings.tz, job_specs(settings.digest_day,
+                                                                                       settings.digest_time))
+    return LeaderElectedJobs(leadership_for(app.db), jobs)
+
+
+def job_context(app: App) -> JobContext:
+    """What the scheduled jobs run with: the scheduler's and `shixiao jobs run`'s alike. Call from the running
+    event loop: the jobs hand their work back to it."""
+    settings = app.settings
     retention = Retention(outbox=timedelta(days=settings.outbox_retention_days),
                           conversations=timedelta(minutes=settings.conversation_timeout_minutes))
-    context = JobContext(app.db, app.clock, app.core.texts, app.core.parts.knowledge, settings.data_dir / "charts",
-                         asyncio.get_running_loop(), retention)
-    jobs = JobScheduler(context, settings.database_url, settings.tz, job_specs(settings.digest_day,
-                                                                               settings.digest_time))
-    return LeaderElectedJobs(leadership_for(app.db), jobs)
+    return JobContext(app.db, app.clock, app.core.texts, app.core.parts.knowledge, settings.data_dir / "charts",
+                      asyncio.get_running_loop(), retention)

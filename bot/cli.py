@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 
 from bot.app import configure_logging, open_app
-from bot.commands import access, areas, backup, database, exports, groups, plan, reports, units
+from bot.commands import access, areas, backup, database, exports, groups, jobs, plan, reports, units
 from bot.commands.chinese_cli import ChineseTyper
 from bot.commands.common import console, fail, load_settings, run_async
 
@@ -30,6 +30,12 @@ NO_TOKEN = """尚未设置 Telegram 机器人令牌（SHIXIAO_TELEGRAM_TOKEN）�
 · 然后再次运行 shixiao run。
 不需要 Telegram 也可以先在终端里试用：shixiao chat"""
 
+SAMPLE_GREETING = ("示例县：您以“{name}”（用户 {user}）的身份进入，输入 /report 即可看到示例名册（约 60 家示例单位）"
+                   "的数据报表和图表。以居民身份试用：shixiao chat --user 1。正式使用前删除示例名册："
+                   "shixiao units remove-sample。")
+JOBS_HINT = ("定时任务（整改复查提醒、计划节点提醒、周报、投诉超期升级）只在 shixiao run 运行时按时执行；"
+             "终端试用时，在另一个终端运行 shixiao jobs run 名称 立即执行一次（shixiao jobs list 列出名称和作用），"
+             "收到的消息在本终端下次输入时显示。")
 RUNTIMES = ("aiogram", "ptb", "dingtalk")
 NO_DINGTALK = """运行时 dingtalk 需要钉钉官方的 Stream SDK（dingtalk-stream），但当前环境没有安装。
 · 在项目目录中安装可选依赖：pip install ".[dingtalk]"；
@@ -134,17 +140,27 @@ def run(
 
 @app.command()
 def chat(
-    user: int = typer.Option(1, "--user", help="模拟的用户编号；不同编号代表不同的人"),
+    user: int | None = typer.Option(
+        None, "--user", help="模拟的用户编号；不同编号代表不同的人。默认：有示例名册时为 0（示例县整规办），否则为 1"),
 ) -> None:
     """在终端里和机器人对话（不需要 Telegram），按钮显示为编号。"""
     settings = load_settings()
     configure_logging(settings, log_file=Path("data") / "shixiao-chat.log")
     from bot.terminal import chat as terminal_chat
+    from storage.sample_register import SAMPLE_OFFICE_CHAT, SAMPLE_OFFICE_NAME, sample_office_serves
 
     async def go() -> None:
         shixiao = await open_app(settings)
         try:
-            await terminal_chat(shixiao.core, shixiao.db, user, media=shixiao.media)
+            chosen = user
+            if chosen is None:
+                async with shixiao.db.transaction() as session:
+                    sample = await sample_office_serves(session)
+                chosen = SAMPLE_OFFICE_CHAT if sample else 1
+                if sample:
+                    typer.echo(SAMPLE_GREETING.format(name=SAMPLE_OFFICE_NAME, user=SAMPLE_OFFICE_CHAT))
+            typer.echo(JOBS_HINT)
+            await terminal_chat(shixiao.core, shixiao.db, chosen, media=shixiao.media)
         finally:
             await shixiao.close()
 
@@ -160,6 +176,7 @@ exports.register(app)
 reports.register(app)
 plan.register(app)
 groups.register(app)
+jobs.register(app)
 
 # Command groups of features that may not be installed in every checkout register themselves when present.
 for module_name in ("bot.commands.knowledge",):

@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     webhook_max_connections: int = Field(default=40, ge=1, le=100)
     polling_timeout: int = Field(default=25, ge=0, le=50)
     log_level: str = "INFO"
+    # A fresh database gets the sample county; with it, unless this is off, the sample register (invented units
+    # marked （示例） and their reports), so the first digest, chart and export show something.
+    sample_register: bool = True
     # Where generated files (digest charts) are kept until they are sent.
     data_dir: Path = Path("data")
     # The weekly digest: day of week (mon…sun) and local time.

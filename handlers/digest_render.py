@@ -67,6 +67,8 @@ def digest_text(digest: Digest, texts: Texts, industry_names: dict[str, str], tz
         t("digest_overdue_rectifications", n=digest.overdue_rectifications),
     ]))
     lines = [t("digest_title", scope=digest.scope_name, start=cn_date(digest.start, tz), end=cn_date(last_day))]
+    if digest.sample_units:
+        lines.append(t("digest_sample_note", n=digest.sample_units))
     for number, (heading, body) in enumerate(sections, start=1):
         lines += ["", t("digest_section", n=cn_numeral(number), heading=heading), *body]
     return "\n".join(lines)
@@ -115,7 +117,8 @@ def chart_lines(digest: Digest) -> list[AreaLine]:
 
 def chart_caption(digest: Digest, texts: Texts) -> str:
     key = "digest_chart_caption_villages" if digest.scope_level == AreaLevel.TOWNSHIP else "digest_chart_caption"
-    return texts(key, scope=digest.scope_name, target=digest.targets.township_unit_share) + texts(
+    sample = texts("digest_chart_sample") if digest.sample_units else ""
+    return texts(key, scope=digest.scope_name, target=digest.targets.township_unit_share) + sample + texts(
         "digest_chart_closures", pending=digest.pending_closure, closed=digest.closed)
 
 

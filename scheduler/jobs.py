@@ -75,18 +75,37 @@ class JobSpec:
     func: str  # "module:function", as APScheduler stores it
     cron: dict[str, Any]
     misfire_grace_time: int = DAILY_GRACE
+    what: str = ""  # what the job does, for `shixiao jobs list` (Chinese: people read it)
 
 
 def job_specs(digest_day: str = "mon", digest_time: str = "08:00") -> list[JobSpec]:
     hour, minute = (int(part) for part in digest_time.split(":"))
     morning = {"hour": MORNING.hour, "minute": MORNING.minute}
     return [
-        JobSpec("reinspections", "scheduler.jobs:reinspections", morning),
-        JobSpec("milestones", "scheduler.jobs:milestones", morning),
-        JobSpec("complaint-sla", "scheduler.jobs:complaint_sla", {"hour": MORNING.hour, "minute": MORNING.minute + 5}),
-        JobSpec("retention", "scheduler.jobs:retention", {"hour": 3, "minute": 30}),
+        JobSpec("reinspections", "scheduler.jobs:reinspections", morning,
+                what="提醒村干部：整改期限前3天和当天去复查"),
+        JobSpec("milestones", "scheduler.jobs:milestones", morning,
+                what="按实施方案的时间节点提醒各责任方（乡镇、县整规办）"),
+        JobSpec("complaint-sla", "scheduler.jobs:complaint_sla", {"hour": MORNING.hour, "minute": MORNING.minute + 5},
+                what="投诉超过办理期限仍未办结的，升级给县整规办督办"),
+        JobSpec("retention", "scheduler.jobs:retention", {"hour": 3, "minute": 30},
+                what="清空超过保留期限的已发消息内容，删除过期的填写草稿"),
         JobSpec("weekly-digest", "scheduler.jobs:digests", {"day_of_week": digest_day, "hour": hour, "minute": minute},
-                misfire_grace_time=WEEKLY_GRACE),
+                misfire_grace_time=WEEKLY_GRACE, what="给县整规办和各乡镇干部发送周报和达标率图表（并推送到工作群）"),
         # Every minute: questions forwarded meanwhile, folded into one summary per official when due.
-        JobSpec("question-notices", "scheduler.jobs:question_notices", {"minute": "*"}, misfire_grace_time=60),
+        JobSpec("question-notices", "scheduler.jobs:question_notices", {"minute": "*"}, misfire_grace_time=60,
+                what="把转给县整规办的待答复问题合并成一条汇总通知"),
     ]
+
+
+WEEKDAYS = dict(zip(DAYS, "一二三四五六日", strict=True))
+
+
+def schedule_text(spec: JobSpec) -> str:
+    """When the job runs, as people say it: 每天 08:30, 每周一 08:00, 每分钟."""
+    cron = spec.cron
+    if cron.get("minute") == "*":
+        return "每分钟"
+    at = f"{int(cron['hour']):02d}:{int(cron['minute']):02d}"
+    day = cron.get("day_of_week")
+    return f"每周{WEEKDAYS.get(str(day), day)} {at}" if day is not None else f"每天 {at}"

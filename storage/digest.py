@@ -19,6 +19,7 @@ from storage.complaints import complaint_counts
 from storage.inspection_models import Inspection, InspectionStatus, Unit, UnitStatus
 from storage.inspections import count_overdue_rectifications
 from storage.models import Area, AreaLevel
+from storage.sample_register import count_sample_units
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ class Digest:
     complaints_closed: int = 0
     complaints_overdue: int = 0
     overdue_rectifications: int = 0
+    sample_units: int = 0  # units of the sample register among `units` (storage/sample_register.py)
 
     @property
     def units(self) -> int:
@@ -177,4 +179,5 @@ async def compute_digest(session: AsyncSession, scope: Area, now: datetime, targ
     digest.complaints_overdue = complaints.overdue
     township_id = scope.id if scope.level == AreaLevel.TOWNSHIP else None
     digest.overdue_rectifications = await count_overdue_rectifications(session, now.date(), township_id)
+    digest.sample_units = await count_sample_units(session, scope)
     return digest

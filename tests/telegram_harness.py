@@ -56,6 +56,8 @@ def bot_settings(emulator: TelegramEmulator, database_url: str, **overrides) -> 
         # test), far above them; tests of the limit itself set the production figures.
         "inbound_burst": 10_000,
         "inbound_per_minute": 6_000,
+        # The sample county without its sample register: the tests' own people build the register they check.
+        "sample_register": False,
         **overrides,
     }
     return Settings(_env_file=None, **values)
@@ -120,6 +122,7 @@ class BotProcess:
             "SHIXIAO_SEND_PER_CHAT_INTERVAL": "0.05",
             "SHIXIAO_INBOUND_BURST": "10000",
             "SHIXIAO_INBOUND_PER_MINUTE": "6000",
+            "SHIXIAO_SAMPLE_REGISTER": "false",  # as bot_settings: the tests' own register only
             "PYTHONPATH": str(REPO),
             **(env or {}),
         }

@@ -223,7 +223,8 @@ def test_terminal_chat_end_to_end(tmp_path):
     assert "至少需要2个字" in out
     assert "王小明，登记完成" in out
     assert "姓名：王小明" in out
-    assert "请输入要检查的单位名称" in out  # typed 1: the first button, 检查上报
+    # Typed 1: the first button, 检查上报; the village's units of the sample register are offered.
+    assert "请选择要检查的单位" in out and "苍坡小超市（示例）" in out
     assert "Traceback" not in out + result.stderr
     assert Path(tmp_path / "data" / "shixiao-chat.log").exists()
 

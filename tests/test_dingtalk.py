@@ -35,7 +35,8 @@ class DingTalkBot:
                     "SHIXIAO_TELEGRAM_TOKEN": "", "SHIXIAO_DINGTALK_CLIENT_ID": CLIENT_ID,
                     "SHIXIAO_DINGTALK_CLIENT_SECRET": CLIENT_SECRET, "DINGTALK_OPENAPI_ENDPOINT": fake.base,
                     "SHIXIAO_DINGTALK_PER_CHAT_INTERVAL": "0.05", "SHIXIAO_MEDIA_DIR": str(workdir / "media"),
-                    "SHIXIAO_MEDIA_POLL_SECONDS": "0.1", "SHIXIAO_DATA_DIR": str(workdir / "data")}
+                    "SHIXIAO_MEDIA_POLL_SECONDS": "0.1", "SHIXIAO_DATA_DIR": str(workdir / "data"),
+                    "SHIXIAO_SAMPLE_REGISTER": "false"}  # the tests' own register only
         self.workdir = workdir
         self.process: subprocess.Popen[bytes] | None = None
 

@@ -75,7 +75,8 @@ def invite(
     async def go() -> tuple[str, str, str]:
         db = await open_database(settings)
         clock = SystemClock(settings.tz)
-        await load_sample_if_empty(db, clock)  # as run/chat do, so a fresh install can be tried at once
+        # As run/chat do, so a fresh install can be tried at once.
+        await load_sample_if_empty(db, clock, register=settings.sample_register)
         try:
             async with db.transaction() as session:
                 target = None

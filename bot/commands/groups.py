@@ -47,7 +47,8 @@ def add(
 
     async def go() -> tuple[str, str]:
         db = await open_database(settings)
-        await load_sample_if_empty(db, SystemClock(settings.tz))  # as `invite` does: a fresh install can be tried
+        # As `invite` does: a fresh install can be tried.
+        await load_sample_if_empty(db, SystemClock(settings.tz), register=settings.sample_register)
         try:
             async with db.transaction() as session:
                 area = await _scope(session, scope)

@@ -132,6 +132,8 @@ def export_report(out: Path = xlsx_out("report.xlsx")) -> None:
             ("超期未办结投诉", result.complaints_overdue), ("逾期未整改单位", result.overdue_rectifications),
         ):
             summary.append([label, value])
+        if result.sample_units:  # invented units are never taken for the county's own
+            summary.append(["其中示例单位（名称带“（示例）”）", result.sample_units])
         townships = book.sheet("各乡镇达标情况", ("排名", "乡镇", "登记单位", "达标", "待关停", "已关停", "计入基数",
                                                 "达标率", f"基本完成（≥{targets.township_unit_share}%）"))
         for rank, line in enumerate(result.townships, start=1):

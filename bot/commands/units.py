@@ -24,7 +24,7 @@ from storage.areas import AmbiguousArea, AreaNotFound, find_area
 from storage.clock import SystemClock
 
 T = TypeVar("T")
-units_app = ChineseTyper(help="监管档案：导入“十小”单位名册。", no_args_is_help=True)
+units_app = ChineseTyper(help="监管档案：导入“十小”单位名册；删除示例名册。", no_args_is_help=True)
 
 
 def _problem_table(problems: list[RowProblem]) -> Table:
@@ -61,7 +61,8 @@ async def _import(file: Path, all_or_nothing: bool, settings: Settings) -> tuple
     clock = SystemClock(settings.tz)
     db = await open_database(settings)
     try:
-        await load_sample_if_empty(db, clock)
+        # The sample county as run/chat would load it, but not the sample register: this is the county's own.
+        await load_sample_if_empty(db, clock, register=False)
         checker = RegisterRows(names, settings.tz)
         total = good = 0
         with progress() as bar:
@@ -184,6 +185,41 @@ def export_inspections(
     except AmbiguousArea as error:
         fail(f"区域“{area}”有重名：{'、'.join(error.candidates)}。请写作 乡镇/村。")
     console.print(f"已导出 {count} 份检查报告到 {out}")
+
+
+@units_app.command("remove-sample")
+def remove_sample(yes: bool = typer.Option(False, "--yes", help="不询问，直接删除")) -> None:
+    """删除示例名册：名称带“（示例）”的示例单位及其检查报告，并撤销“示例县整规办”（变为居民）。正式使用前运行。"""
+    from storage.sample_register import count_sample_units, remove_sample_register
+
+    settings = load_settings()
+
+    async def count() -> int:
+        db = await open_database(settings)
+        try:
+            async with db.transaction() as session:
+                return await count_sample_units(session)
+        finally:
+            await db.dispose()
+
+    async def remove() -> tuple[int, int, bool]:
+        db = await open_database(settings)
+        try:
+            async with db.transaction() as session:
+                removed = await remove_sample_register(session)
+            return removed.units, removed.inspections, removed.office_revoked
+        finally:
+            await db.dispose()
+
+    found = run_async(count())
+    if found and not yes and not typer.confirm(f"将删除 {found} 家示例单位及其检查报告，确定吗？"):
+        fail("已取消，没有删除任何内容。")
+    units, reports, revoked = run_async(remove())
+    if not units and not revoked:
+        console.print("数据库中没有示例名册，没有删除任何内容。", highlight=False)
+        return
+    console.print(f"已删除示例单位 {units} 家、检查报告 {reports} 份" + ("；“示例县整规办”已撤销为居民" if revoked else "")
+                  + "。示例县的乡镇和村仍保留（载入本县区域：shixiao areas load 文件）。", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
