@@ -20,7 +20,7 @@ from knowledge.homophones import typo_lexicon
 from knowledge.loader import load_knowledge, make_normalizer
 from knowledge.models import Entry, KnowledgeBase, Milestone
 from knowledge.normalize import basic_normalize
-from knowledge.parts import question_parts, story_focus
+from knowledge.parts import question_parts, run_on_cuts, run_on_tails, story_focus
 from knowledge.search import Hit, SearchIndex
 from knowledge.today import asks_countdown, countdown_note, today_answer
 
@@ -105,6 +105,10 @@ class Answerer:
             answered = self._parts(text, parts, today)
             if answered is not None:
                 return answered
+        else:
+            answered = self._run_on(text, today)
+            if answered is not None:
+                return answered
         if not hits or hits[0].score < self.threshold:
             story = self._story(text)
             if story is not None:
@@ -141,9 +145,11 @@ class Answerer:
         """A question told as a story: its asking clause (with the clause before it and the trade it names), and the
         whole of it without the words the knowledge base never uses; the surer of the two, if sure enough."""
         focus = story_focus(text)
-        if focus is None:
+        # Typed without punctuation, a story has no clauses: its last few characters stand for its asking clause.
+        variants = [focus] if focus is not None else run_on_tails(text)
+        if not variants:
             return None
-        found = [h for variant in (focus, self.index.known_only(text))
+        found = [h for variant in (*variants, self.index.known_only(text))
                  for h in self.index.search(self._with_trade(variant, text), k=1)]
         best = max(found, key=lambda h: h.score, default=None)
         return best if best is not None and best.score >= self.threshold + FOCUS_MARGIN else None
@@ -183,6 +189,27 @@ class Answerer:
             return None  # every part asks the same thing: one answer, as for the whole question
         if len(distinct) == 1 and distinct[0][1].score < self.threshold + FOCUS_MARGIN:
             return None  # one part of several, not much surer than a guess: not answered on its own
+        return self._sections(distinct, left, today)
+
+    def _run_on(self, text: str, today: date | None) -> Answer | None:
+        """Two questions typed as one run without punctuation ("KTV要什么证几点关门"): the cut between two question
+        words whose halves are both answered, by different entries, with a story's margin; None when there is none."""
+        best: tuple[float, list[tuple[str, Hit]]] | None = None
+        for left, right in run_on_cuts(text):
+            halves = []
+            for part in (left, right):
+                hits = self.index.search(self._with_trade(part, text), k=1)
+                if not hits or hits[0].score < self.threshold + FOCUS_MARGIN:
+                    break
+                halves.append((part, hits[0]))
+            if len(halves) == 2 and halves[0][1].entry.id != halves[1][1].entry.id:
+                score = min(h.score for _, h in halves)
+                if best is None or score > best[0]:
+                    best = (score, halves)
+        return None if best is None else self._sections(best[1], [], today)
+
+    def _sections(self, distinct: list[tuple[str, Hit]], left: list[str], today: date | None) -> Answer:
+        """One answer from the parts answered (a heading each when several) and a note for each part left."""
         sections = []
         for n, (part, hit) in enumerate(distinct):
             heading = f"{NUMERALS[n]}、{part}\n" if len(distinct) > 1 else ""

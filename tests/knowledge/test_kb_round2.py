@@ -1,0 +1,99 @@
+"""Issue 16, second round: questions typed as one run without punctuation (two questions, or a story), everyday
+words and stop-phrases as data, and the second development set."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from kb_support import HERE, shipped_answerer
+
+from knowledge.answer import Answerer
+from knowledge.evaluate import evaluate, load_question_set
+from knowledge.parts import run_on_cuts, run_on_tails
+
+
+@pytest.fixture(scope="module")
+def answerer() -> Answerer:
+    return shipped_answerer()
+
+
+# ---- two questions typed as one run ------------------------------------------------------------------------
+
+def test_a_run_on_is_cut_after_a_question_word():
+    assert ("KTV要什么证", "几点关门") in run_on_cuts("KTV要什么证几点关门")
+    assert ("开理发店要什么证", "员工要健康证吗") in run_on_cuts("开理发店要什么证员工要健康证吗")
+    assert run_on_cuts("网吧几点关门能不能让未成年人进")[-1] == ("网吧几点关门", "能不能让未成年人进")
+
+
+@pytest.mark.parametrize("question", [
+    "诊所许可证可以借给别人用吗",  # 可以 sits inside one question
+    "六项规定动作是啥",  # so does 规定
+    "饭店厨师要体检吗多久一次",  # 多久一次 says too little to be asked alone
+    "整规工作一共几个阶段各是哪几个月",  # 各 points back at the first question
+    "网吧几点关门？能让未成年人进吗？",  # punctuated: question_parts handles it
+])
+def test_a_single_question_is_not_cut(question):
+    assert run_on_cuts(question) == []
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("KTV要什么证几点关门", ["ktv.licences", "ktv.hours"]),
+    ("饭店要什么证碗筷咋消毒", ["rest.licences", "rest.tableware"]),
+    ("网吧几点关门能不能让未成年人进", ["net.hours", "net.no_minors"]),
+    ("整规分几个阶段现在是哪个阶段", ["plan.phases", "plan.today"]),
+])
+def test_both_questions_of_a_run_on_are_answered(answerer, question, expected):
+    answer = answerer.answer(question, today=date(2026, 12, 7))
+    assert (answer.parts, answer.abstained) == (expected, False), answer
+
+
+def test_a_question_with_two_question_words_stays_one_answer(answerer):
+    answer = answerer.answer("美发店可以搞个小包间吗")
+    assert answer.parts == ["beauty.no_hidden_rooms"], answer
+
+
+# ---- a story typed as one run ------------------------------------------------------------------------------
+
+def test_a_long_run_on_is_also_read_by_its_last_characters():
+    tails = run_on_tails("我家隔壁开了个小饭店天天油烟很大他们要办啥证")
+    assert tails[0] == "他们要办啥证" and len(tails) > 2
+    assert run_on_tails("一个镇百分之八十的店达标就行了吗") == []  # short: searched whole
+    assert run_on_tails("我家隔壁开了个小饭店，天天油烟很大，他们要办啥证") == []  # punctuated: story_focus
+
+
+def test_a_run_on_story_is_answered_by_what_it_asks(answerer):
+    answer = answerer.answer("我家隔壁开了个小饭店天天油烟很大他们要办啥证")
+    assert (answer.entry_id, answer.abstained) == ("rest.licences", False), answer
+
+
+# ---- stop-phrases and everyday words (vocabulary.yaml; each group's own test is in test_vocabulary.py) ---------
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("怎么投诉隔壁的饭店", "bot.complaint"),  # 隔壁: where the neighbour is, not what is asked
+    ("对面那家饭店他们要办什么证", "rest.licences"),  # 他们
+    ("镇里厢要几成店达标才算完成", "plan.township_complete"),  # 里厢 after 镇 (镇里 is a word of its own)
+    ("喂喂听得到吗网吧几点关门", "net.hours"),
+])
+def test_stop_phrases_are_dropped(answerer, question, expected):
+    answer = answerer.answer(question)
+    assert (answer.entry_id, answer.abstained) == (expected, False), answer
+
+
+@pytest.mark.parametrize("phrase", ["隔壁", "他们", "里厢", "听得到吗"])
+def test_each_stop_phrase_is_removed_by_the_normalizer(answerer, phrase):
+    assert phrase not in answerer.index.normalize(f"饭店{phrase}要办什么证")
+
+
+def test_leaders_are_not_a_stop_phrase(answerer):
+    """领导你好 is a greeting; 领导 alone is what 乡镇领导 / 加强领导 are about."""
+    assert answerer.index.normalize("领导你好") == ""
+    assert "领导" in answerer.index.normalize("乡镇领导负什么责任")
+
+
+def test_dialect_mo_means_do_not(answerer):
+    assert answerer.index.normalize("莫让小孩进网吧") == answerer.index.normalize("不要让小孩进网吧")
+
+
+def test_a_second_half_naming_only_a_standard_is_not_a_question():
+    assert run_on_cuts("牵头部门什么时候完善标准规范") == []
