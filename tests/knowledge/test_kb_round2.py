@@ -97,3 +97,18 @@ def test_dialect_mo_means_do_not(answerer):
 
 def test_a_second_half_naming_only_a_standard_is_not_a_question():
     assert run_on_cuts("牵头部门什么时候完善标准规范") == []
+
+
+# ---- an answer's first word fits every way its entry is asked -----------------------------------------------
+
+@pytest.mark.parametrize(("entry", "asks_yes"), [
+    ("pharm.pharmacist", "药店要有药师在岗吗"), ("clinic.qualified_staff", "诊所医生要有执业证吗"),
+    ("clinic.permit_valid", "执业许可证要校验吗"), ("ktv.no_minor_staff", "歌厅招服务员有年龄限制吗"),
+    ("clinic.disposables", "用过的一次性器械怎么处理"),
+])
+def test_an_answer_asked_both_ways_does_not_open_with_a_no(answerer, entry, asks_yes):
+    """These entries are also asked the other way round ("要有药师吗"): an answer opening with 不能 would then say
+    the opposite of the rule."""
+    found = answerer.kb.entry(entry)
+    assert asks_yes in found.questions
+    assert not found.answer.startswith(("不能", "不可以")), found.answer
