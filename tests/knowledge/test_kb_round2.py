@@ -112,3 +112,15 @@ def test_an_answer_asked_both_ways_does_not_open_with_a_no(answerer, entry, asks
     found = answerer.kb.entry(entry)
     assert asks_yes in found.questions
     assert not found.answer.startswith(("不能", "不可以")), found.answer
+
+
+# ---- rules that are new since 2009 -------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("question", "expected", "says"), [
+    ("未成年人能住旅馆吗", "current.hotel_minors", "第五十七条"),
+    ("小作坊能请几个工人", "current.workshop_scope", "7人"),
+])
+def test_rules_new_since_2009_are_answered_with_their_source(answerer, question, expected, says):
+    answer = answerer.answer(question)
+    assert (answer.entry_id, answer.abstained) == (expected, False), answer
+    assert says in answer.answer and "2009年方案没有" in answer.answer
