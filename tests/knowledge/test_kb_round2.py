@@ -124,3 +124,15 @@ def test_rules_new_since_2009_are_answered_with_their_source(answerer, question,
     answer = answerer.answer(question)
     assert (answer.entry_id, answer.abstained) == (expected, False), answer
     assert says in answer.answer and "2009年方案没有" in answer.answer
+
+
+def test_a_deciding_term_is_not_overruled_by_a_shared_word(answerer):
+    """安全出口 decides what is asked: 营业时 shared with 网吧营业时间 must not bring the opening hours."""
+    answer = answerer.answer("网吧安全出口营业时能锁吗")
+    assert "net.hours" not in answer.parts, answer
+
+
+def test_the_trades_own_activity_is_no_second_question(answerer):
+    """唱歌 is what one does in a karaoke hall: asking whether a minor may go in to sing asks whether a minor may go in."""
+    answer = answerer.answer("未成年人能进KTV唱歌吗")
+    assert (answer.entry_id, answer.abstained) == ("ktv.no_minors", False), answer
