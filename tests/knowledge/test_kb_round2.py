@@ -80,7 +80,7 @@ def test_stop_phrases_are_dropped(answerer, question, expected):
     assert (answer.entry_id, answer.abstained) == (expected, False), answer
 
 
-@pytest.mark.parametrize("phrase", ["隔壁", "他们", "里厢", "听得到吗"])
+@pytest.mark.parametrize("phrase", ["隔壁", "他们", "里厢", "听得到吗", "里面"])
 def test_each_stop_phrase_is_removed_by_the_normalizer(answerer, phrase):
     assert phrase not in answerer.index.normalize(f"饭店{phrase}要办什么证")
 
@@ -136,3 +136,8 @@ def test_the_trades_own_activity_is_no_second_question(answerer):
     """唱歌 is what one does in a karaoke hall: asking whether a minor may go in to sing asks whether a minor may go in."""
     answer = answerer.answer("未成年人能进KTV唱歌吗")
     assert (answer.entry_id, answer.abstained) == ("ktv.no_minors", False), answer
+
+
+def test_inside_is_no_content(answerer):
+    """KTV里面可以卖酒吗 was answered with the transparent-rooms rule (包厢里面从外面能看清吗) on 里面 alone."""
+    assert "ktv.transparent_rooms" not in answerer.answer("KTV里面可以卖酒吗").parts
