@@ -20,7 +20,7 @@ from knowledge.homophones import typo_lexicon
 from knowledge.loader import load_knowledge, make_normalizer
 from knowledge.models import Entry, KnowledgeBase, Milestone
 from knowledge.normalize import basic_normalize
-from knowledge.parts import question_parts, run_on_cuts, run_on_tails, story_focus
+from knowledge.parts import asking_clause, question_parts, run_on_cuts, run_on_tails, story_focus
 from knowledge.search import Hit, SearchIndex
 from knowledge.today import asks_countdown, countdown_note, today_answer
 
@@ -147,6 +147,12 @@ class Answerer:
         focus = story_focus(text)
         # Typed without punctuation, a story has no clauses: its last few characters stand for its asking clause.
         variants = [focus] if focus is not None else run_on_tails(text)
+        # The asking clause alone, with the trade the story names (卖烟要不要另外办证 after 开了个小超市).
+        # Only when a trade or another key term is then named: "我们这种要办什么手续" alone could be any trade's.
+        clause = asking_clause(text)
+        normalize = self.index.normalize
+        if clause is not None and normalize.keys_in(normalize(self._with_trade(clause, text))):
+            variants.append(clause)
         if not variants:
             return None
         found = [h for variant in (*variants, self.index.known_only(text))

@@ -11,9 +11,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-# Where a question splits: punctuation, and the words people use to start a second question.
+# Where a question splits: punctuation, and the words people use to start a second question (另外 before a verb,
+# as in 要不要另外办证, means "separately" and starts nothing).
 _SPLIT = re.compile(r"[，,。．.？?！!；;\n]+|\s{1,}|(?:顺便|再|另外|还|我还|然后)问(?:一下|一问|下)?|还想问(?:一下)?|还有就是|"
-                    r"还有|另外|以及|此外|再一个|再有|第二个问题")
+                    r"还有|另外(?![办要交收加开配装设买做申领再])|以及|此外|再一个|再有|第二个问题")
 # A clause that asks something: a question particle or question word. (Checked on the clause as typed.)
 _ASKS = re.compile(r"[吗么伐呢嘛?？]|什么|啥|怎么|咋|怎样|如何|几|多少|多久|多长|哪|谁|能不能|可不可以|要不要|是不是|有没有|"
                    r"行不行|会不会|可以|能否|是否|对不对|好不好|算不算|要求|规定|标准|注意")
@@ -125,3 +126,13 @@ def run_on_tails(question: str) -> list[str]:
     if not _markers(text[-max(TAIL_LENGTHS):]):
         return []
     return [text[-n:] for n in TAIL_LENGTHS if n < len(text)]
+
+
+def asking_clause(question: str) -> str | None:
+    """The last clause that asks, when a question of several clauses says something else first ("老婆开了个小超市，
+    卖烟要不要另外办证？"); None for a question of one clause."""
+    found = clauses(question)
+    asking = [c.text for c in found if c.asks]
+    if len(found) < 2 or not asking or asking[-1] == found[0].text or _meaningful(asking[-1]) < MIN_PART:
+        return None
+    return asking[-1]

@@ -10,7 +10,7 @@ from kb_support import HERE, shipped_answerer
 
 from knowledge.answer import Answerer
 from knowledge.evaluate import evaluate, load_question_set
-from knowledge.parts import run_on_cuts, run_on_tails
+from knowledge.parts import question_parts, run_on_cuts, run_on_tails
 
 
 @pytest.fixture(scope="module")
@@ -151,3 +151,16 @@ def test_second_development_set(answerer):
     result = evaluate(answerer, load_question_set(HERE / "dev2.yaml"), today=date(2026, 12, 7))
     assert result.top1 >= 0.94 and result.abstention_in <= 0.045 and result.wrong_in <= 4, result.misses
     assert result.abstention_out == 1.0 and result.elsewhere_named == result.elsewhere == 8, result.misses
+
+
+def test_lingwai_before_a_verb_does_not_start_a_second_question(answerer):
+    """要不要另外办证: 另外 means "separately" here; cut there, neither half was sure enough."""
+    assert question_parts("卖烟要不要另外办证？网吧几点关门？") == ["卖烟要不要另外办证", "网吧几点关门"]
+    answer = answerer.answer("老婆在家附近开了个小超市，卖烟要不要另外办证？")
+    assert answer.entry_id in ("groc.tobacco_licence", "groc.licences") and not answer.abstained, answer
+
+
+def test_an_asking_clause_naming_nothing_is_not_answered_alone(answerer):
+    """我们这种要办什么手续 names no trade: taken alone it reads as the grocery's licences (0.85)."""
+    answer = answerer.answer("我老婆在家里做豆腐拿到菜场卖，已经做了好几年了，听说现在要整规，我们这种要办什么手续")
+    assert "groc.licences" not in answer.parts, answer
