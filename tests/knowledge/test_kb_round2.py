@@ -164,3 +164,14 @@ def test_an_asking_clause_naming_nothing_is_not_answered_alone(answerer):
     """我们这种要办什么手续 names no trade: taken alone it reads as the grocery's licences (0.85)."""
     answer = answerer.answer("我老婆在家里做豆腐拿到菜场卖，已经做了好几年了，听说现在要整规，我们这种要办什么手续")
     assert "groc.licences" not in answer.parts, answer
+
+
+def test_a_yes_does_not_open_an_answer_reached_by_an_either_or_question(answerer):
+    """"每个人都要办吗还是只要老板办" reached the publicity rule, whose answer opened with 要。— a yes to an either-or."""
+    answer = answerer.answer("那个我想问一下就是开饭店的话那个健康证是每个人都要办吗还是只要老板办")
+    assert not answer.answer.startswith("要。"), answer
+
+
+def test_who_needs_a_health_certificate_is_asked_in_many_ways(answerer):
+    for question in ("哪些人要办健康证", "所有员工都要办健康证吗"):
+        assert answerer.answer(question).entry_id == "common.health_cert"
