@@ -38,6 +38,8 @@ TRADE_SUGGESTION_FLOOR = 0.03
 OTHER_TRADE, TRADE_CONFLICT, KEY_UNEXPLAINED, NO_CONTENT = 7, 8, 9, 10  # 7: a business the KB does not cover
 # A story's asking clause is a guess about what matters: its answer must be this much surer than a plain question's.
 FOCUS_MARGIN = 0.1
+# A part, tail or cut scoring this high is taken without trying the other variants (they only cost time).
+SURE = 0.9
 ELSEWHERE = "elsewhere"
 NUMERALS = "一二三四"
 
@@ -155,9 +157,13 @@ class Answerer:
             variants.append(clause)
         if not variants:
             return None
-        found = [h for variant in (*variants, self.index.known_only(text))
-                 for h in self.index.search(self._with_trade(variant, text), k=1)]
-        best = max(found, key=lambda h: h.score, default=None)
+        best: Hit | None = None
+        for variant in (*variants, self.index.known_only(text)):
+            for hit in self.index.search(self._with_trade(variant, text), k=1):
+                if best is None or hit.score > best.score:
+                    best = hit
+            if best is not None and best.score >= SURE:
+                break  # the shorter variants come first; a sure one is as good as any
         return best if best is not None and best.score >= self.threshold + FOCUS_MARGIN else None
 
     def _bare(self, text: str) -> Entry | None:
@@ -202,16 +208,18 @@ class Answerer:
         words whose halves are both answered, by different entries, with a story's margin; None when there is none."""
         best: tuple[float, list[tuple[str, Hit]]] | None = None
         for left, right in run_on_cuts(text):
-            halves = []
-            for part in (left, right):
+            halves: dict[str, Hit] = {}
+            for part in (right, left):  # the short half first: most cuts fail there, and it costs least
                 hits = self.index.search(self._with_trade(part, text), k=1)
                 if not hits or hits[0].score < self.threshold + FOCUS_MARGIN:
                     break
-                halves.append((part, hits[0]))
-            if len(halves) == 2 and halves[0][1].entry.id != halves[1][1].entry.id:
-                score = min(h.score for _, h in halves)
+                halves[part] = hits[0]
+            if len(halves) == 2 and halves[left].entry.id != halves[right].entry.id:
+                score = min(h.score for h in halves.values())
                 if best is None or score > best[0]:
-                    best = (score, halves)
+                    best = (score, [(left, halves[left]), (right, halves[right])])
+                if score >= SURE:
+                    break  # both halves as sure as a plain question gets: no need to try the other cuts
         return None if best is None else self._sections(best[1], [], today)
 
     def _sections(self, distinct: list[tuple[str, Hit]], left: list[str], today: date | None) -> Answer:

@@ -33,7 +33,7 @@ MIN_REST = 3
 # A second half starting with a word that points back (各是哪几个月, 分别是什么) asks more about the first one.
 _POINTS_BACK = ("各", "分别", "都", "每个", "它", "这些", "那些", "其中")
 # A run-on story without punctuation is also searched by its last this-many characters (shortest first).
-TAIL_LENGTHS = (6, 8, 10, 12, 14)
+TAIL_LENGTHS = (6, 9, 12)
 RUN_ON_FROM = 18  # characters from which a question without punctuation is read as a possible story
 
 
