@@ -6,10 +6,12 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from kb_support import HERE, shipped_answerer
+from kb_support import HERE, copy_data, edit, shipped_answerer
 
 from knowledge.answer import Answerer
 from knowledge.evaluate import evaluate, load_question_set
+from knowledge.loader import load_knowledge
+from knowledge.models import KnowledgeError
 from knowledge.parts import question_parts, run_on_cuts, run_on_tails
 
 
@@ -175,3 +177,19 @@ def test_a_yes_does_not_open_an_answer_reached_by_an_either_or_question(answerer
 def test_who_needs_a_health_certificate_is_asked_in_many_ways(answerer):
     for question in ("哪些人要办健康证", "所有员工都要办健康证吗"):
         assert answerer.answer(question).entry_id == "common.health_cert"
+
+
+# ---- the food law answers about food trades only -------------------------------------------------------------
+
+def test_the_food_law_is_no_answer_about_another_trades_goods(answerer):
+    """诊所里面的药过期了怎么处理 got the food law's rule on expired food (fsl.art40) before the file named its trades."""
+    assert answerer.kb.entry("fsl.art40").scope == frozenset({"食杂店", "作坊", "餐饮店"})
+    assert not answerer.answer("诊所里面的药过期了怎么处理").entry_id.startswith("fsl.")
+    assert answerer.answer("食杂店要定期清理过期食品吗").entry_id is not None  # a food trade still reaches it
+
+
+def test_a_files_trades_must_be_the_countys_trades(tmp_path):
+    data = copy_data(tmp_path)
+    edit(data / "food_safety_law.yaml", "trades: [食杂店, 作坊, 餐饮店]", "trades: [食杂店, 花店]")
+    with pytest.raises(KnowledgeError, match="food_safety_law.yaml.*花店"):
+        load_knowledge(data)
