@@ -218,8 +218,6 @@ class Answerer:
                 score = min(h.score for h in halves.values())
                 if best is None or score > best[0]:
                     best = (score, [(left, halves[left]), (right, halves[right])])
-                if score >= SURE:
-                    break  # both halves as sure as a plain question gets: no need to try the other cuts
         return None if best is None else self._sections(best[1], [], today)
 
     def _sections(self, distinct: list[tuple[str, Hit]], left: list[str], today: date | None) -> Answer:

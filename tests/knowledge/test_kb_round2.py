@@ -193,3 +193,13 @@ def test_a_files_trades_must_be_the_countys_trades(tmp_path):
     edit(data / "food_safety_law.yaml", "trades: [食杂店, 作坊, 餐饮店]", "trades: [食杂店, 花店]")
     with pytest.raises(KnowledgeError, match="food_safety_law.yaml.*花店"):
         load_knowledge(data)
+
+
+@pytest.mark.parametrize(("question", "first", "second"), [
+    ("网吧几点关门能不能让未成年人进", "网吧几点关门", "能不能让未成年人进"),
+    ("整规分几个阶段现在是哪个阶段", "整规分几个阶段", "现在是哪个阶段"),
+])
+def test_a_run_on_is_cut_where_the_second_question_starts(answerer, question, first, second):
+    """The best cut wins, not the first sure one ("网吧几点关" / "门能不能让未成年人进" were both sure too)."""
+    text = answerer.answer(question, today=date(2026, 12, 7)).answer
+    assert f"一、{first}\n" in text and f"二、{second}\n" in text, text
