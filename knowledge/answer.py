@@ -20,7 +20,7 @@ from knowledge.homophones import typo_lexicon
 from knowledge.loader import load_knowledge, make_normalizer
 from knowledge.models import Entry, KnowledgeBase, Milestone
 from knowledge.normalize import basic_normalize
-from knowledge.parts import question_parts, story_focus
+from knowledge.parts import asking_clause, question_parts, run_on_cuts, run_on_tails, story_focus
 from knowledge.search import Hit, SearchIndex
 from knowledge.today import asks_countdown, countdown_note, today_answer
 
@@ -38,6 +38,8 @@ TRADE_SUGGESTION_FLOOR = 0.03
 OTHER_TRADE, TRADE_CONFLICT, KEY_UNEXPLAINED, NO_CONTENT = 7, 8, 9, 10  # 7: a business the KB does not cover
 # A story's asking clause is a guess about what matters: its answer must be this much surer than a plain question's.
 FOCUS_MARGIN = 0.1
+# A part, tail or cut scoring this high is taken without trying the other variants (they only cost time).
+SURE = 0.9
 ELSEWHERE = "elsewhere"
 NUMERALS = "一二三四"
 
@@ -105,6 +107,10 @@ class Answerer:
             answered = self._parts(text, parts, today)
             if answered is not None:
                 return answered
+        else:
+            answered = self._run_on(text, today)
+            if answered is not None:
+                return answered
         if not hits or hits[0].score < self.threshold:
             story = self._story(text)
             if story is not None:
@@ -141,11 +147,23 @@ class Answerer:
         """A question told as a story: its asking clause (with the clause before it and the trade it names), and the
         whole of it without the words the knowledge base never uses; the surer of the two, if sure enough."""
         focus = story_focus(text)
-        if focus is None:
+        # Typed without punctuation, a story has no clauses: its last few characters stand for its asking clause.
+        variants = [focus] if focus is not None else run_on_tails(text)
+        # The asking clause alone, with the trade the story names (卖烟要不要另外办证 after 开了个小超市).
+        # Only when a trade or another key term is then named: "我们这种要办什么手续" alone could be any trade's.
+        clause = asking_clause(text)
+        normalize = self.index.normalize
+        if clause is not None and normalize.keys_in(normalize(self._with_trade(clause, text))):
+            variants.append(clause)
+        if not variants:
             return None
-        found = [h for variant in (focus, self.index.known_only(text))
-                 for h in self.index.search(self._with_trade(variant, text), k=1)]
-        best = max(found, key=lambda h: h.score, default=None)
+        best: Hit | None = None
+        for variant in (*variants, self.index.known_only(text)):
+            for hit in self.index.search(self._with_trade(variant, text), k=1):
+                if best is None or hit.score > best.score:
+                    best = hit
+            if best is not None and best.score >= SURE:
+                break  # the shorter variants come first; a sure one is as good as any
         return best if best is not None and best.score >= self.threshold + FOCUS_MARGIN else None
 
     def _bare(self, text: str) -> Entry | None:
@@ -183,6 +201,27 @@ class Answerer:
             return None  # every part asks the same thing: one answer, as for the whole question
         if len(distinct) == 1 and distinct[0][1].score < self.threshold + FOCUS_MARGIN:
             return None  # one part of several, not much surer than a guess: not answered on its own
+        return self._sections(distinct, left, today)
+
+    def _run_on(self, text: str, today: date | None) -> Answer | None:
+        """Two questions typed as one run without punctuation ("KTV要什么证几点关门"): the cut between two question
+        words whose halves are both answered, by different entries, with a story's margin; None when there is none."""
+        best: tuple[float, list[tuple[str, Hit]]] | None = None
+        for left, right in run_on_cuts(text):
+            halves: dict[str, Hit] = {}
+            for part in (right, left):  # the short half first: most cuts fail there, and it costs least
+                hits = self.index.search(self._with_trade(part, text), k=1)
+                if not hits or hits[0].score < self.threshold + FOCUS_MARGIN:
+                    break
+                halves[part] = hits[0]
+            if len(halves) == 2 and halves[left].entry.id != halves[right].entry.id:
+                score = min(h.score for h in halves.values())
+                if best is None or score > best[0]:
+                    best = (score, [(left, halves[left]), (right, halves[right])])
+        return None if best is None else self._sections(best[1], [], today)
+
+    def _sections(self, distinct: list[tuple[str, Hit]], left: list[str], today: date | None) -> Answer:
+        """One answer from the parts answered (a heading each when several) and a note for each part left."""
         sections = []
         for n, (part, hit) in enumerate(distinct):
             heading = f"{NUMERALS[n]}、{part}\n" if len(distinct) > 1 else ""

@@ -138,17 +138,26 @@ class _Builder:
     def source(self, spec_source: Any, name: str, ident: str) -> str:
         return render.render_source(spec_source, self.sources, f"{name}：条目 {ident}")
 
-    def add(self, name: str, ident: str, questions: Any, answer: str, source: str, reviewed: dt.date | None) -> None:
+    def add(self, name: str, ident: str, questions: Any, answer: str, source: str, reviewed: dt.date | None,
+            scope: frozenset[str] = frozenset()) -> None:
         self.claim(ident, name)
         if reviewed is None:
             raise KnowledgeError(f"{name}：条目 {ident}：缺少 reviewed（最近核对日期），可写在条目或文件顶部")
-        self.entries.append(Entry(ident, tuple(questions), answer, source, reviewed, name, self.trade))
+        self.entries.append(Entry(ident, tuple(questions), answer, source, reviewed, name, self.trade, scope))
 
-    def add_specs(self, file: EntriesFile, name: str, placeholders: dict[str, Any] | None = None) -> None:
+    def add_specs(self, file: EntriesFile, name: str, placeholders: dict[str, Any] | None = None,
+                  trades: frozenset[str] = frozenset(), normalizer: Normalizer | None = None) -> None:
+        scope = frozenset()
+        if file.trades and normalizer is not None:
+            scope = frozenset(normalizer(t) for t in file.trades)
+            unknown = [t for t in file.trades if normalizer(t) not in trades]
+            if unknown:
+                raise KnowledgeError(f"{name}：trades 中的“{'、'.join(unknown)}”不是本县行业的关键词（应写 "
+                                     f"{'、'.join(sorted(trades))} 之一）")
         for spec in file.entries:
             answer = render.fill_placeholders(spec.answer, placeholders or {}, f"{name}：条目 {spec.id}")
             self.add(name, spec.id, spec.questions, self.noted(answer, spec.source),
-                     self.source(spec.source, name, spec.id), spec.reviewed or file.reviewed)
+                     self.source(spec.source, name, spec.id), spec.reviewed or file.reviewed, scope)
 
     def noted(self, answer: str, ref: SourceRef) -> str:
         return render.superseded_note(answer, ref, self.sources)
@@ -367,7 +376,8 @@ def load_knowledge(data_dir: Path | str | None = None) -> KnowledgeBase:
     plan, milestones = _plan(b, [checklist.name for checklist in checklists.values()])
     for rel in EXTRA_ENTRY_FILES:
         if (root / rel).is_file():
-            b.add_specs(b.load(EntriesFile, rel), rel)
+            b.add_specs(b.load(EntriesFile, rel), rel, trades=frozenset(e.trade for e in b.entries if e.trade),
+                        normalizer=normalizer)
     entries = b.entries
     if (root / PARAPHRASES_FILE).is_file():
         entries = add_paraphrases(entries, b.load(ParaphrasesFile, PARAPHRASES_FILE), root / PARAPHRASES_FILE)

@@ -141,6 +141,9 @@ class LeadSpec(_Strict):
 
 class EntriesFile(_Strict):
     reviewed: dt.date | None = None
+    # The trades (their key terms: 餐饮店, 食杂店…) the file's entries are about; empty: every trade. A question naming
+    # only other trades is not answered from the file (the food law is no answer about a clinic's drugs).
+    trades: list[Text] = []
     entries: list[EntrySpec] = []
 
 
@@ -232,6 +235,7 @@ class Entry:
     reviewed: dt.date
     file: str
     trade: str | None = None  # the industry's key term (餐饮店, 网吧…) when the entry belongs to one industry
+    scope: frozenset[str] = frozenset()  # trades the entry is about, when it belongs to none of them (empty: all)
 
 
 @dataclass(frozen=True)

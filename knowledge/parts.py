@@ -11,9 +11,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-# Where a question splits: punctuation, and the words people use to start a second question.
+# Where a question splits: punctuation, and the words people use to start a second question (另外 before a verb,
+# as in 要不要另外办证, means "separately" and starts nothing).
 _SPLIT = re.compile(r"[，,。．.？?！!；;\n]+|\s{1,}|(?:顺便|再|另外|还|我还|然后)问(?:一下|一问|下)?|还想问(?:一下)?|还有就是|"
-                    r"还有|另外|以及|此外|再一个|再有|第二个问题")
+                    r"还有|另外(?![办要交收加开配装设买做申领再])|以及|此外|再一个|再有|第二个问题")
 # A clause that asks something: a question particle or question word. (Checked on the clause as typed.)
 _ASKS = re.compile(r"[吗么伐呢嘛?？]|什么|啥|怎么|咋|怎样|如何|几|多少|多久|多长|哪|谁|能不能|可不可以|要不要|是不是|有没有|"
                    r"行不行|会不会|可以|能否|是否|对不对|好不好|算不算|要求|规定|标准|注意")
@@ -21,6 +22,19 @@ _ASKS = re.compile(r"[吗么伐呢嘛?？]|什么|啥|怎么|咋|怎样|如何|�
 _NOT_ASKING = re.compile(r"好几|几乎|哪怕|不管|无论")
 MIN_PART = 4  # characters a part needs to be asked on its own
 MAX_PARTS = 4
+# A run-on (voice input, no punctuation) is cut after a question word that can end a question: a final particle
+# right after it, a word asking for a thing (什么证, 几点关门) up to WORD_AFTER characters after it. The second half
+# must keep MIN_REST characters besides its question words ("多久一次" says too little to be asked alone).
+_ENDS_QUESTION = re.compile(r"[吗么伐呢嘛]|什么|啥|怎么|咋|怎样|如何|几|多少|多久|多长|哪|谁|能不能|可不可以|要不要|是不是|"
+                            r"有没有|行不行|会不会|对不对|好不好|算不算")
+_FINAL = re.compile(r"[吗么伐呢嘛]")
+WORD_AFTER = 4
+MIN_REST = 3
+# A second half starting with a word that points back (各是哪几个月, 分别是什么) asks more about the first one.
+_POINTS_BACK = ("各", "分别", "都", "每个", "它", "这些", "那些", "其中")
+# A run-on story without punctuation is also searched by its last this-many characters (shortest first).
+TAIL_LENGTHS = (6, 9, 12)
+RUN_ON_FROM = 18  # characters from which a question without punctuation is read as a possible story
 
 
 @dataclass(frozen=True)
@@ -67,3 +81,58 @@ def story_focus(question: str) -> str | None:
     last = asking[-1]
     before = found[last - 1].text if last > 0 else ""
     return before + found[last].text
+
+
+def _markers(text: str) -> list[tuple[int, int]]:
+    """Spans of the question words in a clause (not those inside words that ask nothing: 好几年, 几乎)."""
+    hidden = [m.span() for m in _NOT_ASKING.finditer(text)]
+    return [m.span() for m in _ASKS.finditer(text)
+            if not any(a <= m.start() < b for a, b in hidden)]
+
+
+def run_on_cuts(question: str) -> list[tuple[str, str]]:
+    """Ways to cut a question typed without punctuation into two asking halves ("KTV要什么证几点关门"): right after
+    the first question word that ends a question (吗, 伐), or a few characters after one that asks for a thing (什么证,
+    几点关门), when the rest asks again and says enough on its own. Words that also sit inside one question (可以,
+    规定, 要求) never end the first half. Empty when the question already has several clauses, or asks only once."""
+    found = clauses(question)
+    if len(found) != 1:
+        return []
+    text = found[0].text
+    first = next((m for m in _ENDS_QUESTION.finditer(text)
+                  if not any(a <= m.start() < b for a, b in (h.span() for h in _NOT_ASKING.finditer(text)))), None)
+    if first is None:
+        return []
+    if any(word in text[first.end() : first.end() + WORD_AFTER + 2] for word in _POINTS_BACK):
+        return []
+    ends = (first.end(),) if _FINAL.fullmatch(first.group()) else range(first.end() + 1, first.end() + 1 + WORD_AFTER)
+    cuts = []
+    for i in ends:
+        left, right = text[:i], text[i:]
+        spans = [m.span() for m in _ENDS_QUESTION.finditer(right)]  # it asks again (标准, 要求 alone do not)
+        rest = len(right) - sum(b - a for a, b in spans)
+        if _meaningful(left) >= MIN_PART and spans and rest >= MIN_REST:
+            cuts.append((left, right))
+    return cuts
+
+
+def run_on_tails(question: str) -> list[str]:
+    """For a long question typed without punctuation ("我家隔壁开了个小饭店天天油烟很大他们要办啥证"): its last
+    few characters, where people put what they ask, in a few lengths; empty for short or punctuated questions."""
+    found = clauses(question)
+    if len(found) != 1 or _meaningful(question) < RUN_ON_FROM:
+        return []
+    text = found[0].text
+    if not _markers(text[-max(TAIL_LENGTHS):]):
+        return []
+    return [text[-n:] for n in TAIL_LENGTHS if n < len(text)]
+
+
+def asking_clause(question: str) -> str | None:
+    """The last clause that asks, when a question of several clauses says something else first ("老婆开了个小超市，
+    卖烟要不要另外办证？"); None for a question of one clause."""
+    found = clauses(question)
+    asking = [c.text for c in found if c.asks]
+    if len(found) < 2 or not asking or asking[-1] == found[0].text or _meaningful(asking[-1]) < MIN_PART:
+        return None
+    return asking[-1]

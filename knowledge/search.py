@@ -271,8 +271,9 @@ class SearchIndex:
         by_entry = q.coverage_by(joined)
         by_answer = q.coverage_by(answer)
         # The query names trades and none of them is the entry's (未成年人能住旅馆吗 against the grocery's tobacco rule).
-        trade = self.entries[entry].trade
-        trade_conflict = 1.0 if trade is not None and q.trades and trade not in q.trades else 0.0
+        trade, scope = self.entries[entry].trade, self.entries[entry].scope
+        trade_conflict = 1.0 if q.trades and ((trade is not None and trade not in q.trades)
+                                              or (scope and not scope & q.trades)) else 0.0
         # The query names a key term the entry never speaks of (未成年人 against a beauty salon's medical rule).
         if q.other_keys:
             keys = self.entry_keys[entry] if exclude is None else self._entry_keys(docs, entry)

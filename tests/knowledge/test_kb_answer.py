@@ -94,7 +94,7 @@ def test_junk_is_not_answered(answerer):
     [
         "孩子发烧了怎么办",  # got the tobacco rule (0.86): 小孩 and 怎么办 were all it shared
         "小孩可以买药吗",  # the tobacco rule (0.88)
-        "未成年人能住旅馆吗",  # the tobacco rule (0.68): a grocery rule for a question about hotels
+        "未成年人能进足浴店吗",  # the tobacco rule: a grocery rule for a question about a bathhouse (未成年人能住旅馆吗 now has current.hotel_minors)
         "小孩能不能打游戏",  # the tobacco rule
         "小孩能进理发店吗",  # the medical-beauty rule (0.62): nothing there is about minors
         "营业执照去哪里办",  # 亮证亮照 (0.82)
