@@ -200,7 +200,7 @@ async def _answer_prompt(turn: Turn, answers: AnswerAnswers) -> Prompt:
                   (Option(DISMISS, turn.texts("ask_dismiss_button")),))
 
 
-async def _parse_answer(turn: Turn, inbound: Inbound, prompt: Prompt) -> str:
+async def _parse_answer(turn: Turn, inbound: Inbound, prompt: Prompt, answers: AnswerAnswers) -> str:
     """The answer typed, or DISMISS when the official presses 忽略 (a greeting or a stray number is no question)."""
     if await pressed_or_typed(turn, inbound, prompt) == DISMISS:
         return DISMISS
@@ -270,7 +270,7 @@ async def _paraphrase_prompt(turn: Turn, answers: ParaphraseAnswers) -> Prompt:
 _PARAPHRASE_BREAK = re.compile(r"[\n；;？?。|]+")
 
 
-async def _parse_paraphrases(turn: Turn, inbound: Inbound, prompt: Prompt) -> list[str]:
+async def _parse_paraphrases(turn: Turn, inbound: Inbound, prompt: Prompt, answers: ParaphraseAnswers) -> list[str]:
     """One question per line (or separated by ？；。): each kept with its spaces collapsed."""
     if inbound.kind is not Kind.TEXT:
         raise Invalid(turn.texts("expect_text"))

@@ -53,7 +53,7 @@ async def _text_prompt(turn: Turn, answers: BroadcastAnswers) -> Prompt:
     return Prompt(turn.texts("bc_ask_text", min=MIN_TEXT, max=MAX_TEXT))
 
 
-async def _parse_text(turn: Turn, inbound: Inbound, prompt: Prompt) -> str:
+async def _parse_text(turn: Turn, inbound: Inbound, prompt: Prompt, answers: BroadcastAnswers) -> str:
     if inbound.kind is not Kind.TEXT:
         raise Invalid(turn.texts("expect_text"))
     # Keep the author's line breaks; trim each line and squeeze runs of blank lines.
@@ -105,7 +105,7 @@ async def _confirm_prompt(turn: Turn, answers: BroadcastAnswers) -> Prompt:
                   (Option("send", turn.texts("bc_send")), rechoose, cancel))
 
 
-async def _parse_confirm(turn: Turn, inbound: Inbound, prompt: Prompt) -> str:
+async def _parse_confirm(turn: Turn, inbound: Inbound, prompt: Prompt, answers: BroadcastAnswers) -> str:
     # "send" stays a valid press when the audience emptied after the preview: the finish then says so plainly.
     pressed = buttons.decode(inbound.data) if inbound.kind is Kind.PRESS else None
     if pressed is not None and pressed.value in ("send", "rechoose", "cancel"):

@@ -160,7 +160,7 @@ def closure_date(turn: Turn, typed: str) -> date:
     return day
 
 
-async def _parse_date(turn: Turn, inbound: Inbound, prompt: Prompt) -> date:
+async def _parse_date(turn: Turn, inbound: Inbound, prompt: Prompt, answers: ClosureAnswers) -> date:
     if inbound.kind is Kind.PRESS or (inbound.kind is Kind.TEXT and inbound.text.strip() == prompt.options[0].label):
         await parse_option(turn, inbound, prompt)
         return turn.clock.now().date()
@@ -177,7 +177,7 @@ async def _note_prompt(turn: Turn, answers: ClosureAnswers) -> Prompt:
     return Prompt(turn.texts("closure_ask_note", max=NOTE_MAX), (Option("skip", turn.texts("closure_skip_note")),))
 
 
-async def _parse_note(turn: Turn, inbound: Inbound, prompt: Prompt) -> str:
+async def _parse_note(turn: Turn, inbound: Inbound, prompt: Prompt, answers: ClosureAnswers) -> str:
     if inbound.kind is Kind.PRESS or (inbound.kind is Kind.TEXT and inbound.text.strip() == prompt.options[0].label):
         await parse_option(turn, inbound, prompt)
         return ""
@@ -195,7 +195,7 @@ async def _photo_prompt(turn: Turn, answers: ClosureAnswers) -> Prompt:
     return Prompt(turn.texts("closure_ask_photo"))
 
 
-async def _parse_photo(turn: Turn, inbound: Inbound, prompt: Prompt) -> dict[str, str]:
+async def _parse_photo(turn: Turn, inbound: Inbound, prompt: Prompt, answers: ClosureAnswers) -> dict[str, str]:
     if inbound.kind is not Kind.PHOTO or inbound.photo is None:
         raise Invalid(turn.texts("closure_photo_expected"))
     if inbound.photo.size and inbound.photo.size > MAX_PHOTO_BYTES:

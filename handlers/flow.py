@@ -31,6 +31,15 @@ class Invalid(Exception):
         self.message = message
 
 
+class Unfit(Exception):
+    """A parsed value that does not fit the answers so far (an eleventh photo): raised by a step's store, shown
+    like Invalid, as the text of `key`."""
+
+    def __init__(self, key: str, **params: Any) -> None:
+        super().__init__(key)
+        self.key, self.params = key, params
+
+
 @dataclass(frozen=True)
 class Option:
     id: str
@@ -49,8 +58,9 @@ S = TypeVar("S", bound=FlowState)
 
 # A typed flow's step functions are given the answers so far (a flow still on the old dict reads turn.data).
 PromptFn = Callable[[Turn, S], Awaitable[Prompt]]
-ParseFn = Callable[[Turn, Inbound, Prompt], Awaitable[Any]]
-# Stores a parsed value in the answers; raises Invalid when the value does not fit them (an eleventh photo).
+# Turns an inbound event into a value, given the answers so far to read (None in a flow still on the old dict).
+ParseFn = Callable[[Turn, Inbound, Prompt, Any], Awaitable[Any]]
+# Stores a parsed value in the answers; raises Unfit when the value does not fit them (an eleventh photo).
 StoreFn = Callable[[S, Any], None]
 # The next step's id (None: finish), from the answers alone: choosing a step never writes them.
 NextFn = Callable[[S], "str | None"]
@@ -104,7 +114,7 @@ def _ambiguous(ctx: Turn, problem: Ambiguous) -> Invalid:
     return Invalid(ctx.texts("choose_ambiguous", candidates="、".join(f"“{label}”" for label in problem.labels)))
 
 
-async def parse_option(ctx: Turn, inbound: Inbound, prompt: Prompt) -> str:
+async def parse_option(ctx: Turn, inbound: Inbound, prompt: Prompt, answers: Any = None) -> str:
     """The chosen option's id, by button or by typing its label (see typed_option)."""
     if inbound.kind is Kind.PRESS:
         pressed = buttons.decode(inbound.data)
@@ -134,7 +144,7 @@ async def pressed_or_typed(ctx: Turn, inbound: Inbound, prompt: Prompt) -> str |
 
 def optional_text(min_len: int, max_len: int) -> ParseFn:
     """A text that may be skipped (its prompt has a SKIP option): '' when skipped, never the word 跳过."""
-    async def parse(ctx: Turn, inbound: Inbound, prompt: Prompt) -> str:
+    async def parse(ctx: Turn, inbound: Inbound, prompt: Prompt, answers: Any = None) -> str:
         if await pressed_or_typed(ctx, inbound, prompt) == SKIP:
             return ""
         return await text_parser(min_len, max_len)(ctx, inbound, prompt)
@@ -143,7 +153,7 @@ def optional_text(min_len: int, max_len: int) -> ParseFn:
 
 
 def text_parser(min_len: int = 1, max_len: int = 200) -> ParseFn:
-    async def parse(ctx: Turn, inbound: Inbound, prompt: Prompt) -> str:
+    async def parse(ctx: Turn, inbound: Inbound, prompt: Prompt, answers: Any = None) -> str:
         if inbound.kind is not Kind.TEXT:
             raise Invalid(ctx.texts("expect_text"))
         value = " ".join(inbound.text.split())

@@ -34,7 +34,7 @@ async def _role_prompt(turn: Turn, answers: InviteAnswers) -> Prompt:
     return Prompt(turn.texts("invite_ask_role"), options, columns=2)
 
 
-async def _parse_role(turn: Turn, inbound: Inbound, prompt: Prompt) -> tuple[str, int | None]:
+async def _parse_role(turn: Turn, inbound: Inbound, prompt: Prompt, answers: InviteAnswers) -> tuple[str, int | None]:
     """The role, and the township it is for when the inviter is a township official (their own, always)."""
     role = await parse_option(turn, inbound, prompt)
     return role, turn.user.area_id if turn.user.role == Role.TOWNSHIP else None

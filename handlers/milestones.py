@@ -91,7 +91,7 @@ async def _note_prompt(turn: Turn, answers: MilestoneDoneAnswers) -> Prompt:
                   (Option(SKIP, turn.texts("ms_done_skip_note")),))
 
 
-async def _parse_note(turn: Turn, inbound: Inbound, prompt: Prompt) -> str:
+async def _parse_note(turn: Turn, inbound: Inbound, prompt: Prompt, answers: MilestoneDoneAnswers) -> str:
     if await pressed_or_typed(turn, inbound, prompt) == SKIP:
         return ""
     if inbound.kind is not Kind.TEXT:

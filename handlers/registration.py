@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -183,7 +184,7 @@ async def _name_prompt(turn: Turn, answers: NameAnswers) -> Prompt:
 _parse_name_text = text_parser(NAME_MIN, NAME_MAX)
 
 
-async def parse_name(turn: Turn, inbound: Inbound, prompt: Prompt) -> str:
+async def parse_name(turn: Turn, inbound: Inbound, prompt: Prompt, answers: Any = None) -> str:
     name = await _parse_name_text(turn, inbound, prompt)
     if any(ch.isdigit() for ch in name) or "/" in name:
         raise Invalid(turn.texts("name_invalid"))

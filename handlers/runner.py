@@ -22,6 +22,7 @@ from handlers.flow import (
     Invalid,
     Prompt,
     Step,
+    Unfit,
     parse_option,
     plain,
     render_prompt,
@@ -96,13 +97,18 @@ class Runner:
                 return [_with_lead(render_prompt(prompt, conversation.nonce), turn.texts("button_stale"))], False
         parse = step.parse or (parse_option if prompt.options else text_parser())
         try:
-            value = await parse(turn, inbound, prompt)
+            if isinstance(answers, FlowState):
+                value = await parse(turn, inbound, prompt, answers)
+            else:
+                value = await parse(turn, inbound, prompt)  # type: ignore[call-arg]  # still on the old dict
             if isinstance(value, str) and plain(value) in SKIP_WORDS:
                 # 跳过 is never an answer: a skippable step turns it into its skip option before this point.
                 raise Invalid(turn.texts("cannot_skip"))
             following = await _store_and_route(turn, flow, step, answers, value)
         except Invalid as problem:
             return [self._failed(turn, conversation, prompt, problem.message)], False
+        except Unfit as unfit:
+            return [self._failed(turn, conversation, prompt, turn.texts(unfit.key, **unfit.params))], False
         now = turn.clock.now()
         if following is None:
             await end_conversation(turn.session, turn.user.id)
@@ -145,7 +151,7 @@ async def _ask(turn: Turn, step: Step[Any], answers: Answers) -> Prompt:
 
 async def _store_and_route(turn: Turn, flow: Flow[Any], step: Step[Any], answers: Answers, value: Any
                            ) -> str | None:
-    """Store the value (the step's store may refuse it with Invalid), then the next step's id (None: finish)."""
+    """Store the value (the step's store may refuse it with Unfit), then the next step's id (None: finish)."""
     if isinstance(answers, FlowState):
         if step.store is not None:
             step.store(answers, value)

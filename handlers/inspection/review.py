@@ -6,6 +6,7 @@ from handlers import buttons
 from handlers.context import Turn
 from handlers.events import Choice, Reply
 from handlers.flow import Flow, Option, Prompt, Step, text_parser
+from handlers.flow_state import FlowState
 from handlers.formatting import cn_date, cn_datetime
 from handlers.inspection.checklist_steps import FAIL
 from handlers.inspection.evidence import evidence_lines, photo_album
@@ -85,11 +86,17 @@ async def _open(turn: Turn, inspection_id: int) -> list[Reply]:
         return [turn.menu_reply(turn.texts("review_already_done", number=report_number(inspection)))]
     # The photos go first, as an album; the report with its buttons follows them.
     album = photo_album(turn, inspection, await inspections.photos_of(turn.session, inspection.id))
-    return [*album, *await turn.runner.start(turn, "review", {"inspection_id": inspection.id})]
+    return [*album, *await turn.runner.start(turn, "review", ReviewAnswers(inspection_id=inspection.id))]
 
 
-async def _decide_prompt(turn: Turn) -> Prompt:
-    inspection = await inspections.get_inspection(turn.session, int(turn.data["inspection_id"]))
+class ReviewAnswers(FlowState):
+    inspection_id: int
+    decide: str = ""  # "approve" or "return"
+    reason: str = ""  # why it is returned
+
+
+async def _decide_prompt(turn: Turn, answers: ReviewAnswers) -> Prompt:
+    inspection = await inspections.get_inspection(turn.session, answers.inspection_id)
     assert inspection is not None
     unit = await units.get_unit(turn.session, inspection.unit_id)
     assert unit is not None
@@ -101,12 +108,12 @@ async def _decide_prompt(turn: Turn) -> Prompt:
     return Prompt(text, options, columns=2)
 
 
-async def _reason_prompt(turn: Turn) -> Prompt:
+async def _reason_prompt(turn: Turn, answers: ReviewAnswers) -> Prompt:
     return Prompt(turn.texts("review_reason"))
 
 
-async def _finish_review(turn: Turn) -> list[Reply]:
-    inspection = await inspections.get_inspection(turn.session, int(turn.data["inspection_id"]))
+async def _finish_review(turn: Turn, answers: ReviewAnswers) -> list[Reply]:
+    inspection = await inspections.get_inspection(turn.session, answers.inspection_id)
     if inspection is None or inspection.status != InspectionStatus.SUBMITTED:
         return [turn.menu_reply(turn.texts("review_already_done", number="" if inspection is None
                                            else report_number(inspection)))]
@@ -114,13 +121,13 @@ async def _finish_review(turn: Turn) -> list[Reply]:
     assert unit is not None
     now, number = turn.clock.now(), report_number(inspection)
     cadre = await get_user(turn.session, inspection.inspector_id)
-    if turn.data["decide"] == "approve":
+    if answers.decide == "approve":
         inspections.approve(inspection, turn.user, now)
         if cadre is not None:
             turn.notices.append(Reply(turn.texts("review_approved_notice", number=number, unit=unit.name),
                                       chat_id=cadre.channel_user_id))
         return [turn.menu_reply(turn.texts("review_approved", number=number))]
-    reason = turn.data["reason"]
+    reason = answers.reason
     await inspections.send_back(turn.session, inspection, turn.user, reason, now)
     if cadre is not None:
         fix = Choice(buttons.menu_data("fix", inspection.id), turn.texts("review_fix_now"))
@@ -133,10 +140,11 @@ REVIEW = Flow(
     "review",
     "审核检查报告",
     (
-        Step("decide", _decide_prompt, next=lambda turn: "reason" if turn.data["decide"] == "return" else None),
+        Step("decide", _decide_prompt, next=lambda answers: "reason" if answers.decide == "return" else None),
         Step("reason", _reason_prompt, text_parser(4, 300), next=None),
     ),
     _finish_review,
+    state=ReviewAnswers,
 )
 
 
