@@ -1,0 +1,109 @@
+"""Typed flow answers: a conversation stored before the answers were typed (one dict keyed by step ids, some
+names since changed) resumes where it was; one that cannot be read ends with a plain message, never an error."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from handlers.complaints.filing_answers import FilingAnswers
+from handlers.complaints.official_flows import UpdateAnswers
+from handlers.flow_state import Outdated
+from storage.complaint_models import Complaint
+from storage.inspection_models import UnitClosure
+from storage.models import Conversation, Role, User
+from tests.chat_driver import Person, register
+from tests.inspection_support import add_unit, report_up_to_the_class
+
+
+async def conversation_of(db, person: Person) -> dict:
+    async with db.transaction() as session:
+        user = await session.scalar(select(User).where(User.channel_user_id == person.user_id))
+        conversation = await session.get(Conversation, user.id)
+        return {"flow": conversation.flow, "step": conversation.step, "data": dict(conversation.data)}
+
+
+async def store_old_shape(db, person: Person, data: dict) -> None:
+    """Overwrite the person's conversation row with what the version before typed answers wrote."""
+    async with db.transaction() as session:
+        user = await session.scalar(select(User).where(User.channel_user_id == person.user_id))
+        conversation = await session.get(Conversation, user.id)
+        conversation.data = data
+
+
+async def test_a_complaint_draft_of_the_old_shape_is_filed_as_it_was(core, db):
+    resident = Person(core, 7101)
+    await resident.command("start")
+    await resident.press("投诉举报")
+    await resident.press("无证经营")
+    await resident.press("岩头镇")
+    await resident.press("芙蓉村")
+    await resident.press("不清楚，跳过")
+    now = await conversation_of(db, resident)
+    assert now["step"] == "description"
+    typed = now["data"]
+    # As the dict-based flow stored it: every step's raw value under the step's id, beside what its store derived
+    # (the "unit" step's dict, the village option as a string of digits).
+    old = {"key": "7101-00112233aabbccdd", "category": typed["category"], "where": "township",
+           "township": str(typed["township"]), "village": str(typed["village"]),
+           "unit": {"unit_query": None, "unit_matches": [], "dup": None},
+           "unit_query": None, "unit_matches": [], "dup": None, "unit_id": None, "unit_name": None}
+    await store_old_shape(db, resident, old)
+
+    await resident.text("没有营业执照，天天开门卖烟酒")
+    assert "照片" in resident.last.text
+    await resident.press("完成")
+    await resident.press("匿名提交")
+    assert "确认提交吗" in resident.last.text and "岩头镇芙蓉村" in resident.last.text
+    await resident.press("确认提交")
+    assert "编号：TS-" in resident.last.text
+    async with db.transaction() as session:
+        complaint = (await session.scalars(select(Complaint))).one()
+        assert (complaint.submit_key, complaint.township_id, complaint.village_id, complaint.unit_name) == (
+            "7101-00112233aabbccdd", typed["township"], typed["village"], None)
+        assert complaint.description == "没有营业执照，天天开门卖烟酒" and complaint.anonymous
+
+
+async def test_a_closure_of_the_old_shape_keeps_its_date_under_the_new_name(core, db, clock):
+    unit_id = await add_unit(db, clock, "芙蓉村", "老王小吃店")
+    official = await register(core, db, clock, 7102, Role.TOWNSHIP, "岩头镇", "陈镇长")
+    cadre = await register(core, db, clock, 7103, Role.CADRE, "芙蓉村", "李建国")
+    await report_up_to_the_class(cadre)
+    await cadre.press("关停取缔类")
+    await cadre.press("✅ 提交")
+    await official.press_data(f"m.closures.{unit_id}")
+    await official.press("已取缔")
+    await official.press("今天")
+    await official.press("跳过")
+    assert "确认后" in official.last.text
+    # The old dict named the day "date" (now closed_on) and kept the kind's option as a plain string.
+    await store_old_shape(db, official, {"unit_id": str(unit_id), "kind": "banned", "date": "2026-05-04",
+                                         "note": "县市场监管局现场取缔"})
+    await official.press("确认记录")
+    assert "已记录：老王小吃店已取缔（2026年5月4日）" in official.last.text
+    async with db.transaction() as session:
+        row = (await session.scalars(select(UnitClosure))).one()
+        assert (row.kind, row.closed_on, row.note) == ("banned", date(2026, 5, 4), "县市场监管局现场取缔")
+
+
+async def test_a_conversation_that_cannot_be_read_ends_with_a_plain_message(core, db, clock):
+    cadre = await register(core, db, clock, 7104, Role.CADRE, "芙蓉村", "李建国")
+    await cadre.press("修改姓名")
+    await store_old_shape(db, cadre, {"name": {"first": "李"}})  # no version of the flow wrote this
+    replies = await cadre.text("李四")
+    assert "系统已升级，您之前未完成的「修改姓名」无法继续，已自动结束" in replies[0].text
+    assert "修改姓名" in cadre.buttons()  # the menu, to start again
+    async with db.transaction() as session:
+        assert (await session.scalars(select(Conversation))).first() is None
+        user = await session.scalar(select(User).where(User.channel_user_id == 7104))
+        assert user.name == "李建国"  # nothing of the unread answers was applied
+
+
+def test_old_keys_are_read_and_new_rows_use_the_typed_names():
+    answers = UpdateAnswers.load({"cid": "12", "from": "accepted", "status": "closed", "note": "已处理"})
+    assert (answers.cid, answers.from_status, answers.status) == (12, "accepted", "closed")
+    assert "from" not in answers.dump() and answers.dump()["from_status"] == "accepted"
+    with pytest.raises(Outdated):
+        FilingAnswers.load({"category": "unlicensed"})  # no submit key: filing it would risk a double complaint
