@@ -8,11 +8,11 @@ from handlers.events import Choice, Reply
 from handlers.flow import Flow, Option, Prompt, Step, text_parser
 from handlers.flow_state import FlowState
 from handlers.formatting import cn_date, cn_datetime
+from handlers.inspection.answers import InspectionAnswers
 from handlers.inspection.checklist_steps import FAIL
 from handlers.inspection.evidence import evidence_lines, photo_album
 from handlers.inspection.outcome_steps import CLASS_KEYS, class_conflict
-from handlers.inspection.report import new_report_data
-from handlers.inspection.unit_steps import industry_name, unit_chosen
+from handlers.inspection.unit_steps import begin, chosen, first_step, industry_name
 from storage import inspections, units
 from storage.areas import area_path, get_area
 from storage.inspection_models import Inspection, InspectionStatus, Unit
@@ -171,16 +171,15 @@ async def fix(turn: Turn) -> list[Reply]:
     checklist = turn.knowledge.checklists.get(inspection.industry) if turn.knowledge else None
     if checklist is not None:  # a report made before items were merged is corrected under today's ids
         answers, notes = checklist.carried_over(answers, notes)
-    data = {
-        **new_report_data(), "unit_id": unit.id, "unit_name": unit.name, "industry": inspection.industry,
-        "answers": answers, "notes": notes, "photos": photos,
-        "location": [inspection.latitude, inspection.longitude] if inspection.latitude is not None else None,
-        "proposed": inspection.proposed_compliant, "compliant": inspection.compliant,
-        "override_reason": inspection.override_reason, "unit_class": inspection.unit_class,
-        "class_reason": inspection.class_reason,
-        "rectify_by": inspection.rectify_by.isoformat() if inspection.rectify_by else None,
-        "previous_id": inspection.id, "return_reason": inspection.review_note or "", "return_to": "summary",
-    }
+    location = ([inspection.latitude, inspection.longitude]
+                if inspection.latitude is not None and inspection.longitude is not None else None)
+    data = InspectionAnswers(
+        unit_id=unit.id, unit_name=unit.name, industry=inspection.industry, answers=answers, notes=notes,
+        photos=photos, location=location, proposed=inspection.proposed_compliant, compliant=inspection.compliant,
+        override_reason=inspection.override_reason, unit_class=inspection.unit_class,
+        class_reason=inspection.class_reason, rectify_by=inspection.rectify_by, previous_id=inspection.id,
+        return_reason=inspection.review_note or "", return_to="summary",
+    )
     return await turn.runner.start(turn, "inspection", data, at="summary")
 
 
@@ -205,11 +204,11 @@ async def inspect(turn: Turn) -> list[Reply]:
     if turn.user.role != Role.CADRE or turn.user.area_id is None:
         return [turn.menu_reply(turn.texts("insp_not_cadre"))]
     if turn.argument_id is None:
-        return await turn.runner.start(turn, "inspection", new_report_data())
+        return await turn.runner.start(turn, "inspection", InspectionAnswers())
     unit = await units.get_unit(turn.session, turn.argument_id)
     if unit is None or unit.village_id != turn.user.area_id:
         return [turn.menu_reply(turn.texts("insp_unit_outside"))]
-    turn.data = {**new_report_data(), "unit_id": unit.id}
-    first = await unit_chosen(turn)
-    return await turn.runner.start(turn, "inspection", turn.data, at=first)
+    answers = InspectionAnswers()
+    begin(answers, await chosen(turn, unit.id))
+    return await turn.runner.start(turn, "inspection", answers, at=first_step(answers))
 
