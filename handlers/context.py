@@ -63,7 +63,6 @@ class Turn:
     config: CoreConfig
     inbound: Inbound
     runner: Flows
-    data: dict[str, Any] = field(default_factory=dict)
     # Messages to other chats (notifications) produced while handling this event.
     notices: list[Reply] = field(default_factory=list)
     # What an action was given: a command's text (/track TS-…) or the id carried by a button (m.review.12).

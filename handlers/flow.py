@@ -56,9 +56,9 @@ class Prompt:
 
 S = TypeVar("S", bound=FlowState)
 
-# A typed flow's step functions are given the answers so far (a flow still on the old dict reads turn.data).
+# Step functions are given the answers so far.
 PromptFn = Callable[[Turn, S], Awaitable[Prompt]]
-# Turns an inbound event into a value, given the answers so far to read (None in a flow still on the old dict).
+# Turns an inbound event into a value; the answers so far are given to read.
 ParseFn = Callable[[Turn, Inbound, Prompt, Any], Awaitable[Any]]
 # Stores a parsed value in the answers; raises Unfit when the value does not fit them (an eleventh photo).
 StoreFn = Callable[[S, Any], None]
@@ -185,10 +185,10 @@ class Flow(Generic[S]):
     title: str
     steps: tuple[Step[S], ...]
     finish: FinishFn[S]
+    # The answers' model.
+    state: type[S]
     # Its answers take real work (an inspection, a complaint): discarding them is confirmed first.
     precious: bool = False
-    # The answers' model; None for a flow whose answers are still one dict (turn.data, keyed by step id).
-    state: type[S] | None = None
 
     def __post_init__(self) -> None:
         ids = [step.id for step in self.steps]
@@ -197,15 +197,18 @@ class Flow(Generic[S]):
         for step in self.steps:
             if isinstance(step.next, str) and step.next != FOLLOWING and step.next not in ids:
                 raise ValueError(f"flow {self.name}: step {step.id} goes to unknown step {step.next}")
-            if self.state is not None and step.store is None and step.id not in self.state.model_fields:
+            if step.store is None and step.id not in self.state.model_fields:
                 raise ValueError(f"flow {self.name}: step {step.id} has no answer of its name and no store")
 
     def step(self, step_id: str) -> Step[S] | None:
         return next((step for step in self.steps if step.id == step_id), None)
 
-    def following(self, step: Step[S]) -> str | None:
-        index = self.steps.index(step)
-        return self.steps[index + 1].id if index + 1 < len(self.steps) else None
+    def route(self, step: Step[S], answers: S) -> str | None:
+        """The step after `step` (None: finish), from the answers alone."""
+        if step.next == FOLLOWING:
+            index = self.steps.index(step)
+            return self.steps[index + 1].id if index + 1 < len(self.steps) else None
+        return step.next(answers) if callable(step.next) else step.next
 
 
 def render_prompt(prompt: Prompt, nonce: int, extra: Sequence[Choice] = ()) -> Reply:

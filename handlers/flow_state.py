@@ -9,6 +9,7 @@ clear message instead of failing on every later message.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -32,3 +33,8 @@ class FlowState(BaseModel):
 
     def dump(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
+
+    def answered(self, step_ids: Iterable[str]) -> bool:
+        """Whether a step has an answer yet: one kept under its own name that is not empty (a flow whose other
+        answers count too says so)."""
+        return any(getattr(self, step_id, None) not in (None, "", [], {}) for step_id in step_ids)

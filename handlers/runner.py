@@ -6,8 +6,6 @@ returned, asks the step's route where to go, and saves them back.
 
 from __future__ import annotations
 
-import copy
-import inspect
 from dataclasses import replace
 from typing import Any
 
@@ -15,7 +13,6 @@ from handlers import buttons
 from handlers.context import Turn
 from handlers.events import Choice, Inbound, Kind, Reply
 from handlers.flow import (
-    FOLLOWING,
     MAX_FAILURES,
     SKIP_WORDS,
     Flow,
@@ -32,8 +29,6 @@ from handlers.flow_state import FlowState, Outdated
 from storage.conversations import end_conversation, save_step, start_conversation
 from storage.models import Conversation
 
-Answers = FlowState | dict[str, Any]  # a dict for a flow whose answers are not typed yet
-
 
 class Runner:
     def __init__(self, flows: dict[str, Flow[Any]]) -> None:
@@ -49,7 +44,7 @@ class Runner:
         if flow is None or flow.step(conversation.step) is None:
             return False
         try:
-            _load(flow, conversation.data)
+            flow.state.load(conversation.data)
         except Outdated:
             return False
         return True
@@ -57,23 +52,20 @@ class Runner:
     def answered(self, conversation: Conversation) -> bool:
         """Whether anything was answered yet (a precious flow's answers are only discarded when confirmed)."""
         flow = self.flows.get(conversation.flow)
-        if flow is None:
-            return False
-        if flow.state is None:
-            return any(step.id in conversation.data for step in flow.steps)
-        return conversation.step != flow.steps[0].id or bool(conversation.data.get(flow.steps[0].id))
+        return flow is not None and flow.state.load(conversation.data).answered(step.id for step in flow.steps)
 
-    async def start(self, turn: Turn, name: str, data: Answers | None = None, at: str | None = None
-                    ) -> list[Reply]:
-        """Begin a flow (at its first step, or at `at` when resuming a prepared report)."""
+    async def start(self, turn: Turn, name: str, data: FlowState | dict[str, Any] | None = None,
+                    at: str | None = None) -> list[Reply]:
+        """Begin a flow (at its first step, or at `at` when resuming a prepared report) with the answers it is
+        given (a model of its own, or as stored)."""
         flow = self.flows[name]
-        answers = data if isinstance(data, FlowState) else _load(flow, data or {})
+        answers = data if isinstance(data, FlowState) else flow.state.load(data or {})
         now = turn.clock.now()
         # A nonce that differs between conversations, so buttons of an earlier one never match.
         nonce = int(now.timestamp() * 10) % 10_000_000
         first = flow.step(at) if at else flow.steps[0]
         assert first is not None, f"{name}: no step {at}"
-        conversation = await start_conversation(turn.session, turn.user.id, name, first.id, _dump(answers), now,
+        conversation = await start_conversation(turn.session, turn.user.id, name, first.id, answers.dump(), now,
                                                 nonce)
         return [await self._prompt(turn, first, answers, conversation)]
 
@@ -81,7 +73,7 @@ class Runner:
         flow = self.flows[conversation.flow]
         step = flow.step(conversation.step)
         assert step is not None
-        reply = await self._prompt(turn, step, _load(flow, conversation.data), conversation)
+        reply = await self._prompt(turn, step, flow.state.load(conversation.data), conversation)
         return _with_lead(reply, lead)
 
     async def advance(self, turn: Turn, conversation: Conversation, inbound: Inbound) -> tuple[list[Reply], bool]:
@@ -89,34 +81,32 @@ class Runner:
         flow = self.flows[conversation.flow]
         step = flow.step(conversation.step)
         assert step is not None
-        answers = _load(flow, conversation.data)
-        prompt = await _ask(turn, step, answers)
+        answers = flow.state.load(conversation.data)  # a copy: nothing is kept unless the step is answered
+        prompt = await step.prompt(turn, answers)
         if inbound.kind is Kind.PRESS:
             pressed = buttons.decode(inbound.data)
             if pressed is not None and pressed.nonce != conversation.nonce:
                 return [_with_lead(render_prompt(prompt, conversation.nonce), turn.texts("button_stale"))], False
         parse = step.parse or (parse_option if prompt.options else text_parser())
         try:
-            if isinstance(answers, FlowState):
-                value = await parse(turn, inbound, prompt, answers)
-            else:
-                value = await parse(turn, inbound, prompt)  # type: ignore[call-arg]  # still on the old dict
+            value = await parse(turn, inbound, prompt, answers)
             if isinstance(value, str) and plain(value) in SKIP_WORDS:
                 # 跳过 is never an answer: a skippable step turns it into its skip option before this point.
                 raise Invalid(turn.texts("cannot_skip"))
-            following = await _store_and_route(turn, flow, step, answers, value)
+            _store(step, answers, value)
         except Invalid as problem:
             return [self._failed(turn, conversation, prompt, problem.message)], False
         except Unfit as unfit:
             return [self._failed(turn, conversation, prompt, turn.texts(unfit.key, **unfit.params))], False
+        following = flow.route(step, answers)
         now = turn.clock.now()
         if following is None:
             await end_conversation(turn.session, turn.user.id)
-            return await _finish(turn, flow, answers), inbound.kind is Kind.PRESS
+            return await flow.finish(turn, answers), inbound.kind is Kind.PRESS
         next_step = flow.step(following)
         assert next_step is not None, f"{flow.name}: no step {following}"
         conversation.nonce += 1
-        save_step(conversation, following, _dump(answers), now)
+        save_step(conversation, following, answers.dump(), now)
         return [await self._prompt(turn, next_step, answers, conversation)], inbound.kind is Kind.PRESS
 
     def _failed(self, turn: Turn, conversation: Conversation, prompt: Prompt, message: str) -> Reply:
@@ -128,56 +118,17 @@ class Runner:
             return _with_lead(render_prompt(prompt, conversation.nonce, extra), lead)
         return _with_lead(render_prompt(prompt, conversation.nonce), message)
 
-    async def _prompt(self, turn: Turn, step: Step[Any], answers: Answers, conversation: Conversation) -> Reply:
-        return render_prompt(await _ask(turn, step, answers), conversation.nonce)
+    async def _prompt(self, turn: Turn, step: Step[Any], answers: FlowState, conversation: Conversation) -> Reply:
+        return render_prompt(await step.prompt(turn, answers), conversation.nonce)
 
 
-def _load(flow: Flow[Any], stored: Any) -> Answers:
-    if flow.state is None:
-        return copy.deepcopy(dict(stored)) if isinstance(stored, dict) else {}
-    return flow.state.load(stored)
-
-
-def _dump(answers: Answers) -> dict[str, Any]:
-    return answers.dump() if isinstance(answers, FlowState) else dict(answers)
-
-
-async def _ask(turn: Turn, step: Step[Any], answers: Answers) -> Prompt:
-    if isinstance(answers, FlowState):
-        return await step.prompt(turn, answers)
-    turn.data = answers
-    return await step.prompt(turn)  # type: ignore[call-arg]  # a flow still on the old dict
-
-
-async def _store_and_route(turn: Turn, flow: Flow[Any], step: Step[Any], answers: Answers, value: Any
-                           ) -> str | None:
-    """Store the value (the step's store may refuse it with Unfit), then the next step's id (None: finish)."""
-    if isinstance(answers, FlowState):
-        if step.store is not None:
-            step.store(answers, value)
-        else:
-            setattr(answers, step.id, value)
-        if step.next == FOLLOWING:
-            return flow.following(step)
-        return step.next(answers) if callable(step.next) else step.next
-    # A flow still on the old dict: its routes may write the answers and may be async.
-    turn.data = answers
-    answers[step.id] = value
+def _store(step: Step[Any], answers: FlowState, value: Any) -> None:
+    """The parsed value into the answers: through the step's store (which may refuse it with Unfit), or as the
+    answer of the step's name."""
     if step.store is not None:
-        step.store(turn, value)  # type: ignore[arg-type]
-    if step.next == FOLLOWING:
-        return flow.following(step)
-    if callable(step.next):
-        chosen = step.next(turn)  # type: ignore[arg-type]
-        return await chosen if inspect.isawaitable(chosen) else chosen
-    return step.next
-
-
-async def _finish(turn: Turn, flow: Flow[Any], answers: Answers) -> list[Reply]:
-    if isinstance(answers, FlowState):
-        return await flow.finish(turn, answers)
-    turn.data = answers
-    return await flow.finish(turn)  # type: ignore[call-arg]
+        step.store(answers, value)
+    else:
+        setattr(answers, step.id, value)
 
 
 def _with_lead(reply: Reply, lead: str | None) -> Reply:

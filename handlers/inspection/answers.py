@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -53,6 +54,10 @@ class InspectionAnswers(FlowState):
     # A correction of a returned report.
     previous_id: int | None = None
     return_reason: str = ""
+
+    def answered(self, step_ids: Iterable[str]) -> bool:
+        # A returned report being corrected holds the whole report: discarding it is confirmed too.
+        return self.previous_id is not None or bool(self.answers) or super().answered(step_ids)
 
     @model_validator(mode="before")
     @classmethod
