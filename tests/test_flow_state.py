@@ -3,6 +3,9 @@ names since changed) resumes where it was; one that cannot be read ends with a p
 
 from __future__ import annotations
 
+import dis
+import inspect
+import types
 from datetime import date
 
 import pytest
@@ -107,3 +110,37 @@ def test_old_keys_are_read_and_new_rows_use_the_typed_names():
     assert "from" not in answers.dump() and answers.dump()["from_status"] == "accepted"
     with pytest.raises(Outdated):
         FilingAnswers.load({"category": "unlicensed"})  # no submit key: filing it would risk a double complaint
+
+
+MUTATING = {"append", "clear", "extend", "insert", "pop", "popitem", "remove", "setdefault", "update"}
+WRITES = {"STORE_ATTR", "STORE_SUBSCR", "DELETE_ATTR", "DELETE_SUBSCR"}
+
+
+def writes_in(function, seen: set) -> list[str]:
+    """What a route (and the handlers functions it calls) writes: attribute or item stores, mutating calls."""
+    if function in seen or not inspect.isfunction(function):
+        return []
+    seen.add(function)
+    found = []
+    for instruction in dis.get_instructions(function):
+        if instruction.opname in WRITES:
+            found.append(f"{function.__qualname__}: {instruction.opname} {instruction.argval}")
+        elif instruction.opname in ("LOAD_ATTR", "LOAD_METHOD") and instruction.argval in MUTATING:
+            found.append(f"{function.__qualname__}: .{instruction.argval}()")
+        elif instruction.opname == "LOAD_GLOBAL":
+            called = function.__globals__.get(instruction.argval)
+            if inspect.isfunction(called) and called.__module__.startswith("handlers."):
+                found += writes_in(called, seen)
+    for constant in function.__code__.co_consts:  # lambdas and comprehensions inside
+        if inspect.iscode(constant):
+            found += writes_in(types.FunctionType(constant, function.__globals__), seen)
+    return found
+
+
+def test_choosing_the_next_step_never_writes_the_answers():
+    from handlers.assembly import FLOWS
+
+    routes = [(flow.name, step.id, step.next) for flow in FLOWS.values() for step in flow.steps if callable(step.next)]
+    assert len(routes) > 20
+    assert [(flow, step) for flow, step, route in routes if inspect.iscoroutinefunction(route)] == []
+    assert {f"{flow}.{step}": found for flow, step, route in routes if (found := writes_in(route, set()))} == {}
