@@ -15,7 +15,7 @@ from handlers.complaints.filing_answers import FilingAnswers
 from handlers.complaints.official_flows import UpdateAnswers
 from handlers.flow_state import Outdated
 from storage.complaint_models import Complaint
-from storage.inspection_models import UnitClosure
+from storage.inspection_models import Inspection, UnitClosure
 from storage.models import Conversation, Role, User
 from tests.chat_driver import Person, register
 from tests.inspection_support import add_unit, report_up_to_the_class
@@ -144,3 +144,36 @@ def test_choosing_the_next_step_never_writes_the_answers():
     assert len(routes) > 20
     assert [(flow, step) for flow, step, route in routes if inspect.iscoroutinefunction(route)] == []
     assert {f"{flow}.{step}": found for flow, step, route in routes if (found := writes_in(route, set()))} == {}
+
+
+# The keys the dict-based inspection flow wrote (the typed model added notice_due, class_choice and deadline_ok).
+OLD_INSPECTION_KEYS = {"submit_key", "find", "unit_id", "industry", "unit_name", "answers", "notes", "cursor", "item",
+                       "help_for", "photos", "photos_acked", "location", "result", "proposed", "compliant",
+                       "override_reason", "unit_class", "class_reason", "deadline_typed", "rectify_by"}
+
+
+async def test_an_inspection_of_the_old_shape_is_submitted_as_it_was(core, db, clock):
+    await add_unit(db, clock, "芙蓉村", "老王小吃店")
+    cadre = await register(core, db, clock, 7105, Role.CADRE, "芙蓉村", "李建国")
+    await report_up_to_the_class(cadre)
+    await cadre.press("整改规范类（建议）")
+    await cadre.text("7天后")
+    now = await conversation_of(db, cadre)
+    assert now["step"] == "deadline_ok"
+    typed = now["data"]
+    old = {key: value for key, value in typed.items() if key in OLD_INSPECTION_KEYS}
+    # Each step's raw value under its id too; the class step's under "class", a keyword for the typed model.
+    old |= {"class": typed["class_choice"], "deadline": typed["deadline_typed"], "note": "营业执照未悬挂在显眼处",
+            "photo": "done", "unit_id": str(typed["unit_id"])}
+    assert old["deadline_typed"] == "2026-05-13" and old["answers"] and old["unit_class"] == "rectify"
+    await store_old_shape(db, cadre, old)
+
+    await cadre.press("确认")
+    assert "分类：整改规范类" in cadre.last.text and "整改期限：2026年5月13日" in cadre.last.text
+    await cadre.press("✅ 提交")
+    assert "JC0000" in cadre.last.text
+    async with db.transaction() as session:
+        report = (await session.scalars(select(Inspection))).one()
+        assert (report.submit_key, report.compliant, report.unit_class, report.rectify_by) == (
+            typed["submit_key"], False, "rectify", date(2026, 5, 13))
+        assert report.answers == typed["answers"] and list(report.notes.values()) == ["营业执照未悬挂在显眼处"]
