@@ -9,12 +9,14 @@ import re
 from collections.abc import Callable
 from datetime import date, timedelta
 
+from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import buttons, question_notices
 from handlers.context import Turn
 from handlers.events import Choice, Inbound, Kind, Reply
 from handlers.flow import Flow, Invalid, Option, Prompt, Step, pressed_or_typed, text_parser
+from handlers.flow_state import FlowState
 from handlers.formatting import cn_date
 from knowledge.answer import Answer, Answerer
 from knowledge.models import Entry, KnowledgeBase
@@ -147,15 +149,20 @@ async def show_entry(turn: Turn) -> list[Reply]:
     return [Reply(turn.texts("ask_answer", answer=entry.answer, source=entry.source))]
 
 
-async def _ask_prompt(turn: Turn) -> Prompt:
+class AskAnswers(FlowState):
+    question: str = ""
+
+
+async def _ask_prompt(turn: Turn, answers: AskAnswers) -> Prompt:
     return Prompt(turn.texts("ask_prompt"))
 
 
-async def _finish_ask(turn: Turn) -> list[Reply]:
-    return await answer_question(turn, turn.data["question"])
+async def _finish_ask(turn: Turn, answers: AskAnswers) -> list[Reply]:
+    return await answer_question(turn, answers.question)
 
 
-ASK = Flow("ask", "提问", (Step("question", _ask_prompt, text_parser(MIN_QUESTION, MAX_QUESTION)),), _finish_ask)
+ASK = Flow("ask", "提问", (Step("question", _ask_prompt, text_parser(MIN_QUESTION, MAX_QUESTION)),), _finish_ask,
+           state=AskAnswers)
 
 
 async def question_queue(turn: Turn) -> list[Reply]:
@@ -178,31 +185,36 @@ async def start_answer(turn: Turn) -> list[Reply]:
         return [turn.menu_reply(turn.texts("ask_question_unknown"))]
     if question.status != "open":
         return [turn.menu_reply(turn.texts("ask_already_answered"))]
-    return await turn.runner.start(turn, "kb_answer", {"question_id": question.id})
+    return await turn.runner.start(turn, "kb_answer", AnswerAnswers(question_id=question.id))
 
 
-async def _answer_prompt(turn: Turn) -> Prompt:
-    question = await questions.get_question(turn.session, int(turn.data["question_id"]))
+class AnswerAnswers(FlowState):
+    question_id: int
+    answer: str = ""  # the answer's text, or DISMISS
+
+
+async def _answer_prompt(turn: Turn, answers: AnswerAnswers) -> Prompt:
+    question = await questions.get_question(turn.session, answers.question_id)
     assert question is not None
     return Prompt(turn.texts("ask_answer_prompt", question=question.text),
                   (Option(DISMISS, turn.texts("ask_dismiss_button")),))
 
 
-async def _parse_answer(turn: Turn, inbound: Inbound, prompt: Prompt) -> str:
+async def _parse_answer(turn: Turn, inbound: Inbound, prompt: Prompt, answers: AnswerAnswers) -> str:
     """The answer typed, or DISMISS when the official presses 忽略 (a greeting or a stray number is no question)."""
     if await pressed_or_typed(turn, inbound, prompt) == DISMISS:
         return DISMISS
     return await text_parser(4, 1000)(turn, inbound, prompt)
 
 
-async def _finish_answer(turn: Turn) -> list[Reply]:
-    question = await questions.get_question(turn.session, int(turn.data["question_id"]))
+async def _finish_answer(turn: Turn, answers: AnswerAnswers) -> list[Reply]:
+    question = await questions.get_question(turn.session, answers.question_id)
     if question is None or question.status != "open":
         return [turn.menu_reply(turn.texts("ask_already_answered"))]
-    if turn.data["answer"] == DISMISS:
+    if answers.answer == DISMISS:
         questions.dismiss(question, turn.user.id, turn.clock.now())
         return [turn.menu_reply(turn.texts("ask_dismissed"))]
-    questions.answer(question, turn.user.id, turn.data["answer"], turn.clock.now())
+    questions.answer(question, turn.user.id, answers.answer, turn.clock.now())
     asker = await get_user(turn.session, question.asker_id)
     if asker is not None:
         turn.notices.append(Reply(turn.texts("ask_answered_notice", question=question.text,
@@ -212,7 +224,8 @@ async def _finish_answer(turn: Turn) -> list[Reply]:
 
 
 KB_ANSWER = Flow("kb_answer", "答复问题",
-                 (Step("answer", _answer_prompt, _parse_answer, next=None),), _finish_answer)
+                 (Step("answer", _answer_prompt, _parse_answer, next=None),), _finish_answer,
+                 state=AnswerAnswers)
 
 
 async def learn(turn: Turn) -> list[Reply]:
@@ -239,11 +252,16 @@ async def start_paraphrase(turn: Turn) -> list[Reply]:
     entry = await questions.get_learned(turn.session, entry_id) if entry_id is not None else None
     if entry is None:
         return [turn.menu_reply(turn.texts("ask_question_unknown"))]
-    return await turn.runner.start(turn, "kb_paraphrase", {"entry_id": entry.id})
+    return await turn.runner.start(turn, "kb_paraphrase", ParaphraseAnswers(entry_id=entry.id))
 
 
-async def _paraphrase_prompt(turn: Turn) -> Prompt:
-    entry = await questions.get_learned(turn.session, int(turn.data["entry_id"]))
+class ParaphraseAnswers(FlowState):
+    entry_id: int
+    paraphrases: list[str] = Field(default_factory=list)
+
+
+async def _paraphrase_prompt(turn: Turn, answers: ParaphraseAnswers) -> Prompt:
+    entry = await questions.get_learned(turn.session, answers.entry_id)
     assert entry is not None
     listed = "\n".join(f"· {q}" for q in entry.questions())
     return Prompt(turn.texts("ask_paraphrase_prompt", questions=listed, max=questions.MAX_PARAPHRASE))
@@ -252,8 +270,8 @@ async def _paraphrase_prompt(turn: Turn) -> Prompt:
 _PARAPHRASE_BREAK = re.compile(r"[\n；;？?。|]+")
 
 
-async def _parse_paraphrases(turn: Turn, inbound: Inbound, prompt: Prompt) -> str:
-    """One question per line (or separated by ？；。): each kept with its spaces collapsed; stored one per line."""
+async def _parse_paraphrases(turn: Turn, inbound: Inbound, prompt: Prompt, answers: ParaphraseAnswers) -> list[str]:
+    """One question per line (or separated by ？；。): each kept with its spaces collapsed."""
     if inbound.kind is not Kind.TEXT:
         raise Invalid(turn.texts("expect_text"))
     if len(inbound.text) > MAX_PARAPHRASE_TEXT:
@@ -262,17 +280,18 @@ async def _parse_paraphrases(turn: Turn, inbound: Inbound, prompt: Prompt) -> st
     kept = [line for line in lines if sum(_is_han(ch) for ch in line) >= MIN_QUESTION]
     if not kept:
         raise Invalid(turn.texts("ask_paraphrase_none"))
-    return "\n".join(kept)
+    return kept
 
 
-async def _finish_paraphrase(turn: Turn) -> list[Reply]:
-    entry = await questions.get_learned(turn.session, int(turn.data["entry_id"]))
+async def _finish_paraphrase(turn: Turn, answers: ParaphraseAnswers) -> list[Reply]:
+    entry = await questions.get_learned(turn.session, answers.entry_id)
     if entry is None:
         return [turn.menu_reply(turn.texts("ask_question_unknown"))]
-    added = questions.add_paraphrases(entry, turn.data["paraphrases"].split("\n"))
+    added = questions.add_paraphrases(entry, answers.paraphrases)
     return [turn.menu_reply(turn.texts("ask_paraphrases_added", n=added, total=len(entry.questions())))]
 
 
 KB_PARAPHRASE = Flow("kb_paraphrase", "补充问法",
-                     (Step("paraphrases", _paraphrase_prompt, _parse_paraphrases),), _finish_paraphrase)
+                     (Step("paraphrases", _paraphrase_prompt, _parse_paraphrases),), _finish_paraphrase,
+                     state=ParaphraseAnswers)
 

@@ -8,12 +8,16 @@ does so on a follow-up visit, with a photo. Only then does the unit leave the co
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
+
+from pydantic import Field, model_validator
 
 from handlers import buttons
 from handlers.context import Turn
 from handlers.dates import DateProblem, Problem, parse_date
 from handlers.events import Choice, Inbound, Kind, Reply
 from handlers.flow import Flow, Invalid, Option, Prompt, Step, parse_option
+from handlers.flow_state import FlowState
 from handlers.formatting import cn_date, cn_month_day
 from handlers.inspection.unit_steps import industry_name
 from storage import closures, units, users
@@ -76,25 +80,44 @@ async def _open(turn: Turn, unit_id: int) -> list[Reply]:
         return [turn.menu_reply(turn.texts("closures_not_found"))]
     if unit.status != UnitStatus.PENDING_CLOSURE:
         return [turn.menu_reply(_not_pending(turn, unit))]
-    return await turn.runner.start(turn, "closure", {"unit_id": unit.id})
+    return await turn.runner.start(turn, "closure", ClosureAnswers(unit_id=unit.id, visit=turn.user.role == Role.CADRE))
 
 
 def _not_pending(turn: Turn, unit: Unit) -> str:
     return turn.texts("closures_not_pending", unit=unit.name, status=turn.texts(f"unit_status_{unit.status}"))
 
 
-async def _unit(turn: Turn) -> Unit:
-    unit = await units.get_unit(turn.session, int(turn.data["unit_id"]))
+class ClosureAnswers(FlowState):
+    unit_id: int
+    # A cadre's visit is recorded with a photo; a township official writes a note instead.
+    visit: bool = False
+    kind: ClosureKind | None = None
+    closed_on: date | None = None  # stored as "date" before the answers were typed
+    note: str = ""
+    photo: dict[str, str] = Field(default_factory=dict)  # file_id, unique_id
+    confirm: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_shape(cls, stored: Any) -> Any:
+        if isinstance(stored, dict) and "date" in stored and "closed_on" not in stored:
+            stored = {**stored, "closed_on": stored["date"]}
+        return stored
+
+
+async def _unit(turn: Turn, answers: ClosureAnswers) -> Unit:
+    unit = await units.get_unit(turn.session, answers.unit_id)
     assert unit is not None
     return unit
 
 
-def _kind_label(turn: Turn) -> str:
-    return turn.texts(KIND_KEYS[ClosureKind(turn.data["kind"])])
+def _kind_label(turn: Turn, answers: ClosureAnswers) -> str:
+    assert answers.kind is not None
+    return turn.texts(KIND_KEYS[answers.kind])
 
 
-async def _kind_prompt(turn: Turn) -> Prompt:
-    unit = await _unit(turn)
+async def _kind_prompt(turn: Turn, answers: ClosureAnswers) -> Prompt:
+    unit = await _unit(turn, answers)
     text = turn.texts("closure_ask_kind", unit=unit.name, place=await _place(turn, unit),
                       industry=industry_name(turn, unit.industry))
     return Prompt(text, tuple(Option(kind, turn.texts(key)) for kind, key in KIND_KEYS.items()), columns=2)
@@ -105,8 +128,8 @@ def _date_examples(turn: Turn) -> dict[str, str]:
     return {"iso": example.isoformat(), "month_day": cn_month_day(example)}
 
 
-async def _date_prompt(turn: Turn) -> Prompt:
-    return Prompt(turn.texts("closure_ask_date", kind=_kind_label(turn), **_date_examples(turn)),
+async def _date_prompt(turn: Turn, answers: ClosureAnswers) -> Prompt:
+    return Prompt(turn.texts("closure_ask_date", kind=_kind_label(turn, answers), **_date_examples(turn)),
                   (Option("today", turn.texts("closure_today")),))
 
 
@@ -137,24 +160,24 @@ def closure_date(turn: Turn, typed: str) -> date:
     return day
 
 
-async def _parse_date(turn: Turn, inbound: Inbound, prompt: Prompt) -> str:
+async def _parse_date(turn: Turn, inbound: Inbound, prompt: Prompt, answers: ClosureAnswers) -> date:
     if inbound.kind is Kind.PRESS or (inbound.kind is Kind.TEXT and inbound.text.strip() == prompt.options[0].label):
         await parse_option(turn, inbound, prompt)
-        return turn.clock.now().date().isoformat()
+        return turn.clock.now().date()
     if inbound.kind is not Kind.TEXT:
         raise Invalid(turn.texts("expect_text"))
-    return closure_date(turn, inbound.text[:100]).isoformat()
+    return closure_date(turn, inbound.text[:100])
 
 
-def _after_date(turn: Turn) -> str:
-    return "photo" if turn.user.role == Role.CADRE else "note"
+def _store_date(answers: ClosureAnswers, value: date) -> None:
+    answers.closed_on = value
 
 
-async def _note_prompt(turn: Turn) -> Prompt:
+async def _note_prompt(turn: Turn, answers: ClosureAnswers) -> Prompt:
     return Prompt(turn.texts("closure_ask_note", max=NOTE_MAX), (Option("skip", turn.texts("closure_skip_note")),))
 
 
-async def _parse_note(turn: Turn, inbound: Inbound, prompt: Prompt) -> str:
+async def _parse_note(turn: Turn, inbound: Inbound, prompt: Prompt, answers: ClosureAnswers) -> str:
     if inbound.kind is Kind.PRESS or (inbound.kind is Kind.TEXT and inbound.text.strip() == prompt.options[0].label):
         await parse_option(turn, inbound, prompt)
         return ""
@@ -168,11 +191,11 @@ async def _parse_note(turn: Turn, inbound: Inbound, prompt: Prompt) -> str:
     return note
 
 
-async def _photo_prompt(turn: Turn) -> Prompt:
+async def _photo_prompt(turn: Turn, answers: ClosureAnswers) -> Prompt:
     return Prompt(turn.texts("closure_ask_photo"))
 
 
-async def _parse_photo(turn: Turn, inbound: Inbound, prompt: Prompt) -> dict[str, object]:
+async def _parse_photo(turn: Turn, inbound: Inbound, prompt: Prompt, answers: ClosureAnswers) -> dict[str, str]:
     if inbound.kind is not Kind.PHOTO or inbound.photo is None:
         raise Invalid(turn.texts("closure_photo_expected"))
     if inbound.photo.size and inbound.photo.size > MAX_PHOTO_BYTES:
@@ -180,32 +203,34 @@ async def _parse_photo(turn: Turn, inbound: Inbound, prompt: Prompt) -> dict[str
     return {"file_id": inbound.photo.file_id, "unique_id": inbound.photo.file_unique_id}
 
 
-async def _confirm_prompt(turn: Turn) -> Prompt:
-    unit = await _unit(turn)
-    extra = (turn.texts("closure_confirm_photo") if turn.data.get("photo")
-             else turn.texts("closure_confirm_note", note=turn.data["note"]) if turn.data.get("note") else "")
-    text = turn.texts("closure_confirm", unit=unit.name, place=await _place(turn, unit), kind=_kind_label(turn),
-                      date=cn_date(date.fromisoformat(turn.data["date"])), extra=extra)
+async def _confirm_prompt(turn: Turn, answers: ClosureAnswers) -> Prompt:
+    unit = await _unit(turn, answers)
+    extra = (turn.texts("closure_confirm_photo") if answers.photo
+             else turn.texts("closure_confirm_note", note=answers.note) if answers.note else "")
+    assert answers.closed_on is not None
+    text = turn.texts("closure_confirm", unit=unit.name, place=await _place(turn, unit),
+                      kind=_kind_label(turn, answers), date=cn_date(answers.closed_on), extra=extra)
     options = (Option("yes", turn.texts("closure_button_confirm")), Option("again", turn.texts("closure_button_again")))
     return Prompt(text, options, columns=2)
 
 
-async def _finish(turn: Turn) -> list[Reply]:
-    unit = await _unit_in_scope(turn, int(turn.data["unit_id"]))
+async def _finish(turn: Turn, answers: ClosureAnswers) -> list[Reply]:
+    unit = await _unit_in_scope(turn, answers.unit_id)
     if unit is None:
         return [turn.menu_reply(turn.texts("closures_not_found"))]
-    photo = turn.data.get("photo") or {}
+    photo = answers.photo
     if turn.user.role == Role.CADRE and not photo:  # a visit is recorded with its photo, never without
         return [turn.menu_reply(turn.texts("closure_photo_expected"))]
-    closed_on = date.fromisoformat(turn.data["date"])
+    assert answers.kind is not None and answers.closed_on is not None
+    closed_on = answers.closed_on
     report = closures.ClosureReport(
-        unit_id=unit.id, kind=ClosureKind(turn.data["kind"]), closed_on=closed_on,
+        unit_id=unit.id, kind=answers.kind, closed_on=closed_on,
         source=ClosureSource.VISIT if turn.user.role == Role.CADRE else ClosureSource.TOWNSHIP,
-        note=turn.data.get("note") or None, photo_file_id=photo.get("file_id"), photo_unique_id=photo.get("unique_id"))
+        note=answers.note or None, photo_file_id=photo.get("file_id"), photo_unique_id=photo.get("unique_id"))
     recorded = await closures.record_closure(turn.session, report, turn.user, turn.clock.now())
     if recorded is None:
         return [turn.menu_reply(_not_pending(turn, unit))]
-    kind, day = _kind_label(turn), cn_date(closed_on)
+    kind, day = _kind_label(turn, answers), cn_date(closed_on)
     if turn.user.role == Role.CADRE:
         officials = await users.users_with_role(turn.session, Role.TOWNSHIP, unit.township_id)
         notice = turn.texts("closure_notice_visit", cadre=turn.user.name or "", place=await _place(turn, unit),
@@ -219,10 +244,12 @@ CLOSURE = Flow(
     "记录关停",
     (
         Step("kind", _kind_prompt),
-        Step("date", _date_prompt, _parse_date, next=_after_date),
+        Step("date", _date_prompt, _parse_date, store=_store_date,
+             next=lambda answers: "photo" if answers.visit else "note"),
         Step("note", _note_prompt, _parse_note, next="confirm"),
         Step("photo", _photo_prompt, _parse_photo, next="confirm"),
-        Step("confirm", _confirm_prompt, next=lambda turn: "kind" if turn.data["confirm"] == "again" else None),
+        Step("confirm", _confirm_prompt, next=lambda answers: "kind" if answers.confirm == "again" else None),
     ),
     _finish,
+    state=ClosureAnswers,
 )

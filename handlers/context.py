@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,12 +16,8 @@ from handlers.texts import Texts
 from knowledge.models import KnowledgeBase
 from storage.areas import area_path
 from storage.clock import Clock
-from storage.models import User
+from storage.models import Conversation, User
 from storage.pacing import Allowance
-
-if TYPE_CHECKING:
-    from handlers.runner import Runner
-
 
 ID_DIGITS = 9  # ids are 32-bit integers in the database
 
@@ -48,6 +44,17 @@ class CoreConfig:
     robots_allow_http: bool = False
 
 
+class Flows(Protocol):
+    """What an action may do with flows (handlers/runner.py): named here so that the turn, which every step is
+    given, does not depend on the runner that runs the steps."""
+
+    async def start(self, turn: Turn, name: str, data: Any = None, at: str | None = None) -> list[Reply]: ...
+
+    async def reprompt(self, turn: Turn, conversation: Conversation, lead: str | None = None) -> Reply: ...
+
+    def title(self, conversation: Conversation) -> str: ...
+
+
 @dataclass
 class Turn:
     session: AsyncSession
@@ -57,8 +64,7 @@ class Turn:
     menus: Menus
     config: CoreConfig
     inbound: Inbound
-    runner: Runner
-    data: dict[str, Any] = field(default_factory=dict)
+    runner: Flows
     # Messages to other chats (notifications) produced while handling this event.
     notices: list[Reply] = field(default_factory=list)
     # What an action was given: a command's text (/track TS-…) or the id carried by a button (m.review.12).

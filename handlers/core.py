@@ -175,13 +175,14 @@ class Core:
         runner = self.parts.runner
         conversation = await load_conversation(turn.session, turn.user.id)
         lead: list[str] = []
-        if conversation is not None and (
-            turn.clock.now() - conversation.updated_at > self.config.conversation_timeout
-            or conversation.flow not in runner.flows
-            or runner.flows[conversation.flow].step(conversation.step) is None
-        ):
+        if conversation is not None and turn.clock.now() - conversation.updated_at > self.config.conversation_timeout:
             lead.append(self.texts("conversation_expired", title=runner.title(conversation),
                                    keep=cn_duration(self.config.conversation_timeout)))
+            await end_conversation(turn.session, turn.user.id)
+            conversation = None
+        elif conversation is not None and not runner.resumable(conversation):
+            # Saved by an earlier version whose steps or answers this one cannot read.
+            lead.append(self.texts("conversation_outdated", title=runner.title(conversation)))
             await end_conversation(turn.session, turn.user.id)
             conversation = None
         replies, accepted = await self._route(turn, conversation)
@@ -288,7 +289,7 @@ class Core:
         runner = self.parts.runner
         title = runner.title(conversation)
         flow = runner.flows.get(conversation.flow)
-        if flow is not None and flow.precious and any(step.id in conversation.data for step in flow.steps):
+        if flow is not None and flow.precious and runner.answered(conversation):
             return Reply(self.texts("discard_confirm", title=title), choices=(
                 Choice(buttons.global_data("resume"), self.texts("button_resume", title=title)),
                 Choice(buttons.global_data(f"{DISCARD}.{conversation.nonce}"), self.texts("button_discard")),

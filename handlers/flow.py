@@ -1,22 +1,24 @@
 """Flows declared as data: a flow is a list of steps; the runner owns what every step shares.
 
-A step has an id, a prompt (text, choices, or a request for a photo or location), a parser that turns an
-inbound event into a value or raises `Invalid` with a Chinese reason, and the next step. The runner stores
-the value, persists the conversation after every step, re-asks on invalid input and offers the menu after
-three failures.
+A flow's answers are a typed model (`handlers.flow_state.FlowState`). A step has an id, a prompt (text, choices,
+or a request for a photo or location) written from the answers so far, a parser that turns an inbound event into
+a value or raises `Invalid` with a Chinese reason, where the value goes, and the next step: a pure function of
+the answers. Only the runner writes the answers (it stores the parsed value, through the step's `store` when
+one value sets several answers), persists the conversation after every step, re-asks on invalid input and offers
+the menu after three failures. Effects happen once, in the flow's `finish`.
 """
 
 from __future__ import annotations
 
-import inspect
 import unicodedata
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from handlers import buttons
 from handlers.context import Turn
 from handlers.events import Choice, Inbound, Kind, Reply
+from handlers.flow_state import FlowState
 
 MAX_FAILURES = 3
 
@@ -27,6 +29,15 @@ class Invalid(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class Unfit(Exception):
+    """A parsed value that does not fit the answers so far (an eleventh photo): raised by a step's store, shown
+    like Invalid, as the text of `key`."""
+
+    def __init__(self, key: str, **params: Any) -> None:
+        super().__init__(key)
+        self.key, self.params = key, params
 
 
 @dataclass(frozen=True)
@@ -43,11 +54,18 @@ class Prompt:
     request: str | None = None
 
 
-PromptFn = Callable[[Turn], Awaitable[Prompt]]
-ParseFn = Callable[[Turn, Inbound, Prompt], Awaitable[Any]]
-# The next step's id (None: finish); may be async when deciding needs the database.
-NextFn = Callable[[Turn], "str | Awaitable[str | None] | None"]
-FinishFn = Callable[[Turn], Awaitable[list[Reply]]]
+S = TypeVar("S", bound=FlowState)
+
+# Step functions are given the answers so far.
+PromptFn = Callable[[Turn, S], Awaitable[Prompt]]
+# Turns an inbound event into a value; the answers so far are given to read.
+ParseFn = Callable[[Turn, Inbound, Prompt, Any], Awaitable[Any]]
+# Stores a parsed value in the answers; raises Unfit when the value does not fit them (an eleventh photo).
+StoreFn = Callable[[S, Any], None]
+# The next step's id (None: finish), from the answers alone: choosing a step never writes them.
+NextFn = Callable[[S], "str | None"]
+FinishFn = Callable[[Turn, S], Awaitable[list[Reply]]]
+FOLLOWING = "__following__"
 
 
 SKIP = "skip"  # the id of a step's skip option: typing 跳过 there does what pressing it does
@@ -96,7 +114,7 @@ def _ambiguous(ctx: Turn, problem: Ambiguous) -> Invalid:
     return Invalid(ctx.texts("choose_ambiguous", candidates="、".join(f"“{label}”" for label in problem.labels)))
 
 
-async def parse_option(ctx: Turn, inbound: Inbound, prompt: Prompt) -> str:
+async def parse_option(ctx: Turn, inbound: Inbound, prompt: Prompt, answers: Any = None) -> str:
     """The chosen option's id, by button or by typing its label (see typed_option)."""
     if inbound.kind is Kind.PRESS:
         pressed = buttons.decode(inbound.data)
@@ -126,7 +144,7 @@ async def pressed_or_typed(ctx: Turn, inbound: Inbound, prompt: Prompt) -> str |
 
 def optional_text(min_len: int, max_len: int) -> ParseFn:
     """A text that may be skipped (its prompt has a SKIP option): '' when skipped, never the word 跳过."""
-    async def parse(ctx: Turn, inbound: Inbound, prompt: Prompt) -> str:
+    async def parse(ctx: Turn, inbound: Inbound, prompt: Prompt, answers: Any = None) -> str:
         if await pressed_or_typed(ctx, inbound, prompt) == SKIP:
             return ""
         return await text_parser(min_len, max_len)(ctx, inbound, prompt)
@@ -135,7 +153,7 @@ def optional_text(min_len: int, max_len: int) -> ParseFn:
 
 
 def text_parser(min_len: int = 1, max_len: int = 200) -> ParseFn:
-    async def parse(ctx: Turn, inbound: Inbound, prompt: Prompt) -> str:
+    async def parse(ctx: Turn, inbound: Inbound, prompt: Prompt, answers: Any = None) -> str:
         if inbound.kind is not Kind.TEXT:
             raise Invalid(ctx.texts("expect_text"))
         value = " ".join(inbound.text.split())
@@ -152,37 +170,23 @@ def text_parser(min_len: int = 1, max_len: int = 200) -> ParseFn:
 
 
 @dataclass(frozen=True)
-class Step:
+class Step(Generic[S]):
     id: str
-    prompt: PromptFn
+    prompt: PromptFn[S]
     parse: ParseFn | None = None  # default: an option when the prompt has options, else text
-    next: str | NextFn | None = "__following__"
-    # The value is always kept as data[<step id>]; `store` may derive more from it.
-    store: Callable[[Turn, Any], None] | None = None
-
-
-def fixed_prompt(
-    text_key: str, options: Sequence[tuple[str, str]] = (), *, request: str | None = None, columns: int = 1
-) -> PromptFn:
-    """A prompt whose text comes from the texts files and whose options are (id, label) pairs."""
-
-    async def prompt(ctx: Turn) -> Prompt:
-        return Prompt(
-            ctx.texts(text_key, **ctx.data),
-            tuple(Option(i, label) for i, label in options),
-            columns=columns,
-            request=request,
-        )
-
-    return prompt
+    next: str | NextFn[S] | None = FOLLOWING
+    # Default: the value is the answer of the same name as the step; `store` sets what one value decides.
+    store: StoreFn[S] | None = None
 
 
 @dataclass(frozen=True)
-class Flow:
+class Flow(Generic[S]):
     name: str
     title: str
-    steps: tuple[Step, ...]
-    finish: FinishFn
+    steps: tuple[Step[S], ...]
+    finish: FinishFn[S]
+    # The answers' model.
+    state: type[S]
     # Its answers take real work (an inspection, a complaint): discarding them is confirmed first.
     precious: bool = False
 
@@ -191,20 +195,20 @@ class Flow:
         if len(ids) != len(set(ids)):
             raise ValueError(f"flow {self.name}: duplicate step ids")
         for step in self.steps:
-            if isinstance(step.next, str) and step.next != "__following__" and step.next not in ids:
+            if isinstance(step.next, str) and step.next != FOLLOWING and step.next not in ids:
                 raise ValueError(f"flow {self.name}: step {step.id} goes to unknown step {step.next}")
+            if step.store is None and step.id not in self.state.model_fields:
+                raise ValueError(f"flow {self.name}: step {step.id} has no answer of its name and no store")
 
-    def step(self, step_id: str) -> Step | None:
+    def step(self, step_id: str) -> Step[S] | None:
         return next((step for step in self.steps if step.id == step_id), None)
 
-    async def next_step(self, ctx: Turn, step: Step) -> str | None:
-        if step.next == "__following__":
+    def route(self, step: Step[S], answers: S) -> str | None:
+        """The step after `step` (None: finish), from the answers alone."""
+        if step.next == FOLLOWING:
             index = self.steps.index(step)
             return self.steps[index + 1].id if index + 1 < len(self.steps) else None
-        if callable(step.next):
-            chosen = step.next(ctx)
-            return await chosen if inspect.isawaitable(chosen) else chosen
-        return step.next
+        return step.next(answers) if callable(step.next) else step.next
 
 
 def render_prompt(prompt: Prompt, nonce: int, extra: Sequence[Choice] = ()) -> Reply:

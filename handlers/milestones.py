@@ -13,6 +13,7 @@ from handlers import buttons
 from handlers.context import Turn
 from handlers.events import Choice, Inbound, Kind, Reply
 from handlers.flow import SKIP, Flow, Invalid, Option, Prompt, Step, pressed_or_typed
+from handlers.flow_state import FlowState
 from handlers.formatting import cn_date
 from handlers.texts import Texts
 from storage import milestones
@@ -70,7 +71,7 @@ async def mark(turn: Turn) -> list[Reply]:
     already = await milestones.done_mark(turn.session, milestone.id, township_id)
     if already is not None:
         return [turn.menu_reply(_already(turn, milestone, already, who))]
-    return await turn.runner.start(turn, "milestone_done", {"mid": milestone.id})
+    return await turn.runner.start(turn, "milestone_done", MilestoneDoneAnswers(mid=milestone.id))
 
 
 def _already(turn: Turn, milestone: PlanMilestone, mark_row: MilestoneDone, who: str) -> str:
@@ -78,14 +79,19 @@ def _already(turn: Turn, milestone: PlanMilestone, mark_row: MilestoneDone, who:
                       date=cn_date(mark_row.done_at, turn.clock.tz))
 
 
-async def _note_prompt(turn: Turn) -> Prompt:
-    found = await _scope(turn, int(turn.data["mid"]))
+class MilestoneDoneAnswers(FlowState):
+    mid: int
+    note: str = ""
+
+
+async def _note_prompt(turn: Turn, answers: MilestoneDoneAnswers) -> Prompt:
+    found = await _scope(turn, answers.mid)
     title, who = (found[0].title, found[2]) if isinstance(found, tuple) else ("", "")
     return Prompt(turn.texts("ms_done_ask_note", title=title, who=who, max=NOTE_MAX),
                   (Option(SKIP, turn.texts("ms_done_skip_note")),))
 
 
-async def _parse_note(turn: Turn, inbound: Inbound, prompt: Prompt) -> str:
+async def _parse_note(turn: Turn, inbound: Inbound, prompt: Prompt, answers: MilestoneDoneAnswers) -> str:
     if await pressed_or_typed(turn, inbound, prompt) == SKIP:
         return ""
     if inbound.kind is not Kind.TEXT:
@@ -98,12 +104,12 @@ async def _parse_note(turn: Turn, inbound: Inbound, prompt: Prompt) -> str:
     return note
 
 
-async def _finish(turn: Turn) -> list[Reply]:
-    found = await _scope(turn, int(turn.data["mid"]))
+async def _finish(turn: Turn, answers: MilestoneDoneAnswers) -> list[Reply]:
+    found = await _scope(turn, answers.mid)
     if isinstance(found, list):
         return found
     milestone, township_id, who = found
-    note = turn.data.get("note") or None
+    note = answers.note or None
     if not await milestones.mark_done(turn.session, milestone.id, township_id, turn.user.id, note, turn.clock.now()):
         already = await milestones.done_mark(turn.session, milestone.id, township_id)
         assert already is not None
@@ -114,7 +120,7 @@ async def _finish(turn: Turn) -> list[Reply]:
 
 
 MILESTONE_DONE = Flow("milestone_done", "标记计划节点完成", (Step("note", _note_prompt, _parse_note, next=None),),
-                      _finish)
+                      _finish, state=MilestoneDoneAnswers)
 
 
 # --- overview ---------------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from handlers import access, buttons
 from handlers.context import Turn, parse_id
 from handlers.events import Choice, Reply
 from handlers.flow import Flow, Option, Prompt, Step
+from handlers.flow_state import FlowState
 from handlers.formatting import cn_date, cn_datetime
 from storage import invites, people, users
 from storage.audience import list_townships
@@ -106,24 +107,29 @@ async def start_person_revoke(turn: Turn) -> list[Reply]:
         return [turn.menu_reply(turn.texts("revoke_not_found", id=turn.argument[:12] or "？"))]
     if subject.role == Role.RESIDENT:
         return [turn.menu_reply(turn.texts("revoke_resident", who=access.person(turn.texts, subject)))]
-    return await turn.runner.start(turn, PERSON_REVOKE.name, {"uid": subject.id})
+    return await turn.runner.start(turn, PERSON_REVOKE.name, PersonRevokeAnswers(uid=subject.id))
 
 
-async def _person_revoke_prompt(turn: Turn) -> Prompt:
-    subject = await users.get_user(turn.session, int(turn.data["uid"]))
+class PersonRevokeAnswers(FlowState):
+    uid: int
+    confirm: str = ""
+
+
+async def _person_revoke_prompt(turn: Turn, answers: PersonRevokeAnswers) -> Prompt:
+    subject = await users.get_user(turn.session, answers.uid)
     who, where = (access.person(turn.texts, subject), access.identity(turn.menus, subject.role, subject.area)
                   ) if subject is not None else ("", "")
     options = (Option("yes", turn.texts("button_confirm_revoke")), Option("no", turn.texts("button_cancel")))
     return Prompt(turn.texts("person_revoke_confirm", who=who, identity=where), options, columns=2)
 
 
-async def _finish_person_revoke(turn: Turn) -> list[Reply]:
-    if turn.data.get("confirm") != "yes":
+async def _finish_person_revoke(turn: Turn, answers: PersonRevokeAnswers) -> list[Reply]:
+    if answers.confirm != "yes":
         return [turn.menu_reply(turn.texts("revoke_cancelled"))]
-    subject = await users.get_user(turn.session, int(turn.data["uid"]))
+    subject = await users.get_user(turn.session, answers.uid)
     before = access.identity(turn.menus, subject.role, subject.area) if subject is not None else ""
     try:
-        notices = await access.revoke_person(turn.session, turn.texts, turn.menus, int(turn.data["uid"]),
+        notices = await access.revoke_person(turn.session, turn.texts, turn.menus, answers.uid,
                                              turn.clock.now(), actor=turn.user)
     except access.Refused as refused:
         return [turn.menu_reply(refused.message)]
@@ -133,7 +139,8 @@ async def _finish_person_revoke(turn: Turn) -> list[Reply]:
 
 
 PERSON_REVOKE = Flow("person_revoke", "撤销人员身份",
-                     (Step("confirm", _person_revoke_prompt, next=None),), _finish_person_revoke)
+                     (Step("confirm", _person_revoke_prompt, next=None),), _finish_person_revoke,
+                     state=PersonRevokeAnswers)
 
 
 async def show_codes(turn: Turn) -> list[Reply]:
@@ -162,20 +169,25 @@ async def start_code_revoke(turn: Turn) -> list[Reply]:
     problem = invites.check_invite(invite, turn.clock.now())
     if problem is not None or invite is None:
         return [turn.menu_reply(turn.texts(f"code_revoke_{(problem or invites.InviteProblem.UNKNOWN).value}"))]
-    return await turn.runner.start(turn, CODE_REVOKE.name, {"iid": invite.id})
+    return await turn.runner.start(turn, CODE_REVOKE.name, CodeRevokeAnswers(iid=invite.id))
 
 
-async def _code_revoke_prompt(turn: Turn) -> Prompt:
-    invite = await invites.get_invite(turn.session, int(turn.data["iid"]))
+class CodeRevokeAnswers(FlowState):
+    iid: int
+    confirm: str = ""
+
+
+async def _code_revoke_prompt(turn: Turn, answers: CodeRevokeAnswers) -> Prompt:
+    invite = await invites.get_invite(turn.session, answers.iid)
     code, where = (invite.code, access.identity(turn.menus, invite.role, invite.area)) if invite else ("", "")
     options = (Option("yes", turn.texts("button_confirm_code_revoke")), Option("no", turn.texts("button_cancel")))
     return Prompt(turn.texts("code_revoke_confirm", code=code, identity=where), options, columns=2)
 
 
-async def _finish_code_revoke(turn: Turn) -> list[Reply]:
-    if turn.data.get("confirm") != "yes":
+async def _finish_code_revoke(turn: Turn, answers: CodeRevokeAnswers) -> list[Reply]:
+    if answers.confirm != "yes":
         return [turn.menu_reply(turn.texts("revoke_cancelled"))]
-    invite = await invites.get_invite(turn.session, int(turn.data["iid"]))
+    invite = await invites.get_invite(turn.session, answers.iid)
     try:
         await access.revoke_code(turn.session, turn.texts, invite, turn.clock.now())
     except access.Refused as refused:
@@ -185,7 +197,7 @@ async def _finish_code_revoke(turn: Turn) -> list[Reply]:
 
 
 CODE_REVOKE = Flow("code_revoke", "作废邀请码", (Step("confirm", _code_revoke_prompt, next=None),),
-                   _finish_code_revoke)
+                   _finish_code_revoke, state=CodeRevokeAnswers)
 
 ACTIONS = {"people": show_people, "person_revoke": start_person_revoke, "codes": show_codes,
            "code_revoke": start_code_revoke}

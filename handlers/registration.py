@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,6 +13,7 @@ from handlers import access
 from handlers.context import Turn
 from handlers.events import Inbound, Kind, Reply
 from handlers.flow import Flow, Invalid, Option, Prompt, Step, text_parser
+from handlers.flow_state import FlowState
 from handlers.texts import Texts
 from storage import invites, people, users
 from storage.areas import area_path
@@ -107,7 +109,7 @@ async def redeem(turn: Turn, code: str) -> list[Reply]:
         return [await turn.runner.reprompt(turn, conversation,
                                            turn.texts("invite_switch_busy", title=turn.runner.title(conversation)))]
     new = access.identity(turn.menus, invite.role, invite.area)
-    return await turn.runner.start(turn, INVITE_SWITCH.name, {"invite": invite.id, "new": new})
+    return await turn.runner.start(turn, INVITE_SWITCH.name, SwitchAnswers(invite=invite.id, new=new))
 
 
 async def _take(turn: Turn, invite: Invite) -> list[Reply]:
@@ -127,23 +129,29 @@ async def _take(turn: Turn, invite: Invite) -> list[Reply]:
     return await after_registration(turn)
 
 
-def _switch_yes(turn: Turn) -> str:
+class SwitchAnswers(FlowState):
+    invite: int  # the one code this confirmation is about
+    new: str  # the identity it gives, as shown
+    confirm: str = ""
+
+
+def _switch_yes(answers: SwitchAnswers) -> str:
     """The confirm button's choice names the code: a button of an earlier prompt for another code never matches
     (even one with the same nonce)."""
-    return f"y{turn.data['invite']}"
+    return f"y{answers.invite}"
 
 
-async def _switch_prompt(turn: Turn) -> Prompt:
-    options = (Option(_switch_yes(turn), turn.texts("button_switch_confirm")),
+async def _switch_prompt(turn: Turn, answers: SwitchAnswers) -> Prompt:
+    options = (Option(_switch_yes(answers), turn.texts("button_switch_confirm")),
                Option("no", turn.texts("button_switch_keep")))
-    return Prompt(turn.texts("invite_switch_confirm", current=turn.identity(), new=turn.data["new"]), options, 2)
+    return Prompt(turn.texts("invite_switch_confirm", current=turn.identity(), new=answers.new), options, 2)
 
 
-async def _finish_switch(turn: Turn) -> list[Reply]:
-    if turn.data.get("confirm") != _switch_yes(turn):
+async def _finish_switch(turn: Turn, answers: SwitchAnswers) -> list[Reply]:
+    if answers.confirm != _switch_yes(answers):
         return [turn.menu_reply(turn.texts("invite_switch_kept", identity=turn.identity()))]
     now = turn.clock.now()
-    invite = await invites.get_invite(turn.session, int(turn.data["invite"]))
+    invite = await invites.get_invite(turn.session, answers.invite)
     problem = invites.check_invite(invite, now)
     if problem is not None or invite is None:
         return [turn.menu_reply(_invite_problem_text(turn.texts, problem or invites.InviteProblem.UNKNOWN))]
@@ -151,7 +159,8 @@ async def _finish_switch(turn: Turn) -> list[Reply]:
 
 
 # The confirmation an official gives before a code replaces their role; the flow's data names that one code.
-INVITE_SWITCH = Flow("invite_switch", "更换身份", (Step("confirm", _switch_prompt, next=None),), _finish_switch)
+INVITE_SWITCH = Flow("invite_switch", "更换身份", (Step("confirm", _switch_prompt, next=None),), _finish_switch,
+                     state=SwitchAnswers)
 
 
 async def after_registration(turn: Turn) -> list[Reply]:
@@ -164,32 +173,37 @@ async def after_registration(turn: Turn) -> list[Reply]:
     return [turn.menu_reply(turn.texts("registered", identity=turn.identity()))]
 
 
-async def _name_prompt(turn: Turn) -> Prompt:
+class NameAnswers(FlowState):
+    name: str = ""
+
+
+async def _name_prompt(turn: Turn, answers: NameAnswers) -> Prompt:
     return Prompt(turn.texts("ask_name", min=NAME_MIN, max=NAME_MAX))
 
 
 _parse_name_text = text_parser(NAME_MIN, NAME_MAX)
 
 
-async def parse_name(turn: Turn, inbound: Inbound, prompt: Prompt) -> str:
+async def parse_name(turn: Turn, inbound: Inbound, prompt: Prompt, answers: Any = None) -> str:
     name = await _parse_name_text(turn, inbound, prompt)
     if any(ch.isdigit() for ch in name) or "/" in name:
         raise Invalid(turn.texts("name_invalid"))
     return name
 
 
-async def _finish_register(turn: Turn) -> list[Reply]:
-    users.set_name(turn.user, turn.data["name"])
-    return [turn.menu_reply(turn.texts("register_done", name=turn.data["name"], identity=turn.identity()))]
+async def _finish_register(turn: Turn, answers: NameAnswers) -> list[Reply]:
+    users.set_name(turn.user, answers.name)
+    return [turn.menu_reply(turn.texts("register_done", name=answers.name, identity=turn.identity()))]
 
 
-async def _finish_rename(turn: Turn) -> list[Reply]:
-    users.set_name(turn.user, turn.data["name"])
-    return [turn.menu_reply(turn.texts("rename_done", name=turn.data["name"]))]
+async def _finish_rename(turn: Turn, answers: NameAnswers) -> list[Reply]:
+    users.set_name(turn.user, answers.name)
+    return [turn.menu_reply(turn.texts("rename_done", name=answers.name))]
 
 
-REGISTER = Flow("register", "登记姓名", (Step("name", _name_prompt, parse_name),), _finish_register)
-RENAME = Flow("rename", "修改姓名", (Step("name", _name_prompt, parse_name),), _finish_rename)
+REGISTER = Flow("register", "登记姓名", (Step("name", _name_prompt, parse_name),), _finish_register,
+                state=NameAnswers)
+RENAME = Flow("rename", "修改姓名", (Step("name", _name_prompt, parse_name),), _finish_rename, state=NameAnswers)
 
 
 def describe(user: User, texts: Texts, role_title: str) -> str:

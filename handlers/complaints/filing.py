@@ -13,6 +13,7 @@ from typing import Any
 
 from handlers.complaints import deadlines, notify
 from handlers.complaints.categories import ComplaintConfig, default_config
+from handlers.complaints.filing_answers import FilingAnswers, Similar
 from handlers.complaints.render import area_name, status_label
 from handlers.context import Turn
 from handlers.events import Inbound, Kind, Reply
@@ -38,12 +39,12 @@ PHONE = re.compile(r"^1[3-9]\d{9}$")
 async def start(turn: Turn) -> list[Reply]:
     # Made once per filing conversation and saved with it: a repeated confirm finds the key already used.
     key = f"{turn.user.id}-{secrets.token_hex(8)}"
-    return await turn.runner.start(turn, "complaint", {"key": key})
+    return await turn.runner.start(turn, "complaint", FilingAnswers(key=key))
 
 
 # --- category ---------------------------------------------------------------------------------------------------
 
-async def _category_prompt(turn: Turn) -> Prompt:
+async def _category_prompt(turn: Turn, answers: FilingAnswers) -> Prompt:
     options = tuple(Option(c.id, c.name) for c in CONFIG.categories)
     return Prompt(turn.texts("complaint_ask_category"), options, columns=2)
 
@@ -55,87 +56,91 @@ async def townships(turn: Turn) -> list[Area]:
     return await list_townships(turn.session)
 
 
-async def _where_prompt(turn: Turn) -> Prompt:
+async def _where_prompt(turn: Turn, answers: FilingAnswers) -> Prompt:
     options = [Option(str(area.id), area.name) for area in await townships(turn)]
-    if "lat" in turn.data:
+    if answers.located:
         return Prompt(turn.texts("complaint_ask_township_after_location"), tuple(options), columns=3)
     options.append(Option("loc", turn.texts("complaint_button_location")))
     return Prompt(turn.texts("complaint_ask_where"), tuple(options), columns=3)
 
 
-def _located(turn: Turn, inbound: Inbound) -> dict[str, float]:
+def _located(turn: Turn, inbound: Inbound) -> tuple[float, float]:
     assert inbound.location is not None
     latitude, longitude = inbound.location
     if not CONFIG.bounds.contains(latitude, longitude):
         raise Invalid(turn.texts("complaint_location_outside", county=CONFIG.county))
-    return {"lat": round(latitude, 6), "lon": round(longitude, 6)}
+    return round(latitude, 6), round(longitude, 6)
 
 
-async def _parse_where(turn: Turn, inbound: Inbound, prompt: Prompt) -> Any:
+async def _parse_where(turn: Turn, inbound: Inbound, prompt: Prompt, answers: FilingAnswers
+                       ) -> tuple[float, float] | str:
     if inbound.kind is Kind.LOCATION and inbound.location is not None:
         return _located(turn, inbound)  # a location sent without pressing the button counts too
     return await parse_option(turn, inbound, prompt)
 
 
-def _store_where(turn: Turn, value: Any) -> None:
-    if isinstance(value, dict):
-        turn.data.update(value)
-        turn.data["where"] = "located"
+def _store_where(answers: FilingAnswers, value: tuple[float, float] | str) -> None:
+    if isinstance(value, tuple):
+        (answers.lat, answers.lon), answers.where = value, "located"
     elif value == "loc":
-        turn.data["where"] = "loc"
+        answers.where = "loc"
     else:
-        turn.data.update(township=int(value), where="township")
+        answers.township, answers.where = int(value), "township"
 
 
-def _after_where(turn: Turn) -> str:
-    return {"loc": "location", "located": "where"}.get(turn.data["where"], "village")
+def _after_where(answers: FilingAnswers) -> str:
+    return {"loc": "location", "located": "where"}.get(answers.where, "village")
 
 
-async def _location_prompt(turn: Turn) -> Prompt:
+async def _location_prompt(turn: Turn, answers: FilingAnswers) -> Prompt:
     return Prompt(turn.texts("complaint_ask_location"), request="location")
 
 
-async def _parse_location(turn: Turn, inbound: Inbound, prompt: Prompt) -> dict[str, float]:
+async def _parse_location(turn: Turn, inbound: Inbound, prompt: Prompt, answers: FilingAnswers
+                          ) -> tuple[float, float] | None:
     if inbound.kind is Kind.LOCATION and inbound.location is not None:
         return _located(turn, inbound)
     if inbound.kind is Kind.TEXT and inbound.text.strip() in SKIP_WORDS:
-        return {}
+        return None
     raise Invalid(turn.texts("complaint_location_expected"))
 
 
-def _store_location(turn: Turn, value: dict[str, float]) -> None:
-    turn.data.update(value)
+def _store_location(answers: FilingAnswers, value: tuple[float, float] | None) -> None:
+    if value is not None:
+        answers.lat, answers.lon = value
 
 
-async def _village_prompt(turn: Turn) -> Prompt:
-    villages = await children_of(turn.session, int(turn.data["township"]))
+async def _village_prompt(turn: Turn, answers: FilingAnswers) -> Prompt:
+    assert answers.township is not None
+    villages = await children_of(turn.session, answers.township)
     options = [Option(str(area.id), area.name) for area in villages]
     options.append(Option("none", turn.texts("complaint_button_village_unsure")))
     return Prompt(turn.texts("complaint_ask_village"), tuple(options), columns=3)
 
 
-def _store_village(turn: Turn, value: str) -> None:
-    turn.data["village"] = None if value == "none" else int(value)
+def _store_village(answers: FilingAnswers, value: str) -> None:
+    answers.village = None if value == "none" else int(value)
 
 
 # --- unit -------------------------------------------------------------------------------------------------------
 
-async def _unit_prompt(turn: Turn) -> Prompt:
+async def _unit_prompt(turn: Turn, answers: FilingAnswers) -> Prompt:
     return Prompt(turn.texts("complaint_ask_unit"), (Option(SKIP, turn.texts("complaint_button_unit_skip")),))
 
 
-async def _duplicate(turn: Turn, unit_id: int | None, unit_name: str | None) -> dict[str, Any] | None:
-    """Whether an open complaint of this category is about the same unit. Someone else's is only a fact ("a
-    similar complaint exists"): its number, date and status are not theirs to know, nor is its id kept here."""
-    found = await complaints.open_duplicate(turn.session, turn.data["category"], unit_id=unit_id,
-                                            village_id=turn.data.get("village"), unit_name=unit_name)
+async def _duplicate(turn: Turn, answers: FilingAnswers, unit_id: int | None, unit_name: str | None
+                     ) -> Similar | None:
+    """Whether an open complaint of this category is about the same unit (only the resident's own is named)."""
+    found = await complaints.open_duplicate(turn.session, answers.category, unit_id=unit_id,
+                                            village_id=answers.village, unit_name=unit_name)
     if found is None:
         return None
-    return {"own": True, "id": found.id} if found.complainant_id == turn.user.id else {"own": False}
+    return Similar(own=True, id=found.id) if found.complainant_id == turn.user.id else Similar(own=False)
 
 
-async def _parse_unit(turn: Turn, inbound: Inbound, prompt: Prompt) -> dict[str, Any]:
-    skipped = {"unit_query": None, "unit_matches": [], "dup": None}
+async def _parse_unit(turn: Turn, inbound: Inbound, prompt: Prompt, answers: FilingAnswers) -> dict[str, Any]:
+    """The unit's name as typed (None: skipped), the registered units it may mean, and a similar complaint."""
+    skipped: dict[str, Any] = {"unit_query": None, "unit_matches": [], "dup": None}
     if await pressed_or_typed(turn, inbound, prompt) == SKIP:  # only the skip button is valid here
         return skipped
     if inbound.kind is not Kind.TEXT:
@@ -145,60 +150,60 @@ async def _parse_unit(turn: Turn, inbound: Inbound, prompt: Prompt) -> dict[str,
         return skipped
     if not UNIT_MIN <= len(name) <= UNIT_MAX:
         raise Invalid(turn.texts("complaint_unit_name_length", min=UNIT_MIN, max=UNIT_MAX))
-    village = turn.data.get("village")
-    area = await get_area(turn.session, int(village if village is not None else turn.data["township"]))
-    found = await search_units(turn.session, name, area, limit=8)
-    category = CONFIG.category(turn.data["category"])
+    area_id = answers.village if answers.village is not None else answers.township
+    assert area_id is not None
+    found = await search_units(turn.session, name, await get_area(turn.session, area_id), limit=8)
+    category = CONFIG.category(answers.category)
     fitting = [(unit, score) for unit, score in found if category is None or category.applies_to(unit.industry)]
-    matches = [[unit.id, unit.name] for unit, _ in (fitting or found)[:5]]
-    dup = None if matches else await _duplicate(turn, None, name)
+    matches = [(unit.id, unit.name) for unit, _ in (fitting or found)[:5]]
+    dup = None if matches else await _duplicate(turn, answers, None, name)
     return {"unit_query": name, "unit_matches": matches, "dup": dup}
 
 
-def _store_unit(turn: Turn, value: dict[str, Any]) -> None:
-    turn.data.update(value)
-    turn.data["unit_id"] = None
-    turn.data["unit_name"] = value["unit_query"]
+def _store_unit(answers: FilingAnswers, value: dict[str, Any]) -> None:
+    answers.unit_query, answers.unit_matches, answers.dup = value["unit_query"], value["unit_matches"], value["dup"]
+    answers.unit_id, answers.unit_name = None, value["unit_query"]
 
 
-def _after_unit(turn: Turn) -> str:
-    if turn.data.get("unit_matches"):
+def _after_unit(answers: FilingAnswers) -> str:
+    if answers.unit_matches:
         return "unit_pick"
-    return "duplicate" if turn.data.get("dup") else "description"
+    return "duplicate" if answers.dup else "description"
 
 
-async def _unit_pick_prompt(turn: Turn) -> Prompt:
-    options = [Option(f"u{unit_id}", name) for unit_id, name in turn.data["unit_matches"]]
-    options.append(Option("typed", turn.texts("complaint_button_unit_typed", name=turn.data["unit_query"])))
+async def _unit_pick_prompt(turn: Turn, answers: FilingAnswers) -> Prompt:
+    options = [Option(f"u{unit_id}", name) for unit_id, name in answers.unit_matches]
+    options.append(Option("typed", turn.texts("complaint_button_unit_typed", name=answers.unit_query)))
     return Prompt(turn.texts("complaint_ask_unit_pick"), tuple(options))
 
 
-async def _parse_unit_pick(turn: Turn, inbound: Inbound, prompt: Prompt) -> dict[str, Any]:
+async def _parse_unit_pick(turn: Turn, inbound: Inbound, prompt: Prompt, answers: FilingAnswers
+                           ) -> tuple[int | None, str | None, Similar | None]:
+    """The unit meant (None: the name as typed, not a registered one), its name, and a similar complaint."""
     choice = await parse_option(turn, inbound, prompt)
     if choice == "typed":
-        return {"unit_id": None, "unit_name": turn.data["unit_query"],
-                "dup": await _duplicate(turn, None, turn.data["unit_query"])}
+        return None, answers.unit_query, await _duplicate(turn, answers, None, answers.unit_query)
     unit_id = int(choice[1:])
-    name = next(name for known_id, name in turn.data["unit_matches"] if known_id == unit_id)
-    return {"unit_id": unit_id, "unit_name": name, "dup": await _duplicate(turn, unit_id, None)}
+    name = next(name for known_id, name in answers.unit_matches if known_id == unit_id)
+    return unit_id, name, await _duplicate(turn, answers, unit_id, None)
 
 
-def _store_pick(turn: Turn, value: dict[str, Any]) -> None:
-    turn.data.update(value)
+def _store_pick(answers: FilingAnswers, value: tuple[int | None, str | None, Similar | None]) -> None:
+    answers.unit_id, answers.unit_name, answers.dup = value
 
 
-def _after_pick(turn: Turn) -> str:
-    return "duplicate" if turn.data.get("dup") else "description"
+def _after_pick(answers: FilingAnswers) -> str:
+    return "duplicate" if answers.dup else "description"
 
 
-async def _own_duplicate(turn: Turn) -> Complaint | None:
-    dup = turn.data.get("dup") or {}
-    found = await complaints.get_complaint(turn.session, int(dup["id"])) if dup.get("id") else None
+async def _own_duplicate(turn: Turn, answers: FilingAnswers) -> Complaint | None:
+    dup = answers.dup
+    found = await complaints.get_complaint(turn.session, dup.id) if dup is not None and dup.id else None
     return found if found is not None and found.complainant_id == turn.user.id else None
 
 
-async def _duplicate_prompt(turn: Turn) -> Prompt:
-    own = await _own_duplicate(turn)
+async def _duplicate_prompt(turn: Turn, answers: FilingAnswers) -> Prompt:
+    own = await _own_duplicate(turn, answers)
     if own is not None:
         text = turn.texts("complaint_duplicate_own", number=own.number,
                           status=status_label(turn.texts, own.status))
@@ -209,23 +214,20 @@ async def _duplicate_prompt(turn: Turn) -> Prompt:
     return Prompt(text, options)
 
 
-def _after_duplicate(turn: Turn) -> str | None:
-    return "description" if turn.data["duplicate"] == "new" else None
-
-
 # --- description, photos ------------------------------------------------------------------------------------
 
-async def _description_prompt(turn: Turn) -> Prompt:
+async def _description_prompt(turn: Turn, answers: FilingAnswers) -> Prompt:
     return Prompt(turn.texts("complaint_ask_description", min=DESC_MIN, max=DESC_MAX))
 
 
-async def _photos_prompt(turn: Turn) -> Prompt:
-    count = len(turn.data.get("photo_list", []))
+async def _photos_prompt(turn: Turn, answers: FilingAnswers) -> Prompt:
+    count = len(answers.photo_list)
     key = "complaint_photo_received" if count else "complaint_ask_photos"
     return Prompt(turn.texts(key, count=count, max=MAX_PHOTOS), (Option("done", turn.texts("complaint_button_done")),))
 
 
-async def _parse_photo(turn: Turn, inbound: Inbound, prompt: Prompt) -> Any:
+async def _parse_photo(turn: Turn, inbound: Inbound, prompt: Prompt, answers: FilingAnswers
+                       ) -> dict[str, Any] | str:
     if inbound.kind is Kind.PHOTO and inbound.photo is not None:
         photo = inbound.photo
         return {"file_id": photo.file_id, "unique_id": photo.file_unique_id or None, "size": photo.size}
@@ -239,61 +241,59 @@ async def _parse_photo(turn: Turn, inbound: Inbound, prompt: Prompt) -> Any:
     raise Invalid(turn.texts("complaint_photo_expected"))
 
 
-def _store_photo(turn: Turn, value: Any) -> None:
+def _store_photo(answers: FilingAnswers, value: dict[str, Any] | str) -> None:
     if isinstance(value, dict):
-        turn.data["photo_list"] = [*turn.data.get("photo_list", []), value]
-        turn.data["photos_done"] = len(turn.data["photo_list"]) >= MAX_PHOTOS
+        answers.photo_list = [*answers.photo_list, value]
+        answers.photos_done = len(answers.photo_list) >= MAX_PHOTOS
     else:
-        turn.data["photos_done"] = True
-
-
-def _after_photo(turn: Turn) -> str:
-    return "identity" if turn.data.get("photos_done") else "photos"
+        answers.photos_done = True
 
 
 # --- identity -------------------------------------------------------------------------------------------------
 
-async def _identity_prompt(turn: Turn) -> Prompt:
+async def _identity_prompt(turn: Turn, answers: FilingAnswers) -> Prompt:
     lead = ""
-    photos = turn.data.get("photo_list", [])
-    if len(photos) >= MAX_PHOTOS:
-        lead = turn.texts("complaint_photos_full", count=len(photos), max=MAX_PHOTOS) + "\n\n"
+    if len(answers.photo_list) >= MAX_PHOTOS:
+        lead = turn.texts("complaint_photos_full", count=len(answers.photo_list), max=MAX_PHOTOS) + "\n\n"
     options = (Option("real", turn.texts("complaint_button_real")),
                Option("anon", turn.texts("complaint_button_anonymous")))
     return Prompt(lead + turn.texts("complaint_ask_identity"), options, columns=2)
 
 
-def _store_identity(turn: Turn, value: str) -> None:
-    turn.data["identity"] = value
-    if value == "anon" and "lat" in turn.data:  # about 100 m from here on, in the draft as in the complaint
-        turn.data["lat"], turn.data["lon"] = complaints.anonymous_location(turn.data["lat"], turn.data["lon"])
-    if value == "real":
-        turn.data["name"] = turn.data.get("name") or turn.user.name
-        turn.data["phone"] = turn.data.get("phone") or turn.user.phone
+async def _parse_identity(turn: Turn, inbound: Inbound, prompt: Prompt, answers: FilingAnswers
+                          ) -> tuple[str, str | None, str | None]:
+    """The choice, with the name and phone the resident's profile already has (asked only when missing)."""
+    return await parse_option(turn, inbound, prompt), turn.user.name, turn.user.phone
 
 
-def _after_identity(turn: Turn) -> str:
-    if turn.data["identity"] == "real":
-        if not turn.data.get("name"):
+def _store_identity(answers: FilingAnswers, value: tuple[str, str | None, str | None]) -> None:
+    identity, known_name, known_phone = value
+    answers.identity = identity
+    if identity == "anon" and answers.lat is not None and answers.lon is not None:
+        # about 100 m from here on, in the draft as in the complaint
+        answers.lat, answers.lon = complaints.anonymous_location(answers.lat, answers.lon)
+    if identity == "real":
+        answers.name, answers.phone = answers.name or known_name, answers.phone or known_phone
+
+
+def _after_identity(answers: FilingAnswers) -> str:
+    if answers.identity == "real":
+        if not answers.name:
             return "name"
-        if not turn.data.get("phone"):
+        if not answers.phone:
             return "phone"
     return "confirm"
 
 
-async def _name_prompt(turn: Turn) -> Prompt:
+async def _name_prompt(turn: Turn, answers: FilingAnswers) -> Prompt:
     return Prompt(turn.texts("complaint_ask_name", min=NAME_MIN, max=NAME_MAX))
 
 
-def _after_name(turn: Turn) -> str:
-    return "confirm" if turn.data.get("phone") else "phone"
-
-
-async def _phone_prompt(turn: Turn) -> Prompt:
+async def _phone_prompt(turn: Turn, answers: FilingAnswers) -> Prompt:
     return Prompt(turn.texts("complaint_ask_phone"), request="contact")
 
 
-async def _parse_phone(turn: Turn, inbound: Inbound, prompt: Prompt) -> str:
+async def _parse_phone(turn: Turn, inbound: Inbound, prompt: Prompt, answers: FilingAnswers) -> str:
     raw = inbound.phone if inbound.kind is Kind.CONTACT else inbound.text if inbound.kind is Kind.TEXT else ""
     digits = re.sub(r"[\s\-()（）]", "", raw or "")
     digits = re.sub(r"^(\+?86)", "", digits)
@@ -304,51 +304,52 @@ async def _parse_phone(turn: Turn, inbound: Inbound, prompt: Prompt) -> str:
 
 # --- confirm and submit ---------------------------------------------------------------------------------------
 
-async def summary(turn: Turn) -> str:
-    data = turn.data
-    township = await get_area(turn.session, int(data["township"]))
-    village = await get_area(turn.session, int(data["village"])) if data.get("village") else None
+async def summary(turn: Turn, answers: FilingAnswers) -> str:
+    assert answers.township is not None
+    township = await get_area(turn.session, answers.township)
+    village = await get_area(turn.session, answers.village) if answers.village else None
     place = "".join(area.name for area in (township, village) if area is not None)
-    if "lat" in data:
+    if answers.located:
         place = turn.texts("complaint_place_located", place=place)
-    unit = data.get("unit_name") or turn.texts("complaint_unit_none")
-    if data.get("unit_id"):
+    unit = answers.unit_name or turn.texts("complaint_unit_none")
+    if answers.unit_id:
         unit = turn.texts("complaint_unit_registered", name=unit)
-    identity = (turn.texts("complaint_identity_real", name=data["name"], phone=data["phone"])
-                if data["identity"] == "real" else turn.texts("complaint_identity_anonymous"))
-    return turn.texts("complaint_summary", category=CONFIG.name(data["category"]), place=place, unit=unit,
-                      description=data["description"], photos=len(data.get("photo_list", [])), identity=identity)
+    identity = (turn.texts("complaint_identity_real", name=answers.name, phone=answers.phone)
+                if answers.identity == "real" else turn.texts("complaint_identity_anonymous"))
+    return turn.texts("complaint_summary", category=CONFIG.name(answers.category), place=place, unit=unit,
+                      description=answers.description, photos=len(answers.photo_list), identity=identity)
 
 
-async def _confirm_prompt(turn: Turn) -> Prompt:
+async def _confirm_prompt(turn: Turn, answers: FilingAnswers) -> Prompt:
     options = (Option("submit", turn.texts("complaint_button_submit")),
                Option("cancel", turn.texts("complaint_button_cancel")))
-    return Prompt(turn.texts("complaint_confirm", summary=await summary(turn)), options, columns=2)
+    return Prompt(turn.texts("complaint_confirm", summary=await summary(turn, answers)), options, columns=2)
 
 
-async def _not_again(turn: Turn) -> list[Reply]:
-    own = await _own_duplicate(turn)
+async def _not_again(turn: Turn, answers: FilingAnswers) -> list[Reply]:
+    own = await _own_duplicate(turn, answers)
     if own is not None:
         return [turn.menu_reply(turn.texts("complaint_duplicate_own_kept", number=own.number))]
     return [turn.menu_reply(turn.texts("complaint_duplicate_dropped"))]
 
 
-async def _submit(turn: Turn) -> Complaint:
-    data, now = turn.data, turn.clock.now()
-    category = CONFIG.category(data["category"])
-    assert category is not None
-    township = await get_area(turn.session, int(data["township"]))
+async def _submit(turn: Turn, answers: FilingAnswers) -> Complaint:
+    now = turn.clock.now()
+    category = CONFIG.category(answers.category)
+    assert category is not None and answers.township is not None
+    township = await get_area(turn.session, answers.township)
     assert township is not None and township.parent_id is not None
     office = township.parent_id if category.office == "county" else township.id
-    real = data["identity"] == "real"
+    real = answers.identity == "real"
     deadline = await deadlines.count(turn, CONFIG.calendar, now.date(), category.days)
     new = complaints.NewComplaint(
-        submit_key=data["key"], category=category.id, complainant_id=turn.user.id, anonymous=not real,
-        township_id=township.id, office_area_id=office, description=data["description"],
-        due_on=deadline.due, village_id=data.get("village"),
-        complainant_name=data.get("name") if real else None, complainant_phone=data.get("phone") if real else None,
-        unit_id=data.get("unit_id"), unit_name=data.get("unit_name"),
-        location=(data["lat"], data["lon"]) if "lat" in data else None, photos=list(data.get("photo_list", [])),
+        submit_key=answers.key, category=category.id, complainant_id=turn.user.id, anonymous=not real,
+        township_id=township.id, office_area_id=office, description=answers.description,
+        due_on=deadline.due, village_id=answers.village,
+        complainant_name=answers.name if real else None, complainant_phone=answers.phone if real else None,
+        unit_id=answers.unit_id, unit_name=answers.unit_name,
+        location=(answers.lat, answers.lon) if answers.lat is not None and answers.lon is not None else None,
+        photos=list(answers.photo_list),
     )
     complaint, created = await complaints.create_complaint(turn.session, new, now)
     if created:
@@ -357,12 +358,12 @@ async def _submit(turn: Turn) -> Complaint:
     return complaint
 
 
-async def _finish(turn: Turn) -> list[Reply]:
-    if turn.data.get("duplicate") in (DUPLICATE_STOP, "follow"):  # "follow": a draft saved before it was removed
-        return await _not_again(turn)
-    if turn.data.get("confirm") != "submit":
+async def _finish(turn: Turn, answers: FilingAnswers) -> list[Reply]:
+    if answers.duplicate in (DUPLICATE_STOP, "follow"):  # "follow": a draft saved before it was removed
+        return await _not_again(turn, answers)
+    if answers.confirm != "submit":
         return [turn.menu_reply(turn.texts("cancelled", title=turn.texts("complaint_flow_title")))]
-    complaint = await _submit(turn)
+    complaint = await _submit(turn, answers)
     category = CONFIG.category(complaint.category)
     text = turn.texts("complaint_filed", number=complaint.number, due=cn_date(complaint.due_on),
                       days=category.days if category else "",
@@ -381,14 +382,16 @@ COMPLAINT = Flow(
         Step("village", _village_prompt, next="unit", store=_store_village),
         Step("unit", _unit_prompt, _parse_unit, next=_after_unit, store=_store_unit),
         Step("unit_pick", _unit_pick_prompt, _parse_unit_pick, next=_after_pick, store=_store_pick),
-        Step("duplicate", _duplicate_prompt, next=_after_duplicate),
+        Step("duplicate", _duplicate_prompt, next=lambda answers: "description" if answers.duplicate == "new" else None),
         Step("description", _description_prompt, text_parser(DESC_MIN, DESC_MAX), next="photos"),
-        Step("photos", _photos_prompt, _parse_photo, next=_after_photo, store=_store_photo),
-        Step("identity", _identity_prompt, next=_after_identity, store=_store_identity),
-        Step("name", _name_prompt, parse_name, next=_after_name),
+        Step("photos", _photos_prompt, _parse_photo, next=lambda answers: "identity" if answers.photos_done else "photos",
+             store=_store_photo),
+        Step("identity", _identity_prompt, _parse_identity, next=_after_identity, store=_store_identity),
+        Step("name", _name_prompt, parse_name, next=lambda answers: "confirm" if answers.phone else "phone"),
         Step("phone", _phone_prompt, _parse_phone, next="confirm"),
         Step("confirm", _confirm_prompt, next=None),
     ),
     _finish,
     precious=True,
+    state=FilingAnswers,
 )

@@ -138,7 +138,8 @@ async def _start_official_flow(turn: Turn, flow: str) -> list[Reply]:
     if complaint.status in FINAL_STATUSES:
         return [turn.menu_reply(turn.texts("complaint_already_final",
                                            status=render.status_label(turn.texts, complaint.status)))]
-    return await turn.runner.start(turn, flow, {"cid": complaint.id, "from": complaint.status})
+    # official_flows.OfficialAnswers, as stored (that module imports this one)
+    return await turn.runner.start(turn, flow, {"cid": complaint.id, "from_status": complaint.status})
 
 
 async def update(turn: Turn) -> list[Reply]:

@@ -6,12 +6,17 @@ still act on it; otherwise nothing is saved and the official is told why.
 
 from __future__ import annotations
 
+from typing import Any
+
+from pydantic import model_validator
+
 from handlers.complaints import deadlines, notify, render
 from handlers.complaints.filing import CONFIG, townships
 from handlers.complaints.handling import may_handle, may_view
 from handlers.context import Turn
 from handlers.events import Inbound, Reply
-from handlers.flow import Flow, Invalid, Option, Prompt, Step, text_parser
+from handlers.flow import Flow, Invalid, Option, Prompt, Step, Unfit, text_parser
+from handlers.flow_state import FlowState
 from storage import complaints
 from storage.areas import children_of, get_area
 from storage.complaint_models import Complaint, ComplaintStatus
@@ -20,22 +25,57 @@ from storage.complaints import Route
 NOTE_MIN, NOTE_MAX = 2, 500
 # Officials move a complaint forward or finish it; 已提交 is only where filing and re-routing put it.
 SETTABLE = tuple(status for status in ComplaintStatus if status != ComplaintStatus.SUBMITTED)
+UNSURE = "none"  # the village option of a complainant who does not know it
 
 
-async def _complaint(turn: Turn) -> Complaint:
-    complaint = await complaints.get_complaint(turn.session, int(turn.data["cid"]))
+class OfficialAnswers(FlowState):
+    """What both flows start from: the complaint, and its status then (it must be unchanged at the end)."""
+
+    cid: int
+    from_status: ComplaintStatus  # stored as "from" before the answers were typed
+    note: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_shape(cls, stored: Any) -> Any:
+        if isinstance(stored, dict) and "from" in stored and "from_status" not in stored:
+            stored = {**stored, "from_status": stored["from"]}
+        return stored
+
+
+class UpdateAnswers(OfficialAnswers):
+    status: ComplaintStatus | None = None
+    original: int | None = None  # the complaint this one duplicates
+
+
+class RerouteAnswers(OfficialAnswers):
+    what: str = ""  # "area" or "category"
+    township: int | None = None
+    village: int | None = None  # None: the complainant's village is not known
+    category: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unsure_village(cls, stored: Any) -> Any:
+        if isinstance(stored, dict) and stored.get("village") == UNSURE:
+            stored = {**stored, "village": None}
+        return stored
+
+
+async def _complaint(turn: Turn, answers: OfficialAnswers) -> Complaint:
+    complaint = await complaints.get_complaint(turn.session, answers.cid)
     assert complaint is not None
     return complaint
 
 
-async def _still_mine(turn: Turn) -> tuple[Complaint | None, list[Reply]]:
-    complaint = await complaints.get_complaint(turn.session, int(turn.data["cid"]))
+async def _still_mine(turn: Turn, answers: OfficialAnswers) -> tuple[Complaint | None, list[Reply]]:
+    complaint = await complaints.get_complaint(turn.session, answers.cid)
     if complaint is None:
         return None, [turn.menu_reply(turn.texts("complaint_no_such"))]
     if not may_handle(turn.user, complaint):
         office = await render.area_name(turn.session, turn.texts, complaint.office_area_id)
         return None, [turn.menu_reply(turn.texts("complaint_not_yours", office=office))]
-    if complaint.status != turn.data["from"]:
+    if complaint.status != answers.from_status:
         status = render.status_label(turn.texts, complaint.status)
         return None, [turn.menu_reply(turn.texts("complaint_changed_meanwhile", status=status))]
     return complaint, []
@@ -43,32 +83,38 @@ async def _still_mine(turn: Turn) -> tuple[Complaint | None, list[Reply]]:
 
 # --- status -------------------------------------------------------------------------------------------------
 
-async def _status_prompt(turn: Turn) -> Prompt:
-    complaint = await _complaint(turn)
+async def _status_prompt(turn: Turn, answers: UpdateAnswers) -> Prompt:
+    complaint = await _complaint(turn, answers)
     options = tuple(Option(s.value, render.status_label(turn.texts, s)) for s in SETTABLE if s != complaint.status)
     text = turn.texts("complaint_ask_status", number=complaint.number,
                       status=render.status_label(turn.texts, complaint.status))
     return Prompt(text, options, columns=2)
 
 
-def _after_status(turn: Turn) -> str:
-    return "original" if turn.data["status"] == ComplaintStatus.DUPLICATE else "note"
+def _after_status(answers: UpdateAnswers) -> str:
+    return "original" if answers.status == ComplaintStatus.DUPLICATE else "note"
 
 
-async def _original_prompt(turn: Turn) -> Prompt:
+async def _original_prompt(turn: Turn, answers: UpdateAnswers) -> Prompt:
     return Prompt(turn.texts("complaint_ask_original"))
 
 
-async def _parse_original(turn: Turn, inbound: Inbound, prompt: Prompt) -> int:
+async def _parse_original(turn: Turn, inbound: Inbound, prompt: Prompt, answers: UpdateAnswers) -> int:
     found = await complaints.find_by_number(turn.session, inbound.text) if inbound.text else None
-    if found is None or found.id == int(turn.data["cid"]) or not may_view(turn.user, found):
+    if found is None or not may_view(turn.user, found):
         raise Invalid(turn.texts("complaint_original_invalid"))
     return found.id
 
 
-async def _note_prompt(turn: Turn) -> Prompt:
+def _store_original(answers: UpdateAnswers, value: int) -> None:
+    if value == answers.cid:
+        raise Unfit("complaint_original_invalid")  # a complaint duplicates another one, never itself
+    answers.original = value
+
+
+async def _note_prompt(turn: Turn, answers: UpdateAnswers) -> Prompt:
     key = {ComplaintStatus.NOT_RESPONSIBLE: "complaint_ask_note_not_responsible",
-           ComplaintStatus.CLOSED: "complaint_ask_note_closed"}.get(turn.data.get("status"), "complaint_ask_note")
+           ComplaintStatus.CLOSED: "complaint_ask_note_closed"}.get(answers.status or "", "complaint_ask_note")
     return Prompt(turn.texts(key, min=NOTE_MIN, max=NOTE_MAX))
 
 
@@ -81,14 +127,16 @@ async def _merge_into(turn: Turn, complaint: Complaint, original: Complaint) -> 
             await complaints.add_follower(turn.session, original.id, user_id, now)
 
 
-async def _finish_status(turn: Turn) -> list[Reply]:
-    complaint, refusal = await _still_mine(turn)
+async def _finish_status(turn: Turn, answers: UpdateAnswers) -> list[Reply]:
+    complaint, refusal = await _still_mine(turn, answers)
     if complaint is None:
         return refusal
-    status, note = ComplaintStatus(turn.data["status"]), turn.data["note"]
+    status, note = answers.status, answers.note
+    assert status is not None
     original = None
     if status == ComplaintStatus.DUPLICATE:
-        original = await complaints.get_complaint(turn.session, int(turn.data["original"]))
+        assert answers.original is not None
+        original = await complaints.get_complaint(turn.session, answers.original)
         assert original is not None
     await complaints.change_status(turn.session, complaint, status, turn.user.id, note, turn.clock.now(),
                                    duplicate_of_id=original.id if original else None)
@@ -109,56 +157,60 @@ COMPLAINT_UPDATE = Flow(
     "更新投诉状态",
     (
         Step("status", _status_prompt, next=_after_status),
-        Step("original", _original_prompt, _parse_original, next="note"),
+        Step("original", _original_prompt, _parse_original, store=_store_original, next="note"),
         Step("note", _note_prompt, text_parser(NOTE_MIN, NOTE_MAX), next=None),
     ),
     _finish_status,
+    state=UpdateAnswers,
 )
 
 
 # --- re-route ---------------------------------------------------------------------------------------------------
 
-async def _what_prompt(turn: Turn) -> Prompt:
-    complaint = await _complaint(turn)
+async def _what_prompt(turn: Turn, answers: RerouteAnswers) -> Prompt:
+    complaint = await _complaint(turn, answers)
     options = (Option("area", turn.texts("complaint_button_reroute_area")),
                Option("category", turn.texts("complaint_button_reroute_category")))
     return Prompt(turn.texts("complaint_ask_reroute", number=complaint.number), options)
 
 
-def _after_what(turn: Turn) -> str:
-    return "township" if turn.data["what"] == "area" else "category"
+def _after_what(answers: RerouteAnswers) -> str:
+    return "township" if answers.what == "area" else "category"
 
 
-async def _township_prompt(turn: Turn) -> Prompt:
+async def _township_prompt(turn: Turn, answers: RerouteAnswers) -> Prompt:
     options = tuple(Option(str(area.id), area.name) for area in await townships(turn))
     return Prompt(turn.texts("complaint_ask_reroute_township"), options, columns=3)
 
 
-async def _village_prompt(turn: Turn) -> Prompt:
-    villages = await children_of(turn.session, int(turn.data["township"]))
+async def _village_prompt(turn: Turn, answers: RerouteAnswers) -> Prompt:
+    assert answers.township is not None
+    villages = await children_of(turn.session, answers.township)
     options = [Option(str(area.id), area.name) for area in villages]
-    options.append(Option("none", turn.texts("complaint_button_village_unsure")))
+    options.append(Option(UNSURE, turn.texts("complaint_button_village_unsure")))
     return Prompt(turn.texts("complaint_ask_village"), tuple(options), columns=3)
 
 
-async def _category_prompt(turn: Turn) -> Prompt:
-    complaint = await _complaint(turn)
+def _store_village(answers: RerouteAnswers, value: str) -> None:
+    answers.village = None if value == UNSURE else int(value)
+
+
+async def _category_prompt(turn: Turn, answers: RerouteAnswers) -> Prompt:
+    complaint = await _complaint(turn, answers)
     options = tuple(Option(c.id, c.name) for c in CONFIG.categories if c.id != complaint.category)
     return Prompt(turn.texts("complaint_ask_reroute_category", category=CONFIG.name(complaint.category)), options,
                   columns=2)
 
 
-async def _reroute_note_prompt(turn: Turn) -> Prompt:
+async def _reroute_note_prompt(turn: Turn, answers: RerouteAnswers) -> Prompt:
     return Prompt(turn.texts("complaint_ask_reroute_note", min=NOTE_MIN, max=NOTE_MAX))
 
 
-async def _new_route(turn: Turn, complaint: Complaint) -> Route:
-    data = turn.data
-    township_id = int(data["township"]) if "township" in data else complaint.township_id
-    village_id = complaint.village_id
-    if "township" in data:
-        village_id = None if data.get("village") in (None, "none") else int(data["village"])
-    category = CONFIG.category(data.get("category", complaint.category))
+async def _new_route(turn: Turn, answers: RerouteAnswers, complaint: Complaint) -> Route:
+    township_id, village_id = complaint.township_id, complaint.village_id
+    if answers.township is not None:
+        township_id, village_id = answers.township, answers.village
+    category = CONFIG.category(answers.category or complaint.category)
     assert category is not None
     township = await get_area(turn.session, township_id)
     assert township is not None and township.parent_id is not None
@@ -173,11 +225,11 @@ async def _new_route(turn: Turn, complaint: Complaint) -> Route:
     return Route(township.id, village_id, office, category.id, due_on)
 
 
-async def _finish_reroute(turn: Turn) -> list[Reply]:
-    complaint, refusal = await _still_mine(turn)
+async def _finish_reroute(turn: Turn, answers: RerouteAnswers) -> list[Reply]:
+    complaint, refusal = await _still_mine(turn, answers)
     if complaint is None:
         return refusal
-    route = await _new_route(turn, complaint)
+    route = await _new_route(turn, answers, complaint)
     unchanged = (route.township_id, route.village_id, route.category) == (
         complaint.township_id, complaint.village_id, complaint.category)
     if unchanged:
@@ -185,7 +237,7 @@ async def _finish_reroute(turn: Turn) -> list[Reply]:
     old_office = await render.area_name(turn.session, turn.texts, complaint.office_area_id)
     moved = route.office_area_id != complaint.office_area_id
     status = ComplaintStatus.SUBMITTED if moved else ComplaintStatus(complaint.status)
-    note = turn.data["note"]
+    note = answers.note
     event = await complaints.reroute(turn.session, complaint, route, status, turn.user.id, note, turn.clock.now())
     change = await render.change_text(turn.session, turn.texts, CONFIG, event)
     new_office = await render.area_name(turn.session, turn.texts, complaint.office_area_id)
@@ -209,9 +261,10 @@ COMPLAINT_REROUTE = Flow(
     (
         Step("what", _what_prompt, next=_after_what),
         Step("township", _township_prompt, next="village"),
-        Step("village", _village_prompt, next="note"),
+        Step("village", _village_prompt, store=_store_village, next="note"),
         Step("category", _category_prompt, next="note"),
         Step("note", _reroute_note_prompt, text_parser(NOTE_MIN, NOTE_MAX), next=None),
     ),
     _finish_reroute,
+    state=RerouteAnswers,
 )

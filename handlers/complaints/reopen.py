@@ -12,6 +12,7 @@ from handlers.complaints.filing import CONFIG
 from handlers.context import Turn
 from handlers.events import Inbound, Reply
 from handlers.flow import Flow, Option, Prompt, Step, pressed_or_typed, text_parser
+from handlers.flow_state import FlowState
 from handlers.formatting import cn_date
 from storage import complaints
 from storage.complaint_models import Complaint, ComplaintStatus
@@ -34,29 +35,34 @@ def refusal(turn: Turn, complaint: Complaint | None) -> list[Reply] | None:
 
 
 async def start(turn: Turn, complaint: Complaint) -> list[Reply]:
-    return await turn.runner.start(turn, "complaint_reopen", {"cid": complaint.id})
+    return await turn.runner.start(turn, "complaint_reopen", ReopenAnswers(cid=complaint.id))
 
 
-async def _what_prompt(turn: Turn) -> Prompt:
-    complaint = await complaints.get_complaint(turn.session, int(turn.data["cid"]))
+class ReopenAnswers(FlowState):
+    cid: int
+    what: str = ""  # what is still wrong, or KEEP_CLOSED
+
+
+async def _what_prompt(turn: Turn, answers: ReopenAnswers) -> Prompt:
+    complaint = await complaints.get_complaint(turn.session, answers.cid)
     number = complaint.number if complaint is not None else ""
     return Prompt(turn.texts("complaint_ask_still_wrong", number=number, min=WHAT_MIN, max=WHAT_MAX),
                   (Option(KEEP_CLOSED, turn.texts("complaint_button_keep_closed")),))
 
 
-async def _parse_what(turn: Turn, inbound: Inbound, prompt: Prompt) -> str:
+async def _parse_what(turn: Turn, inbound: Inbound, prompt: Prompt, answers: ReopenAnswers) -> str:
     if await pressed_or_typed(turn, inbound, prompt) == KEEP_CLOSED:
         return KEEP_CLOSED
     return await text_parser(WHAT_MIN, WHAT_MAX)(turn, inbound, prompt)
 
 
-async def _finish(turn: Turn) -> list[Reply]:
-    complaint = await complaints.get_complaint(turn.session, int(turn.data["cid"]))
+async def _finish(turn: Turn, answers: ReopenAnswers) -> list[Reply]:
+    complaint = await complaints.get_complaint(turn.session, answers.cid)
     refused = refusal(turn, complaint)
     if refused is not None:
         return refused
     assert complaint is not None
-    what = turn.data["what"]
+    what = answers.what
     if what == KEEP_CLOSED:
         return [turn.menu_reply(turn.texts("complaint_reopen_dropped", number=complaint.number))]
     now = turn.clock.now()
@@ -79,4 +85,5 @@ COMPLAINT_REOPEN = Flow(
     "反馈问题未解决",
     (Step("what", _what_prompt, _parse_what, next=None),),
     _finish,
+    state=ReopenAnswers,
 )

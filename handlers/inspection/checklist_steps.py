@@ -2,57 +2,47 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from handlers.context import Turn
-from handlers.flow import Option, Prompt, Step, text_parser
+from handlers.events import Inbound
+from handlers.flow import Option, Prompt, Step, parse_option, text_parser
+from handlers.inspection.answers import InspectionAnswers
 from knowledge.models import Checklist, ChecklistItem
-from storage.units import get_unit
 
 PASS, FAIL, NA, YES, NO = "pass", "fail", "na", "yes", "no"
 HELP, REST = "help", "rest"
 NOTE_MAX = 200
 
 
-def checklist(turn: Turn) -> Checklist:
+def checklist(turn: Turn, answers: InspectionAnswers) -> Checklist:
     assert turn.knowledge is not None
-    return turn.knowledge.checklists[turn.data["industry"]]
+    return turn.knowledge.checklists[answers.industry]
 
 
-def applicable(turn: Turn) -> list[ChecklistItem]:
-    return checklist(turn).applicable(turn.data.get("answers", {}))
+def applicable(turn: Turn, answers: InspectionAnswers) -> list[ChecklistItem]:
+    return checklist(turn, answers).applicable(answers.answers)
 
 
-def pending(turn: Turn) -> ChecklistItem | None:
-    answers = turn.data.get("answers", {})
-    return next((item for item in applicable(turn) if item.id not in answers), None)
+def pending(turn: Turn, answers: InspectionAnswers, given: dict[str, str] | None = None) -> str | None:
+    """The first applicable item not answered yet (with `given`, as if those answers were stored too)."""
+    answered = {**answers.answers, **(given or {})}
+    items = checklist(turn, answers).applicable(answered)
+    return next((item.id for item in items if item.id not in answered), None)
 
 
-async def begin(turn: Turn) -> str:
-    """Called once the unit is known: remember its industry and name, then ask the first item."""
-    if turn.data.get("unit_id"):
-        unit = await get_unit(turn.session, int(turn.data["unit_id"]))
-        assert unit is not None
-        turn.data["industry"], turn.data["unit_name"] = unit.industry, unit.name
-    else:
-        turn.data["industry"], turn.data["unit_name"] = turn.data["new_industry"], turn.data["new_name"]
-    turn.data.setdefault("answers", {})
-    turn.data.setdefault("notes", {})
-    return after_answer(turn)
+def after_answer(answers: InspectionAnswers) -> str:
+    """The item asked next, or, all answered, where the report goes on (the summary when correcting)."""
+    return "item" if answers.cursor else answers.return_to or "photo"
 
 
-def after_answer(turn: Turn) -> str:
-    item = pending(turn)
-    if item is not None:
-        turn.data["cursor"] = item.id
-        return "item"
-    return turn.data.get("return_to") or "photo"
-
-
-async def _item_prompt(turn: Turn) -> Prompt:
-    item = checklist(turn).item(turn.data["cursor"])
-    text = item_heading(turn, item)
+async def _item_prompt(turn: Turn, answers: InspectionAnswers) -> Prompt:
+    assert answers.cursor is not None
+    item = checklist(turn, answers).item(answers.cursor)
+    text = item_heading(turn, answers, item)
     if item.veto:
         text += turn.texts("insp_item_veto")
-    if turn.data.get("help_for") == item.id:
+    if answers.help_for == item.id:
         text += "\n\n" + turn.texts("insp_item_help", help=item.help, source=item.source)
     if item.kind == "gate":
         options = (Option(YES, turn.texts("insp_yes")), Option(NO, turn.texts("insp_no")))
@@ -60,61 +50,81 @@ async def _item_prompt(turn: Turn) -> Prompt:
         options = (Option(PASS, turn.texts("insp_pass")), Option(FAIL, turn.texts("insp_fail")),
                    Option(NA, turn.texts("insp_na")))
     options += (Option(HELP, turn.texts("insp_help")),)
-    if item.kind != "gate" and item.id != applicable(turn)[0].id and not turn.data.get("return_to"):
+    if item.kind != "gate" and item.id != applicable(turn, answers)[0].id and not answers.return_to:
         options += (Option(REST, turn.texts("insp_rest_pass")),)
     return Prompt(text, options, columns=3)
 
 
-def item_heading(turn: Turn, item: ChecklistItem) -> str:
+def item_heading(turn: Turn, answers: InspectionAnswers, item: ChecklistItem) -> str:
     """【unit】检查第n/N项：and the item — N counts the items asked of every unit, so it never changes mid-way; a screening
     question's follow-ups carry its number (第5/12项（补充1）)."""
-    number, follow = checklist(turn).position(item.id)
+    number, follow = checklist(turn, answers).position(item.id)
     key = "insp_item_follow_up" if follow else "insp_item"
-    return turn.texts(key, unit=turn.data["unit_name"], n=number, total=checklist(turn).total, k=follow,
+    return turn.texts(key, unit=answers.unit_name, n=number, total=checklist(turn, answers).total, k=follow,
                       text=item.text)
 
 
-def item_number(turn: Turn, item: ChecklistItem) -> str:
-    number, follow = checklist(turn).position(item.id)
+def item_number(turn: Turn, answers: InspectionAnswers, item: ChecklistItem) -> str:
+    number, follow = checklist(turn, answers).position(item.id)
     return f"{number}-{follow}" if follow else str(number)
 
 
-def _store_item(turn: Turn, value: str) -> None:
-    item_id = turn.data["cursor"]
-    turn.data["help_for"] = item_id if value == HELP else None
-    answers, notes = turn.data.setdefault("answers", {}), turn.data.setdefault("notes", {})
+@dataclass(frozen=True)
+class ItemAnswer:
+    value: str  # PASS, FAIL, NA, YES, NO, HELP or REST
+    given: dict[str, str]  # the answers it gives: one item's, or (REST) every remaining plain item's
+    following: str | None  # the item asked after these (for FAIL: after its note)
+
+
+async def _parse_item(turn: Turn, inbound: Inbound, prompt: Prompt, answers: InspectionAnswers) -> ItemAnswer:
+    value = await parse_option(turn, inbound, prompt)
+    assert answers.cursor is not None
     if value == HELP:
-        return
+        return ItemAnswer(value, {}, answers.cursor)
     if value == REST:
         # Quicker than paper: every remaining plain check item passes; screening questions are still asked.
-        for item in applicable(turn):
-            if item.id not in answers and item.kind != "gate":
-                answers[item.id] = PASS
-        return
-    answers[item_id] = value
-    if value != FAIL:
-        notes.pop(item_id, None)
+        given = {item.id: PASS for item in applicable(turn, answers)
+                 if item.id not in answers.answers and item.kind != "gate"}
+    else:
+        given = {answers.cursor: value}
+    return ItemAnswer(value, given, pending(turn, answers, given))
 
 
-def _after_item(turn: Turn) -> str:
-    value = turn.data["item"]
-    if value == HELP:
+def _store_item(answers: InspectionAnswers, value: ItemAnswer) -> None:
+    answers.item = value.value
+    answers.help_for = answers.cursor if value.value == HELP else None
+    answers.answers.update(value.given)
+    if value.value not in (HELP, REST, FAIL):
+        answers.notes.pop(answers.cursor or "", None)
+    if value.value != FAIL:  # a failed item keeps the cursor for its note
+        answers.cursor = value.following
+
+
+def _after_item(answers: InspectionAnswers) -> str:
+    if answers.item == HELP:
         return "item"
-    if value == FAIL:
+    if answers.item == FAIL:
         return "note"
-    return after_answer(turn)
+    return after_answer(answers)
 
 
-async def _note_prompt(turn: Turn) -> Prompt:
-    item = checklist(turn).item(turn.data["cursor"])
+async def _note_prompt(turn: Turn, answers: InspectionAnswers) -> Prompt:
+    assert answers.cursor is not None
+    item = checklist(turn, answers).item(answers.cursor)
     return Prompt(turn.texts("insp_note", text=item.text, max=NOTE_MAX))
 
 
-def _store_note(turn: Turn, value: str) -> None:
-    turn.data.setdefault("notes", {})[turn.data["cursor"]] = value
+async def _parse_note(turn: Turn, inbound: Inbound, prompt: Prompt, answers: InspectionAnswers
+                      ) -> tuple[str, str | None]:
+    """The note, and the item asked after it."""
+    return await text_parser(2, NOTE_MAX)(turn, inbound, prompt), pending(turn, answers)
+
+
+def _store_note(answers: InspectionAnswers, value: tuple[str, str | None]) -> None:
+    answers.notes[answers.cursor or ""], answers.cursor = value
 
 
 CHECKLIST_STEPS = (
-    Step("item", _item_prompt, store=_store_item, next=_after_item),
-    Step("note", _note_prompt, text_parser(2, NOTE_MAX), store=_store_note, next=after_answer),
+    Step("item", _item_prompt, _parse_item, store=_store_item, next=_after_item),
+    Step("note", _note_prompt, _parse_note, store=_store_note, next=after_answer),
 )

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from handlers.context import Turn
 from handlers.dates import DateProblem, Problem, parse_date
 from handlers.events import Inbound, Kind
 from handlers.flow import SKIP, Invalid, Option, Prompt, Step, parse_option, pressed_or_typed, text_parser
 from handlers.formatting import cn_date, cn_month_day, cn_weekday
+from handlers.inspection.answers import InspectionAnswers
 from handlers.inspection.checklist_steps import FAIL, applicable, checklist
 from storage.inspection_models import UnitClass
 
@@ -22,15 +24,14 @@ CLASS_KEYS = {UnitClass.UPGRADE: "class_upgrade", UnitClass.RECTIFY: "class_rect
               UnitClass.SHUTDOWN: "class_shutdown"}
 
 
-def failed_items(turn: Turn) -> list[tuple[str, str, bool]]:
+def failed_items(turn: Turn, answers: InspectionAnswers) -> list[tuple[str, str, bool]]:
     """(text, note, veto) of every applicable item answered 不符合."""
-    answers, notes = turn.data.get("answers", {}), turn.data.get("notes", {})
-    return [(item.text, notes.get(item.id, ""), item.veto) for item in applicable(turn)
-            if answers.get(item.id) == FAIL]
+    return [(item.text, answers.notes.get(item.id, ""), item.veto) for item in applicable(turn, answers)
+            if answers.answers.get(item.id) == FAIL]
 
 
-def needs_deadline(turn: Turn) -> bool:
-    return not turn.data.get("compliant", True) and turn.data.get("unit_class") != UnitClass.SHUTDOWN
+def needs_deadline(answers: InspectionAnswers) -> bool:
+    return answers.compliant is False and answers.unit_class != UnitClass.SHUTDOWN
 
 
 # How the result and the class must agree. The plan only names the three classes (四、（二）5); what they mean here:
@@ -54,44 +55,44 @@ def class_conflict(compliant: bool, unit_class: str | None) -> str | None:
     return None
 
 
-def needs_class_reason(turn: Turn) -> bool:
-    return bool(turn.data.get("compliant")) and turn.data.get("unit_class") == UnitClass.SHUTDOWN
+def needs_class_reason(answers: InspectionAnswers) -> bool:
+    return bool(answers.compliant) and answers.unit_class == UnitClass.SHUTDOWN
 
 
-def unsettled_class(turn: Turn) -> str | None:
+def unsettled_class(answers: InspectionAnswers) -> str | None:
     """The step that must be answered again because the result changed under the class (or a report returned
     before this rule existed is corrected): None when the class fits the result."""
-    if turn.data.get("unit_class") not in allowed_classes(bool(turn.data.get("compliant"))):
+    if answers.unit_class not in allowed_classes(bool(answers.compliant)):
         return "class"
-    if needs_class_reason(turn) and not turn.data.get("class_reason"):
+    if needs_class_reason(answers) and not answers.class_reason:
         return "class_reason"
     return None
 
 
-def _back_or(turn: Turn, default: str) -> str:
-    return "summary" if turn.data.get("return_to") else default
+def _back_or(answers: InspectionAnswers, default: str) -> str:
+    return "summary" if answers.return_to else default
 
 
 # --- photos and location ---------------------------------------------------------------------------------
 
-async def _photos_prompt(turn: Turn) -> Prompt:
-    count = len(turn.data.get("photos", []))
-    text = turn.texts("insp_photo_saved", n=count) + "\n" if turn.data.get("photos_acked") else ""
+async def _photos_prompt(turn: Turn, answers: InspectionAnswers) -> Prompt:
+    count = len(answers.photos)
+    text = turn.texts("insp_photo_saved", n=count) + "\n" if answers.photos_acked else ""
     text += turn.texts("insp_photos", max=MAX_PHOTOS)
     label = turn.texts("insp_photos_done", n=count)
     return Prompt(text, (Option("done", label),))
 
 
-async def _parse_photo(turn: Turn, inbound: Inbound, prompt: Prompt) -> str:
+async def _parse_photo(turn: Turn, inbound: Inbound, prompt: Prompt, answers: InspectionAnswers
+                       ) -> dict[str, Any] | str:
+    """A photo, or "done"."""
     if inbound.kind is Kind.PHOTO and inbound.photo is not None:
         if inbound.photo.size and inbound.photo.size > MAX_PHOTO_BYTES:
             raise Invalid(turn.texts("insp_photo_too_big"))
-        if len(turn.data.get("photos", [])) >= MAX_PHOTOS:
+        if len(answers.photos) >= MAX_PHOTOS:
             raise Invalid(turn.texts("insp_photo_limit", max=MAX_PHOTOS))
-        photo = {"file_id": inbound.photo.file_id, "unique_id": inbound.photo.file_unique_id,
-                 "size": inbound.photo.size, "channel": inbound.channel}
-        turn.data.setdefault("photos", []).append(photo)
-        return "photo"
+        return {"file_id": inbound.photo.file_id, "unique_id": inbound.photo.file_unique_id,
+                "size": inbound.photo.size, "channel": inbound.channel}
     if inbound.kind in (Kind.PRESS, Kind.TEXT):  # 完成 pressed, or typed
         try:
             return await parse_option(turn, inbound, prompt)
@@ -100,22 +101,25 @@ async def _parse_photo(turn: Turn, inbound: Inbound, prompt: Prompt) -> str:
     raise Invalid(turn.texts("insp_photo_expected"))
 
 
-def _store_photo(turn: Turn, value: str) -> None:
+def _store_photo(answers: InspectionAnswers, value: dict[str, Any] | str) -> None:
     # The acknowledgement is part of the next prompt, which is written after the photo is saved with the step.
-    turn.data["photos_acked"] = value == "photo"
+    if isinstance(value, dict):
+        answers.photos = [*answers.photos, value]
+    answers.photos_acked = isinstance(value, dict)
 
 
-def _after_photos(turn: Turn) -> str:
-    if turn.data["photos_acked"]:
+def _after_photos(answers: InspectionAnswers) -> str:
+    if answers.photos_acked:
         return "photo"
-    return _back_or(turn, "location")
+    return _back_or(answers, "location")
 
 
-async def _location_prompt(turn: Turn) -> Prompt:
+async def _location_prompt(turn: Turn, answers: InspectionAnswers) -> Prompt:
     return Prompt(turn.texts("insp_location"), (Option(SKIP, turn.texts("button_skip")),), request="location")
 
 
-async def _parse_location(turn: Turn, inbound: Inbound, prompt: Prompt) -> list[float] | None:
+async def _parse_location(turn: Turn, inbound: Inbound, prompt: Prompt, answers: InspectionAnswers
+                          ) -> list[float] | None:
     if inbound.kind is Kind.LOCATION and inbound.location is not None:
         lat, lon = inbound.location
         if not (-90 <= lat <= 90 and -180 <= lon <= 180):
@@ -132,14 +136,14 @@ async def _parse_location(turn: Turn, inbound: Inbound, prompt: Prompt) -> list[
 
 # --- result, override, class ------------------------------------------------------------------------------
 
-async def _result_prompt(turn: Turn) -> Prompt:
-    failed = failed_items(turn)
+async def _result_prompt(turn: Turn, answers: InspectionAnswers) -> Prompt:
+    failed = failed_items(turn, answers)
     if not failed:
-        text = turn.texts("insp_result_ok", unit=turn.data["unit_name"])
+        text = turn.texts("insp_result_ok", unit=answers.unit_name)
     else:
         lines = "\n".join(f"· {text}{'（一票否决）' if veto else ''}{f'：{note}' if note else ''}"
                           for text, note, veto in failed)
-        text = turn.texts("insp_result_fail", unit=turn.data["unit_name"], n=len(failed), items=lines)
+        text = turn.texts("insp_result_fail", unit=answers.unit_name, n=len(failed), items=lines)
     options = [Option("agree", turn.texts("insp_agree"))]
     if any(veto for _, _, veto in failed):
         text += "\n" + turn.texts("insp_veto_locked")
@@ -148,46 +152,55 @@ async def _result_prompt(turn: Turn) -> Prompt:
     return Prompt(text, tuple(options), columns=2)
 
 
-def _store_result(turn: Turn, value: str) -> None:
-    proposed = not failed_items(turn)
-    turn.data["proposed"] = proposed
-    if value == "agree":
-        turn.data["compliant"] = proposed
-        turn.data["override_reason"] = None
+async def _parse_result(turn: Turn, inbound: Inbound, prompt: Prompt, answers: InspectionAnswers
+                        ) -> tuple[str, bool]:
+    """Agree or override, and what the checklist proposes."""
+    return await parse_option(turn, inbound, prompt), not failed_items(turn, answers)
 
 
-def _after_result(turn: Turn) -> str:
-    if turn.data["result"] == "override":
-        return "override"
-    return _after_judgement(turn)
+def _store_result(answers: InspectionAnswers, value: tuple[str, bool]) -> None:
+    answers.result, answers.proposed = value
+    if answers.result == "agree":
+        answers.compliant, answers.override_reason = answers.proposed, None
+        _judged(answers)
 
 
-def _after_judgement(turn: Turn) -> str:
-    if not turn.data.get("return_to"):
+def _judged(answers: InspectionAnswers) -> None:
+    """The result is settled; while correcting, the summary is where the report goes back to from now on, and
+    a reason for a class that no longer needs one is dropped."""
+    if answers.return_to:
+        answers.return_to = "summary"
+        if not needs_class_reason(answers):
+            answers.class_reason = None
+
+
+def _after_result(answers: InspectionAnswers) -> str:
+    return "override" if answers.result == "override" else _after_judgement(answers)
+
+
+def _after_judgement(answers: InspectionAnswers) -> str:
+    if not answers.return_to:
         return "class"
-    turn.data["return_to"] = "summary"
-    if not needs_class_reason(turn):
-        turn.data["class_reason"] = None
-    unsettled = unsettled_class(turn)
+    unsettled = unsettled_class(answers)
     if unsettled:
         return unsettled
-    if needs_deadline(turn) and not turn.data.get("rectify_by"):
+    if needs_deadline(answers) and not answers.rectify_by:
         return "deadline"
     return "summary"
 
 
-async def _override_prompt(turn: Turn) -> Prompt:
-    to = turn.texts("insp_verdict_fail" if turn.data["proposed"] else "insp_verdict_ok")
+async def _override_prompt(turn: Turn, answers: InspectionAnswers) -> Prompt:
+    to = turn.texts("insp_verdict_fail" if answers.proposed else "insp_verdict_ok")
     return Prompt(turn.texts("insp_override_reason", to=to))
 
 
-def _store_override(turn: Turn, value: str) -> None:
-    turn.data["compliant"] = not turn.data["proposed"]
-    turn.data["override_reason"] = value
+def _store_override(answers: InspectionAnswers, value: str) -> None:
+    answers.compliant, answers.override_reason = not answers.proposed, value
+    _judged(answers)
 
 
-async def _class_prompt(turn: Turn) -> Prompt:
-    compliant = bool(turn.data.get("compliant"))
+async def _class_prompt(turn: Turn, answers: InspectionAnswers) -> Prompt:
+    compliant = bool(answers.compliant)
     suggested = UnitClass.UPGRADE if compliant else UnitClass.RECTIFY
     options = tuple(
         Option(value, turn.texts(key) + (turn.texts("insp_suggested") if value == suggested else ""))
@@ -200,42 +213,40 @@ async def _class_prompt(turn: Turn) -> Prompt:
     return Prompt(text, options, columns=1)
 
 
-def _store_class(turn: Turn, value: str) -> None:
+def _store_class(answers: InspectionAnswers, value: str) -> None:
+    answers.class_choice = value
     if value == BACK_TO_RESULT:
         return
-    turn.data["unit_class"] = value
-    if not needs_class_reason(turn):
-        turn.data["class_reason"] = None
+    answers.unit_class = value
+    if not needs_class_reason(answers):
+        answers.class_reason = None
 
 
-def _after_class(turn: Turn) -> str:
-    if turn.data["class"] == BACK_TO_RESULT:
+def _after_class(answers: InspectionAnswers) -> str:
+    if answers.class_choice == BACK_TO_RESULT:
         return "result"
-    if needs_class_reason(turn):
+    if needs_class_reason(answers):
         return "class_reason"  # asked again on every choice: the reason was for the choice made then
-    if needs_deadline(turn) and not (turn.data.get("return_to") and turn.data.get("rectify_by")):
+    if needs_deadline(answers) and not (answers.return_to and answers.rectify_by):
         return "deadline"
     return "summary"
 
 
-async def _class_reason_prompt(turn: Turn) -> Prompt:
+async def _class_reason_prompt(turn: Turn, answers: InspectionAnswers) -> Prompt:
     return Prompt(turn.texts("insp_class_reason", max=CLASS_REASON_MAX),
                   (Option(CHOOSE_AGAIN, turn.texts("insp_class_choose_again")),))
 
 
-async def _parse_class_reason(turn: Turn, inbound: Inbound, prompt: Prompt) -> str | None:
+async def _parse_class_reason(turn: Turn, inbound: Inbound, prompt: Prompt, answers: InspectionAnswers
+                              ) -> str | None:
     """The reason, or None to choose the class again (the button, or its label typed)."""
     if await pressed_or_typed(turn, inbound, prompt) == CHOOSE_AGAIN:
         return None
     return await text_parser(4, CLASS_REASON_MAX)(turn, inbound, prompt)
 
 
-def _store_class_reason(turn: Turn, value: str | None) -> None:
-    turn.data["class_reason"] = value
-
-
-def _after_class_reason(turn: Turn) -> str:
-    return "summary" if turn.data["class_reason"] else "class"  # 关停取缔类 never has a deadline
+def _after_class_reason(answers: InspectionAnswers) -> str:
+    return "summary" if answers.class_reason else "class"  # 关停取缔类 never has a deadline
 
 
 # --- deadline ---------------------------------------------------------------------------------------------
@@ -245,11 +256,11 @@ def _examples(turn: Turn) -> dict[str, str]:
     return {"iso": example.isoformat(), "month_day": cn_month_day(example)}
 
 
-async def _deadline_prompt(turn: Turn) -> Prompt:
+async def _deadline_prompt(turn: Turn, answers: InspectionAnswers) -> Prompt:
     return Prompt(turn.texts("insp_deadline", **_examples(turn)))
 
 
-async def _parse_deadline(turn: Turn, inbound: Inbound, prompt: Prompt) -> str:
+async def _parse_deadline(turn: Turn, inbound: Inbound, prompt: Prompt, answers: InspectionAnswers) -> date:
     text = await text_parser(1, 30)(turn, inbound, prompt)
     today = turn.clock.now().date()
     try:
@@ -262,7 +273,7 @@ async def _parse_deadline(turn: Turn, inbound: Inbound, prompt: Prompt) -> str:
         raise Invalid(turn.texts("insp_deadline_past", date=cn_date(day)))
     if day > today + timedelta(days=MAX_DEADLINE_DAYS):
         raise Invalid(turn.texts("insp_deadline_far", date=cn_date(day)))
-    return day.isoformat()
+    return day
 
 
 def _date_problem(turn: Turn, problem: DateProblem, typed: str, today: date) -> str:
@@ -288,37 +299,35 @@ def _date_problem(turn: Turn, problem: DateProblem, typed: str, today: date) -> 
     return turn.texts("insp_deadline_no_day", month=problem.month, day=problem.day)
 
 
-def _store_deadline(turn: Turn, value: str) -> None:
-    turn.data["deadline_typed"] = value
+def _store_deadline(answers: InspectionAnswers, value: date) -> None:
+    answers.deadline_typed = value
 
 
-async def _deadline_ok_prompt(turn: Turn) -> Prompt:
-    day = date.fromisoformat(turn.data["deadline_typed"])
+async def _deadline_ok_prompt(turn: Turn, answers: InspectionAnswers) -> Prompt:
+    day = answers.deadline_typed
+    assert day is not None
     days = (day - turn.clock.now().date()).days
     text = turn.texts("insp_deadline_confirm", date=cn_date(day), weekday=cn_weekday(day), days=days)
     options = (Option("yes", turn.texts("button_confirm")), Option("again", turn.texts("insp_retype")))
     return Prompt(text, options, columns=2)
 
 
-def _store_deadline_ok(turn: Turn, value: str) -> None:
+def _store_deadline_ok(answers: InspectionAnswers, value: str) -> None:
+    answers.deadline_ok = value
     if value == "yes":
-        turn.data["rectify_by"] = turn.data["deadline_typed"]
-
-
-def _after_deadline_ok(turn: Turn) -> str:
-    return "summary" if turn.data["deadline_ok"] == "yes" else "deadline"
+        answers.rectify_by = answers.deadline_typed
 
 
 OUTCOME_STEPS = (
     Step("photo", _photos_prompt, _parse_photo, store=_store_photo, next=_after_photos),
-    Step("location", _location_prompt, _parse_location, next=lambda turn: _back_or(turn, "result")),
-    Step("result", _result_prompt, store=_store_result, next=_after_result),
+    Step("location", _location_prompt, _parse_location, next=lambda answers: _back_or(answers, "result")),
+    Step("result", _result_prompt, _parse_result, store=_store_result, next=_after_result),
     Step("override", _override_prompt, text_parser(4, 200), store=_store_override, next=_after_judgement),
     Step("class", _class_prompt, store=_store_class, next=_after_class),
-    Step("class_reason", _class_reason_prompt, _parse_class_reason, store=_store_class_reason,
-         next=_after_class_reason),
+    Step("class_reason", _class_reason_prompt, _parse_class_reason, next=_after_class_reason),
     Step("deadline", _deadline_prompt, _parse_deadline, store=_store_deadline, next="deadline_ok"),
-    Step("deadline_ok", _deadline_ok_prompt, store=_store_deadline_ok, next=_after_deadline_ok),
+    Step("deadline_ok", _deadline_ok_prompt, store=_store_deadline_ok,
+         next=lambda answers: "summary" if answers.deadline_ok == "yes" else "deadline"),
 )
 
 __all__ = ["CLASS_KEYS", "OUTCOME_STEPS", "checklist", "class_conflict", "failed_items", "needs_class_reason",

@@ -6,12 +6,13 @@ from handlers import buttons
 from handlers.context import Turn
 from handlers.events import Choice, Reply
 from handlers.flow import Flow, Option, Prompt, Step, text_parser
+from handlers.flow_state import FlowState
 from handlers.formatting import cn_date, cn_datetime
+from handlers.inspection.answers import InspectionAnswers
 from handlers.inspection.checklist_steps import FAIL
 from handlers.inspection.evidence import evidence_lines, photo_album
 from handlers.inspection.outcome_steps import CLASS_KEYS, class_conflict
-from handlers.inspection.report import new_report_data
-from handlers.inspection.unit_steps import industry_name, unit_chosen
+from handlers.inspection.unit_steps import begin, chosen, first_step, industry_name
 from storage import inspections, units
 from storage.areas import area_path, get_area
 from storage.inspection_models import Inspection, InspectionStatus, Unit
@@ -85,11 +86,17 @@ async def _open(turn: Turn, inspection_id: int) -> list[Reply]:
         return [turn.menu_reply(turn.texts("review_already_done", number=report_number(inspection)))]
     # The photos go first, as an album; the report with its buttons follows them.
     album = photo_album(turn, inspection, await inspections.photos_of(turn.session, inspection.id))
-    return [*album, *await turn.runner.start(turn, "review", {"inspection_id": inspection.id})]
+    return [*album, *await turn.runner.start(turn, "review", ReviewAnswers(inspection_id=inspection.id))]
 
 
-async def _decide_prompt(turn: Turn) -> Prompt:
-    inspection = await inspections.get_inspection(turn.session, int(turn.data["inspection_id"]))
+class ReviewAnswers(FlowState):
+    inspection_id: int
+    decide: str = ""  # "approve" or "return"
+    reason: str = ""  # why it is returned
+
+
+async def _decide_prompt(turn: Turn, answers: ReviewAnswers) -> Prompt:
+    inspection = await inspections.get_inspection(turn.session, answers.inspection_id)
     assert inspection is not None
     unit = await units.get_unit(turn.session, inspection.unit_id)
     assert unit is not None
@@ -101,12 +108,12 @@ async def _decide_prompt(turn: Turn) -> Prompt:
     return Prompt(text, options, columns=2)
 
 
-async def _reason_prompt(turn: Turn) -> Prompt:
+async def _reason_prompt(turn: Turn, answers: ReviewAnswers) -> Prompt:
     return Prompt(turn.texts("review_reason"))
 
 
-async def _finish_review(turn: Turn) -> list[Reply]:
-    inspection = await inspections.get_inspection(turn.session, int(turn.data["inspection_id"]))
+async def _finish_review(turn: Turn, answers: ReviewAnswers) -> list[Reply]:
+    inspection = await inspections.get_inspection(turn.session, answers.inspection_id)
     if inspection is None or inspection.status != InspectionStatus.SUBMITTED:
         return [turn.menu_reply(turn.texts("review_already_done", number="" if inspection is None
                                            else report_number(inspection)))]
@@ -114,13 +121,13 @@ async def _finish_review(turn: Turn) -> list[Reply]:
     assert unit is not None
     now, number = turn.clock.now(), report_number(inspection)
     cadre = await get_user(turn.session, inspection.inspector_id)
-    if turn.data["decide"] == "approve":
+    if answers.decide == "approve":
         inspections.approve(inspection, turn.user, now)
         if cadre is not None:
             turn.notices.append(Reply(turn.texts("review_approved_notice", number=number, unit=unit.name),
                                       chat_id=cadre.channel_user_id))
         return [turn.menu_reply(turn.texts("review_approved", number=number))]
-    reason = turn.data["reason"]
+    reason = answers.reason
     await inspections.send_back(turn.session, inspection, turn.user, reason, now)
     if cadre is not None:
         fix = Choice(buttons.menu_data("fix", inspection.id), turn.texts("review_fix_now"))
@@ -133,10 +140,11 @@ REVIEW = Flow(
     "review",
     "审核检查报告",
     (
-        Step("decide", _decide_prompt, next=lambda turn: "reason" if turn.data["decide"] == "return" else None),
+        Step("decide", _decide_prompt, next=lambda answers: "reason" if answers.decide == "return" else None),
         Step("reason", _reason_prompt, text_parser(4, 300), next=None),
     ),
     _finish_review,
+    state=ReviewAnswers,
 )
 
 
@@ -163,16 +171,15 @@ async def fix(turn: Turn) -> list[Reply]:
     checklist = turn.knowledge.checklists.get(inspection.industry) if turn.knowledge else None
     if checklist is not None:  # a report made before items were merged is corrected under today's ids
         answers, notes = checklist.carried_over(answers, notes)
-    data = {
-        **new_report_data(), "unit_id": unit.id, "unit_name": unit.name, "industry": inspection.industry,
-        "answers": answers, "notes": notes, "photos": photos,
-        "location": [inspection.latitude, inspection.longitude] if inspection.latitude is not None else None,
-        "proposed": inspection.proposed_compliant, "compliant": inspection.compliant,
-        "override_reason": inspection.override_reason, "unit_class": inspection.unit_class,
-        "class_reason": inspection.class_reason,
-        "rectify_by": inspection.rectify_by.isoformat() if inspection.rectify_by else None,
-        "previous_id": inspection.id, "return_reason": inspection.review_note or "", "return_to": "summary",
-    }
+    location = ([inspection.latitude, inspection.longitude]
+                if inspection.latitude is not None and inspection.longitude is not None else None)
+    data = InspectionAnswers(
+        unit_id=unit.id, unit_name=unit.name, industry=inspection.industry, answers=answers, notes=notes,
+        photos=photos, location=location, proposed=inspection.proposed_compliant, compliant=inspection.compliant,
+        override_reason=inspection.override_reason, unit_class=inspection.unit_class,
+        class_reason=inspection.class_reason, rectify_by=inspection.rectify_by, previous_id=inspection.id,
+        return_reason=inspection.review_note or "", return_to="summary",
+    )
     return await turn.runner.start(turn, "inspection", data, at="summary")
 
 
@@ -197,11 +204,11 @@ async def inspect(turn: Turn) -> list[Reply]:
     if turn.user.role != Role.CADRE or turn.user.area_id is None:
         return [turn.menu_reply(turn.texts("insp_not_cadre"))]
     if turn.argument_id is None:
-        return await turn.runner.start(turn, "inspection", new_report_data())
+        return await turn.runner.start(turn, "inspection", InspectionAnswers())
     unit = await units.get_unit(turn.session, turn.argument_id)
     if unit is None or unit.village_id != turn.user.area_id:
         return [turn.menu_reply(turn.texts("insp_unit_outside"))]
-    turn.data = {**new_report_data(), "unit_id": unit.id}
-    first = await unit_chosen(turn)
-    return await turn.runner.start(turn, "inspection", turn.data, at=first)
+    answers = InspectionAnswers()
+    begin(answers, await chosen(turn, unit.id))
+    return await turn.runner.start(turn, "inspection", answers, at=first_step(answers))
 
