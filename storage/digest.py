@@ -175,6 +175,6 @@ async def compute_digest(session: AsyncSession, scope: Area, now: datetime, targ
     complaints = await complaint_counts(session, start, now, scope)
     digest.complaints_opened, digest.complaints_closed = complaints.opened, complaints.closed
     digest.complaints_overdue = complaints.overdue
-    township_id = scope.id if scope.level == AreaLevel.TOWNSHIP else None
-    digest.overdue_rectifications = await count_overdue_rectifications(session, now.date(), township_id)
+    in_township = scope.id if scope.level == AreaLevel.TOWNSHIP else None
+    digest.overdue_rectifications = await count_overdue_rectifications(session, now.date(), in_township)
     return digest

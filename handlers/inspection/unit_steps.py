@@ -10,15 +10,15 @@ from handlers.formatting import cn_date
 from handlers.inspection.checklist_steps import begin
 from storage import complaints, inspections, units
 from storage.areas import area_path, get_area
-from storage.inspection_models import Unit
 from storage.inspections import report_number
+from storage.units import OPERATOR_NAME_MAX
 
 NEW = "new"
 AGAIN = "again"
 GO, OTHER = "go", "other"
 RECENT = 6
 ADDRESS_MAX = 100
-OPERATOR_MAX = Unit.__table__.c.operator_name.type.length  # what the register can hold
+OPERATOR_MAX = OPERATOR_NAME_MAX
 
 
 def industry_name(turn: Turn, slug: str) -> str:
