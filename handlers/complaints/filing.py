@@ -135,7 +135,7 @@ async def _duplicate(turn: Turn, unit_id: int | None, unit_name: str | None) -> 
 
 
 async def _parse_unit(turn: Turn, inbound: Inbound, prompt: Prompt) -> dict[str, Any]:
-    skipped = {"unit_query": None, "unit_matches": [], "dup": None}
+    skipped: dict[str, Any] = {"unit_query": None, "unit_matches": [], "dup": None}
     if await pressed_or_typed(turn, inbound, prompt) == SKIP:  # only the skip button is valid here
         return skipped
     if inbound.kind is not Kind.TEXT:

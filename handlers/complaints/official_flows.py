@@ -67,8 +67,9 @@ async def _parse_original(turn: Turn, inbound: Inbound, prompt: Prompt) -> int:
 
 
 async def _note_prompt(turn: Turn) -> Prompt:
-    key = {ComplaintStatus.NOT_RESPONSIBLE: "complaint_ask_note_not_responsible",
-           ComplaintStatus.CLOSED: "complaint_ask_note_closed"}.get(turn.data.get("status"), "complaint_ask_note")
+    notes: dict[str | None, str] = {ComplaintStatus.NOT_RESPONSIBLE: "complaint_ask_note_not_responsible",
+                                    ComplaintStatus.CLOSED: "complaint_ask_note_closed"}
+    key = notes.get(turn.data.get("status"), "complaint_ask_note")
     return Prompt(turn.texts(key, min=NOTE_MIN, max=NOTE_MAX))
 
 

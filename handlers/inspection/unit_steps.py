@@ -121,7 +121,8 @@ async def _new_name_prompt(turn: Turn) -> Prompt:
 
 async def _parse_new_name(turn: Turn, inbound: Inbound, prompt: Prompt) -> str:
     name = await text_parser(2, 50)(turn, inbound, prompt)
-    existing = await units.find_by_name(turn.session, turn.user.area_id, name)
+    village_id = turn.user.area_id
+    existing = await units.find_by_name(turn.session, village_id, name) if village_id is not None else None
     if existing is not None:
         # Same name in the same village: inspect that one instead of registering a duplicate.
         turn.data["unit_id"] = existing.id
