@@ -1,5 +1,7 @@
-"""End to end: each of shixiao's Telegram runtimes (aiogram, python-telegram-bot) runs over HTTP against the
-emulator; every test runs on both, with the same conversation core and the same outbox sender."""
+"""The contract suite: each of shixiao's Telegram runtimes (aiogram, python-telegram-bot) runs over HTTP against
+the emulator; every test runs on both, with the same conversation core and the same outbox sender. Registration,
+buttons, bad input, redeliveries, edits, 429s, restarts and a kill -9: what both runtimes must do alike. The other
+end-to-end tests (flows) run on aiogram only; see the `runtime` fixture in tests/conftest.py."""
 
 from __future__ import annotations
 
@@ -12,13 +14,10 @@ import pytest
 from storage.db import Database
 from storage.models import Role
 from tests.chat_driver import make_invite
-from tests.telegram_harness import RUNTIMES, BotProcess, RunningBot, bot_settings, join
+from tests.telegram_harness import BotProcess, RunningBot, bot_settings, join
 from tests.waiting import wait_until
 
-
-@pytest.fixture(params=RUNTIMES)
-def runtime(request: pytest.FixtureRequest) -> str:
-    return request.param
+pytestmark = pytest.mark.contract
 
 
 async def invite_code(bot: RunningBot, role: Role, area: str | None) -> str:

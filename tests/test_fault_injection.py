@@ -1,5 +1,6 @@
 """Telegram misbehaving: with one call in ten answered by a 5xx, a 429 or a timeout, every outbox message still
-reaches the chat exactly once, on each runtime and database.
+reaches the chat exactly once, on each database (through aiogram; how each runtime's transport sorts Telegram's
+failures for the sender is the contract of tests/test_telegram_adapters.py).
 
 What "exactly once" can mean: the emulator's random timeouts drop the request before Telegram acts on it (a
 Fault's `apply` is False unless set), so a retry is never a second copy. When Telegram did act and only the answer

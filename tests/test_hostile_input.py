@@ -206,6 +206,7 @@ async def test_the_longest_answer_each_step_accepts_is_stored(core, db, clock):
 
 # --- a handful through the real Telegram runtimes -------------------------------------------------------------
 
+@pytest.mark.contract  # each runtime turns odd updates into events its own way
 async def test_hostile_updates_through_telegram_are_answered_in_chinese(emulator, bot):
     from tests.telegram_harness import join
 

@@ -44,6 +44,7 @@ async def stored_errors(db: Database) -> list[tuple[str, int]]:
         return [(error, attempts) for error, attempts in rows]
 
 
+@pytest.mark.contract  # each runtime has its own HTTP client
 async def test_delivering_through_a_redirecting_address_stores_and_logs_no_token(emulator, db_url, tmp_path, runtime):
     """The Bot API address answers sendMessage with a redirect to itself (a misconfigured proxy). The bot does
     not follow it (one request per attempt, none to the redirect target), and neither the WARNING line nor
@@ -76,6 +77,7 @@ async def test_delivering_through_a_redirecting_address_stores_and_logs_no_token
     assert leaks(log) == [] and leaks(" ".join(error for error, _ in errors)) == []
 
 
+@pytest.mark.contract
 async def test_a_start_through_a_redirecting_address_fails_without_printing_the_token(emulator, tmp_path, runtime):
     emulator.faults.add("getMe", "redirect", count=None)
     process = BotProcess(emulator, f"sqlite+aiosqlite:///{tmp_path / 'start.db'}", tmp_path, runtime).start()
