@@ -176,6 +176,7 @@ async def test_polling_survives_failed_get_updates(emulator, bot):
     await resident.expect("欢迎", timeout=10)
 
 
+@pytest.mark.slow
 async def test_kill_9_mid_update_and_restart(emulator, tmp_path, runtime):
     """An update is confirmed to Telegram only after it was handled and its press answered: killed before that,
     the bot gets it again after the restart, recognises it as handled, and the flow goes on as if nothing

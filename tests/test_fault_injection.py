@@ -17,6 +17,8 @@ import os
 import random
 from collections import Counter
 
+import pytest
+
 from storage.clock import SystemClock
 from tests.delivery_audit import audit, wait_drained
 from tests.load_actors import Actor, Load, broadcast, seed_cast, stored_reports
@@ -33,6 +35,7 @@ def fault_seed() -> int:
     return seed
 
 
+@pytest.mark.slow
 async def test_every_message_is_delivered_once_despite_random_faults(emulator, bot: RunningBot):
     seed = fault_seed()
     db = bot.app.db

@@ -125,6 +125,7 @@ async def test_each_robot_is_paced_to_its_own_limit(db, clock, robots):
     assert burst.texts() == [f"催办{i}" for i in range(8)]
 
 
+@pytest.mark.slow
 async def test_failures_are_retried_and_a_robot_that_keeps_failing_is_reported(core, db, clock, robots, caplog):
     county = await register(core, db, clock, 902, Role.COUNTY, None, "周主任")
     flaky = robots.add("wecom", "flaky")
