@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.exceptions import TelegramNetworkError
-from aiohttp import ClientError
+from aiohttp import ClientError, ClientTimeout
 
 if TYPE_CHECKING:
     from aiogram import Bot
@@ -31,7 +31,7 @@ class NoRedirectSession(AiohttpSession):
         url = self.api.api_url(token=bot.token, method=method.__api_method__)
         form = self.build_form_data(bot=bot, method=method)
         try:
-            async with session.post(url, data=form, timeout=self.timeout if timeout is None else timeout,
+            async with session.post(url, data=form, timeout=ClientTimeout(total=self.timeout if timeout is None else timeout),
                                     allow_redirects=False) as resp:
                 raw_result = await resp.text()
         except TimeoutError as error:

@@ -45,7 +45,7 @@ def configured_secrets(settings: Settings) -> list[str | None]:
     if settings.webhook_secret is not None:
         secrets.append(settings.webhook_secret.get_secret_value())
     try:
-        secrets.append(make_url(settings.database_url).password)  # type: ignore[arg-type]
+        secrets.append(make_url(settings.database_url).password)
     except Exception:  # an unparsable URL fails later, where it is used, with its own message
         pass
     return secrets

@@ -167,9 +167,10 @@ class BatchPolling:
         call returns stay unconfirmed; a failure only means a harmless redelivery."""
         if self.offset is None:
             return
+        expected: tuple[type[Exception], ...] = (*self.source.expected_errors, TimeoutError)
         try:
             await asyncio.wait_for(self.source.confirm(self.offset), CONFIRM_TIMEOUT)
-        except (*self.source.expected_errors, TimeoutError) as error:
+        except expected as error:
             log.info("could not confirm the last handled updates on stop: %s", error)
 
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from telegram import BotCommand
-from telegram.ext import Application, ApplicationBuilder
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, ExtBot
 from telegram.request import HTTPXRequest
 
 from bot.aiogram_runtime import ALLOWED_UPDATES
@@ -31,7 +32,9 @@ log = logging.getLogger(__name__)
 COMMANDS = [BotCommand(c.command, c.description) for c in AIOGRAM_COMMANDS]
 
 
-def build_application(settings: Settings) -> Application:
+def build_application(
+    settings: Settings,
+) -> Application[ExtBot[None], ContextTypes.DEFAULT_TYPE, dict[Any, Any], dict[Any, Any], dict[Any, Any], None]:
     if not settings.token:
         raise RuntimeError("SHIXIAO_TELEGRAM_TOKEN is not set")
     base = settings.telegram_api_base.rstrip("/")

@@ -54,9 +54,9 @@ class ParsedRow:
 
 
 # A result status as the chat's result: 规范达标 is a compliant result, 整改中 a failed one.
-RESULT_OF_STATUS = {UnitStatus.COMPLIANT: True, UnitStatus.RECTIFYING: False}
-STATUS_LABELS = {value: label for label, value in STATUS_NAMES.items()}
-CLASS_LABELS = {value: label for label, value in CLASS_NAMES.items()}
+RESULT_OF_STATUS: dict[str, bool] = {UnitStatus.COMPLIANT: True, UnitStatus.RECTIFYING: False}
+STATUS_LABELS: dict[str, str] = {value: label for label, value in STATUS_NAMES.items()}
+CLASS_LABELS: dict[str, str] = {value: label for label, value in CLASS_NAMES.items()}
 
 
 def industry_lookup(checklists: dict[str, Checklist]) -> dict[str, str]:

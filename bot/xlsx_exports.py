@@ -17,8 +17,8 @@ from storage.inspection_models import Inspection, InspectionPhoto, Unit
 from storage.inspections import report_number
 from storage.models import Area, AreaLevel
 
-STATUS_LABELS = {value: label for label, value in STATUS_NAMES.items()}
-CLASS_LABELS = {value: label for label, value in CLASS_NAMES.items()}
+STATUS_LABELS: dict[str, str] = {value: label for label, value in STATUS_NAMES.items()}
+CLASS_LABELS: dict[str, str] = {value: label for label, value in CLASS_NAMES.items()}
 REVIEW_LABELS = {"submitted": "待审核", "approved": "已通过", "returned": "已退回", "superseded": "已被修改稿替代"}
 ANSWER_LABELS = {"pass": "符合", "fail": "不符合", "na": "不适用", "yes": "是", "no": "否"}
 INSPECTION_COLUMNS = ("报告编号", "单位名称", "行业", "乡镇", "村", "检查人", "提交时间", "判定", "建议判定", "改判理由",
@@ -70,15 +70,15 @@ def item_rows(checklist: Checklist | None, answers: dict[str, str], notes: dict[
     there), so the same item has the same number in every report of the industry and can be filtered on.
     """
     positions = {item.id: (number, item.text) for number, item in enumerate(checklist.items if checklist else (), 1)}
-    rows = []
+    rows: list[tuple[int | None, str, str, str]] = []
     for item_id, answer in answers.items():
         number, text = positions.get(item_id, (None, f"（此项已从检查表中删除，内部编号 {item_id}）"))
         successor = checklist.resolve(item_id) if checklist is not None and item_id not in positions else None
         if successor is not None and checklist is not None:  # merged since: as it was asked, under its successor
             number, text = positions[successor][0], f"{checklist.text_of(item_id)}（已并入第{positions[successor][0]}项）"
-        rows.append([number, text, ANSWER_LABELS.get(answer, answer), notes.get(item_id, "")])
+        rows.append((number, text, ANSWER_LABELS.get(answer, answer), notes.get(item_id, "")))
     # retired items last, in the order they were answered (sorted() is stable)
-    return sorted(rows, key=lambda row: row[0] if row[0] is not None else len(positions) + 1)
+    return [list(row) for row in sorted(rows, key=lambda row: row[0] if row[0] is not None else len(positions) + 1)]
 
 
 def photo_reference() -> ColumnElement[str]:

@@ -36,6 +36,7 @@ def build_core(
     knowledge: KnowledgeBase | None = None,
 ) -> Core:
     shipped_words()  # a broken data/free_text.yaml stops the start, not the first message typed
+    kb = knowledge or shipped_knowledge()
     parts = CoreParts(
         texts=Texts.load(),
         menus=load_menus(ACTIONS),
@@ -43,7 +44,7 @@ def build_core(
         actions=ACTIONS,
         commands=COMMANDS,
         free_text=free_text or typed_outside_flows,
-        knowledge=knowledge or shipped_knowledge(),
+        knowledge=kb,
     )
-    parts.ask = AskService(parts.knowledge, shipped_answerer if knowledge is None else lambda: Answerer(knowledge))
+    parts.ask = AskService(kb, shipped_answerer if knowledge is None else lambda: Answerer(knowledge))
     return Core(db, clock, config or CoreConfig(), parts)

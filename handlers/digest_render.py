@@ -147,7 +147,7 @@ def chart_png(digest: Digest, texts: Texts, out: Path) -> Path:
         axis.set_ylabel("达标率（%）", family=family)
         axis.set_title(chart_caption(digest, texts), family=family)
         for label in axis.get_xticklabels():
-            label.set_family(family)
+            label.set_fontfamily(family)
             label.set_rotation(30 if len(names) > 8 else 0)
         figure.tight_layout()
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -55,7 +55,7 @@ class Inbound:
 
     def storable(self) -> Inbound:
         """This event with every text made storable (NUL dropped, lone surrogates replaced by U+FFFD)."""
-        changes = {name: _storable(getattr(self, name)) for name in _TEXT_FIELDS
+        changes: dict[str, Any] = {name: _storable(getattr(self, name)) for name in _TEXT_FIELDS
                    if getattr(self, name) and _UNSTORABLE.search(getattr(self, name))}
         return replace(self, **changes) if changes else self
 

@@ -36,7 +36,7 @@ class Texts:
                 entries[key], origin[key] = value, path
         return cls(entries, str(directory))
 
-    def __call__(self, key: str, **values: Any) -> str:
+    def __call__(self, key: str, /, **values: Any) -> str:  # positional: a text may have a {key} of its own
         try:
             template = self._entries[key]
         except KeyError:

@@ -86,16 +86,15 @@ class Answerer:
                                  typo_words=typo_lexicon([*words, *terms, *synonyms.key_terms], terms),
                                  not_typos=[basic_normalize(w) for w in synonyms.not_typos])
         self._milestones = _milestones_by_entry(self.kb.milestones)
-        terms = getattr(self.kb.vocabulary, "bare_terms", None) or {}
-        self._bare_ids = {self.index.normalize(term): ident for term, ident in terms.items()}
+        bare_terms = self.kb.vocabulary.bare_terms if self.kb.vocabulary is not None else {}
+        self._bare_ids = {self.index.normalize(term): ident for term, ident in bare_terms.items()}
 
     # ---- the answer ---------------------------------------------------------------------------------------
 
     def answer(self, question: object, today: date | None = None) -> Answer:
         text = question if isinstance(question, str) else ""
         places = self.kb.places
-        place = places.named(text) if places is not None else None
-        if place is not None:
+        if places is not None and (place := places.named(text)) is not None:
             return Answer(ELSEWHERE_TEXT.format(place=place, county=places.county), None, 0.0, True,
                           declined=ELSEWHERE)
         bare = self._bare(text)
@@ -168,9 +167,7 @@ class Answerer:
 
     def _bare(self, text: str) -> Entry | None:
         """The entry for a key term asked on its own (vocabulary.yaml bare_terms), if any."""
-        vocabulary = self.kb.vocabulary
-        terms = getattr(vocabulary, "bare_terms", None)
-        if not terms:
+        if self.kb.vocabulary is None or not self.kb.vocabulary.bare_terms:
             return None
         ident = self._bare_ids.get(self.index.normalize(text)) if text else None
         return self.kb.entry(ident) if ident else None

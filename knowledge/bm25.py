@@ -24,10 +24,10 @@ class Bm25:
 
     def __init__(self, unigram_weight: float) -> None:
         self.unigram_weight = unigram_weight
-        self._building: dict[str, tuple[array, array]] = {}
+        self._building: dict[str, tuple[array[int], array[float]]] = {}
         self._lengths = array("i")
         self.idf: dict[str, float] = {}
-        self.postings: dict[str, tuple[array, array]] = {}
+        self.postings: dict[str, tuple[array[int], array[float]]] = {}
         self.n_docs = 0
         self.df_cap = MIN_DF_CAP
 

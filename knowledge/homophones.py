@@ -32,12 +32,13 @@ def readings(ch: str) -> frozenset[str]:
     """Toneless readings of one character ('' for a character without one)."""
     if not ("\u3400" <= ch <= "\u9fff"):
         return frozenset()
-    return frozenset(r for r in pinyin(ch, style=Style.NORMAL, heteronym=True, errors=lambda _: [[""]])[0] if r)
+    found = pinyin(ch, style=Style.NORMAL, heteronym=True, errors="ignore")  # [] for a character without one
+    return frozenset(r for r in found[0] if r) if found else frozenset()
 
 
 def _first_reading(ch: str) -> str:
-    found = pinyin(ch, style=Style.NORMAL, errors=lambda _: [[""]])[0][0]
-    return found or ""
+    found = pinyin(ch, style=Style.NORMAL, errors="ignore")
+    return (found[0][0] or "") if found else ""
 
 
 class Homophones:

@@ -5,9 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+if TYPE_CHECKING:  # both import this module
+    from knowledge.places import Places
+    from knowledge.vocabulary import VocabularyFile
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_]*(\.[a-z0-9_]+)*$"
 # YAML folded blocks join lines with a space, which must not appear between two Chinese characters.
@@ -361,8 +365,8 @@ class KnowledgeBase:
     targets: Targets
     plan_year: int
     phases: tuple[PhaseSpec, ...] = ()
-    vocabulary: object = None  # knowledge.vocabulary.VocabularyFile: the everyday words and their tests
-    places: object = None  # knowledge.places.Places: other counties and cities, declined (None: none declined)
+    vocabulary: VocabularyFile | None = None  # the everyday words and their tests
+    places: Places | None = None  # other counties and cities, declined (None: none declined)
     today_entry: str | None = None  # the entry whose answer is computed from today's date (plan.yaml today_entry)
 
     def entry(self, entry_id: str) -> Entry:

@@ -77,17 +77,15 @@ def basic_normalize(text: object, limit: int | None = MAX_CHARS) -> str:
     """Traditional to simplified, full-width to half-width, lower case, punctuation and spaces removed."""
     if not isinstance(text, str) or not text:
         return ""
-    if limit is not None:
-        text = text[: limit * 4]
     # Lone surrogates (broken input) cannot be encoded and would crash the converter.
-    text = text.encode("utf-8", "ignore").decode("utf-8")
-    text = _HTML_TAG.sub("", unicodedata.normalize("NFKC", text))
-    text = _T2S.convert(text).lower()
-    text = _NOISE.sub("", text)
-    text = _REPEAT.sub(r"\1", text)
-    text = _PERCENT.sub(_percent, text)
-    text = _numerals_to_digits(text)
-    return text if limit is None else text[:limit]
+    out = (text if limit is None else text[: limit * 4]).encode("utf-8", "ignore").decode("utf-8")
+    out = _HTML_TAG.sub("", unicodedata.normalize("NFKC", out))
+    out = _T2S.convert(out).lower()
+    out = _NOISE.sub("", out)
+    out = _REPEAT.sub(r"\1", out)
+    out = _PERCENT.sub(_percent, out)
+    out = _numerals_to_digits(out)
+    return out if limit is None else out[:limit]
 
 
 class SynonymTable:

@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 from yaml.composer import ComposerError
+from yaml.error import Mark
 
 # libyaml parses these files about 5x faster than PyYAML's pure-Python parser; a file it rejects is read again by
 # the pure-Python parser, so error messages (line, column, what was expected) stay exactly as they were.
@@ -25,10 +26,11 @@ class PlainDataLoader(yaml.SafeLoader):
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         event = self.peek_event()
+        mark = event.start_mark if isinstance(event.start_mark, Mark) else None  # always one: pure-Python loader
         if isinstance(event, yaml.AliasEvent):
-            raise ComposerError(None, None, ALIAS_PROBLEM, event.start_mark)
+            raise ComposerError(None, None, ALIAS_PROBLEM, mark)
         if getattr(event, "anchor", None) is not None:
-            raise ComposerError(None, None, ANCHOR_PROBLEM, event.start_mark)
+            raise ComposerError(None, None, ANCHOR_PROBLEM, mark)
         return super().compose_node(parent, index)
 
 

@@ -18,12 +18,12 @@ async def chat_id_for(session: AsyncSession, channel: str, account: str, now: da
     """The chat id of this account, numbered on first sight (two instances numbering it at once agree)."""
     if not account or len(account) > MAX_ACCOUNT:
         raise ValueError("an account name is 1-128 characters")
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     await session.execute(insert(ChannelAccount).values(channel=channel, account=account, created_at=now)
                           .on_conflict_do_nothing(index_elements=["channel", "account"]))
-    row_id = await session.scalar(select(ChannelAccount.id).where(ChannelAccount.channel == channel,
-                                                                  ChannelAccount.account == account))
-    return -int(row_id)
+    row_id = (await session.execute(select(ChannelAccount.id).where(ChannelAccount.channel == channel,
+                                                                    ChannelAccount.account == account))).scalar_one()
+    return -row_id
 
 
 async def account_of(session: AsyncSession, channel: str, chat_id: int) -> str | None:

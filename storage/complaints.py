@@ -6,9 +6,9 @@ import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVarTuple
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, case, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,6 +36,7 @@ TRAILING_PUNCTUATION = "。.，,！!？?；;：:）)」』\"'”’ "
 # An anonymous complaint's location is kept to 3 decimal places (about 100 m): enough to find the shop, too coarse
 # to point at the complainant's door.
 ANONYMOUS_DECIMALS = 3
+_Row = TypeVarTuple("_Row")  # the columns a query selects
 
 
 def anonymous_location(latitude: float, longitude: float) -> tuple[float, float]:
@@ -90,7 +91,7 @@ def number_in_text(text: str) -> str | None:
 
 async def _next_seq(session: AsyncSession, year: int) -> int:
     """Atomically bump the year's counter (the row lock serialises concurrent filings on PostgreSQL)."""
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     stmt = (
         insert(ComplaintSequence)
         .values(year=year, last=1)
@@ -251,7 +252,7 @@ async def followers(session: AsyncSession, complaint_id: int) -> list[User]:
     return list((await session.scalars(stmt)).unique())
 
 
-def _open() -> object:
+def _open() -> ColumnElement[bool]:
     return Complaint.status.in_([s.value for s in OPEN_STATUSES])
 
 
@@ -327,7 +328,7 @@ async def open_complaints_overdue(session: AsyncSession, now: datetime, *, not_e
     return list(await session.scalars(stmt.order_by(Complaint.township_id, Complaint.id)))
 
 
-def in_area(stmt: Select, area: Area | None) -> Select:
+def in_area(stmt: Select[*_Row], area: Area | None) -> Select[*_Row]:
     if area is None or area.level == AreaLevel.COUNTY:
         return stmt
     if area.level == AreaLevel.TOWNSHIP:
@@ -335,7 +336,7 @@ def in_area(stmt: Select, area: Area | None) -> Select:
     return stmt.where(Complaint.village_id == area.id)
 
 
-async def _count(session: AsyncSession, stmt: Select) -> int:
+async def _count(session: AsyncSession, stmt: Select[int]) -> int:
     return int(await session.scalar(stmt) or 0)
 
 
@@ -353,7 +354,7 @@ async def complaint_counts(session: AsyncSession, start: datetime, end: datetime
     return ComplaintCounts(opened, closed, overdue)
 
 
-def _export_query(start: datetime | None, end: datetime | None, area: Area | None) -> Select:
+def _export_query(start: datetime | None, end: datetime | None, area: Area | None) -> Select[Complaint]:
     stmt = in_area(select(Complaint), area)
     if start is not None:
         stmt = stmt.where(Complaint.created_at >= start)

@@ -96,7 +96,7 @@ async def submit(session: AsyncSession, report: Report, inspector_id: int, now: 
 async def _next_number(session: AsyncSession) -> int:
     """The next report number, bumped atomically: on PostgreSQL the row lock makes concurrent submissions take
     turns, and a submission rolled back gives its number back, so shown numbers have no gaps."""
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     stmt = (
         insert(InspectionSequence)
         .values(id=1, last=1)

@@ -15,7 +15,7 @@ from storage.runtime_models import BotInstance
 async def beat(session: AsyncSession, name: str, now: datetime) -> None:
     """One upsert: an instance's senders (Telegram and each work-group robot channel) beat under one name, and two
     of them may write its first row at the same moment."""
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     await session.execute(insert(BotInstance).values(name=name, seen_at=now)
                           .on_conflict_do_update(index_elements=["name"], set_={"seen_at": now}))
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.areas import load_ancestors
+from storage.dml import rows_touched
 from storage.models import Area, Invite, InviteFailure, Role, User
 
 # No 0/O, 1/I/L: codes are read aloud and typed on phones.
@@ -115,7 +116,7 @@ async def claim(session: AsyncSession, invite: Invite, user: User, now: datetime
         .values(used_at=now, used_by_id=user.id)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if rows_touched(result) != 1:
         return False
     set_committed_value(invite, "used_at", now)
     set_committed_value(invite, "used_by_id", user.id)
@@ -130,7 +131,7 @@ async def revoke(session: AsyncSession, invite: Invite, now: datetime) -> bool:
         .values(revoked_at=now)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if rows_touched(result) != 1:
         return False
     set_committed_value(invite, "revoked_at", now)
     return True
@@ -145,7 +146,8 @@ async def open_invites(session: AsyncSession, now: datetime) -> list[tuple[Invit
         .where(Invite.used_at.is_(None), Invite.revoked_at.is_(None), Invite.expires_at > now)
         .order_by(Invite.id)
     )
-    rows = [(invite, made_by) for invite, made_by in (await session.execute(stmt)).unique()]
+    rows: list[tuple[Invite, User | None]] = [(invite, made_by)
+                                              for invite, made_by in (await session.execute(stmt)).unique()]
     for invite, _ in rows:
         await load_ancestors(session, invite.area)
     return rows

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.dml import rows_touched
 from storage.inspection_models import InspectionPhoto
 from storage.media import Stored
 
@@ -36,7 +37,7 @@ async def claim(session: AsyncSession, photo_id: int, now: datetime, until: date
     condition is checked again under the row's lock, so of two instances only one gets it."""
     result = await session.execute(update(InspectionPhoto).where(InspectionPhoto.id == photo_id, *_due(now))
                                    .values(next_attempt_at=until))
-    return (result.rowcount or 0) == 1
+    return rows_touched(result) == 1
 
 
 async def mark_stored(session: AsyncSession, photo_id: int, stored: Stored, now: datetime) -> None:
@@ -56,7 +57,7 @@ async def stored_photos(session: AsyncSession) -> list[Stored]:
     """Every kept photo (one entry per distinct file): what a backup must carry."""
     rows = await session.execute(select(InspectionPhoto.sha256, InspectionPhoto.extension)
                                  .where(InspectionPhoto.sha256.is_not(None)).distinct())
-    return [Stored(sha256, extension or "jpg") for sha256, extension in rows]
+    return [Stored(sha256, extension or "jpg") for sha256, extension in rows if sha256 is not None]
 
 
 def stored_of(photo: InspectionPhoto) -> Stored | None:

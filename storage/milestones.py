@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.dml import rows_touched
 from storage.milestone_models import MilestoneDone, PlanMilestone
 
 # Role words of the plan. 乡镇 means every township marks its own; the others are the county's to mark.
@@ -103,10 +104,10 @@ async def mark_done(
     session: AsyncSession, milestone_id: int, township_id: int | None, user_id: int, note: str | None, now: datetime
 ) -> bool:
     """True when this marked it; False when it was already marked (a double tap, or a colleague first)."""
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     stmt = insert(MilestoneDone).values(milestone_id=milestone_id, township_id=township_id, user_id=user_id,
                                         note=note, done_at=now).on_conflict_do_nothing()
-    return bool((await session.execute(stmt)).rowcount)
+    return bool(rows_touched(await session.execute(stmt)))
 
 
 async def done_mark(session: AsyncSession, milestone_id: int, township_id: int | None) -> MilestoneDone | None:

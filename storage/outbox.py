@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, case, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import keep, kept
+from storage.dml import rows_touched, table_of
 from storage.models import OutboxMessage, OutboxStatus
 from storage.redaction import redact
 
@@ -70,7 +71,7 @@ _COLLECTED = "outbox.collected"
 
 async def _insert(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     if rows:  # one executemany; ids follow the order of the rows
-        await session.execute(insert(OutboxMessage.__table__), rows)
+        await session.execute(insert(table_of(OutboxMessage)), rows)
 
 
 async def pending_heads(session: AsyncSession, channel: str, limit: int, instance: str | None = None,
@@ -139,7 +140,7 @@ async def release_claims(session: AsyncSession, instance: str) -> int:
                                    .where(OutboxMessage.claimed_by == instance,
                                           OutboxMessage.status == OutboxStatus.PENDING)
                                    .values(claimed_by=None, claimed_until=None))
-    return result.rowcount or 0
+    return rows_touched(result)
 
 
 async def mark_sent_many(session: AsyncSession, sent: list[tuple[int, int | None]], now: datetime) -> None:
@@ -149,7 +150,7 @@ async def mark_sent_many(session: AsyncSession, sent: list[tuple[int, int | None
                                            for message_id, external in sent])
 
 
-_TABLE = OutboxMessage.__table__
+_TABLE = table_of(OutboxMessage)
 _MARK_SENT = (  # a Core UPDATE of the table: run with many parameter sets, it is one executemany
     update(_TABLE)
     .where(_TABLE.c.id == bindparam("message_id"), _TABLE.c.status == OutboxStatus.PENDING)
@@ -183,7 +184,7 @@ async def drop_pending(session: AsyncSession, channel: str, chat_id: int) -> int
         .where(OutboxMessage.channel == channel, OutboxMessage.chat_id == chat_id,
                OutboxMessage.status == OutboxStatus.PENDING)
         .values(status=OutboxStatus.FAILED, last_error="recipient removed", claimed_by=None, claimed_until=None))
-    return result.rowcount or 0
+    return rows_touched(result)
 
 
 async def latest_sent(session: AsyncSession, channel: str, chat_id: int) -> OutboxMessage | None:

@@ -60,7 +60,7 @@ async def record_chat_allowances(session: AsyncSession, channel: str, full_at: d
     """Record the chats' allowances after sends; a later time already recorded (by another instance) stays."""
     if not full_at:
         return
-    postgres = session.bind.dialect.name == "postgresql"
+    postgres = session.get_bind().dialect.name == "postgresql"
     insert = (pg_insert if postgres else sqlite_insert)(ChatPacing).values(
         [{"channel": channel, "chat_id": chat_id, "full_at": at} for chat_id, at in sorted(full_at.items())])
     later = (func.greatest if postgres else func.max)(ChatPacing.full_at, insert.excluded.full_at)

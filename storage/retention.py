@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.dml import rows_touched
 from storage.models import Conversation, OutboxMessage, OutboxStatus
 
 # What a delivered message keeps once its retention period is over: nothing of what it said, only that it was
@@ -22,7 +23,7 @@ async def blank_delivered_messages(session: AsyncSession, sent_before: datetime)
                    OutboxMessage.payload["purged"].as_string().is_(None))
             .values(payload=BLANKED)
             .execution_options(synchronize_session=False))
-    return int((await session.execute(stmt)).rowcount or 0)
+    return rows_touched(await session.execute(stmt))
 
 
 async def delete_abandoned_conversations(session: AsyncSession, idle_since: datetime) -> int:
@@ -30,4 +31,4 @@ async def delete_abandoned_conversations(session: AsyncSession, idle_since: date
     conversation timeout has already made them unusable."""
     stmt = delete(Conversation).where(Conversation.updated_at < idle_since).execution_options(
         synchronize_session=False)
-    return int((await session.execute(stmt)).rowcount or 0)
+    return rows_touched(await session.execute(stmt))

@@ -17,7 +17,7 @@ strings) declares it a worksheet and nothing else, under xl/worksheets/.
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -44,7 +44,7 @@ class SheetFileError(ValueError):
     """An Excel file that cannot be read; str() is the Chinese explanation, naming the file."""
 
 
-def sheet_rows(path: Path) -> Iterator[tuple[Any, ...]]:
+def sheet_rows(path: Path) -> Generator[tuple[Any, ...]]:  # close() ends the read early
     """The rows of the file's first (active) sheet, as cell values, at most MAX_COLUMNS wide."""
     _check(path)
     _check_parts(path)

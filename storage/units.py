@@ -5,16 +5,28 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import select
+from sqlalchemy import Column, String, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.dml import table_of
 from storage.inspection_models import Unit, UnitStatus
 from storage.models import Area, AreaLevel
 
 MATCH_CUTOFF = 55.0
-NAME_KEY_MAX = Unit.__table__.c.name_key.type.length
+
+
+def _declared_length(column: Column[Any]) -> int:
+    """The length a String column was declared with: the limit is written once, in the model."""
+    if not isinstance(column.type, String) or column.type.length is None:
+        raise TypeError(f"{column.name} is not a String column of fixed length")
+    return column.type.length
+
+
+NAME_KEY_MAX = _declared_length(table_of(Unit).c.name_key)
+OPERATOR_NAME_MAX = _declared_length(table_of(Unit).c.operator_name)  # what the register can hold
 
 
 def name_key(name: str) -> str:

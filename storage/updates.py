@@ -6,18 +6,17 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.dialects.sqlite import Insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.dml import rows_touched, table_of
 from storage.models import ProcessedUpdate
 
-_DIALECT_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
-_TABLE = ProcessedUpdate.__table__
+_TABLE = table_of(ProcessedUpdate)
 
 
-def _insert_new(session: AsyncSession, rows: list[dict[str, object]]) -> Insert:
+def _insert_new(session: AsyncSession, rows: list[dict[str, object]]) -> postgresql.Insert | sqlite.Insert:
     """INSERT … ON CONFLICT (channel, update_id) DO NOTHING, in the session's dialect."""
-    insert = _DIALECT_INSERTS[session.bind.dialect.name]
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     return insert(_TABLE).values(rows).on_conflict_do_nothing(index_elements=["channel", "update_id"])
 
 
@@ -25,7 +24,7 @@ async def claim_update(session: AsyncSession, channel: str, update_id: int, now:
     """Record the update; False when it was already recorded (a redelivery)."""
     row = {"channel": channel, "update_id": update_id, "handled_at": now}
     result = await session.execute(_insert_new(session, [row]))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(rows_touched(result))
 
 
 async def claim_updates(session: AsyncSession, channel: str, update_ids: Iterable[int], now: datetime) -> set[int]:

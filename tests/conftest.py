@@ -22,7 +22,7 @@ from storage.clock import SHANGHAI, ManualClock
 from storage.db import Database
 from tests.emulator import TelegramEmulator
 from tests.log_audit import AUDIT, AuditHandler, personal
-from tests.telegram_harness import RunningBot, bot_settings
+from tests.telegram_harness import RUNTIMES, RunningBot, bot_settings
 
 POSTGRES_ENV = "SHIXIAO_TEST_POSTGRES_URL"
 
@@ -115,10 +115,28 @@ def core(db: Database, clock: ManualClock) -> Core:
     return build_core(db, clock, CoreConfig())
 
 
-@pytest.fixture(params=["aiogram", "ptb"])
+@pytest.fixture
 def runtime(request: pytest.FixtureRequest) -> str:
-    """The Telegram runtime an end-to-end test drives: every such test runs on both."""
-    return request.param
+    """The Telegram runtime an end-to-end test drives. The rule: aiogram (the default runtime) for the flows; both
+    aiogram and PTB for the contract suite, the tests marked `contract`: what both runtimes must do alike (the
+    Telegram contract of tests/test_e2e_telegram.py) and the tests about a runtime (its polling, its HTTP client)."""
+    return getattr(request, "param", "aiogram")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "runtime" in metafunc.fixturenames and metafunc.definition.get_closest_marker("contract"):
+        metafunc.parametrize("runtime", RUNTIMES, indirect=True)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Runs on PostgreSQL and on PTB carry the markers `postgresql` and `ptb`, which the quick tier leaves out
+    (scripts/test --quick); `-m postgresql` runs only the PostgreSQL half."""
+    for item in items:
+        params = item.callspec.params if isinstance(item, pytest.Function) and hasattr(item, "callspec") else {}
+        if params.get("db_url") == "postgresql":
+            item.add_marker(pytest.mark.postgresql)
+        if "ptb" in params.values():
+            item.add_marker(pytest.mark.ptb)
 
 
 @pytest.fixture

@@ -207,6 +207,7 @@ def test_invite_mistakes_are_explained(env, args, message):
     assert message in result.output and "Traceback" not in result.output
 
 
+@pytest.mark.slow
 def test_terminal_chat_end_to_end(tmp_path):
     env = {**os.environ, "SHIXIAO_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'chat.db'}",
            "SHIXIAO_TELEGRAM_TOKEN": ""}

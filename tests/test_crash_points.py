@@ -30,6 +30,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from handlers.area_files import SAMPLE_COUNTY, parse_area_file
@@ -223,6 +224,7 @@ def figures(chaos: Chaos, record: Record, result: Audit, batches: int) -> str:
             f"{len(copies_by_kill)} kills caused any, at most {max(copies_by_kill.values(), default=0)} per kill")
 
 
+@pytest.mark.slow
 async def test_kill_9_at_random_points_loses_and_duplicates_nothing_but_the_documented(emulator, db_url, tmp_path):
     seed = int(os.environ.get(SEED_ENV) or random.randrange(2**32))
     kills = int(os.environ.get(KILLS_ENV) or 50)

@@ -118,6 +118,7 @@ DATE_LIKE = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=3000, deadline=None, database=None)
 @given(text=DATE_LIKE, today=st.dates(date(2000, 1, 1), date(2100, 12, 31)))
 def test_any_text_is_a_date_none_or_a_date_problem(text, today):

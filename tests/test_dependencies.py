@@ -45,7 +45,7 @@ def test_the_running_environment_has_the_pinned_versions():
 
 
 def test_the_set_up_scripts_install_with_the_pins():
-    for script in ("scripts/start", "scripts/test"):
+    for script in ("scripts/start", "scripts/test", "scripts/lint"):
         assert "-c constraints.txt" in (REPO / script).read_text(encoding="utf-8"), script
     assert "scripts/test" in (REPO / ".ci/run").read_text(encoding="utf-8")
 

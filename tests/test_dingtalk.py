@@ -87,6 +87,7 @@ async def eventually(check, within: float = 20.0) -> None:
         await asyncio.sleep(0.1)
 
 
+@pytest.mark.slow
 async def test_a_cadre_reports_and_a_complaint_reaches_the_township_through_dingtalk(db_url, tmp_path):
     async with FakeDingTalk() as fake:
         bot = await DingTalkBot(fake, db_url, tmp_path).start()

@@ -1,4 +1,4 @@
-"""End to end through the Telegram emulator, on both runtimes: a report's photos are downloaded once through the
+"""End to end through the Telegram emulator (aiogram): a report's photos are downloaded once through the
 client's public API (getFile, then /file/bot<token>/<path>) after the report is committed, retried when Telegram
 fails, kept in the media store under their sha256; the township's review screen shows them as an album
 (sendMediaGroup, uploaded from the store) before the report and its evidence."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
 from sqlalchemy import select
 
 from storage.clock import SystemClock
@@ -99,6 +100,7 @@ async def test_a_triple_tapper_files_the_calm_users_report_with_no_extra_message
     assert len(rows) == 2 and reports["老王小吃店"] == reports["老李面馆"]
 
 
+@pytest.mark.slow
 async def test_sixty_messages_from_one_resident_do_not_jam_the_county_office(emulator, db_url):
     """Telegram's limits on (the emulator answers 429 beyond them) and the production send and inbound limits."""
     emulator.enforce_limits = True

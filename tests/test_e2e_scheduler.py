@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
+import pytest
+
 from handlers.area_files import SAMPLE_COUNTY, parse_area_file
 from handlers.assembly import build_core
 from handlers.context import CoreConfig
@@ -42,6 +44,7 @@ def digests(user) -> list[str]:
     return [m.content for m in user.messages if "十小通周报" in m.content]
 
 
+@pytest.mark.slow
 async def test_killed_across_the_digest_slot_the_digest_is_sent_once(emulator, tmp_path, runtime):
     database_url = f"sqlite+aiosqlite:///{tmp_path / 'slot.db'}"
     db = Database(database_url)

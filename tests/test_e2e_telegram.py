@@ -1,5 +1,7 @@
-"""End to end: each of shixiao's Telegram runtimes (aiogram, python-telegram-bot) runs over HTTP against the
-emulator; every test runs on both, with the same conversation core and the same outbox sender."""
+"""The contract suite: each of shixiao's Telegram runtimes (aiogram, python-telegram-bot) runs over HTTP against
+the emulator; every test runs on both, with the same conversation core and the same outbox sender. Registration,
+buttons, bad input, redeliveries, edits, 429s, restarts and a kill -9: what both runtimes must do alike. The other
+end-to-end tests (flows) run on aiogram only; see the `runtime` fixture in tests/conftest.py."""
 
 from __future__ import annotations
 
@@ -12,13 +14,10 @@ import pytest
 from storage.db import Database
 from storage.models import Role
 from tests.chat_driver import make_invite
-from tests.telegram_harness import RUNTIMES, BotProcess, RunningBot, bot_settings, join
+from tests.telegram_harness import BotProcess, RunningBot, bot_settings, join
 from tests.waiting import wait_until
 
-
-@pytest.fixture(params=RUNTIMES)
-def runtime(request: pytest.FixtureRequest) -> str:
-    return request.param
+pytestmark = pytest.mark.contract
 
 
 async def invite_code(bot: RunningBot, role: Role, area: str | None) -> str:
@@ -177,6 +176,7 @@ async def test_polling_survives_failed_get_updates(emulator, bot):
     await resident.expect("欢迎", timeout=10)
 
 
+@pytest.mark.slow
 async def test_kill_9_mid_update_and_restart(emulator, tmp_path, runtime):
     """An update is confirmed to Telegram only after it was handled and its press answered: killed before that,
     the bot gets it again after the restart, recognises it as handled, and the flow goes on as if nothing

@@ -105,6 +105,7 @@ def assert_nothing_imported(tmp_path: Path) -> None:
     assert code == 0 and "已导出 0 家单位" in out, out
 
 
+@pytest.mark.slow
 def test_one_huge_cell_is_refused_before_it_is_unpacked(tmp_path):
     # 300 MB of text in one cell, under 1 MB on disk (the 4.2 GB case was 2 GB in 2 MB)
     path = register_with_sheet(tmp_path / "huge.xlsx", one_huge_cell(300 * MIB))
@@ -125,6 +126,7 @@ def identical_rows(count: int):
     return write
 
 
+@pytest.mark.slow
 def test_a_zip_bomb_is_refused_before_it_is_unpacked(tmp_path):
     # 1.5 million rows, 290 MB of XML, 1.2 MB on disk
     path = register_with_sheet(tmp_path / "bomb.xlsx", identical_rows(1_500_000))
@@ -141,6 +143,7 @@ def test_a_cell_longer_than_excel_allows_is_refused_with_its_place(tmp_path):
     assert peak < PEAK_MB, peak
 
 
+@pytest.mark.slow
 def test_too_many_rows_are_refused_and_nothing_is_written(tmp_path):
     path = register_with_sheet(tmp_path / "rows.xlsx", many_rows(MAX_ROWS + 1))
     code, out, peak = shixiao(tmp_path, "units", "import", str(path))
@@ -149,6 +152,7 @@ def test_too_many_rows_are_refused_and_nothing_is_written(tmp_path):
     assert_nothing_imported(tmp_path)
 
 
+@pytest.mark.slow
 def test_a_file_of_many_parts_or_a_huge_shared_strings_part_is_refused(tmp_path):
     parts = register_with_sheet(tmp_path / "parts.xlsx", many_rows(1))
     with zipfile.ZipFile(parts, "a") as archive:
@@ -194,6 +198,7 @@ def billion_villages(levels: int = 9) -> str:
     return "\n".join(lines) + f"\ncounty: 永嘉县\ntownships:\n  - name: 岩头镇\n    villages: *l{levels - 1}\n"
 
 
+@pytest.mark.slow
 def test_yaml_aliases_are_refused_by_every_loader(tmp_path):
     bomb = tmp_path / "areas.yaml"
     bomb.write_text(billion_villages(), encoding="utf-8")
@@ -219,6 +224,7 @@ def test_yaml_aliases_are_refused_by_every_loader(tmp_path):
     assert parse_yaml('note: "R&D * 2"\n') == {"note": "R&D * 2"}
 
 
+@pytest.mark.slow
 def test_a_plain_yaml_file_of_a_million_villages_or_a_huge_file_is_refused(tmp_path):
     many = tmp_path / "many.yaml"
     many.write_text("county: 永嘉县\ntownships:\n  - name: 岩头镇\n    villages: [" +

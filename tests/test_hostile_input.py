@@ -57,6 +57,7 @@ async def hostile(core, db, clock) -> Any:
         yield harness
 
 
+@pytest.mark.slow
 @HOSTILE
 @given(sequence=st.lists(event(), min_size=1, max_size=12))
 async def test_any_sequence_of_hostile_events_is_answered_in_chinese_and_keeps_the_database_consistent(
@@ -67,6 +68,7 @@ async def test_any_sequence_of_hostile_events_is_answered_in_chinese_and_keeps_t
     await hostile.check_database()
 
 
+@pytest.mark.slow
 @HOSTILE
 @given(data=st.data())
 async def test_walking_deep_into_flows_with_hostile_input_between_the_steps(hostile, data):
@@ -80,6 +82,7 @@ async def test_walking_deep_into_flows_with_hostile_input_between_the_steps(host
 ODD_ARGUMENTS = ("", "0", "²", "99999999999999999999", "2147483648", "1:yes", ":no")
 
 
+@pytest.mark.slow
 async def test_every_action_and_command_with_odd_arguments_is_answered_in_chinese(hostile):
     """Systematically what the generated tests meet by chance: each role's every action (m.<action>.<argument>)
     and every command, with arguments that are no id, too large for one, or nothing at all."""
@@ -131,6 +134,7 @@ OBJECT_ACTIONS = st.sampled_from(["complaint_accept", "complaint_view", "complai
                                   "ms_view", "kb_answer", "kb_learn"])
 
 
+@pytest.mark.slow
 @HOSTILE
 @given(presses=st.lists(st.tuples(st.sampled_from(OUTSIDERS), menu_press(OBJECT_ACTIONS)), min_size=1, max_size=8))
 async def test_forged_buttons_naming_other_peoples_objects_change_nothing(hostile, presses):
@@ -206,6 +210,7 @@ async def test_the_longest_answer_each_step_accepts_is_stored(core, db, clock):
 
 # --- a handful through the real Telegram runtimes -------------------------------------------------------------
 
+@pytest.mark.contract  # each runtime turns odd updates into events its own way
 async def test_hostile_updates_through_telegram_are_answered_in_chinese(emulator, bot):
     from tests.telegram_harness import join
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.app import open_app
 from storage.models import ProcessedUpdate
 from tests.telegram_harness import bot_settings, runtime_type
 from tests.waiting import wait_until
+
+pytestmark = pytest.mark.contract  # each runtime polls through its own client
 
 
 async def test_a_batch_is_confirmed_after_its_commit_and_comes_again_when_it_failed(emulator, db_url, runtime):

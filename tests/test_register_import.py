@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, date, datetime
 
+import pytest
 from openpyxl import Workbook
 from sqlalchemy import select
 from typer.testing import CliRunner
@@ -139,6 +140,7 @@ async def test_all_or_nothing_checks_the_database_too_and_writes_nothing(db, tmp
         assert await session.scalar(select(Unit).where(Unit.name == "新店")) is None
 
 
+@pytest.mark.slow
 async def test_many_rows_are_written_in_batches_and_a_file_failing_late_writes_nothing(db, tmp_path):
     import zipfile
 

@@ -13,7 +13,7 @@ from bot.robots import RobotTransport, dingtalk_sign, published_links, robot_lim
 from handlers.assembly import shipped_knowledge
 from handlers.events import Reply
 from handlers.texts import Texts
-from handlers.work_groups import push_replies, robot_messages
+from handlers.work_groups import BadGroup, check_group, push_replies, robot_messages
 from scheduler.digest_jobs import send_weekly_digests
 from scheduler.sender import Limits, Sender
 from storage import work_groups
@@ -125,6 +125,7 @@ async def test_each_robot_is_paced_to_its_own_limit(db, clock, robots):
     assert burst.texts() == [f"催办{i}" for i in range(8)]
 
 
+@pytest.mark.slow
 async def test_failures_are_retried_and_a_robot_that_keeps_failing_is_reported(core, db, clock, robots, caplog):
     county = await register(core, db, clock, 902, Role.COUNTY, None, "周主任")
     flaky = robots.add("wecom", "flaky")
@@ -204,3 +205,15 @@ async def test_a_broadcast_to_officials_reaches_the_work_groups_of_its_area(core
     assert await sender_for(db, clock, "wecom").drain(within=10)
     assert len(here.texts()) == 1 and "本周五前报送整治台账" in here.texts()[0]
     assert there.accepted == []  # another township's group
+
+
+@pytest.mark.parametrize(("kind", "webhook", "named"), [
+    ("dingtalk", "https://oapi.dingtalk.com/robot/send", "access_token="),
+    ("wecom", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?other=1", "key="),
+    ("wecom", "不是地址", "key="),
+])
+def test_a_webhook_without_its_credential_is_refused_in_chinese(kind, webhook, named):
+    """The text names the missing parameter through a {key} placeholder (mypy found this raised a TypeError)."""
+    with pytest.raises(BadGroup) as refused:
+        check_group(TEXTS, kind, webhook, None)
+    assert named in str(refused.value) and "Webhook 地址" in str(refused.value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
 from sqlalchemy import func, select
 
 from handlers.events import Reply
@@ -27,6 +28,7 @@ async def sent_rows(db: Database) -> int:
             OutboxMessage.channel == "dingtalk-robot", OutboxMessage.status == OutboxStatus.SENT)))
 
 
+@pytest.mark.slow
 async def test_a_kill_mid_push_sends_nothing_twice(db_url, tmp_path):
     async with FakeDingTalk() as fake, FakeRobots() as robots:
         robot = robots.add("dingtalk", "crash", SECRET, hang_after=3)

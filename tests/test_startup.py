@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from storage.db import Database
 from storage.migrate import current_revision, head_revision, is_at_head, script_heads
 
@@ -62,6 +64,7 @@ def start(database: Path) -> list[str]:
     return json.loads(python(code, database.parent, SHIXIAO_DATABASE_URL=f"sqlite+aiosqlite:///{database}"))
 
 
+@pytest.mark.slow
 def test_starting_loads_no_heavy_library_on_a_new_database_or_an_existing_one(tmp_path):
     # A new database gets its schema without Alembic (storage/migrate._create_new); one at the head needs none.
     database = tmp_path / "shixiao.db"
@@ -90,6 +93,7 @@ TELEGRAM_FREE_COMMANDS = [
 ]
 
 
+@pytest.mark.slow
 def test_commands_that_never_talk_to_telegram_do_not_import_its_clients(tmp_path):
     """ask, export, digest, plan, units, areas and kb start without aiogram (over a second of imports on a small
     machine) or python-telegram-bot."""

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import typer
 from rich.markup import escape
+from rich.progress import TaskID
 from rich.table import Table
 from sqlalchemy.engine import make_url
 
@@ -110,7 +111,7 @@ def backup(
         fail(f"输出目录 {escape(str(out.parent))} 不存在，请先创建。")
     try:
         with progress() as bar:
-            tasks: list[int] = []  # the bar appears with the first pages copied, not before a refusal
+            tasks: list[TaskID] = []  # the bar appears with the first pages copied, not before a refusal
 
             def advance(done: int, total: int) -> None:
                 if not tasks:
@@ -160,7 +161,7 @@ def restore(
     labels = {"safety": "另存当前数据库（页）", "restore": "恢复（页）"}
     try:
         with progress() as bar:
-            tasks: dict[str, int] = {}
+            tasks: dict[str, TaskID] = {}
 
             def advance(phase: str, done: int, total: int) -> None:
                 if phase not in tasks:

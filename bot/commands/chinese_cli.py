@@ -111,23 +111,24 @@ def chinese_errors() -> Iterator[None]:
             raise  # not a usage error: the command's own failure, shown as it is
         use_chinese_help_texts()
         if not getattr(error, "in_chinese", False):  # nested commands see the same error on its way out
-            error.format_message = lambda: translate_error(english())  # type: ignore[method-assign]
-            error.in_chinese = True  # type: ignore[attr-defined]
+            setattr(error, "format_message", lambda: translate_error(english()))  # noqa: B010 (any usage error)
+            setattr(error, "in_chinese", True)  # noqa: B010
         raise
 
 
 class ChineseCommandMixin:
-    def get_help_option(self, ctx: typer.Context) -> Any:
+    # ctx is Typer's click Context, whose class Typer names only in a private module: Any here.
+    def get_help_option(self, ctx: Any) -> Any:
         option = super().get_help_option(ctx)  # type: ignore[misc]
         if option is not None:
             option.help = HELP_OPTION_TEXT
         return option
 
-    def format_usage(self, ctx: typer.Context, formatter: Any) -> None:
+    def format_usage(self, ctx: Any, formatter: Any) -> None:
         pieces = self.collect_usage_pieces(ctx)  # type: ignore[attr-defined]
         formatter.write_usage(ctx.command_path, " ".join(pieces), prefix=USAGE_PREFIX)
 
-    def format_help(self, ctx: typer.Context, formatter: Any) -> None:
+    def format_help(self, ctx: Any, formatter: Any) -> None:
         use_chinese_help_texts()
         super().format_help(ctx, formatter)  # type: ignore[misc]
 
@@ -135,7 +136,7 @@ class ChineseCommandMixin:
         with chinese_errors():
             return super().make_context(*args, **kwargs)  # type: ignore[misc]
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         with chinese_errors():
             return super().invoke(ctx)  # type: ignore[misc]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import typer
 
@@ -22,7 +23,7 @@ YEAR_HELP = "年度，默认为今年（按 SHIXIAO_TIMEZONE，默认北京时�
 KIND_NAMES = {MilestoneKind.TASK: "项任务", MilestoneKind.PHASE: "个阶段", MilestoneKind.SUPERVISION: "次督查"}
 
 
-def _year(year: int | None, settings_tz) -> int:
+def _year(year: int | None, settings_tz: ZoneInfo) -> int:
     return year if year is not None else SystemClock(settings_tz).now().year
 
 

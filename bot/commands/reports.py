@@ -142,9 +142,10 @@ def export_report(out: Path = xlsx_out("report.xlsx")) -> None:
             bar.advance(task)
         industries = book.sheet("各行业达标情况", ("行业", "达标", "待关停", "已关停", "计入基数", "达标率",
                                                 f"达到{targets.industry_unit_share}%"))
-        for line in result.industries:
-            industries.append([names.get(line.slug, line.slug), line.share.part, line.pending_closure, line.closed,
-                               line.share.whole, Percent(line.share.rate), "是" if line.meets_target else "否"])
+        for industry in result.industries:
+            industries.append([names.get(industry.slug, industry.slug), industry.share.part, industry.pending_closure,
+                               industry.closed, industry.share.whole, Percent(industry.share.rate),
+                               "是" if industry.meets_target else "否"])
             bar.advance(task)
     out.parent.mkdir(parents=True, exist_ok=True)
     book.save(out)

@@ -81,12 +81,12 @@ async def _import(file: Path, all_or_nothing: bool, settings: Settings) -> tuple
                 return total, checker
             writer = RegisterRows(names, settings.tz)
             task = bar.add_task("导入单位", total=good)
-            good_rows = (row for _number, row, _problems in parse_rows(file, industries) if row is not None)
-            for batch in _batches(good_rows, BATCH_ROWS):
+            good_rows = (parsed for _number, parsed, _problems in parse_rows(file, industries) if parsed is not None)
+            for chunk in _batches(good_rows, BATCH_ROWS):
                 async with db.transaction() as session:
-                    for row in batch:
-                        await writer.apply(session, row, clock.now())
-                bar.advance(task, len(batch))
+                    for parsed in chunk:
+                        await writer.apply(session, parsed, clock.now())
+                bar.advance(task, len(chunk))
         writer.tally.problems[:0] = checker.tally.problems
         return total, writer
     finally:

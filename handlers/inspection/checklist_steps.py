@@ -45,7 +45,7 @@ async def _item_prompt(turn: Turn, answers: InspectionAnswers) -> Prompt:
     if answers.help_for == item.id:
         text += "\n\n" + turn.texts("insp_item_help", help=item.help, source=item.source)
     if item.kind == "gate":
-        options = (Option(YES, turn.texts("insp_yes")), Option(NO, turn.texts("insp_no")))
+        options: tuple[Option, ...] = (Option(YES, turn.texts("insp_yes")), Option(NO, turn.texts("insp_no")))
     else:
         options = (Option(PASS, turn.texts("insp_pass")), Option(FAIL, turn.texts("insp_fail")),
                    Option(NA, turn.texts("insp_na")))

@@ -20,7 +20,7 @@ MAX_DEADLINE_DAYS = 365
 CLASS_REASON_MAX = 200
 BACK_TO_RESULT, CHOOSE_AGAIN = "result", "again"
 EXAMPLE_DEADLINE_DAYS = 14  # the example date in the deadline prompt: two weeks from today, never a past one
-CLASS_KEYS = {UnitClass.UPGRADE: "class_upgrade", UnitClass.RECTIFY: "class_rectify",
+CLASS_KEYS: dict[str, str] = {UnitClass.UPGRADE: "class_upgrade", UnitClass.RECTIFY: "class_rectify",
               UnitClass.SHUTDOWN: "class_shutdown"}
 
 

@@ -192,9 +192,9 @@ async def overdue(turn: Turn) -> list[Reply]:
     today = turn.clock.now().date()
     lines = []
     for unit in late[:LIST_LIMIT]:
-        place = area_path(await get_area(turn.session, unit.village_id))
-        lines.append(turn.texts("overdue_line", unit=unit.name, where=place, date=cn_date(unit.rectify_by),
-                                days=(today - unit.rectify_by).days))
+        place, due = area_path(await get_area(turn.session, unit.village_id)), unit.rectify_by
+        assert due is not None  # overdue: its rectify_by is before today
+        lines.append(turn.texts("overdue_line", unit=unit.name, where=place, date=cn_date(due), days=(today - due).days))
     more = turn.texts("overdue_more", n=len(late) - LIST_LIMIT) if len(late) > LIST_LIMIT else ""
     return [turn.menu_reply(turn.texts("overdue_list", n=len(late), lines="\n".join(lines)) + more)]
 

@@ -13,15 +13,15 @@ from handlers.inspection.answers import InspectionAnswers
 from handlers.inspection.checklist_steps import after_answer
 from storage import complaints, inspections, units
 from storage.areas import area_path, get_area
-from storage.inspection_models import Unit
 from storage.inspections import report_number
+from storage.units import OPERATOR_NAME_MAX
 
 NEW = "new"
 AGAIN = "again"
 GO, OTHER = "go", "other"
 RECENT = 6
 ADDRESS_MAX = 100
-OPERATOR_MAX = Unit.__table__.c.operator_name.type.length  # what the register can hold
+OPERATOR_MAX = OPERATOR_NAME_MAX
 
 
 def industry_name(turn: Turn, slug: str) -> str:
@@ -182,7 +182,8 @@ async def _parse_new_name(turn: Turn, inbound: Inbound, prompt: Prompt, answers:
                           ) -> tuple[str, Chosen | None]:
     """The name, and the unit of that name already registered in the village, if any."""
     name = await text_parser(2, 50)(turn, inbound, prompt)
-    existing = await units.find_by_name(turn.session, turn.user.area_id, name)
+    village_id = turn.user.area_id
+    existing = await units.find_by_name(turn.session, village_id, name) if village_id is not None else None
     # Same name in the same village: inspect that one instead of registering a duplicate.
     return name, await chosen(turn, existing.id) if existing is not None else None
 

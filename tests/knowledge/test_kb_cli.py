@@ -55,12 +55,14 @@ def test_ask_from_stdin_one_json_per_line(app):
     assert out[4]["entry_id"] == "fsl.art28"
 
 
+@pytest.mark.slow
 def test_kb_check_ok(app):
     result = runner.invoke(app, ["kb", "check"])
     assert result.exit_code == 0, result.output
     assert "校验通过" in result.output and "small_restaurant" in result.output
 
 
+@pytest.mark.slow
 def test_kb_check_strict_every_question_reaches_its_own_entry(app):
     """An answer that quoted another entry's question (名单可问“十小行业包括哪些”) took that question over."""
     result = runner.invoke(app, ["kb", "check", "--strict"])
@@ -84,6 +86,7 @@ def test_ask_with_broken_data_fails_cleanly(app, tmp_path):
     assert result.exit_code == 1 and "plan.yaml" in result.output and "Traceback" not in result.output
 
 
+@pytest.mark.slow
 def test_kb_eval(app, tmp_path):
     questions = tmp_path / "q.yaml"
     questions.write_text("- {q: 开饭店要办什么证, expect: rest.licences}\n- {q: 今天天气怎么样, expect: null}\n",
@@ -96,6 +99,7 @@ def test_kb_eval(app, tmp_path):
     assert human.exit_code == 0 and "top-1" in human.output and "拒答" in human.output
 
 
+@pytest.mark.slow
 def test_kb_eval_bad_files(app, tmp_path):
     missing = runner.invoke(app, ["kb", "eval", str(tmp_path / "nope.yaml")])
     assert missing.exit_code == 1 and "找不到" in missing.output

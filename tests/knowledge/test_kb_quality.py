@@ -18,6 +18,7 @@ def answerer():
     return shipped_answerer()
 
 
+@pytest.mark.slow
 def test_development_set(answerer):
     questions = load_question_set(HERE / "questions.yaml")
     assert len(questions) >= 150

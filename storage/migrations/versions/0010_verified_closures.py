@@ -15,6 +15,8 @@ Data converted:
   largest of them, so new first versions follow without a gap.
 """
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -44,7 +46,8 @@ def _area_paths(bind: sa.Connection) -> dict[int, str]:
     areas = {row.id: row for row in bind.execute(sa.select(AREAS)).all()}
     paths: dict[int, str] = {}
     for area_id, area in areas.items():
-        parts, node = [], area
+        parts: list[str] = []
+        node: sa.Row[Any] | None = area
         while node is not None and node.level != "county":
             parts.append(node.name)
             node = areas.get(node.parent_id) if node.parent_id is not None else None
