@@ -204,7 +204,7 @@ async def _parse_answer(turn: Turn, inbound: Inbound, prompt: Prompt, answers: A
     """The answer typed, or DISMISS when the official presses 忽略 (a greeting or a stray number is no question)."""
     if await pressed_or_typed(turn, inbound, prompt) == DISMISS:
         return DISMISS
-    return await text_parser(4, 1000)(turn, inbound, prompt)
+    return await text_parser(4, 1000)(turn, inbound, prompt, answers)
 
 
 async def _finish_answer(turn: Turn, answers: AnswerAnswers) -> list[Reply]:

@@ -147,7 +147,7 @@ def optional_text(min_len: int, max_len: int) -> ParseFn:
     async def parse(ctx: Turn, inbound: Inbound, prompt: Prompt, answers: Any = None) -> str:
         if await pressed_or_typed(ctx, inbound, prompt) == SKIP:
             return ""
-        return await text_parser(min_len, max_len)(ctx, inbound, prompt)
+        return await text_parser(min_len, max_len)(ctx, inbound, prompt, answers)
 
     return parse
 

@@ -102,7 +102,7 @@ async def _secret_prompt(turn: Turn, answers: GroupAddAnswers) -> Prompt:
 async def _parse_secret(turn: Turn, inbound: Inbound, prompt: Prompt, answers: GroupAddAnswers) -> str:
     if await pressed_or_typed(turn, inbound, prompt) == SKIP:
         return ""
-    secret = await text_parser(1, 400)(turn, inbound, prompt)
+    secret = await text_parser(1, 400)(turn, inbound, prompt, answers)
     try:
         return check_group(turn.texts, answers.kind, answers.webhook, secret,
                            allow_http=turn.config.robots_allow_http).secret or ""
@@ -126,7 +126,7 @@ async def _chosen_name(turn: Turn, answers: GroupAddAnswers, typed: str) -> str:
 
 async def _parse_name(turn: Turn, inbound: Inbound, prompt: Prompt, answers: GroupAddAnswers) -> str:
     typed = "" if await pressed_or_typed(turn, inbound, prompt) == SKIP else \
-        await text_parser(1, 200)(turn, inbound, prompt)
+        await text_parser(1, 200)(turn, inbound, prompt, answers)
     try:
         name = await _chosen_name(turn, answers, typed)
     except BadGroup as problem:

@@ -185,7 +185,7 @@ _parse_name_text = text_parser(NAME_MIN, NAME_MAX)
 
 
 async def parse_name(turn: Turn, inbound: Inbound, prompt: Prompt, answers: Any = None) -> str:
-    name = await _parse_name_text(turn, inbound, prompt)
+    name = await _parse_name_text(turn, inbound, prompt, answers)
     if any(ch.isdigit() for ch in name) or "/" in name:
         raise Invalid(turn.texts("name_invalid"))
     return name

@@ -53,7 +53,7 @@ async def _what_prompt(turn: Turn, answers: ReopenAnswers) -> Prompt:
 async def _parse_what(turn: Turn, inbound: Inbound, prompt: Prompt, answers: ReopenAnswers) -> str:
     if await pressed_or_typed(turn, inbound, prompt) == KEEP_CLOSED:
         return KEEP_CLOSED
-    return await text_parser(WHAT_MIN, WHAT_MAX)(turn, inbound, prompt)
+    return await text_parser(WHAT_MIN, WHAT_MAX)(turn, inbound, prompt, answers)
 
 
 async def _finish(turn: Turn, answers: ReopenAnswers) -> list[Reply]:

@@ -117,7 +117,7 @@ async def _note_prompt(turn: Turn, answers: InspectionAnswers) -> Prompt:
 async def _parse_note(turn: Turn, inbound: Inbound, prompt: Prompt, answers: InspectionAnswers
                       ) -> tuple[str, str | None]:
     """The note, and the item asked after it."""
-    return await text_parser(2, NOTE_MAX)(turn, inbound, prompt), pending(turn, answers)
+    return await text_parser(2, NOTE_MAX)(turn, inbound, prompt, answers), pending(turn, answers)
 
 
 def _store_note(answers: InspectionAnswers, value: tuple[str, str | None]) -> None:

@@ -242,7 +242,7 @@ async def _parse_class_reason(turn: Turn, inbound: Inbound, prompt: Prompt, answ
     """The reason, or None to choose the class again (the button, or its label typed)."""
     if await pressed_or_typed(turn, inbound, prompt) == CHOOSE_AGAIN:
         return None
-    return await text_parser(4, CLASS_REASON_MAX)(turn, inbound, prompt)
+    return await text_parser(4, CLASS_REASON_MAX)(turn, inbound, prompt, answers)
 
 
 def _after_class_reason(answers: InspectionAnswers) -> str:
@@ -261,7 +261,7 @@ async def _deadline_prompt(turn: Turn, answers: InspectionAnswers) -> Prompt:
 
 
 async def _parse_deadline(turn: Turn, inbound: Inbound, prompt: Prompt, answers: InspectionAnswers) -> date:
-    text = await text_parser(1, 30)(turn, inbound, prompt)
+    text = await text_parser(1, 30)(turn, inbound, prompt, answers)
     today = turn.clock.now().date()
     try:
         day = parse_date(text, today)

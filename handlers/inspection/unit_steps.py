@@ -83,7 +83,7 @@ async def _parse_find(turn: Turn, inbound: Inbound, prompt: Prompt, answers: Ins
     if inbound.kind is Kind.PRESS:
         choice = await parse_option(turn, inbound, prompt)
         return (choice, None) if choice == NEW else (choice, await chosen(turn, int(choice)))
-    query = await text_parser(1, 50)(turn, inbound, prompt)
+    query = await text_parser(1, 50)(turn, inbound, prompt, answers)
     for option in prompt.options:
         if option.label == query:
             return (option.id, None) if option.id == NEW else (option.id, await chosen(turn, int(option.id)))
@@ -181,7 +181,7 @@ async def _new_name_prompt(turn: Turn, answers: InspectionAnswers) -> Prompt:
 async def _parse_new_name(turn: Turn, inbound: Inbound, prompt: Prompt, answers: InspectionAnswers
                           ) -> tuple[str, Chosen | None]:
     """The name, and the unit of that name already registered in the village, if any."""
-    name = await text_parser(2, 50)(turn, inbound, prompt)
+    name = await text_parser(2, 50)(turn, inbound, prompt, answers)
     village_id = turn.user.area_id
     existing = await units.find_by_name(turn.session, village_id, name) if village_id is not None else None
     # Same name in the same village: inspect that one instead of registering a duplicate.
@@ -215,7 +215,7 @@ async def _operator_prompt(turn: Turn, answers: InspectionAnswers) -> Prompt:
 async def _parse_operator(turn: Turn, inbound: Inbound, prompt: Prompt, answers: InspectionAnswers
                           ) -> tuple[str, Chosen]:
     """The operator's name ('' when skipped), and the new unit the checklist is for."""
-    return await optional_text(2, OPERATOR_MAX)(turn, inbound, prompt), new_unit(turn, answers)
+    return await optional_text(2, OPERATOR_MAX)(turn, inbound, prompt, answers), new_unit(turn, answers)
 
 
 def _store_operator(answers: InspectionAnswers, value: tuple[str, Chosen]) -> None:
