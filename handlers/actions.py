@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from handlers import ask, broadcast, closures, complaints, group_admin, milestones, people
 from handlers.context import Turn
 from handlers.core import Action
@@ -42,8 +44,8 @@ COMMANDS: dict[str, str] = {"profile": "profile", "invite": "invite", "inspect":
                             "report": "report"}
 COMMANDS |= complaints.COMMANDS
 COMMANDS |= {"ask": "ask"}
-FLOWS: dict[str, Flow] = {flow.name: flow for flow in (REGISTER, RENAME, INVITE, INSPECTION, REVIEW, ask.ASK,
-                                                        ask.KB_ANSWER, ask.KB_PARAPHRASE)}
+FLOWS: dict[str, Flow[Any]] = {flow.name: flow for flow in (REGISTER, RENAME, INVITE, INSPECTION, REVIEW, ask.ASK,
+                                                             ask.KB_ANSWER, ask.KB_PARAPHRASE)}
 FLOWS |= {flow.name: flow for flow in complaints.FLOWS}
 # Plan milestones (计划节点) and broadcasts (发布通知).
 ACTIONS |= {"milestones": milestones.overview, "ms_done": milestones.mark, "ms_view": milestones.view,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from handlers.complaints import filing, handling, official_flows, reopen, tracking
 from handlers.context import Turn
@@ -21,5 +22,5 @@ ACTIONS: dict[str, Callable[[Turn], Awaitable[list[Reply]]]] = {
     "complaint_reroute": handling.reroute,
 }
 COMMANDS: dict[str, str] = {"track": "complaint_track"}
-FLOWS: tuple[Flow, ...] = (filing.COMPLAINT, official_flows.COMPLAINT_UPDATE, official_flows.COMPLAINT_REROUTE,
-                           reopen.COMPLAINT_REOPEN)
+FLOWS: tuple[Flow[Any], ...] = (filing.COMPLAINT, official_flows.COMPLAINT_UPDATE,
+                                official_flows.COMPLAINT_REROUTE, reopen.COMPLAINT_REOPEN)

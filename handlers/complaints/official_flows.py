@@ -113,8 +113,9 @@ def _store_original(answers: UpdateAnswers, value: int) -> None:
 
 
 async def _note_prompt(turn: Turn, answers: UpdateAnswers) -> Prompt:
-    key = {ComplaintStatus.NOT_RESPONSIBLE: "complaint_ask_note_not_responsible",
-           ComplaintStatus.CLOSED: "complaint_ask_note_closed"}.get(answers.status or "", "complaint_ask_note")
+    notes: dict[ComplaintStatus | None, str] = {ComplaintStatus.NOT_RESPONSIBLE: "complaint_ask_note_not_responsible",
+                                                ComplaintStatus.CLOSED: "complaint_ask_note_closed"}
+    key = notes.get(answers.status, "complaint_ask_note")
     return Prompt(turn.texts(key, min=NOTE_MIN, max=NOTE_MAX))
 
 
