@@ -147,7 +147,7 @@ class _Builder:
 
     def add_specs(self, file: EntriesFile, name: str, placeholders: dict[str, Any] | None = None,
                   trades: frozenset[str] = frozenset(), normalizer: Normalizer | None = None) -> None:
-        scope = frozenset()
+        scope: frozenset[str] = frozenset()
         if file.trades and normalizer is not None:
             scope = frozenset(normalizer(t) for t in file.trades)
             unknown = [t for t in file.trades if normalizer(t) not in trades]
