@@ -7,10 +7,11 @@ result: all items 符合, or for 整改 the first two ordinary items 不符合, 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn, Protocol
 
 from knowledge.models import Checklist, KnowledgeBase
 from knowledge.yaml_errors import YamlFileError, read_yaml_file
@@ -33,13 +34,19 @@ class SampleRegisterError(ValueError):
     pass
 
 
+class Fail(Protocol):
+    """Raises SampleRegisterError for the entry being read, at its field `key` when given."""
+
+    def __call__(self, message: str, key: str | None = None) -> NoReturn: ...
+
+
 @dataclass
 class SampleRegister:
     county: str
     units: list[SampleUnit] = field(default_factory=list)
 
 
-def _text(value: Any, what: str, fail: Any, limit: int = 60) -> str:
+def _text(value: Any, what: str, fail: Callable[[str], NoReturn], limit: int = 60) -> str:
     if not isinstance(value, str) or not value.strip():
         fail(f"{what}应为非空文字")
     if len(value.strip()) > limit:
@@ -73,7 +80,7 @@ def parse_sample_register(county: CountySpec, knowledge: KnowledgeBase, today: d
     except YamlFileError as error:
         raise SampleRegisterError(f"{path}：{error}") from None
 
-    def fail_at(loc: list[object], message: str) -> None:
+    def fail_at(loc: list[object], message: str) -> NoReturn:
         raise SampleRegisterError(f"{path}：{where(file_line_of(path, loc))}{message}")
 
     if not isinstance(raw, dict) or not isinstance(raw.get("units"), list):
@@ -88,7 +95,7 @@ def parse_sample_register(county: CountySpec, knowledge: KnowledgeBase, today: d
     for index, item in enumerate(raw["units"]):
         loc: list[object] = ["units", index]
 
-        def fail(message: str, key: str | None = None, loc: list[object] = loc) -> None:
+        def fail(message: str, key: str | None = None, loc: list[object] = loc) -> NoReturn:
             fail_at(loc + ([key] if key else []), message)
 
         if not isinstance(item, dict):
@@ -115,14 +122,15 @@ def parse_sample_register(county: CountySpec, knowledge: KnowledgeBase, today: d
                           operator=_text(item.get("operator"), "经营者（operator）", lambda m: fail(m, "operator")),
                           address=_text(item.get("address"), "地址（address）", lambda m: fail(m, "address")))
         if "check" in item:
-            unit.inspection = _inspection(item["check"], knowledge.checklists[industry], today, now,
-                                          lambda message, key=None, at=loc + ["check"]: fail_at(
-                                              at + ([key] if key else []), message))
+            def fail_check(message: str, key: str | None = None, at: list[object] = loc + ["check"]) -> NoReturn:
+                fail_at(at + ([key] if key else []), message)
+
+            unit.inspection = _inspection(item["check"], knowledge.checklists[industry], today, now, fail_check)
         register.units.append(unit)
     return register
 
 
-def _inspection(check: Any, checklist: Checklist, today: date, now: datetime, fail: Any) -> SampleInspection:
+def _inspection(check: Any, checklist: Checklist, today: date, now: datetime, fail: Fail) -> SampleInspection:
     if not isinstance(check, dict):
         fail("check 应为 {days: 天数, result: 达标|整改|关停, review: 已通过|待审核}")
     unknown = sorted(set(check) - CHECK_FIELDS)
@@ -131,10 +139,12 @@ def _inspection(check: Any, checklist: Checklist, today: date, now: datetime, fa
     days = check.get("days")
     if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= MAX_DAYS:
         fail(f"days 应为 1 到 {MAX_DAYS} 之间的整数（几天前检查）", "days")
-    unit_class = RESULTS.get(check.get("result"))
+    # a YAML list or mapping here is unhashable: checked as text before the lookup, so it gets the Chinese error
+    result, review = check.get("result"), check.get("review")
+    unit_class = RESULTS.get(result) if isinstance(result, str) else None
     if unit_class is None:
         fail(f"result 应为 {'、'.join(RESULTS)} 之一", "result")
-    status = REVIEWS.get(check.get("review"))
+    status = REVIEWS.get(review) if isinstance(review, str) else None
     if status is None:
         fail(f"review 应为 {'、'.join(REVIEWS)} 之一", "review")
     due = check.get("due")

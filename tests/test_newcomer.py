@@ -154,6 +154,9 @@ def test_the_sample_register_covers_the_ten_industries_and_several_villages():
     ("village: 福田村, operator: 徐晓红", "village: 火星村, operator: 徐晓红", "村“火星村”不在示例县的枫林镇中"),
     ("check: {days: 4, result: 达标, review: 已通过}}\n", "check: {days: 4, result: 优秀, review: 已通过}}\n",
      "result 应为 达标、整改、关停 之一"),
+    # a list is unhashable: it once escaped as a TypeError from the lookup instead of this line's error
+    ("check: {days: 4, result: 达标, review: 已通过}}\n", "check: {days: 4, result: [达标], review: 已通过}}\n",
+     "result 应为 达标、整改、关停 之一"),
     ("operator: 徐晓红, address: 福田村中街7号", "operator: 徐晓红, adress: 福田村中街7号", "不认识的字段：adress"),
 ])
 def test_a_mistake_in_the_sample_register_names_the_line(tmp_path, old, new, message):
