@@ -177,7 +177,7 @@ async def compute_digest(session: AsyncSession, scope: Area, now: datetime, targ
     complaints = await complaint_counts(session, start, now, scope)
     digest.complaints_opened, digest.complaints_closed = complaints.opened, complaints.closed
     digest.complaints_overdue = complaints.overdue
-    township_id = scope.id if scope.level == AreaLevel.TOWNSHIP else None
-    digest.overdue_rectifications = await count_overdue_rectifications(session, now.date(), township_id)
+    only_township = scope.id if scope.level == AreaLevel.TOWNSHIP else None  # None: the whole county
+    digest.overdue_rectifications = await count_overdue_rectifications(session, now.date(), only_township)
     digest.sample_units = await count_sample_units(session, scope)
     return digest
