@@ -191,7 +191,7 @@ def test_the_food_law_is_no_answer_about_another_trades_goods(answerer):
 def test_a_files_trades_must_be_the_countys_trades(tmp_path):
     data = copy_data(tmp_path)
     edit(data / "food_safety_law.yaml", "trades: [食杂店, 作坊, 餐饮店]", "trades: [食杂店, 花店]")
-    with pytest.raises(KnowledgeError, match="food_safety_law.yaml.*花店"):
+    with pytest.raises(KnowledgeError, match=r"food_safety_law\.yaml.*花店"):
         load_knowledge(data)
 
 
