@@ -203,3 +203,8 @@ def test_a_run_on_is_cut_where_the_second_question_starts(answerer, question, fi
     """The best cut wins, not the first sure one ("网吧几点关" / "门能不能让未成年人进" were both sure too)."""
     text = answerer.answer(question, today=date(2026, 12, 7)).answer
     assert f"一、{first}\n" in text and f"二、{second}\n" in text, text
+
+
+@pytest.mark.parametrize(("word", "canonical"), [("工人", "从业人员"), ("小鬼", "未成年人"), ("酸奶", "乳制品")])
+def test_words_added_to_existing_groups(answerer, word, canonical):
+    assert answerer.index.normalize(word) == canonical
