@@ -193,6 +193,7 @@ async def test_the_current_phase_comes_from_the_clock(core, db, clock):
     assert "宣传发动阶段" in april and "2027年4月15日前" in april
 
 
+@pytest.mark.slow
 async def test_learned_entries_keep_paraphrases_and_the_county_adds_more(core, db, clock):
     county = await register(core, db, clock, 1125, Role.COUNTY, None, "周主任")
     resident = Person(core, 1126)

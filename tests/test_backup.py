@@ -157,6 +157,7 @@ def test_restore_under_an_open_connection(database, env, tmp_path):
     assert query(database, "PRAGMA integrity_check") == [("ok",)]
 
 
+@pytest.mark.slow
 def test_restore_upgrades_an_older_backup(env, live, tmp_path):
     assert invoke(["db", "upgrade", "0003"], env).exit_code == 0
     record_update(live, 7)

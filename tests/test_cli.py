@@ -115,6 +115,7 @@ def test_webhook_mode_explains_what_is_missing(env, args, extra, expected):
     assert expected in result.output and "Traceback" not in result.output
 
 
+@pytest.mark.slow
 def test_db_upgrade_and_downgrade(env):
     result = invoke(["db", "upgrade"], env)
     from storage.migrate import head_revision

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+import pytest
+
 from handlers.events import Inbound, Kind
 from storage.areas import find_area
 from storage.clock import SHANGHAI
@@ -209,6 +211,7 @@ async def test_photos_stop_at_the_limit_and_each_is_acknowledged_after_saving(co
     assert number and await count(db, ComplaintPhoto) == 6
 
 
+@pytest.mark.slow
 async def test_the_filed_conversation_is_resumed_after_a_pause(core, db, clock):
     person = await resident(core, 870)
     await person.press("投诉举报")

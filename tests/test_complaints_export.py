@@ -113,6 +113,7 @@ async def test_output_must_be_an_xlsx_in_an_existing_folder(db, tmp_path):
     assert missing.exit_code == 1 and "不存在" in missing.output
 
 
+@pytest.mark.slow
 async def test_a_large_export_streams_in_batches(db, clock, tmp_path):
     now = clock.now()
     async with db.transaction() as session:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import pytest
+
 from handlers.complaints.categories import default_config
 from handlers.texts import Texts
 from scheduler.complaint_jobs import escalate_overdue_complaints
@@ -160,6 +162,7 @@ async def test_a_category_change_re_routes_to_the_county(core, db, clock):
     assert (await complaint(db, number)).category == "medical"
 
 
+@pytest.mark.slow
 async def test_a_similar_complaint_is_mentioned_without_its_number_and_cannot_be_followed(core, db, clock):
     await add_unit(db, clock, "芙蓉村", "老王小卖部", "small_grocery")
     official = await register(core, db, clock, 911, Role.TOWNSHIP, "岩头镇", "赵乡长")

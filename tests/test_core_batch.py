@@ -55,6 +55,7 @@ async def snapshot(db: Database) -> dict:
         }
 
 
+@pytest.mark.slow
 async def test_a_batch_ends_as_one_update_at_a_time_would(db_url, tmp_path, clock):
     inbounds = await workload(6)  # 96 updates, six residents interleaved
     one_by_one = await fresh_database(db_url, tmp_path, "one", clock)

@@ -78,6 +78,7 @@ async def inspect(cadre, unit: str, taps: int) -> tuple[int, int]:
     return pressed, items
 
 
+@pytest.mark.slow
 async def test_a_triple_tapper_files_the_calm_users_report_with_no_extra_message(emulator, bot):
     for unit in ("老王小吃店", "老李面馆"):
         await add_unit(bot.app.db, SystemClock(), "芙蓉村", unit)

@@ -167,6 +167,7 @@ async def test_429_retry_after_is_honoured_and_nothing_is_sent_twice(emulator, b
     assert len([m for m in resident.messages if not m.is_edit]) == 1
 
 
+@pytest.mark.slow
 async def test_polling_survives_failed_get_updates(emulator, bot):
     faults = [emulator.faults.add(method="getUpdates", kind=kind, retry_after=1, count=1)
               for kind in ("5xx", "429", "garbage", "409")]

@@ -136,6 +136,7 @@ def test_a_zip_bomb_is_refused_before_it_is_unpacked(tmp_path):
     assert peak < PEAK_MB, peak
 
 
+@pytest.mark.slow
 def test_a_cell_longer_than_excel_allows_is_refused_with_its_place(tmp_path):
     path = register_with_sheet(tmp_path / "long.xlsx", one_huge_cell(MAX_CELL_CHARS * 3 + 3 * (MIB // 3)))
     code, out, peak = shixiao(tmp_path, "units", "import", str(path))

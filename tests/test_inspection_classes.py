@@ -3,6 +3,7 @@ township's review screen shows flagged."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from storage import inspections
@@ -75,6 +76,7 @@ async def test_compliant_unit_is_not_offered_rectify_and_shutdown_needs_a_reason
     assert dict(zip(header, row, strict=True))["分类理由"] == DEMOLITION
 
 
+@pytest.mark.slow
 async def test_changing_the_result_asks_again_for_a_class_that_no_longer_fits(core, db, clock):
     await add_unit(db, clock, "芙蓉村", "老王小吃店")
     cadre = await register(core, db, clock, 643, Role.CADRE, "芙蓉村", "李建国")

@@ -8,6 +8,7 @@ import hashlib
 import io
 import shutil
 
+import pytest
 from openpyxl import load_workbook
 from rich.progress import Progress
 from sqlalchemy import select, update
@@ -43,6 +44,7 @@ async def report_with_photos(db, clock, photos: list[dict], key: str = "k1") -> 
         return inspection.id
 
 
+@pytest.mark.slow
 async def test_a_terminal_photo_file_is_kept_by_the_terminal_chat(db, clock, core, tmp_path):
     picture = tmp_path / "门店.png"
     picture.write_bytes(FRONT)

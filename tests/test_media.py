@@ -58,6 +58,7 @@ def test_only_media_keys_are_names(key):
     assert parse_key(key) is None
 
 
+@pytest.mark.slow
 async def test_the_store_keeps_each_content_once_and_gives_it_back(store):
     first = await keep(store, PHOTO)
     again = await keep(store, PHOTO)  # the same photo in a second report, or a retried download

@@ -33,6 +33,7 @@ async def run_until_sent(senders: list[Sender], db, expected: int, timeout: floa
         await asyncio.gather(*tasks)
 
 
+@pytest.mark.slow
 async def test_two_senders_share_one_outbox_without_sending_twice(db, clock):
     items = [(chat, f"{chat}-{n}") for n in range(4) for chat in range(1, 31)]
     await enqueue_all(db, clock, items)

@@ -108,6 +108,7 @@ async def open_review(official, number: int = 0):
     return official.replies[before:]
 
 
+@pytest.mark.slow
 async def test_the_reviewer_sees_photos_location_inspector_changes_history_and_complaints(core, db, clock):
     unit_id = await add_unit(db, clock, "芙蓉村", "老王小吃店")
     official = await register(core, db, clock, 801, Role.TOWNSHIP, "岩头镇", "陈镇长")

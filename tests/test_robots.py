@@ -78,6 +78,7 @@ def test_long_texts_are_cut_to_what_a_robot_takes():
     assert dingtalk == [("photo", {"photo": "/tmp/chart.png", "text": "图表说明"})]
 
 
+@pytest.mark.slow
 async def test_the_digest_reaches_a_dingtalk_and_a_wecom_group(core, db, clock, robots, tmp_path):
     await register(core, db, clock, 902, Role.COUNTY, None, "周主任")
     ding = robots.add("dingtalk", "dtok1", SECRET)
@@ -101,6 +102,7 @@ async def test_the_digest_reaches_a_dingtalk_and_a_wecom_group(core, db, clock, 
     assert all(row.status == OutboxStatus.SENT for row in await rows(db, "dingtalk-robot"))
 
 
+@pytest.mark.slow
 async def test_each_robot_is_paced_to_its_own_limit(db, clock, robots):
     fast = robots.add("dingtalk", "pace", SECRET, per_window=4, window=1.0)
     other = robots.add("dingtalk", "pace2", per_window=4, window=1.0)

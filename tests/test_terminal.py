@@ -138,6 +138,7 @@ def run_process(tmp_path, script: bytes, **extra_env: str) -> subprocess.Complet
                           capture_output=True, cwd=tmp_path, timeout=60)
 
 
+@pytest.mark.slow
 def test_the_terminal_process_takes_5000_digits_and_bytes_that_are_not_utf8(tmp_path):
     # PYTHONIOENCODING=utf-8 makes stdin strict, as it is in an ordinary UTF-8 locale (C.UTF-8 is lenient).
     result = run_process(tmp_path, b"9" * 5000 + b"\n\xff\xfe\xe4\xb8\n/photo nonexistent.jpg\n1\n/quit\n",
