@@ -193,7 +193,7 @@ def test_relevant_to_unknown_item(tmp_path):
 
 def test_relevant_to_later_item(tmp_path):
     data = copy_data(tmp_path)
-    permit = "    text: 持有有效的食品流通许可证（此前发放的为食品卫生许可证，2015年起改发食品经营许可证）\n"
+    permit = "    text: 持有有效的食品经营证照（2009年时为食品流通许可证；现在为食品经营许可证，浙江的小食杂店为登记证，只卖预包装食品的为备案）\n"
     edit(data / "industries" / "small_grocery.yaml", permit,
          permit + "    relevant: {item: groc.tobacco_sold, equals: \"yes\"}\n")
     _checklist_error(data, "groc.permit")
