@@ -91,6 +91,9 @@ class Reply:
     # Photos shown together (Telegram: an album, sendMediaGroup, 2-10 of them; `text` is its caption, and an
     # album carries no buttons). A reference is a file id, a local path or "media:<key>" in the media store.
     album: tuple[str, ...] = ()
+    # Who is told, and what, if the message can never be delivered (the recipient blocked the bot): the sender
+    # queues it in the transaction that records the failure (storage/outbox.py fail_over).
+    fallback: tuple[int, str] | None = None
 
     def payload(self) -> dict[str, Any]:
         body: dict[str, Any] = {"text": self.text}
@@ -109,6 +112,8 @@ class Reply:
             body["document"] = self.document
         if self.album:
             body["album"] = list(self.album)
+        if self.fallback:
+            body["fallback"] = {"chat_id": self.fallback[0], "text": self.fallback[1]}
         return body
 
     @property

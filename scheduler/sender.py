@@ -327,6 +327,7 @@ class Sender:
             log.error("outbox %s cannot be delivered: %s", row.id, error)
             async with self.db.transaction() as session:
                 await outbox.mark_failed(session, row.id, str(error))
+                await outbox.fail_over(session, row.payload, datetime.now(UTC))
         except Exception as error:  # a bug or an unexpected answer: retried with backoff, given up eventually
             log.exception("unexpected error delivering outbox %s", row.id)
             backoff = min(2.0 ** max(row.attempts, 0), self.limits.max_backoff)
@@ -340,5 +341,6 @@ class Sender:
         async with self.db.transaction() as session:
             if row.attempts + 1 >= self.limits.max_attempts:
                 await outbox.mark_failed(session, row.id, f"gave up after {row.attempts + 1} attempts: {error}")
+                await outbox.fail_over(session, row.payload, datetime.now(UTC))
                 return
             await outbox.mark_retry(session, row.id, datetime.now(UTC) + timedelta(seconds=seconds), error)
