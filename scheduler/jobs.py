@@ -16,6 +16,7 @@ from scheduler.context import lookup
 from scheduler.digest_jobs import send_weekly_digests
 from scheduler.inspection_jobs import remind_reinspections
 from scheduler.milestone_jobs import remind_milestones
+from scheduler.owner_jobs import remind_owners
 from scheduler.question_jobs import announce_questions
 from scheduler.retention_jobs import purge_expired
 
@@ -32,6 +33,13 @@ def reinspections(binding: str) -> None:
     ctx = lookup(binding)
     queued = ctx.run(remind_reinspections(ctx.db, ctx.clock, ctx.texts))
     log.info("re-inspection reminders queued: %s", queued)
+
+
+def owner_reminders(binding: str) -> None:
+    ctx = lookup(binding)
+    queued = ctx.run(remind_owners(ctx.db, ctx.clock, ctx.texts, ctx.knowledge))
+    if queued:
+        log.info("owner reminders queued: %s", queued)
 
 
 def milestones(binding: str) -> None:
@@ -83,6 +91,8 @@ def job_specs(digest_day: str = "mon", digest_time: str = "08:00") -> list[JobSp
     return [
         JobSpec("reinspections", "scheduler.jobs:reinspections", morning),
         JobSpec("milestones", "scheduler.jobs:milestones", morning),
+        # Hourly: owners' rectification reminders, queued only from 08:00 to 21:00 (scheduler/owner_jobs.py).
+        JobSpec("owner-reminders", "scheduler.jobs:owner_reminders", {"minute": 10}, misfire_grace_time=3000),
         JobSpec("complaint-sla", "scheduler.jobs:complaint_sla", {"hour": MORNING.hour, "minute": MORNING.minute + 5}),
         JobSpec("retention", "scheduler.jobs:retention", {"hour": 3, "minute": 30}),
         JobSpec("weekly-digest", "scheduler.jobs:digests", {"day_of_week": digest_day, "hour": hour, "minute": minute},

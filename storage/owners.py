@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -72,3 +72,13 @@ async def latest_report(session: AsyncSession, unit_id: int) -> Inspection | Non
     stmt = (select(Inspection).where(Inspection.unit_id == unit_id, Inspection.status.in_(COUNTING))
             .order_by(Inspection.id.desc()).limit(1))
     return await session.scalar(stmt)
+
+
+async def owned_rectifications_due(session: AsyncSession, first: date, last: date) -> list[tuple[Unit, User]]:
+    """(unit, owner) for units being put right (整改中) with a deadline in [first, last] and an owner still
+    holding the operator role."""
+    stmt = (select(Unit, User).join(UnitOwner, UnitOwner.unit_id == Unit.id).join(User, User.id == UnitOwner.user_id)
+            .where(Unit.status == UnitStatus.RECTIFYING, Unit.rectify_by >= first, Unit.rectify_by <= last,
+                   User.role == Role.OPERATOR)
+            .order_by(Unit.rectify_by, Unit.id, User.id))
+    return [(unit, user) for unit, user in (await session.execute(stmt)).unique()]
