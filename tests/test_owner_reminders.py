@@ -65,7 +65,7 @@ async def test_owners_are_reminded_at_each_stage_once_by_day_only(db, clock, tmp
 
 
 async def test_a_re_inspection_stops_the_reminders(db, clock, tmp_path):
-    core, unit_id, cadre, _, _ = await owner_of_a_failed_unit(db, clock, tmp_path)
+    _, _, cadre, _, _ = await owner_of_a_failed_unit(db, clock, tmp_path)
     texts, knowledge = Texts.load(), shipped_knowledge()
     clock.set(datetime(2026, 5, 9, 10, 0, tzinfo=SHANGHAI))
     assert await remind_owners(db, clock, texts, knowledge) == 1
@@ -89,7 +89,7 @@ async def test_a_re_inspection_stops_the_reminders(db, clock, tmp_path):
 
 
 async def test_a_corrected_report_tells_the_owner_again_only_if_something_changed(db, clock, tmp_path):
-    core, unit_id, cadre, township, _ = await owner_of_a_failed_unit(db, clock, tmp_path)
+    _, _, cadre, township, _ = await owner_of_a_failed_unit(db, clock, tmp_path)
 
     async def return_and_correct(deadline_text: str | None) -> int:
         async with db.transaction() as session:
