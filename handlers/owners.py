@@ -116,8 +116,9 @@ async def unit_card(turn: Turn) -> list[Reply]:
             if unit.rectify_by is not None:
                 lines.append(t("owner_card_deadline", date=cn_date(unit.rectify_by)))
     if turn.user.role != Role.OPERATOR:
-        named = [owner.name or t("no_name") for _, owner in await owners.owners_of(turn.session, unit.id)]
-        lines.append(t("owner_card_owners", names="、".join(named)) if named else t("owner_card_no_owner"))
+        # How many, not who: an owner's name is theirs to give (they may have filed a complaint anonymously).
+        count = len(await owners.owners_of(turn.session, unit.id))
+        lines.append(t("owner_card_owners", n=count) if count else t("owner_card_no_owner"))
     return [Reply("\n".join(lines), _card_choices(turn, unit, sheet_report)), turn.menu_reply()]
 
 
