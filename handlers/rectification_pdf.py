@@ -67,7 +67,8 @@ def sheet_lines(notice: RectificationNotice) -> list[str]:
         lines.append("")
     if notice.deadline is not None:
         lines += _wrapped(f"请于{cn_date(notice.deadline)}前整改完毕。整改完成后，村干部将上门复查。")
-    lines += _wrapped(f"联系单位：{notice.office}；{notice.contact}")
+    lines += _wrapped(f"联系单位：{notice.office}")
+    lines += _wrapped(notice.contact)
     lines += ["", "业主签收：____________        日期：____________"]
     return lines
 
