@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import ask, broadcast, closures, complaints, milestones, owners, people
+from handlers import ask, broadcast, closures, complaints, milestones, owner_fix, owners, people
 from handlers.context import Turn
 from handlers.core import Action
 from handlers.events import Reply
@@ -58,3 +58,5 @@ ACTIONS |= people.ACTIONS
 FLOWS |= {flow.name: flow for flow in (*people.FLOWS, INVITE_SWITCH)}
 # The shop owner in the loop: codes bound to a unit, 我的单位, a unit's card, the 整改告知单.
 ACTIONS |= owners.ACTIONS
+ACTIONS |= {"fix_report": owner_fix.start}
+FLOWS |= {owner_fix.OWNER_FIX.name: owner_fix.OWNER_FIX}

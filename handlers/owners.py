@@ -84,6 +84,8 @@ async def owner_invite(turn: Turn) -> list[Reply]:
 
 def _card_choices(turn: Turn, unit: Unit, sheet_report: int | None) -> tuple[Choice, ...]:
     choices = []
+    if sheet_report is not None and turn.user.role == Role.OPERATOR and unit.status == UnitStatus.RECTIFYING:
+        choices.append(Choice(buttons.menu_data("fix_report", unit.id), turn.texts("owner_fix_button")))
     if sheet_report is not None:
         choices.append(Choice(buttons.menu_data("rectify_sheet", sheet_report), turn.texts("owner_sheet_button")))
     if turn.user.role in INVITERS and owners.bindable(unit):

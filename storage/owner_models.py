@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import JSON, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base
@@ -23,3 +24,18 @@ class UnitOwner(Base):
     # deadline. A corrected version of that report with the same key is not told again.
     notified_report: Mapped[int | None] = mapped_column(Integer)
     notified_key: Mapped[str | None] = mapped_column(String(64))
+
+
+class OwnerFix(Base):
+    """An owner's report that failed items were put right (已整改), with photos and notes per item. It changes no
+    official number: only the cadre's re-inspection does; it is the re-inspection task the cadre receives."""
+
+    __tablename__ = "owner_fixes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    report_id: Mapped[int] = mapped_column(Integer)  # the report whose failed items were fixed
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # item id -> {"photos": [{"file_id", "unique_id", "channel"}…], "note": "…"}
+    items: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.inspection_models import Inspection, Unit, UnitStatus
 from storage.inspections import COUNTING
 from storage.models import Role, User
-from storage.owner_models import UnitOwner
+from storage.owner_models import OwnerFix, UnitOwner
 from storage.units import name_key
 
 
@@ -82,3 +83,11 @@ async def owned_rectifications_due(session: AsyncSession, first: date, last: dat
                    User.role == Role.OPERATOR)
             .order_by(Unit.rectify_by, Unit.id, User.id))
     return [(unit, user) for unit, user in (await session.execute(stmt)).unique()]
+
+
+async def record_fix(session: AsyncSession, unit_id: int, report_id: int, owner_id: int, items: dict[str, Any],
+                     now: datetime) -> OwnerFix:
+    fix = OwnerFix(unit_id=unit_id, report_id=report_id, owner_id=owner_id, items=items, created_at=now)
+    session.add(fix)
+    await session.flush()
+    return fix

@@ -93,6 +93,7 @@ TABLE: dict[str, tuple[str, ...]] = {
     "unit_card":                    ("--", "+-", "+-", "+-", "++", "--"),
     "owner_invite":                 ("--", "--", "+-", "+-", "--", "--"),
     "rectify_sheet":                ("--", "+-", "+-", "+-", "++", "--"),
+    "fix_report":                   ("--", "+-", "--", "--", "--", "--"),
 }
 MATRIX: list[tuple[str, str, str, bool]] = [
     (role, action, area, cell == "+")
@@ -308,6 +309,9 @@ PROBES: dict[str, Probe] = {
     "rectify_sheet": Probe(press(lambda scene, role, area: f"m.rectify_sheet.{inspection(scene, area)}"),
                            by_area(["老王小吃店", "整改告知单（PDF"], ["桥头面馆", "整改告知单（PDF"]),
                            by_area(["老王小吃店", HERE_NOTE], ["桥头面馆", THERE_NOTE])),
+    "fix_report": Probe(press(lambda scene, role, area: f"m.fix_report.{unit(scene, area)}"),
+                        by_area(["“老王小吃店”：请选择已经整改好的项目"], ["“桥头面馆”：请选择已经整改好的项目"]),
+                        by_area(["老王小吃店"], ["桥头面馆"])),
 }
 
 

@@ -150,3 +150,42 @@ async def test_an_operator_code_without_a_unit_still_works(db, clock, tmp_path):
     await owner.text("王老板")
     await owner.press("我的单位")
     assert "您还没有绑定单位" in owner.last.text
+
+
+async def test_the_owner_reports_a_fix_with_photos_and_the_cadre_gets_a_task(db, clock, tmp_path):
+    from storage.owner_models import OwnerFix
+
+    core = owner_core(db, clock, tmp_path)
+    unit_id = await add_unit(db, clock, "芙蓉村", "老王小吃店")
+    cadre = await register(core, db, clock, 7202, Role.CADRE, "芙蓉村", "李建国")
+    await cadre.press_data(f"m.owner_invite.{unit_id}")
+    owner = Person(core, OWNER)
+    await owner.command("start", cadre.last.text.split("业主邀请码：")[1][:8])
+    await owner.text("王老板")
+    await owner.press_data(f"m.fix_report.{unit_id}")
+    assert "没有待整改的项目" in owner.last.text  # not inspected yet
+    await inspect_with_one_failure(cadre)
+    await owner.press("我的单位")
+    assert "报告已整改" in [choice.label for choice in owner.replies[-2].choices]  # on the card
+    await owner.press_data(f"m.fix_report.{unit_id}")
+    assert "请选择已经整改好的项目" in owner.last.text
+    await owner.press(owner.buttons()[0])
+    assert "每项至少1张" in owner.last.text and owner.last.choices == ()
+    await owner.text("已整改")  # no photo: refused
+    assert "需要至少1张整改后的照片" in owner.last.text
+    await owner.photo()
+    await owner.press("完成（已传1张）")
+    await owner.text("已按执照核定范围经营")
+    assert "提交（已报1项）" in owner.buttons()
+    before = await last_outbox_id(db)
+    await owner.press("提交（已报1项）")
+    assert "已通知村干部（1人）上门复查" in owner.last.text
+    sent = await outbox_to(db, 7202, before)
+    task = next(row for row in sent if "【复查任务】" in row.payload.get("text", ""))
+    assert "实际经营项目与执照、许可证核定的范围一致" in task.payload["text"] and "已按执照核定范围经营" in task.payload["text"]
+    assert task.payload["buttons"][0][0]["data"] == f"m.inspect.{unit_id}"
+    assert any(row.kind == "photo" and row.payload["photo"] == "file-1" for row in sent)
+    async with db.transaction() as session:
+        fix = (await session.scalars(select(OwnerFix))).one()
+        assert list(fix.items) == ["common.scope"] and fix.items["common.scope"]["note"] == "已按执照核定范围经营"
+        assert (await session.get(Unit, unit_id)).status == UnitStatus.RECTIFYING  # numbers unchanged
