@@ -1,8 +1,9 @@
 """Issue 15 end to end through the real Telegram client (aiogram, or python-telegram-bot with
 SHIXIAO_TEST_RUNTIME=ptb) against the emulator: a cadre inspects a unit with a failure and invites its owner (QR
 image with the t.me link), the owner registers with the code, the next inspection tells the owner the failed item
-and the deadline with the 整改告知单 PDF, and the reminders fire on a moved clock; an owner who blocked the bot
-makes the cadre hear of it."""
+and the deadline with the 整改告知单 PDF, the reminders fire on a moved clock, the owner reports the fix with a photo and the
+cadre starts the re-inspection from the task it receives; an owner who blocked the bot makes the cadre hear of
+it."""
 
 from __future__ import annotations
 
@@ -29,10 +30,14 @@ async def bot(emulator, db_url, runtime, tmp_path):
     await running.stop()
 
 
-async def inspect_with_one_failure(cadre, deadline: str) -> None:
-    await cadre.press("检查上报")
-    await cadre.expect("请选择要检查的单位")
-    await cadre.press("老王小吃店")
+async def inspect_with_one_failure(cadre, deadline: str, task=None) -> None:
+    """检查上报 → the unit, or 开始复查 on a re-inspection task; one item fails."""
+    if task is not None:
+        await cadre.press("开始复查", message=task)
+    else:
+        await cadre.press("检查上报")
+        await cadre.expect("请选择要检查的单位")
+        await cadre.press("老王小吃店")
     first = await cadre.expect(lambda m: "检查第1/" in (m.text or "") or "仍要开始新的检查吗" in (m.text or ""))
     if "仍要开始新的检查吗" in first.text:
         await cadre.press("继续检查")
@@ -63,7 +68,7 @@ async def inspect_with_one_failure(cadre, deadline: str) -> None:
 
 
 async def test_the_owner_is_invited_told_and_reminded(emulator, bot, tmp_path):
-    await add_unit(bot.app.db, SystemClock(), "芙蓉村", "老王小吃店")
+    unit_id = await add_unit(bot.app.db, SystemClock(), "芙蓉村", "老王小吃店")
     await join(emulator, bot, 3101, Role.TOWNSHIP, "岩头镇", "陈镇长")
     cadre = await join(emulator, bot, 3102, Role.CADRE, "芙蓉村", "李建国")
     await inspect_with_one_failure(cadre, "10天后")
@@ -110,9 +115,30 @@ async def test_the_owner_is_invited_told_and_reminded(emulator, bot, tmp_path):
     moved.advance(timedelta(hours=13))  # 22:00: nothing at night, even when the next stage is near
     assert await remind_owners(bot.app.db, moved, texts, knowledge) == 0
 
+    # The owner reports the fix with a photo; the cadre gets the re-inspection task with it.
+    owner.consume()
+    await owner.press("查看我的单位", message=reminder)  # the reminder's button opens the card
+    card = await owner.expect("【单位档案】老王小吃店")
+    await owner.press("报告已整改", message=card)
+    await owner.expect("请选择已经整改好的项目")
+    await owner.press(owner.last_buttons()[0][0])
+    await owner.expect("每项至少1张")
+    await owner.send_photo(b"\x89PNG fixed shop photo", caption=None)
+    await owner.expect("已收到1张")
+    await owner.press("完成（已传1张）")
+    await owner.expect("补充一句说明")
+    await owner.send_text("营业执照已挂出")
+    await owner.expect("请选择已经整改好的项目")
+    cadre.consume()
+    await owner.press("提交（已报1项）")
+    await owner.expect("已通知村干部（1人）上门复查")
+    task = await cadre.expect("【复查任务】")
+    assert "营业执照已挂出" in task.text and ("开始复查", f"m.inspect.{unit_id}") in cadre.last_buttons()
+    await cadre.expect(lambda m: m.kind == "photo" and "整改照片" in (m.caption or ""))
+
     # The owner blocks the bot: the next notice cannot be delivered, and the cadre hears of it once.
     owner.blocked = True
     cadre.consume()
-    await inspect_with_one_failure(cadre, "15天后")
+    await inspect_with_one_failure(cadre, "15天后", task=task)
     told = await cadre.expect("未能通知业主王老板", timeout=15)
     assert "老王小吃店" in told.text
