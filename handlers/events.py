@@ -94,6 +94,9 @@ class Reply:
     # Who is told, and what, if the message can never be delivered (the recipient blocked the bot): the sender
     # queues it in the transaction that records the failure (storage/outbox.py fail_over).
     fallback: tuple[int, str] | None = None
+    # A document the sender renders before sending it (handlers/rectification_pdf.py ensure_sheet): the data of a
+    # 整改告知单, so no transaction waits for the rendering.
+    sheet: dict[str, Any] | None = None
 
     def payload(self) -> dict[str, Any]:
         body: dict[str, Any] = {"text": self.text}
@@ -112,6 +115,8 @@ class Reply:
             body["document"] = self.document
         if self.album:
             body["album"] = list(self.album)
+        if self.sheet:
+            body["sheet"] = self.sheet
         if self.fallback:
             body["fallback"] = {"chat_id": self.fallback[0], "text": self.fallback[1]}
         return body

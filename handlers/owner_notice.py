@@ -18,7 +18,7 @@ from handlers.context import Turn
 from handlers.events import Choice, Reply
 from handlers.formatting import cn_date
 from handlers.inspection.outcome_steps import CLASS_KEYS
-from handlers.rectification_pdf import FailedItem, RectificationNotice, write_pdf
+from handlers.rectification_pdf import FailedItem, RectificationNotice
 from handlers.texts import Texts
 from knowledge.models import KnowledgeBase
 from storage import owners, users
@@ -83,9 +83,11 @@ def pdf_path(charts_dir: Path, inspection: Inspection) -> Path:
     return charts_dir / "notices" / f"整改告知单-{report_number(inspection)}-{notice_key(inspection)[:8]}.pdf"
 
 
-def ensure_pdf(notice: RectificationNotice, inspection: Inspection, charts_dir: Path) -> Path:
-    path = pdf_path(charts_dir, inspection)
-    return path if path.is_file() else write_pdf(notice, path)
+def sheet_reply(texts: Texts, notice: RectificationNotice, inspection: Inspection, charts_dir: Path,
+                chat_id: int | None = None) -> Reply:
+    """The 整改告知单 as a document message; the sender renders it (ensure_sheet) when it is not there yet."""
+    return Reply(texts("owner_sheet_caption", unit=notice.unit), document=str(pdf_path(charts_dir, inspection)),
+                 chat_id=chat_id, sheet=notice.as_payload())
 
 
 def notice_text(texts: Texts, notice: RectificationNotice) -> str:
@@ -110,7 +112,6 @@ async def notify_owners(turn: Turn, inspection: Inspection, unit: Unit) -> int:
     key = notice_key(inspection)
     notice = await rectification_notice(turn.session, turn.texts, turn.knowledge, inspection, unit, turn.clock.tz)
     text = notice_text(turn.texts, notice)
-    sheet = str(ensure_pdf(notice, inspection, turn.config.charts_dir)) if notice.items else None
     card = Choice(buttons.menu_data("unit_card", unit.id), turn.texts("owner_card_button"))
     told = 0
     for row, owner in bound:
@@ -120,9 +121,9 @@ async def notify_owners(turn: Turn, inspection: Inspection, unit: Unit) -> int:
         fallback = (turn.user.channel_user_id,
                     turn.texts("owner_unreachable", owner=owner.name or turn.texts("no_name"), unit=unit.name))
         turn.notices.append(Reply(text[:4000], (card,), chat_id=owner.channel_user_id, fallback=fallback))
-        if sheet:
-            turn.notices.append(Reply(turn.texts("owner_sheet_caption", unit=unit.name), document=sheet,
-                                      chat_id=owner.channel_user_id))
+        if notice.items:
+            turn.notices.append(sheet_reply(turn.texts, notice, inspection, turn.config.charts_dir,
+                                            owner.channel_user_id))
         told += 1
     return told
 

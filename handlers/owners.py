@@ -15,7 +15,7 @@ from handlers.context import Turn
 from handlers.events import Choice, Reply
 from handlers.formatting import cn_date, cn_datetime
 from handlers.inspection.outcome_steps import CLASS_KEYS
-from handlers.owner_notice import ensure_pdf, rectification_notice
+from handlers.owner_notice import rectification_notice, sheet_reply
 from storage import invites, owners, units
 from storage.areas import get_area
 from storage.inspection_models import Answer, Unit, UnitStatus
@@ -148,8 +148,7 @@ async def rectify_sheet(turn: Turn) -> list[Reply]:
     if not any(value == Answer.FAIL for value in report.answers.values()):
         return [turn.menu_reply(turn.texts("owner_sheet_nothing", number=report_number(report)))]
     notice = await rectification_notice(turn.session, turn.texts, turn.knowledge, report, unit, turn.clock.tz)
-    sheet = ensure_pdf(notice, report, turn.config.charts_dir)
-    return [Reply(turn.texts("owner_sheet_caption", unit=unit.name), document=str(sheet)), turn.menu_reply()]
+    return [sheet_reply(turn.texts, notice, report, turn.config.charts_dir), turn.menu_reply()]
 
 
 ACTIONS = {"owner_invite": owner_invite, "unit_card": unit_card, "my_units": my_units, "rectify_sheet": rectify_sheet}

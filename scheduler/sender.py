@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.rectification_pdf import ensure_sheet
 from storage import instances, outbox, pacing
 from storage.db import Database
 from storage.models import OutboxMessage
@@ -310,6 +311,9 @@ class Sender:
         self._chat_full_at[row.chat_id] = self._chat_allowance.use(self._chat_full_at.get(row.chat_id, 0.0),
                                                                    time.monotonic())
         try:
+            if row.kind == "document" and "sheet" in row.payload:
+                # A 整改告知单 is rendered here, off the event loop and outside any transaction.
+                await asyncio.to_thread(ensure_sheet, row.payload)
             external_id = await self.transport.deliver(row.chat_id, row.kind, row.payload)
         except RetryAfter as error:
             log.warning("429 for outbox %s: waiting %ss", row.id, error.seconds)

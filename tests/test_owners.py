@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from handlers.rectification_pdf import ensure_sheet
 from storage import owners
 from storage.inspection_models import Unit, UnitStatus
 from storage.models import Invite, Role, User
@@ -17,8 +18,8 @@ from tests.owner_support import inspect_with_one_failure, last_outbox_id, outbox
 OWNER = 7301
 
 
-def read(path: str) -> bytes:
-    return Path(path).read_bytes()
+def read(path: str) -> bytes | None:
+    return Path(path).read_bytes() if Path(path).exists() else None
 
 
 async def invited_code(cadre: Person) -> str:
@@ -64,6 +65,8 @@ async def test_cadre_invites_the_owner_who_registers_and_is_told_of_the_next_ins
     for words in ("检查结果：不达标（需整改）", "整治分类：整改规范类", "实际经营项目与执照、许可证核定的范围一致",
                   "依据：", "怎么整改：", "现场情况：营业执照未悬挂在显眼处", "2026年5月21日前整改完毕"):
         assert words in text, (words, text)
+    assert read(sent[1].payload["document"]) is None  # rendered by the sender, outside the transaction
+    ensure_sheet(sent[1].payload)  # what the sender does before sending it
     pdf = read(sent[1].payload["document"])
     assert pdf.startswith(b"%PDF") and b"/Type3" in pdf  # the glyphs drawn are in the file
     assert sent[0].payload["fallback"]["chat_id"] == 7202  # whom the sender tells if the owner blocked the bot
