@@ -5,6 +5,7 @@ prints the same on a machine without any Chinese font."""
 from __future__ import annotations
 
 import textwrap
+import threading
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
@@ -17,6 +18,7 @@ A4 = (8.27, 11.69)  # inches
 WRAP = 38  # Chinese characters per line at the body's size
 LINES_PER_PAGE = 46
 TITLE = "整改告知单"
+_RENDERING = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -103,30 +105,25 @@ def sheet_lines(notice: RectificationNotice) -> list[str]:
 
 
 def write_pdf(notice: RectificationNotice, out: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
+    # Figures of their own (not pyplot's global state), one rendering at a time: the sender renders in threads.
     from matplotlib.backends.backend_pdf import PdfPages
+    from matplotlib.figure import Figure
 
     family = font_family()
     lines = sheet_lines(notice)
     pages = [lines[start:start + LINES_PER_PAGE] for start in range(0, len(lines), LINES_PER_PAGE)] or [[]]
     out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_suffix(".part")
-    with PdfPages(partial, metadata={"Title": f"{TITLE} {notice.number}"}) as pdf:
+    partial = out.with_name(f"{out.name}.{threading.get_ident()}.part")
+    with _RENDERING, PdfPages(partial, metadata={"Title": f"{TITLE} {notice.number}"}) as pdf:
         for index, page in enumerate(pages):
-            figure = plt.figure(figsize=A4)
-            try:
-                if index == 0:
-                    figure.text(0.5, 0.94, TITLE, ha="center", fontsize=20, family=family, weight="bold")
-                    figure.text(0.5, 0.91, notice.office, ha="center", fontsize=11, family=family)
-                top = 0.87 if index == 0 else 0.94
-                for row, line in enumerate(page):
-                    figure.text(0.08, top - row * 0.0175, line, fontsize=10.5, family=family, va="top")
-                figure.text(0.5, 0.03, f"第{index + 1}页 共{len(pages)}页", ha="center", fontsize=8, family=family)
-                pdf.savefig(figure)
-            finally:
-                plt.close(figure)
+            figure = Figure(figsize=A4)
+            if index == 0:
+                figure.text(0.5, 0.94, TITLE, ha="center", fontsize=20, family=family, weight="bold")
+                figure.text(0.5, 0.91, notice.office, ha="center", fontsize=11, family=family)
+            top = 0.87 if index == 0 else 0.94
+            for row, line in enumerate(page):
+                figure.text(0.08, top - row * 0.0175, line, fontsize=10.5, family=family, va="top")
+            figure.text(0.5, 0.03, f"第{index + 1}页 共{len(pages)}页", ha="center", fontsize=8, family=family)
+            pdf.savefig(figure)
     partial.replace(out)  # never a half-written sheet under the name the outbox refers to
     return out
