@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -65,7 +66,7 @@ async def office_contact(session: AsyncSession, texts: Texts, township_id: int) 
 
 
 async def rectification_notice(session: AsyncSession, texts: Texts, knowledge: KnowledgeBase | None,
-                               inspection: Inspection, unit: Unit, tz) -> RectificationNotice:  # type: ignore[no-untyped-def]
+                               inspection: Inspection, unit: Unit, tz: ZoneInfo) -> RectificationNotice:
     checklist = knowledge.checklists.get(inspection.industry) if knowledge else None
     office, contact = await office_contact(session, texts, unit.township_id)
     return RectificationNotice(

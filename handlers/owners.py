@@ -99,7 +99,8 @@ async def unit_card(turn: Turn) -> list[Reply]:
     if unit is None:
         return [turn.menu_reply(turn.texts("owner_unit_not_yours"))]
     t = turn.texts
-    lines = [t("owner_card_head", unit=unit.name, place=(await get_area(turn.session, unit.village_id)).name)]
+    village = await get_area(turn.session, unit.village_id)
+    lines = [t("owner_card_head", unit=unit.name, place=village.name if village else "")]
     status = t(f"unit_status_{unit.status}")
     lines.append(t("owner_card_status", status=status,
                    unit_class=t(CLASS_KEYS[unit.unit_class]) if unit.unit_class in CLASS_KEYS else t("owner_card_none")))

@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.dml import rows_touched
 from storage.inspection_models import Inspection, Unit, UnitStatus
 from storage.inspections import COUNTING
 from storage.models import Role, User
@@ -20,9 +21,9 @@ from storage.units import name_key
 
 async def bind(session: AsyncSession, unit_id: int, user_id: int, now: datetime, invite_id: int | None = None) -> bool:
     """Make the user an owner of the unit; False if they already were (a second code for the same unit)."""
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     stmt = insert(UnitOwner).values(unit_id=unit_id, user_id=user_id, invite_id=invite_id, added_at=now)
-    return bool((await session.execute(stmt.on_conflict_do_nothing(index_elements=["unit_id", "user_id"]))).rowcount)
+    return rows_touched(await session.execute(stmt.on_conflict_do_nothing(index_elements=["unit_id", "user_id"]))) > 0
 
 
 async def units_of(session: AsyncSession, user_id: int) -> list[Unit]:

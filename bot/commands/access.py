@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import typer
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import load_sample_if_empty, open_database
 from bot.commands.chinese_cli import ChineseTyper
@@ -18,7 +19,9 @@ from handlers.texts import Texts
 from storage import invites, outbox, owners, people, users
 from storage.areas import AmbiguousArea, AreaNotFound, area_path, find_area
 from storage.clock import SystemClock
-from storage.models import AreaLevel, Role
+from storage.inspection_models import Unit
+from storage.models import Area, AreaLevel, Role
+from storage.units import name_key
 
 ROLE_NAMES = {
     "cadre": Role.CADRE, "村干部": Role.CADRE,
@@ -111,7 +114,7 @@ def invite(
     console.print(f"对方在十小通中发送 /start {code}（或直接发送 {code}）即可登记，仅可使用一次。", highlight=False)
 
 
-async def _unit_in_village(session, village, name: str):  # type: ignore[no-untyped-def]
+async def _unit_in_village(session: AsyncSession, village: Area, name: str) -> Unit:
     """The unit of that name in the village, or Refused listing the candidates."""
     match = await owners.match_in_village(session, village.id, name)
     if match.unit is not None:
@@ -122,7 +125,7 @@ async def _unit_in_village(session, village, name: str):  # type: ignore[no-unty
     if not match.candidates:
         raise access.Refused(f"{where}还没有登记任何单位，找不到“{name}”。可用 `shixiao units import` 导入监管档案。")
     listed = "、".join(match.candidates[:20]) + ("等" if len(match.candidates) > 20 else "")
-    problem = "有多家单位名称包含" if any(owners.name_key(name) in owners.name_key(c) for c in match.candidates) else "找不到"
+    problem = "有多家单位名称包含" if any(name_key(name) in name_key(c) for c in match.candidates) else "找不到"
     raise access.Refused(f"{where}{problem}“{name}”。候选单位：{listed}。请写出完整的单位名称。")
 
 
