@@ -192,3 +192,38 @@ async def test_the_owner_reports_a_fix_with_photos_and_the_cadre_gets_a_task(db,
         fix = (await session.scalars(select(OwnerFix))).one()
         assert list(fix.items) == ["common.scope"] and fix.items["common.scope"]["note"] == "已按执照核定范围经营"
         assert (await session.get(Unit, unit_id)).status == UnitStatus.RECTIFYING  # numbers unchanged
+
+
+async def test_an_item_takes_five_photos_at_most_and_is_reported_afresh_when_chosen_again(db, clock, tmp_path):
+    from storage.owner_models import OwnerFix
+
+    core = owner_core(db, clock, tmp_path)
+    unit_id = await add_unit(db, clock, "芙蓉村", "老王小吃店")
+    cadre = await register(core, db, clock, 7203, Role.CADRE, "芙蓉村", "李建国")
+    await inspect_with_one_failure(cadre)
+    await cadre.press("邀请业主")
+    owner = Person(core, OWNER)
+    await owner.command("start", cadre.last.text.split("业主邀请码：")[1][:8])
+    await owner.text("王老板")
+    await owner.press_data(f"m.fix_report.{unit_id}")
+    item = owner.buttons()[0]
+    await owner.press(item)
+    for _ in range(5):
+        await owner.photo()
+    assert "已收到5张" in owner.last.text
+    await owner.photo()  # a sixth: refused, the five kept
+    assert "每项最多5张照片" in owner.last.text and "已收到5张" in owner.last.text
+    await owner.press("完成（已传5张）")
+    await owner.text("跳过")
+    assert owner.buttons()[0] == f"✅ {item}" and "提交（已报1项）" in owner.buttons()
+    await owner.press(f"✅ {item}")  # chosen again: its photos and note start afresh
+    assert "已收到0张" in owner.last.text
+    await owner.photo()
+    await owner.press("完成（已传1张）")
+    await owner.text("重新挂好了执照")
+    assert "提交（已报1项）" in owner.buttons()
+    await owner.press("提交（已报1项）")
+    async with db.transaction() as session:
+        fix = (await session.scalars(select(OwnerFix))).one()
+        entry = fix.items["common.scope"]
+        assert (len(entry["photos"]), entry["note"]) == (1, "重新挂好了执照")
