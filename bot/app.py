@@ -53,6 +53,7 @@ def core_config(settings: Settings) -> CoreConfig:
         conversation_timeout=timedelta(minutes=settings.conversation_timeout_minutes),
         invite_valid_for=timedelta(days=settings.invite_valid_days),
         charts_dir=settings.data_dir / "charts",
+        bot_username=settings.bot_username.lstrip("@"),
         inbound=(Allowance(60.0 / settings.inbound_per_minute, settings.inbound_burst)
                  if settings.inbound_per_minute > 0 else None),
         robots_allow_http=settings.robots_allow_http,

@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     # conversation is kept for a week (the campaign's reporting rhythm) before it expires.
     conversation_timeout_minutes: int = Field(default=7 * 24 * 60, ge=1)
     invite_valid_days: int = Field(default=7, ge=1, le=365)
+    # The bot's @username: an owner's code is offered as a QR code of https://t.me/<username>?start=<code>, so
+    # scanning it opens the bot with the code filled in (empty: the QR code holds the code alone).
+    bot_username: str = Field(default="", max_length=64, pattern=r"^@?[A-Za-z0-9_]*$")
     # Delivered messages keep their text this long (for questions about what was sent), then it is blanked.
     outbox_retention_days: int = Field(default=30, ge=1, le=3650)
     # Telegram's limits: about 30 messages/s overall and 1/s per chat, with short bursts tolerated in a chat

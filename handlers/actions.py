@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers import ask, broadcast, closures, complaints, group_admin, milestones, people
+from handlers import ask, broadcast, closures, complaints, group_admin, milestones, owner_fix, owners, people
 from handlers.context import Turn
 from handlers.core import Action
 from handlers.events import Reply
@@ -61,3 +61,7 @@ FLOWS |= {flow.name: flow for flow in (*people.FLOWS, INVITE_SWITCH)}
 # 工作群 (the county office's DingTalk and WeCom work groups).
 ACTIONS |= group_admin.ACTIONS
 FLOWS |= {flow.name: flow for flow in group_admin.FLOWS}
+# The shop owner in the loop: codes bound to a unit, 我的单位, a unit's card, the 整改告知单.
+ACTIONS |= owners.ACTIONS
+ACTIONS |= {"fix_report": owner_fix.start}
+FLOWS |= {owner_fix.OWNER_FIX.name: owner_fix.OWNER_FIX}

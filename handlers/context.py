@@ -36,6 +36,7 @@ class CoreConfig:
     conversation_timeout: timedelta = timedelta(days=7)
     invite_valid_for: timedelta = timedelta(days=7)
     charts_dir: Path = Path("data") / "charts"
+    bot_username: str = ""  # for t.me start links (an owner's code as a QR code)
     # What one person may send (handlers/pacing.py): None, no limit (set from the settings by bot/app.py).
     inbound: Allowance | None = None
     # A second tap on a button within this long after its first tap was taken is a double tap.

@@ -94,7 +94,7 @@ def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
 
 
 @lru_cache(maxsize=1)
-def _font_family() -> str:
+def font_family() -> str:
     """A font that has Chinese glyphs: an installed one, else the Noto Sans CJK collection shipped as a package."""
     from matplotlib import font_manager
 
@@ -129,7 +129,7 @@ def chart_png(digest: Digest, texts: Texts, out: Path) -> Path:
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
 
-    family = _font_family()
+    family = font_family()
     lines = chart_lines(digest)
     names = [line.name for line in lines]
     rates = [(line.share.rate or 0.0) * 100 for line in lines]

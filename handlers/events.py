@@ -91,6 +91,12 @@ class Reply:
     # Photos shown together (Telegram: an album, sendMediaGroup, 2-10 of them; `text` is its caption, and an
     # album carries no buttons). A reference is a file id, a local path or "media:<key>" in the media store.
     album: tuple[str, ...] = ()
+    # Who is told, and what, if the message can never be delivered (the recipient blocked the bot): the sender
+    # queues it in the transaction that records the failure (storage/outbox.py fail_over).
+    fallback: tuple[int, str] | None = None
+    # A document the sender renders before sending it (handlers/rectification_pdf.py ensure_sheet): the data of a
+    # 整改告知单, so no transaction waits for the rendering.
+    sheet: dict[str, Any] | None = None
 
     def payload(self) -> dict[str, Any]:
         body: dict[str, Any] = {"text": self.text}
@@ -109,6 +115,10 @@ class Reply:
             body["document"] = self.document
         if self.album:
             body["album"] = list(self.album)
+        if self.sheet:
+            body["sheet"] = self.sheet
+        if self.fallback:
+            body["fallback"] = {"chat_id": self.fallback[0], "text": self.fallback[1]}
         return body
 
     @property

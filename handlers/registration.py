@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import access
+from handlers import access, owner_binding
 from handlers.context import Turn
 from handlers.events import Inbound, Kind, Reply
 from handlers.flow import Flow, Invalid, Option, Prompt, Step, text_parser
@@ -81,6 +81,9 @@ async def admit_unknown(
     invite = await _usable_invite(session, texts, inbound.user_id, code, now)
     if isinstance(invite, str):
         return None, [Reply(f"{invite}\n\n{texts('unknown_user')}")]
+    gone = await owner_binding.unit_gone(session, texts, invite)
+    if gone is not None:
+        return None, [Reply(f"{gone}\n\n{texts('unknown_user')}")]
     user = await users.create_user(session, inbound.user_id, now)
     if not await invites.claim(session, invite, user, now):
         # Someone else's redemption of the same code committed first: this sender stays unregistered.
@@ -88,6 +91,7 @@ async def admit_unknown(
         refused = await _failed(session, texts, inbound.user_id, code, invites.InviteProblem.USED, now)
         return None, [Reply(f"{refused}\n\n{texts('unknown_user')}")]
     await users.assign_role(session, user, Role(invite.role), invite.area)
+    await owner_binding.bind_from_invite(session, invite, user, now)
     return user, []
 
 
@@ -98,6 +102,12 @@ async def redeem(turn: Turn, code: str) -> list[Reply]:
     invite = await _usable_invite(turn.session, turn.texts, turn.user.channel_user_id, code, now)
     if isinstance(invite, str):
         return [turn.menu_reply(invite)]
+    gone = await owner_binding.unit_gone(turn.session, turn.texts, invite)
+    if gone is not None:
+        return [turn.menu_reply(gone)]
+    if invite.unit_id is not None and turn.user.role == Role.OPERATOR:
+        # An owner with a code for another (or the same) unit: the unit is added, the role stays.
+        return await owner_binding.add_unit(turn, invite)
     if invite.role == turn.user.role and invite.area_id == turn.user.area_id:
         return [turn.menu_reply(turn.texts("invite_same_identity", identity=turn.identity()))]
     if turn.user.role not in access.OFFICIALS:
@@ -123,6 +133,7 @@ async def _take(turn: Turn, invite: Invite) -> list[Reply]:
         return [turn.menu_reply(await _failed(turn.session, turn.texts, user.channel_user_id, invite.code,
                                               invites.InviteProblem.USED, now))]
     await users.assign_role(turn.session, user, Role(invite.role), invite.area)
+    await owner_binding.bind_from_invite(turn.session, invite, user, now)
     if before_role in access.OFFICIALS:
         turn.notices.extend(await access.role_changed_notices(turn.session, turn.texts, turn.menus, user, before,
                                                               invite))

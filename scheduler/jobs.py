@@ -16,6 +16,7 @@ from scheduler.context import lookup
 from scheduler.digest_jobs import send_weekly_digests
 from scheduler.inspection_jobs import remind_reinspections
 from scheduler.milestone_jobs import remind_milestones
+from scheduler.owner_jobs import remind_owners
 from scheduler.question_jobs import announce_questions
 from scheduler.retention_jobs import purge_expired
 
@@ -32,6 +33,13 @@ def reinspections(binding: str) -> None:
     ctx = lookup(binding)
     queued = ctx.run(remind_reinspections(ctx.db, ctx.clock, ctx.texts))
     log.info("re-inspection reminders queued: %s", queued)
+
+
+def owner_reminders(binding: str) -> None:
+    ctx = lookup(binding)
+    queued = ctx.run(remind_owners(ctx.db, ctx.clock, ctx.texts, ctx.knowledge))
+    if queued:
+        log.info("owner reminders queued: %s", queued)
 
 
 def milestones(binding: str) -> None:
@@ -86,6 +94,9 @@ def job_specs(digest_day: str = "mon", digest_time: str = "08:00") -> list[JobSp
                 what="提醒村干部：整改期限前3天和当天去复查"),
         JobSpec("milestones", "scheduler.jobs:milestones", morning,
                 what="按实施方案的时间节点提醒各责任方（乡镇、县整规办）"),
+        # Hourly: owners' rectification reminders, queued only from 08:00 to 21:00 (scheduler/owner_jobs.py).
+        JobSpec("owner-reminders", "scheduler.jobs:owner_reminders", {"minute": 10}, misfire_grace_time=3000,
+                what="提醒业主：整改期限前7、3、1天和当天（只在08:00–21:00之间发送）"),
         JobSpec("complaint-sla", "scheduler.jobs:complaint_sla", {"hour": MORNING.hour, "minute": MORNING.minute + 5},
                 what="投诉超过办理期限仍未办结的，升级给县整规办督办"),
         JobSpec("retention", "scheduler.jobs:retention", {"hour": 3, "minute": 30},
@@ -102,10 +113,12 @@ WEEKDAYS = dict(zip(DAYS, "一二三四五六日", strict=True))
 
 
 def schedule_text(spec: JobSpec) -> str:
-    """When the job runs, as people say it: 每天 08:30, 每周一 08:00, 每分钟."""
+    """When the job runs, as people say it: 每天 08:30, 每周一 08:00, 每小时第10分, 每分钟."""
     cron = spec.cron
     if cron.get("minute") == "*":
         return "每分钟"
+    if "hour" not in cron:
+        return f"每小时第{int(cron['minute'])}分"
     at = f"{int(cron['hour']):02d}:{int(cron['minute']):02d}"
     day = cron.get("day_of_week")
     return f"每周{WEEKDAYS.get(str(day), day)} {at}" if day is not None else f"每天 {at}"

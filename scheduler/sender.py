@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.rectification_pdf import ensure_sheet
 from storage import instances, outbox, pacing
 from storage.db import Database
 from storage.models import OutboxMessage
@@ -310,6 +311,9 @@ class Sender:
         self._chat_full_at[row.chat_id] = self._chat_allowance.use(self._chat_full_at.get(row.chat_id, 0.0),
                                                                    time.monotonic())
         try:
+            if row.kind == "document" and "sheet" in row.payload:
+                # A 整改告知单 is rendered here, off the event loop and outside any transaction.
+                await asyncio.to_thread(ensure_sheet, row.payload)
             external_id = await self.transport.deliver(row.chat_id, row.kind, row.payload)
         except RetryAfter as error:
             log.warning("429 for outbox %s: waiting %ss", row.id, error.seconds)
@@ -327,6 +331,7 @@ class Sender:
             log.error("outbox %s cannot be delivered: %s", row.id, error)
             async with self.db.transaction() as session:
                 await outbox.mark_failed(session, row.id, str(error))
+                await outbox.fail_over(session, row.payload, datetime.now(UTC))
         except Exception as error:  # a bug or an unexpected answer: retried with backoff, given up eventually
             log.exception("unexpected error delivering outbox %s", row.id)
             backoff = min(2.0 ** max(row.attempts, 0), self.limits.max_backoff)
@@ -340,5 +345,6 @@ class Sender:
         async with self.db.transaction() as session:
             if row.attempts + 1 >= self.limits.max_attempts:
                 await outbox.mark_failed(session, row.id, f"gave up after {row.attempts + 1} attempts: {error}")
+                await outbox.fail_over(session, row.payload, datetime.now(UTC))
                 return
             await outbox.mark_retry(session, row.id, datetime.now(UTC) + timedelta(seconds=seconds), error)

@@ -61,6 +61,7 @@ async def create_invite(
     now: datetime,
     valid_for: timedelta,
     created_by: User | None = None,
+    unit_id: int | None = None,
 ) -> Invite:
     while True:
         code = new_code(code_length(role))
@@ -74,6 +75,7 @@ async def create_invite(
         created_at=now,
         expires_at=now + valid_for,
         created_by_id=created_by.id if created_by else None,
+        unit_id=unit_id,
     )
     session.add(invite)
     await session.flush()

@@ -109,6 +109,9 @@ class Invite(Base):
     used_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # Withdrawn by the county office before anyone used it (`shixiao invite revoke`, or in the chat).
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # An owner's code (operator role) names the unit it binds to (storage/owners.py). No foreign key: adding one
+    # makes SQLite rebuild the table, and a code for a unit no longer in the register is refused when sent.
+    unit_id: Mapped[int | None] = mapped_column(Integer)
 
     area: Mapped[Area | None] = relationship(lazy="joined")
 

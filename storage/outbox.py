@@ -177,6 +177,17 @@ async def mark_failed(session: AsyncSession, message_id: int, error: str) -> Non
     )
 
 
+async def fail_over(session: AsyncSession, payload: dict[str, Any], now: datetime) -> bool:
+    """A message that can never be delivered and names someone to tell (its payload's "fallback": an owner who
+    blocked the bot, their cadre): queue that notice, in the transaction that records the failure, so it is
+    neither lost nor repeated. True if one was queued."""
+    fallback = payload.get("fallback")
+    if not isinstance(fallback, dict) or not isinstance(fallback.get("chat_id"), int):
+        return False
+    await enqueue_notices(session, [(fallback["chat_id"], "message", {"text": str(fallback.get("text", ""))})], now)
+    return True
+
+
 async def drop_pending(session: AsyncSession, channel: str, chat_id: int) -> int:
     """Give up a chat's pending messages (its work group was removed); returns how many."""
     result = await session.execute(

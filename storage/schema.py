@@ -6,6 +6,7 @@ from storage import (
     inspection_models,  # noqa: F401  (units, inspections)
     milestone_models,  # noqa: F401  (plan milestones and their done-marks)
     models,  # noqa: F401  (foundation tables)
+    owner_models,  # noqa: F401  (units' owners)
     pacing_models,  # noqa: F401  (chat send allowances, throttled inbound messages)
     question_models,  # noqa: F401  (the county office's question queue, learned entries)
     runtime_models,  # noqa: F401  (APScheduler's job store, live bot instances)

@@ -158,3 +158,37 @@ def test_a_revoked_user_sees_the_resident_menu(env):
 
     text, role = run(env["SHIXIAO_DATABASE_URL"], menu)
     assert role == Role.RESIDENT and "【十小通】居民" in text
+
+
+def test_invite_an_owner_for_a_unit_by_name_within_the_village(env):
+    from storage import owners
+    from tests.inspection_support import add_unit
+
+    async def units(db: Database) -> None:
+        for name in ("老王小吃店", "王家小卖部", "王家理发店"):
+            await add_unit(db, SystemClock(), "芙蓉村", name)
+        await add_unit(db, SystemClock(), "桥下村", "桥头面馆")
+
+    run(env["SHIXIAO_DATABASE_URL"], units)
+    made = invoke(["invite", "--role", "operator", "--area", "芙蓉村", "--unit", "老王 小吃店"], env)
+    assert made.exit_code == 0 and "单位：老王小吃店" in made.output
+    code = made.output.splitlines()[0].split("：")[1].strip()
+    ambiguous = invoke(["invite", "--role", "operator", "--area", "芙蓉村", "--unit", "王家"], env)
+    assert ambiguous.exit_code != 0
+    assert "有多家单位名称包含“王家”" in ambiguous.output and "王家小卖部、王家理发店" in ambiguous.output
+    unknown = invoke(["invite", "--role", "operator", "--area", "芙蓉村", "--unit", "桥头面馆"], env)
+    assert "找不到“桥头面馆”" in unknown.output and "老王小吃店、王家小卖部、王家理发店" in unknown.output
+    assert "--unit 只用于业主邀请码" in invoke(["invite", "--role", "cadre", "--area", "芙蓉村", "--unit", "老王"],
+                                           env).output
+
+    async def redeem(db: Database):
+        core = build_core(db, SystemClock())
+        owner = Person(core, 809)
+        await owner.command("start", code)
+        await owner.text("王老板")
+        async with db.transaction() as session:
+            user = await session.scalar(select(User).where(User.channel_user_id == 809))
+            return user.role, [unit.name for unit in await owners.units_of(session, user.id)], \
+                await session.scalar(select(Invite.unit_id).where(Invite.code == code)) is not None
+
+    assert run(env["SHIXIAO_DATABASE_URL"], redeem) == (Role.OPERATOR, ["老王小吃店"], True)

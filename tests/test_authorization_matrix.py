@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 
 from handlers.core import Core
 from handlers.events import Inbound, Kind, Reply
-from storage import complaints, questions, work_groups
+from storage import complaints, owners, questions, work_groups
 from storage.channel_models import WorkGroup
 from storage.complaint_models import Complaint, ComplaintEvent, ComplaintStatus
 from storage.conversations import end_conversation, load_conversation
@@ -92,6 +92,12 @@ TABLE: dict[str, tuple[str, ...]] = {
     "groups":                       ("-.", "-.", "-.", "-.", "+.", "-."),
     "group_add":                    ("-.", "-.", "-.", "-.", "+.", "-."),
     "group_remove":                 ("-.", "-.", "-.", "-.", "+.", "-."),
+    # The shop owner in the loop (issue 15): "own" for an operator is the unit they own, else the unit in their area.
+    "my_units":                     ("-.", "+.", "-.", "-.", "-.", "-."),
+    "unit_card":                    ("--", "+-", "+-", "+-", "++", "--"),
+    "owner_invite":                 ("--", "--", "+-", "+-", "--", "--"),
+    "rectify_sheet":                ("--", "+-", "+-", "+-", "++", "--"),
+    "fix_report":                   ("--", "+-", "--", "--", "--", "--"),
 }
 MATRIX: list[tuple[str, str, str, bool]] = [
     (role, action, area, cell == "+")
@@ -218,6 +224,7 @@ def queue_shown(scene: Scene, role: str, area: str) -> list[str]:
 
 # Each unit has a report waiting for review (tests/world.py): starting an inspection says so before the checklist.
 CHECKLIST = by_area(["老王小吃店", "已有待乡镇审核的检查报告"], ["桥头面馆", "已有待乡镇审核的检查报告"])
+UNIT_CARD = by_area(["【单位档案】老王小吃店", "待整改项目"], ["【单位档案】桥头面馆", "待整改项目"])
 REVIEWED = by_area(["老王小吃店", "请审核", HERE_NOTE], ["桥头面馆", "请审核", THERE_NOTE])
 
 
@@ -305,6 +312,17 @@ PROBES: dict[str, Probe] = {
     "group_add": Probe(press(lambda *_: "m.group_add"), fixed("要添加哪种工作群")),
     "group_remove": Probe(press(lambda scene, *_: f"m.group_remove.{scene.group_id}"),
                           fixed("确定删除工作群", WORK_GROUP), fixed(WORK_GROUP)),
+    "my_units": Probe(press(lambda *_: "m.my_units"), fixed("【单位档案】", "老王小吃店"), fixed("老王小吃店")),
+    "unit_card": Probe(press(lambda scene, role, area: f"m.unit_card.{unit(scene, area)}"), UNIT_CARD, UNIT_CARD),
+    "owner_invite": Probe(press(lambda scene, role, area: f"m.owner_invite.{unit(scene, area)}"),
+                          by_area(["老王小吃店", "业主邀请码："], ["桥头面馆", "业主邀请码："]),
+                          by_area(["老王小吃店"], ["桥头面馆"])),
+    "rectify_sheet": Probe(press(lambda scene, role, area: f"m.rectify_sheet.{inspection(scene, area)}"),
+                           by_area(["老王小吃店", "整改告知单（PDF"], ["桥头面馆", "整改告知单（PDF"]),
+                           by_area(["老王小吃店", HERE_NOTE], ["桥头面馆", THERE_NOTE])),
+    "fix_report": Probe(press(lambda scene, role, area: f"m.fix_report.{unit(scene, area)}"),
+                        by_area(["“老王小吃店”：请选择已经整改好的项目"], ["“桥头面馆”：请选择已经整改好的项目"]),
+                        by_area(["老王小吃店"], ["桥头面馆"])),
 }
 
 
@@ -372,6 +390,9 @@ async def scene(core, db, clock) -> Scene:
         for unit_id in pending.values():
             unit = await session.get(Unit, unit_id)
             unit.status, unit.unit_class = UnitStatus.PENDING_CLOSURE, UnitClass.SHUTDOWN
+    async with db.transaction() as session:  # each operator owns the unit of their village
+        for person, place in (("operator", "here"), ("there_operator", "there")):
+            await owners.bind(session, world.units[place], world.user_ids[person], clock.now())
     code = await make_invite(db, clock, Role.CADRE, "芙蓉村")
     async with db.transaction() as session:
         code_id = await session.scalar(select(Invite.id).where(Invite.code == code))

@@ -64,6 +64,10 @@ async def test_killed_across_the_digest_slot_the_digest_is_sent_once(emulator, t
         await township_chat.expect("登记完成", timeout=60)  # the registration replies, delivered by the process
         await scheduler_started(process, 1)
         assert digests(township_chat) == []  # started after the slot: the next one is next week
+        for _ in range(200):  # the jobs are stored one by one after the scheduler starts
+            if "weekly-digest" in stored_jobs(database_url):
+                break
+            await asyncio.sleep(0.05)
         process.kill()
 
         # It had been killed before the slot: the stored job still points at it.

@@ -178,7 +178,9 @@ def test_jobs_are_listed_in_chinese_and_an_unknown_one_is_explained(tmp_path):
     assert listed.returncode == 0, listed.stderr
     lines = [line.split("\t") for line in listed.stdout.splitlines() if "\t" in line]
     assert [line[0] for line in lines] == [spec.id for spec in job_specs()]
-    assert dict((line[0], line[1]) for line in lines)["weekly-digest"] == "每周一 08:00"
+    when = dict((line[0], line[1]) for line in lines)
+    assert (when["weekly-digest"], when["reinspections"]) == ("每周一 08:00", "每天 08:30")
+    assert (when["owner-reminders"], when["question-notices"]) == ("每小时第10分", "每分钟")  # no hour: hourly
     assert all(len(line) == 3 and re.search("[\u4e00-\u9fff]", line[2]) for line in lines)
     unknown = shixiao(["jobs", "run", "digest"], tmp_path)
     assert unknown.returncode == 1 and "没有名为“digest”的定时任务" in unknown.stderr

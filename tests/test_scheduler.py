@@ -76,7 +76,7 @@ async def test_jobs_live_in_the_project_database_with_ids_only(core, db, db_url,
     async with db.transaction() as session:
         rows = (await session.execute(text("SELECT id, next_run_time, job_state FROM scheduler_jobs"))).all()
     assert {row.id for row in rows} == {"reinspections", "milestones", "complaint-sla", "retention", "weekly-digest",
-                                        "question-notices"}
+                                        "question-notices", "owner-reminders"}
     for row in rows:
         state = pickle.loads(row.job_state)
         assert state["args"] == ("bot",) and state["kwargs"] == {}  # ids only: nothing live is pickled

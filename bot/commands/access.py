@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import typer
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import load_sample_if_empty, open_database
 from bot.commands.chinese_cli import ChineseTyper
@@ -15,10 +16,12 @@ from handlers.actions import ACTIONS
 from handlers.formatting import cn_datetime
 from handlers.menus import load_menus
 from handlers.texts import Texts
-from storage import invites, outbox, people, users
+from storage import invites, outbox, owners, people, users
 from storage.areas import AmbiguousArea, AreaNotFound, area_path, find_area
 from storage.clock import SystemClock
-from storage.models import AreaLevel, Role
+from storage.inspection_models import Unit
+from storage.models import Area, AreaLevel, Role
+from storage.units import name_key
 
 ROLE_NAMES = {
     "cadre": Role.CADRE, "村干部": Role.CADRE,
@@ -57,12 +60,13 @@ def invite(
     role: str | None = typer.Option(None, "--role", help=f"生成邀请码时必填，角色：{ROLE_HELP}"),
     area: str | None = typer.Option(None, "--area", help="区域名称：村干部、业主填村，乡镇干部填乡镇；重名时写作 乡镇/村"),
     days: int | None = typer.Option(None, "--days", min=1, max=365, help="有效天数（默认取 SHIXIAO_INVITE_VALID_DAYS）"),
+    unit: str | None = typer.Option(None, "--unit", help="业主邀请码绑定的单位名称（在 --area 所填的村内查找）"),
 ) -> None:
     """生成一个一次性邀请码（--role，需要时加 --area）；对方在机器人中发送 /start 邀请码 或直接发送邀请码即可登记。
     县整规办的邀请码为12位，其他为8位。`shixiao invite list` 列出未使用的邀请码，`shixiao invite revoke 邀请码` 作废一个。"""
     if ctx.invoked_subcommand is not None:
-        if role is not None or area is not None or days is not None:
-            fail("--role、--area、--days 只用于生成邀请码，不能与 list、revoke 一起使用。", code=2)
+        if role is not None or area is not None or days is not None or unit is not None:
+            fail("--role、--area、--days、--unit 只用于生成邀请码，不能与 list、revoke 一起使用。", code=2)
         return
     if role is None:
         fail("缺少选项 --role。生成邀请码：shixiao invite --role cadre --area 芙蓉村；"
@@ -71,8 +75,10 @@ def invite(
     chosen = _role(role)
     if chosen is not Role.COUNTY and not area:
         fail("该角色需要 --area：村干部和业主填村名，乡镇干部填乡镇名。")
+    if unit is not None and chosen is not Role.OPERATOR:
+        fail("--unit 只用于业主邀请码（--role operator）。")
 
-    async def go() -> tuple[str, str, str]:
+    async def go() -> tuple[str, str, str, str]:
         db = await open_database(settings)
         clock = SystemClock(settings.tz)
         # As run/chat do, so a fresh install can be tried at once.
@@ -82,21 +88,45 @@ def invite(
                 target = None
                 if chosen is not Role.COUNTY and area:
                     target = await find_area(session, area, AREA_LEVEL[chosen])
+                bound = None
+                if unit is not None and target is not None:
+                    bound = await _unit_in_village(session, target, unit)
                 valid = timedelta(days=days or settings.invite_valid_days)
-                created = await invites.create_invite(session, chosen, target, clock.now(), valid)
-                return created.code, area_path(target), cn_datetime(created.expires_at, settings.tz)
+                created = await invites.create_invite(session, chosen, target, clock.now(), valid,
+                                                      unit_id=bound.id if bound else None)
+                return (created.code, area_path(target), cn_datetime(created.expires_at, settings.tz),
+                        bound.name if bound else "")
         finally:
             await db.dispose()
 
     try:
-        code, where, expires = run_async(go())
+        code, where, expires, unit_name = run_async(go())
     except (AreaNotFound, AmbiguousArea) as error:
         _area_error(area or "", error, AREA_LEVEL.get(chosen))
+    except access.Refused as refused:
+        fail(refused.message)
     title = load_menus(ACTIONS).title(chosen)
     console.print(f"邀请码：[bold]{code}[/]", highlight=False)
     console.print(f"角色：{title}{f'（{where}）' if where else ''}", highlight=False)
+    if unit_name:
+        console.print(f"单位：{unit_name}（业主登记后即绑定这家单位）", highlight=False)
     console.print(f"有效期至：{expires}", highlight=False)
     console.print(f"对方在十小通中发送 /start {code}（或直接发送 {code}）即可登记，仅可使用一次。", highlight=False)
+
+
+async def _unit_in_village(session: AsyncSession, village: Area, name: str) -> Unit:
+    """The unit of that name in the village, or Refused listing the candidates."""
+    match = await owners.match_in_village(session, village.id, name)
+    if match.unit is not None:
+        if not owners.bindable(match.unit):
+            raise access.Refused(f"单位“{match.unit.name}”已关停，不能生成业主邀请码。")
+        return match.unit
+    where = area_path(village)
+    if not match.candidates:
+        raise access.Refused(f"{where}还没有登记任何单位，找不到“{name}”。可用 `shixiao units import` 导入监管档案。")
+    listed = "、".join(match.candidates[:20]) + ("等" if len(match.candidates) > 20 else "")
+    problem = "有多家单位名称包含" if any(name_key(name) in name_key(c) for c in match.candidates) else "找不到"
+    raise access.Refused(f"{where}{problem}“{name}”。候选单位：{listed}。请写出完整的单位名称。")
 
 
 @invite_app.command("list")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from handlers import buttons
+from dataclasses import replace
+
+from handlers import buttons, owner_notice
 from handlers.context import Turn
 from handlers.events import Choice, Reply
 from handlers.flow import Flow, Option, Prompt, Step
@@ -127,9 +129,12 @@ async def _finish(turn: Turn, data: InspectionAnswers) -> list[Reply]:
     if not created:
         return [turn.menu_reply(turn.texts("insp_already_submitted", number=report_number(inspection)))]
     await _notify_township(turn, inspection, unit.name)
+    told = await owner_notice.notify_owners(turn, inspection, unit)
     verdict = turn.texts("insp_verdict_ok" if inspection.compliant else "insp_verdict_fail")
-    return [turn.menu_reply(turn.texts("insp_submitted", number=report_number(inspection), unit=unit.name,
-                                       verdict=verdict))]
+    reply = turn.menu_reply(turn.texts("insp_submitted", number=report_number(inspection), unit=unit.name,
+                                       verdict=verdict) + owner_notice.told_text(turn, told))
+    # The unit's owner in the loop: the cadre invites them, prints the 整改告知单, or opens the unit's card.
+    return [replace(reply, choices=owner_notice.cadre_choices(turn, inspection, unit) + reply.choices)]
 
 
 async def _notify_township(turn: Turn, inspection: Inspection, unit_name: str) -> None:

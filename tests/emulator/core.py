@@ -51,6 +51,8 @@ class EmulatorState:
         self.limit_violations = 0
 
         self.sent: list[SentMessage] = []
+        # False: uploaded files are recorded by size only (a benchmark sending thousands of PDFs keeps no bytes).
+        self.keep_uploads = True
         self.calls: list[ApiCall] = []
         self.callback_answers: list[CallbackAnswer] = []
         self.chat_actions: list[ChatAction] = []

@@ -184,7 +184,8 @@ class ApiMethods(EmulatorState):
             dims = image_size(source.data) if field == "photo" else None
             return self.files.add(
                 field,
-                source.data,
+                source.data if self.keep_uploads else None,
+                file_size=len(source.data),
                 file_name=source.filename,
                 mime_type=source.content_type,
                 width=dims[0] if dims else 1280,
