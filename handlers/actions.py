@@ -13,6 +13,7 @@ from handlers.inspection.review import REVIEW
 from handlers.invite import INVITE
 from handlers.registration import INVITE_SWITCH, REGISTER, RENAME, describe
 from handlers.report import report
+from handlers.web_access import web_console
 
 
 async def profile(turn: Turn) -> list[Reply]:
@@ -56,3 +57,6 @@ FLOWS |= {closures.CLOSURE.name: closures.CLOSURE}
 # their role.
 ACTIONS |= people.ACTIONS
 FLOWS |= {flow.name: flow for flow in (*people.FLOWS, INVITE_SWITCH)}
+# /web: a sign-in link to the office's web console, or signing out of it everywhere.
+ACTIONS |= {"web": web_console}
+COMMANDS |= {"web": "web"}

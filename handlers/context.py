@@ -44,6 +44,8 @@ class CoreConfig:
     inbound: Allowance | None = None
     # A second tap on a button within this long after its first tap was taken is a double tap.
     double_tap_within: timedelta = timedelta(seconds=10)
+    # The web console's address (SHIXIAO_WEB_BASE_URL), for /web sign-in links; empty: no console.
+    web_base_url: str = ""
 
 
 @dataclass

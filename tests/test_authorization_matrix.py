@@ -88,6 +88,9 @@ TABLE: dict[str, tuple[str, ...]] = {
     "person_revoke":                ("-.", "-.", "-.", "-.", "+.", "-."),
     "codes":                        ("-.", "-.", "-.", "-.", "+.", "-."),
     "code_revoke":                  ("-.", "-.", "-.", "-.", "+.", "-."),
+    # The web console's sign-in link; its pages apply these same rules (tests/test_web_console.py, the web rows).
+    "web":                          ("-.", "-.", "-.", "+.", "+.", "-."),
+    "/web":                         ("-.", "-.", "-.", "+.", "+.", "-."),
 }
 MATRIX: list[tuple[str, str, str, bool]] = [
     (role, action, area, cell == "+")
@@ -292,6 +295,9 @@ PROBES: dict[str, Probe] = {
     "person_revoke": Probe(press(lambda scene, *_: f"m.person_revoke.{scene.world.user_ids['cadre']}"),
                            fixed("确定撤销", "李建国"), fixed("李建国")),
     "codes": Probe(press(lambda *_: "m.codes"), lambda scene, *_: [scene.code], lambda scene, *_: [scene.code]),
+    # The matrix's core has no console address: an allowed official is told it is not yet opened.
+    "web": Probe(press(lambda *_: "m.web"), fixed("尚未开通")),
+    "/web": Probe(command("web"), fixed("尚未开通")),
     "code_revoke": Probe(press(lambda scene, *_: f"m.code_revoke.{scene.code_id}"),
                          lambda scene, *_: ["确定作废邀请码", scene.code], lambda scene, *_: [scene.code]),
 }
