@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from storage.complaint_models import Complaint, ComplaintStatus
 from storage.inspection_models import Inspection, InspectionStatus, Unit
-from tests.web_support import running_office
+from tests.web_support import furnish, running_office
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(__file__).parent / "output" / "web"
@@ -30,6 +30,7 @@ def db_url(tmp_path) -> str:
 @pytest.fixture
 async def office(db, clock, tmp_path):
     async for running in running_office(db, clock, tmp_path):
+        await furnish(running, db, clock)
         yield running
 
 
@@ -69,6 +70,9 @@ async def test_an_official_works_through_every_page(office, browser, db):
     await shot(page, "02-review-queue")
     await page.click(f"a[href='/review/{office.world.inspections['here_submitted']}'] >> nth=0")
     assert "here-submitted营业执照未悬挂" in await page.inner_text("main")
+    photo = await page.request.get(office.base + await page.get_attribute(".photos img", "src"))
+    assert photo.status == 200 and (await photo.body()).startswith(b"\x89PNG"), await photo.text()
+    await page.wait_for_function("document.querySelector('.photos img').naturalWidth > 0")  # from the media store
     await shot(page, "03-review-report")
     await page.fill("#reason", "营业执照照片看不清，请重拍")
     await page.click("#return")
@@ -107,7 +111,7 @@ async def test_an_official_works_through_every_page(office, browser, db):
     await page.click("header >> text=地图")
     await page.wait_for_selector("#map[data-ready='1']")
     await shot(page, "09-map")
-    assert "单位" in await page.inner_text("#map-count")
+    assert "单位 8 个" in await page.inner_text("#map-count")  # 岩头镇's: 老王小吃店 and its seven furnished shops
 
 
 async def test_approve_and_county_views_and_a_phone(office, browser, db):

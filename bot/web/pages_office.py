@@ -87,8 +87,12 @@ async def plan(console: Console, request: Request, session: AsyncSession, who: V
     for item in items:
         done = {mark.township_id: mark for mark in marks.get(item.id, [])}
         cells = [(t.id, done.get(t.id)) for t in townships] if milestones.for_townships(item) else None
+        mine = done.get(who.township_id)
+        markable = (console.menus.allows(who.user.role, "ms_done") and mine is None
+                    and not isinstance(mark_scope(console.texts, who.user, item), str))
         grid.append((item, cells, done.get(None), [f for f in files if f.milestone_id == item.id
-                                                   and (who.township_id is None or f.township_id == who.township_id)]))
+                                                   and (who.township_id is None or f.township_id == who.township_id)],
+                     markable))
     return console.render(request, "plan.html", who, grid=grid, townships=townships,
                           today=console.clock.now().date(), flash=request.query_params.get("done", ""),
                           may_mark=console.menus.allows(who.user.role, "ms_done"))
