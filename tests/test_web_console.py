@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from storage.inspection_models import Inspection, InspectionStatus, Unit
 from storage.models import OutboxMessage
 from storage.web_models import UnitEdit, WebAudit, WebSession
-from tests.web_support import csrf_of, running_office
+from tests.web_support import csrf_of, furnish, running_office
 
 
 @pytest.fixture
@@ -254,3 +254,17 @@ async def test_sessions_are_rows_any_instance_can_verify(office, db):
     assert out.status_code == 200 and "已退出" in out.text
     assert await count(db, WebSession.id, WebSession.ended_at.is_(None)) == 0
     await client.aclose()
+
+
+async def test_the_dashboard_shows_the_numbers_of_report(office):
+    """The same digest, the same formatting: what the county office reads on the dashboard equals /report."""
+    import re
+
+    await furnish(office, office.console.db, office.console.clock)
+    for who in ("county", "township"):
+        chat = "\n".join(reply.text for reply in await office.world.people[who].command("report"))
+        client = await office.client(who)
+        page = (await client.get("/")).text
+        rate = re.search(r'<b id="rate">([^<]+)</b>', page).group(1)
+        assert rate in chat and rate not in ("0.0%", "—"), (who, rate)
+        await client.aclose()

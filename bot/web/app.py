@@ -23,6 +23,7 @@ from starlette.staticfiles import StaticFiles
 
 from bot.web.auth import COOKIE, IDLE, Cookies, Refusal, Viewer, allow, check_csrf, viewer
 from handlers.events import Reply
+from handlers.formatting import cn_percent
 from handlers.menus import Menus
 from handlers.texts import Texts
 from knowledge.models import KnowledgeBase
@@ -60,6 +61,8 @@ class Console:
     def __post_init__(self) -> None:
         self.env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]),
                                trim_blocks=True, lstrip_blocks=True)
+        # Rates written exactly as the chat's /report writes them (handlers/digest_render.py).
+        self.env.filters["percent"] = lambda share: cn_percent(share.part, share.whole)
 
     def render(self, request: Request, template: str, who: Viewer | None, status: int = 200, **values: Any
                ) -> HTMLResponse:
