@@ -120,12 +120,14 @@ async def weekly_inspections(session: AsyncSession, township_id: int | None, sta
     """Reports submitted in each week starting at `starts` (one range count each, on ix_inspections_submitted_at)."""
     from sqlalchemy import func
 
-    from storage.inspection_models import Inspection
+    from storage.inspection_models import Inspection, InspectionStatus
 
     counts = []
     for start in starts:
+        # As the digest counts them (storage/digest.py): a corrected report's earlier versions are not counted.
         stmt = select(func.count(Inspection.id)).where(Inspection.submitted_at >= start,
-                                                       Inspection.submitted_at < start + timedelta(days=7))
+                                                       Inspection.submitted_at < start + timedelta(days=7),
+                                                       Inspection.status != InspectionStatus.SUPERSEDED)
         if township_id is not None:
             stmt = stmt.where(Inspection.township_id == township_id)
         counts.append(int(await session.scalar(stmt) or 0))

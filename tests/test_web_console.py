@@ -268,3 +268,29 @@ async def test_the_dashboard_shows_the_numbers_of_report(office):
         rate = re.search(r'<b id="rate">([^<]+)</b>', page).group(1)
         assert rate in chat and rate not in ("0.0%", "—"), (who, rate)
         await client.aclose()
+
+
+async def test_a_status_update_with_a_note_as_in_the_chat(office, db):
+    world = office.world
+    client = await office.client("township")
+    anonymous = world.complaints["here_anon"]
+    page = await client.get(f"/complaints/{anonymous.id}")
+    short = await client.post(f"/complaints/{anonymous.id}/status", data={
+        "csrf": csrf_of(page.text), "from": "submitted", "status": "investigating", "note": "a"})
+    assert short.status_code == 400 and "办理说明" in short.text
+    stale = await client.post(f"/complaints/{anonymous.id}/status", data={
+        "csrf": csrf_of(page.text), "from": "accepted", "status": "investigating", "note": "已派人核查"})
+    assert stale.status_code == 409
+    done = await client.post(f"/complaints/{anonymous.id}/status", data={
+        "csrf": csrf_of(page.text), "from": "submitted", "status": "investigating", "note": "<b>已派人</b>核查"})
+    assert done.status_code == 303
+    async with db.transaction() as session:
+        from storage.complaint_models import Complaint
+
+        assert (await session.get(Complaint, anonymous.id)).status == "investigating"
+        resident = world.people["resident"].user_id
+        notices = list(await session.scalars(select(OutboxMessage).where(OutboxMessage.chat_id == resident)))
+    assert any("已派人" in n.payload.get("text", "") for n in notices)  # the complainant hears of it
+    shown = (await client.get(f"/complaints/{anonymous.id}")).text
+    assert "&lt;b&gt;已派人&lt;/b&gt;" in shown and "<b>已派人</b>" not in shown
+    await client.aclose()

@@ -20,11 +20,12 @@ from bot.web.pages_main import _id
 from handlers.complaints import render
 from handlers.complaints.filing import CONFIG
 from handlers.complaints.handling import accept_complaint, may_handle, may_view
+from handlers.complaints.official_flows import NOTE_MAX, NOTE_MIN, SETTABLE, update_status
 from handlers.complaints.privacy import audience_of
 from handlers.milestones import mark_scope
 from storage import complaints, milestones, web
 from storage.areas import children_of, the_county
-from storage.complaint_models import ComplaintStatus
+from storage.complaint_models import FINAL_STATUSES, ComplaintStatus
 from storage.milestone_models import MilestoneKind
 
 SAFE_NAME = re.compile(r"[^\w\u4e00-\u9fff.（）()\-]+")
@@ -60,8 +61,36 @@ async def complaint_page(console: Console, request: Request, session: AsyncSessi
     audience, today, tz = audience_of(who.user, complaint), console.clock.now().date(), console.clock.tz
     text = await render.detail(session, console.texts, CONFIG, tz, complaint, audience, today)
     history = await render.history(session, console.texts, CONFIG, tz, complaint, audience)
+    handles = may_handle(who.user, complaint) and complaint.status not in FINAL_STATUSES
     return console.render(request, "complaint.html", who, complaint=complaint, text=text, history=history,
-                          may_accept=may_handle(who.user, complaint) and complaint.status == ComplaintStatus.SUBMITTED)
+                          may_accept=handles and complaint.status == ComplaintStatus.SUBMITTED, may_update=handles,
+                          settable=[(s.value, render.status_label(console.texts, s)) for s in SETTABLE
+                                    if s not in (complaint.status, ComplaintStatus.DUPLICATE)],
+                          note_min=NOTE_MIN, note_max=NOTE_MAX)
+
+
+async def complaint_update(console: Console, request: Request, session: AsyncSession, who: Viewer) -> Response:
+    """更新状态 as in the chat: a status and a note of 2-500 characters; refused if the complaint changed since the
+    page was shown (the form carries the status it showed). 重复 (naming the original) stays in the chat."""
+    complaint = await _visible(session, request, who)
+    if not may_handle(who.user, complaint):
+        office = await render.area_name(session, console.texts, complaint.office_area_id)
+        raise Refusal(403, "无权办理", console.texts("complaint_not_yours", office=office))
+    form = request.state.form
+    if complaint.status in FINAL_STATUSES or form.get("from") != complaint.status:
+        status = render.status_label(console.texts, complaint.status)
+        raise Refusal(409, "未能提交", console.texts("complaint_changed_meanwhile", status=status))
+    wanted = form.get("status")
+    if wanted not in {s.value for s in SETTABLE} or wanted == ComplaintStatus.DUPLICATE:
+        raise Refusal(400, "未能提交", "请选择新的状态。")
+    note = " ".join(str(form.get("note") or "").split())
+    if not NOTE_MIN <= len(note) <= NOTE_MAX:
+        raise Refusal(400, "未能提交", f"办理说明需要 {NOTE_MIN}–{NOTE_MAX} 个字，没有做任何修改。")
+    text, notices = await update_status(session, console.texts, who.user, complaint, ComplaintStatus(wanted), note,
+                                        console.clock.now())
+    await queue_notices(session, notices, console)
+    web.audit(session, who.user.id, console.clock.now(), "complaint_update", complaint.number, wanted)
+    return RedirectResponse(f"/complaints?done={text}", status_code=303)
 
 
 async def complaint_accept(console: Console, request: Request, session: AsyncSession, who: Viewer) -> Response:
@@ -171,6 +200,8 @@ def routes(console: Console) -> list[Route]:
         Route("/complaints", page(console, "complaint_queue", desk)),
         Route("/complaints/{complaint_id}", page(console, "complaint_view", complaint_page)),
         Route("/complaints/{complaint_id}/accept", page(console, "complaint_accept", complaint_accept, post=True),
+              methods=["POST"]),
+        Route("/complaints/{complaint_id}/status", page(console, "complaint_update", complaint_update, post=True),
               methods=["POST"]),
         Route("/plan", page(console, "milestones", plan)),
         Route("/plan/{milestone_id}", page(console, "milestones", plan_mark, post=True), methods=["POST"]),
