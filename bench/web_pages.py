@@ -27,17 +27,17 @@ from sqlalchemy import event, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.digest_bench import NOW, fill, prepare  # noqa: E402
-from bot.web.app import Console as WebConsole  # noqa: E402
-from bot.web.app import build_app  # noqa: E402
-from bot.web.auth import COOKIE, Cookies  # noqa: E402
-from handlers.assembly import build_core  # noqa: E402
-from handlers.context import CoreConfig  # noqa: E402
-from storage import web  # noqa: E402
-from storage.clock import ManualClock  # noqa: E402
-from storage.db import Database  # noqa: E402
-from storage.media import LocalMediaStore  # noqa: E402
-from storage.models import Area, AreaLevel, Role, User  # noqa: E402
+from bench.digest_bench import NOW, fill, prepare
+from bot.web.app import Console as WebConsole
+from bot.web.app import build_app
+from bot.web.auth import COOKIE, Cookies
+from handlers.assembly import build_core
+from handlers.context import CoreConfig
+from storage import web
+from storage.clock import ManualClock
+from storage.db import Database
+from storage.media import LocalMediaStore
+from storage.models import Area, AreaLevel, Role, User
 
 console = Console()
 BIG = ("units", "inspections", "complaints")
