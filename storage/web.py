@@ -117,7 +117,7 @@ async def milestone_files(session: AsyncSession, milestone_ids: list[int]) -> li
 
 async def weekly_inspections(session: AsyncSession, township_id: int | None, starts: list[datetime]
                              ) -> list[int]:
-    """Reports submitted in each week starting at `starts` (one range count each, on ix_inspections_submitted_at)."""
+    """Reports submitted in each week starting at `starts` (one range count each, from ix_inspections_submitted_status or ix_inspections_township_submitted alone)."""
     from sqlalchemy import func
 
     from storage.inspection_models import Inspection, InspectionStatus

@@ -88,9 +88,23 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_milestone_files")),
     )
     op.create_index(op.f("ix_milestone_files_milestone_id"), "milestone_files", ["milestone_id"], unique=False)
+    # The dashboard's week counts (and the digest's) from an index alone; complaints closed in a period.
+    op.create_index("ix_inspections_submitted_status", "inspections", ["submitted_at", "status"], unique=False)
+    op.create_index("ix_inspections_township_submitted", "inspections", ["township_id", "submitted_at", "status"],
+                    unique=False)
+    op.create_index("ix_complaints_final_at", "complaints", ["final_at"], unique=False)
+    op.create_index("ix_complaints_due_created_final", "complaints", ["due_on", "created_at", "final_at"],
+                    unique=False)
+    # Superseded by (submitted_at, status): SQLite preferred the narrower index and read every row for the status.
+    op.drop_index("ix_inspections_submitted_at", table_name="inspections")
 
 
 def downgrade() -> None:
+    op.create_index("ix_inspections_submitted_at", "inspections", ["submitted_at"], unique=False)
+    op.drop_index("ix_complaints_due_created_final", table_name="complaints")
+    op.drop_index("ix_complaints_final_at", table_name="complaints")
+    op.drop_index("ix_inspections_township_submitted", table_name="inspections")
+    op.drop_index("ix_inspections_submitted_status", table_name="inspections")
     op.drop_index(op.f("ix_milestone_files_milestone_id"), table_name="milestone_files")
     op.drop_table("milestone_files")
     op.drop_index(op.f("ix_unit_edits_unit_id"), table_name="unit_edits")
