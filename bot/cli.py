@@ -121,14 +121,14 @@ def run(
         console = None
         try:
             if web_address is not None:
-                from bot.web.server import serve_beside
+                from bot.web.server import Beside
 
-                console = await serve_beside(shixiao, *web_address)
+                console = Beside(shixiao, *web_address)
             bot_runtime = runtime_type(shixiao, address) if address is not None else runtime_type(shixiao)
             await bot_runtime.run()
         finally:
             if console is not None:
-                console.cancel()
+                await console.stop()
             await shixiao.close()
 
     try:
@@ -167,13 +167,12 @@ def web_console(
     settings = load_settings()
     host, port = web_listen(settings, listen)
     configure_logging(settings)
-    from bot.web.server import server
+    from bot.web.server import serve_alone
 
     async def go() -> None:
         shixiao = await open_app(settings)
         try:
-            log.info("web console on http://%s:%s", host, port)
-            await server(shixiao, host, port).serve()
+            await serve_alone(shixiao, host, port)
         finally:
             await shixiao.close()
 

@@ -21,7 +21,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from bot.web.auth import COOKIE, IDLE, Cookies, Refusal, Viewer, allow, check_csrf, viewer
+from bot.web.auth import COOKIE, Cookies, Refusal, Viewer, allow, check_csrf, viewer
 from handlers.events import Reply
 from handlers.formatting import cn_percent
 from handlers.menus import Menus
@@ -179,8 +179,10 @@ async def signin(request: Request) -> Response:
         session_token, _ = await web.start_session(session, user_id, now)
         web.audit(session, user_id, now, "signin")
     response = RedirectResponse("/", status_code=303)
-    response.set_cookie(COOKIE, console.cookies.sign(session_token), max_age=int(IDLE.total_seconds()),
-                        httponly=True, samesite="lax", secure=console.cookies.secure, path="/")
+    # A browser-session cookie: the 8-hour idle limit is the server's (web_sessions.last_seen_at), so an official
+    # at work all day is not signed out at a fixed hour, and a closed browser forgets it.
+    response.set_cookie(COOKIE, console.cookies.sign(session_token), httponly=True, samesite="lax",
+                        secure=console.cookies.secure, path="/")
     return response
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 
 import uvicorn
 
@@ -41,13 +43,34 @@ def console_for(app: App) -> Console:
 
 
 def server(app: App, host: str, port: int) -> uvicorn.Server:
+    """The console's server. It leaves signals to its caller (uvicorn would take SIGINT for itself and raise it
+    again when done, in the middle of closing the database, or away from the bot it runs beside); no access log,
+    since a sign-in link's path is a credential until it is used."""
     config = uvicorn.Config(build_app(console_for(app)), host=host, port=port, log_config=None,
                             proxy_headers=True, server_header=False, access_log=False)
-    return uvicorn.Server(config)
+    web = uvicorn.Server(config)
+    web.capture_signals = contextlib.nullcontext  # type: ignore[method-assign]
+    return web
 
 
-async def serve_beside(app: App, host: str, port: int) -> asyncio.Task[None]:
-    """Start the console in this event loop (the bot keeps running); cancel the task to stop it."""
+async def serve_alone(app: App, host: str, port: int) -> None:
+    """`shixiao web`: serve until SIGINT or SIGTERM, then finish the requests in flight."""
     web = server(app, host, port)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, lambda: setattr(web, "should_exit", True))
     log.info("web console on http://%s:%s", host, port)
-    return asyncio.create_task(web.serve(), name="web-console")
+    await web.serve()
+
+
+class Beside:
+    """The console running in the bot's event loop (`shixiao run --web`)."""
+
+    def __init__(self, app: App, host: str, port: int) -> None:
+        self.web = server(app, host, port)
+        log.info("web console on http://%s:%s", host, port)
+        self.task = asyncio.create_task(self.web.serve(), name="web-console")
+
+    async def stop(self) -> None:
+        self.web.should_exit = True  # the requests in flight finish first
+        await asyncio.gather(self.task, return_exceptions=True)
