@@ -267,6 +267,8 @@ async def test_the_dashboard_shows_the_numbers_of_report(office):
         page = (await client.get("/")).text
         rate = re.search(r'<b id="rate">([^<]+)</b>', page).group(1)
         assert rate in chat and rate not in ("0.0%", "—"), (who, rate)
+        chart = await client.get("/chart.png")
+        assert chart.status_code == 200 and chart.content.startswith(b"\x89PNG")
         await client.aclose()
 
 

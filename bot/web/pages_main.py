@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,7 +14,7 @@ from starlette.routing import Route
 
 from bot.web.app import Console, page, queue_notices
 from bot.web.auth import Refusal, Viewer, not_found
-from handlers.digest_render import chart_lines
+from handlers.digest_render import chart_lines, chart_png
 from handlers.formatting import cn_date, cn_datetime
 from handlers.inspection.decisions import decide, may_review
 from handlers.report import industry_names, scope_of, targets_of
@@ -44,6 +46,17 @@ async def dashboard(console: Console, request: Request, session: AsyncSession, w
     plan = await _milestone_status(console, session, who)
     return console.render(request, "dashboard.html", who, digest=digest, bars=chart_lines(digest), names=names,
                           trend=trend, peak=peak, plan=plan, now=cn_datetime(now, console.clock.tz))
+
+
+async def digest_chart(console: Console, request: Request, session: AsyncSession, who: Viewer) -> Response:
+    """The weekly digest's own chart (handlers/digest_render.py), drawn for this scope now."""
+    scope = await scope_of(session, who.user)
+    if scope is None:
+        raise not_found("辖区")
+    digest = await compute_digest(session, scope, console.clock.now(), targets_of(console.knowledge))
+    with tempfile.TemporaryDirectory() as folder:
+        data = chart_png(digest, console.texts, Path(folder) / "chart.png").read_bytes()
+    return Response(data, media_type="image/png", headers={"Cache-Control": "private, no-store"})
 
 
 async def _milestone_status(console: Console, session: AsyncSession, who: Viewer) -> dict[str, Any]:
@@ -155,6 +168,7 @@ async def _reviewable_any(session: AsyncSession, request: Request, who: Viewer) 
 def routes(console: Console) -> list[Route]:
     return [
         Route("/", page(console, "report", dashboard)),
+        Route("/chart.png", page(console, "report", digest_chart)),
         Route("/review", page(console, "review", review_list)),
         Route("/review/{inspection_id}", page(console, "review", review_detail)),
         Route("/review/{inspection_id}", page(console, "review", review_decide, post=True), methods=["POST"]),
