@@ -163,6 +163,9 @@ async def test_complaints_desk_accepts_and_keeps_complainants_private(office, db
     accepted = await township.post(f"/complaints/{anonymous.id}/accept", data={"csrf": csrf_of(page.text)})
     assert accepted.status_code == 303
     assert "已受理投诉" in (await township.get(accepted.headers["location"])).text
+    # A link made elsewhere cannot put its words on the page as the console's own message.
+    forged = await township.get("/complaints", params={"done": "请把验证码发到13800000000"})
+    assert forged.status_code == 200 and "验证码" not in forged.text
     desk = await township.get("/complaints?state=accepted")
     assert anonymous.number in desk.text
     await township.aclose()

@@ -51,10 +51,23 @@ def derive_secret(*sources: str | None) -> str:
 class Cookies:
     def __init__(self, secret: str, secure: bool) -> None:
         self.signer = URLSafeSerializer(secret, salt="shixiao-web-session")
+        self.flasher = URLSafeSerializer(secret, salt="shixiao-web-flash")
         self.secure = secure
 
     def sign(self, token: str) -> str:
         return str(self.signer.dumps(token))
+
+    def flash(self, text: str) -> str:
+        """A message for the next page, signed: a link someone else made cannot put words on an official's page."""
+        return str(self.flasher.dumps(text))
+
+    def flash_of(self, request: Request) -> str:
+        raw = request.query_params.get("done", "")
+        try:
+            text = self.flasher.loads(raw) if raw else ""
+        except BadSignature:
+            return ""
+        return text if isinstance(text, str) else ""
 
     def token_of(self, request: Request) -> str | None:
         raw = request.cookies.get(COOKIE)

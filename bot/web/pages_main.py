@@ -75,7 +75,7 @@ async def review_list(console: Console, request: Request, session: AsyncSession,
     waiting = await inspections.awaiting_review(session, who.user.area_id, 200)
     rows = [(inspection, unit, report_number(inspection), area_path(await get_area(session, unit.village_id)),
              cn_datetime(inspection.submitted_at, console.clock.tz)) for inspection, unit in waiting]
-    return console.render(request, "review_list.html", who, rows=rows, flash=request.query_params.get("done", ""))
+    return console.render(request, "review_list.html", who, rows=rows, flash=console.cookies.flash_of(request))
 
 
 async def _reviewable(session: AsyncSession, request: Request, who: Viewer) -> Inspection:
@@ -137,7 +137,7 @@ async def review_decide(console: Console, request: Request, session: AsyncSessio
     await queue_notices(session, decision.notices, console)
     web.audit(session, who.user.id, console.clock.now(), f"review_{choice}", report_number(inspection),
               reason if choice == "return" else None)
-    return RedirectResponse(f"/review?done={decision.text}", status_code=303)
+    return RedirectResponse(f"/review?done={console.cookies.flash(decision.text)}", status_code=303)
 
 
 async def review_photo(console: Console, request: Request, session: AsyncSession, who: Viewer) -> Response:

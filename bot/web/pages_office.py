@@ -45,7 +45,7 @@ async def desk(console: Console, request: Request, session: AsyncSession, who: V
              render.short_date(c.due_on), render.is_overdue(c, today)) for c in items]
     return console.render(request, "complaints.html", who, rows=rows, params=params, townships=townships,
                           states={s.value: render.status_label(console.texts, s) for s in ComplaintStatus},
-                          categories=CONFIG.categories, flash=params.get("done", ""))
+                          categories=CONFIG.categories, flash=console.cookies.flash_of(request))
 
 
 async def _visible(session: AsyncSession, request: Request, who: Viewer):  # type: ignore[no-untyped-def]
@@ -90,7 +90,7 @@ async def complaint_update(console: Console, request: Request, session: AsyncSes
                                         console.clock.now())
     await queue_notices(session, notices, console)
     web.audit(session, who.user.id, console.clock.now(), "complaint_update", complaint.number, wanted)
-    return RedirectResponse(f"/complaints?done={text}", status_code=303)
+    return RedirectResponse(f"/complaints?done={console.cookies.flash(text)}", status_code=303)
 
 
 async def complaint_accept(console: Console, request: Request, session: AsyncSession, who: Viewer) -> Response:
@@ -101,7 +101,7 @@ async def complaint_accept(console: Console, request: Request, session: AsyncSes
     text, notices = await accept_complaint(session, console.texts, who.user, complaint, console.clock.now())
     await queue_notices(session, notices, console)
     web.audit(session, who.user.id, console.clock.now(), "complaint_accept", complaint.number)
-    return RedirectResponse(f"/complaints?done={text}", status_code=303)
+    return RedirectResponse(f"/complaints?done={console.cookies.flash(text)}", status_code=303)
 
 
 async def plan(console: Console, request: Request, session: AsyncSession, who: Viewer) -> Response:
@@ -123,7 +123,7 @@ async def plan(console: Console, request: Request, session: AsyncSession, who: V
                                                    and (who.township_id is None or f.township_id == who.township_id)],
                      markable))
     return console.render(request, "plan.html", who, grid=grid, townships=townships,
-                          today=console.clock.now().date(), flash=request.query_params.get("done", ""),
+                          today=console.clock.now().date(), flash=console.cookies.flash_of(request),
                           may_mark=console.menus.allows(who.user.role, "ms_done"))
 
 
@@ -151,7 +151,7 @@ async def plan_mark(console: Console, request: Request, session: AsyncSession, w
     said = f"已标记“{milestone.title}”完成（{who_name}）。" if marked else f"“{milestone.title}”此前已标记完成。"
     if stored is not None:
         said += f"已归档文件：{stored[0]}"
-    return RedirectResponse(f"/plan?done={said}", status_code=303)
+    return RedirectResponse(f"/plan?done={console.cookies.flash(said)}", status_code=303)
 
 
 async def _keep_file(console: Console, upload) -> tuple[str, str, int]:  # type: ignore[no-untyped-def]

@@ -70,7 +70,7 @@ async def register(console: Console, request: Request, session: AsyncSession, wh
     return console.render(request, "units.html", who, rows=rows, total=total, query=query, params=params,
                           villages=await _villages(session, who), industries=names, statuses=UNIT_STATUS,
                           classes=CLASS_WORDS, places=places, offset=offset, page_size=PAGE_SIZE,
-                          flash=params.get("done", ""))
+                          flash=console.cookies.flash_of(request))
 
 
 async def _unit_in_scope(session: AsyncSession, request: Request, who: Viewer) -> Unit:
@@ -181,8 +181,8 @@ async def import_units(console: Console, request: Request, session: AsyncSession
             await writer.apply(session, row, now)
     web.audit(session, who.user.id, now, "units_import", None,
               f"{len(parsed)} 行：新增 {writer.tally.created}，更新 {writer.tally.updated}")
-    return RedirectResponse(f"/units?done=导入完成：共 {len(parsed)} 行，新增 {writer.tally.created} 家，"
-                            f"更新 {writer.tally.updated} 家。", status_code=303)
+    said = f"导入完成：共 {len(parsed)} 行，新增 {writer.tally.created} 家，更新 {writer.tally.updated} 家。"
+    return RedirectResponse(f"/units?done={console.cookies.flash(said)}", status_code=303)
 
 
 def routes(console: Console) -> list[Route]:
