@@ -189,6 +189,7 @@ async def test_register_search_edit_with_history_and_hostile_text(office, db):
     assert saved.status_code == 303
     page = await client.get(f"/units/{unit_id}")
     assert "芙蓉村&lt;b&gt;中街&lt;/b&gt;8号" in page.text and "<b>中街</b>" not in page.text
+    assert "示范点</td><td>否</td><td>是" in page.text.replace("\n", "")  # the history, in words
     async with db.transaction() as session:
         unit = await session.get(Unit, unit_id)
         assert unit.address == "芙蓉村<b>中街</b>8号" and unit.is_demo

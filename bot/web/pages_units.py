@@ -19,6 +19,8 @@ from bot.web.app import Console, page
 from bot.web.auth import Refusal, Viewer, not_found
 from bot.web.pages_main import CLASS_WORDS, STATUS_WORDS, _id
 from bot.xlsx_exports import write_units
+from handlers.complaints import render
+from handlers.complaints.filing import CONFIG
 from handlers.formatting import cn_date, cn_datetime
 from handlers.report import industry_names, scope_of
 from storage import inspections, units, web
@@ -88,9 +90,10 @@ async def unit_page(console: Console, request: Request, session: AsyncSession, w
     reports = [(report_number(r), STATUS_WORDS.get(r.status, r.status), "规范达标" if r.compliant else "未达标",
                 cn_date(r.submitted_at, tz), r.inspector_name or "", r.review_note or "")
                for r in reversed(await inspections.history(session, unit.id))]
-    filed = [(c.number, c.category, c.status, cn_date(c.created_at, tz))
-             for c in await web.complaints_about(session, unit.id)]
-    edits = [(cn_datetime(e.at, tz), EDITABLE.get(e.field, (e.field,))[0], e.before or "", e.after or "")
+    filed = [(c.number, CONFIG.name(c.category), render.status_label(console.texts, c.status),
+              cn_date(c.created_at, tz)) for c in await web.complaints_about(session, unit.id)]
+    labels = {field: label for field, (label, _) in EDITABLE.items()} | {"is_demo": "示范点"}
+    edits = [(cn_datetime(e.at, tz), labels.get(e.field, e.field), e.before or "", e.after or "")
              for e in await web.unit_edits(session, unit.id)]
     return console.render(request, "unit.html", who, unit=unit, place=area_path(await get_area(session, unit.village_id)),
                           industry=industry_names(console.knowledge).get(unit.industry, unit.industry),
