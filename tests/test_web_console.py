@@ -300,3 +300,22 @@ async def test_a_status_update_with_a_note_as_in_the_chat(office, db):
     shown = (await client.get(f"/complaints/{anonymous.id}")).text
     assert "&lt;b&gt;已派人&lt;/b&gt;" in shown and "<b>已派人</b>" not in shown
     await client.aclose()
+
+
+async def test_a_corrected_report_shows_what_changed_since_the_returned_version(office, db, clock):
+    from storage import inspections
+
+    world = office.world
+    returned = world.inspections["here_returned"]
+    async with db.transaction() as session:
+        report = inspections.Report(unit_id=world.units["here"], submit_key="corrected", industry="small_restaurant",
+                                    answers={"common.display": "pass"}, notes={}, proposed_compliant=True,
+                                    compliant=True, unit_class="upgrade", previous_id=returned)
+        corrected, _ = await inspections.submit(session, report, world.user_ids["cadre"], clock.now())
+    client = await office.client("township")
+    page = (await client.get(f"/review/{corrected.id}")).text
+    assert "与上一版相比的修改" in page and "上次退回理由：照片看不清楚，请重拍" in page
+    changed = page[page.index("与上一版相比的修改"):]
+    assert "不符合" in changed and "符合" in changed and "营业执照" in changed
+    assert "JC000002" in page  # the same number as the version returned
+    await client.aclose()
