@@ -70,3 +70,48 @@ def test_a_real_console_process(tmp_path):
         process.send_signal(signal.SIGINT)
         output = process.communicate(timeout=30)[0]
     assert process.returncode == 0 and "Traceback" not in output, output
+
+
+async def test_run_with_web_serves_the_console_beside_the_bot(emulator, tmp_path):
+    """`shixiao run --web`: a township official registered in Telegram sends /web, opens the link, is signed in;
+    the bot and the console share the process and the database."""
+    import asyncio
+    import re
+
+    import httpx
+
+    from storage.clock import SystemClock
+    from storage.db import Database
+    from storage.models import Role
+    from tests.chat_driver import make_invite
+    from tests.telegram_harness import BotProcess
+
+    port = free_port()
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    process = BotProcess(emulator, url, tmp_path, env={"SHIXIAO_WEB_BASE_URL": f"http://127.0.0.1:{port}"},
+                         args=["--web", f"127.0.0.1:{port}"]).start()
+    db = Database(url)
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as browser:
+            for _ in range(300):
+                try:
+                    if (await browser.get("/")).status_code == 401:
+                        break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.2)
+            code = await make_invite(db, SystemClock(), Role.TOWNSHIP, "岩头镇")
+            official = emulator.user(4301, "赵乡长")
+            await official.send_command("/start", code)
+            await official.expect("真实姓名", timeout=30)
+            await official.send_text("赵乡长")
+            await official.expect("登记完成", timeout=30)
+            await official.send_command("/web")
+            link = re.search(r"/signin/([A-Za-z0-9_-]+)", (await official.expect("/signin/", timeout=30)).text)
+            assert link is not None
+            assert (await browser.post("/signin", data={"token": link.group(1)})).status_code == 303
+            page = await browser.get("/")
+            assert page.status_code == 200 and "岩头镇" in page.text and "达标率" in page.text
+    finally:
+        process.terminate()
+        await db.dispose()
+    assert "Traceback" not in process.log()
