@@ -319,3 +319,27 @@ async def test_a_corrected_report_shows_what_changed_since_the_returned_version(
     assert "不符合" in changed and "符合" in changed and "营业执照" in changed
     assert "JC000002" in page  # the same number as the version returned
     await client.aclose()
+
+
+async def test_a_session_holds_on_any_instance_and_ends_on_all(office, db, clock, tmp_path):
+    """A second instance (its own application object, the same database and secret) accepts the cookie the first
+    one set; signing out everywhere from the chat ends it on both."""
+    import httpx
+
+    from bot.web.app import Console, build_app
+    from storage.media import LocalMediaStore
+
+    first = office.console
+    second = build_app(Console(db=db, clock=clock, texts=first.texts, menus=first.menus, knowledge=first.knowledge,
+                               media=LocalMediaStore(tmp_path / "media2"), cookies=first.cookies,
+                               files_dir=tmp_path / "files2", charts_dir=tmp_path / "charts2",
+                               upload_max=first.upload_max))
+    client = await office.client("township")
+    cookie = client.cookies.get("shixiao_web")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=second), base_url="http://second",
+                                 cookies={"shixiao_web": cookie}) as other:
+        assert (await other.get("/")).status_code == 200
+        await office.world.people["township"].command("web", "退出")
+        assert (await other.get("/")).status_code == 401
+    assert (await client.get("/")).status_code == 401
+    await client.aclose()
