@@ -133,7 +133,7 @@ async def test_roles_and_areas_on_every_page(office):
     township, county, other = [await office.client(who) for who in ("township", "county", "there_township")]
     expected = {  # path: (township, county)
         "/": (200, 200), "/review": (200, 403), "/units": (200, 200), "/complaints": (200, 200),
-        "/plan": (200, 200), "/map": (200, 200), "/map/points.json": (200, 200), "/units/export.xlsx": (403, 200),
+        "/plan": (200, 200), "/map": (200, 200), "/map/points.json": (200, 200), "/units/export.xlsx": (200, 200),
         f"/review/{world.inspections['here_submitted']}": (200, 403),
         f"/units/{world.units['here']}": (200, 200), f"/units/{world.units['there']}": (404, 200),
         f"/complaints/{world.complaints['here_anon'].id}": (200, 200),
@@ -343,3 +343,14 @@ async def test_a_session_holds_on_any_instance_and_ends_on_all(office, db, clock
         assert (await other.get("/")).status_code == 401
     assert (await client.get("/")).status_code == 401
     await client.aclose()
+
+
+async def test_the_export_holds_the_officials_area(office):
+    township, county = await office.client("township"), await office.client("county")
+    for client, present, absent in ((township, {"老王小吃店"}, {"桥头面馆"}), (county, {"老王小吃店", "桥头面馆"}, set())):
+        answer = await client.get("/units/export.xlsx")
+        assert answer.status_code == 200
+        sheet = openpyxl.load_workbook(BytesIO(answer.content), read_only=True).active
+        names = {row[0] for row in sheet.iter_rows(min_row=2, values_only=True)}
+        assert present <= names and not names & absent, names
+        await client.aclose()
