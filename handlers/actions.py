@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import ask, broadcast, closures, complaints, milestones, people
+from handlers import ask, broadcast, closures, complaints, group_admin, milestones, people
 from handlers.context import Turn
 from handlers.core import Action
 from handlers.events import Reply
@@ -60,3 +60,6 @@ FLOWS |= {flow.name: flow for flow in (*people.FLOWS, INVITE_SWITCH)}
 # /web: a sign-in link to the office's web console, or signing out of it everywhere.
 ACTIONS |= {"web": web_console}
 COMMANDS |= {"web": "web"}
+# 工作群 (the county office's DingTalk and WeCom work groups).
+ACTIONS |= group_admin.ACTIONS
+FLOWS |= {flow.name: flow for flow in group_admin.FLOWS}

@@ -46,6 +46,8 @@ class CoreConfig:
     double_tap_within: timedelta = timedelta(seconds=10)
     # The web console's address (SHIXIAO_WEB_BASE_URL), for /web sign-in links; empty: no console.
     web_base_url: str = ""
+    # Work-group webhooks may be plain http (tests' fake robots only; SHIXIAO_ROBOTS_ALLOW_HTTP).
+    robots_allow_http: bool = False
 
 
 @dataclass

@@ -48,11 +48,11 @@ def check_group(texts: Texts, kind: str, webhook: str, secret: str | None, *, al
     webhook = webhook.strip()
     parts = urlsplit(webhook) if len(webhook) <= MAX_WEBHOOK else None
     if parts is None or parts.scheme not in ("https", "http") or not parts.netloc:
-        raise BadGroup(texts("wg_bad_webhook", kind=KINDS[kind], key=CREDENTIAL[kind]))
+        raise BadGroup(texts("wg_bad_webhook", kind=KINDS[kind], param=CREDENTIAL[kind]))
     if parts.scheme != "https" and not allow_http:
         raise BadGroup(texts("wg_not_https"))
     if not parse_qs(parts.query).get(CREDENTIAL[kind]):
-        raise BadGroup(texts("wg_bad_webhook", kind=KINDS[kind], key=CREDENTIAL[kind]))
+        raise BadGroup(texts("wg_bad_webhook", kind=KINDS[kind], param=CREDENTIAL[kind]))
     secret = (secret or "").strip() or None
     if secret is not None and (kind != "dingtalk" or len(secret) > MAX_SECRET or not secret.isprintable()
                                or " " in secret):

@@ -21,12 +21,13 @@ from sqlalchemy import func, select
 
 from handlers.core import Core
 from handlers.events import Inbound, Kind, Reply
-from storage import complaints, questions
+from storage import complaints, questions, work_groups
+from storage.channel_models import WorkGroup
 from storage.complaint_models import Complaint, ComplaintEvent, ComplaintStatus
 from storage.conversations import end_conversation, load_conversation
 from storage.inspection_models import Inspection, Unit, UnitClass, UnitClosure, UnitStatus
 from storage.milestone_models import MilestoneDone
-from storage.models import Invite, OutboxMessage, Role, User
+from storage.models import Area, Invite, OutboxMessage, Role, User
 from storage.question_models import LearnedEntry, Question
 from tests.chat_driver import make_invite
 from tests.complaints_support import file_complaint
@@ -91,6 +92,9 @@ TABLE: dict[str, tuple[str, ...]] = {
     # The web console's sign-in link; its pages apply these same rules (tests/test_web_console.py, the web rows).
     "web":                          ("-.", "-.", "-.", "+.", "+.", "-."),
     "/web":                         ("-.", "-.", "-.", "+.", "+.", "-."),
+    "groups":                       ("-.", "-.", "-.", "-.", "+.", "-."),
+    "group_add":                    ("-.", "-.", "-.", "-.", "+.", "-."),
+    "group_remove":                 ("-.", "-.", "-.", "-.", "+.", "-."),
 }
 MATRIX: list[tuple[str, str, str, bool]] = [
     (role, action, area, cell == "+")
@@ -113,6 +117,7 @@ class Scene:
     code: str  # an open invite code (a cadre's, for 芙蓉村) and its row id
     code_id: int
     learned: int = 0  # an entry learned from the county office's answer (its question: LEARNED)
+    group_id: int = 0  # a registered work group (WORK_GROUP)
 
     def complaint(self, key: str) -> Any:
         return self.world.complaints[key]
@@ -163,6 +168,7 @@ class Probe:
 QUESTION = "夜市流动摊位要办哪些手续"
 PENDING_HERE, PENDING_THERE = "芙蓉违建烧烤店", "桥下无证小卖部"
 LEARNED = "村口能摆水果摊吗"
+WORK_GROUP = "岩头镇钉钉工作群"
 HERE_NOTE, THERE_NOTE = "here-submitted营业执照未悬挂", "there-submitted营业执照未悬挂"
 
 
@@ -300,6 +306,11 @@ PROBES: dict[str, Probe] = {
     "/web": Probe(command("web"), fixed("尚未开通")),
     "code_revoke": Probe(press(lambda scene, *_: f"m.code_revoke.{scene.code_id}"),
                          lambda scene, *_: ["确定作废邀请码", scene.code], lambda scene, *_: [scene.code]),
+    # 工作群: the registered groups (names, masked webhooks), adding one (asks the kind first), removing one (asks).
+    "groups": Probe(press(lambda *_: "m.groups"), fixed("已登记的工作群", WORK_GROUP), fixed(WORK_GROUP, "****")),
+    "group_add": Probe(press(lambda *_: "m.group_add"), fixed("要添加哪种工作群")),
+    "group_remove": Probe(press(lambda scene, *_: f"m.group_remove.{scene.group_id}"),
+                          fixed("确定删除工作群", WORK_GROUP), fixed(WORK_GROUP)),
 }
 
 
@@ -325,6 +336,7 @@ async def protected_state(core: Core) -> dict[str, Any]:
             "units": list(await session.execute(select(Unit.id, Unit.status).order_by(Unit.id))),
             "closures": await session.scalar(select(func.count(UnitClosure.id))),
             "invites": await session.scalar(select(func.count(Invite.id))),
+            "work_groups": await session.scalar(select(func.count(WorkGroup.id))),
             "users": list(await session.execute(select(User.id, User.role, User.area_id, User.name).order_by(User.id))),
         }
 
@@ -369,7 +381,13 @@ async def scene(core, db, clock) -> Scene:
     code = await make_invite(db, clock, Role.CADRE, "芙蓉村")
     async with db.transaction() as session:
         code_id = await session.scalar(select(Invite.id).where(Invite.code == code))
-    return Scene(world, closed, entry.id, entry.answer.strip().splitlines()[0][:12], pending, code, code_id, learned.id)
+    async with db.transaction() as session:
+        township = await session.scalar(select(Area).where(Area.name == "岩头镇"))
+        group = await work_groups.add_group(session, WORK_GROUP, "dingtalk", township,
+                                            "https://oapi.dingtalk.com/robot/send?access_token=matrix0token1",
+                                            "SECmatrix", clock.now())
+    return Scene(world, closed, entry.id, entry.answer.strip().splitlines()[0][:12], pending, code, code_id,
+                 learned.id, group.id)
 
 
 def describe(row: tuple[str, str, str, bool]) -> str:
