@@ -55,6 +55,7 @@ def core_config(settings: Settings) -> CoreConfig:
         charts_dir=settings.data_dir / "charts",
         inbound=(Allowance(60.0 / settings.inbound_per_minute, settings.inbound_burst)
                  if settings.inbound_per_minute > 0 else None),
+        web_base_url=settings.web_base_url,
         robots_allow_http=settings.robots_allow_http,
     )
 
