@@ -19,11 +19,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import event, select
+from sqlalchemy import Connection, event, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -50,6 +51,8 @@ async def officials(db: Database, clock: ManualClock) -> dict[str, str]:
     tokens = {}
     async with db.transaction() as session:
         township = await session.scalar(select(Area).where(Area.level == AreaLevel.TOWNSHIP, Area.name == "岩头镇"))
+        if township is None:
+            raise SystemExit("岩头镇 is missing: the bench's county was not loaded")
         for number, (key, role, area) in enumerate((("county", Role.COUNTY, None),
                                                     ("township", Role.TOWNSHIP, township.id)), start=900):
             user = await session.scalar(select(User).where(User.channel_user_id == number))
@@ -68,7 +71,7 @@ async def upgrade(path: Path) -> None:
     await db.dispose()
 
 
-def scans(path: Path, statements: list[tuple[str, tuple]]) -> list[str]:
+def scans(path: Path, statements: list[tuple[str, tuple[Any, ...]]]) -> list[str]:
     """Plan lines that scan a big table whole (a SCAN without an index, or of the table itself)."""
     conn = sqlite3.connect(path)
     found = []
@@ -96,11 +99,11 @@ async def measure(path: Path, rounds: int) -> list[tuple[str, str, float, float,
                                cookies=cookies, files_dir=path.parent / "files", charts_dir=path.parent / "charts",
                                upload_max=10 << 20))
     tokens = await officials(db, clock)
-    captured: list[tuple[str, tuple]] = []
+    captured: list[tuple[str, tuple[Any, ...]]] = []
     capturing = [False]
 
     @event.listens_for(db.engine.sync_engine, "before_cursor_execute")
-    def keep(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+    def keep(conn: Connection, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
         if capturing[0] and not executemany:
             captured.append((statement, tuple(parameters or ())))
 

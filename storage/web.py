@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.dml import rows_touched
 from storage.web_models import MilestoneFile, UnitEdit, WebAudit, WebLink, WebSession
 
 TOKEN_BYTES = 32
@@ -41,7 +42,7 @@ async def redeem_link(session: AsyncSession, token: str, now: datetime) -> tuple
         return None, "expired"
     taken = await session.execute(update(WebLink).where(WebLink.id == link.id, WebLink.used_at.is_(None))
                                   .values(used_at=now).execution_options(synchronize_session=False))
-    if taken.rowcount != 1:  # type: ignore[attr-defined]
+    if rows_touched(taken) != 1:
         return None, "used"
     return link.user_id, "ok"
 
@@ -77,7 +78,7 @@ async def end_all_sessions(session: AsyncSession, user_id: int, now: datetime) -
                                   .values(ended_at=now).execution_options(synchronize_session=False))
     await session.execute(update(WebLink).where(WebLink.user_id == user_id, WebLink.used_at.is_(None))
                           .values(used_at=now).execution_options(synchronize_session=False))
-    return int(ended.rowcount or 0)  # type: ignore[attr-defined]
+    return rows_touched(ended)
 
 
 def audit(session: AsyncSession, user_id: int | None, now: datetime, action: str, target: str | None = None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -90,11 +91,21 @@ def _id(raw: str) -> int | None:
     return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else None
 
 
-def _items(console: Console, inspection: Inspection) -> list[dict[str, str]]:
+@dataclass(frozen=True)
+class ChecklistLine:
+    """One checklist item of a report as the review page shows it."""
+
+    text: str
+    answer: str
+    fail: bool
+    note: str
+
+
+def _items(console: Console, inspection: Inspection) -> list[ChecklistLine]:
     checklist = console.knowledge.checklists.get(inspection.industry) if console.knowledge else None
-    return [{"text": (checklist.text_of(item_id) if checklist else None) or item_id,
-             "answer": ANSWER_WORDS.get(answer, answer), "fail": answer == "fail",
-             "note": inspection.notes.get(item_id, "")} for item_id, answer in inspection.answers.items()]
+    return [ChecklistLine((checklist.text_of(item_id) if checklist else None) or item_id,
+                          ANSWER_WORDS.get(answer, answer), answer == "fail", inspection.notes.get(item_id, ""))
+            for item_id, answer in inspection.answers.items()]
 
 
 async def review_detail(console: Console, request: Request, session: AsyncSession, who: Viewer) -> Response:
@@ -104,11 +115,11 @@ async def review_detail(console: Console, request: Request, session: AsyncSessio
     previous = await inspections.get_inspection(session, inspection.previous_id) if inspection.previous_id else None
     changes = []
     if previous is not None:
-        before, after = {i["text"]: i for i in _items(console, previous)}, _items(console, inspection)
-        changes = [(item["text"], before[item["text"]]["answer"] if item["text"] in before else "（无）",
-                    item["answer"]) for item in after
-                   if item["text"] not in before or before[item["text"]]["answer"] != item["answer"]
-                   or before[item["text"]]["note"] != item["note"]]
+        before, after = {i.text: i for i in _items(console, previous)}, _items(console, inspection)
+        changes = [(item.text, before[item.text].answer if item.text in before else "（无）", item.answer)
+                   for item in after
+                   if item.text not in before or before[item.text].answer != item.answer
+                   or before[item.text].note != item.note]
     photos = await inspections.photos_of(session, inspection.id)
     history = [(report_number(old), STATUS_WORDS.get(old.status, old.status), "规范达标" if old.compliant else "未达标",
                 cn_date(old.submitted_at, console.clock.tz), old.review_note or "")

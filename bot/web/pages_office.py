@@ -10,6 +10,7 @@ import secrets
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -25,7 +26,7 @@ from handlers.complaints.privacy import audience_of
 from handlers.milestones import mark_scope
 from storage import complaints, milestones, web
 from storage.areas import children_of, the_county
-from storage.complaint_models import FINAL_STATUSES, ComplaintStatus
+from storage.complaint_models import FINAL_STATUSES, Complaint, ComplaintStatus
 from storage.milestone_models import MilestoneKind
 
 SAFE_NAME = re.compile(r"[^\w\u4e00-\u9fff.（）()\-]+")
@@ -48,7 +49,7 @@ async def desk(console: Console, request: Request, session: AsyncSession, who: V
                           categories=CONFIG.categories, flash=console.cookies.flash_of(request))
 
 
-async def _visible(session: AsyncSession, request: Request, who: Viewer):  # type: ignore[no-untyped-def]
+async def _visible(session: AsyncSession, request: Request, who: Viewer) -> Complaint:
     complaint_id = _id(request.path_params["complaint_id"])
     complaint = await complaints.get_complaint(session, complaint_id) if complaint_id else None
     if complaint is None or not may_view(who.user, complaint):
@@ -154,7 +155,7 @@ async def plan_mark(console: Console, request: Request, session: AsyncSession, w
     return RedirectResponse(f"/plan?done={console.cookies.flash(said)}", status_code=303)
 
 
-async def _keep_file(console: Console, upload) -> tuple[str, str, int]:  # type: ignore[no-untyped-def]
+async def _keep_file(console: Console, upload: UploadFile) -> tuple[str, str, int]:
     """Store an uploaded file under a random name in the private folder; the shown name is cleaned of any path."""
     raw = Path(str(upload.filename).replace("\\", "/")).name  # "../../etc/passwd" -> "passwd"
     suffix = Path(raw).suffix.lower()

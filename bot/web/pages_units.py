@@ -27,17 +27,18 @@ from storage import inspections, units, web
 from storage.areas import area_path, children_of, get_area
 from storage.inspection_models import Unit, UnitStatus
 from storage.inspections import report_number
-from storage.models import AreaLevel
+from storage.models import Area, AreaLevel
 
 PAGE_SIZE = 50
-UNIT_STATUS = {UnitStatus.UNCHECKED: "未检查", UnitStatus.COMPLIANT: "规范达标", UnitStatus.RECTIFYING: "整改中",
-               UnitStatus.PENDING_CLOSURE: "待关停", UnitStatus.CLOSED: "已关停/已取缔"}
+UNIT_STATUS: dict[str, str] = {UnitStatus.UNCHECKED: "未检查", UnitStatus.COMPLIANT: "规范达标",
+                               UnitStatus.RECTIFYING: "整改中", UnitStatus.PENDING_CLOSURE: "待关停",
+                               UnitStatus.CLOSED: "已关停/已取缔"}
 # Register facts an office may correct by hand; status and class come from reviewed reports only.
 EDITABLE = {"address": ("地址", 200), "operator_name": ("经营者", 64), "operator_phone": ("联系电话", 32),
             "licences": ("证照编号", 300)}
 
 
-async def _villages(session: AsyncSession, who: Viewer) -> list:
+async def _villages(session: AsyncSession, who: Viewer) -> list[Area]:
     scope = await scope_of(session, who.user)
     if scope is None:
         return []
@@ -54,10 +55,10 @@ async def register(console: Console, request: Request, session: AsyncSession, wh
     query = params.get("q", "")[:50]
     village = _id(params.get("village", "")) if params.get("village") else None
     names = industry_names(console.knowledge)
-    filters = {"industry": params.get("industry") if params.get("industry") in names else None,
-               "status": params.get("status") if params.get("status") in UNIT_STATUS else None,
-               "unit_class": params.get("class") if params.get("class") in CLASS_WORDS else None,
-               "demo": {"1": True, "0": False}.get(params.get("demo", ""))}
+    industry = params.get("industry") if params.get("industry") in names else None
+    status = params.get("status") if params.get("status") in UNIT_STATUS else None
+    unit_class = params.get("class") if params.get("class") in CLASS_WORDS else None
+    demo = {"1": True, "0": False}.get(params.get("demo", ""))
     offset = max(0, (_id(params.get("page", "1")) or 1) - 1) * PAGE_SIZE
     ids = None
     if query.strip():
@@ -65,7 +66,8 @@ async def register(console: Console, request: Request, session: AsyncSession, wh
         found = await units.search_units(session, query, scope, limit=PAGE_SIZE)
         ids = [unit.id for unit, _ in found]
     rows, total = await web.list_units(session, who.township_id, village_id=village, ids=ids, limit=PAGE_SIZE,
-                                       offset=offset, **filters)
+                                       offset=offset, industry=industry, status=status,
+                                       unit_class=unit_class, demo=demo)
     if ids is not None:  # best match first, as the chat lists them
         rows.sort(key=lambda unit: ids.index(unit.id))
     places = {unit.id: area_path(await get_area(session, unit.village_id)) for unit in rows}

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Iterator
 
 import uvicorn
 
@@ -42,15 +43,21 @@ def console_for(app: App) -> Console:
         tile_attribution=settings.web_tile_attribution)
 
 
+class _QuietServer(uvicorn.Server):
+    """A uvicorn server that leaves SIGINT and SIGTERM to its caller."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 def server(app: App, host: str, port: int) -> uvicorn.Server:
     """The console's server. It leaves signals to its caller (uvicorn would take SIGINT for itself and raise it
     again when done, in the middle of closing the database, or away from the bot it runs beside); no access log,
     since a sign-in link's path is a credential until it is used."""
     config = uvicorn.Config(build_app(console_for(app)), host=host, port=port, log_config=None,
                             proxy_headers=True, server_header=False, access_log=False)
-    web = uvicorn.Server(config)
-    web.capture_signals = contextlib.nullcontext  # type: ignore[method-assign]
-    return web
+    return _QuietServer(config)
 
 
 async def serve_alone(app: App, host: str, port: int) -> None:
