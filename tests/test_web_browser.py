@@ -17,8 +17,9 @@ from tests.web_support import furnish, running_office
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(__file__).parent / "output" / "web"
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed "
-                                "(.ci/run installs it: apt-get install chromium fonts-noto-cjk)")
+pytestmark = [pytest.mark.slow,  # a browser start and every page: left out of the quick tier
+              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed "
+                                 "(.ci/run installs it: apt-get install chromium fonts-noto-cjk)")]
 
 
 @pytest.fixture

@@ -11,6 +11,8 @@ import time
 import urllib.error
 import urllib.request
 
+import pytest
+
 from tests.web_support import free_port
 
 
@@ -24,6 +26,7 @@ def base_env(tmp_path) -> dict[str, str]:
             "SHIXIAO_TELEGRAM_TOKEN": "", "SHIXIAO_WEB_BASE_URL": "", "SHIXIAO_WEB_SECRET": ""}
 
 
+@pytest.mark.slow
 def test_missing_settings_are_explained(tmp_path):
     env = base_env(tmp_path)
     no_secret = run(["web"], env, tmp_path)
@@ -72,6 +75,7 @@ def test_a_real_console_process(tmp_path):
     assert process.returncode == 0 and "Traceback" not in output, output
 
 
+@pytest.mark.slow
 async def test_run_with_web_serves_the_console_beside_the_bot(emulator, tmp_path):
     """`shixiao run --web`: a township official registered in Telegram sends /web, opens the link, is signed in;
     the bot and the console share the process and the database."""
