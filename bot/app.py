@@ -56,6 +56,7 @@ def core_config(settings: Settings) -> CoreConfig:
         bot_username=settings.bot_username.lstrip("@"),
         inbound=(Allowance(60.0 / settings.inbound_per_minute, settings.inbound_burst)
                  if settings.inbound_per_minute > 0 else None),
+        web_base_url=settings.web_base_url,
         robots_allow_http=settings.robots_allow_http,
     )
 

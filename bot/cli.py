@@ -90,6 +90,8 @@ def run(
     listen: str = typer.Option(
         "127.0.0.1:8080", "--listen", metavar="HOST:PORT",
         help="Webhook 模式下本实例监听的地址和端口（默认只监听本机；负载均衡在其他主机时写 0.0.0.0:端口）"),
+    web: str | None = typer.Option(
+        None, "--web", metavar="HOST:PORT", help="同时运行网页控制台，监听这个地址（例如 127.0.0.1:8090）"),
 ) -> None:
     """连接 Telegram 运行机器人（默认长轮询，或 --webhook），或用 --runtime dingtalk 连接钉钉。启动时自动升级数据库，空库时加载示例县。"""
     settings = load_settings()
@@ -116,15 +118,23 @@ def run(
             address = parse_listen(listen)
         except ValueError as error:
             fail(str(error), code=2)
+    web_address = web_listen(settings, web) if web else None
     runtime_type = runtime_class(chosen)
     configure_logging(settings)
 
     async def go() -> None:
         shixiao = await open_app(settings)
+        console = None
         try:
+            if web_address is not None:
+                from bot.web.server import Beside
+
+                console = Beside(shixiao, *web_address)
             bot_runtime = runtime_type(shixiao, address) if address is not None else runtime_type(shixiao)
             await bot_runtime.run()
         finally:
+            if console is not None:
+                await console.stop()
             await shixiao.close()
 
     try:
@@ -136,6 +146,46 @@ def run(
         # the URL of a failed Bot API call, token included.
         log.exception("the bot stopped on an error")
         fail(STOPPED_ON_ERROR)
+
+
+def web_listen(settings, listen: str) -> tuple[str, int]:  # type: ignore[no-untyped-def]
+    """The console's address, or a Chinese explanation of what is missing."""
+    from bot.web.server import web_secret
+    from bot.webhook import parse_listen
+
+    try:
+        address = parse_listen(listen)
+        web_secret(settings)
+    except ValueError as error:
+        fail(str(error), code=2)
+    if not settings.web_base_url.startswith(("https://", "http://")):
+        fail("网页控制台需要设置 SHIXIAO_WEB_BASE_URL：浏览器访问控制台的网址，例如 https://console.example.gov.cn"
+             "（/web 发出的登录链接以它开头）。", code=2)
+    return address.host, address.port
+
+
+@app.command("web")
+def web_console(
+    listen: str = typer.Option("127.0.0.1:8090", "--listen", metavar="HOST:PORT",
+                               help="网页控制台监听的地址和端口（默认只监听本机）"),
+) -> None:
+    """运行县、乡镇办公室使用的网页控制台（登录链接由聊天中的 /web 发出）。"""
+    settings = load_settings()
+    host, port = web_listen(settings, listen)
+    configure_logging(settings)
+    from bot.web.server import serve_alone
+
+    async def go() -> None:
+        shixiao = await open_app(settings)
+        try:
+            await serve_alone(shixiao, host, port)
+        finally:
+            await shixiao.close()
+
+    try:
+        asyncio.run(go())
+    except KeyboardInterrupt:
+        pass
 
 
 @app.command()

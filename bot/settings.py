@@ -99,6 +99,17 @@ class Settings(BaseSettings):
     dingtalk_send_per_second: float = Field(default=10.0, gt=0)
     dingtalk_per_chat_interval: float = Field(default=1.0, ge=0)
 
+    # The office's web console (`shixiao web`, or `shixiao run --web HOST:PORT`): its public address, used in the
+    # /web sign-in links (https: the session cookie is marked Secure); the secret that signs session cookies (all
+    # instances need the same; default: derived from the bot's token or the DingTalk app secret); the map's tile
+    # server ({z}/{x}/{y} template, e.g. 天地图 with its key; empty: markers on a blank background) and the
+    # largest upload accepted (a register xlsx, a milestone's file).
+    web_base_url: str = ""
+    web_secret: SecretStr | None = None
+    web_tile_url: str = ""
+    web_tile_attribution: str = ""
+    web_upload_max_mb: int = Field(default=10, ge=1, le=200)
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:

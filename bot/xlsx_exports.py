@@ -38,15 +38,19 @@ def _industry_names(knowledge: KnowledgeBase | None) -> dict[str, str]:
     return {slug: checklist.name for slug, checklist in (knowledge.checklists.items() if knowledge else [])}
 
 
-async def write_units(db: Database, out: Path, bar: Progress, knowledge: KnowledgeBase | None = None) -> int:
+async def write_units(db: Database, out: Path, bar: Progress, knowledge: KnowledgeBase | None = None,
+                      township_id: int | None = None) -> int:
+    """The register (one township's with `township_id`, for the web console's township officials)."""
     areas = await _areas(db)
     industries = _industry_names(knowledge)
     book = Book()
     sheet = book.sheet("单位名册", COLUMNS)
+    scope = [] if township_id is None else [Unit.township_id == township_id]
     async with db.transaction() as session:
-        total = int(await session.scalar(select(func.count(Unit.id))) or 0)
+        total = int(await session.scalar(select(func.count(Unit.id)).where(*scope)) or 0)
         task = bar.add_task("导出单位", total=total)
-        result = await session.stream(select(Unit).order_by(Unit.id).execution_options(yield_per=BATCH))
+        result = await session.stream(select(Unit).where(*scope).order_by(Unit.id)
+                                      .execution_options(yield_per=BATCH))
         count = 0
         async for unit in result.scalars():
             village = areas.get(unit.village_id)

@@ -15,6 +15,7 @@ from handlers.inspection.review import REVIEW
 from handlers.invite import INVITE
 from handlers.registration import INVITE_SWITCH, REGISTER, RENAME, describe
 from handlers.report import report
+from handlers.web_access import web_console
 
 
 async def profile(turn: Turn) -> list[Reply]:
@@ -58,6 +59,9 @@ FLOWS |= {closures.CLOSURE.name: closures.CLOSURE}
 # their role.
 ACTIONS |= people.ACTIONS
 FLOWS |= {flow.name: flow for flow in (*people.FLOWS, INVITE_SWITCH)}
+# /web: a sign-in link to the office's web console, or signing out of it everywhere.
+ACTIONS |= {"web": web_console}
+COMMANDS |= {"web": "web"}
 # 工作群 (the county office's DingTalk and WeCom work groups).
 ACTIONS |= group_admin.ACTIONS
 FLOWS |= {flow.name: flow for flow in group_admin.FLOWS}

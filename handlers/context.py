@@ -41,6 +41,8 @@ class CoreConfig:
     inbound: Allowance | None = None
     # A second tap on a button within this long after its first tap was taken is a double tap.
     double_tap_within: timedelta = timedelta(seconds=10)
+    # The web console's address (SHIXIAO_WEB_BASE_URL), for /web sign-in links; empty: no console.
+    web_base_url: str = ""
     # Work-group webhooks may be plain http (tests' fake robots only; SHIXIAO_ROBOTS_ALLOW_HTTP).
     robots_allow_http: bool = False
 

@@ -19,7 +19,7 @@ from handlers.texts import Texts
 from storage import milestones
 from storage.audience import list_townships
 from storage.milestone_models import MilestoneDone, MilestoneKind, PlanMilestone
-from storage.models import Role
+from storage.models import Role, User
 
 NOTE_MAX = 200
 UPCOMING = 6  # upcoming milestones shown in the overview
@@ -47,17 +47,26 @@ async def _scope(turn: Turn, milestone_id: int) -> tuple[PlanMilestone, int | No
     milestone = await milestones.get_milestone(turn.session, milestone_id)
     if milestone is None:
         return [turn.menu_reply(turn.texts("ms_done_not_found"))]
+    found = mark_scope(turn.texts, turn.user, milestone)
+    if isinstance(found, str):
+        return [turn.menu_reply(found)]
+    return milestone, *found
+
+
+def mark_scope(texts: Texts, user: User, milestone: PlanMilestone) -> tuple[int | None, str] | str:
+    """Whose mark `user` makes on `milestone` (a township id, or None for the county office) and how it is named;
+    or why they may not (the chat's 标记已完成 and the web console's grid)."""
     if milestone.kind == MilestoneKind.PHASE:
-        return [turn.menu_reply(turn.texts("ms_done_phase", title=milestone.title))]
-    if turn.user.role == Role.TOWNSHIP:
-        if turn.user.area_id is None or turn.user.area is None:
-            return [turn.menu_reply(turn.texts("ms_done_no_area"))]
+        return texts("ms_done_phase", title=milestone.title)
+    if user.role == Role.TOWNSHIP:
+        if user.area_id is None or user.area is None:
+            return texts("ms_done_no_area")
         if not milestones.for_townships(milestone):
-            return [turn.menu_reply(turn.texts("ms_done_not_township_item", title=milestone.title))]
-        return milestone, turn.user.area_id, turn.user.area.name
-    if not milestones.for_county(milestone):
-        return [turn.menu_reply(turn.texts("ms_done_not_county_item", title=milestone.title))]
-    return milestone, None, who_county(turn.texts, milestone)
+            return texts("ms_done_not_township_item", title=milestone.title)
+        return user.area_id, user.area.name
+    if user.role != Role.COUNTY or not milestones.for_county(milestone):
+        return texts("ms_done_not_county_item", title=milestone.title)
+    return None, who_county(texts, milestone)
 
 
 async def mark(turn: Turn) -> list[Reply]:

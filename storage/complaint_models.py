@@ -60,6 +60,9 @@ class Complaint(Base):
     __table_args__ = (
         UniqueConstraint("year", "seq", name="uq_complaints_year_seq"),
         Index("ix_complaints_office_status", "office_area_id", "status"),
+        Index("ix_complaints_final_at", "final_at"),  # closed in a period (the digest, the dashboard)
+        # Overdue at a moment (the digest's count), from the index alone.
+        Index("ix_complaints_due_created_final", "due_on", "created_at", "final_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -97,7 +97,13 @@ class Unit(Base):
 
 class Inspection(Base):
     __tablename__ = "inspections"
-    __table_args__ = (Index("ix_inspections_township_status", "township_id", "status"),)
+    __table_args__ = (
+        Index("ix_inspections_township_status", "township_id", "status"),
+        # Reports in a period (the digest's weeks, the web console's trend), county-wide and per township, counted
+        # from the index alone (0018_web_console).
+        Index("ix_inspections_submitted_status", "submitted_at", "status"),
+        Index("ix_inspections_township_submitted", "township_id", "submitted_at", "status"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
@@ -133,7 +139,8 @@ class Inspection(Base):
     longitude: Mapped[float | None] = mapped_column(Float)
     answers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     notes: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
-    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    # Indexed with the status (ix_inspections_submitted_status), which replaced the index on this column alone.
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reviewer_name: Mapped[str | None] = mapped_column(String(64))  # as it was at the review

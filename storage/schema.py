@@ -10,6 +10,7 @@ from storage import (
     pacing_models,  # noqa: F401  (chat send allowances, throttled inbound messages)
     question_models,  # noqa: F401  (the county office's question queue, learned entries)
     runtime_models,  # noqa: F401  (APScheduler's job store, live bot instances)
+    web_models,  # noqa: F401  (the web console: sign-in links, sessions, audit, register edits, filed files)
 )
 from storage.models import Base
 

@@ -89,6 +89,9 @@ TABLE: dict[str, tuple[str, ...]] = {
     "person_revoke":                ("-.", "-.", "-.", "-.", "+.", "-."),
     "codes":                        ("-.", "-.", "-.", "-.", "+.", "-."),
     "code_revoke":                  ("-.", "-.", "-.", "-.", "+.", "-."),
+    # The web console's sign-in link; its pages apply these same rules (tests/test_web_console.py, the web rows).
+    "web":                          ("-.", "-.", "-.", "+.", "+.", "-."),
+    "/web":                         ("-.", "-.", "-.", "+.", "+.", "-."),
     "groups":                       ("-.", "-.", "-.", "-.", "+.", "-."),
     "group_add":                    ("-.", "-.", "-.", "-.", "+.", "-."),
     "group_remove":                 ("-.", "-.", "-.", "-.", "+.", "-."),
@@ -305,6 +308,9 @@ PROBES: dict[str, Probe] = {
     "person_revoke": Probe(press(lambda scene, *_: f"m.person_revoke.{scene.world.user_ids['cadre']}"),
                            fixed("确定撤销", "李建国"), fixed("李建国")),
     "codes": Probe(press(lambda *_: "m.codes"), lambda scene, *_: [scene.code], lambda scene, *_: [scene.code]),
+    # The matrix's core has no console address: an allowed official is told it is not yet opened.
+    "web": Probe(press(lambda *_: "m.web"), fixed("尚未开通")),
+    "/web": Probe(command("web"), fixed("尚未开通")),
     "code_revoke": Probe(press(lambda scene, *_: f"m.code_revoke.{scene.code_id}"),
                          lambda scene, *_: ["确定作废邀请码", scene.code], lambda scene, *_: [scene.code]),
     # 工作群: the registered groups (names, masked webhooks), adding one (asks the kind first), removing one (asks).
@@ -503,3 +509,71 @@ async def test_another_townships_complaint_reads_like_one_never_filed(core, scen
             real = visible(await official.press_data(f"m.{action}.{filed.id}"))
             never = visible(await official.press_data(f"m.{action}.99999999"))
             assert real == never, (key, action, real)
+
+
+# The web console's doors (bot/web/): the same rules through HTTP. Every role gets a session row directly (only
+# township and county officials can get one from /web, but a row that outlived a change of role must open nothing);
+# the stranger has no session. Codes: 200 shown, 303 done, 401 no session, 403 refused, 404 reads as never existing.
+#                          resident  operator  cadre     township   county     stranger
+WEB_TABLE: dict[str, tuple[str, ...]] = {
+    "GET /":               ("401.", "401.", "401.", "200.", "200.", "401."),
+    "GET /review/{i}":     ("401401", "401401", "401401", "200404", "403403", "401401"),
+    "POST /review/{i}":    ("401401", "401401", "401401", "303404", "403403", "401401"),
+    "GET /units/{u}":      ("401401", "401401", "401401", "200404", "200200", "401401"),
+    "GET /complaints/{c}": ("401401", "401401", "401401", "200404", "200200", "401401"),
+    "POST /complaints/{c}/accept": ("401401", "401401", "401401", "303404", "303303", "401401"),
+    "GET /plan":           ("401.", "401.", "401.", "200.", "200.", "401."),
+    "GET /map/points.json": ("401.", "401.", "401.", "200.", "200.", "401."),
+    "GET /units/export.xlsx": ("401.", "401.", "401.", "200.", "200.", "401."),
+}
+
+
+async def test_the_web_console_follows_the_same_matrix(core, scene, db, clock, tmp_path):
+    import httpx
+
+    from bot.web.app import Console, build_app
+    from bot.web.auth import COOKIE, Cookies
+    from storage import web
+    from storage.media import LocalMediaStore
+
+    cookies = Cookies("matrix-secret", secure=False)
+    app = build_app(Console(db=db, clock=clock, texts=core.texts, menus=core.parts.menus,
+                            knowledge=core.parts.knowledge, media=LocalMediaStore(tmp_path / "media"),
+                            cookies=cookies, files_dir=tmp_path / "files", charts_dir=tmp_path / "charts",
+                            upload_max=1 << 20))
+    world = scene.world
+    ids = {"i": (world.inspections["here_submitted"], world.inspections["there_submitted"]),
+           "u": (world.units["here"], world.units["there"]),
+           "c": (world.complaints["here_operator_anon"].id, world.complaints["there_real"].id)}
+    failures = []
+    for number, role in enumerate(ROLES):
+        jar = {}
+        if role != "stranger":
+            async with db.transaction() as session:
+                token, row = await web.start_session(session, world.user_ids[role], clock.now())
+                csrf = row.csrf
+            jar = {COOKIE: cookies.sign(token)}
+        for door, cells in WEB_TABLE.items():
+            method, path = door.split(" ")
+            for area, code in zip((OWN, OTHER), (cells[number][:3], cells[number][3:]), strict=True):
+                if code in ("", "."):
+                    continue
+                url = path
+                for key, (own, other) in ids.items():
+                    url = url.replace("{" + key + "}", str(own if area == OWN else other))
+                before = await protected_state(core)
+                async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://matrix",
+                                             cookies=jar) as client:
+                    answer = (await client.post(url, data={"csrf": csrf if jar else "", "decision": "approve"})
+                              if method == "POST" else await client.get(url))
+                text = answer.text
+                if str(answer.status_code) != code:
+                    failures.append(f"{role} {door} ({area}): {answer.status_code}, expected {code}")
+                if answer.status_code >= 400:
+                    if not CJK.search(text) or "Traceback" in text:
+                        failures.append(f"{role} {door} ({area}): refusal not in plain Chinese")
+                    if await protected_state(core) != before:
+                        failures.append(f"{role} {door} ({area}): refused, yet changed what is stored")
+                failures += [f"{role} {door} ({area}): shows private {word!r}" for word in private(role)
+                             if word in text]
+    assert failures == [], "\n".join(failures)

@@ -7,6 +7,10 @@ so a forged or stale button changes nothing.
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from handlers import buttons
 from handlers.complaints import notify, render
 from handlers.complaints.filing import CONFIG
@@ -14,6 +18,7 @@ from handlers.complaints.privacy import audience_of
 from handlers.context import Turn
 from handlers.events import Choice, Reply
 from handlers.formatting import cn_date
+from handlers.texts import Texts
 from storage import complaints
 from storage.complaint_models import FINAL_STATUSES, OPEN_STATUSES, Complaint, ComplaintStatus
 from storage.models import Role, User
@@ -119,16 +124,23 @@ async def accept(turn: Turn) -> list[Reply]:
     complaint, refusal = await load_for_official(turn, handle=True)
     if complaint is None:
         return refusal
+    text, notices = await accept_complaint(turn.session, turn.texts, turn.user, complaint, turn.clock.now())
+    turn.notices.extend(notices)
+    return [turn.menu_reply(text)]
+
+
+async def accept_complaint(session: AsyncSession, texts: Texts, user: User, complaint: Complaint, now: datetime
+                           ) -> tuple[str, list[Reply]]:
+    """受理: the answer to the official and the notices to others (the chat's button and the web console's form).
+    The caller has checked may_handle; a complaint no longer 待受理 is left as it is, with the reason."""
     if complaint.status != ComplaintStatus.SUBMITTED:
         key = "complaint_already_final" if complaint.status in FINAL_STATUSES else "complaint_already_accepted"
-        return [turn.menu_reply(turn.texts(key, status=render.status_label(turn.texts, complaint.status)))]
-    office = await render.area_name(turn.session, turn.texts, complaint.office_area_id)
-    note = turn.texts("complaint_accept_note", office=office)
-    await complaints.change_status(turn.session, complaint, ComplaintStatus.ACCEPTED, turn.user.id, note,
-                                   turn.clock.now())
-    turn.notices.extend(await notify.progress(turn.session, turn.texts, complaint, note, exclude=turn.user.id))
-    return [turn.menu_reply(turn.texts("complaint_accepted", number=complaint.number,
-                                       due=cn_date(complaint.due_on)))]
+        return texts(key, status=render.status_label(texts, complaint.status)), []
+    office = await render.area_name(session, texts, complaint.office_area_id)
+    note = texts("complaint_accept_note", office=office)
+    await complaints.change_status(session, complaint, ComplaintStatus.ACCEPTED, user.id, note, now)
+    notices = await notify.progress(session, texts, complaint, note, exclude=user.id)
+    return texts("complaint_accepted", number=complaint.number, due=cn_date(complaint.due_on)), notices
 
 
 async def _start_official_flow(turn: Turn, flow: str) -> list[Reply]:

@@ -6,9 +6,11 @@ still act on it; otherwise nothing is saved and the official is told why.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pydantic import model_validator
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.complaints import deadlines, notify, render
 from handlers.complaints.filing import CONFIG, townships
@@ -17,10 +19,12 @@ from handlers.context import Turn
 from handlers.events import Inbound, Reply
 from handlers.flow import Flow, Invalid, Option, Prompt, Step, Unfit, text_parser
 from handlers.flow_state import FlowState
+from handlers.texts import Texts
 from storage import complaints
 from storage.areas import children_of, get_area
 from storage.complaint_models import Complaint, ComplaintStatus
 from storage.complaints import Route
+from storage.models import User
 
 NOTE_MIN, NOTE_MAX = 2, 500
 # Officials move a complaint forward or finish it; 已提交 is only where filing and re-routing put it.
@@ -119,13 +123,12 @@ async def _note_prompt(turn: Turn, answers: UpdateAnswers) -> Prompt:
     return Prompt(turn.texts(key, min=NOTE_MIN, max=NOTE_MAX))
 
 
-async def _merge_into(turn: Turn, complaint: Complaint, original: Complaint) -> None:
+async def _merge_into(session: AsyncSession, complaint: Complaint, original: Complaint, now: datetime) -> None:
     """A duplicate's complainant and followers follow the original from now on."""
-    now = turn.clock.now()
-    people = [complaint.complainant_id, *(user.id for user in await complaints.followers(turn.session, complaint.id))]
+    people = [complaint.complainant_id, *(user.id for user in await complaints.followers(session, complaint.id))]
     for user_id in people:
         if user_id != original.complainant_id:
-            await complaints.add_follower(turn.session, original.id, user_id, now)
+            await complaints.add_follower(session, original.id, user_id, now)
 
 
 async def _finish_status(turn: Turn, answers: UpdateAnswers) -> list[Reply]:
@@ -139,18 +142,27 @@ async def _finish_status(turn: Turn, answers: UpdateAnswers) -> list[Reply]:
         assert answers.original is not None
         original = await complaints.get_complaint(turn.session, answers.original)
         assert original is not None
-    await complaints.change_status(turn.session, complaint, status, turn.user.id, note, turn.clock.now(),
+    text, notices = await update_status(turn.session, turn.texts, turn.user, complaint, status, note,
+                                        turn.clock.now(), original)
+    turn.notices.extend(notices)
+    return [turn.menu_reply(text)]
+
+
+async def update_status(session: AsyncSession, texts: Texts, user: User, complaint: Complaint,
+                        status: ComplaintStatus, note: str, now: datetime, original: Complaint | None = None
+                        ) -> tuple[str, list[Reply]]:
+    """A new status with the official's note, and the notices it causes (the chat's flow and the web console). The
+    caller has checked may_handle, the note's length and that the status is SETTABLE; `original` for 重复."""
+    await complaints.change_status(session, complaint, status, user.id, note, now,
                                    duplicate_of_id=original.id if original else None)
-    turn.notices.extend(await notify.progress(turn.session, turn.texts, complaint, note, exclude=turn.user.id))
+    notices = await notify.progress(session, texts, complaint, note, exclude=user.id)
     if original is not None:
-        await _merge_into(turn, complaint, original)
-        merged = turn.texts("complaint_progress_duplicate", original=original.number)
-        turn.notices.extend(await notify.to_complainant_and_followers(turn.session, complaint, merged,
-                                                                      exclude=turn.user.id))
+        await _merge_into(session, complaint, original, now)
+        merged = texts("complaint_progress_duplicate", original=original.number)
+        notices.extend(await notify.to_complainant_and_followers(session, complaint, merged, exclude=user.id))
     if status == ComplaintStatus.CLOSED:
-        turn.notices.extend(await notify.feedback_question(turn.session, turn.texts, complaint))
-    return [turn.menu_reply(turn.texts("complaint_updated", number=complaint.number,
-                                       status=render.status_label(turn.texts, status)))]
+        notices.extend(await notify.feedback_question(session, texts, complaint))
+    return texts("complaint_updated", number=complaint.number, status=render.status_label(texts, status)), notices
 
 
 COMPLAINT_UPDATE = Flow(

@@ -10,6 +10,7 @@ from handlers.flow_state import FlowState
 from handlers.formatting import cn_date, cn_datetime
 from handlers.inspection.answers import InspectionAnswers
 from handlers.inspection.checklist_steps import FAIL
+from handlers.inspection.decisions import decide
 from handlers.inspection.evidence import evidence_lines, photo_album
 from handlers.inspection.outcome_steps import CLASS_KEYS, class_conflict
 from handlers.inspection.unit_steps import begin, chosen, first_step, industry_name
@@ -18,7 +19,6 @@ from storage.areas import area_path, get_area
 from storage.inspection_models import Inspection, InspectionStatus, Unit
 from storage.inspections import report_number
 from storage.models import Role
-from storage.users import get_user
 
 LIST_LIMIT = 20
 MESSAGE_MAX = 4000  # Telegram's limit is 4096 characters
@@ -117,23 +117,11 @@ async def _finish_review(turn: Turn, answers: ReviewAnswers) -> list[Reply]:
     if inspection is None or inspection.status != InspectionStatus.SUBMITTED:
         return [turn.menu_reply(turn.texts("review_already_done", number="" if inspection is None
                                            else report_number(inspection)))]
-    unit = await units.get_unit(turn.session, inspection.unit_id)
-    assert unit is not None
-    now, number = turn.clock.now(), report_number(inspection)
-    cadre = await get_user(turn.session, inspection.inspector_id)
-    if answers.decide == "approve":
-        inspections.approve(inspection, turn.user, now)
-        if cadre is not None:
-            turn.notices.append(Reply(turn.texts("review_approved_notice", number=number, unit=unit.name),
-                                      chat_id=cadre.channel_user_id))
-        return [turn.menu_reply(turn.texts("review_approved", number=number))]
-    reason = answers.reason
-    await inspections.send_back(turn.session, inspection, turn.user, reason, now)
-    if cadre is not None:
-        fix = Choice(buttons.menu_data("fix", inspection.id), turn.texts("review_fix_now"))
-        turn.notices.append(Reply(turn.texts("review_returned_notice", number=number, unit=unit.name, reason=reason),
-                                  (fix,), chat_id=cadre.channel_user_id))
-    return [turn.menu_reply(turn.texts("review_returned", number=number))]
+    approve = answers.decide == "approve"
+    decision = await decide(turn.session, turn.texts, turn.user, inspection, approve,
+                            "" if approve else answers.reason, turn.clock.now())
+    turn.notices.extend(decision.notices)
+    return [turn.menu_reply(decision.text)]
 
 
 REVIEW = Flow(
