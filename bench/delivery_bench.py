@@ -49,8 +49,7 @@ async def fill(db: Database, messages: int, chats: int) -> None:
 
 
 async def sender_run(messages: int, chats: int, scale: int) -> dict[str, float]:
-    async with TelegramEmulator(TOKEN, enforce_limits=True, global_per_sec=30 * scale,
-                                per_chat_per_sec=scale) as emu:
+    async with TelegramEmulator(TOKEN, enforce_limits=True, global_per_sec=30 * scale, per_chat_per_sec=scale) as emu:
         for chat in range(chats):
             emu.user(10_000 + chat, f"用户{chat}")
         with tempfile.TemporaryDirectory() as folder:
@@ -76,16 +75,18 @@ async def sender_run(messages: int, chats: int, scale: int) -> dict[str, float]:
             await db.dispose()
         texts = Counter(message.text for message in emu.sent if not message.is_edit)
         return {
-            "elapsed": elapsed, "delivered": sum(texts.values()), "unique": len(texts),
+            "elapsed": elapsed,
+            "delivered": sum(texts.values()),
+            "unique": len(texts),
             "duplicates": sum(count - 1 for count in texts.values() if count > 1),
-            "pending": statuses.get(OutboxStatus.PENDING, 0), "failed": statuses.get(OutboxStatus.FAILED, 0),
+            "pending": statuses.get(OutboxStatus.PENDING, 0),
+            "failed": statuses.get(OutboxStatus.FAILED, 0),
             "violations": emu.limit_violations,
         }
 
 
 async def naive_run(messages: int, chats: int, scale: int) -> dict[str, float]:
-    async with TelegramEmulator(TOKEN, enforce_limits=True, global_per_sec=30 * scale,
-                                per_chat_per_sec=scale) as emu:
+    async with TelegramEmulator(TOKEN, enforce_limits=True, global_per_sec=30 * scale, per_chat_per_sec=scale) as emu:
         for chat in range(chats):
             emu.user(10_000 + chat, f"用户{chat}")
         bot = Bot(TOKEN, session=emu.aiogram_session())
@@ -118,12 +119,18 @@ def main() -> None:
     table.add_row("limits (scaled)", f"{30 * args.scale}/s overall, {args.scale}/s per chat (Telegram × {args.scale})")
     table.add_row("messages / chats", f"{args.messages:,} / {args.chats:,}")
     table.add_row("sender: time", f"{ours['elapsed']:.1f} s")
-    table.add_row("sender: throughput", f"{rate:.0f}/s = {rate / ceiling:.1%} of the {ceiling}/s ceiling (target >= 90%)")
-    table.add_row("sender: delivered / lost / duplicates",
-                  f"{ours['delivered']:,} / {args.messages - ours['unique']:,} / {ours['duplicates']:,}")
+    table.add_row(
+        "sender: throughput", f"{rate:.0f}/s = {rate / ceiling:.1%} of the {ceiling}/s ceiling (target >= 90%)"
+    )
+    table.add_row(
+        "sender: delivered / lost / duplicates",
+        f"{ours['delivered']:,} / {args.messages - ours['unique']:,} / {ours['duplicates']:,}",
+    )
     table.add_row("sender: 429s provoked", f"{ours['violations']:,}")
-    table.add_row("naive baseline: throughput", f"{naive_rate:.0f}/s ({args.baseline_messages:,} messages), "
-                  f"429s provoked: {naive['violations']:,}")
+    table.add_row(
+        "naive baseline: throughput",
+        f"{naive_rate:.0f}/s ({args.baseline_messages:,} messages), 429s provoked: {naive['violations']:,}",
+    )
     table.add_row("sender vs baseline", f"{rate / naive_rate:.1f}x")
     console.print(table)
 

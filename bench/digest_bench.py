@@ -38,8 +38,18 @@ from storage.inspection_models import Inspection, Unit
 from storage.models import Area, AreaLevel
 
 console = Console()
-INDUSTRIES = ["small_grocery", "small_food_workshop", "small_restaurant", "small_beauty_salon", "small_bathhouse",
-              "small_hotel", "small_karaoke_dance_hall", "small_internet_cafe", "small_clinic", "small_pharmacy"]
+INDUSTRIES = [
+    "small_grocery",
+    "small_food_workshop",
+    "small_restaurant",
+    "small_beauty_salon",
+    "small_bathhouse",
+    "small_hotel",
+    "small_karaoke_dance_hall",
+    "small_internet_cafe",
+    "small_clinic",
+    "small_pharmacy",
+]
 STATUSES = ["unchecked", "compliant", "compliant", "compliant", "rectifying", "closed"]
 NOW = datetime(2026, 11, 25, 4, 0, tzinfo=UTC)
 
@@ -62,26 +72,35 @@ def fill(path: Path, villages: list[tuple[int, int]], units: int, inspections: i
             village, township = rng.choice(villages)
             status = rng.choice(STATUSES)
             due = (NOW.date() + timedelta(days=rng.randint(-30, 60))).isoformat() if status == "rectifying" else None
-            rows.append((f"单位{index}", f"unit{index}", rng.choice(INDUSTRIES), village, township, status, due,
-                         stamp, stamp))
+            rows.append(
+                (f"单位{index}", f"unit{index}", rng.choice(INDUSTRIES), village, township, status, due, stamp, stamp)
+            )
             if len(rows) == 10_000:
-                conn.executemany("INSERT INTO units (name, name_key, industry, village_id, township_id, status,"
-                                 " rectify_by, is_demo, created_at, updated_at) VALUES (?,?,?,?,?,?,?,0,?,?)", rows)
+                conn.executemany(
+                    "INSERT INTO units (name, name_key, industry, village_id, township_id, status,"
+                    " rectify_by, is_demo, created_at, updated_at) VALUES (?,?,?,?,?,?,?,0,?,?)",
+                    rows,
+                )
                 bar.advance(task, len(rows))
                 rows = []
-        conn.execute("INSERT INTO users (channel_user_id, role, created_at, last_seen_at) VALUES (1,'cadre',?,?)",
-                     (stamp, stamp))
+        conn.execute(
+            "INSERT INTO users (channel_user_id, role, created_at, last_seen_at) VALUES (1,'cadre',?,?)", (stamp, stamp)
+        )
         task = bar.add_task("生成检查报告", total=inspections)
         rows = []
         for index in range(inspections):
             unit = rng.randint(1, units)
             when = iso(NOW - timedelta(minutes=rng.randint(0, 365 * 24 * 60)))
-            rows.append((unit, rng.choice(villages)[1], 1, f"k{index}", "small_restaurant", 1, 1, "rectify", "{}",
-                         "{}", when))
+            rows.append(
+                (unit, rng.choice(villages)[1], 1, f"k{index}", "small_restaurant", 1, 1, "rectify", "{}", "{}", when)
+            )
             if len(rows) == 20_000:
-                conn.executemany("INSERT INTO inspections (unit_id, township_id, inspector_id, submit_key, industry,"
-                                 " proposed_compliant, compliant, unit_class, answers, notes, submitted_at, version,"
-                                 " status) VALUES (?,?,?,?,?,?,?,?,?,?,?,1,'approved')", rows)
+                conn.executemany(
+                    "INSERT INTO inspections (unit_id, township_id, inspector_id, submit_key, industry,"
+                    " proposed_compliant, compliant, unit_class, answers, notes, submitted_at, version,"
+                    " status) VALUES (?,?,?,?,?,?,?,?,?,?,?,1,'approved')",
+                    rows,
+                )
                 bar.advance(task, len(rows))
                 rows = []
         task = bar.add_task("生成投诉", total=complaints)
@@ -90,14 +109,34 @@ def fill(path: Path, villages: list[tuple[int, int]], units: int, inspections: i
             village, township = rng.choice(villages)
             created = NOW - timedelta(days=rng.randint(0, 300))
             final = iso(created + timedelta(days=5)) if rng.random() < 0.7 else None
-            rows.append((f"TS-2026-{index:06d}", 2026, index, f"c{index}", "hygiene", "submitted", 1, 1, township,
-                         village, township, "描述", (created.date() + timedelta(days=10)).isoformat(), final,
-                         iso(created), iso(created)))
+            rows.append(
+                (
+                    f"TS-2026-{index:06d}",
+                    2026,
+                    index,
+                    f"c{index}",
+                    "hygiene",
+                    "submitted",
+                    1,
+                    1,
+                    township,
+                    village,
+                    township,
+                    "描述",
+                    (created.date() + timedelta(days=10)).isoformat(),
+                    final,
+                    iso(created),
+                    iso(created),
+                )
+            )
             if len(rows) == 20_000:
-                conn.executemany("INSERT INTO complaints (number, year, seq, submit_key, category, status,"
-                                 " complainant_id, anonymous, township_id, village_id, office_area_id, description,"
-                                 " due_on, final_at, created_at, updated_at, reopen_count)"
-                                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,0)", rows)
+                conn.executemany(
+                    "INSERT INTO complaints (number, year, seq, submit_key, category, status,"
+                    " complainant_id, anonymous, township_id, village_id, office_area_id, description,"
+                    " due_on, final_at, created_at, updated_at, reopen_count)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,0)",
+                    rows,
+                )
                 bar.advance(task, len(rows))
                 rows = []
     conn.commit()
@@ -109,8 +148,9 @@ async def prepare(path: Path) -> list[tuple[int, int]]:
     await db.upgrade()
     async with db.transaction() as session:
         await load_county(session, parse_area_file(SAMPLE_COUNTY), NOW)
-        villages = [(a.id, a.parent_id) for a in (await session.scalars(select(Area))).unique()
-                    if a.level == AreaLevel.VILLAGE]
+        villages = [
+            (a.id, a.parent_id) for a in (await session.scalars(select(Area))).unique() if a.level == AreaLevel.VILLAGE
+        ]
     await db.dispose()
     return villages
 
@@ -156,7 +196,9 @@ def main() -> None:
     table.add_row("speed-up vs baseline", f"{naive / ours:.1f}x")
     table.add_row("peak RSS before the contestants (data generation)", f"{rss_before:.0f} MB")
     table.add_row("peak RSS after compute_digest", f"{ours_rss:.0f} MB (target <= 300 MB)")
-    table.add_row("peak RSS after the naive baseline", f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    table.add_row(
+        "peak RSS after the naive baseline", f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
+    )
     table.add_row("inspections in the last 7 days", f"{week:,}")
     console.print(table)
 

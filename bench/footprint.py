@@ -142,8 +142,12 @@ async def measure(contestant: Contestant, workdir: Path, database: Path, idle: f
         try:
             launched = time.time()
             process = await asyncio.create_subprocess_exec(
-                *contestant.command(database), cwd=workdir, env=child_env(emu, database, polling_timeout),
-                stdout=log, stderr=log)
+                *contestant.command(database),
+                cwd=workdir,
+                env=child_env(emu, database, polling_timeout),
+                stdout=log,
+                stderr=log,
+            )
         finally:
             log.close()
         try:
@@ -156,12 +160,17 @@ async def measure(contestant: Contestant, workdir: Path, database: Path, idle: f
                 contestant.cpu.append(cpu)
                 return
             exited = asyncio.create_task(process.wait())
-            polled = asyncio.create_task(emu.signal.wait_for(
-                lambda: next((c for c in emu.calls if c.method == "getUpdates"), None), READY_TIMEOUT))
+            polled = asyncio.create_task(
+                emu.signal.wait_for(
+                    lambda: next((c for c in emu.calls if c.method == "getUpdates"), None), READY_TIMEOUT
+                )
+            )
             await asyncio.wait({exited, polled}, return_when=asyncio.FIRST_COMPLETED)
             if not polled.done() or polled.result() is None:
                 polled.cancel()
-                raise RuntimeError(f"{contestant.name} never polled (exit code {process.returncode}):\n{tail(log.name)}")
+                raise RuntimeError(
+                    f"{contestant.name} never polled (exit code {process.returncode}):\n{tail(log.name)}"
+                )
             exited.cancel()
             contestant.cpu.append(cpu_seconds(process.pid))
             contestant.starts.append(polled.result().timestamp - launched)
@@ -169,9 +178,19 @@ async def measure(contestant: Contestant, workdir: Path, database: Path, idle: f
             # and replies a previous launch left in its outbox must not hold up this one's (1 message/s per chat).
             launch = next(LAUNCHES)
             user = emu.user(10_000 + launch, "张三")
-            emu.inject_raw_update({"update_id": launch, "message": {
-                "message_id": 1, "date": int(time.time()), "chat": user.chat, "from": user.user, "text": "/start",
-                "entities": [{"type": "bot_command", "offset": 0, "length": 6}]}})
+            emu.inject_raw_update(
+                {
+                    "update_id": launch,
+                    "message": {
+                        "message_id": 1,
+                        "date": int(time.time()),
+                        "chat": user.chat,
+                        "from": user.user,
+                        "text": "/start",
+                        "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+                    },
+                }
+            )
             answer = await emu.signal.wait_for(lambda: next(iter(user.messages), None), READY_TIMEOUT)
             if answer is None:
                 raise RuntimeError(f"{contestant.name} did not answer /start:\n{tail(log.name)}")
@@ -229,8 +248,17 @@ def report(field_: list[Contestant], runs: int, idle: float, load_at_start: floa
     bare_start, bare_rss = statistics.median(bare.starts), statistics.median(bare.rss_mb)
     bare_cpu = statistics.median(bare.cpu)
     bare_reply = statistics.median(bare.replies)
-    table = Table("contestant", "start-up median (min–max)", "vs bare bot", "CPU until ready", "vs bare bot",
-                  "first reply", "vs bare bot", f"idle RSS after {idle:g} s", "vs bare bot")
+    table = Table(
+        "contestant",
+        "start-up median (min–max)",
+        "vs bare bot",
+        "CPU until ready",
+        "vs bare bot",
+        "first reply",
+        "vs bare bot",
+        f"idle RSS after {idle:g} s",
+        "vs bare bot",
+    )
     for contestant in field_:
         start, cpu = statistics.median(contestant.starts), statistics.median(contestant.cpu)
         spread = f"{start:.2f} s ({min(contestant.starts):.2f}–{max(contestant.starts):.2f})"
@@ -242,19 +270,24 @@ def report(field_: list[Contestant], runs: int, idle: float, load_at_start: floa
             first, first_ratio = f"{reply:.2f} s", f"{reply / bare_reply:.2f}x ({reply - bare_reply:+.2f} s)"
         else:
             memory = memory_ratio = first = first_ratio = "—"
-        table.add_row(contestant.name, spread, ratio, f"{cpu:.2f} s", cpu_ratio, first, first_ratio, memory,
-                      memory_ratio)
+        table.add_row(
+            contestant.name, spread, ratio, f"{cpu:.2f} s", cpu_ratio, first, first_ratio, memory, memory_ratio
+        )
     console.print(table)
     load = os.getloadavg()[0]
-    console.print(f"{runs} runs each (medians), Python {sys.version.split()[0]}, load average {load:.1f} at the end "
-                  f"({load_at_start:.1f} at the start); "
-                  f"targets: start-up <= {TARGET_START} s, idle RSS <= {TARGET_RSS_MB:.0f} MB")
+    console.print(
+        f"{runs} runs each (medians), Python {sys.version.split()[0]}, load average {load:.1f} at the end "
+        f"({load_at_start:.1f} at the start); "
+        f"targets: start-up <= {TARGET_START} s, idle RSS <= {TARGET_RSS_MB:.0f} MB"
+    )
     for contestant in field_[2:]:
         start, rss = statistics.median(contestant.starts), statistics.median(contestant.rss_mb)
         verdict = "met" if start <= TARGET_START else "missed"
         memory_verdict = "met" if rss <= TARGET_RSS_MB else "missed"
-        console.print(f"{contestant.name}: start-up target {verdict} ({start:.2f} s), "
-                      f"memory target {memory_verdict} ({rss:.0f} MB)")
+        console.print(
+            f"{contestant.name}: start-up target {verdict} ({start:.2f} s), "
+            f"memory target {memory_verdict} ({rss:.0f} MB)"
+        )
 
 
 def compile_project() -> None:
@@ -265,8 +298,10 @@ def compile_project() -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Cold start to ready and idle memory of `python -m bot run` "
-                                     "(aiogram, SQLite) against a bare aiogram bot, via the local Bot API emulator.")
+    parser = argparse.ArgumentParser(
+        description="Cold start to ready and idle memory of `python -m bot run` "
+        "(aiogram, SQLite) against a bare aiogram bot, via the local Bot API emulator."
+    )
     parser.add_argument("--runs", type=int, default=5, help="measured launches per contestant (median reported)")
     parser.add_argument("--idle", type=float, default=3.0, help="seconds a ready bot sits idle before its RSS is read")
     parser.add_argument("--polling-timeout", type=int, default=25, help="getUpdates long-poll timeout of the bots")

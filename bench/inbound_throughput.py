@@ -107,8 +107,11 @@ async def run_echo(emulator: Any, total: int, sequential: bool, progressed: Prog
         ready.set()
 
     dispatcher.startup.register(on_startup)
-    polling = asyncio.create_task(dispatcher.start_polling(
-        bot, handle_as_tasks=not sequential, polling_timeout=1, handle_signals=False, close_bot_session=False))
+    polling = asyncio.create_task(
+        dispatcher.start_polling(
+            bot, handle_as_tasks=not sequential, polling_timeout=1, handle_signals=False, close_bot_session=False
+        )
+    )
     await ready.wait()
     started = time.perf_counter()
     await poll_progress(lambda: len(emulator.sent), total, progressed)
@@ -138,12 +141,15 @@ async def check_handled(db: Any, workload: Any) -> None:
         replies = list(await session.scalars(select(OutboxMessage.payload)))
     errors = sum("系统处理时出现问题" in (payload.get("text") or "") for payload in replies)
     if handled != workload.updates or filed != workload.complaints or errors:
-        raise SystemExit(f"bench workload not handled as expected: {handled}/{workload.updates} updates, "
-                         f"{filed}/{workload.complaints} complaints, {errors} internal errors")
+        raise SystemExit(
+            f"bench workload not handled as expected: {handled}/{workload.updates} updates, "
+            f"{filed}/{workload.complaints} complaints, {errors} internal errors"
+        )
 
 
-async def run_shixiao(emulator: Any, workload: Any, contestant: Contestant, database_url: str,
-                      progressed: Progressed) -> Result:
+async def run_shixiao(
+    emulator: Any, workload: Any, contestant: Contestant, database_url: str, progressed: Progressed
+) -> Result:
     from storage.models import OutboxMessage
     from tests.telegram_harness import RunningBot, bot_settings
 
@@ -186,7 +192,7 @@ async def run_core(emulator: Any, workload: Any, database_url: str, progressed: 
     started = time.perf_counter()
     try:
         for start in range(0, len(inbounds), GET_UPDATES_LIMIT):
-            await app.core.handle_batch(inbounds[start:start + GET_UPDATES_LIMIT])
+            await app.core.handle_batch(inbounds[start : start + GET_UPDATES_LIMIT])
             progressed(min(start + GET_UPDATES_LIMIT, len(inbounds)))
         elapsed = time.perf_counter() - started
         await check_handled(app.db, workload)
@@ -220,8 +226,9 @@ async def fresh_database(kind: str, workdir: Path, postgres: str | None, label: 
         await admin.dispose()
 
 
-async def contest(contestant: Contestant, users: int, workdir: Path, postgres: str | None,
-                  progressed: Progressed) -> Result:
+async def contest(
+    contestant: Contestant, users: int, workdir: Path, postgres: str | None, progressed: Progressed
+) -> Result:
     from bench.inbound_workload import queue_workload
     from tests.emulator import TelegramEmulator
 
@@ -241,8 +248,9 @@ def child(contestant: Contestant, users: int, workdir: str, postgres: str | None
     """One contestant's run, in a process of its own; reports progress and the result through `queue`."""
     logging.basicConfig(level=logging.WARNING)
     try:
-        result = asyncio.run(contest(contestant, users, Path(workdir), postgres,
-                                     lambda done: queue.put(("progress", done))))
+        result = asyncio.run(
+            contest(contestant, users, Path(workdir), postgres, lambda done: queue.put(("progress", done)))
+        )
         queue.put(("result", result))
     except BaseException as error:
         queue.put(("error", f"{type(error).__name__}: {error}"))
@@ -256,8 +264,11 @@ def contestants(runtimes: list[str], postgres: str | None, core: bool) -> list[C
         for runtime in runtimes:
             prefix = "shixiao" if runtime == "aiogram" else f"shixiao/{runtime}"
             chosen.append(Contestant(f"{prefix} · {database}", "shixiao", database, runtime=runtime))
-            chosen.append(Contestant(f"{prefix} · {database}, sends unthrottled", "shixiao", database,
-                                     runtime=runtime, unthrottled=True))
+            chosen.append(
+                Contestant(
+                    f"{prefix} · {database}, sends unthrottled", "shixiao", database, runtime=runtime, unthrottled=True
+                )
+            )
     if core:
         chosen.extend(Contestant(f"core alone · {database}", "core", database) for database in databases)
     return chosen
@@ -275,8 +286,7 @@ def bench(users: int, runtimes: list[str], rounds: int, postgres: str | None, co
             for number, contestant in enumerate(chosen):
                 workdir = Path(tmp) / f"r{round_no}c{number}"
                 workdir.mkdir()
-                task = progress.add_task(f"{contestant.name} #{round_no}", total=users * UPDATES_PER_USER,
-                                         start=False)
+                task = progress.add_task(f"{contestant.name} #{round_no}", total=users * UPDATES_PER_USER, start=False)
                 queue = spawn.Queue()
                 process = spawn.Process(target=child, args=(contestant, users, str(workdir), postgres, queue))
                 process.start()
@@ -303,13 +313,23 @@ def report(results: list[Result], users: int, rounds: int) -> None:
     total = results[0].updates
     echo = min(result.handled_seconds for result in results if result.name.startswith("echo"))
     table = Table(title=f"Inbound throughput: {total} updates from {users} residents, best of {rounds}")
-    for column in ("bot", "handled in", "updates/s", "cost ×", "replies out", "updates/s incl. replies",
-                   "cost × incl. replies", "sent twice"):
+    for column in (
+        "bot",
+        "handled in",
+        "updates/s",
+        "cost ×",
+        "replies out",
+        "updates/s incl. replies",
+        "cost × incl. replies",
+        "sent twice",
+    ):
         table.add_column(column, justify="left" if column == "bot" else "right")
     for result in results:
         with_replies = result.replies_seconds
         table.add_row(
-            result.name, f"{result.handled_seconds:.2f} s", f"{total / result.handled_seconds:,.0f}",
+            result.name,
+            f"{result.handled_seconds:.2f} s",
+            f"{total / result.handled_seconds:,.0f}",
             f"{result.handled_seconds / echo:.2f}",
             f"{with_replies:.2f} s" if with_replies is not None else "—",
             f"{total / with_replies:,.0f}" if with_replies is not None else "—",
@@ -318,20 +338,28 @@ def report(results: list[Result], users: int, rounds: int) -> None:
         )
     wide = Console(width=max(console.width, 150))  # one line per bot, even in a log file
     wide.print(table)
-    wide.print("cost × = time ÷ the fastest echo bot's time on the same updates; handled = committed and confirmed "
-               "(shixiao), reply sent (echo).")
+    wide.print(
+        "cost × = time ÷ the fastest echo bot's time on the same updates; handled = committed and confirmed "
+        "(shixiao), reply sent (echo)."
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog="\n".join(__doc__.splitlines()[2:]))
-    parser.add_argument("--users", type=int, default=150,
-                        help=f"residents, {UPDATES_PER_USER} updates each (default 150)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="\n".join(__doc__.splitlines()[2:]),
+    )
+    parser.add_argument(
+        "--users", type=int, default=150, help=f"residents, {UPDATES_PER_USER} updates each (default 150)"
+    )
     parser.add_argument("--rounds", type=int, default=2, help="best of this many runs per contestant (default 2)")
-    parser.add_argument("--postgres", default=os.environ.get("SHIXIAO_TEST_POSTGRES_URL"),
-                        help="a PostgreSQL URL (postgresql+asyncpg://…) to run on PostgreSQL too; a database of "
-                             "the bench's own is created and dropped per run (default: $SHIXIAO_TEST_POSTGRES_URL)")
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("SHIXIAO_TEST_POSTGRES_URL"),
+        help="a PostgreSQL URL (postgresql+asyncpg://…) to run on PostgreSQL too; a database of "
+        "the bench's own is created and dropped per run (default: $SHIXIAO_TEST_POSTGRES_URL)",
+    )
     parser.add_argument("--runtimes", default="aiogram", help="comma-separated: aiogram, ptb (default aiogram)")
     parser.add_argument("--no-core", action="store_true", help="leave out the core-alone ceiling")
     args = parser.parse_args()

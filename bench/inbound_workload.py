@@ -23,8 +23,13 @@ from tests.emulator.user import SimulatedUser
 FIRST_USER = 700_000
 QUESTIONS = Path(__file__).resolve().parent.parent / "tests" / "knowledge" / "questions.yaml"
 # The resident's menu (handlers/data/menus.yaml), as the button pressed on it would show.
-MENU = (("complaint_new", "投诉举报"), ("complaint_mine", "我的投诉"), ("ask", "咨询标准"), ("profile", "我的信息"),
-        ("help", "使用帮助"))
+MENU = (
+    ("complaint_new", "投诉举报"),
+    ("complaint_mine", "我的投诉"),
+    ("ask", "咨询标准"),
+    ("profile", "我的信息"),
+    ("help", "使用帮助"),
+)
 CATEGORIES = ("无证经营", "卫生条件差", "消防隐患")
 
 
@@ -73,8 +78,9 @@ def places() -> list[tuple[str, str]]:
 def menu_message(emulator: TelegramEmulator, user: SimulatedUser) -> dict[str, Any]:
     """A menu the bot "sent" earlier, so presses arrive on a real message (and the bot marks the choice on it)."""
     keyboard = [[{"text": label, "callback_data": buttons.menu_data(action)}] for action, label in MENU]
-    return emulator._new_message(user.chat, emulator.bot_user,
-                                 {"text": "请选择要办理的事项", "reply_markup": {"inline_keyboard": keyboard}})
+    return emulator._new_message(
+        user.chat, emulator.bot_user, {"text": "请选择要办理的事项", "reply_markup": {"inline_keyboard": keyboard}}
+    )
 
 
 @dataclass(frozen=True)
@@ -91,14 +97,20 @@ async def queue_workload(emulator: TelegramEmulator, users: int) -> Workload:
         person = emulator.user(FIRST_USER + index, f"居民{index}")
         township, village = where[index % len(where)]
         asked = [questions[(2 * index) % len(questions)], questions[(2 * index + 1) % len(questions)]]
-        people.append((person, menu_message(emulator, person),
-                       session(asked, township, village, CATEGORIES[index % len(CATEGORIES)])))
+        people.append(
+            (
+                person,
+                menu_message(emulator, person),
+                session(asked, township, village, CATEGORIES[index % len(CATEGORIES)]),
+            )
+        )
     senders: dict[str, Callable[[SimulatedUser, dict[str, Any], str], Any]] = {
         "command": lambda person, _menu, value: person.send_command(value),
         "text": lambda person, _menu, value: person.send_text(value),
         # Each press on a menu of its own, as in Telegram: a menu's buttons are gone once one of them was taken.
-        "press": lambda person, _menu, value: person.press_data(buttons.menu_data(value),
-                                                               menu_message(emulator, person)["message_id"]),
+        "press": lambda person, _menu, value: person.press_data(
+            buttons.menu_data(value), menu_message(emulator, person)["message_id"]
+        ),
     }
     updates = 0
     for position in range(max(len(steps) for _, _, steps in people)):

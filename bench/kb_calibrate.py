@@ -57,8 +57,15 @@ def noisy(text: str, rng: random.Random) -> str:
 
 
 # Questions told as stories: a knowledge-base question (or an unrelated one) inside what an owner says around it.
-STORY_BEFORE = ("我在村里开了个店，前几天有人来检查，", "我家开店好几年了，最近听说要整规，", "昨天村干部来了一趟，说了一些要求，我想问问，",
-                "我是做小生意的，对这些规定不太懂，", "镇上搞整治，通知我们整改，", "邻居跟我说现在查得严，", "我刚接手这个店，")
+STORY_BEFORE = (
+    "我在村里开了个店，前几天有人来检查，",
+    "我家开店好几年了，最近听说要整规，",
+    "昨天村干部来了一趟，说了一些要求，我想问问，",
+    "我是做小生意的，对这些规定不太懂，",
+    "镇上搞整治，通知我们整改，",
+    "邻居跟我说现在查得严，",
+    "我刚接手这个店，",
+)
 STORY_AFTER = ("，这个到底怎么回事", "，麻烦告诉我一下", "，我这样做对吗", "，谢谢了", "，不然怕被罚", "")
 
 
@@ -130,8 +137,9 @@ def fit_monotone(rows: list[tuple[list[float], float]], signs: tuple[int, ...] =
         active = [i for i in active if i not in wrong]
 
 
-def fit_logistic(rows: list[tuple[list[float], float]], l2: float = 0.1, rounds: int = 30,
-                 offsets: list[float] | None = None) -> list[float]:
+def fit_logistic(
+    rows: list[tuple[list[float], float]], l2: float = 0.1, rounds: int = 30, offsets: list[float] | None = None
+) -> list[float]:
     """Newton-Raphson (IRLS) on a handful of features; small enough not to need numpy."""
     n = len(rows[0][0])
     w = [0.0] * n
@@ -204,8 +212,9 @@ def main() -> None:
     index = Answerer(load_knowledge()).index
     negatives = yaml.safe_load((HERE / "kb_negatives.yaml").read_text(encoding="utf-8"))
     samples = build_samples(index, negatives, rng, sys.argv[1:] or [DEV_SET, EVERYDAY_SET])
-    rows = [(list(h.features) + [1.0], 1.0 if h.entry.id == expect else 0.0) for _, expect, hits, _ in samples
-            for h in hits]
+    rows = [
+        (list(h.features) + [1.0], 1.0 if h.entry.id == expect else 0.0) for _, expect, hits, _ in samples for h in hits
+    ]
     fitted = fit_monotone(rows)
     weights, bias = fitted[:-1], fitted[-1]
     # The cut maximises the utility on the question set (a wrong answer costs WRONG_COST right ones: 不确定 is
@@ -226,8 +235,10 @@ def main() -> None:
     neg_abstain = rates(negatives_only, cut)[1]
     n_pos = sum(1 for s in samples if s[1] is not None)
     print(f"samples: {n_pos} in scope, {len(samples) - n_pos} out of scope")
-    print(f"at threshold 0.5: question set top-1 {top1:.3f}, out-of-scope abstention {abstain:.3f}; "
-          f"negatives abstention {neg_abstain:.3f}; leave-one-out top-1 {loo_top1:.3f}")
+    print(
+        f"at threshold 0.5: question set top-1 {top1:.3f}, out-of-scope abstention {abstain:.3f}; "
+        f"negatives abstention {neg_abstain:.3f}; leave-one-out top-1 {loo_top1:.3f}"
+    )
     print("WEIGHTS = (" + ", ".join(f"{w:.3f}" for w in weights) + ")")
     print(f"BIAS = {bias:.3f}")
 

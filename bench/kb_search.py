@@ -39,18 +39,32 @@ from knowledge.loader import load_knowledge  # noqa: E402
 from knowledge.models import Entry, KnowledgeBase  # noqa: E402
 
 console = Console(width=170)
-PLACES = ("上塘 瓯北 乌牛 桥头 桥下 沙头 岩头 枫林 岩坦 大若岩 碧莲 巽宅 西溪 徐岙 茗岙 昆阳 渠口 花坦 五尺 表山 鲤溪 "
-          "鹤盛 东皋 西源 岭头 溪口 张溪 黄南 潘坑 溪下 山坑 应坑 大岙 石染 西岙 界坑 下寮 陡门 芙蓉 苍坡 港头 渡头 "
-          "新岙 澄田 鱼仓 黄岗 石湖 邵园 金益 内档 外档 包岙 福田 江枫").split()
+PLACES = (
+    "上塘 瓯北 乌牛 桥头 桥下 沙头 岩头 枫林 岩坦 大若岩 碧莲 巽宅 西溪 徐岙 茗岙 昆阳 渠口 花坦 五尺 表山 鲤溪 "
+    "鹤盛 东皋 西源 岭头 溪口 张溪 黄南 潘坑 溪下 山坑 应坑 大岙 石染 西岙 界坑 下寮 陡门 芙蓉 苍坡 港头 渡头 "
+    "新岙 澄田 鱼仓 黄岗 石湖 邵园 金益 内档 外档 包岙 福田 江枫"
+).split()
 # Everyday county topics outside the 十小 campaign, chosen not to overlap the out-of-scope test questions (so
 # those stay out of scope at 100k) nor the knowledge base's own vocabulary.
-TOPIC_WORDS = ("水利 道路 农机 茶叶 杨梅 林权 渔船 河道 计生 殡葬 退役 救助 慈善 防汛 抗旱 森林 防火 地质 灾害 客运 "
-               "公交 船舶 港口 码头 桥梁 隧道 水库 堤防 灌溉 流转 宅院 苗木 果园 蔬菜 粮食 收购 化肥 畜牧 渔业 林业 "
-               "竹木 石材 矿产 排污 扬尘 绿化 文物 古村 图书 广播 电视 档案 统计 审计 信访 调解 援助 仲裁 助学 "
-               "奖学 校车 气象 测绘 地名 方志 史志 民兵 人防 侨务 台务 民族 宗教 老龄 妇联 共青 工会 科协 侨联 "
-               "残联 红会 粮仓 种子 蚕桑 香菇 笋干 索道 漂流 溪流 滩林 村道").split()
-TEMPLATES = ("{p}{t}怎么办理", "{t}需要什么材料", "{p}的{t}归哪个部门管", "{t}什么时候截止", "{t}有什么要求",
-             "办理{t}要多久", "{t}的标准是什么", "{p}{t}找谁", "{t}在哪里申请", "{p}{t}政策是什么")
+TOPIC_WORDS = (
+    "水利 道路 农机 茶叶 杨梅 林权 渔船 河道 计生 殡葬 退役 救助 慈善 防汛 抗旱 森林 防火 地质 灾害 客运 "
+    "公交 船舶 港口 码头 桥梁 隧道 水库 堤防 灌溉 流转 宅院 苗木 果园 蔬菜 粮食 收购 化肥 畜牧 渔业 林业 "
+    "竹木 石材 矿产 排污 扬尘 绿化 文物 古村 图书 广播 电视 档案 统计 审计 信访 调解 援助 仲裁 助学 "
+    "奖学 校车 气象 测绘 地名 方志 史志 民兵 人防 侨务 台务 民族 宗教 老龄 妇联 共青 工会 科协 侨联 "
+    "残联 红会 粮仓 种子 蚕桑 香菇 笋干 索道 漂流 溪流 滩林 村道"
+).split()
+TEMPLATES = (
+    "{p}{t}怎么办理",
+    "{t}需要什么材料",
+    "{p}的{t}归哪个部门管",
+    "{t}什么时候截止",
+    "{t}有什么要求",
+    "办理{t}要多久",
+    "{t}的标准是什么",
+    "{p}{t}找谁",
+    "{t}在哪里申请",
+    "{p}{t}政策是什么",
+)
 
 
 def synthetic_entries(count: int, rng: random.Random) -> list[Entry]:
@@ -76,8 +90,9 @@ def rss_mb() -> float:
 def timed_build(kb: KnowledgeBase, label: str) -> tuple[Answerer, float, float]:
     gc.collect()
     before = rss_mb()
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console) as bar:
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    ) as bar:
         task = bar.add_task(f"建索引（{label}）", total=len(kb.entries))
         start = time.perf_counter()
         answerer = Answerer(kb, progress=lambda n: bar.advance(task, n))
@@ -113,8 +128,14 @@ def run_ours(answerer: Answerer, questions: list[Question], repeat: int, label: 
                 bar.advance(task)
     p50, p99 = percentiles(latencies)
     cpu50, cpu99 = percentiles(cpu)
-    return {"p50": p50, "p99": p99, "cpu50": cpu50, "cpu99": cpu99, "top1": top1 / n_in,
-            "abstain_out": abstain_out / max(1, n_out)}
+    return {
+        "p50": p50,
+        "p99": p99,
+        "cpu50": cpu50,
+        "cpu99": cpu99,
+        "top1": top1 / n_in,
+        "abstain_out": abstain_out / max(1, n_out),
+    }
 
 
 def run_baseline(kb: KnowledgeBase, questions: list[Question], repeat: int, label: str) -> dict[str, float]:
@@ -152,34 +173,78 @@ def main() -> None:
         path = ROOT / "tests" / "knowledge" / name
         if path.is_file():
             questions += load_question_set(path)
-    console.print(f"查询：{len(questions)} 个问题（{sum(q.expect is None for q in questions)} 个范围外）；"
-                  f"CPU {os.cpu_count()} 核，负载 {os.getloadavg()[0]:.1f}")
+    console.print(
+        f"查询：{len(questions)} 个问题（{sum(q.expect is None for q in questions)} 个范围外）；"
+        f"CPU {os.cpu_count()} 核，负载 {os.getloadavg()[0]:.1f}"
+    )
 
     start = time.perf_counter()
     shipped = load_knowledge()
     load_seconds = time.perf_counter() - start
     small, small_build, small_mem = timed_build(shipped, f"随附 {len(shipped.entries)} 条")
-    rows = [("随附", len(shipped.entries), small_build, small_mem,
-             run_ours(small, questions, args.repeat, "随附"), run_baseline(shipped, questions, args.repeat, "随附"))]
+    rows = [
+        (
+            "随附",
+            len(shipped.entries),
+            small_build,
+            small_mem,
+            run_ours(small, questions, args.repeat, "随附"),
+            run_baseline(shipped, questions, args.repeat, "随附"),
+        )
+    ]
 
     extra = synthetic_entries(max(0, args.size - len(shipped.entries)), random.Random(2009))
-    large_kb = KnowledgeBase([*shipped.entries, *extra], shipped.synonyms, shipped.checklists, shipped.milestones,
-                             shipped.targets, shipped.plan_year)
+    large_kb = KnowledgeBase(
+        [*shipped.entries, *extra],
+        shipped.synonyms,
+        shipped.checklists,
+        shipped.milestones,
+        shipped.targets,
+        shipped.plan_year,
+    )
     large, large_build, large_mem = timed_build(large_kb, f"{len(large_kb.entries)} 条")
-    rows.append((f"{len(large_kb.entries)} 条", len(large_kb.entries), large_build, large_mem,
-                 run_ours(large, questions, max(1, args.repeat // 4), "大"),
-                 run_baseline(large_kb, questions, args.baseline_repeat, "大")))
+    rows.append(
+        (
+            f"{len(large_kb.entries)} 条",
+            len(large_kb.entries),
+            large_build,
+            large_mem,
+            run_ours(large, questions, max(1, args.repeat // 4), "大"),
+            run_baseline(large_kb, questions, args.baseline_repeat, "大"),
+        )
+    )
 
     table = Table(title=f"知识库检索（载入并校验随附数据 {load_seconds:.2f} s）")
-    for column in ("知识库", "建索引 s", "内存 MB", "本系统 p50/p99 ms", "(CPU)", "基线 p50/p99 ms", "(CPU)",
-                   "p50 倍数", "p99 倍数", "本系统 top-1", "基线 top-1", "本系统范围外拒答"):
+    for column in (
+        "知识库",
+        "建索引 s",
+        "内存 MB",
+        "本系统 p50/p99 ms",
+        "(CPU)",
+        "基线 p50/p99 ms",
+        "(CPU)",
+        "p50 倍数",
+        "p99 倍数",
+        "本系统 top-1",
+        "基线 top-1",
+        "本系统范围外拒答",
+    ):
         table.add_column(column)
     for label, _, build, mem, ours, base in rows:
-        table.add_row(label, f"{build:.2f}", f"{mem:.0f}", f"{ours['p50']:.2f} / {ours['p99']:.2f}",
-                      f"{ours['cpu50']:.2f} / {ours['cpu99']:.2f}", f"{base['p50']:.2f} / {base['p99']:.2f}",
-                      f"{base['cpu50']:.2f} / {base['cpu99']:.2f}", f"{base['p50'] / ours['p50']:.0f}×",
-                      f"{base['p99'] / ours['p99']:.0f}×", f"{ours['top1']:.1%}", f"{base['top1']:.1%}",
-                      f"{ours['abstain_out']:.1%}")
+        table.add_row(
+            label,
+            f"{build:.2f}",
+            f"{mem:.0f}",
+            f"{ours['p50']:.2f} / {ours['p99']:.2f}",
+            f"{ours['cpu50']:.2f} / {ours['cpu99']:.2f}",
+            f"{base['p50']:.2f} / {base['p99']:.2f}",
+            f"{base['cpu50']:.2f} / {base['cpu99']:.2f}",
+            f"{base['p50'] / ours['p50']:.0f}×",
+            f"{base['p99'] / ours['p99']:.0f}×",
+            f"{ours['top1']:.1%}",
+            f"{base['top1']:.1%}",
+            f"{ours['abstain_out']:.1%}",
+        )
     console.print(table)
 
 

@@ -65,8 +65,9 @@ class Pace:
         await asyncio.sleep(self.rng.uniform(low, high))
 
 
-async def timed(timings: Timings, pace: Pace, kind: str, act: Callable[[], Awaitable[Any]],
-                arrived: Callable[[], Awaitable[Any]]) -> Any:
+async def timed(
+    timings: Timings, pace: Pace, kind: str, act: Callable[[], Awaitable[Any]], arrived: Callable[[], Awaitable[Any]]
+) -> Any:
     """Think, act (a tap or a message), wait for the next prompt; records the time between the two."""
     await pace.before(kind)
     started = time.time()
@@ -100,8 +101,9 @@ async def resident_complains(user: Any, timings: Timings, pace: Pace) -> None:
         return await timed(timings, pace, TAP, lambda: user.press(label), lambda: user.expect(expect, timeout=30))
 
     async def say(text: str, expect: str) -> Any:
-        return await timed(timings, pace, MESSAGE, lambda: user.send_text(text),
-                           lambda: user.expect(expect, timeout=30))
+        return await timed(
+            timings, pace, MESSAGE, lambda: user.send_text(text), lambda: user.expect(expect, timeout=30)
+        )
 
     await say("/start", "请选择要办理的事项")
     await tap("投诉举报", "请选择问题类别")
@@ -172,8 +174,9 @@ async def run_echo(pace: Pace, taps: int, messages: int) -> Timings:
             await send(callback.from_user.id, "已选择")
 
         dispatcher.startup.register(ready.set)
-        polling = asyncio.create_task(dispatcher.start_polling(bot, polling_timeout=1, handle_signals=False,
-                                                               close_bot_session=False))
+        polling = asyncio.create_task(
+            dispatcher.start_polling(bot, polling_timeout=1, handle_signals=False, close_bot_session=False)
+        )
         await ready.wait()
         user = emulator.user(5003, "王")
         kinds = [TAP] * taps + [MESSAGE] * messages
@@ -210,8 +213,10 @@ def report(rows: list[tuple[str, Timings]], pace_note: str) -> None:
         for kind, values in timings.samples.items():
             if not values:
                 continue
-            print(f"{name:<28} {kind:<8} {len(values):>4} {statistics.median(values) * 1000:>6.0f}ms "
-                  f"{percentile(values, 0.95) * 1000:>6.0f}ms {max(values) * 1000:>6.0f}ms {timings.violations:>5}")
+            print(
+                f"{name:<28} {kind:<8} {len(values):>4} {statistics.median(values) * 1000:>6.0f}ms "
+                f"{percentile(values, 0.95) * 1000:>6.0f}ms {max(values) * 1000:>6.0f}ms {timings.violations:>5}"
+            )
 
 
 async def bench(args: argparse.Namespace) -> None:
@@ -234,15 +239,20 @@ async def bench(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog="\n".join(__doc__.splitlines()[2:]))
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="\n".join(__doc__.splitlines()[2:]),
+    )
     parser.add_argument("--rounds", type=int, default=1, help="runs of each bot (default 1)")
     parser.add_argument("--think", default="1.0-2.0", help="seconds before a tap, LOW-HIGH (default 1.0-2.0)")
     parser.add_argument("--typing", default="3.0-6.0", help="seconds before a message, LOW-HIGH (default 3.0-6.0)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the think times (default 1)")
-    parser.add_argument("--postgres", default=os.environ.get("SHIXIAO_TEST_POSTGRES_URL"),
-                        help="a PostgreSQL URL to run shixiao on PostgreSQL too (default: $SHIXIAO_TEST_POSTGRES_URL)")
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("SHIXIAO_TEST_POSTGRES_URL"),
+        help="a PostgreSQL URL to run shixiao on PostgreSQL too (default: $SHIXIAO_TEST_POSTGRES_URL)",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     asyncio.run(bench(args))

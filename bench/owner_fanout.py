@@ -74,8 +74,9 @@ async def register_owners(db: Database, clock: SystemClock, count: int) -> list[
         async with db.transaction() as session:
             for index in range(start, min(start + 1000, count)):
                 village = villages[index % len(villages)]
-                unit, _ = await units.upsert_unit(session, village, units.UnitFields(
-                    name=f"测试小吃店{index:05d}", industry="small_restaurant"), now)
+                unit, _ = await units.upsert_unit(
+                    session, village, units.UnitFields(name=f"测试小吃店{index:05d}", industry="small_restaurant"), now
+                )
                 owner = await users.create_user(session, FIRST_OWNER + index, now)
                 await users.assign_role(session, owner, Role.OPERATOR, village)
                 users.set_name(owner, f"业主{index}")
@@ -84,8 +85,9 @@ async def register_owners(db: Database, clock: SystemClock, count: int) -> list[
     return made
 
 
-async def inspection_day(db: Database, clock: SystemClock, made: list[tuple[int, int]], sheets: int,
-                         charts: Path) -> tuple[float, float]:
+async def inspection_day(
+    db: Database, clock: SystemClock, made: list[tuple[int, int]], sheets: int, charts: Path
+) -> tuple[float, float]:
     """One report per unit and its owner's notices; returns seconds per report (the sheet is rendered later, by
     the sender) and seconds to render one sheet."""
     core = build_core(db, clock, CoreConfig(charts_dir=charts), knowledge=shipped_knowledge())
@@ -98,14 +100,30 @@ async def inspection_day(db: Database, clock: SystemClock, made: list[tuple[int,
         async with db.transaction() as session:
             cadre = await users.get_user(session, cadre_id)
             report = inspections.Report(
-                unit_id=unit_id, submit_key=f"bench-{unit_id}", industry="small_restaurant", answers=dict(FAILED),
-                notes={"common.display": "未亮证亮照"}, proposed_compliant=False, compliant=False, unit_class="rectify",
-                rectify_by=clock.now().date() + timedelta(days=14))
+                unit_id=unit_id,
+                submit_key=f"bench-{unit_id}",
+                industry="small_restaurant",
+                answers=dict(FAILED),
+                notes={"common.display": "未亮证亮照"},
+                proposed_compliant=False,
+                compliant=False,
+                unit_class="rectify",
+                rectify_by=clock.now().date() + timedelta(days=14),
+            )
             inspection, _ = await inspections.submit(session, report, cadre_id, clock.now())
             unit = await units.get_unit(session, unit_id)
             inbound = Inbound(cadre.channel_user_id, cadre.channel_user_id, Kind.PRESS)
-            turn = Turn(session, cadre, clock, parts.texts, parts.menus, core.config, inbound, parts.runner,
-                        knowledge=parts.knowledge)
+            turn = Turn(
+                session,
+                cadre,
+                clock,
+                parts.texts,
+                parts.menus,
+                core.config,
+                inbound,
+                parts.runner,
+                knowledge=parts.knowledge,
+            )
             assert await notify_owners(turn, inspection, unit) == 1
             messages = [(reply.chat_id, reply.kind, reply.payload()) for reply in turn.notices]
             await outbox.enqueue_notices(session, messages, clock.now())
@@ -123,8 +141,7 @@ async def inspection_day(db: Database, clock: SystemClock, made: list[tuple[int,
 
 
 async def fan_out(db: Database, owner_count: int, scale: int) -> dict[str, float]:
-    async with TelegramEmulator(TOKEN, enforce_limits=True, global_per_sec=30 * scale,
-                                per_chat_per_sec=scale) as emu:
+    async with TelegramEmulator(TOKEN, enforce_limits=True, global_per_sec=30 * scale, per_chat_per_sec=scale) as emu:
         emu.keep_uploads = False
         for index in range(owner_count):
             emu.user(FIRST_OWNER + index, f"业主{index}")
@@ -143,10 +160,13 @@ async def fan_out(db: Database, owner_count: int, scale: int) -> dict[str, float
         notices = [per_owner[(FIRST_OWNER + index, "text")] for index in range(owner_count)]
         sheets = [per_owner[(FIRST_OWNER + index, "document")] for index in range(owner_count)]
         return {
-            "queued": queued, "elapsed": elapsed, "delivered": sum(per_owner.values()),
+            "queued": queued,
+            "elapsed": elapsed,
+            "delivered": sum(per_owner.values()),
             "lost": sum(1 for n in notices if n == 0) + sum(1 for n in sheets if n == 0),
             "duplicates": sum(n - 1 for n in [*notices, *sheets] if n > 1),
-            "violations": emu.limit_violations, "failed": statuses.get(OutboxStatus.FAILED, 0),
+            "violations": emu.limit_violations,
+            "failed": statuses.get(OutboxStatus.FAILED, 0),
             "pending": statuses.get(OutboxStatus.PENDING, 0),
         }
 
@@ -175,8 +195,10 @@ async def run(owner_count: int, scale: int, sheets: int) -> None:
     table.add_row("fan-out time", f"{result['elapsed']:.0f} s")
     table.add_row("throughput", f"{rate:.0f}/s = {rate / ceiling:.1%} of the {ceiling}/s ceiling")
     table.add_row("owners missing a notice or sheet / duplicates", f"{result['lost']:,} / {result['duplicates']:,}")
-    table.add_row("429s provoked / failed / still pending",
-                  f"{result['violations']:,} / {result['failed']:,} / {result['pending']:,}")
+    table.add_row(
+        "429s provoked / failed / still pending",
+        f"{result['violations']:,} / {result['failed']:,} / {result['pending']:,}",
+    )
     console.print(table)
 
 

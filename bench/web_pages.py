@@ -42,8 +42,11 @@ from storage.models import Area, AreaLevel, Role, User
 
 console = Console()
 BIG = ("units", "inspections", "complaints")
-PAGES = (("总览 dashboard", "/"), ("单位 search (typo)", "/units?q=单位1234S"),
-         ("单位 filtered list", "/units?status=rectifying&industry=small_restaurant"))
+PAGES = (
+    ("总览 dashboard", "/"),
+    ("单位 search (typo)", "/units?q=单位1234S"),
+    ("单位 filtered list", "/units?status=rectifying&industry=small_restaurant"),
+)
 
 
 async def officials(db: Database, clock: ManualClock) -> dict[str, str]:
@@ -53,12 +56,19 @@ async def officials(db: Database, clock: ManualClock) -> dict[str, str]:
         township = await session.scalar(select(Area).where(Area.level == AreaLevel.TOWNSHIP, Area.name == "岩头镇"))
         if township is None:
             raise SystemExit("岩头镇 is missing: the bench's county was not loaded")
-        for number, (key, role, area) in enumerate((("county", Role.COUNTY, None),
-                                                    ("township", Role.TOWNSHIP, township.id)), start=900):
+        for number, (key, role, area) in enumerate(
+            (("county", Role.COUNTY, None), ("township", Role.TOWNSHIP, township.id)), start=900
+        ):
             user = await session.scalar(select(User).where(User.channel_user_id == number))
             if user is None:  # a kept file has them from its first run
-                user = User(channel_user_id=number, role=role, area_id=area, name=key, created_at=clock.now(),
-                            last_seen_at=clock.now())
+                user = User(
+                    channel_user_id=number,
+                    role=role,
+                    area_id=area,
+                    name=key,
+                    created_at=clock.now(),
+                    last_seen_at=clock.now(),
+                )
                 session.add(user)
                 await session.flush()
             tokens[key], _ = await web.start_session(session, user.id, clock.now())
@@ -94,10 +104,20 @@ async def measure(path: Path, rounds: int) -> list[tuple[str, str, float, float,
     await db.optimize()
     core = build_core(db, clock, CoreConfig())
     cookies = Cookies("bench-secret", secure=False)
-    app = build_app(WebConsole(db=db, clock=clock, texts=core.texts, menus=core.parts.menus,
-                               knowledge=core.parts.knowledge, media=LocalMediaStore(path.parent / "media"),
-                               cookies=cookies, files_dir=path.parent / "files", charts_dir=path.parent / "charts",
-                               upload_max=10 << 20))
+    app = build_app(
+        WebConsole(
+            db=db,
+            clock=clock,
+            texts=core.texts,
+            menus=core.parts.menus,
+            knowledge=core.parts.knowledge,
+            media=LocalMediaStore(path.parent / "media"),
+            cookies=cookies,
+            files_dir=path.parent / "files",
+            charts_dir=path.parent / "charts",
+            upload_max=10 << 20,
+        )
+    )
     tokens = await officials(db, clock)
     captured: list[tuple[str, tuple[Any, ...]]] = []
     capturing = [False]
@@ -110,8 +130,9 @@ async def measure(path: Path, rounds: int) -> list[tuple[str, str, float, float,
     results = []
     transport = httpx.ASGITransport(app=app)
     for who, token in tokens.items():
-        async with httpx.AsyncClient(transport=transport, base_url="http://bench",
-                                     cookies={COOKIE: cookies.sign(token)}) as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://bench", cookies={COOKIE: cookies.sign(token)}
+        ) as client:
             for name, path_query in PAGES:
                 captured.clear()
                 capturing[0] = True
@@ -150,8 +171,10 @@ def main() -> None:
     table = Table("official", "page", "p50 ms", "p95 ms (target <= 300)", "full scans")
     for who, name, p50, p95, found in results:
         table.add_row(who, name, f"{p50:.0f}", f"{p95:.0f}", str(len(found)))
-    console.print(f"{args.units:,} units, {args.inspections:,} inspections, {args.complaints:,} complaints; "
-                  f"{args.rounds} requests per page after one warm-up")
+    console.print(
+        f"{args.units:,} units, {args.inspections:,} inspections, {args.complaints:,} complaints; "
+        f"{args.rounds} requests per page after one warm-up"
+    )
     console.print(table, width=200)
     for who, name, _p50, _p95, found in results:
         for line in found:

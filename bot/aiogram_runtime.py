@@ -107,8 +107,16 @@ class AiogramRuntime:
                 log.info("bot @%s starting (webhook)", me.username)
                 from bot.webhook import serve_webhook  # aiohttp's server: not imported by a polling bot
 
-                await serve_webhook(self.dispatcher, self.bot, self.app.settings, self.listen, ALLOWED_UPDATES,
-                                    self._became_ready, self._stopping, handle_signals)
+                await serve_webhook(
+                    self.dispatcher,
+                    self.bot,
+                    self.app.settings,
+                    self.listen,
+                    ALLOWED_UPDATES,
+                    self._became_ready,
+                    self._stopping,
+                    handle_signals,
+                )
                 return
             await self.bot.delete_webhook(drop_pending_updates=False)
             log.info("bot @%s ready (long polling)", me.username)

@@ -25,22 +25,33 @@ if TYPE_CHECKING:
 
 class NoRedirectSession(AiohttpSession):
     async def make_request(
-        self, bot: Bot, method: TelegramMethod[Any], timeout: int | None = None,  # noqa: ASYNC109 (aiogram's)
+        self,
+        bot: Bot,
+        method: TelegramMethod[Any],
+        timeout: int | None = None,  # noqa: ASYNC109 (aiogram's)
     ) -> Any:
         session = await self.create_session()
         url = self.api.api_url(token=bot.token, method=method.__api_method__)
         form = self.build_form_data(bot=bot, method=method)
         try:
-            async with session.post(url, data=form, timeout=ClientTimeout(total=self.timeout if timeout is None else timeout),
-                                    allow_redirects=False) as resp:
+            async with session.post(
+                url,
+                data=form,
+                timeout=ClientTimeout(total=self.timeout if timeout is None else timeout),
+                allow_redirects=False,
+            ) as resp:
                 raw_result = await resp.text()
         except TimeoutError as error:
             raise TelegramNetworkError(method=method, message="Request timeout error") from error
         except ClientError as error:
             raise TelegramNetworkError(method=method, message=f"{type(error).__name__}: {error}") from error
         if 300 <= resp.status < 400:
-            raise TelegramNetworkError(method=method, message=(
-                f"the Bot API address answered {resp.status} (a redirect), which is not followed: "
-                "check SHIXIAO_TELEGRAM_API_BASE"))
+            raise TelegramNetworkError(
+                method=method,
+                message=(
+                    f"the Bot API address answered {resp.status} (a redirect), which is not followed: "
+                    "check SHIXIAO_TELEGRAM_API_BASE"
+                ),
+            )
         response = self.check_response(bot=bot, method=method, status_code=resp.status, content=raw_result)
         return cast(Any, response.result)

@@ -54,16 +54,22 @@ def core_config(settings: Settings) -> CoreConfig:
         invite_valid_for=timedelta(days=settings.invite_valid_days),
         charts_dir=settings.data_dir / "charts",
         bot_username=settings.bot_username.lstrip("@"),
-        inbound=(Allowance(60.0 / settings.inbound_per_minute, settings.inbound_burst)
-                 if settings.inbound_per_minute > 0 else None),
+        inbound=(
+            Allowance(60.0 / settings.inbound_per_minute, settings.inbound_burst)
+            if settings.inbound_per_minute > 0
+            else None
+        ),
         web_base_url=settings.web_base_url,
         robots_allow_http=settings.robots_allow_http,
     )
 
 
 def send_limits(settings: Settings) -> Limits:
-    return Limits(global_per_second=settings.send_global_per_second,
-                  per_chat_interval=settings.send_per_chat_interval, per_chat_burst=settings.send_per_chat_burst)
+    return Limits(
+        global_per_second=settings.send_global_per_second,
+        per_chat_interval=settings.send_per_chat_interval,
+        per_chat_burst=settings.send_per_chat_burst,
+    )
 
 
 def outbox_sender(app: App, transport: Transport) -> Sender:
@@ -77,17 +83,25 @@ def media_store(settings: Settings) -> MediaStore:
         from storage.media_s3 import S3MediaStore  # boto3 is the optional extra .[s3]
 
         secret = settings.media_s3_secret_key.get_secret_value() if settings.media_s3_secret_key else ""
-        return S3MediaStore(settings.media_s3_bucket, endpoint=settings.media_s3_endpoint,
-                            access_key=settings.media_s3_access_key, secret_key=secret,
-                            region=settings.media_s3_region, prefix=settings.media_s3_prefix)
+        return S3MediaStore(
+            settings.media_s3_bucket,
+            endpoint=settings.media_s3_endpoint,
+            access_key=settings.media_s3_access_key,
+            secret_key=secret,
+            region=settings.media_s3_region,
+            prefix=settings.media_s3_prefix,
+        )
     return LocalMediaStore(settings.media_folder)
 
 
 def photo_keeper(app: App, source: PhotoSource, channel: str = "telegram") -> PhotoKeeper:
     """The runtime's worker that downloads report photos into the media store."""
     settings = app.settings
-    limits = KeepLimits(max_attempts=settings.media_fetch_attempts, first_retry=settings.media_retry_seconds,
-                        poll_seconds=settings.media_poll_seconds)
+    limits = KeepLimits(
+        max_attempts=settings.media_fetch_attempts,
+        first_retry=settings.media_retry_seconds,
+        poll_seconds=settings.media_poll_seconds,
+    )
     return PhotoKeeper(app.db, source, app.media, app.clock, channel, limits)
 
 
@@ -98,24 +112,36 @@ def published_store(settings: Settings) -> MediaStore:
         from storage.media_s3 import S3MediaStore
 
         secret = settings.media_s3_secret_key.get_secret_value() if settings.media_s3_secret_key else ""
-        return S3MediaStore(settings.media_s3_bucket, endpoint=settings.media_s3_endpoint,
-                            access_key=settings.media_s3_access_key, secret_key=secret,
-                            region=settings.media_s3_region,
-                            prefix=f"{settings.media_s3_prefix.strip('/')}/published".lstrip("/"))
+        return S3MediaStore(
+            settings.media_s3_bucket,
+            endpoint=settings.media_s3_endpoint,
+            access_key=settings.media_s3_access_key,
+            secret_key=secret,
+            region=settings.media_s3_region,
+            prefix=f"{settings.media_s3_prefix.strip('/')}/published".lstrip("/"),
+        )
     return LocalMediaStore(settings.published_folder)
 
 
-def robot_senders(db: Database, settings: Settings, clock: Clock, texts: Texts, media: MediaStore | None,
-                  instance: str | None = None) -> list[Sender]:
+def robot_senders(
+    db: Database, settings: Settings, clock: Clock, texts: Texts, media: MediaStore | None, instance: str | None = None
+) -> list[Sender]:
     """One sender per kind of work-group robot (channels dingtalk-robot, wecom-robot), paced per robot."""
     from bot.robots import RobotTransport, published_links, robot_limits  # aiohttp's client, when it is needed
 
     publish = published_links(published_store(settings), settings.public_media_url)
-    return [Sender(db, RobotTransport(db, kind, clock, texts, media=media, publish=publish,
-                                      report_after=settings.robot_report_after),
-                   robot_channel(kind), robot_limits(settings.robot_per_minute),
-                   instance or settings.instance_name or None)
-            for kind in KINDS]
+    return [
+        Sender(
+            db,
+            RobotTransport(
+                db, kind, clock, texts, media=media, publish=publish, report_after=settings.robot_report_after
+            ),
+            robot_channel(kind),
+            robot_limits(settings.robot_per_minute),
+            instance or settings.instance_name or None,
+        )
+        for kind in KINDS
+    ]
 
 
 class RobotDelivery:
@@ -164,8 +190,11 @@ async def load_sample_if_empty(db: Database, clock: Clock, *, register: bool = T
             now = clock.now()
             sample = parse_sample_register(county, shipped_knowledge(), now.astimezone(clock.tz).date(), now)
             units = await load_sample_register(session, sample.county, sample.units, now)
-    log.info("loaded the sample county (%s areas)%s", result.created,
-             f" and its sample register ({units.units} units, {units.inspections} reports)" if units else "")
+    log.info(
+        "loaded the sample county (%s areas)%s",
+        result.created,
+        f" and its sample register ({units.units} units, {units.inspections} reports)" if units else "",
+    )
     return True
 
 
@@ -211,8 +240,9 @@ def build_jobs(app: App) -> LeaderElectedJobs:
 
     Call from the running event loop: the jobs hand their work back to it."""
     settings = app.settings
-    jobs = JobScheduler(job_context(app), settings.database_url, settings.tz, job_specs(settings.digest_day,
-                                                                                       settings.digest_time))
+    jobs = JobScheduler(
+        job_context(app), settings.database_url, settings.tz, job_specs(settings.digest_day, settings.digest_time)
+    )
     return LeaderElectedJobs(leadership_for(app.db), jobs)
 
 
@@ -220,7 +250,16 @@ def job_context(app: App) -> JobContext:
     """What the scheduled jobs run with: the scheduler's and `shixiao jobs run`'s alike. Call from the running
     event loop: the jobs hand their work back to it."""
     settings = app.settings
-    retention = Retention(outbox=timedelta(days=settings.outbox_retention_days),
-                          conversations=timedelta(minutes=settings.conversation_timeout_minutes))
-    return JobContext(app.db, app.clock, app.core.texts, app.core.parts.knowledge, settings.data_dir / "charts",
-                      asyncio.get_running_loop(), retention)
+    retention = Retention(
+        outbox=timedelta(days=settings.outbox_retention_days),
+        conversations=timedelta(minutes=settings.conversation_timeout_minutes),
+    )
+    return JobContext(
+        app.db,
+        app.clock,
+        app.core.texts,
+        app.core.parts.knowledge,
+        settings.data_dir / "charts",
+        asyncio.get_running_loop(),
+        retention,
+    )

@@ -30,12 +30,16 @@ NO_TOKEN = """尚未设置 Telegram 机器人令牌（SHIXIAO_TELEGRAM_TOKEN）�
 · 然后再次运行 shixiao run。
 不需要 Telegram 也可以先在终端里试用：shixiao chat"""
 
-SAMPLE_GREETING = ("示例县：您以“{name}”（用户 {user}）的身份进入，输入 /report 即可看到示例名册（约 60 家示例单位）"
-                   "的数据报表和图表。以居民身份试用：shixiao chat --user 1。正式使用前删除示例名册："
-                   "shixiao units remove-sample。")
-JOBS_HINT = ("定时任务（整改复查提醒、计划节点提醒、周报、投诉超期升级）只在 shixiao run 运行时按时执行；"
-             "终端试用时，在另一个终端运行 shixiao jobs run 名称 立即执行一次（shixiao jobs list 列出名称和作用），"
-             "收到的消息在本终端下次输入时显示。")
+SAMPLE_GREETING = (
+    "示例县：您以“{name}”（用户 {user}）的身份进入，输入 /report 即可看到示例名册（约 60 家示例单位）"
+    "的数据报表和图表。以居民身份试用：shixiao chat --user 1。正式使用前删除示例名册："
+    "shixiao units remove-sample。"
+)
+JOBS_HINT = (
+    "定时任务（整改复查提醒、计划节点提醒、周报、投诉超期升级）只在 shixiao run 运行时按时执行；"
+    "终端试用时，在另一个终端运行 shixiao jobs run 名称 立即执行一次（shixiao jobs list 列出名称和作用），"
+    "收到的消息在本终端下次输入时显示。"
+)
 RUNTIMES = ("aiogram", "ptb", "dingtalk")
 NO_DINGTALK = """运行时 dingtalk 需要钉钉官方的 Stream SDK（dingtalk-stream），但当前环境没有安装。
 · 在项目目录中安装可选依赖：pip install ".[dingtalk]"；
@@ -82,16 +86,26 @@ STOPPED_ON_ERROR = "机器人因错误停止，原因见上面的日志（日志
 @app.command()
 def run(
     runtime: str | None = typer.Option(
-        None, "--runtime", help="运行时：aiogram（默认）或 ptb（python-telegram-bot，需安装可选依赖 ptb），"
-        "或 dingtalk（钉钉企业内部应用机器人，Stream 模式，需安装可选依赖 dingtalk）；也可用环境变量 SHIXIAO_RUNTIME 设置"),
+        None,
+        "--runtime",
+        help="运行时：aiogram（默认）或 ptb（python-telegram-bot，需安装可选依赖 ptb），"
+        "或 dingtalk（钉钉企业内部应用机器人，Stream 模式，需安装可选依赖 dingtalk）；也可用环境变量 SHIXIAO_RUNTIME 设置",
+    ),
     webhook: bool = typer.Option(
-        False, "--webhook", help="以 Webhook 方式接收消息（多个实例可共用一个 PostgreSQL 数据库，置于同一个地址之后）；"
-        "Telegram 推送的公网地址由 SHIXIAO_WEBHOOK_URL 设置"),
+        False,
+        "--webhook",
+        help="以 Webhook 方式接收消息（多个实例可共用一个 PostgreSQL 数据库，置于同一个地址之后）；"
+        "Telegram 推送的公网地址由 SHIXIAO_WEBHOOK_URL 设置",
+    ),
     listen: str = typer.Option(
-        "127.0.0.1:8080", "--listen", metavar="HOST:PORT",
-        help="Webhook 模式下本实例监听的地址和端口（默认只监听本机；负载均衡在其他主机时写 0.0.0.0:端口）"),
+        "127.0.0.1:8080",
+        "--listen",
+        metavar="HOST:PORT",
+        help="Webhook 模式下本实例监听的地址和端口（默认只监听本机；负载均衡在其他主机时写 0.0.0.0:端口）",
+    ),
     web: str | None = typer.Option(
-        None, "--web", metavar="HOST:PORT", help="同时运行网页控制台，监听这个地址（例如 127.0.0.1:8090）"),
+        None, "--web", metavar="HOST:PORT", help="同时运行网页控制台，监听这个地址（例如 127.0.0.1:8090）"
+    ),
 ) -> None:
     """连接 Telegram 运行机器人（默认长轮询，或 --webhook），或用 --runtime dingtalk 连接钉钉。启动时自动升级数据库，空库时加载示例县。"""
     settings = load_settings()
@@ -110,8 +124,11 @@ def run(
         if chosen != "aiogram":
             fail("Webhook 模式使用 aiogram 运行时；请去掉 --runtime ptb（或 SHIXIAO_RUNTIME=ptb）。")
         if not settings.webhook_url.startswith(("https://", "http://")):
-            fail("Webhook 模式需要设置 SHIXIAO_WEBHOOK_URL：Telegram 推送消息的公网地址，例如 "
-                 "https://bot.example.gov.cn/telegram/webhook（多个实例时为负载均衡的地址）。", code=2)
+            fail(
+                "Webhook 模式需要设置 SHIXIAO_WEBHOOK_URL：Telegram 推送消息的公网地址，例如 "
+                "https://bot.example.gov.cn/telegram/webhook（多个实例时为负载均衡的地址）。",
+                code=2,
+            )
         from bot.webhook import parse_listen
 
         try:
@@ -159,15 +176,19 @@ def web_listen(settings, listen: str) -> tuple[str, int]:  # type: ignore[no-unt
     except ValueError as error:
         fail(str(error), code=2)
     if not settings.web_base_url.startswith(("https://", "http://")):
-        fail("网页控制台需要设置 SHIXIAO_WEB_BASE_URL：浏览器访问控制台的网址，例如 https://console.example.gov.cn"
-             "（/web 发出的登录链接以它开头）。", code=2)
+        fail(
+            "网页控制台需要设置 SHIXIAO_WEB_BASE_URL：浏览器访问控制台的网址，例如 https://console.example.gov.cn"
+            "（/web 发出的登录链接以它开头）。",
+            code=2,
+        )
     return address.host, address.port
 
 
 @app.command("web")
 def web_console(
-    listen: str = typer.Option("127.0.0.1:8090", "--listen", metavar="HOST:PORT",
-                               help="网页控制台监听的地址和端口（默认只监听本机）"),
+    listen: str = typer.Option(
+        "127.0.0.1:8090", "--listen", metavar="HOST:PORT", help="网页控制台监听的地址和端口（默认只监听本机）"
+    ),
 ) -> None:
     """运行县、乡镇办公室使用的网页控制台（登录链接由聊天中的 /web 发出）。"""
     settings = load_settings()
@@ -191,7 +212,8 @@ def web_console(
 @app.command()
 def chat(
     user: int | None = typer.Option(
-        None, "--user", help="模拟的用户编号；不同编号代表不同的人。默认：有示例名册时为 0（示例县整规办），否则为 1"),
+        None, "--user", help="模拟的用户编号；不同编号代表不同的人。默认：有示例名册时为 0（示例县整规办），否则为 1"
+    ),
 ) -> None:
     """在终端里和机器人对话（不需要 Telegram），按钮显示为编号。"""
     settings = load_settings()

@@ -49,16 +49,19 @@ class DingTalkRuntime:
         settings = app.settings
         secret = settings.dingtalk_client_secret.get_secret_value() if settings.dingtalk_client_secret else ""
         self.app = app
-        self.client = dingtalk_stream.DingTalkStreamClient(Credential(settings.dingtalk_client_id, secret),
-                                                            logger=logging.getLogger("dingtalk_stream"))
+        self.client = dingtalk_stream.DingTalkStreamClient(
+            Credential(settings.dingtalk_client_id, secret), logger=logging.getLogger("dingtalk_stream")
+        )
         self.client.register_callback_handler(ChatbotMessage.TOPIC, _Messages(self))
         self.client.register_callback_handler(CARD_CALLBACK_TOPIC, _CardPresses(self))
         self.api = DingTalkApi(self.client, settings.dingtalk_client_id)
         publish = published_links(published_store(settings), settings.public_media_url)
-        limits = Limits(global_per_second=settings.dingtalk_send_per_second,
-                        per_chat_interval=settings.dingtalk_per_chat_interval)
-        self.sender = Sender(app.db, DingTalkTransport(self.api, app.db, publish), CHANNEL, limits,
-                             settings.instance_name or None)
+        limits = Limits(
+            global_per_second=settings.dingtalk_send_per_second, per_chat_interval=settings.dingtalk_per_chat_interval
+        )
+        self.sender = Sender(
+            app.db, DingTalkTransport(self.api, app.db, publish), CHANNEL, limits, settings.instance_name or None
+        )
         self.keeper = photo_keeper(app, DingTalkPhotoSource(self.api), CHANNEL)
         self.ready = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -105,9 +108,13 @@ class DingTalkRuntime:
             chat_id = await channel_accounts.chat_id_for(session, CHANNEL, staff_id, now)
             last = await outbox.latest_sent(session, CHANNEL, chat_id)
             choices, prompt_id = (numbered(last.payload), last.id) if last is not None else ([], None)
-        base: dict[str, Any] = {"user_id": chat_id, "chat_id": chat_id, "channel": CHANNEL,
-                                "update_id": update_id(message.message_id),
-                                "display_name": (message.sender_nick or "")[:64] or None}
+        base: dict[str, Any] = {
+            "user_id": chat_id,
+            "chat_id": chat_id,
+            "channel": CHANNEL,
+            "update_id": update_id(message.message_id),
+            "display_name": (message.sender_nick or "")[:64] or None,
+        }
         images = message.get_image_list() or []
         if images:
             return Inbound(kind=Kind.PHOTO, photo=Photo(file_id=images[0]), **base)
@@ -143,8 +150,14 @@ class DingTalkRuntime:
         async with self.app.db.transaction() as session:
             chat_id = await channel_accounts.chat_id_for(session, CHANNEL, staff_id[:128], self.app.clock.now())
         pressed = str(params.get("data", "")) if isinstance(params, dict) else ""
-        return Inbound(user_id=chat_id, chat_id=chat_id, kind=Kind.PRESS, channel=CHANNEL, data=pressed[:64] or "?",
-                       update_id=update_id(callback.headers.message_id))
+        return Inbound(
+            user_id=chat_id,
+            chat_id=chat_id,
+            kind=Kind.PRESS,
+            channel=CHANNEL,
+            data=pressed[:64] or "?",
+            update_id=update_id(callback.headers.message_id),
+        )
 
 
 class _Messages(CallbackHandler):

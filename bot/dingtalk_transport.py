@@ -76,8 +76,9 @@ class DingTalkApi:
             self._session = aiohttp.ClientSession(timeout=TIMEOUT)
         headers = {"x-acs-dingtalk-access-token": await self._token()}
         try:
-            async with self._session.post(DINGTALK_OPENAPI_ENDPOINT + path, json=body, headers=headers,
-                                          allow_redirects=False) as response:
+            async with self._session.post(
+                DINGTALK_OPENAPI_ENDPOINT + path, json=body, headers=headers, allow_redirects=False
+            ) as response:
                 status = response.status
                 answer = await response.json(content_type=None) if status < 500 else {}
         except (aiohttp.ClientError, TimeoutError, ValueError) as error:
@@ -95,17 +96,24 @@ class DingTalkApi:
         return answer if isinstance(answer, dict) else {}
 
     async def send_markdown(self, staff_id: str, text: str) -> None:
-        answer = await self.call("/v1.0/robot/oToMessages/batchSend", {
-            "robotCode": self.robot_code, "userIds": [staff_id], "msgKey": "sampleMarkdown",
-            "msgParam": json.dumps({"title": markdown_title(text), "text": text}, ensure_ascii=False)})
+        answer = await self.call(
+            "/v1.0/robot/oToMessages/batchSend",
+            {
+                "robotCode": self.robot_code,
+                "userIds": [staff_id],
+                "msgKey": "sampleMarkdown",
+                "msgParam": json.dumps({"title": markdown_title(text), "text": text}, ensure_ascii=False),
+            },
+        )
         if staff_id in (answer.get("invalidStaffIdList") or []):
             raise PermanentFailure("not a staff member of this organisation")
         if staff_id in (answer.get("flowControlledStaffIdList") or []):
             raise RetryAfter(FLOW_CONTROL_PAUSE, chat_only=True)
 
     async def download(self, download_code: str) -> bytes:
-        answer = await self.call("/v1.0/robot/messageFiles/download",
-                                 {"robotCode": self.robot_code, "downloadCode": download_code})
+        answer = await self.call(
+            "/v1.0/robot/messageFiles/download", {"robotCode": self.robot_code, "downloadCode": download_code}
+        )
         url = answer.get("downloadUrl")
         if not url:
             raise PermanentFailure("no download URL for this file")
@@ -114,7 +122,8 @@ class DingTalkApi:
             async with self._session.get(url, allow_redirects=True) as response:
                 if response.status >= 400:
                     raise (TemporaryFailure if response.status >= 500 else PermanentFailure)(
-                        f"file HTTP {response.status}")
+                        f"file HTTP {response.status}"
+                    )
                 return await response.read()
         except (aiohttp.ClientError, TimeoutError) as error:
             raise TemporaryFailure(f"{type(error).__name__}: {error}") from None

@@ -26,8 +26,12 @@ def split_command(text: str) -> tuple[str, str] | None:
 def message_inbound(message: Any, update_id: int | None, *, edited: bool = False) -> Inbound:
     user = message.from_user
     user_id = user.id if user else message.chat.id
-    base = {"user_id": user_id, "chat_id": message.chat.id, "update_id": update_id,
-            "display_name": user.first_name if user else None}
+    base = {
+        "user_id": user_id,
+        "chat_id": message.chat.id,
+        "update_id": update_id,
+        "display_name": user.first_name if user else None,
+    }
     if edited:
         return Inbound(kind=Kind.EDITED, **base)
     if message.text is not None:
@@ -45,8 +49,9 @@ def message_inbound(message: Any, update_id: int | None, *, edited: bool = False
     if message.contact is not None:
         # Only a user's own number counts; a forwarded contact card is someone else's data.
         own = user is not None and message.contact.user_id == user.id
-        return Inbound(kind=Kind.CONTACT if own else Kind.OTHER, phone=message.contact.phone_number if own else None,
-                       **base)
+        return Inbound(
+            kind=Kind.CONTACT if own else Kind.OTHER, phone=message.contact.phone_number if own else None, **base
+        )
     return Inbound(kind=Kind.OTHER, **base)
 
 

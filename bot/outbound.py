@@ -18,8 +18,15 @@ Media = Callable[[str], Awaitable[Any]]
 AlbumItem = Callable[[Any, str | None], Any]
 
 
-async def send_payload(bot: Any, chat_id: int, kind: str, payload: dict[str, Any],
-                       markup: Callable[[dict[str, Any]], Any], media: Media, album_item: AlbumItem) -> int | None:
+async def send_payload(
+    bot: Any,
+    chat_id: int,
+    kind: str,
+    payload: dict[str, Any],
+    markup: Callable[[dict[str, Any]], Any],
+    media: Media,
+    album_item: AlbumItem,
+) -> int | None:
     text = payload.get("text", "")
     if kind == "edit":
         await bot.edit_message_text(text=text, chat_id=chat_id, message_id=payload["message_id"], reply_markup=None)
@@ -27,16 +34,19 @@ async def send_payload(bot: Any, chat_id: int, kind: str, payload: dict[str, Any
     if kind == "album":
         # One sendMediaGroup; the caption on the first photo (an album has no buttons).
         files = [await media(reference) for reference in payload["album"]]
-        items = [album_item(file, (text[:CAPTION_MAX] or None) if index == 0 else None)
-                 for index, file in enumerate(files)]
+        items = [
+            album_item(file, (text[:CAPTION_MAX] or None) if index == 0 else None) for index, file in enumerate(files)
+        ]
         sent = await bot.send_media_group(chat_id, items)
         return sent[0].message_id
     if kind == "photo":
-        sent = await bot.send_photo(chat_id, await media(payload["photo"]), caption=text[:CAPTION_MAX] or None,
-                                    reply_markup=markup(payload))
+        sent = await bot.send_photo(
+            chat_id, await media(payload["photo"]), caption=text[:CAPTION_MAX] or None, reply_markup=markup(payload)
+        )
     elif kind == "document":
-        sent = await bot.send_document(chat_id, await media(payload["document"]), caption=text[:CAPTION_MAX] or None,
-                                       reply_markup=markup(payload))
+        sent = await bot.send_document(
+            chat_id, await media(payload["document"]), caption=text[:CAPTION_MAX] or None, reply_markup=markup(payload)
+        )
     else:
         sent = await bot.send_message(chat_id, text, reply_markup=markup(payload))
     return sent.message_id
@@ -47,7 +57,7 @@ async def stored_bytes(store: MediaStore | None, reference: str) -> tuple[bytes,
     does not have is a message that can never be sent as it is: PermanentFailure."""
     if not reference.startswith(MEDIA_PREFIX):
         return None
-    key = reference[len(MEDIA_PREFIX):]
+    key = reference[len(MEDIA_PREFIX) :]
     if store is None:
         raise PermanentFailure(f"no media store to read {key}")
     try:

@@ -68,7 +68,7 @@ class Backoff:
         self.attempt = 0
 
     def next_delay(self) -> float:
-        delay = min(BACKOFF_MIN * BACKOFF_FACTOR ** self.attempt, BACKOFF_MAX)
+        delay = min(BACKOFF_MIN * BACKOFF_FACTOR**self.attempt, BACKOFF_MAX)
         self.attempt += 1
         return delay * random.uniform(1 - BACKOFF_JITTER, 1 + BACKOFF_JITTER)
 
@@ -102,9 +102,14 @@ class BatchPolling:
                     await self._wait(seconds)
                 else:
                     delay = backoff.next_delay()
-                    log.warning("getUpdates failed (%s: %s); polling again in %.1f s (attempt %d)",
-                                type(error).__name__, error, delay, backoff.attempt,
-                                exc_info=not isinstance(error, self.source.expected_errors))
+                    log.warning(
+                        "getUpdates failed (%s: %s); polling again in %.1f s (attempt %d)",
+                        type(error).__name__,
+                        error,
+                        delay,
+                        backoff.attempt,
+                        exc_info=not isinstance(error, self.source.expected_errors),
+                    )
                     await self._wait(delay)
                 continue
             if batch is None:  # stopping
@@ -115,8 +120,9 @@ class BatchPolling:
                 except Exception:
                     # Not confirmed: the next getUpdates returns the same updates, once the database is back.
                     delay = backoff.next_delay()
-                    log.exception("could not handle %d updates; they stay unconfirmed; again in %.1f s",
-                                  len(batch), delay)
+                    log.exception(
+                        "could not handle %d updates; they stay unconfirmed; again in %.1f s", len(batch), delay
+                    )
                     await self._wait(delay)
                     continue
                 self.offset = batch[-1].update_id + 1
@@ -147,8 +153,13 @@ class BatchPolling:
                 self.sender.wake()
                 toasts = {id(inbound): outcome.toast for inbound, outcome in zip(inbounds, outcomes, strict=True)}
         finally:
-            await asyncio.gather(*(self._answer(item.answer_press, toasts.get(id(item.inbound)))
-                                   for item in batch if item.answer_press is not None))
+            await asyncio.gather(
+                *(
+                    self._answer(item.answer_press, toasts.get(id(item.inbound)))
+                    for item in batch
+                    if item.answer_press is not None
+                )
+            )
 
     async def _answer(self, answer_press: Callable[[str | None], Awaitable[object]], toast: str | None) -> None:
         try:

@@ -23,8 +23,9 @@ class PtbUpdates:
         self.allowed_updates = allowed_updates
 
     async def fetch(self, offset: int | None) -> Sequence[Fetched]:
-        updates = await self.bot.get_updates(offset=offset, timeout=timedelta(seconds=self.timeout),
-                                             allowed_updates=self.allowed_updates)
+        updates = await self.bot.get_updates(
+            offset=offset, timeout=timedelta(seconds=self.timeout), allowed_updates=self.allowed_updates
+        )
         return [Fetched(update.update_id, update_inbound(update), _answer(update)) for update in updates]
 
     def retry_after(self, error: Exception) -> float | None:

@@ -94,8 +94,12 @@ class RegisterRows:
             return None
         old = self.industry_names.get(unit.industry, unit.industry)
         new = self.industry_names.get(row.fields.industry, row.fields.industry)
-        return RowProblem(row.row, "行业", f"该单位已有{describe(report, self.tz)}，不能由“{old}”改为“{new}”："
-                                         f"已有的检查报告是按“{old}”的检查表做的，改行业会使它们与名册不符")
+        return RowProblem(
+            row.row,
+            "行业",
+            f"该单位已有{describe(report, self.tz)}，不能由“{old}”改为“{new}”："
+            f"已有的检查报告是按“{old}”的检查表做的，改行业会使它们与名册不符",
+        )
 
     def _combination(self, row: ParsedRow, unit: Unit) -> RowProblem | None:
         """The file's status and class together with what the unit already has, where the file leaves one out."""
@@ -117,5 +121,12 @@ class RegisterRows:
             ("分类", row.fields.unit_class, unit.unit_class, CLASS_LABELS),
         ):
             if wanted is not None and wanted != current:
-                self.tally.conflicts.append(Conflict(row.row, column, labels.get(wanted, wanted),
-                                                     labels.get(current or "", current or "（无）"), report))
+                self.tally.conflicts.append(
+                    Conflict(
+                        row.row,
+                        column,
+                        labels.get(wanted, wanted),
+                        labels.get(current or "", current or "（无）"),
+                        report,
+                    )
+                )

@@ -84,8 +84,14 @@ def dingtalk_markdown(text: str) -> str:
 def robot_limits(per_minute: float) -> Limits:
     """One robot's pace: `per_minute` messages in any minute (the sender's 5 % margin keeps it under), one at a time;
     the robots of one kind together at most one a second per robot of headroom (they are independent)."""
-    return Limits(global_per_second=20.0, per_chat_interval=60.0 / per_minute, per_chat_burst=1, max_attempts=8,
-                  max_backoff=600.0, concurrency=4)
+    return Limits(
+        global_per_second=20.0,
+        per_chat_interval=60.0 / per_minute,
+        per_chat_burst=1,
+        max_attempts=8,
+        max_backoff=600.0,
+        concurrency=4,
+    )
 
 
 Publish = Callable[[bytes], Awaitable[str | None]]
@@ -109,9 +115,18 @@ def published_links(store: MediaStore | None, base_url: str) -> Publish:
 class RobotTransport:
     """Delivers one kind's pushes (the Sender's transport for channel "<kind>-robot")."""
 
-    def __init__(self, db: Database, kind: str, clock: Clock, texts: Texts, *, media: MediaStore | None = None,
-                 publish: Publish | None = None, report_after: int = 3,
-                 rate_limit_pause: float = RATE_LIMIT_PAUSE) -> None:
+    def __init__(
+        self,
+        db: Database,
+        kind: str,
+        clock: Clock,
+        texts: Texts,
+        *,
+        media: MediaStore | None = None,
+        publish: Publish | None = None,
+        report_after: int = 3,
+        rate_limit_pause: float = RATE_LIMIT_PAUSE,
+    ) -> None:
         self.db = db
         self.kind = kind
         self.clock = clock
@@ -193,8 +208,10 @@ class RobotTransport:
             data = await self._file(payload["photo"])
             if len(data) > WECOM_IMAGE_MAX:
                 raise RobotRefused(f"image of {len(data)} bytes is over WeCom's 2 MB", "message")
-            return {"msgtype": "image", "image": {"base64": base64.b64encode(data).decode(),
-                                                  "md5": hashlib.md5(data).hexdigest()}}
+            return {
+                "msgtype": "image",
+                "image": {"base64": base64.b64encode(data).decode(), "md5": hashlib.md5(data).hexdigest()},
+            }
         return {"msgtype": "markdown", "markdown": {"content": payload.get("text", "")}}
 
     async def _file(self, reference: str) -> bytes:
@@ -202,7 +219,7 @@ class RobotTransport:
             if self.media is None:
                 raise PermanentFailure("no media store")
             try:
-                return await self.media.get(reference[len(MEDIA_PREFIX):])
+                return await self.media.get(reference[len(MEDIA_PREFIX) :])
             except MediaError as error:
                 raise TemporaryFailure(f"media store: {error}") from error
         try:

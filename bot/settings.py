@@ -140,8 +140,11 @@ class Settings(BaseSettings):
     @field_validator("webhook_secret")
     @classmethod
     def _telegram_secret(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and value.get_secret_value() and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}",
-                                                                               value.get_secret_value()):
+        if (
+            value is not None
+            and value.get_secret_value()
+            and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value())
+        ):
             raise ValueError("webhook_secret: 1–256 characters A-Z, a-z, 0-9, _ and - (Telegram's rule)")
         return value
 
@@ -164,5 +167,5 @@ class Settings(BaseSettings):
     def sqlite_path(self) -> Path | None:
         prefix = "sqlite+aiosqlite:///"
         if self.database_url.startswith(prefix):
-            return Path(self.database_url[len(prefix):])
+            return Path(self.database_url[len(prefix) :])
         return None

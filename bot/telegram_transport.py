@@ -37,14 +37,17 @@ def markup(payload: dict[str, Any]) -> InlineKeyboardMarkup | ReplyKeyboardMarku
     if request in REQUEST_LABELS:
         # A message has one keyboard: sharing a location needs a reply keyboard, so the other choices
         # become text buttons there (the core accepts a choice typed as its label).
-        button = KeyboardButton(text=REQUEST_LABELS[request], request_location=request == "location",
-                                request_contact=request == "contact")
+        button = KeyboardButton(
+            text=REQUEST_LABELS[request], request_location=request == "location", request_contact=request == "contact"
+        )
         keyboard = [[button], *([KeyboardButton(text=b["label"]) for b in row] for row in rows)]
         return ReplyKeyboardMarkup(keyboard=keyboard, resize_keyboard=True, one_time_keyboard=True)
     if rows:
-        return InlineKeyboardMarkup(inline_keyboard=[
-            [InlineKeyboardButton(text=b["label"], callback_data=b["data"]) for b in row] for row in rows
-        ])
+        return InlineKeyboardMarkup(
+            inline_keyboard=[
+                [InlineKeyboardButton(text=b["label"], callback_data=b["data"]) for b in row] for row in rows
+            ]
+        )
     return None
 
 

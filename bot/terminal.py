@@ -22,8 +22,9 @@ from storage.db import Database
 from storage.media import MEDIA_FOLDER, MediaStore
 
 CHANNEL = "terminal"
-HINT = ("（输入数字选择按钮；/photo [文件] 发送照片，/location 纬度 经度 发送位置，/contact 手机号 发送手机号，"
-        "/quit 退出）")
+HINT = (
+    "（输入数字选择按钮；/photo [文件] 发送照片，/location 纬度 经度 发送位置，/contact 手机号 发送手机号，/quit 退出）"
+)
 # A button number is short; longer digit strings are text for the step (and int() refuses 4,300+ digits).
 MAX_BUTTON_DIGITS = 4
 POLL_SECONDS = 1.0  # how soon a message another user caused shows up while this one is idle
@@ -79,7 +80,7 @@ class TerminalTransport:
 
 def _shown(reference: str) -> str:
     """A kept photo as its path under the data folder (media/ab/cd/….jpg), anything else as it is."""
-    return MEDIA_FOLDER + "/" + reference[len(MEDIA_PREFIX):] if reference.startswith(MEDIA_PREFIX) else reference
+    return MEDIA_FOLDER + "/" + reference[len(MEDIA_PREFIX) :] if reference.startswith(MEDIA_PREFIX) else reference
 
 
 def simulated_photo() -> bytes:
@@ -118,8 +119,9 @@ def parse_line(line: str, user_id: int, transport: TerminalTransport) -> Inbound
     if text.isdecimal() and len(text) <= MAX_BUTTON_DIGITS and 1 <= int(text) <= len(choices):
         label, data = choices[int(text) - 1]
         message_id, message_text = transport.last_message.get(user_id, (None, None))
-        return Inbound(kind=Kind.PRESS, data=data, pressed_label=label, message_id=message_id,
-                       message_text=message_text, **base)
+        return Inbound(
+            kind=Kind.PRESS, data=data, pressed_label=label, message_id=message_id, message_text=message_text, **base
+        )
     if text.startswith("/"):
         head, _, rest = text[1:].partition(" ")
         name, rest = head.lower(), rest.strip()
@@ -170,8 +172,13 @@ def _tolerant_stdin() -> None:
 
 
 async def chat(
-    core: Core, db: Database, user_id: int, *, out: TextIO = sys.stdout,
-    read_line: Callable[[], str] | None = None, media: MediaStore | None = None,
+    core: Core,
+    db: Database,
+    user_id: int,
+    *,
+    out: TextIO = sys.stdout,
+    read_line: Callable[[], str] | None = None,
+    media: MediaStore | None = None,
 ) -> None:
     transport = TerminalTransport(out)
     # Report photos sent here are kept in the media store like the Telegram runtimes' (after the report's commit).
@@ -208,8 +215,14 @@ async def chat(
     print("再见！", file=out, flush=True)
 
 
-async def _converse(core: Core, user_id: int, transport: TerminalTransport, reader: Callable[[], str],
-                    deliver_pending: Callable[[], Awaitable[None]], out: TextIO) -> None:
+async def _converse(
+    core: Core,
+    user_id: int,
+    transport: TerminalTransport,
+    reader: Callable[[], str],
+    deliver_pending: Callable[[], Awaitable[None]],
+    out: TextIO,
+) -> None:
     first = True
     while True:
         if first:

@@ -20,12 +20,30 @@ from storage.inspection_models import UnitClass, UnitStatus
 from storage.sheet_files import SheetFileError, sheet_rows
 from storage.units import UnitFields, name_key
 
-COLUMNS = ("单位名称", "行业", "乡镇", "村", "地址", "经营者", "联系电话", "证照编号", "状态", "分类", "示范点", "纬度",
-           "经度")
+COLUMNS = (
+    "单位名称",
+    "行业",
+    "乡镇",
+    "村",
+    "地址",
+    "经营者",
+    "联系电话",
+    "证照编号",
+    "状态",
+    "分类",
+    "示范点",
+    "纬度",
+    "经度",
+)
 REQUIRED = ("单位名称", "行业", "乡镇", "村")
 # 待关停: classified 关停取缔类, not yet seen closed (stays in the rate's base); 已关停: closure verified (leaves it).
-STATUS_NAMES = {"未检查": UnitStatus.UNCHECKED, "规范达标": UnitStatus.COMPLIANT, "整改中": UnitStatus.RECTIFYING,
-                "待关停": UnitStatus.PENDING_CLOSURE, "已关停": UnitStatus.CLOSED}
+STATUS_NAMES = {
+    "未检查": UnitStatus.UNCHECKED,
+    "规范达标": UnitStatus.COMPLIANT,
+    "整改中": UnitStatus.RECTIFYING,
+    "待关停": UnitStatus.PENDING_CLOSURE,
+    "已关停": UnitStatus.CLOSED,
+}
 # The single word registers used before: it does not say whether the closure was verified, so it is not guessed.
 OLD_CLOSED_NAME = "关停取缔"
 CLASS_NAMES = {"整合提升类": UnitClass.UPGRADE, "整改规范类": UnitClass.RECTIFY, "关停取缔类": UnitClass.SHUTDOWN}
@@ -100,8 +118,9 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
         rows.close()
 
 
-def parse_row(number: int, values: dict[str, str], industries: dict[str, str]) -> tuple[ParsedRow | None,
-                                                                                           list[RowProblem]]:
+def parse_row(
+    number: int, values: dict[str, str], industries: dict[str, str]
+) -> tuple[ParsedRow | None, list[RowProblem]]:
     problems = [RowProblem(number, column, "不能为空") for column in REQUIRED if not values.get(column)]
     for column, limit in LIMITS.items():
         if len(values.get(column, "")) > limit:
@@ -114,8 +133,13 @@ def parse_row(number: int, values: dict[str, str], industries: dict[str, str]) -
         problems.append(RowProblem(number, "联系电话", f"号码格式不对：“{phone[:20]}”"))
     status = values.get("状态", "")
     if status == OLD_CLOSED_NAME:
-        problems.append(RowProblem(number, "状态", "“关停取缔”请改为“待关停”（已列为关停取缔类、尚未核实关停）"
-                                                  "或“已关停”（已核实关停或取缔）"))
+        problems.append(
+            RowProblem(
+                number,
+                "状态",
+                "“关停取缔”请改为“待关停”（已列为关停取缔类、尚未核实关停）或“已关停”（已核实关停或取缔）",
+            )
+        )
     elif status and status not in STATUS_NAMES:
         problems.append(RowProblem(number, "状态", f"应为 {'/'.join(STATUS_NAMES)} 之一"))
     unit_class = values.get("分类", "")
@@ -131,11 +155,17 @@ def parse_row(number: int, values: dict[str, str], industries: dict[str, str]) -
     if problems or industry is None:
         return None, problems
     fields = UnitFields(
-        name=values["单位名称"], industry=industry, address=values.get("地址") or None,
-        operator_name=values.get("经营者") or None, operator_phone=phone or None,
-        licences=values.get("证照编号") or None, is_demo=YES_NO[demo],
-        status=STATUS_NAMES.get(status), unit_class=CLASS_NAMES.get(unit_class),
-        latitude=location[0] if location else None, longitude=location[1] if location else None,
+        name=values["单位名称"],
+        industry=industry,
+        address=values.get("地址") or None,
+        operator_name=values.get("经营者") or None,
+        operator_phone=phone or None,
+        licences=values.get("证照编号") or None,
+        is_demo=YES_NO[demo],
+        status=STATUS_NAMES.get(status),
+        unit_class=CLASS_NAMES.get(unit_class),
+        latitude=location[0] if location else None,
+        longitude=location[1] if location else None,
     )
     return ParsedRow(number, values["乡镇"], values["村"], fields), []
 
@@ -171,8 +201,15 @@ def _location(number: int, values: dict[str, str], problems: list[RowProblem]) -
         try:
             value = float(text)
         except ValueError:
-            problems.append(RowProblem(number, column, f"应为小数形式的度数，如 28.15（填的是“{text[:20]}”）" if text
-                                       else "纬度和经度要么都填，要么都不填"))
+            problems.append(
+                RowProblem(
+                    number,
+                    column,
+                    f"应为小数形式的度数，如 28.15（填的是“{text[:20]}”）"
+                    if text
+                    else "纬度和经度要么都填，要么都不填",
+                )
+            )
             continue
         if not (math.isfinite(value) and -limit <= value <= limit):
             problems.append(RowProblem(number, column, f"应在 -{limit} 到 {limit} 之间"))

@@ -41,8 +41,10 @@ def parse_listen(value: str) -> Listen:
     explanation. Listening on every interface is asked for explicitly, as 0.0.0.0:PORT."""
     host, sep, port = value.strip().rpartition(":")
     if not sep or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f"监听地址“{value}”格式不对，应为 主机:端口，例如 127.0.0.1:8080（只监听本机）"
-                         "或 0.0.0.0:8080（监听所有网卡）")
+        raise ValueError(
+            f"监听地址“{value}”格式不对，应为 主机:端口，例如 127.0.0.1:8080（只监听本机）"
+            "或 0.0.0.0:8080（监听所有网卡）"
+        )
     return Listen(host.strip("[]") or LOOPBACK, int(port))
 
 
@@ -52,8 +54,10 @@ def webhook_secret(settings: Settings) -> str:
     a leaked .env) can then forge updates even after the secret setting is added elsewhere."""
     if settings.webhook_secret and settings.webhook_secret.get_secret_value():
         return settings.webhook_secret.get_secret_value()
-    log.warning("SHIXIAO_WEBHOOK_SECRET is not set: using a secret derived from the bot token. Set a random one "
-                "on every instance, e.g. the output of: python -c \"import secrets; print(secrets.token_urlsafe(32))\"")
+    log.warning(
+        "SHIXIAO_WEBHOOK_SECRET is not set: using a secret derived from the bot token. Set a random one "
+        'on every instance, e.g. the output of: python -c "import secrets; print(secrets.token_urlsafe(32))"'
+    )
     return hashlib.sha256(f"shixiao-webhook:{settings.token}".encode()).hexdigest()[:48]
 
 
@@ -62,14 +66,22 @@ async def _hide_server_version(_request: web.Request, response: web.StreamRespon
     response.headers[hdrs.SERVER] = SERVER_HEADER
 
 
-async def serve_webhook(dispatcher: Dispatcher, bot: Bot, settings: Settings, listen: Listen,
-                        allowed_updates: list[str], on_ready: Callable[[], None], stopping: asyncio.Event,
-                        handle_signals: bool = True) -> None:
+async def serve_webhook(
+    dispatcher: Dispatcher,
+    bot: Bot,
+    settings: Settings,
+    listen: Listen,
+    allowed_updates: list[str],
+    on_ready: Callable[[], None],
+    stopping: asyncio.Event,
+    handle_signals: bool = True,
+) -> None:
     secret = webhook_secret(settings)
     app = web.Application(client_max_size=1024 * 1024)
     app.on_response_prepare.append(_hide_server_version)
     SimpleRequestHandler(dispatcher, bot, handle_in_background=False, secret_token=secret).register(
-        app, path=settings.webhook_path)
+        app, path=settings.webhook_path
+    )
 
     async def healthz(_request: web.Request) -> web.Response:
         return web.Response(text="ok")
@@ -82,8 +94,12 @@ async def serve_webhook(dispatcher: Dispatcher, bot: Bot, settings: Settings, li
     try:
         await web.TCPSite(runner, listen.host, listen.port).start()
         # Every instance sets the same URL: whichever starts last changes nothing.
-        await bot.set_webhook(settings.webhook_url, secret_token=secret, allowed_updates=allowed_updates,
-                              max_connections=settings.webhook_max_connections)
+        await bot.set_webhook(
+            settings.webhook_url,
+            secret_token=secret,
+            allowed_updates=allowed_updates,
+            max_connections=settings.webhook_max_connections,
+        )
         log.info("webhook ready: listening on %s, Telegram posts to %s", listen, settings.webhook_url)
         for sig in signals:
             loop.add_signal_handler(sig, stopping.set)

@@ -57,8 +57,9 @@ async def is_last_county_official(session: AsyncSession, user: User) -> bool:
     return [official.id for official in office] == [user.id]
 
 
-async def revoke_person(session: AsyncSession, texts: Texts, menus: Menus, user_id: int, now: datetime,
-                        actor: User | None = None) -> list[Reply]:
+async def revoke_person(
+    session: AsyncSession, texts: Texts, menus: Menus, user_id: int, now: datetime, actor: User | None = None
+) -> list[Reply]:
     """Make the user a resident again (area cleared, any open conversation ended). Returns the notices to send:
     the user, and every county official but the actor. Raises Refused for no such user, a resident, or the last
     county official.
@@ -93,8 +94,9 @@ async def revoke_person(session: AsyncSession, texts: Texts, menus: Menus, user_
     return notices + await to_county_office(session, text, exclude)
 
 
-async def role_changed_notices(session: AsyncSession, texts: Texts, menus: Menus, user: User, before: str,
-                               invite: Invite) -> list[Reply]:
+async def role_changed_notices(
+    session: AsyncSession, texts: Texts, menus: Menus, user: User, before: str, invite: Invite
+) -> list[Reply]:
     """An official took another role with a code: the county office hears of it (the user has their answer)."""
     after = identity(menus, user.role, user.area)
     log.info("user %s changed role with invite %s: was an official", user.id, invite.id)

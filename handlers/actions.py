@@ -35,22 +35,44 @@ async def show_help(turn: Turn) -> list[Reply]:
 
 
 ACTIONS: dict[str, Action] = {"profile": profile, "rename": rename, "invite": invite, "help": show_help}
-ACTIONS |= {"ask": ask.ask, "kb": ask.show_entry, "questions": ask.question_queue, "kb_answer": ask.start_answer,
-            "kb_learn": ask.learn, "kb_paraphrase": ask.start_paraphrase}
-ACTIONS |= {"report": report, "inspect": inspection_review.inspect, "review": inspection_review.review, "fix": inspection_review.fix,
-            "overdue": inspection_review.overdue}
+ACTIONS |= {
+    "ask": ask.ask,
+    "kb": ask.show_entry,
+    "questions": ask.question_queue,
+    "kb_answer": ask.start_answer,
+    "kb_learn": ask.learn,
+    "kb_paraphrase": ask.start_paraphrase,
+}
+ACTIONS |= {
+    "report": report,
+    "inspect": inspection_review.inspect,
+    "review": inspection_review.review,
+    "fix": inspection_review.fix,
+    "overdue": inspection_review.overdue,
+}
 ACTIONS |= complaints.ACTIONS
 # Slash commands that run an action (the action reads its argument from turn.argument).
-COMMANDS: dict[str, str] = {"profile": "profile", "invite": "invite", "inspect": "inspect", "review": "review",
-                            "report": "report"}
+COMMANDS: dict[str, str] = {
+    "profile": "profile",
+    "invite": "invite",
+    "inspect": "inspect",
+    "review": "review",
+    "report": "report",
+}
 COMMANDS |= complaints.COMMANDS
 COMMANDS |= {"ask": "ask"}
-FLOWS: dict[str, Flow[Any]] = {flow.name: flow for flow in (REGISTER, RENAME, INVITE, INSPECTION, REVIEW, ask.ASK,
-                                                             ask.KB_ANSWER, ask.KB_PARAPHRASE)}
+FLOWS: dict[str, Flow[Any]] = {
+    flow.name: flow
+    for flow in (REGISTER, RENAME, INVITE, INSPECTION, REVIEW, ask.ASK, ask.KB_ANSWER, ask.KB_PARAPHRASE)
+}
 FLOWS |= {flow.name: flow for flow in complaints.FLOWS}
 # Plan milestones (计划节点) and broadcasts (发布通知).
-ACTIONS |= {"milestones": milestones.overview, "ms_done": milestones.mark, "ms_view": milestones.view,
-            "broadcast": broadcast.start}
+ACTIONS |= {
+    "milestones": milestones.overview,
+    "ms_done": milestones.mark,
+    "ms_view": milestones.view,
+    "broadcast": broadcast.start,
+}
 FLOWS |= {flow.name: flow for flow in (milestones.MILESTONE_DONE, broadcast.BROADCAST)}
 # 待关停单位: recording a verified closure (已关停 / 已取缔).
 ACTIONS |= {"closures": closures.closures_action}

@@ -60,8 +60,14 @@ class AskService:
         if version == self.learned:
             return
         learned = [
-            Entry(id=f"learned.{row.id}", questions=row.questions(), answer=row.answer, source=row.source,
-                  reviewed=row.created_at.date(), file="（县整规办答复）")
+            Entry(
+                id=f"learned.{row.id}",
+                questions=row.questions(),
+                answer=row.answer,
+                source=row.source,
+                reviewed=row.created_at.date(),
+                file="（县整规办答复）",
+            )
             for row in await questions.learned_entries(session)
         ]
         self._answerer = Answerer(dataclasses.replace(self.knowledge, entries=[*self.knowledge.entries, *learned]))
@@ -87,9 +93,13 @@ def _service(turn: Turn) -> AskService:
 
 def _answer_reply(turn: Turn, answer: Answer) -> Reply:
     text = turn.texts("ask_answer", answer=answer.answer, source=answer.source or "")
-    choices = tuple(Choice(buttons.menu_data("kb", suggestion["id"]), turn.texts("ask_did_you_mean",
-                                                                                     question=suggestion["question"]))
-                    for suggestion in answer.suggestions if len(buttons.menu_data("kb", suggestion["id"])) <= 64)
+    choices = tuple(
+        Choice(
+            buttons.menu_data("kb", suggestion["id"]), turn.texts("ask_did_you_mean", question=suggestion["question"])
+        )
+        for suggestion in answer.suggestions
+        if len(buttons.menu_data("kb", suggestion["id"])) <= 64
+    )
     return Reply(text, choices)
 
 
@@ -116,8 +126,9 @@ async def answer_question(turn: Turn, text: str, forward: bool = True) -> list[R
     now = turn.clock.now()
     question = await questions.ask(turn.session, turn.user.id, text, now)
     if await question_notices.may_announce(turn.session, now):
-        turn.notices.extend(await question_notices.announce_one(turn.session, turn.texts, question, turn.role_title,
-                                                                now))
+        turn.notices.extend(
+            await question_notices.announce_one(turn.session, turn.texts, question, turn.role_title, now)
+        )
         log.info("question %s forwarded to the county office", question.id)
     else:  # the officials were told of a question a moment ago: this one goes into the next summary
         log.info("question %s forwarded to the county office's next summary", question.id)
@@ -128,8 +139,11 @@ async def answer_question(turn: Turn, text: str, forward: bool = True) -> list[R
 
 def _not_sure_reply(turn: Turn, answer: Answer) -> Reply:
     """不确定, still helping: up to three 您是想问 buttons (the question has gone to the county office all the same)."""
-    choices = tuple(Choice(buttons.menu_data("kb", s["id"]), turn.texts("ask_did_you_mean", question=s["question"]))
-                    for s in answer.suggestions if len(buttons.menu_data("kb", s["id"])) <= 64)
+    choices = tuple(
+        Choice(buttons.menu_data("kb", s["id"]), turn.texts("ask_did_you_mean", question=s["question"]))
+        for s in answer.suggestions
+        if len(buttons.menu_data("kb", s["id"])) <= 64
+    )
     back = Choice(buttons.global_data("menu"), turn.texts("button_back_to_menu"))
     return Reply(turn.texts("ask_not_sure_suggestions"), (*choices, back))
 
@@ -161,8 +175,13 @@ async def _finish_ask(turn: Turn, answers: AskAnswers) -> list[Reply]:
     return await answer_question(turn, answers.question)
 
 
-ASK = Flow("ask", "提问", (Step("question", _ask_prompt, text_parser(MIN_QUESTION, MAX_QUESTION)),), _finish_ask,
-           state=AskAnswers)
+ASK = Flow(
+    "ask",
+    "提问",
+    (Step("question", _ask_prompt, text_parser(MIN_QUESTION, MAX_QUESTION)),),
+    _finish_ask,
+    state=AskAnswers,
+)
 
 
 async def question_queue(turn: Turn) -> list[Reply]:
@@ -196,8 +215,9 @@ class AnswerAnswers(FlowState):
 async def _answer_prompt(turn: Turn, answers: AnswerAnswers) -> Prompt:
     question = await questions.get_question(turn.session, answers.question_id)
     assert question is not None
-    return Prompt(turn.texts("ask_answer_prompt", question=question.text),
-                  (Option(DISMISS, turn.texts("ask_dismiss_button")),))
+    return Prompt(
+        turn.texts("ask_answer_prompt", question=question.text), (Option(DISMISS, turn.texts("ask_dismiss_button")),)
+    )
 
 
 async def _parse_answer(turn: Turn, inbound: Inbound, prompt: Prompt, answers: AnswerAnswers) -> str:
@@ -217,15 +237,23 @@ async def _finish_answer(turn: Turn, answers: AnswerAnswers) -> list[Reply]:
     questions.answer(question, turn.user.id, answers.answer, turn.clock.now())
     asker = await get_user(turn.session, question.asker_id)
     if asker is not None:
-        turn.notices.append(Reply(turn.texts("ask_answered_notice", question=question.text,
-                                             answer=question.answer), chat_id=asker.channel_user_id))
+        turn.notices.append(
+            Reply(
+                turn.texts("ask_answered_notice", question=question.text, answer=question.answer),
+                chat_id=asker.channel_user_id,
+            )
+        )
     learn = Choice(buttons.menu_data("kb_learn", question.id), turn.texts("ask_learn_button"))
     return [Reply(turn.texts("ask_answer_sent"), (learn,))]
 
 
-KB_ANSWER = Flow("kb_answer", "答复问题",
-                 (Step("answer", _answer_prompt, _parse_answer, next=None),), _finish_answer,
-                 state=AnswerAnswers)
+KB_ANSWER = Flow(
+    "kb_answer",
+    "答复问题",
+    (Step("answer", _answer_prompt, _parse_answer, next=None),),
+    _finish_answer,
+    state=AnswerAnswers,
+)
 
 
 async def learn(turn: Turn) -> list[Reply]:
@@ -291,7 +319,10 @@ async def _finish_paraphrase(turn: Turn, answers: ParaphraseAnswers) -> list[Rep
     return [turn.menu_reply(turn.texts("ask_paraphrases_added", n=added, total=len(entry.questions())))]
 
 
-KB_PARAPHRASE = Flow("kb_paraphrase", "补充问法",
-                     (Step("paraphrases", _paraphrase_prompt, _parse_paraphrases),), _finish_paraphrase,
-                     state=ParaphraseAnswers)
-
+KB_PARAPHRASE = Flow(
+    "kb_paraphrase",
+    "补充问法",
+    (Step("paraphrases", _paraphrase_prompt, _parse_paraphrases),),
+    _finish_paraphrase,
+    state=ParaphraseAnswers,
+)

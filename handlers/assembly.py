@@ -32,7 +32,10 @@ def shipped_answerer() -> Answerer:
 
 
 def build_core(
-    db: Database, clock: Clock, config: CoreConfig | None = None, free_text: FreeTextHandler | None = None,
+    db: Database,
+    clock: Clock,
+    config: CoreConfig | None = None,
+    free_text: FreeTextHandler | None = None,
     knowledge: KnowledgeBase | None = None,
 ) -> Core:
     shipped_words()  # a broken data/free_text.yaml stops the start, not the first message typed

@@ -90,8 +90,7 @@ async def _choice(turn: Turn, answers: BroadcastAnswers) -> tuple[str, str, list
 
 
 def _message(turn: Turn, answers: BroadcastAnswers) -> str:
-    return turn.texts("bc_message", text=answers.text, sender=turn.user.name or "",
-                      date=cn_date(turn.clock.now()))
+    return turn.texts("bc_message", text=answers.text, sender=turn.user.name or "", date=cn_date(turn.clock.now()))
 
 
 async def _confirm_prompt(turn: Turn, answers: BroadcastAnswers) -> Prompt:
@@ -99,10 +98,13 @@ async def _confirm_prompt(turn: Turn, answers: BroadcastAnswers) -> Prompt:
     rechoose = Option("rechoose", turn.texts("bc_rechoose"))
     cancel = Option("cancel", turn.texts("bc_cancel"))
     if not people:
-        return Prompt(turn.texts("bc_preview_empty", message=_message(turn, answers), roles=roles, area=area),
-                      (rechoose, cancel))
-    return Prompt(turn.texts("bc_preview", message=_message(turn, answers), roles=roles, area=area, n=len(people)),
-                  (Option("send", turn.texts("bc_send")), rechoose, cancel))
+        return Prompt(
+            turn.texts("bc_preview_empty", message=_message(turn, answers), roles=roles, area=area), (rechoose, cancel)
+        )
+    return Prompt(
+        turn.texts("bc_preview", message=_message(turn, answers), roles=roles, area=area, n=len(people)),
+        (Option("send", turn.texts("bc_send")), rechoose, cancel),
+    )
 
 
 async def _parse_confirm(turn: Turn, inbound: Inbound, prompt: Prompt, answers: BroadcastAnswers) -> str:
@@ -149,8 +151,12 @@ BROADCAST = Flow(
         Step("text", _text_prompt, _parse_text),
         Step("roles", _roles_prompt),
         Step("area", _area_prompt),
-        Step("confirm", _confirm_prompt, _parse_confirm,
-             next=lambda answers: "roles" if answers.confirm == "rechoose" else None),
+        Step(
+            "confirm",
+            _confirm_prompt,
+            _parse_confirm,
+            next=lambda answers: "roles" if answers.confirm == "rechoose" else None,
+        ),
     ),
     _finish,
     state=BroadcastAnswers,

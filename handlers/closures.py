@@ -68,9 +68,13 @@ async def closures_action(turn: Turn) -> list[Reply]:
     text = turn.texts(head, area=area_path(area), n=total)
     if total > len(waiting):
         text += turn.texts("closures_more", shown=len(waiting), more=total - len(waiting))
-    choices = [Choice(buttons.menu_data("closures", unit.id),
-                      turn.texts("closures_button", unit=unit.name, place=await _place(turn, unit)))
-               for unit in waiting]
+    choices = [
+        Choice(
+            buttons.menu_data("closures", unit.id),
+            turn.texts("closures_button", unit=unit.name, place=await _place(turn, unit)),
+        )
+        for unit in waiting
+    ]
     return [Reply(text, tuple(choices))]
 
 
@@ -118,8 +122,9 @@ def _kind_label(turn: Turn, answers: ClosureAnswers) -> str:
 
 async def _kind_prompt(turn: Turn, answers: ClosureAnswers) -> Prompt:
     unit = await _unit(turn, answers)
-    text = turn.texts("closure_ask_kind", unit=unit.name, place=await _place(turn, unit),
-                      industry=industry_name(turn, unit.industry))
+    text = turn.texts(
+        "closure_ask_kind", unit=unit.name, place=await _place(turn, unit), industry=industry_name(turn, unit.industry)
+    )
     return Prompt(text, tuple(Option(kind, turn.texts(key)) for kind, key in KIND_KEYS.items()), columns=2)
 
 
@@ -129,8 +134,10 @@ def _date_examples(turn: Turn) -> dict[str, str]:
 
 
 async def _date_prompt(turn: Turn, answers: ClosureAnswers) -> Prompt:
-    return Prompt(turn.texts("closure_ask_date", kind=_kind_label(turn, answers), **_date_examples(turn)),
-                  (Option("today", turn.texts("closure_today")),))
+    return Prompt(
+        turn.texts("closure_ask_date", kind=_kind_label(turn, answers), **_date_examples(turn)),
+        (Option("today", turn.texts("closure_today")),),
+    )
 
 
 def closure_date(turn: Turn, typed: str) -> date:
@@ -205,11 +212,22 @@ async def _parse_photo(turn: Turn, inbound: Inbound, prompt: Prompt, answers: Cl
 
 async def _confirm_prompt(turn: Turn, answers: ClosureAnswers) -> Prompt:
     unit = await _unit(turn, answers)
-    extra = (turn.texts("closure_confirm_photo") if answers.photo
-             else turn.texts("closure_confirm_note", note=answers.note) if answers.note else "")
+    extra = (
+        turn.texts("closure_confirm_photo")
+        if answers.photo
+        else turn.texts("closure_confirm_note", note=answers.note)
+        if answers.note
+        else ""
+    )
     assert answers.closed_on is not None
-    text = turn.texts("closure_confirm", unit=unit.name, place=await _place(turn, unit),
-                      kind=_kind_label(turn, answers), date=cn_date(answers.closed_on), extra=extra)
+    text = turn.texts(
+        "closure_confirm",
+        unit=unit.name,
+        place=await _place(turn, unit),
+        kind=_kind_label(turn, answers),
+        date=cn_date(answers.closed_on),
+        extra=extra,
+    )
     options = (Option("yes", turn.texts("closure_button_confirm")), Option("again", turn.texts("closure_button_again")))
     return Prompt(text, options, columns=2)
 
@@ -224,17 +242,28 @@ async def _finish(turn: Turn, answers: ClosureAnswers) -> list[Reply]:
     assert answers.kind is not None and answers.closed_on is not None
     closed_on = answers.closed_on
     report = closures.ClosureReport(
-        unit_id=unit.id, kind=answers.kind, closed_on=closed_on,
+        unit_id=unit.id,
+        kind=answers.kind,
+        closed_on=closed_on,
         source=ClosureSource.VISIT if turn.user.role == Role.CADRE else ClosureSource.TOWNSHIP,
-        note=answers.note or None, photo_file_id=photo.get("file_id"), photo_unique_id=photo.get("unique_id"))
+        note=answers.note or None,
+        photo_file_id=photo.get("file_id"),
+        photo_unique_id=photo.get("unique_id"),
+    )
     recorded = await closures.record_closure(turn.session, report, turn.user, turn.clock.now())
     if recorded is None:
         return [turn.menu_reply(_not_pending(turn, unit))]
     kind, day = _kind_label(turn, answers), cn_date(closed_on)
     if turn.user.role == Role.CADRE:
         officials = await users.users_with_role(turn.session, Role.TOWNSHIP, unit.township_id)
-        notice = turn.texts("closure_notice_visit", cadre=turn.user.name or "", place=await _place(turn, unit),
-                            unit=unit.name, kind=kind, date=day)
+        notice = turn.texts(
+            "closure_notice_visit",
+            cadre=turn.user.name or "",
+            place=await _place(turn, unit),
+            unit=unit.name,
+            kind=kind,
+            date=day,
+        )
         turn.notices.extend(Reply(notice, chat_id=official.channel_user_id) for official in officials)
     return [turn.menu_reply(turn.texts("closure_saved", unit=unit.name, kind=kind, date=day))]
 
@@ -244,8 +273,13 @@ CLOSURE = Flow(
     "记录关停",
     (
         Step("kind", _kind_prompt),
-        Step("date", _date_prompt, _parse_date, store=_store_date,
-             next=lambda answers: "photo" if answers.visit else "note"),
+        Step(
+            "date",
+            _date_prompt,
+            _parse_date,
+            store=_store_date,
+            next=lambda answers: "photo" if answers.visit else "note",
+        ),
         Step("note", _note_prompt, _parse_note, next="confirm"),
         Step("photo", _photo_prompt, _parse_photo, next="confirm"),
         Step("confirm", _confirm_prompt, next=lambda answers: "kind" if answers.confirm == "again" else None),

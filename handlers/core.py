@@ -72,8 +72,9 @@ class Core:
                 if inbound.update_id is not None:
                     await claim_update(session, inbound.channel, inbound.update_id, self.clock.now())
                 reply = Reply(self.texts("internal_error"))
-                await outbox.enqueue(session, inbound.chat_id, reply.kind, reply.payload(), self.clock.now(),
-                                     inbound.channel, reply=True)
+                await outbox.enqueue(
+                    session, inbound.chat_id, reply.kind, reply.payload(), self.clock.now(), inbound.channel, reply=True
+                )
             return Outcome(replies=[reply])
 
     async def handle_batch(self, inbounds: Sequence[Inbound]) -> list[Outcome]:
@@ -99,9 +100,14 @@ class Core:
         # Every update id recorded in one statement; an id recorded before, or met twice here, is a redelivery.
         fresh: set[tuple[str, int]] = set()
         for channel in {inbound.channel for inbound in inbounds if inbound.update_id is not None}:
-            ids = [inbound.update_id for inbound in inbounds
-                   if inbound.channel == channel and inbound.update_id is not None]
-            fresh |= {(channel, update_id) for update_id in await claim_updates(session, channel, ids, self.clock.now())}
+            ids = [
+                inbound.update_id
+                for inbound in inbounds
+                if inbound.channel == channel and inbound.update_id is not None
+            ]
+            fresh |= {
+                (channel, update_id) for update_id in await claim_updates(session, channel, ids, self.clock.now())
+            }
         await users.prefetch(session, [inbound.user_id for inbound in inbounds])  # their users in one query
         outcomes = []
         for inbound in inbounds:
@@ -116,8 +122,11 @@ class Core:
 
     async def _handle(self, session: AsyncSession, inbound: Inbound, *, claimed: bool = False) -> Outcome:
         now = self.clock.now()
-        if (not claimed and inbound.update_id is not None
-                and not await claim_update(session, inbound.channel, inbound.update_id, now)):
+        if (
+            not claimed
+            and inbound.update_id is not None
+            and not await claim_update(session, inbound.channel, inbound.update_id, now)
+        ):
             log.info("update %s already handled; skipped", inbound.update_id)
             return Outcome(duplicate=True)
         outcome = Outcome()
@@ -146,8 +155,18 @@ class Core:
         return outcome
 
     def _turn(self, session: AsyncSession, user: User, inbound: Inbound) -> Turn:
-        return Turn(session, user, self.clock, self.texts, self.parts.menus, self.config, inbound, self.parts.runner,
-                    knowledge=self.parts.knowledge, ask=self.parts.ask)
+        return Turn(
+            session,
+            user,
+            self.clock,
+            self.texts,
+            self.parts.menus,
+            self.config,
+            inbound,
+            self.parts.runner,
+            knowledge=self.parts.knowledge,
+            ask=self.parts.ask,
+        )
 
     async def _write(self, session: AsyncSession, inbound: Inbound, outcome: Outcome, notices: list[Reply]) -> None:
         messages: list[tuple[int, str, dict[str, Any]]] = []
@@ -160,24 +179,31 @@ class Core:
         # township official): looked up only when there are notices to others.
         others = {chat_id for chat_id, _, _ in messages if chat_id != inbound.chat_id}
         channels = await users.channels_of(session, others) if others else None
-        await outbox.enqueue_many(session, messages, now, inbound.channel, reply_to=inbound.chat_id,
-                                  channels=channels)
+        await outbox.enqueue_many(session, messages, now, inbound.channel, reply_to=inbound.chat_id, channels=channels)
         if outcome.press_accepted and inbound.message_id is not None and inbound.message_text is not None:
             # The choice marked on the pressed message (its buttons removed) goes after the answer, as a notice:
             # the person waits for the next prompt, not for the mark (scheduler/sender.py paces it behind).
             label = _pressed_label(inbound)
             text = f"{inbound.message_text}\n\n✅ {label}" if label else inbound.message_text
-            await outbox.enqueue_many(session, [(inbound.chat_id, "edit", {"message_id": inbound.message_id,
-                                                                            "text": text[:4096]})],
-                                      now, inbound.channel)
+            await outbox.enqueue_many(
+                session,
+                [(inbound.chat_id, "edit", {"message_id": inbound.message_id, "text": text[:4096]})],
+                now,
+                inbound.channel,
+            )
 
     async def _dispatch(self, turn: Turn) -> tuple[list[Reply], bool]:
         runner = self.parts.runner
         conversation = await load_conversation(turn.session, turn.user.id)
         lead: list[str] = []
         if conversation is not None and turn.clock.now() - conversation.updated_at > self.config.conversation_timeout:
-            lead.append(self.texts("conversation_expired", title=runner.title(conversation),
-                                   keep=cn_duration(self.config.conversation_timeout)))
+            lead.append(
+                self.texts(
+                    "conversation_expired",
+                    title=runner.title(conversation),
+                    keep=cn_duration(self.config.conversation_timeout),
+                )
+            )
             await end_conversation(turn.session, turn.user.id)
             conversation = None
         elif conversation is not None and not runner.resumable(conversation):
@@ -290,10 +316,13 @@ class Core:
         title = runner.title(conversation)
         flow = runner.flows.get(conversation.flow)
         if flow is not None and flow.precious and runner.answered(conversation):
-            return Reply(self.texts("discard_confirm", title=title), choices=(
-                Choice(buttons.global_data("resume"), self.texts("button_resume", title=title)),
-                Choice(buttons.global_data(f"{DISCARD}.{conversation.nonce}"), self.texts("button_discard")),
-            ))
+            return Reply(
+                self.texts("discard_confirm", title=title),
+                choices=(
+                    Choice(buttons.global_data("resume"), self.texts("button_resume", title=title)),
+                    Choice(buttons.global_data(f"{DISCARD}.{conversation.nonce}"), self.texts("button_discard")),
+                ),
+            )
         await end_conversation(turn.session, turn.user.id)
         return turn.menu_reply(self.texts("cancelled", title=title))
 
@@ -317,8 +346,10 @@ def compact(replies: list[Reply]) -> list[Reply]:
     merged: list[Reply] = []
     pending: list[str] = []
     for reply in replies:
-        plain = not (reply.choices or reply.request or reply.photo or reply.document or reply.album) \
+        plain = (
+            not (reply.choices or reply.request or reply.photo or reply.document or reply.album)
             and reply.chat_id is None
+        )
         if plain:
             pending.append(reply.text)
             continue

@@ -34,8 +34,15 @@ class DateProblem(ValueError):
     """Text that reads as a date, but not one that exists or can be meant. For NO_DAY `year` is set only when
     the problem depends on it (29 February)."""
 
-    def __init__(self, problem: Problem, *, year: int | None = None, month: int | None = None,
-                 day: int | None = None, passed: date | None = None) -> None:
+    def __init__(
+        self,
+        problem: Problem,
+        *,
+        year: int | None = None,
+        month: int | None = None,
+        day: int | None = None,
+        passed: date | None = None,
+    ) -> None:
         super().__init__(problem.value)
         self.problem, self.year, self.month, self.day, self.passed = problem, year, month, day, passed
 

@@ -27,45 +27,104 @@ def digest_text(digest: Digest, texts: Texts, industry_names: dict[str, str], tz
     # (heading, lines) per section; numbered 一、二、… once all are known, so a section left out leaves no gap
     sections: list[tuple[str, list[str]]] = []
     progress = [
-        t("digest_units", total=cn_number(digest.units), compliant=counts.get(UnitStatus.COMPLIANT, 0),
-          rectifying=counts.get(UnitStatus.RECTIFYING, 0), unchecked=counts.get(UnitStatus.UNCHECKED, 0),
-          pending=digest.pending_closure, closed=digest.closed),
-        t("digest_rate", rate=_rate(digest.share), part=digest.share.part, whole=digest.share.whole,
-          pending=digest.pending_closure, closed=digest.closed),
+        t(
+            "digest_units",
+            total=cn_number(digest.units),
+            compliant=counts.get(UnitStatus.COMPLIANT, 0),
+            rectifying=counts.get(UnitStatus.RECTIFYING, 0),
+            unchecked=counts.get(UnitStatus.UNCHECKED, 0),
+            pending=digest.pending_closure,
+            closed=digest.closed,
+        ),
+        t(
+            "digest_rate",
+            rate=_rate(digest.share),
+            part=digest.share.part,
+            whole=digest.share.whole,
+            pending=digest.pending_closure,
+            closed=digest.closed,
+        ),
     ]
     sections.append((t("digest_progress_head"), progress))
     targets = digest.targets
     verdict = {True: t("digest_verdict_yes"), False: t("digest_verdict_no")}
     if digest.scope_level == AreaLevel.TOWNSHIP:
-        progress.append(t("digest_township_complete", target=targets.township_unit_share,
-                          verdict=verdict[digest.share.reaches(targets.township_unit_share)]))
+        progress.append(
+            t(
+                "digest_township_complete",
+                target=targets.township_unit_share,
+                verdict=verdict[digest.share.reaches(targets.township_unit_share)],
+            )
+        )
     else:
         share = digest.townships_complete
-        progress.append(t("digest_county_townships", part=share.part, whole=share.whole, rate=_rate(share),
-                          target=targets.county_township_share,
-                          verdict=verdict[share.reaches(targets.county_township_share)]))
+        progress.append(
+            t(
+                "digest_county_townships",
+                part=share.part,
+                whole=share.whole,
+                rate=_rate(share),
+                target=targets.county_township_share,
+                verdict=verdict[share.reaches(targets.county_township_share)],
+            )
+        )
         ranking = []
         for number, line in enumerate(digest.townships, start=1):
             mark = t("digest_complete_mark") if line.complete else ("" if line.units else t("digest_no_units"))
             pending = t("digest_ranking_pending", n=line.pending_closure) if line.pending_closure else ""
-            ranking.append(t("digest_ranking_line", n=number, name=line.name, rate=_rate(line.share),
-                             part=line.share.part, whole=line.share.whole, pending=pending, mark=mark))
+            ranking.append(
+                t(
+                    "digest_ranking_line",
+                    n=number,
+                    name=line.name,
+                    rate=_rate(line.share),
+                    part=line.share.part,
+                    whole=line.share.whole,
+                    pending=pending,
+                    mark=mark,
+                )
+            )
         sections.append((t("digest_ranking_head", target=targets.township_unit_share), ranking))
     industries = [
-        t("digest_industry_line", name=industry_names.get(industry.slug, industry.slug), rate=_rate(industry.share),
-          part=industry.share.part, whole=industry.share.whole, mark="✓" if industry.meets_target else "✗")
+        t(
+            "digest_industry_line",
+            name=industry_names.get(industry.slug, industry.slug),
+            rate=_rate(industry.share),
+            part=industry.share.part,
+            whole=industry.share.whole,
+            mark="✓" if industry.meets_target else "✗",
+        )
         for industry in digest.industries
     ]
     sections.append((t("digest_industry_head", target=targets.industry_unit_share), industries or [t("digest_none")]))
     change = digest.inspections_this_week - digest.inspections_last_week
-    trend = (t("digest_trend_up", n=change) if change > 0 else t("digest_trend_down", n=-change) if change < 0
-             else t("digest_trend_same"))
-    sections.append((t("digest_work_head"), [
-        t("digest_inspections", this=digest.inspections_this_week, last=digest.inspections_last_week, trend=trend),
-        t("digest_complaints", opened=digest.complaints_opened, closed=digest.complaints_closed,
-          overdue=digest.complaints_overdue),
-        t("digest_overdue_rectifications", n=digest.overdue_rectifications),
-    ]))
+    trend = (
+        t("digest_trend_up", n=change)
+        if change > 0
+        else t("digest_trend_down", n=-change)
+        if change < 0
+        else t("digest_trend_same")
+    )
+    sections.append(
+        (
+            t("digest_work_head"),
+            [
+                t(
+                    "digest_inspections",
+                    this=digest.inspections_this_week,
+                    last=digest.inspections_last_week,
+                    trend=trend,
+                ),
+                t(
+                    "digest_complaints",
+                    opened=digest.complaints_opened,
+                    closed=digest.complaints_closed,
+                    overdue=digest.complaints_overdue,
+                ),
+                t("digest_overdue_rectifications", n=digest.overdue_rectifications),
+            ],
+        )
+    )
     lines = [t("digest_title", scope=digest.scope_name, start=cn_date(digest.start, tz), end=cn_date(last_day))]
     if digest.sample_units:
         lines.append(t("digest_sample_note", n=digest.sample_units))
@@ -118,8 +177,11 @@ def chart_lines(digest: Digest) -> list[AreaLine]:
 def chart_caption(digest: Digest, texts: Texts) -> str:
     key = "digest_chart_caption_villages" if digest.scope_level == AreaLevel.TOWNSHIP else "digest_chart_caption"
     sample = texts("digest_chart_sample") if digest.sample_units else ""
-    return texts(key, scope=digest.scope_name, target=digest.targets.township_unit_share) + sample + texts(
-        "digest_chart_closures", pending=digest.pending_closure, closed=digest.closed)
+    return (
+        texts(key, scope=digest.scope_name, target=digest.targets.township_unit_share)
+        + sample
+        + texts("digest_chart_closures", pending=digest.pending_closure, closed=digest.closed)
+    )
 
 
 def chart_png(digest: Digest, texts: Texts, out: Path) -> Path:
@@ -141,8 +203,9 @@ def chart_png(digest: Digest, texts: Texts, out: Path) -> Path:
         axis.axhline(target, color="#1565c0", linestyle="--", linewidth=1.5)
         axis.text(len(names) - 0.5, target + 1.5, f"{target}%", color="#1565c0", ha="right", family=family)
         for index, (rate, line) in enumerate(zip(rates, lines, strict=True)):
-            axis.text(index, rate + 1, f"{rate:.0f}%" if line.share.whole else "—", ha="center", fontsize=8,
-                      family=family)
+            axis.text(
+                index, rate + 1, f"{rate:.0f}%" if line.share.whole else "—", ha="center", fontsize=8, family=family
+            )
         axis.set_ylim(0, 110)
         axis.set_ylabel("达标率（%）", family=family)
         axis.set_title(chart_caption(digest, texts), family=family)

@@ -55,8 +55,11 @@ class Inbound:
 
     def storable(self) -> Inbound:
         """This event with every text made storable (NUL dropped, lone surrogates replaced by U+FFFD)."""
-        changes: dict[str, Any] = {name: _storable(getattr(self, name)) for name in _TEXT_FIELDS
-                   if getattr(self, name) and _UNSTORABLE.search(getattr(self, name))}
+        changes: dict[str, Any] = {
+            name: _storable(getattr(self, name))
+            for name in _TEXT_FIELDS
+            if getattr(self, name) and _UNSTORABLE.search(getattr(self, name))
+        }
         return replace(self, **changes) if changes else self
 
 
@@ -140,10 +143,13 @@ def photo_replies(caption: str, references: list[str], chat_id: int | None = Non
     """Photos as albums of at most ALBUM_MAX (one photo: a plain photo message); the caption on the first."""
     replies = []
     for start in range(0, len(references), ALBUM_MAX):
-        group = tuple(references[start:start + ALBUM_MAX])
+        group = tuple(references[start : start + ALBUM_MAX])
         text = caption if start == 0 else ""
-        replies.append(Reply(text, photo=group[0], chat_id=chat_id) if len(group) == 1
-                       else Reply(text, album=group, chat_id=chat_id))
+        replies.append(
+            Reply(text, photo=group[0], chat_id=chat_id)
+            if len(group) == 1
+            else Reply(text, album=group, chat_id=chat_id)
+        )
     return replies
 
 

@@ -144,6 +144,7 @@ async def pressed_or_typed(ctx: Turn, inbound: Inbound, prompt: Prompt) -> str |
 
 def optional_text(min_len: int, max_len: int) -> ParseFn:
     """A text that may be skipped (its prompt has a SKIP option): '' when skipped, never the word 跳过."""
+
     async def parse(ctx: Turn, inbound: Inbound, prompt: Prompt, answers: Any = None) -> str:
         if await pressed_or_typed(ctx, inbound, prompt) == SKIP:
             return ""

@@ -78,8 +78,14 @@ async def free_text(turn: Turn, text: str) -> list[Reply] | None:
     if any(word in text for word in words.complaint_words) and turn.menus.allows(turn.user.role, "complaint_new"):
         # "投诉电话是多少" is a question the knowledge base may answer; a complaint itself is filed in its flow.
         answered = await ask.answer_question(turn, text, forward=False)
-        return [*answered, Reply(turn.texts("free_complaint_hint"), (
-            Choice(buttons.menu_data("complaint_new"), turn.texts("free_complaint_button")),
-            Choice(buttons.menu_data("complaint_mine"), turn.texts("free_complaint_mine_button")),
-        ))]
+        return [
+            *answered,
+            Reply(
+                turn.texts("free_complaint_hint"),
+                (
+                    Choice(buttons.menu_data("complaint_new"), turn.texts("free_complaint_button")),
+                    Choice(buttons.menu_data("complaint_mine"), turn.texts("free_complaint_mine_button")),
+                ),
+            ),
+        ]
     return await ask.answer_question(turn, text)

@@ -33,12 +33,21 @@ async def show_groups(turn: Turn) -> list[Reply]:
     lines = [turn.texts("wg_chat_header", count=len(found)) if found else turn.texts("wg_chat_none")]
     choices: list[Choice] = []
     for n, (group, area) in enumerate(found, start=1):
-        lines.append(turn.texts("wg_chat_line", n=n, name=group.name, kind=KINDS.get(group.kind, group.kind),
-                                scope=area.name, webhook=masked(group.webhook),
-                                signed=turn.texts("wg_chat_signed" if group.secret else "wg_chat_unsigned"),
-                                failures=group.failures))
-        choices.append(Choice(buttons.menu_data("group_remove", group.id),
-                              turn.texts("wg_chat_remove_button", name=group.name)))
+        lines.append(
+            turn.texts(
+                "wg_chat_line",
+                n=n,
+                name=group.name,
+                kind=KINDS.get(group.kind, group.kind),
+                scope=area.name,
+                webhook=masked(group.webhook),
+                signed=turn.texts("wg_chat_signed" if group.secret else "wg_chat_unsigned"),
+                failures=group.failures,
+            )
+        )
+        choices.append(
+            Choice(buttons.menu_data("group_remove", group.id), turn.texts("wg_chat_remove_button", name=group.name))
+        )
     choices.append(Choice(buttons.menu_data("group_add"), turn.texts("wg_chat_add_button")))
     choices.append(Choice(buttons.global_data("menu"), turn.texts("button_back_to_menu")))
     return [Reply("\n".join(lines), tuple(choices), columns=1)]
@@ -71,8 +80,9 @@ async def _scope(turn: Turn, value: str) -> Area | None:
 
 
 async def _kind_prompt(turn: Turn, answers: GroupAddAnswers) -> Prompt:
-    return Prompt(turn.texts("wg_chat_ask_kind"), tuple(Option(kind, label) for kind, label in KINDS.items()),
-                  columns=2)
+    return Prompt(
+        turn.texts("wg_chat_ask_kind"), tuple(Option(kind, label) for kind, label in KINDS.items()), columns=2
+    )
 
 
 async def _scope_prompt(turn: Turn, answers: GroupAddAnswers) -> Prompt:
@@ -89,8 +99,9 @@ async def _parse_webhook(turn: Turn, inbound: Inbound, prompt: Prompt, answers: 
     if inbound.kind is not Kind.TEXT:
         raise Invalid(turn.texts("expect_text"))
     try:
-        return check_group(turn.texts, answers.kind, inbound.text, None,
-                           allow_http=turn.config.robots_allow_http).webhook
+        return check_group(
+            turn.texts, answers.kind, inbound.text, None, allow_http=turn.config.robots_allow_http
+        ).webhook
     except BadGroup as problem:
         raise Invalid(str(problem)) from None
 
@@ -104,8 +115,12 @@ async def _parse_secret(turn: Turn, inbound: Inbound, prompt: Prompt, answers: G
         return ""
     secret = await text_parser(1, 400)(turn, inbound, prompt, answers)
     try:
-        return check_group(turn.texts, answers.kind, answers.webhook, secret,
-                           allow_http=turn.config.robots_allow_http).secret or ""
+        return (
+            check_group(
+                turn.texts, answers.kind, answers.webhook, secret, allow_http=turn.config.robots_allow_http
+            ).secret
+            or ""
+        )
     except BadGroup as problem:
         raise Invalid(str(problem)) from None
 
@@ -113,8 +128,10 @@ async def _parse_secret(turn: Turn, inbound: Inbound, prompt: Prompt, answers: G
 async def _name_prompt(turn: Turn, answers: GroupAddAnswers) -> Prompt:
     scope = await _scope(turn, answers.scope)
     suggested = default_name(answers.kind, scope.name if scope else "")
-    return Prompt(turn.texts("wg_chat_ask_name", suggested=suggested),
-                  (Option(SKIP, turn.texts("wg_chat_use_suggested", suggested=suggested)),))
+    return Prompt(
+        turn.texts("wg_chat_ask_name", suggested=suggested),
+        (Option(SKIP, turn.texts("wg_chat_use_suggested", suggested=suggested)),),
+    )
 
 
 async def _chosen_name(turn: Turn, answers: GroupAddAnswers, typed: str) -> str:
@@ -125,8 +142,11 @@ async def _chosen_name(turn: Turn, answers: GroupAddAnswers, typed: str) -> str:
 
 
 async def _parse_name(turn: Turn, inbound: Inbound, prompt: Prompt, answers: GroupAddAnswers) -> str:
-    typed = "" if await pressed_or_typed(turn, inbound, prompt) == SKIP else \
-        await text_parser(1, 200)(turn, inbound, prompt, answers)
+    typed = (
+        ""
+        if await pressed_or_typed(turn, inbound, prompt) == SKIP
+        else await text_parser(1, 200)(turn, inbound, prompt, answers)
+    )
     try:
         name = await _chosen_name(turn, answers, typed)
     except BadGroup as problem:
@@ -138,11 +158,17 @@ async def _parse_name(turn: Turn, inbound: Inbound, prompt: Prompt, answers: Gro
 
 async def _confirm_prompt(turn: Turn, answers: GroupAddAnswers) -> Prompt:
     scope = await _scope(turn, answers.scope)
-    text = turn.texts("wg_chat_confirm", name=await _chosen_name(turn, answers, answers.name),
-                      kind=KINDS[answers.kind], scope=scope.name if scope else "？", webhook=masked(answers.webhook),
-                      signed=turn.texts("wg_chat_signed" if answers.secret else "wg_chat_unsigned"))
-    return Prompt(text, (Option("yes", turn.texts("wg_chat_button_add")), Option("no", turn.texts("button_cancel"))),
-                  columns=2)
+    text = turn.texts(
+        "wg_chat_confirm",
+        name=await _chosen_name(turn, answers, answers.name),
+        kind=KINDS[answers.kind],
+        scope=scope.name if scope else "？",
+        webhook=masked(answers.webhook),
+        signed=turn.texts("wg_chat_signed" if answers.secret else "wg_chat_unsigned"),
+    )
+    return Prompt(
+        text, (Option("yes", turn.texts("wg_chat_button_add")), Option("no", turn.texts("button_cancel"))), columns=2
+    )
 
 
 async def _finish_add(turn: Turn, answers: GroupAddAnswers) -> list[Reply]:
@@ -155,16 +181,22 @@ async def _finish_add(turn: Turn, answers: GroupAddAnswers) -> list[Reply]:
     if scope is None:  # the township was removed while the office was typing
         return [turn.menu_reply(turn.texts("wg_chat_scope_gone"))]
     try:  # checked again: the stored answers are only as good as the rules when they were given
-        spec = check_group(turn.texts, answers.kind, answers.webhook, answers.secret or None,
-                           allow_http=turn.config.robots_allow_http)
+        spec = check_group(
+            turn.texts, answers.kind, answers.webhook, answers.secret or None, allow_http=turn.config.robots_allow_http
+        )
         name = await _chosen_name(turn, answers, answers.name)
     except BadGroup as problem:
         return [turn.menu_reply(str(problem))]
     if await work_groups.group_named(turn.session, name) is not None:
         return [turn.menu_reply(turn.texts("wg_chat_name_taken", name=name))]
     await work_groups.add_group(turn.session, name, spec.kind, scope, spec.webhook, spec.secret, turn.clock.now())
-    return [turn.menu_reply(turn.texts("wg_chat_added", name=name, kind=KINDS[spec.kind], scope=scope.name,
-                                       webhook=masked(spec.webhook)))]
+    return [
+        turn.menu_reply(
+            turn.texts(
+                "wg_chat_added", name=name, kind=KINDS[spec.kind], scope=scope.name, webhook=masked(spec.webhook)
+            )
+        )
+    ]
 
 
 async def start_remove(turn: Turn) -> list[Reply]:
@@ -198,17 +230,32 @@ async def _finish_remove(turn: Turn, answers: GroupRemoveAnswers) -> list[Reply]
     return [turn.menu_reply(turn.texts("wg_chat_removed", name=name, dropped=dropped))]
 
 
-GROUP_ADD = Flow("group_add", "添加工作群", (
-    Step("kind", _kind_prompt),
-    Step("scope", _scope_prompt),
-    Step("webhook", _webhook_prompt, _parse_webhook,
-         next=lambda answers: "secret" if answers.kind == "dingtalk" else "name"),
-    Step("secret", _secret_prompt, _parse_secret),
-    Step("name", _name_prompt, _parse_name),
-    Step("confirm", _confirm_prompt, next=None),
-), _finish_add, state=GroupAddAnswers)
-GROUP_REMOVE = Flow("group_remove", "删除工作群", (Step("confirm", _remove_prompt, next=None),), _finish_remove,
-                    state=GroupRemoveAnswers)
+GROUP_ADD = Flow(
+    "group_add",
+    "添加工作群",
+    (
+        Step("kind", _kind_prompt),
+        Step("scope", _scope_prompt),
+        Step(
+            "webhook",
+            _webhook_prompt,
+            _parse_webhook,
+            next=lambda answers: "secret" if answers.kind == "dingtalk" else "name",
+        ),
+        Step("secret", _secret_prompt, _parse_secret),
+        Step("name", _name_prompt, _parse_name),
+        Step("confirm", _confirm_prompt, next=None),
+    ),
+    _finish_add,
+    state=GroupAddAnswers,
+)
+GROUP_REMOVE = Flow(
+    "group_remove",
+    "删除工作群",
+    (Step("confirm", _remove_prompt, next=None),),
+    _finish_remove,
+    state=GroupRemoveAnswers,
+)
 
 ACTIONS = {"groups": show_groups, "group_add": start_add, "group_remove": start_remove}
 FLOWS = (GROUP_ADD, GROUP_REMOVE)

@@ -94,8 +94,9 @@ async def _finish(turn: Turn, answers: InviteAnswers) -> list[Reply]:
     )
     role_title = turn.menus.title(invite.role)
     who = f"{role_title}（{area_path(area)}）" if area else role_title
-    text = turn.texts("invite_created", code=invite.code, who=who,
-                      expires=cn_datetime(invite.expires_at, turn.clock.tz))
+    text = turn.texts(
+        "invite_created", code=invite.code, who=who, expires=cn_datetime(invite.expires_at, turn.clock.tz)
+    )
     return [turn.menu_reply(text)]
 
 

@@ -84,8 +84,7 @@ async def mark(turn: Turn) -> list[Reply]:
 
 
 def _already(turn: Turn, milestone: PlanMilestone, mark_row: MilestoneDone, who: str) -> str:
-    return turn.texts("ms_done_already", title=milestone.title, who=who,
-                      date=cn_date(mark_row.done_at, turn.clock.tz))
+    return turn.texts("ms_done_already", title=milestone.title, who=who, date=cn_date(mark_row.done_at, turn.clock.tz))
 
 
 class MilestoneDoneAnswers(FlowState):
@@ -96,8 +95,10 @@ class MilestoneDoneAnswers(FlowState):
 async def _note_prompt(turn: Turn, answers: MilestoneDoneAnswers) -> Prompt:
     found = await _scope(turn, answers.mid)
     title, who = (found[0].title, found[2]) if isinstance(found, tuple) else ("", "")
-    return Prompt(turn.texts("ms_done_ask_note", title=title, who=who, max=NOTE_MAX),
-                  (Option(SKIP, turn.texts("ms_done_skip_note")),))
+    return Prompt(
+        turn.texts("ms_done_ask_note", title=title, who=who, max=NOTE_MAX),
+        (Option(SKIP, turn.texts("ms_done_skip_note")),),
+    )
 
 
 async def _parse_note(turn: Turn, inbound: Inbound, prompt: Prompt, answers: MilestoneDoneAnswers) -> str:
@@ -128,11 +129,17 @@ async def _finish(turn: Turn, answers: MilestoneDoneAnswers) -> list[Reply]:
     return [turn.menu_reply(turn.texts("ms_done_saved", title=milestone.title, who=who))]
 
 
-MILESTONE_DONE = Flow("milestone_done", "标记计划节点完成", (Step("note", _note_prompt, _parse_note, next=None),),
-                      _finish, state=MilestoneDoneAnswers)
+MILESTONE_DONE = Flow(
+    "milestone_done",
+    "标记计划节点完成",
+    (Step("note", _note_prompt, _parse_note, next=None),),
+    _finish,
+    state=MilestoneDoneAnswers,
+)
 
 
 # --- overview ---------------------------------------------------------------------------------------------------
+
 
 def _county_status(turn: Turn, milestone: PlanMilestone, marked: set[int | None], townships: int) -> tuple[str, bool]:
     """The status text and whether every responsible party has marked it."""
@@ -163,14 +170,23 @@ def _township_status(turn: Turn, milestone: PlanMilestone, done: bool, today: da
 def _line(turn: Turn, milestone: PlanMilestone, status: str, complete: bool) -> str:
     if milestone.kind == MilestoneKind.PHASE:
         return turn.texts("ms_overview_phase_line", date=short_date(milestone.due_on), title=milestone.title)
-    return turn.texts("ms_overview_line", mark="✅ " if complete else "", date=short_date(milestone.due_on),
-                      title=milestone.title, status=status)
+    return turn.texts(
+        "ms_overview_line",
+        mark="✅ " if complete else "",
+        date=short_date(milestone.due_on),
+        title=milestone.title,
+        status=status,
+    )
 
 
 def _sections(turn: Turn, overdue: list[str], upcoming: list[str], later: int, complete: int) -> str:
     nothing = turn.texts("ms_overview_nothing")
-    lines = [turn.texts("ms_overview_overdue_head"), *(overdue or [nothing]),
-             turn.texts("ms_overview_upcoming_head"), *(upcoming or [nothing])]
+    lines = [
+        turn.texts("ms_overview_overdue_head"),
+        *(overdue or [nothing]),
+        turn.texts("ms_overview_upcoming_head"),
+        *(upcoming or [nothing]),
+    ]
     if later or complete:
         lines.append(turn.texts("ms_overview_rest", later=later, complete=complete))
     return "\n".join(lines)
@@ -180,7 +196,7 @@ def _page(turn: Turn, choices: list[Choice], page: int) -> tuple[tuple[Choice, .
     """One page of milestone buttons with 上一页/下一页 where there are more, and the line saying which page."""
     pages = max(1, -(-len(choices) // MAX_BUTTONS))
     page = min(max(page, 1), pages)  # a stale page number (fewer milestones to do now) shows the last one
-    shown = choices[(page - 1) * MAX_BUTTONS:page * MAX_BUTTONS]
+    shown = choices[(page - 1) * MAX_BUTTONS : page * MAX_BUTTONS]
     if page > 1:
         shown.append(Choice(buttons.menu_data("milestones", page - 1), turn.texts("ms_page_previous")))
     if page < pages:
@@ -195,7 +211,7 @@ async def overview(turn: Turn) -> list[Reply]:
 
 
 async def show_overview(turn: Turn, page: int = 1) -> list[Reply]:
-    """"计划节点": overdue and upcoming milestones of this year, with done counts (county) or own status."""
+    """ "计划节点": overdue and upcoming milestones of this year, with done counts (county) or own status."""
     today = turn.clock.now().date()
     items = await milestones.milestones_for_year(turn.session, today.year)
     if turn.user.role == Role.TOWNSHIP:
@@ -212,37 +228,68 @@ async def show_overview(turn: Turn, page: int = 1) -> list[Reply]:
     upcoming = coming[:UPCOMING]
     complete = sum(1 for m in items if m.due_on < today and status[m.id][1] and m.kind != MilestoneKind.PHASE)
     text = turn.texts(
-        "ms_overview_county", year=today.year, today=cn_date(today),
-        lines=_sections(turn, [_line(turn, m, *status[m.id]) for m in overdue],
-                        [_line(turn, m, *status[m.id]) for m in upcoming], len(coming) - len(upcoming), complete))
+        "ms_overview_county",
+        year=today.year,
+        today=cn_date(today),
+        lines=_sections(
+            turn,
+            [_line(turn, m, *status[m.id]) for m in overdue],
+            [_line(turn, m, *status[m.id]) for m in upcoming],
+            len(coming) - len(upcoming),
+            complete,
+        ),
+    )
     viewable = [m for m in [*overdue, *upcoming] if m.kind != MilestoneKind.PHASE]
     if viewable:
         text += turn.texts("ms_overview_hint_county")
-    choices, page_note = _page(turn, [Choice(buttons.menu_data("ms_view", m.id), turn.texts(
-        "ms_button_view", date=short_date(m.due_on), title=_short(m.title))) for m in viewable], page)
+    choices, page_note = _page(
+        turn,
+        [
+            Choice(
+                buttons.menu_data("ms_view", m.id),
+                turn.texts("ms_button_view", date=short_date(m.due_on), title=_short(m.title)),
+            )
+            for m in viewable
+        ],
+        page,
+    )
     text += page_note
     return [Reply(text, choices) if choices else turn.menu_reply(text)]
 
 
-def _township_overview(turn: Turn, items: list[PlanMilestone], marks: dict[int, list[MilestoneDone]], today: date,
-                       page: int) -> list[Reply]:
+def _township_overview(
+    turn: Turn, items: list[PlanMilestone], marks: dict[int, list[MilestoneDone]], today: date, page: int
+) -> list[Reply]:
     done = {m.id for m in items if any(d.township_id == turn.user.area_id for d in marks[m.id])}
     overdue = [m for m in items if m.due_on < today and m.id not in done and m.kind != MilestoneKind.PHASE]
     coming = [m for m in items if m.due_on >= today]
     upcoming = coming[:UPCOMING]
     complete = sum(1 for m in items if m.due_on < today and m.id in done)
     lines = _sections(
-        turn, [_line(turn, m, _township_status(turn, m, False, today), False) for m in overdue],
+        turn,
+        [_line(turn, m, _township_status(turn, m, False, today), False) for m in overdue],
         [_line(turn, m, _township_status(turn, m, m.id in done, today), m.id in done) for m in upcoming],
-        len(coming) - len(upcoming), complete)
+        len(coming) - len(upcoming),
+        complete,
+    )
     markable = [m for m in [*overdue, *upcoming] if m.id not in done and m.kind != MilestoneKind.PHASE]
-    text = turn.texts("ms_overview_township", year=today.year, township=turn.user.area.name if turn.user.area else "",
-                      today=cn_date(today), lines=lines)
+    text = turn.texts(
+        "ms_overview_township",
+        year=today.year,
+        township=turn.user.area.name if turn.user.area else "",
+        today=cn_date(today),
+        lines=lines,
+    )
     if markable:
         text += turn.texts("ms_overview_hint_township")
-    choices, page_note = _page(turn, [Choice(buttons.menu_data("ms_done", m.id),
-                                             turn.texts("ms_button_mark", title=_short(m.title))) for m in markable],
-                               page)
+    choices, page_note = _page(
+        turn,
+        [
+            Choice(buttons.menu_data("ms_done", m.id), turn.texts("ms_button_mark", title=_short(m.title)))
+            for m in markable
+        ],
+        page,
+    )
     text += page_note
     return [Reply(text, choices) if choices else turn.menu_reply(text)]
 
@@ -257,8 +304,16 @@ async def view(turn: Turn) -> list[Reply]:
         return await show_overview(turn)
     marks = (await milestones.done_marks(turn.session, [milestone.id]))[milestone.id]
     by_township = {m.township_id: m for m in marks}
-    lines = [turn.texts("ms_view", date=cn_date(milestone.due_on), title=milestone.title,
-                        responsible="、".join(milestone.responsible), text=milestone.text), ""]
+    lines = [
+        turn.texts(
+            "ms_view",
+            date=cn_date(milestone.due_on),
+            title=milestone.title,
+            responsible="、".join(milestone.responsible),
+            text=milestone.text,
+        ),
+        "",
+    ]
     if milestones.for_townships(milestone) and milestone.kind != MilestoneKind.PHASE:
         townships = await list_townships(turn.session)
         missing = [t.name for t in townships if t.id not in by_township]
@@ -267,15 +322,26 @@ async def view(turn: Turn) -> list[Reply]:
         if missing:
             lines.append(turn.texts("ms_view_missing", n=len(missing), names="、".join(missing)))
         if done:
-            entries = [turn.texts("ms_view_done_entry_note" if d.note else "ms_view_done_entry", name=name,
-                                  date=short_date(d.done_at.astimezone(turn.clock.tz)), note=d.note or "")
-                       for name, d in done]
+            entries = [
+                turn.texts(
+                    "ms_view_done_entry_note" if d.note else "ms_view_done_entry",
+                    name=name,
+                    date=short_date(d.done_at.astimezone(turn.clock.tz)),
+                    note=d.note or "",
+                )
+                for name, d in done
+            ]
             lines.append(turn.texts("ms_view_done", entries="；".join(entries)))
     choices: tuple[Choice, ...] = ()
     if milestones.for_county(milestone) and milestone.kind != MilestoneKind.PHASE:
         county_done = None in by_township
-        lines.append(turn.texts("ms_view_county", who=who_county(turn.texts, milestone),
-                                status=turn.texts("ms_status_done" if county_done else "ms_status_open")))
+        lines.append(
+            turn.texts(
+                "ms_view_county",
+                who=who_county(turn.texts, milestone),
+                status=turn.texts("ms_status_done" if county_done else "ms_status_open"),
+            )
+        )
         if not county_done:
             choices = (Choice(buttons.menu_data("ms_done", milestone.id), turn.texts("ms_button_mark_county")),)
     text = "\n".join(lines)[:3800]  # notes are short, but a county of many townships must still fit one message

@@ -68,8 +68,11 @@ async def start(turn: Turn) -> list[Reply]:
         return [turn.menu_reply(turn.texts("owner_unit_not_yours"))]
     assert unit is not None
     report = await owners.latest_report(turn.session, unit.id)
-    if report is None or unit.status != UnitStatus.RECTIFYING or not any(
-            value == Answer.FAIL for value in report.answers.values()):
+    if (
+        report is None
+        or unit.status != UnitStatus.RECTIFYING
+        or not any(value == Answer.FAIL for value in report.answers.values())
+    ):
         return [turn.menu_reply(turn.texts("owner_fix_nothing", unit=unit.name))]
     answers = OwnerFixAnswers(unit_id=unit.id, unit_name=unit.name, report_id=report.id)
     return await turn.runner.start(turn, OWNER_FIX.name, answers)
@@ -77,8 +80,10 @@ async def start(turn: Turn) -> list[Reply]:
 
 async def _item_prompt(turn: Turn, answers: OwnerFixAnswers) -> Prompt:
     report = await get_inspection(turn.session, answers.report_id)
-    options = [Option(f"i{index}", f"{'✅ ' if str(index) in answers.fixed else ''}{text[:30]}")
-               for index, (_, text) in enumerate(_open_items(turn, report))]
+    options = [
+        Option(f"i{index}", f"{'✅ ' if str(index) in answers.fixed else ''}{text[:30]}")
+        for index, (_, text) in enumerate(_open_items(turn, report))
+    ]
     if answers.fixed:
         options.append(Option(DONE, turn.texts("owner_fix_submit", n=len(answers.fixed))))
     return Prompt(turn.texts("owner_fix_pick", unit=answers.unit_name), tuple(options))
@@ -100,14 +105,12 @@ async def _photo_prompt(turn: Turn, answers: OwnerFixAnswers) -> Prompt:
     return Prompt(text, (Option(DONE, turn.texts("insp_photos_done", n=count)),) if count else ())
 
 
-async def _parse_photo(turn: Turn, inbound: Inbound, prompt: Prompt,
-                       answers: OwnerFixAnswers) -> dict[str, Any] | str:
+async def _parse_photo(turn: Turn, inbound: Inbound, prompt: Prompt, answers: OwnerFixAnswers) -> dict[str, Any] | str:
     """A photo, or DONE (once the item has one)."""
     if inbound.kind is Kind.PHOTO and inbound.photo is not None:
         if len(answers.photos) >= MAX_PHOTOS_PER_ITEM:
             raise Invalid(turn.texts("owner_fix_photo_limit", max=MAX_PHOTOS_PER_ITEM))
-        return {"file_id": inbound.photo.file_id, "unique_id": inbound.photo.file_unique_id,
-                "channel": inbound.channel}
+        return {"file_id": inbound.photo.file_id, "unique_id": inbound.photo.file_unique_id, "channel": inbound.channel}
     if answers.photos and inbound.kind in (Kind.PRESS, Kind.TEXT):
         return await parse_option(turn, inbound, prompt)
     # 已整改 without a photo is not taken: the cadre must see what changed.
@@ -144,17 +147,36 @@ async def _finish(turn: Turn, answers: OwnerFixAnswers) -> list[Reply]:
     if unit is None or report is None or not await owners.owns(turn.session, turn.user.id, unit.id):
         return [turn.menu_reply(turn.texts("owner_unit_not_yours"))]
     open_items = _open_items(turn, report)
-    fixed = {open_items[int(place)][0]: entry for place, entry in answers.fixed.items()
-             if place.isdigit() and int(place) < len(open_items)}
-    await owners.record_fix(turn.session, unit.id, report.id, turn.user.id,
-                            {item_id: entry.model_dump(mode="json") for item_id, entry in fixed.items()},
-                            turn.clock.now())
+    fixed = {
+        open_items[int(place)][0]: entry
+        for place, entry in answers.fixed.items()
+        if place.isdigit() and int(place) < len(open_items)
+    }
+    await owners.record_fix(
+        turn.session,
+        unit.id,
+        report.id,
+        turn.user.id,
+        {item_id: entry.model_dump(mode="json") for item_id, entry in fixed.items()},
+        turn.clock.now(),
+    )
     requirement = dict(open_items)
-    lines = [turn.texts("owner_fix_item", n=n, requirement=requirement.get(item_id, item_id),
-                        note=turn.texts("owner_notice_note", note=entry.note) if entry.note else "")
-             for n, (item_id, entry) in enumerate(fixed.items(), start=1)]
-    task = turn.texts("owner_fix_task", unit=unit.name, owner=turn.user.name or turn.texts("no_name"),
-                      n=len(fixed), items="\n".join(lines))
+    lines = [
+        turn.texts(
+            "owner_fix_item",
+            n=n,
+            requirement=requirement.get(item_id, item_id),
+            note=turn.texts("owner_notice_note", note=entry.note) if entry.note else "",
+        )
+        for n, (item_id, entry) in enumerate(fixed.items(), start=1)
+    ]
+    task = turn.texts(
+        "owner_fix_task",
+        unit=unit.name,
+        owner=turn.user.name or turn.texts("no_name"),
+        n=len(fixed),
+        items="\n".join(lines),
+    )
     photos = [photo["file_id"] for entry in fixed.values() for photo in entry.photos]
     cadres = await users.users_with_role(turn.session, Role.CADRE, unit.village_id)
     officials = await users.users_with_role(turn.session, Role.TOWNSHIP, unit.township_id)
@@ -162,14 +184,24 @@ async def _finish(turn: Turn, answers: OwnerFixAnswers) -> list[Reply]:
     for person in [*cadres, *officials]:
         choices = (start_button,) if person.role == Role.CADRE else ()
         turn.notices.append(Reply(task, choices, chat_id=person.channel_user_id))
-        turn.notices.extend(photo_replies(turn.texts("owner_fix_photos_caption", unit=unit.name), photos,
-                                          chat_id=person.channel_user_id))
+        turn.notices.extend(
+            photo_replies(
+                turn.texts("owner_fix_photos_caption", unit=unit.name), photos, chat_id=person.channel_user_id
+            )
+        )
     log.info("owner %s reported %d items fixed on unit %s", turn.user.id, len(fixed), unit.id)
     return [turn.menu_reply(turn.texts("owner_fix_done", unit=unit.name, n=len(fixed), cadres=len(cadres)))]
 
 
-OWNER_FIX = Flow("owner_fix", "报告已整改", (
-    Step("item", _item_prompt, next=_after_item, store=_store_item),
-    Step("photo", _photo_prompt, _parse_photo, next=_after_photo, store=_store_photo),
-    Step("note", _note_prompt, optional_text(0, NOTE_MAX), next="item", store=_store_note),
-), _finish, precious=True, state=OwnerFixAnswers)
+OWNER_FIX = Flow(
+    "owner_fix",
+    "报告已整改",
+    (
+        Step("item", _item_prompt, next=_after_item, store=_store_item),
+        Step("photo", _photo_prompt, _parse_photo, next=_after_photo, store=_store_photo),
+        Step("note", _note_prompt, optional_text(0, NOTE_MAX), next="item", store=_store_note),
+    ),
+    _finish,
+    precious=True,
+    state=OwnerFixAnswers,
+)

@@ -34,8 +34,14 @@ GUIDANCE_MAX = 300  # characters of an entry's answer in a chat message (the she
 def notice_key(inspection: Inspection) -> str:
     """What the owner must do, as a short key: equal keys, nothing new to tell."""
     failed = sorted(item for item, value in inspection.answers.items() if value == Answer.FAIL)
-    body = json.dumps([inspection.compliant, inspection.unit_class, failed,
-                       inspection.rectify_by.isoformat() if inspection.rectify_by else None])
+    body = json.dumps(
+        [
+            inspection.compliant,
+            inspection.unit_class,
+            failed,
+            inspection.rectify_by.isoformat() if inspection.rectify_by else None,
+        ]
+    )
     return hashlib.sha256(body.encode()).hexdigest()[:32]
 
 
@@ -59,45 +65,72 @@ async def office_contact(session: AsyncSession, texts: Texts, township_id: int) 
     township = await get_area(session, township_id)
     office = texts("owner_office", township=township.name if township else "")
     officials = await users.users_with_role(session, Role.TOWNSHIP, township_id)
-    named = [f"{official.name}{f'（{official.phone}）' if official.phone else ''}" for official in officials
-             if official.name]
+    named = [
+        f"{official.name}{f'（{official.phone}）' if official.phone else ''}" for official in officials if official.name
+    ]
     contact = texts("owner_contact", people="、".join(named[:3])) if named else texts("owner_contact_chat")
     return office, contact
 
 
-async def rectification_notice(session: AsyncSession, texts: Texts, knowledge: KnowledgeBase | None,
-                               inspection: Inspection, unit: Unit, tz: ZoneInfo) -> RectificationNotice:
+async def rectification_notice(
+    session: AsyncSession,
+    texts: Texts,
+    knowledge: KnowledgeBase | None,
+    inspection: Inspection,
+    unit: Unit,
+    tz: ZoneInfo,
+) -> RectificationNotice:
     checklist = knowledge.checklists.get(inspection.industry) if knowledge else None
     office, contact = await office_contact(session, texts, unit.township_id)
     return RectificationNotice(
-        number=report_number(inspection), unit=unit.name, address=unit.address or "",
+        number=report_number(inspection),
+        unit=unit.name,
+        address=unit.address or "",
         place=area_path(await get_area(session, unit.village_id)),
         industry=checklist.name if checklist else inspection.industry,
         inspected_on=inspection.submitted_at.astimezone(tz).date(),
         result=texts("insp_verdict_ok" if inspection.compliant else "insp_verdict_fail"),
         unit_class=texts(CLASS_KEYS[inspection.unit_class]),
-        items=tuple(failed_items(inspection, knowledge)), deadline=inspection.rectify_by, office=office,
-        contact=contact)
+        items=tuple(failed_items(inspection, knowledge)),
+        deadline=inspection.rectify_by,
+        office=office,
+        contact=contact,
+    )
 
 
 def pdf_path(charts_dir: Path, inspection: Inspection) -> Path:
     return charts_dir / "notices" / f"整改告知单-{report_number(inspection)}-{notice_key(inspection)[:8]}.pdf"
 
 
-def sheet_reply(texts: Texts, notice: RectificationNotice, inspection: Inspection, charts_dir: Path,
-                chat_id: int | None = None) -> Reply:
+def sheet_reply(
+    texts: Texts, notice: RectificationNotice, inspection: Inspection, charts_dir: Path, chat_id: int | None = None
+) -> Reply:
     """The 整改告知单 as a document message; the sender renders it (ensure_sheet) when it is not there yet."""
-    return Reply(texts("owner_sheet_caption", unit=notice.unit), document=str(pdf_path(charts_dir, inspection)),
-                 chat_id=chat_id, sheet=notice.as_payload())
+    return Reply(
+        texts("owner_sheet_caption", unit=notice.unit),
+        document=str(pdf_path(charts_dir, inspection)),
+        chat_id=chat_id,
+        sheet=notice.as_payload(),
+    )
 
 
 def notice_text(texts: Texts, notice: RectificationNotice) -> str:
-    lines = [texts("owner_notice_head", unit=notice.unit, date=cn_date(notice.inspected_on), number=notice.number),
-             texts("owner_notice_result", result=notice.result, unit_class=notice.unit_class)]
+    lines = [
+        texts("owner_notice_head", unit=notice.unit, date=cn_date(notice.inspected_on), number=notice.number),
+        texts("owner_notice_result", result=notice.result, unit_class=notice.unit_class),
+    ]
     for number, item in enumerate(notice.items, start=1):
         guidance = item.guidance if len(item.guidance) <= GUIDANCE_MAX else item.guidance[:GUIDANCE_MAX] + "…"
-        lines.append(texts("owner_notice_item", n=number, requirement=item.requirement, source=item.source,
-                           guidance=guidance, note=texts("owner_notice_note", note=item.note) if item.note else ""))
+        lines.append(
+            texts(
+                "owner_notice_item",
+                n=number,
+                requirement=item.requirement,
+                source=item.source,
+                guidance=guidance,
+                note=texts("owner_notice_note", note=item.note) if item.note else "",
+            )
+        )
     if notice.deadline is not None:
         lines.append(texts("owner_notice_deadline", date=cn_date(notice.deadline)))
     lines.append(texts("owner_notice_contact", office=notice.office, contact=notice.contact))
@@ -119,12 +152,15 @@ async def notify_owners(turn: Turn, inspection: Inspection, unit: Unit) -> int:
         if inspection.previous_id is not None and row.notified_key == key:
             continue  # a correction that changes nothing the owner must do
         row.notified_report, row.notified_key = inspection.id, key
-        fallback = (turn.user.channel_user_id,
-                    turn.texts("owner_unreachable", owner=owner.name or turn.texts("no_name"), unit=unit.name))
+        fallback = (
+            turn.user.channel_user_id,
+            turn.texts("owner_unreachable", owner=owner.name or turn.texts("no_name"), unit=unit.name),
+        )
         turn.notices.append(Reply(text[:4000], (card,), chat_id=owner.channel_user_id, fallback=fallback))
         if notice.items:
-            turn.notices.append(sheet_reply(turn.texts, notice, inspection, turn.config.charts_dir,
-                                            owner.channel_user_id))
+            turn.notices.append(
+                sheet_reply(turn.texts, notice, inspection, turn.config.charts_dir, owner.channel_user_id)
+            )
         told += 1
     return told
 

@@ -71,15 +71,22 @@ async def owner_invite(turn: Turn) -> list[Reply]:
     if not owners.bindable(unit):
         return [turn.menu_reply(turn.texts("owner_code_unit_gone"))]
     village = await get_area(turn.session, unit.village_id)
-    invite = await invites.create_invite(turn.session, Role.OPERATOR, village, turn.clock.now(),
-                                         turn.config.invite_valid_for, turn.user, unit_id=unit.id)
+    invite = await invites.create_invite(
+        turn.session, Role.OPERATOR, village, turn.clock.now(), turn.config.invite_valid_for, turn.user, unit_id=unit.id
+    )
     link = start_link(turn.config.bot_username, invite.code)
-    text = turn.texts("owner_invite_created", unit=unit.name, code=invite.code,
-                      expires=cn_datetime(invite.expires_at, turn.clock.tz),
-                      link=turn.texts("owner_invite_link", link=link) if turn.config.bot_username else "")
+    text = turn.texts(
+        "owner_invite_created",
+        unit=unit.name,
+        code=invite.code,
+        expires=cn_datetime(invite.expires_at, turn.clock.tz),
+        link=turn.texts("owner_invite_link", link=link) if turn.config.bot_username else "",
+    )
     image = qr_png(link, turn.config.charts_dir / "invites" / f"invite-{invite.id}.png")
-    return [Reply(turn.texts("owner_invite_qr_caption", unit=unit.name, code=invite.code), photo=str(image)),
-            turn.menu_reply(text)]
+    return [
+        Reply(turn.texts("owner_invite_qr_caption", unit=unit.name, code=invite.code), photo=str(image)),
+        turn.menu_reply(text),
+    ]
 
 
 def _card_choices(turn: Turn, unit: Unit, sheet_report: int | None) -> tuple[Choice, ...]:
@@ -102,15 +109,21 @@ async def unit_card(turn: Turn) -> list[Reply]:
     village = await get_area(turn.session, unit.village_id)
     lines = [t("owner_card_head", unit=unit.name, place=village.name if village else "")]
     status = t(f"unit_status_{unit.status}")
-    lines.append(t("owner_card_status", status=status,
-                   unit_class=t(CLASS_KEYS[unit.unit_class]) if unit.unit_class in CLASS_KEYS else t("owner_card_none")))
+    lines.append(
+        t(
+            "owner_card_status",
+            status=status,
+            unit_class=t(CLASS_KEYS[unit.unit_class]) if unit.unit_class in CLASS_KEYS else t("owner_card_none"),
+        )
+    )
     report = await owners.latest_report(turn.session, unit.id)
     sheet_report = None
     if report is None:
         lines.append(t("owner_card_never"))
     else:
-        lines.append(t("owner_card_last", date=cn_date(report.submitted_at, turn.clock.tz),
-                       number=report_number(report)))
+        lines.append(
+            t("owner_card_last", date=cn_date(report.submitted_at, turn.clock.tz), number=report_number(report))
+        )
         notice = await rectification_notice(turn.session, t, turn.knowledge, report, unit, turn.clock.tz)
         if notice.items and unit.status in (UnitStatus.RECTIFYING, UnitStatus.PENDING_CLOSURE):
             sheet_report = report.id
@@ -133,8 +146,10 @@ async def my_units(turn: Turn) -> list[Reply]:
     if len(held) == 1:
         turn.argument = str(held[0].id)
         return await unit_card(turn)
-    choices = tuple(Choice(buttons.menu_data("unit_card", unit.id),
-                           f"{unit.name} · {turn.texts(f'unit_status_{unit.status}')}") for unit in held[:LIST_LIMIT])
+    choices = tuple(
+        Choice(buttons.menu_data("unit_card", unit.id), f"{unit.name} · {turn.texts(f'unit_status_{unit.status}')}")
+        for unit in held[:LIST_LIMIT]
+    )
     return [Reply(turn.texts("owner_units_list", n=len(held)), choices)]
 
 

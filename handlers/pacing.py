@@ -21,8 +21,9 @@ from storage.models import User
 SLOW_DOWN_EVERY = timedelta(minutes=1)
 
 
-async def screen(session: AsyncSession, user: User, inbound: Inbound, clock: Clock, texts: Texts,
-                 config: CoreConfig) -> Outcome | None:
+async def screen(
+    session: AsyncSession, user: User, inbound: Inbound, clock: Clock, texts: Texts, config: CoreConfig
+) -> Outcome | None:
     """None when the update is to be handled; else what to answer instead (written by the core)."""
     now = clock.now()
     if inbound.kind is Kind.PRESS and pacing.pressed_again(user, inbound.message_id, now, config.double_tap_within):

@@ -51,9 +51,13 @@ async def show_people(turn: Turn) -> list[Reply]:
 
 async def _choose_role(turn: Turn) -> list[Reply]:
     everyone = await people.list_people(turn.session, LISTED)
-    choices = [Choice(buttons.menu_data("people", role.value), turn.texts(
-        "people_role_button", title=turn.menus.title(role), count=sum(p.role == role for p in everyone)))
-        for role in LISTED]
+    choices = [
+        Choice(
+            buttons.menu_data("people", role.value),
+            turn.texts("people_role_button", title=turn.menus.title(role), count=sum(p.role == role for p in everyone)),
+        )
+        for role in LISTED
+    ]
     open_codes = await invites.open_invites(turn.session, turn.clock.now())
     choices.append(Choice(buttons.menu_data("codes"), turn.texts("people_codes_button", count=len(open_codes))))
     choices.append(Choice(buttons.global_data("menu"), turn.texts("button_back_to_menu")))
@@ -62,12 +66,12 @@ async def _choose_role(turn: Turn) -> list[Reply]:
 
 async def _choose_township(turn: Turn, role: Role) -> list[Reply]:
     everyone = await people.list_people(turn.session, (role,))
-    choices = [Choice(buttons.menu_data("people", f"{role.value}.{ALL}"),
-                      turn.texts("people_all_button", count=len(everyone)))]
+    choices = [
+        Choice(buttons.menu_data("people", f"{role.value}.{ALL}"), turn.texts("people_all_button", count=len(everyone)))
+    ]
     for township in await list_townships(turn.session):
         here = sum(1 for p in everyone if p.area is not None and township.id in (p.area.id, p.area.parent_id))
-        choices.append(Choice(buttons.menu_data("people", f"{role.value}.{township.id}"),
-                              f"{township.name}（{here}）"))
+        choices.append(Choice(buttons.menu_data("people", f"{role.value}.{township.id}"), f"{township.name}（{here}）"))
     choices.append(Choice(buttons.menu_data("people"), turn.texts("people_back")))
     return [Reply(turn.texts("people_choose_township", title=turn.menus.title(role)), tuple(choices), columns=3)]
 
@@ -85,15 +89,25 @@ async def _list_people(turn: Turn, role: Role, township_id: int | None, page: in
     if not found:
         return [turn.menu_reply(turn.texts("people_none", title=title, where=where))]
     page, pages = _pages(len(found), page)
-    shown = found[(page - 1) * PAGE:page * PAGE]
+    shown = found[(page - 1) * PAGE : page * PAGE]
     lines = [turn.texts("people_header", title=title, where=where, count=len(found), page=page, pages=pages)]
     choices: list[Choice] = []
     for n, person in enumerate(shown, start=(page - 1) * PAGE + 1):
-        lines.append(turn.texts("people_line", n=n, who=access.person(turn.texts, person),
-                                identity=access.identity(turn.menus, person.role, person.area),
-                                date=cn_date(person.created_at, turn.clock.tz)))
-        choices.append(Choice(buttons.menu_data("person_revoke", person.id),
-                              turn.texts("people_revoke_button", name=person.name or f"编号{person.id}")))
+        lines.append(
+            turn.texts(
+                "people_line",
+                n=n,
+                who=access.person(turn.texts, person),
+                identity=access.identity(turn.menus, person.role, person.area),
+                date=cn_date(person.created_at, turn.clock.tz),
+            )
+        )
+        choices.append(
+            Choice(
+                buttons.menu_data("person_revoke", person.id),
+                turn.texts("people_revoke_button", name=person.name or f"编号{person.id}"),
+            )
+        )
     prefix = f"{role.value}.{township_id if township_id is not None else ALL}."
     choices += [*_navigation(turn, "people", prefix, page, pages), back]
     return [Reply("\n".join(lines), tuple(choices), columns=2)]
@@ -117,8 +131,11 @@ class PersonRevokeAnswers(FlowState):
 
 async def _person_revoke_prompt(turn: Turn, answers: PersonRevokeAnswers) -> Prompt:
     subject = await users.get_user(turn.session, answers.uid)
-    who, where = (access.person(turn.texts, subject), access.identity(turn.menus, subject.role, subject.area)
-                  ) if subject is not None else ("", "")
+    who, where = (
+        (access.person(turn.texts, subject), access.identity(turn.menus, subject.role, subject.area))
+        if subject is not None
+        else ("", "")
+    )
     options = (Option("yes", turn.texts("button_confirm_revoke")), Option("no", turn.texts("button_cancel")))
     return Prompt(turn.texts("person_revoke_confirm", who=who, identity=where), options, columns=2)
 
@@ -129,8 +146,9 @@ async def _finish_person_revoke(turn: Turn, answers: PersonRevokeAnswers) -> lis
     subject = await users.get_user(turn.session, answers.uid)
     before = access.identity(turn.menus, subject.role, subject.area) if subject is not None else ""
     try:
-        notices = await access.revoke_person(turn.session, turn.texts, turn.menus, answers.uid,
-                                             turn.clock.now(), actor=turn.user)
+        notices = await access.revoke_person(
+            turn.session, turn.texts, turn.menus, answers.uid, turn.clock.now(), actor=turn.user
+        )
     except access.Refused as refused:
         return [turn.menu_reply(refused.message)]
     turn.notices.extend(notices)
@@ -138,9 +156,13 @@ async def _finish_person_revoke(turn: Turn, answers: PersonRevokeAnswers) -> lis
     return [turn.menu_reply(turn.texts("person_revoked", who=access.person(turn.texts, subject), identity=before))]
 
 
-PERSON_REVOKE = Flow("person_revoke", "撤销人员身份",
-                     (Step("confirm", _person_revoke_prompt, next=None),), _finish_person_revoke,
-                     state=PersonRevokeAnswers)
+PERSON_REVOKE = Flow(
+    "person_revoke",
+    "撤销人员身份",
+    (Step("confirm", _person_revoke_prompt, next=None),),
+    _finish_person_revoke,
+    state=PersonRevokeAnswers,
+)
 
 
 async def show_codes(turn: Turn) -> list[Reply]:
@@ -151,15 +173,25 @@ async def show_codes(turn: Turn) -> list[Reply]:
     page, pages = _pages(len(found), turn.argument_id or 1)
     lines = [turn.texts("codes_header", count=len(found), page=page, pages=pages)]
     choices: list[Choice] = []
-    for n, (invite, made_by) in enumerate(found[(page - 1) * PAGE:page * PAGE], start=(page - 1) * PAGE + 1):
+    for n, (invite, made_by) in enumerate(found[(page - 1) * PAGE : page * PAGE], start=(page - 1) * PAGE + 1):
         creator = access.person(turn.texts, made_by) if made_by is not None else turn.texts("access_by_cli")
-        lines.append(turn.texts("codes_line", n=n, code=invite.code,
-                                identity=access.identity(turn.menus, invite.role, invite.area),
-                                expires=cn_datetime(invite.expires_at, turn.clock.tz), creator=creator))
-        choices.append(Choice(buttons.menu_data("code_revoke", invite.id),
-                              turn.texts("code_revoke_button", code=invite.code)))
-    choices += [*_navigation(turn, "codes", "", page, pages),
-                Choice(buttons.menu_data("people"), turn.texts("people_back"))]
+        lines.append(
+            turn.texts(
+                "codes_line",
+                n=n,
+                code=invite.code,
+                identity=access.identity(turn.menus, invite.role, invite.area),
+                expires=cn_datetime(invite.expires_at, turn.clock.tz),
+                creator=creator,
+            )
+        )
+        choices.append(
+            Choice(buttons.menu_data("code_revoke", invite.id), turn.texts("code_revoke_button", code=invite.code))
+        )
+    choices += [
+        *_navigation(turn, "codes", "", page, pages),
+        Choice(buttons.menu_data("people"), turn.texts("people_back")),
+    ]
     return [Reply("\n".join(lines), tuple(choices), columns=2)]
 
 
@@ -196,9 +228,18 @@ async def _finish_code_revoke(turn: Turn, answers: CodeRevokeAnswers) -> list[Re
     return [turn.menu_reply(turn.texts("code_revoked", code=invite.code))]
 
 
-CODE_REVOKE = Flow("code_revoke", "作废邀请码", (Step("confirm", _code_revoke_prompt, next=None),),
-                   _finish_code_revoke, state=CodeRevokeAnswers)
+CODE_REVOKE = Flow(
+    "code_revoke",
+    "作废邀请码",
+    (Step("confirm", _code_revoke_prompt, next=None),),
+    _finish_code_revoke,
+    state=CodeRevokeAnswers,
+)
 
-ACTIONS = {"people": show_people, "person_revoke": start_person_revoke, "codes": show_codes,
-           "code_revoke": start_code_revoke}
+ACTIONS = {
+    "people": show_people,
+    "person_revoke": start_person_revoke,
+    "codes": show_codes,
+    "code_revoke": start_code_revoke,
+}
 FLOWS = (PERSON_REVOKE, CODE_REVOKE)

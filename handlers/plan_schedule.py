@@ -136,11 +136,15 @@ def read_schedule(path: Path) -> Schedule:
         seen.add(spec.id)
     for phase in parsed.phases:
         if phase.start_month > phase.end_month:
-            raise PlanError(f"{name}：第{phase.number}阶段：开始月份 {phase.start_month} 晚于结束月份 {phase.end_month}")
+            raise PlanError(
+                f"{name}：第{phase.number}阶段：开始月份 {phase.start_month} 晚于结束月份 {phase.end_month}"
+            )
     if len({p.number for p in parsed.phases}) != len(parsed.phases):
         raise PlanError(f"{name}：阶段序号 number 重复")
-    tasks = tuple(Milestone(s.id, s.number, s.month, s.day, s.year_end, s.title, tuple(s.responsible), s.text)
-                  for s in parsed.milestones)
+    tasks = tuple(
+        Milestone(s.id, s.number, s.month, s.day, s.year_end, s.title, tuple(s.responsible), s.text)
+        for s in parsed.milestones
+    )
     return Schedule(name, tasks, tuple(parsed.phases))
 
 
@@ -156,31 +160,58 @@ def planned_milestones(schedule: Schedule, year: int, texts: Texts) -> list[Plan
     """The year's milestones, in date order; a date the year does not have (2月30日, 2月29日 in 2027) is an error."""
     planned: list[PlannedMilestone] = []
     for phase in schedule.phases:
-        title = texts("ms_phase_title", number=CN_NUMBERS[phase.number - 1] if phase.number <= 10 else phase.number,
-                      name=phase.name, start=phase.start_month, end=phase.end_month)
-        planned.append(PlannedMilestone(f"phase.{phase.number}", date(year, phase.start_month, 1), 0,
-                                        MilestoneKind.PHASE, title, EVERYONE, phase.summary))
+        title = texts(
+            "ms_phase_title",
+            number=CN_NUMBERS[phase.number - 1] if phase.number <= 10 else phase.number,
+            name=phase.name,
+            start=phase.start_month,
+            end=phase.end_month,
+        )
+        planned.append(
+            PlannedMilestone(
+                f"phase.{phase.number}",
+                date(year, phase.start_month, 1),
+                0,
+                MilestoneKind.PHASE,
+                title,
+                EVERYONE,
+                phase.summary,
+            )
+        )
         if phase.number == SUPERVISION_PHASE:
             for month in QUARTER_END_MONTHS:
                 if phase.start_month <= month <= phase.end_month:
                     quarter = month // 3
-                    planned.append(PlannedMilestone(
-                        f"supervision.q{quarter}", _month_end(year, month), 0, MilestoneKind.SUPERVISION,
-                        texts("ms_supervision_title", quarter=CN_NUMBERS[quarter - 1]), EVERYONE,
-                        texts("ms_supervision_text")))
+                    planned.append(
+                        PlannedMilestone(
+                            f"supervision.q{quarter}",
+                            _month_end(year, month),
+                            0,
+                            MilestoneKind.SUPERVISION,
+                            texts("ms_supervision_title", quarter=CN_NUMBERS[quarter - 1]),
+                            EVERYONE,
+                            texts("ms_supervision_text"),
+                        )
+                    )
     for task in schedule.tasks:
         try:
             due = task.due(year)
         except ValueError:
-            raise PlanError(f"{schedule.source}：时间节点 {task.id}（第{task.number}项）：{year}年没有"
-                            f"{task.month}月{task.day}日，请改为有效日期") from None
-        planned.append(PlannedMilestone(f"task.{task.id}", due, task.number, MilestoneKind.TASK, task.title,
-                                        task.responsible, task.text))
+            raise PlanError(
+                f"{schedule.source}：时间节点 {task.id}（第{task.number}项）：{year}年没有"
+                f"{task.month}月{task.day}日，请改为有效日期"
+            ) from None
+        planned.append(
+            PlannedMilestone(
+                f"task.{task.id}", due, task.number, MilestoneKind.TASK, task.title, task.responsible, task.text
+            )
+        )
     return sorted(planned, key=lambda p: (p.due_on, p.position, p.key))
 
 
-async def load_plan(db: Database, schedule: Schedule, year: int, texts: Texts, clock: Clock
-                    ) -> milestones.ReplaceResult:
+async def load_plan(
+    db: Database, schedule: Schedule, year: int, texts: Texts, clock: Clock
+) -> milestones.ReplaceResult:
     planned = planned_milestones(schedule, year, texts)
     async with db.transaction() as session:
         return await milestones.replace_year(session, year, planned, clock.now())

@@ -35,18 +35,23 @@ async def may_announce(session: AsyncSession, now: datetime) -> bool:
     announcing at the same moment take turns (the second sees the slot taken and leaves it to the job)."""
     if await questions.announced_since(session, now - NOTICE_EVERY):
         return False
-    return await claim_notice(session, f"question-notice:{int(now.timestamp() // NOTICE_EVERY.total_seconds())}",
-                              now)
+    return await claim_notice(session, f"question-notice:{int(now.timestamp() // NOTICE_EVERY.total_seconds())}", now)
 
 
-async def announce_one(session: AsyncSession, texts: Texts, question: Question, role: str, now: datetime
-                       ) -> list[Reply]:
+async def announce_one(
+    session: AsyncSession, texts: Texts, question: Question, role: str, now: datetime
+) -> list[Reply]:
     """The notice of one question to every county official (with a button to answer it)."""
     questions.mark_announced([question], now)
     reply_button = Choice(buttons.menu_data("kb_answer", question.id), texts("ask_reply_button"))
-    return [Reply(texts("ask_forwarded_notice", role=role, question=question.text), (reply_button,),
-                  chat_id=official.channel_user_id)
-            for official in await users_with_role(session, Role.COUNTY)]
+    return [
+        Reply(
+            texts("ask_forwarded_notice", role=role, question=question.text),
+            (reply_button,),
+            chat_id=official.channel_user_id,
+        )
+        for official in await users_with_role(session, Role.COUNTY)
+    ]
 
 
 async def announce_waiting(session: AsyncSession, texts: Texts, now: datetime) -> list[Reply]:
@@ -57,12 +62,16 @@ async def announce_waiting(session: AsyncSession, texts: Texts, now: datetime) -
     questions.mark_announced(waiting, now)
     lines = [f"{number}. {_short(question.text)}" for number, question in enumerate(waiting, start=1)]
     text = "\n".join([texts("ask_summary_notice", n=len(waiting)), *lines])
-    choices = tuple(Choice(buttons.menu_data("kb_answer", question.id), texts("ask_summary_button", n=number))
-                    for number, question in enumerate(waiting[:SUMMARY_BUTTONS], start=1))
+    choices = tuple(
+        Choice(buttons.menu_data("kb_answer", question.id), texts("ask_summary_button", n=number))
+        for number, question in enumerate(waiting[:SUMMARY_BUTTONS], start=1)
+    )
     choices += (Choice(buttons.menu_data("questions"), texts("ask_summary_queue")),)
     log.info("%d questions announced to the county office in one summary", len(waiting))
-    return [Reply(text[:3500], choices, columns=4, chat_id=official.channel_user_id)
-            for official in await users_with_role(session, Role.COUNTY)]
+    return [
+        Reply(text[:3500], choices, columns=4, chat_id=official.channel_user_id)
+        for official in await users_with_role(session, Role.COUNTY)
+    ]
 
 
 def _short(text: str) -> str:

@@ -44,7 +44,6 @@ class RectificationNotice:
     office: str  # the township office
     contact: str  # whom to call there
 
-
     def as_payload(self) -> dict[str, Any]:
         """The notice as JSON for an outbox row: the sender renders the sheet from it (`ensure_sheet`)."""
         body = asdict(self)
@@ -85,8 +84,13 @@ def sheet_lines(notice: RectificationNotice) -> list[str]:
     lines = [f"编号：{notice.number}", f"单位名称：{notice.unit}"]
     if notice.address:
         lines += _wrapped(f"经营地址：{notice.address}")
-    lines += [f"所在村：{notice.place}", f"行业：{notice.industry}",
-              f"检查日期：{cn_date(notice.inspected_on)}", f"检查结果：{notice.result}（{notice.unit_class}）", ""]
+    lines += [
+        f"所在村：{notice.place}",
+        f"行业：{notice.industry}",
+        f"检查日期：{cn_date(notice.inspected_on)}",
+        f"检查结果：{notice.result}（{notice.unit_class}）",
+        "",
+    ]
     if notice.items:
         lines.append(f"经检查，发现以下{len(notice.items)}项不符合要求：")
         for number, item in enumerate(notice.items, start=1):
@@ -111,7 +115,7 @@ def write_pdf(notice: RectificationNotice, out: Path) -> Path:
 
     family = font_family()
     lines = sheet_lines(notice)
-    pages = [lines[start:start + LINES_PER_PAGE] for start in range(0, len(lines), LINES_PER_PAGE)] or [[]]
+    pages = [lines[start : start + LINES_PER_PAGE] for start in range(0, len(lines), LINES_PER_PAGE)] or [[]]
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(f"{out.name}.{threading.get_ident()}.part")
     with _RENDERING, PdfPages(partial, metadata={"Title": f"{TITLE} {notice.number}"}) as pdf:

@@ -40,14 +40,19 @@ FAILED_CODES_ALLOWED = 5
 FAILED_CODES_WINDOW = timedelta(minutes=10)
 
 
-async def _usable_invite(session: AsyncSession, texts: Texts, channel_user_id: int, code: str, now: datetime
-                         ) -> Invite | str:
+async def _usable_invite(
+    session: AsyncSession, texts: Texts, channel_user_id: int, code: str, now: datetime
+) -> Invite | str:
     """The open invite a sent code names, or what to tell the sender (the failure counted and logged)."""
     failures = await invites.recent_failures(session, channel_user_id, now - FAILED_CODES_WINDOW)
     if len(failures) >= FAILED_CODES_ALLOWED:
         free_at = failures[len(failures) - FAILED_CODES_ALLOWED] + FAILED_CODES_WINDOW
-        log.warning("invite code from user %s not looked up: %d failed codes in %s", channel_user_id,
-                    len(failures), FAILED_CODES_WINDOW)
+        log.warning(
+            "invite code from user %s not looked up: %d failed codes in %s",
+            channel_user_id,
+            len(failures),
+            FAILED_CODES_WINDOW,
+        )
         return texts("invite_too_many", minutes=max(1, math.ceil((free_at - now).total_seconds() / 60)))
     invite = await invites.find_invite(session, code)
     problem = invites.check_invite(invite, now)
@@ -56,11 +61,13 @@ async def _usable_invite(session: AsyncSession, texts: Texts, channel_user_id: i
     return await _failed(session, texts, channel_user_id, code, problem or invites.InviteProblem.UNKNOWN, now)
 
 
-async def _failed(session: AsyncSession, texts: Texts, channel_user_id: int, code: str,
-                  problem: invites.InviteProblem, now: datetime) -> str:
+async def _failed(
+    session: AsyncSession, texts: Texts, channel_user_id: int, code: str, problem: invites.InviteProblem, now: datetime
+) -> str:
     await invites.record_failure(session, channel_user_id, now, FAILED_CODES_WINDOW)
-    log.warning("invite code refused for user %s: %s (code %s…)", channel_user_id, problem.value,
-                invites.code_prefix(code))
+    log.warning(
+        "invite code refused for user %s: %s (code %s…)", channel_user_id, problem.value, invites.code_prefix(code)
+    )
     return _invite_problem_text(texts, problem)
 
 
@@ -116,8 +123,11 @@ async def redeem(turn: Turn, code: str) -> list[Reply]:
         return [turn.menu_reply(turn.texts("invite_switch_last_county"))]
     conversation = await load_conversation(turn.session, turn.user.id)
     if conversation is not None and conversation.flow != INVITE_SWITCH.name:
-        return [await turn.runner.reprompt(turn, conversation,
-                                           turn.texts("invite_switch_busy", title=turn.runner.title(conversation)))]
+        return [
+            await turn.runner.reprompt(
+                turn, conversation, turn.texts("invite_switch_busy", title=turn.runner.title(conversation))
+            )
+        ]
     new = access.identity(turn.menus, invite.role, invite.area)
     return await turn.runner.start(turn, INVITE_SWITCH.name, SwitchAnswers(invite=invite.id, new=new))
 
@@ -126,17 +136,26 @@ async def _take(turn: Turn, invite: Invite) -> list[Reply]:
     """Redeem the code for the turn's user: the code is claimed and the role changed in this one transaction."""
     now, user = turn.clock.now(), turn.user
     before_role, before = user.role, turn.identity()
-    if before_role == Role.COUNTY and invite.role != Role.COUNTY and await access.is_last_county_official(
-            turn.session, user):
+    if (
+        before_role == Role.COUNTY
+        and invite.role != Role.COUNTY
+        and await access.is_last_county_official(turn.session, user)
+    ):
         return [turn.menu_reply(turn.texts("invite_switch_last_county"))]
     if not await invites.claim(turn.session, invite, user, now):
-        return [turn.menu_reply(await _failed(turn.session, turn.texts, user.channel_user_id, invite.code,
-                                              invites.InviteProblem.USED, now))]
+        return [
+            turn.menu_reply(
+                await _failed(
+                    turn.session, turn.texts, user.channel_user_id, invite.code, invites.InviteProblem.USED, now
+                )
+            )
+        ]
     await users.assign_role(turn.session, user, Role(invite.role), invite.area)
     await owner_binding.bind_from_invite(turn.session, invite, user, now)
     if before_role in access.OFFICIALS:
-        turn.notices.extend(await access.role_changed_notices(turn.session, turn.texts, turn.menus, user, before,
-                                                              invite))
+        turn.notices.extend(
+            await access.role_changed_notices(turn.session, turn.texts, turn.menus, user, before, invite)
+        )
     return await after_registration(turn)
 
 
@@ -153,8 +172,10 @@ def _switch_yes(answers: SwitchAnswers) -> str:
 
 
 async def _switch_prompt(turn: Turn, answers: SwitchAnswers) -> Prompt:
-    options = (Option(_switch_yes(answers), turn.texts("button_switch_confirm")),
-               Option("no", turn.texts("button_switch_keep")))
+    options = (
+        Option(_switch_yes(answers), turn.texts("button_switch_confirm")),
+        Option("no", turn.texts("button_switch_keep")),
+    )
     return Prompt(turn.texts("invite_switch_confirm", current=turn.identity(), new=answers.new), options, 2)
 
 
@@ -170,8 +191,9 @@ async def _finish_switch(turn: Turn, answers: SwitchAnswers) -> list[Reply]:
 
 
 # The confirmation an official gives before a code replaces their role; the flow's data names that one code.
-INVITE_SWITCH = Flow("invite_switch", "更换身份", (Step("confirm", _switch_prompt, next=None),), _finish_switch,
-                     state=SwitchAnswers)
+INVITE_SWITCH = Flow(
+    "invite_switch", "更换身份", (Step("confirm", _switch_prompt, next=None),), _finish_switch, state=SwitchAnswers
+)
 
 
 async def after_registration(turn: Turn) -> list[Reply]:
@@ -212,8 +234,7 @@ async def _finish_rename(turn: Turn, answers: NameAnswers) -> list[Reply]:
     return [turn.menu_reply(turn.texts("rename_done", name=answers.name))]
 
 
-REGISTER = Flow("register", "登记姓名", (Step("name", _name_prompt, parse_name),), _finish_register,
-                state=NameAnswers)
+REGISTER = Flow("register", "登记姓名", (Step("name", _name_prompt, parse_name),), _finish_register, state=NameAnswers)
 RENAME = Flow("rename", "修改姓名", (Step("name", _name_prompt, parse_name),), _finish_rename, state=NameAnswers)
 
 

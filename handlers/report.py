@@ -36,8 +36,14 @@ async def scope_of(session: AsyncSession, user: User) -> Area | None:
     return None
 
 
-def digest_replies(digest: Digest, texts: Texts, knowledge: KnowledgeBase | None, clock: Clock, charts: Path,
-                   chat_id: int | None = None) -> list[Reply]:
+def digest_replies(
+    digest: Digest,
+    texts: Texts,
+    knowledge: KnowledgeBase | None,
+    clock: Clock,
+    charts: Path,
+    chat_id: int | None = None,
+) -> list[Reply]:
     """The digest as messages (each within Telegram's limit) followed by its chart."""
     text = digest_text(digest, texts, industry_names(knowledge), clock.tz)
     replies = [Reply(part, chat_id=chat_id) for part in split_message(text)]

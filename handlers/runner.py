@@ -54,8 +54,9 @@ class Runner:
         flow = self.flows.get(conversation.flow)
         return flow is not None and flow.state.load(conversation.data).answered(step.id for step in flow.steps)
 
-    async def start(self, turn: Turn, name: str, data: FlowState | dict[str, Any] | None = None,
-                    at: str | None = None) -> list[Reply]:
+    async def start(
+        self, turn: Turn, name: str, data: FlowState | dict[str, Any] | None = None, at: str | None = None
+    ) -> list[Reply]:
         """Begin a flow (at its first step, or at `at` when resuming a prepared report) with the answers it is
         given (a model of its own, or as stored)."""
         flow = self.flows[name]
@@ -65,8 +66,7 @@ class Runner:
         nonce = int(now.timestamp() * 10) % 10_000_000
         first = flow.step(at) if at else flow.steps[0]
         assert first is not None, f"{name}: no step {at}"
-        conversation = await start_conversation(turn.session, turn.user.id, name, first.id, answers.dump(), now,
-                                                nonce)
+        conversation = await start_conversation(turn.session, turn.user.id, name, first.id, answers.dump(), now, nonce)
         return [await self._prompt(turn, first, answers, conversation)]
 
     async def reprompt(self, turn: Turn, conversation: Conversation, lead: str | None = None) -> Reply:

@@ -72,8 +72,9 @@ def answers_for(checklist: Checklist, unit_class: UnitClass) -> tuple[dict[str, 
     return answers, notes
 
 
-def parse_sample_register(county: CountySpec, knowledge: KnowledgeBase, today: date, now: datetime,
-                          path: Path = SAMPLE_REGISTER) -> SampleRegister:
+def parse_sample_register(
+    county: CountySpec, knowledge: KnowledgeBase, today: date, now: datetime, path: Path = SAMPLE_REGISTER
+) -> SampleRegister:
     """The register for the sample county `county`, with dates counted back from `today` (`now` for the times)."""
     try:
         raw = read_yaml_file(path)
@@ -118,10 +119,16 @@ def parse_sample_register(county: CountySpec, knowledge: KnowledgeBase, today: d
         if (village, name) in seen:
             fail(f"{township}{village}已有同名单位“{name}”", "name")
         seen.add((village, name))
-        unit = SampleUnit(name=name + SAMPLE_MARK, industry=industry, township=township, village=village,
-                          operator=_text(item.get("operator"), "经营者（operator）", lambda m: fail(m, "operator")),
-                          address=_text(item.get("address"), "地址（address）", lambda m: fail(m, "address")))
+        unit = SampleUnit(
+            name=name + SAMPLE_MARK,
+            industry=industry,
+            township=township,
+            village=village,
+            operator=_text(item.get("operator"), "经营者（operator）", lambda m: fail(m, "operator")),
+            address=_text(item.get("address"), "地址（address）", lambda m: fail(m, "address")),
+        )
         if "check" in item:
+
             def fail_check(message: str, key: str | None = None, at: list[object] = loc + ["check"]) -> NoReturn:
                 fail_at(at + ([key] if key else []), message)
 
@@ -156,5 +163,12 @@ def _inspection(check: Any, checklist: Checklist, today: date, now: datetime, fa
     elif due is not None:
         fail("只有结果为整改时才写 due（整改期限）", "due")
     answers, notes = answers_for(checklist, unit_class)
-    return SampleInspection(submitted_at=now - timedelta(days=days), compliant=unit_class == UnitClass.UPGRADE,
-                            unit_class=unit_class, status=status, rectify_by=rectify_by, answers=answers, notes=notes)
+    return SampleInspection(
+        submitted_at=now - timedelta(days=days),
+        compliant=unit_class == UnitClass.UPGRADE,
+        unit_class=unit_class,
+        status=status,
+        rectify_by=rectify_by,
+        answers=answers,
+        notes=notes,
+    )

@@ -54,8 +54,9 @@ def check_group(texts: Texts, kind: str, webhook: str, secret: str | None, *, al
     if not parse_qs(parts.query).get(CREDENTIAL[kind]):
         raise BadGroup(texts("wg_bad_webhook", kind=KINDS[kind], param=CREDENTIAL[kind]))
     secret = (secret or "").strip() or None
-    if secret is not None and (kind != "dingtalk" or len(secret) > MAX_SECRET or not secret.isprintable()
-                               or " " in secret):
+    if secret is not None and (
+        kind != "dingtalk" or len(secret) > MAX_SECRET or not secret.isprintable() or " " in secret
+    ):
         raise BadGroup(texts("wg_bad_secret") if kind == "dingtalk" else texts("wg_wecom_no_secret"))
     return GroupSpec(kind, webhook, secret)
 
@@ -87,12 +88,12 @@ def _cut(text: str) -> list[str]:
         current = ""
         for line in piece.split("\n"):
             while len(line.encode()) > TEXT_BYTES:  # one very long line: cut by characters
-                head = line[:TEXT_BYTES // 4]
+                head = line[: TEXT_BYTES // 4]
                 if current:
                     parts.append(current)
                     current = ""
                 parts.append(head)
-                line = line[len(head):]
+                line = line[len(head) :]
             candidate = f"{current}\n{line}" if current else line
             if len(candidate.encode()) > TEXT_BYTES:
                 parts.append(current)
@@ -118,14 +119,22 @@ def robot_messages(kind: str, replies: list[Reply]) -> list[tuple[str, dict[str,
     return pushes
 
 
-async def failure_notices(session: AsyncSession, texts: Texts, group: WorkGroup, reason: str
-                          ) -> list[tuple[int, str, dict[str, Any]]]:
+async def failure_notices(
+    session: AsyncSession, texts: Texts, group: WorkGroup, reason: str
+) -> list[tuple[int, str, dict[str, Any]]]:
     """What the county office is told when a group's robot keeps failing: which group, why, what to do."""
-    text = texts("wg_failing", name=group.name, kind=KINDS.get(group.kind, group.kind), n=group.failures,
-                 reason=texts(f"wg_reason_{reason}"))
+    text = texts(
+        "wg_failing",
+        name=group.name,
+        kind=KINDS.get(group.kind, group.kind),
+        n=group.failures,
+        reason=texts(f"wg_reason_{reason}"),
+    )
     reply = Reply(text)
-    return [(official.channel_user_id, reply.kind, reply.payload())
-            for official in await users_with_role(session, Role.COUNTY)]
+    return [
+        (official.channel_user_id, reply.kind, reply.payload())
+        for official in await users_with_role(session, Role.COUNTY)
+    ]
 
 
 async def push_replies(session: AsyncSession, groups: list[WorkGroup], replies: list[Reply], now: datetime) -> int:

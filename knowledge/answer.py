@@ -46,8 +46,10 @@ ELSEWHERE = "elsewhere"
 NUMERALS = "一二三四"
 
 NOT_SURE = "不确定：知识库里没有找到可靠的答案。请换个说法再问，或咨询所在乡镇整规办、行业牵头部门。"
-ELSEWHERE_TEXT = ("您问的是{place}的情况。十小通只解答{county}“十小”整规的问题（依据{county}的实施方案和本县做法），"
-                  "{place}的规定和安排可能不同，请咨询当地的市场监管部门或整规办。")
+ELSEWHERE_TEXT = (
+    "您问的是{place}的情况。十小通只解答{county}“十小”整规的问题（依据{county}的实施方案和本县做法），"
+    "{place}的规定和安排可能不同，请咨询当地的市场监管部门或整规办。"
+)
 PART_LEFT = "另外，“{part}”这一问，知识库里没有找到可靠的答案，请换个说法单独再问，或咨询所在乡镇整规办。"
 
 
@@ -84,9 +86,13 @@ class Answerer:
         synonyms = self.kb.synonyms
         words = [basic_normalize(w) for g in synonyms.groups for w in (g.canonical, *g.variants)]
         terms = [basic_normalize(w) for w in synonyms.homophone_terms]
-        self.index = SearchIndex(self.kb.entries, make_normalizer(synonyms), progress=progress,
-                                 typo_words=typo_lexicon([*words, *terms, *synonyms.key_terms], terms),
-                                 not_typos=[basic_normalize(w) for w in synonyms.not_typos])
+        self.index = SearchIndex(
+            self.kb.entries,
+            make_normalizer(synonyms),
+            progress=progress,
+            typo_words=typo_lexicon([*words, *terms, *synonyms.key_terms], terms),
+            not_typos=[basic_normalize(w) for w in synonyms.not_typos],
+        )
         self._milestones = _milestones_by_entry(self.kb.milestones)
         bare_terms = self.kb.vocabulary.bare_terms if self.kb.vocabulary is not None else {}
         self._bare_ids = {self.index.normalize(term): ident for term, ident in bare_terms.items()}
@@ -97,8 +103,7 @@ class Answerer:
         text = question if isinstance(question, str) else ""
         places = self.kb.places
         if places is not None and (place := places.named(text)) is not None:
-            return Answer(ELSEWHERE_TEXT.format(place=place, county=places.county), None, 0.0, True,
-                          declined=ELSEWHERE)
+            return Answer(ELSEWHERE_TEXT.format(place=place, county=places.county), None, 0.0, True, declined=ELSEWHERE)
         bare = self._bare(text)
         if bare is not None:
             return Answer(bare.answer, bare.source, self.threshold, False, [], bare.id, [bare.id])
@@ -130,8 +135,7 @@ class Answerer:
 
     def _single(self, hit: Hit, suggestions: list[dict[str, str]], text: str, today: date | None) -> Answer:
         entry = hit.entry
-        return Answer(self._text(entry, text, today), entry.source, hit.score, False, suggestions, entry.id,
-                      [entry.id])
+        return Answer(self._text(entry, text, today), entry.source, hit.score, False, suggestions, entry.id, [entry.id])
 
     def _text(self, entry: Entry, question: str, today: date | None) -> str:
         """The entry's answer, with what today changes: the current phase, or how long until a milestone."""
@@ -238,10 +242,18 @@ class Answerer:
         trade it names; never another trade's, nor one silent on a key term of the question."""
         normalize = self.index.normalize
         trades = normalize.keys_in(normalize(text)) & self.index.trades if text else frozenset()
-        suggestions = [_suggestion(h.entry) for h in hits
-                       if not h.features[TRADE_CONFLICT] and not h.features[KEY_UNEXPLAINED] and not h.features[OTHER_TRADE]
-                       and (h.score >= SUGGESTION_FLOOR if not h.features[NO_CONTENT]
-                            else h.score >= TRADE_SUGGESTION_FLOOR and h.entry.trade in trades)][:NOT_SURE_SUGGESTIONS]
+        suggestions = [
+            _suggestion(h.entry)
+            for h in hits
+            if not h.features[TRADE_CONFLICT]
+            and not h.features[KEY_UNEXPLAINED]
+            and not h.features[OTHER_TRADE]
+            and (
+                h.score >= SUGGESTION_FLOOR
+                if not h.features[NO_CONTENT]
+                else h.score >= TRADE_SUGGESTION_FLOOR and h.entry.trade in trades
+            )
+        ][:NOT_SURE_SUGGESTIONS]
         if not hits:
             suggestions = self._topic_suggestions(text)
         return Answer(NOT_SURE, None, hits[0].score if hits else 0.0, True, suggestions)

@@ -61,18 +61,23 @@ class Place:
 def check_common(items: list[ItemSpec], topics: dict[str, str], place: Place) -> None:
     for item in items:
         if item.replaces:
-            raise KnowledgeError(f"{place(item.id)}：检查项 {item.id}：replaces 只能用在行业的检查项上（共性项不能取代别的项）")
+            raise KnowledgeError(
+                f"{place(item.id)}：检查项 {item.id}：replaces 只能用在行业的检查项上（共性项不能取代别的项）"
+            )
         _known_topic(item, topics, place)
 
 
 def _known_topic(item: ItemSpec, topics: dict[str, str], place: Place) -> None:
     if item.topic not in topics:
-        raise KnowledgeError(f"{place(item.id)}：检查项 {item.id}：topic: {item.topic} 不在 common.yaml 的 topics 中"
-                             "（拼错了？新的事项请先加入 topics 并写上中文名）")
+        raise KnowledgeError(
+            f"{place(item.id)}：检查项 {item.id}：topic: {item.topic} 不在 common.yaml 的 topics 中"
+            "（拼错了？新的事项请先加入 topics 并写上中文名）"
+        )
 
 
-def effective_items(common: list[ItemSpec], own: list[ItemSpec], topics: dict[str, str], place: Place
-                    ) -> list[ItemSpec]:
+def effective_items(
+    common: list[ItemSpec], own: list[ItemSpec], topics: dict[str, str], place: Place
+) -> list[ItemSpec]:
     """The industry's checklist: the common items it does not replace, then its own, every rule checked."""
     by_id = {item.id: item for item in common}
     replaced: dict[str, ItemSpec] = {}
@@ -85,8 +90,9 @@ def effective_items(common: list[ItemSpec], own: list[ItemSpec], topics: dict[st
                 raise KnowledgeError(f"{where} 不是共性检查项（只能取代 common.yaml 中的项）")
             if target in replaced:
                 raise KnowledgeError(f"{where} 已被 {replaced[target].id} 取代，一个共性项只能由一项取代")
-            if common_item.kind == "gate" or any(other.relevant and other.relevant.item == target
-                                                 for other in [*common, *own]):
+            if common_item.kind == "gate" or any(
+                other.relevant and other.relevant.item == target for other in [*common, *own]
+            ):
                 raise KnowledgeError(f"{where} 是筛选题或被其他项引用，不能取代")
             if common_item.veto and not item.veto:
                 raise KnowledgeError(f"{where} 是一票否决项，取代它的项也必须是一票否决项（veto: true）")
@@ -103,12 +109,16 @@ def _one_topic_once(items: list[ItemSpec], topics: dict[str, str], place: Place)
         earlier = first.setdefault(item.topic, item)
         if earlier is item:
             continue
-        hint = (f"或在 {item.id} 下写 replaces: [{earlier.id}]" if earlier.id.startswith("common.")
-                else f"并把 {item.id} 写进 retired（into: {earlier.id}）")
+        hint = (
+            f"或在 {item.id} 下写 replaces: [{earlier.id}]"
+            if earlier.id.startswith("common.")
+            else f"并把 {item.id} 写进 retired（into: {earlier.id}）"
+        )
         raise KnowledgeError(
             f"{place(item.id)}：检查项 {item.id} 与 {place(earlier.id)} 的 {earlier.id} 问的是同一件事"
             f"（{topics[item.topic]}，topic: {item.topic}）：同一检查表中同一事项只能问一次，"
-            f"否则“余下各项均符合”会让报告自相矛盾。请合并这两项，{hint}")
+            f"否则“余下各项均符合”会让报告自相矛盾。请合并这两项，{hint}"
+        )
 
 
 def _follow_ups_together(items: list[ItemSpec], place: Place) -> None:
@@ -118,10 +128,14 @@ def _follow_ups_together(items: list[ItemSpec], place: Place) -> None:
         gate = item.relevant.item
         previous = items[index - 1] if index else None
         if previous is None or not (previous.id == gate or (previous.relevant and previous.relevant.item == gate)):
-            raise KnowledgeError(f"{place(item.id)}：检查项 {item.id}：要紧跟在筛选题 {gate} 之后"
-                                 "（或它的其他追问之后），检查时的序号（第n/N项）才不会跳动")
+            raise KnowledgeError(
+                f"{place(item.id)}：检查项 {item.id}：要紧跟在筛选题 {gate} 之后"
+                "（或它的其他追问之后），检查时的序号（第n/N项）才不会跳动"
+            )
         if any(other.id == gate and other.relevant is not None for other in items):
-            raise KnowledgeError(f"{place(item.id)}：检查项 {item.id}：relevant 只能引用不带条件的筛选题，{gate} 本身带条件")
+            raise KnowledgeError(
+                f"{place(item.id)}：检查项 {item.id}：relevant 只能引用不带条件的筛选题，{gate} 本身带条件"
+            )
 
 
 def retired_items(specs: list[RetiredSpec], items: list[ItemSpec], place: Place) -> tuple[RetiredItem, ...]:

@@ -24,13 +24,30 @@ DECLINED_PLACE = "外地（应说明本县）"
 
 # Topic of an entry, from its id: the first rule whose pattern the id contains wins (checked in order).
 _TOPICS: tuple[tuple[str, str], ...] = (
-    (".licences", "证照"), ("tobacco_licence", "证照"), ("current.", "现行规定"), (".standards", "检查标准"),
-    (".lead", "牵头部门"), (".topic.", "分项要求"), ("plan.today", "时间安排"), ("plan.ms.", "时间安排"),
-    ("plan.date.", "时间安排"), ("plan.phase", "时间安排"), ("plan.schedule", "时间安排"),
-    ("plan.duty", "职责分工"), ("plan.office", "职责分工"), ("plan.township_leadership", "职责分工"),
-    ("plan.responsibility", "职责分工"), ("plan.targets", "目标与达标"), ("plan.township_complete", "目标与达标"),
-    ("plan.industry_target", "目标与达标"), ("plan.compliance_rate", "目标与达标"), ("plan.", "方案其他内容"),
-    ("industries.", "方案其他内容"), ("fsl.", "食品安全法"), ("bot.", "十小通使用"), ("common.checklist", "检查标准"),
+    (".licences", "证照"),
+    ("tobacco_licence", "证照"),
+    ("current.", "现行规定"),
+    (".standards", "检查标准"),
+    (".lead", "牵头部门"),
+    (".topic.", "分项要求"),
+    ("plan.today", "时间安排"),
+    ("plan.ms.", "时间安排"),
+    ("plan.date.", "时间安排"),
+    ("plan.phase", "时间安排"),
+    ("plan.schedule", "时间安排"),
+    ("plan.duty", "职责分工"),
+    ("plan.office", "职责分工"),
+    ("plan.township_leadership", "职责分工"),
+    ("plan.responsibility", "职责分工"),
+    ("plan.targets", "目标与达标"),
+    ("plan.township_complete", "目标与达标"),
+    ("plan.industry_target", "目标与达标"),
+    ("plan.compliance_rate", "目标与达标"),
+    ("plan.", "方案其他内容"),
+    ("industries.", "方案其他内容"),
+    ("fsl.", "食品安全法"),
+    ("bot.", "十小通使用"),
+    ("common.checklist", "检查标准"),
     ("common.evaluation", "检查标准"),
 )
 _SPECIFIC = "具体要求"  # a checklist item or its FAQ
@@ -156,8 +173,14 @@ def industry_of(entry: Entry, names: dict[str, str]) -> str:
     """The industry's name for an industry file's entry, else what the entry is about."""
     if entry.file.startswith("industries/"):
         return names.get(entry.file.removeprefix("industries/").removesuffix(".yaml"), entry.file)
-    return {"plan.yaml": "实施方案", "common.yaml": "各行业共有", "food_safety_law.yaml": "食品安全法",
-            "industries.yaml": "实施方案", "current_rules.yaml": "现行规定", "general.yaml": "十小通使用"}.get(entry.file, "其他")
+    return {
+        "plan.yaml": "实施方案",
+        "common.yaml": "各行业共有",
+        "food_safety_law.yaml": "食品安全法",
+        "industries.yaml": "实施方案",
+        "current_rules.yaml": "现行规定",
+        "general.yaml": "十小通使用",
+    }.get(entry.file, "其他")
 
 
 def evaluate(
@@ -203,9 +226,14 @@ def evaluate(
             topic = "两问合一" if len(question.parts) > 1 else topic_of(first.id)
             result.by_topic.setdefault(topic, Tally()).add(ok, answer.abstained)
         if not ok:
-            result.misses.append({"q": question.q, "expect": list(question.parts) or (
-                ELSEWHERE if question.elsewhere else None), "got": answer.parts or answer.declined,
-                "score": round(answer.score, 3)})
+            result.misses.append(
+                {
+                    "q": question.q,
+                    "expect": list(question.parts) or (ELSEWHERE if question.elsewhere else None),
+                    "got": answer.parts or answer.declined,
+                    "score": round(answer.score, 3),
+                }
+            )
         if advance is not None:
             advance()
     return result

@@ -47,8 +47,10 @@ class Homophones:
     def __init__(self, lexicon: Iterable[str], not_typos: Iterable[str], known_pair: Callable[[str], bool]) -> None:
         self.not_typos = frozenset(not_typos)
         self.known_pair = known_pair
-        self.words = sorted({w for w in lexicon if len(w) >= MIN_WORD and all("\u3400" <= c <= "\u9fff" for c in w)},
-                            key=lambda w: (-len(w), w))
+        self.words = sorted(
+            {w for w in lexicon if len(w) >= MIN_WORD and all("\u3400" <= c <= "\u9fff" for c in w)},
+            key=lambda w: (-len(w), w),
+        )
         self.lexicon = frozenset(self.words)
         self._by_sound: dict[str, list[tuple[str, tuple[frozenset[str], ...]]]] = defaultdict(list)
         self._spelt: dict[str, tuple[str, ...]] = {}
@@ -90,8 +92,9 @@ class Homophones:
                     return hit
         return None
 
-    def _match_word(self, text: str, i: int, word: str, sounds: tuple[frozenset[str], ...]
-                    ) -> tuple[str, int, int] | None:
+    def _match_word(
+        self, text: str, i: int, word: str, sounds: tuple[frozenset[str], ...]
+    ) -> tuple[str, int, int] | None:
         pos, changed, same, j = i, 0, 0, 0
         while j < len(word):
             if pos >= len(text):
@@ -118,8 +121,9 @@ class Homophones:
                 return None
         return self._finish(text, i, pos, word, changed, same)
 
-    def _finish(self, text: str, start: int, end: int, word: str, changed: int, same: int
-                ) -> tuple[str, int, int] | None:
+    def _finish(
+        self, text: str, start: int, end: int, word: str, changed: int, same: int
+    ) -> tuple[str, int, int] | None:
         if changed == 0:
             return word, end - start, 0  # spelt right: keep it whole so no shorter word is "corrected" inside it
         typed = text[start:end]

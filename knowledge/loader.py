@@ -76,6 +76,8 @@ _ERROR_TEXT = {
 }
 
 M = TypeVar("M", bound=BaseModel)
+
+
 def _read_yaml(path: Path, name: str) -> Any:
     try:
         return read_yaml_file(path)
@@ -124,8 +126,12 @@ class _Builder:
         self.entries: list[Entry] = []
         self.seen: dict[str, str] = {}  # entry or item id -> file, for duplicate detection
         self.trade: str | None = None  # key term of the industry whose file is being read
-        self.sources = _parse(SourcesFile, _read_yaml(data_dir / "sources.yaml", "sources.yaml"), "sources.yaml",
-                              data_dir / "sources.yaml")
+        self.sources = _parse(
+            SourcesFile,
+            _read_yaml(data_dir / "sources.yaml", "sources.yaml"),
+            "sources.yaml",
+            data_dir / "sources.yaml",
+        )
 
     def load(self, model: type[M], rel: str) -> M:
         return _parse(model, _read_yaml(self.dir / rel, rel), rel, self.dir / rel)
@@ -138,26 +144,49 @@ class _Builder:
     def source(self, spec_source: Any, name: str, ident: str) -> str:
         return render.render_source(spec_source, self.sources, f"{name}：条目 {ident}")
 
-    def add(self, name: str, ident: str, questions: Any, answer: str, source: str, reviewed: dt.date | None,
-            scope: frozenset[str] = frozenset()) -> None:
+    def add(
+        self,
+        name: str,
+        ident: str,
+        questions: Any,
+        answer: str,
+        source: str,
+        reviewed: dt.date | None,
+        scope: frozenset[str] = frozenset(),
+    ) -> None:
         self.claim(ident, name)
         if reviewed is None:
             raise KnowledgeError(f"{name}：条目 {ident}：缺少 reviewed（最近核对日期），可写在条目或文件顶部")
         self.entries.append(Entry(ident, tuple(questions), answer, source, reviewed, name, self.trade, scope))
 
-    def add_specs(self, file: EntriesFile, name: str, placeholders: dict[str, Any] | None = None,
-                  trades: frozenset[str] = frozenset(), normalizer: Normalizer | None = None) -> None:
+    def add_specs(
+        self,
+        file: EntriesFile,
+        name: str,
+        placeholders: dict[str, Any] | None = None,
+        trades: frozenset[str] = frozenset(),
+        normalizer: Normalizer | None = None,
+    ) -> None:
         scope: frozenset[str] = frozenset()
         if file.trades and normalizer is not None:
             scope = frozenset(normalizer(t) for t in file.trades)
             unknown = [t for t in file.trades if normalizer(t) not in trades]
             if unknown:
-                raise KnowledgeError(f"{name}：trades 中的“{'、'.join(unknown)}”不是本县行业的关键词（应写 "
-                                     f"{'、'.join(sorted(trades))} 之一）")
+                raise KnowledgeError(
+                    f"{name}：trades 中的“{'、'.join(unknown)}”不是本县行业的关键词（应写 "
+                    f"{'、'.join(sorted(trades))} 之一）"
+                )
         for spec in file.entries:
             answer = render.fill_placeholders(spec.answer, placeholders or {}, f"{name}：条目 {spec.id}")
-            self.add(name, spec.id, spec.questions, self.noted(answer, spec.source),
-                     self.source(spec.source, name, spec.id), spec.reviewed or file.reviewed, scope)
+            self.add(
+                name,
+                spec.id,
+                spec.questions,
+                self.noted(answer, spec.source),
+                self.source(spec.source, name, spec.id),
+                spec.reviewed or file.reviewed,
+                scope,
+            )
 
     def noted(self, answer: str, ref: SourceRef) -> str:
         return render.superseded_note(answer, ref, self.sources)
@@ -191,24 +220,54 @@ def _plan(b: _Builder, industries: Sequence[str]) -> tuple[PlanFile, list[Milest
     reviewed = plan.reviewed
     b.add_specs(plan, name, {"industries": lambda: "、".join(industries)})
     for p in plan.phases:
-        b.add(name, f"plan.phase{p.number}", p.questions, f"{render.phase_heading(p)}：{p.summary}",
-              base + "四、（一）", reviewed)
-    b.add(name, plan.phases_entry.id, plan.phases_entry.questions, render.phases_text(plan.phases),
-          base + "四、（一）", reviewed)
+        b.add(
+            name,
+            f"plan.phase{p.number}",
+            p.questions,
+            f"{render.phase_heading(p)}：{p.summary}",
+            base + "四、（一）",
+            reviewed,
+        )
+    b.add(
+        name,
+        plan.phases_entry.id,
+        plan.phases_entry.questions,
+        render.phases_text(plan.phases),
+        base + "四、（一）",
+        reviewed,
+    )
     for m in plan.milestones:
-        b.add(name, f"plan.ms.{m.id}", m.questions, render.milestone_answer(m, year),
-              f"{base}四、（二）第{m.number}项", reviewed)
+        b.add(
+            name,
+            f"plan.ms.{m.id}",
+            m.questions,
+            render.milestone_answer(m, year),
+            f"{base}四、（二）第{m.number}项",
+            reviewed,
+        )
     for _key, group in sorted(by_date.items()):
         label = render.milestone_date(group[0], year)
         ident = "plan.date.year_end" if group[0].year_end else f"plan.date.m{group[0].month:02d}d{group[0].day:02d}"
         questions = [q.replace("{date}", label) for q in plan.date_entry_questions]
         items = "、".join(f"第{m.number}项" for m in group)
         b.add(name, ident, questions, render.date_answer(group, year), f"{base}四、（二）{items}", reviewed)
-    b.add(name, plan.schedule_entry.id, plan.schedule_entry.questions, render.schedule_text(plan.milestones, year),
-          base + "四、（二）", reviewed)
+    b.add(
+        name,
+        plan.schedule_entry.id,
+        plan.schedule_entry.questions,
+        render.schedule_text(plan.milestones, year),
+        base + "四、（二）",
+        reviewed,
+    )
     if plan.today_entry is not None:  # without a date (no clock) it answers with the whole schedule
-        b.add(name, plan.today_entry.id, plan.today_entry.questions, render.schedule_text(plan.milestones, year),
-              base + "四、（一）（二）", reviewed)
+        b.add(
+            name,
+            plan.today_entry.id,
+            plan.today_entry.questions,
+            render.schedule_text(plan.milestones, year),
+            base + "四、（一）（二）",
+            reviewed,
+        )
     milestones = [
         Milestone(m.id, m.number, m.month, m.day, m.year_end, m.title, tuple(m.responsible), m.text)
         for m in plan.milestones
@@ -216,8 +275,9 @@ def _plan(b: _Builder, industries: Sequence[str]) -> tuple[PlanFile, list[Milest
     return plan, milestones
 
 
-def _items(b: _Builder, items: list[ItemSpec], name: str, reviewed: dt.date | None, known: dict[str, ItemSpec],
-           scope: str) -> dict[str, str]:
+def _items(
+    b: _Builder, items: list[ItemSpec], name: str, reviewed: dt.date | None, known: dict[str, ItemSpec], scope: str
+) -> dict[str, str]:
     """Validate items (ids, skip logic against earlier items) and add their entries; returns rendered sources.
 
     An item with a FAQ answers with it; every other check item answers with its own text, so a question about one
@@ -233,21 +293,27 @@ def _items(b: _Builder, items: list[ItemSpec], name: str, reviewed: dt.date | No
                 raise KnowledgeError(f"{where}：relevant 引用的检查项 {item.relevant.item} 不存在或不在本项之前")
             if item.relevant.equals not in KIND_VALUES[target.kind]:
                 allowed = "、".join(KIND_VALUES[target.kind])
-                raise KnowledgeError(f"{where}：relevant.equals 取值 {item.relevant.equals} 不适用于 "
-                                     f"{target.id}（可取：{allowed}）")
+                raise KnowledgeError(
+                    f"{where}：relevant.equals 取值 {item.relevant.equals} 不适用于 {target.id}（可取：{allowed}）"
+                )
         known[item.id] = item
         sources[item.id] = render.render_source(item.source, b.sources, where)
         if item.faq is not None:
             b.seen.pop(item.id)  # the FAQ entry shares the item's id on purpose
-            b.add(name, item.id, item.faq.questions, b.noted(item.faq.answer, item.source), sources[item.id],
-                  reviewed)
+            b.add(name, item.id, item.faq.questions, b.noted(item.faq.answer, item.source), sources[item.id], reviewed)
         elif item.kind == "check":
             # Asked as the requirement itself, an industry's own item with its trade in front: the trade tells
             # 饭店冰箱生熟能放一起吗 from the grocery's cold chain, and several industries share texts such as
             # 持有有效的公共场所卫生许可证.
             b.seen.pop(item.id)
-            b.add(name, item.id, [f"{b.trade or ''}{item.text}"],
-                  b.noted(render.item_answer(item, known, scope), item.source), sources[item.id], reviewed)
+            b.add(
+                name,
+                item.id,
+                [f"{b.trade or ''}{item.text}"],
+                b.noted(render.item_answer(item, known, scope), item.source),
+                sources[item.id],
+                reviewed,
+            )
     return sources
 
 
@@ -268,8 +334,10 @@ def _industries(b: _Builder, normalizer: Normalizer) -> dict[str, Checklist]:
             raise KnowledgeError(f"industries.yaml：列出的行业 {slug} 没有对应文件 industries/{slug}.yaml")
     unlisted = sorted(on_disk - set(listing.industries))
     if unlisted:
-        raise KnowledgeError(f"industries/{unlisted[0]}.yaml：该行业未列入 industries.yaml 的 industries 名单"
-                             "（要启用就加入名单，不用就删除或移走该文件）")
+        raise KnowledgeError(
+            f"industries/{unlisted[0]}.yaml：该行业未列入 industries.yaml 的 industries 名单"
+            "（要启用就加入名单，不用就删除或移走该文件）"
+        )
     if len(set(listing.industries)) != len(listing.industries):
         raise KnowledgeError("industries.yaml：industries 名单中有重复的行业")
 
@@ -285,26 +353,36 @@ def _industries(b: _Builder, normalizer: Normalizer) -> dict[str, Checklist]:
         b.trade = next(iter(trades)) if len(trades) == 1 else None
         known = dict(common_known)
         sources = common_sources | _items(b, ind.items, name, ind.reviewed, known, ind.name)
-        place.add(name, checklist_rules.item_lines(b.dir / name), [it.id for it in ind.items] +
-                  [old.id for old in ind.retired])
+        place.add(
+            name,
+            checklist_rules.item_lines(b.dir / name),
+            [it.id for it in ind.items] + [old.id for old in ind.retired],
+        )
         all_items = checklist_rules.effective_items(common.items, ind.items, common.topics, place)
         retired = checklist_rules.retired_items(ind.retired, all_items, place)
         for old in retired:
             b.claim(old.id, name, "已合并的检查项")
         # A replaced common item reads, in this industry's older reports, as asked; it is now asked as its successor.
-        retired += tuple(RetiredItem(it.id, next(own.id for own in ind.items if it.id in own.replaces), it.text)
-                         for it in common.items if it not in all_items)
+        retired += tuple(
+            RetiredItem(it.id, next(own.id for own in ind.items if it.id in own.replaces), it.text)
+            for it in common.items
+            if it not in all_items
+        )
         where = f"{name}：行业 {slug}"
         lead = ind.lead_department.name
         render.render_source(ind.lead_department.source, b.sources, where)
         for lic in ind.licences:
             render.render_source(lic.source, b.sources, f"{where} 证照 {lic.name}")
-        b.add_specs(ind, name, {
-            "name": lambda ind=ind: ind.name,
-            "licences": lambda ind=ind: render.licences_text(ind.licences),
-            "lead_department": lambda lead=lead: lead,
-            "checklist": lambda items=all_items: render.checklist_text(items),
-        })
+        b.add_specs(
+            ind,
+            name,
+            {
+                "name": lambda ind=ind: ind.name,
+                "licences": lambda ind=ind: render.licences_text(ind.licences),
+                "lead_department": lambda lead=lead: lead,
+                "checklist": lambda items=all_items: render.checklist_text(items),
+            },
+        )
         _topic_entries(b, topics, ind, all_items, name)
         b.trade = None
         checklists[slug] = Checklist(
@@ -314,25 +392,38 @@ def _industries(b: _Builder, normalizer: Normalizer) -> dict[str, Checklist]:
             lead_department=lead,
             licences=tuple(lic.name for lic in ind.licences),
             items=tuple(
-                ChecklistItem(it.id, it.kind, it.text, it.help, it.veto,
-                              it.relevant.item if it.relevant else None,
-                              it.relevant.equals if it.relevant else None, sources[it.id], it.topic)
+                ChecklistItem(
+                    it.id,
+                    it.kind,
+                    it.text,
+                    it.help,
+                    it.veto,
+                    it.relevant.item if it.relevant else None,
+                    it.relevant.equals if it.relevant else None,
+                    sources[it.id],
+                    it.topic,
+                )
                 for it in all_items
             ),
             retired=retired,
         )
     names = "\n".join(f"{n}. {c.name}" for n, c in enumerate(checklists.values(), 1))
     b.add_specs(listing, "industries.yaml")
-    b.add("industries.yaml", listing.list_entry.id, listing.list_entry.questions,
-          f"本县“十小”行业名单（共{len(checklists)}个）：\n{names}\n"
-          "说明：省级正式名单未查到，各地名单略有不同（如有的地方列入小超市、小食堂），以县整规办公布的为准。",
-          b.source(SourceRef(doc="practice", certainty="典"), "industries.yaml", listing.list_entry.id),
-          listing.reviewed)
+    b.add(
+        "industries.yaml",
+        listing.list_entry.id,
+        listing.list_entry.questions,
+        f"本县“十小”行业名单（共{len(checklists)}个）：\n{names}\n"
+        "说明：省级正式名单未查到，各地名单略有不同（如有的地方列入小超市、小食堂），以县整规办公布的为准。",
+        b.source(SourceRef(doc="practice", certainty="典"), "industries.yaml", listing.list_entry.id),
+        listing.reviewed,
+    )
     return checklists
 
 
-def _topic_entries(b: _Builder, topics: list[TopicSpec], ind: IndustryFile, all_items: list[ItemSpec], name: str
-                   ) -> None:
+def _topic_entries(
+    b: _Builder, topics: list[TopicSpec], ind: IndustryFile, all_items: list[ItemSpec], name: str
+) -> None:
     """One entry per topic of topics.yaml that at least two of the industry's items belong to."""
     if not ind.entries or b.trade is None:
         return
@@ -340,9 +431,14 @@ def _topic_entries(b: _Builder, topics: list[TopicSpec], ind: IndustryFile, all_
     for topic in topics:
         chosen = topic_items(topic, all_items)
         if len(chosen) >= MIN_ITEMS:
-            b.add(name, f"{prefix}.topic.{topic.id}", topic_questions(topic, b.trade),
-                  b.noted(topic_answer(ind.name, topic, chosen, all_items), SourceRef(doc="checklist")),
-                  b.source(SourceRef(doc="checklist"), name, f"{prefix}.topic.{topic.id}"), ind.reviewed)
+            b.add(
+                name,
+                f"{prefix}.topic.{topic.id}",
+                topic_questions(topic, b.trade),
+                b.noted(topic_answer(ind.name, topic, chosen, all_items), SourceRef(doc="checklist")),
+                b.source(SourceRef(doc="checklist"), name, f"{prefix}.topic.{topic.id}"),
+                ind.reviewed,
+            )
 
 
 def _check_questions(entries: list[Entry], normalizer: Normalizer) -> None:
@@ -354,8 +450,10 @@ def _check_questions(entries: list[Entry], normalizer: Normalizer) -> None:
                 raise KnowledgeError(f"{entry.file}：条目 {entry.id}：问法“{q}”规范化后为空，请写成完整的问题")
             other = owner.get(key)
             if other is not None and other.id != entry.id:
-                raise KnowledgeError(f"{entry.file}：条目 {entry.id}：问法“{q}”与 {other.file} 中条目 "
-                                     f"{other.id} 的问法相同，同一个问题只能对应一个条目")
+                raise KnowledgeError(
+                    f"{entry.file}：条目 {entry.id}：问法“{q}”与 {other.file} 中条目 "
+                    f"{other.id} 的问法相同，同一个问题只能对应一个条目"
+                )
             owner[key] = entry
 
 
@@ -365,8 +463,7 @@ def load_knowledge(data_dir: Path | str | None = None) -> KnowledgeBase:
     if not root.is_dir():
         raise KnowledgeError(f"{root}：知识库目录不存在")
     b = _Builder(root)
-    vocabulary = (b.load(VocabularyFile, VOCABULARY_FILE) if (root / VOCABULARY_FILE).is_file()
-                  else VocabularyFile())
+    vocabulary = b.load(VocabularyFile, VOCABULARY_FILE) if (root / VOCABULARY_FILE).is_file() else VocabularyFile()
     synonyms = merge(b.load(SynonymsFile, "synonyms.yaml"), vocabulary, root / "synonyms.yaml", root / VOCABULARY_FILE)
     places = load_places(root / PLACES_FILE)
     if places is not None:  # the county's own place names say where the asker is, not what is asked
@@ -376,16 +473,29 @@ def load_knowledge(data_dir: Path | str | None = None) -> KnowledgeBase:
     plan, milestones = _plan(b, [checklist.name for checklist in checklists.values()])
     for rel in EXTRA_ENTRY_FILES:
         if (root / rel).is_file():
-            b.add_specs(b.load(EntriesFile, rel), rel, trades=frozenset(e.trade for e in b.entries if e.trade),
-                        normalizer=normalizer)
+            b.add_specs(
+                b.load(EntriesFile, rel),
+                rel,
+                trades=frozenset(e.trade for e in b.entries if e.trade),
+                normalizer=normalizer,
+            )
     entries = b.entries
     if (root / PARAPHRASES_FILE).is_file():
         entries = add_paraphrases(entries, b.load(ParaphrasesFile, PARAPHRASES_FILE), root / PARAPHRASES_FILE)
     check_bare_terms(vocabulary, {entry.id for entry in entries}, root / VOCABULARY_FILE)
     _check_questions(entries, normalizer)
-    return KnowledgeBase(entries, synonyms, checklists, milestones, plan.targets, plan.targets.year,
-                         tuple(plan.phases), vocabulary, places,
-                         plan.today_entry.id if plan.today_entry else None)
+    return KnowledgeBase(
+        entries,
+        synonyms,
+        checklists,
+        milestones,
+        plan.targets,
+        plan.targets.year,
+        tuple(plan.phases),
+        vocabulary,
+        places,
+        plan.today_entry.id if plan.today_entry else None,
+    )
 
 
 def make_normalizer(synonyms: SynonymsFile) -> Normalizer:
@@ -396,6 +506,7 @@ def make_normalizer(synonyms: SynonymsFile) -> Normalizer:
     plain = Normalizer(table)
     for term in synonyms.key_terms:
         if plain(term) != term:
-            raise KnowledgeError(f"synonyms.yaml：key_terms 中的“{term}”规范化后变成“{plain(term)}”，"
-                                 "请写同义词组里的规范词（canonical）")
+            raise KnowledgeError(
+                f"synonyms.yaml：key_terms 中的“{term}”规范化后变成“{plain(term)}”，请写同义词组里的规范词（canonical）"
+            )
     return Normalizer(table, synonyms.key_terms, synonyms.question_words)

@@ -353,7 +353,9 @@ class Checklist:
 
     def applicable(self, answers: dict[str, str]) -> list[ChecklistItem]:
         """Items to ask given the answers so far; an item whose condition is unanswered is not yet asked."""
-        return [it for it in self.items if it.relevant_item is None or answers.get(it.relevant_item) == it.relevant_equals]
+        return [
+            it for it in self.items if it.relevant_item is None or answers.get(it.relevant_item) == it.relevant_equals
+        ]
 
 
 @dataclass

@@ -26,7 +26,20 @@ _NOISE = re.compile(r"[^0-9a-z\u3007\u3400-\u4dbf\u4e00-\u9fff]+")
 
 # Markup pasted with a question (<b>, <br/>, <script …>) is not part of it.
 _HTML_TAG = re.compile(r"</?[a-zA-Z][^<>]{0,80}>")
-_CN_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGITS = {
+    "〇": 0,
+    "零": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 # Chinese numerals are turned into digits only before a counter word, so that 十小, 三无, 五常法 or 一票否决 stay
 # words while 四月十五号, 第二十七条 and 六项 match 4月15日, 第27条 and 6项.
 _COUNTERS = ("月", "日", "号", "项", "条", "个", "阶段", "年", "天", "小时", "米", "岁", "类", "次", "周")
@@ -131,8 +144,9 @@ class Normalizer:
     naming one only fits a user question that names it too.
     """
 
-    def __init__(self, synonyms: SynonymTable | None = None, key_terms: Iterable[str] = (),
-                 question_words: Iterable[str] = ()) -> None:
+    def __init__(
+        self, synonyms: SynonymTable | None = None, key_terms: Iterable[str] = (), question_words: Iterable[str] = ()
+    ) -> None:
         self.synonyms = synonyms or SynonymTable()
         self.key_terms = tuple(sorted({self(term) for term in key_terms} - {""}))
         # Words that shape a question rather than say what it is about (什么, 能, 要不要…), normalised, longest first.
@@ -140,8 +154,7 @@ class Normalizer:
         self._near = {term: _near_pattern(term) for term in self.key_terms}
         # compact(): every word of several characters that the synonym table produces becomes one private-use
         # character, longest first; key terms of three or more characters also when typed with one typo.
-        words = sorted({w for w in self.synonyms.canonicals | set(self.key_terms) if len(w) > 1}, key=len,
-                       reverse=True)
+        words = sorted({w for w in self.synonyms.canonicals | set(self.key_terms) if len(w) > 1}, key=len, reverse=True)
         self._symbol = {w: chr(_PRIVATE_USE + i) for i, w in enumerate(words)}
         near = [self._near[w].pattern for w in words if w in self._near and len(w) >= 3]
         exact = [re.escape(w) for w in words]
@@ -172,11 +185,14 @@ class Normalizer:
         """
         if self._word is None:
             return normalized
-        return self._word.sub(lambda m: self._symbol.get(m.group(0)) or self._symbol[self._near_term(m.group(0))],
-                              normalized)
+        return self._word.sub(
+            lambda m: self._symbol.get(m.group(0)) or self._symbol[self._near_term(m.group(0))], normalized
+        )
 
     def _near_term(self, typed: str) -> str:
-        return next(term for term, pattern in self._near.items() if len(term) == len(typed) and pattern.fullmatch(typed))
+        return next(
+            term for term, pattern in self._near.items() if len(term) == len(typed) and pattern.fullmatch(typed)
+        )
 
 
 def _near_pattern(term: str) -> re.Pattern[str]:

@@ -13,11 +13,15 @@ from dataclasses import dataclass
 
 # Where a question splits: punctuation, and the words people use to start a second question (另外 before a verb,
 # as in 要不要另外办证, means "separately" and starts nothing).
-_SPLIT = re.compile(r"[，,。．.？?！!；;\n]+|\s{1,}|(?:顺便|再|另外|还|我还|然后)问(?:一下|一问|下)?|还想问(?:一下)?|还有就是|"
-                    r"还有|另外(?![办要交收加开配装设买做申领再])|以及|此外|再一个|再有|第二个问题")
+_SPLIT = re.compile(
+    r"[，,。．.？?！!；;\n]+|\s{1,}|(?:顺便|再|另外|还|我还|然后)问(?:一下|一问|下)?|还想问(?:一下)?|还有就是|"
+    r"还有|另外(?![办要交收加开配装设买做申领再])|以及|此外|再一个|再有|第二个问题"
+)
 # A clause that asks something: a question particle or question word. (Checked on the clause as typed.)
-_ASKS = re.compile(r"[吗么伐呢嘛?？]|什么|啥|怎么|咋|怎样|如何|几|多少|多久|多长|哪|谁|能不能|可不可以|要不要|是不是|有没有|"
-                   r"行不行|会不会|可以|能否|是否|对不对|好不好|算不算|要求|规定|标准|注意")
+_ASKS = re.compile(
+    r"[吗么伐呢嘛?？]|什么|啥|怎么|咋|怎样|如何|几|多少|多久|多长|哪|谁|能不能|可不可以|要不要|是不是|有没有|"
+    r"行不行|会不会|可以|能否|是否|对不对|好不好|算不算|要求|规定|标准|注意"
+)
 # Question characters inside words that ask nothing: 好几年, 几乎, 哪怕.
 _NOT_ASKING = re.compile(r"好几|几乎|哪怕|不管|无论")
 MIN_PART = 4  # characters a part needs to be asked on its own
@@ -25,8 +29,10 @@ MAX_PARTS = 4
 # A run-on (voice input, no punctuation) is cut after a question word that can end a question: a final particle
 # right after it, a word asking for a thing (什么证, 几点关门) up to WORD_AFTER characters after it. The second half
 # must keep MIN_REST characters besides its question words ("多久一次" says too little to be asked alone).
-_ENDS_QUESTION = re.compile(r"[吗么伐呢嘛]|什么|啥|怎么|咋|怎样|如何|几|多少|多久|多长|哪|谁|能不能|可不可以|要不要|是不是|"
-                            r"有没有|行不行|会不会|对不对|好不好|算不算")
+_ENDS_QUESTION = re.compile(
+    r"[吗么伐呢嘛]|什么|啥|怎么|咋|怎样|如何|几|多少|多久|多长|哪|谁|能不能|可不可以|要不要|是不是|"
+    r"有没有|行不行|会不会|对不对|好不好|算不算"
+)
 _FINAL = re.compile(r"[吗么伐呢嘛]")
 WORD_AFTER = 4
 MIN_REST = 3
@@ -86,8 +92,7 @@ def story_focus(question: str) -> str | None:
 def _markers(text: str) -> list[tuple[int, int]]:
     """Spans of the question words in a clause (not those inside words that ask nothing: 好几年, 几乎)."""
     hidden = [m.span() for m in _NOT_ASKING.finditer(text)]
-    return [m.span() for m in _ASKS.finditer(text)
-            if not any(a <= m.start() < b for a, b in hidden)]
+    return [m.span() for m in _ASKS.finditer(text) if not any(a <= m.start() < b for a, b in hidden)]
 
 
 def run_on_cuts(question: str) -> list[tuple[str, str]]:
@@ -99,8 +104,14 @@ def run_on_cuts(question: str) -> list[tuple[str, str]]:
     if len(found) != 1:
         return []
     text = found[0].text
-    first = next((m for m in _ENDS_QUESTION.finditer(text)
-                  if not any(a <= m.start() < b for a, b in (h.span() for h in _NOT_ASKING.finditer(text)))), None)
+    first = next(
+        (
+            m
+            for m in _ENDS_QUESTION.finditer(text)
+            if not any(a <= m.start() < b for a, b in (h.span() for h in _NOT_ASKING.finditer(text)))
+        ),
+        None,
+    )
     if first is None:
         return []
     if any(word in text[first.end() : first.end() + WORD_AFTER + 2] for word in _POINTS_BACK):
@@ -123,7 +134,7 @@ def run_on_tails(question: str) -> list[str]:
     if len(found) != 1 or _meaningful(question) < RUN_ON_FROM:
         return []
     text = found[0].text
-    if not _markers(text[-max(TAIL_LENGTHS):]):
+    if not _markers(text[-max(TAIL_LENGTHS) :]):
         return []
     return [text[-n:] for n in TAIL_LENGTHS if n < len(text)]
 

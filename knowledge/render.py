@@ -105,9 +105,7 @@ def item_answer(item: ItemSpec, known: Mapping[str, ItemSpec], scope: str) -> st
 
 
 def licences_text(licences: Sequence[LicenceSpec]) -> str:
-    return "\n".join(
-        f"{n}. {lic.name}" + (f"（{lic.note}）" if lic.note else "") for n, lic in enumerate(licences, 1)
-    )
+    return "\n".join(f"{n}. {lic.name}" + (f"（{lic.note}）" if lic.note else "") for n, lic in enumerate(licences, 1))
 
 
 def milestone_date(m: MilestoneSpec, year: int) -> str:

@@ -46,8 +46,9 @@ JUNCTION_IDF = 4.0
 # base never uses means the question is about a trade it does not cover.
 PLACE_SUFFIXES = frozenset("店厂馆站场院班园校司矿摊铺坊厅室房")
 # Words beginning with such a character: there it starts a word rather than ending a name (留房间 is not a 留房).
-SUFFIX_WORDS = frozenset(("房间", "室内", "场所", "院子", "厅里", "店里", "店内", "店面", "馆里", "厂里",
-                          "站在", "场地", "园区", "班上"))
+SUFFIX_WORDS = frozenset(
+    ("房间", "室内", "场所", "院子", "厅里", "店里", "店内", "店面", "馆里", "厂里", "站在", "场地", "园区", "班上")
+)
 # Words before such a character that do not name a trade (一家店, 开店, 小店).
 GENERIC_BEFORE = frozenset("家个的小这那每各本开新大老该此其么啥哪些种类一两几少在到去进回我你他您俺们全整")
 # A bigram made only of question words (会不会, 行不行, 要几个) weighs this share of its rarity in coverage: the shape of
@@ -249,7 +250,10 @@ class SearchIndex:
 
     def _entry_keys(self, docs: Sequence[int], entry: int) -> frozenset[str]:
         """Key terms other than trades that the entry's questions (these ones) or its answer name."""
-        return self.normalize.keys_in("|".join(self.doc_text[d] for d in docs) + "|" + self.answer_text[entry]) - self.trades
+        return (
+            self.normalize.keys_in("|".join(self.doc_text[d] for d in docs) + "|" + self.answer_text[entry])
+            - self.trades
+        )
 
     def _foreign_place(self, text: str) -> float:
         for i in range(1, len(text)):
@@ -272,8 +276,11 @@ class SearchIndex:
         by_answer = q.coverage_by(answer)
         # The query names trades and none of them is the entry's (未成年人能住旅馆吗 against the grocery's tobacco rule).
         trade, scope = self.entries[entry].trade, self.entries[entry].scope
-        trade_conflict = 1.0 if q.trades and ((trade is not None and trade not in q.trades)
-                                              or (scope and not scope & q.trades)) else 0.0
+        trade_conflict = (
+            1.0
+            if q.trades and ((trade is not None and trade not in q.trades) or (scope and not scope & q.trades))
+            else 0.0
+        )
         # The query names a key term the entry never speaks of (未成年人 against a beauty salon's medical rule).
         if q.other_keys:
             keys = self.entry_keys[entry] if exclude is None else self._entry_keys(docs, entry)
@@ -291,8 +298,17 @@ class SearchIndex:
             no_content = 0.0 if not named or any(named <= self.doc_keys[d] for d in docs) else 1.0
         w = self.weights
         # The entry-level and query-level terms are the same for every question of the entry.
-        base = (self.bias + w[3] * by_entry + w[4] * by_answer + w[6] * q.novel + w[7] * q.foreign_place
-                + w[8] * trade_conflict + w[9] * key_unexplained + w[10] * no_content + w[11] * q.fixes)
+        base = (
+            self.bias
+            + w[3] * by_entry
+            + w[4] * by_answer
+            + w[6] * q.novel
+            + w[7] * q.foreign_place
+            + w[8] * trade_conflict
+            + w[9] * key_unexplained
+            + w[10] * no_content
+            + w[11] * q.fixes
+        )
         best_z, best_doc, best_feats = -math.inf, docs[0], (0.0, 0.0, 0.0, 0.0)
         for doc in docs:
             doc_text = self.doc_text[doc]
@@ -308,8 +324,21 @@ class SearchIndex:
             if z > best_z:
                 best_z, best_doc, best_feats = z, doc, (by_query, by_doc, ratio, key_missing)
         by_query, by_doc, ratio, key_missing = best_feats
-        feats = (by_query, by_doc, ratio, by_entry, by_answer, key_missing, q.novel, q.foreign_place,
-                 trade_conflict, key_unexplained, no_content, float(q.fixes), by_doc * q.long)
+        feats = (
+            by_query,
+            by_doc,
+            ratio,
+            by_entry,
+            by_answer,
+            key_missing,
+            q.novel,
+            q.foreign_place,
+            trade_conflict,
+            key_unexplained,
+            no_content,
+            float(q.fixes),
+            by_doc * q.long,
+        )
         return Hit(self.entries[entry], self.doc_question[best_doc], _sigmoid(best_z), feats)
 
     def calibrate(self, features: Sequence[float]) -> float:

@@ -17,8 +17,10 @@ from knowledge.render import phase_heading
 NEXT_MILESTONES = 3
 REUSED = "按实施方案的时间安排（方案为2009年印发，各节点的月日逐年沿用，以县整规办公布的当年计划为准）"
 # "还有几天", "过了没有", "来得及吗", "离…还有多久": a question about the distance from today to a milestone.
-COUNTDOWN = re.compile(r"还有几天|还剩几天|还有多久|还剩多久|还有多少天|还剩多少天|几天后|多少天后|过了没|过了吗|过没过|"
-                       r"到了没|到了吗|来得及|来不来得及|赶得上|离.{1,16}(?:还有|多久|几天|多少天)|距离.{1,16}(?:还有|多久|几天)")
+COUNTDOWN = re.compile(
+    r"还有几天|还剩几天|还有多久|还剩多久|还有多少天|还剩多少天|几天后|多少天后|过了没|过了吗|过没过|"
+    r"到了没|到了吗|来得及|来不来得及|赶得上|离.{1,16}(?:还有|多久|几天|多少天)|距离.{1,16}(?:还有|多久|几天)"
+)
 
 
 def cn_date(day: date) -> str:
@@ -30,7 +32,7 @@ def _when(m: Milestone, year: int) -> str:
 
 
 def _distance(m: Milestone, today: date) -> str:
-    """"还有N天" for this year's date of the milestone, or how long ago it passed and when it comes next."""
+    """ "还有N天" for this year's date of the milestone, or how long ago it passed and when it comes next."""
     due = m.due(today.year)
     days = (due - today).days
     if days > 0:
@@ -38,8 +40,10 @@ def _distance(m: Milestone, today: date) -> str:
     if days == 0:
         return f"{_when(m, today.year)}，就是今天"
     following = m.due(today.year + 1)
-    return (f"今年的这个节点（{_when(m, today.year)}）已过去{-days}天；按逐年沿用的安排，下一次是"
-            f"{_when(m, today.year + 1)}，还有{(following - today).days}天")
+    return (
+        f"今年的这个节点（{_when(m, today.year)}）已过去{-days}天；按逐年沿用的安排，下一次是"
+        f"{_when(m, today.year + 1)}，还有{(following - today).days}天"
+    )
 
 
 def phase_of(phases: Sequence[PhaseSpec], month: int) -> PhaseSpec | None:
@@ -48,8 +52,10 @@ def phase_of(phases: Sequence[PhaseSpec], month: int) -> PhaseSpec | None:
 
 def upcoming(milestones: Sequence[Milestone], today: date, count: int = NEXT_MILESTONES) -> list[tuple[Milestone, int]]:
     """The next milestones from today on (into next year when this year's are done), with their years."""
-    dated = sorted(((m.due(year), m, year) for year in (today.year, today.year + 1) for m in milestones),
-                   key=lambda t: (t[0], t[1].number))
+    dated = sorted(
+        ((m.due(year), m, year) for year in (today.year, today.year + 1) for m in milestones),
+        key=lambda t: (t[0], t[1].number),
+    )
     return [(m, year) for due, m, year in dated if due >= today][:count]
 
 
@@ -60,8 +66,10 @@ def today_answer(phases: Sequence[PhaseSpec], milestones: Sequence[Milestone], t
         lines.append(f"现在处于{phase_heading(phase)}：{phase.summary}")
     else:
         first = min(phases, key=lambda p: p.start_month) if phases else None
-        lines.append("现在不在方案的三个阶段之内" + (f"（{phase_heading(first)}从{first.start_month}月开始）。"
-                                                  if first else "。"))
+        lines.append(
+            "现在不在方案的三个阶段之内"
+            + (f"（{phase_heading(first)}从{first.start_month}月开始）。" if first else "。")
+        )
     lines.append("接下来的时间节点：")
     for m, year in upcoming(milestones, today):
         days = (m.due(year) - today).days

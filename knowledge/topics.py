@@ -31,8 +31,13 @@ class TopicsFile(_Strict):
 
 
 def topic_items(topic: TopicSpec, items: Sequence[ItemSpec]) -> list[ItemSpec]:
-    return [it for it in items if it.kind == "check" and any(w in it.text for w in topic.words)
-            and not any(w in it.text for w in topic.not_words)]
+    return [
+        it
+        for it in items
+        if it.kind == "check"
+        and any(w in it.text for w in topic.words)
+        and not any(w in it.text for w in topic.not_words)
+    ]
 
 
 def topic_answer(name: str, topic: TopicSpec, chosen: Sequence[ItemSpec], all_items: Sequence[ItemSpec]) -> str:

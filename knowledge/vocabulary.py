@@ -53,8 +53,9 @@ class ParaphrasesFile(_Strict):
     paraphrases: dict[Id, Annotated[list[Text], Field(min_length=1)]]
 
 
-def merge(synonyms: SynonymsFile, vocabulary: VocabularyFile, synonyms_path: Path, vocabulary_path: Path
-          ) -> SynonymsFile:
+def merge(
+    synonyms: SynonymsFile, vocabulary: VocabularyFile, synonyms_path: Path, vocabulary_path: Path
+) -> SynonymsFile:
     """One synonym table from both files; a word in two groups (in either file) is an error naming both lines."""
     # word -> (canonical, file name, path, loc): lines are looked up only to report an error (composing is slow)
     owner: dict[str, tuple[str, str, Path, list[object]]] = {}
@@ -66,8 +67,10 @@ def merge(synonyms: SynonymsFile, vocabulary: VocabularyFile, synonyms_path: Pat
                 prev = owner.setdefault(word, (group.canonical, name, path, loc))
                 if prev[0] != group.canonical:
                     there = f"{prev[1]} {where(file_line_of(prev[2], prev[3])).rstrip('：')}".strip()
-                    raise KnowledgeError(f"{name}：{where(file_line_of(path, loc))}同义词“{word}”同时出现在"
-                                         f"“{prev[0]}”（{there}）和“{group.canonical}”两组")
+                    raise KnowledgeError(
+                        f"{name}：{where(file_line_of(path, loc))}同义词“{word}”同时出现在"
+                        f"“{prev[0]}”（{there}）和“{group.canonical}”两组"
+                    )
     plain_groups = [SynonymGroup(canonical=g.canonical, variants=g.variants) for g in vocabulary.groups]
     return SynonymsFile(
         groups=[*synonyms.groups, *plain_groups],

@@ -22,28 +22,48 @@ class YamlFileError(ValueError):
 
 
 # (PyYAML's problem, what it means, which mark shows the place: the problem's or its context's)
-_PROBLEMS: tuple[tuple[re.Pattern[str], str, str], ...] = tuple((re.compile(p), text, mark) for p, text, mark in (
-    (r"found character '\\t'|found a tab character", "有制表符（Tab）：YAML 只能用空格缩进", "problem"),
-    (r"found character '(.)' that cannot start any token", r"值不能以“\1”开头：请给整个值加上引号", "problem"),
-    (r"mapping values are not allowed here",
-     "这里不能有“: ”：请检查缩进是否与上下行对齐；如果值里本身有冒号，请给整个值加上引号", "problem"),
-    (r"could not find expected ':'", "缺少冒号：应写作“名称: 值”（英文冒号，后面加一个空格）", "context"),
-    (r"found unexpected end of stream", "引号没有配对：从这里开始的引号到文件末尾都没有结束", "context"),
-    (r"found unknown escape character", "双引号里的反斜杠“\\”无效：请改用单引号", "problem"),
-    (r"expected ',' or '\]'", "“[”没有配对的“]”，或列表中的项之间缺少英文逗号", "context"),
-    (r"expected ',' or '\}'", "“{”没有配对的“}”，或各项之间缺少英文逗号", "context"),
-    (r"expected <block end>, but found '([\]}])'", r"多余的“\1”：前面没有与它配对的括号", "problem"),
-    (r"expected <block end>|did not find expected key|did not find expected '-' indicator|"
-     r"expected <block mapping start>", "缩进不一致：同一层的各项要用相同数量的空格对齐", "problem"),
-    (r"found undefined alias", "值不能以“*”开头：请给整个值加上引号", "problem"),
-    (r"found an alias, which", "值不能以“*”开头：数据文件不能使用 YAML 别名（*），请把内容直接写出；"
-     "如果“*”是值本身的文字，请给整个值加上引号", "problem"),
-    (r"found an anchor, which", "不能使用 YAML 锚点（&）：数据文件里的内容要直接写出；"
-     "如果“&”是值本身的文字，请给整个值加上引号", "problem"),
-    (r"but found another document|expected '<document start>'", "文件里只能有一份内容：请删去多余的“---”或“...”",
-     "problem"),
-    (r"found unhashable key", "名称（冒号前）不能是列表或键值对", "problem"),
-))
+_PROBLEMS: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(
+    (re.compile(p), text, mark)
+    for p, text, mark in (
+        (r"found character '\\t'|found a tab character", "有制表符（Tab）：YAML 只能用空格缩进", "problem"),
+        (r"found character '(.)' that cannot start any token", r"值不能以“\1”开头：请给整个值加上引号", "problem"),
+        (
+            r"mapping values are not allowed here",
+            "这里不能有“: ”：请检查缩进是否与上下行对齐；如果值里本身有冒号，请给整个值加上引号",
+            "problem",
+        ),
+        (r"could not find expected ':'", "缺少冒号：应写作“名称: 值”（英文冒号，后面加一个空格）", "context"),
+        (r"found unexpected end of stream", "引号没有配对：从这里开始的引号到文件末尾都没有结束", "context"),
+        (r"found unknown escape character", "双引号里的反斜杠“\\”无效：请改用单引号", "problem"),
+        (r"expected ',' or '\]'", "“[”没有配对的“]”，或列表中的项之间缺少英文逗号", "context"),
+        (r"expected ',' or '\}'", "“{”没有配对的“}”，或各项之间缺少英文逗号", "context"),
+        (r"expected <block end>, but found '([\]}])'", r"多余的“\1”：前面没有与它配对的括号", "problem"),
+        (
+            r"expected <block end>|did not find expected key|did not find expected '-' indicator|"
+            r"expected <block mapping start>",
+            "缩进不一致：同一层的各项要用相同数量的空格对齐",
+            "problem",
+        ),
+        (r"found undefined alias", "值不能以“*”开头：请给整个值加上引号", "problem"),
+        (
+            r"found an alias, which",
+            "值不能以“*”开头：数据文件不能使用 YAML 别名（*），请把内容直接写出；"
+            "如果“*”是值本身的文字，请给整个值加上引号",
+            "problem",
+        ),
+        (
+            r"found an anchor, which",
+            "不能使用 YAML 锚点（&）：数据文件里的内容要直接写出；如果“&”是值本身的文字，请给整个值加上引号",
+            "problem",
+        ),
+        (
+            r"but found another document|expected '<document start>'",
+            "文件里只能有一份内容：请删去多余的“---”或“...”",
+            "problem",
+        ),
+        (r"found unhashable key", "名称（冒号前）不能是列表或键值对", "problem"),
+    )
+)
 _UNKNOWN = "格式不对：请检查缩进、冒号和引号"
 MAX_FILE_BYTES = 2 * 1024 * 1024  # the largest data file shipped is under 40 KB
 
@@ -55,8 +75,10 @@ def read_yaml_file(path: Path) -> Any:
         raise YamlFileError("不是文件（是一个文件夹？）")
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
-            raise YamlFileError(f"文件过大（{path.stat().st_size / 1024 / 1024:.1f} MB，上限 "
-                                f"{MAX_FILE_BYTES // 1024 // 1024} MB）：请检查是否选错了文件")
+            raise YamlFileError(
+                f"文件过大（{path.stat().st_size / 1024 / 1024:.1f} MB，上限 "
+                f"{MAX_FILE_BYTES // 1024 // 1024} MB）：请检查是否选错了文件"
+            )
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise YamlFileError("不是 UTF-8 编码的文本文件：请用 UTF-8 编码另存（Excel、Word 文件不能直接载入）") from None
@@ -78,7 +100,7 @@ def parse_yaml_text(text: str) -> Any:
 
 
 def explain(error: yaml.YAMLError, text: str) -> str:
-    """"第3行第5列：…" in Chinese."""
+    """ "第3行第5列：…" in Chinese."""
     problem = str(getattr(error, "problem", "") or "")
     for pattern, meaning, which in _PROBLEMS:
         match = pattern.search(problem)

@@ -25,8 +25,9 @@ def line_of(text: str, path: Sequence[object]) -> int | None:
     for key in path:
         child = None
         if isinstance(node, yaml.MappingNode):
-            child = next((value for k, value in node.value if isinstance(k, yaml.ScalarNode) and k.value == str(key)),
-                         None)
+            child = next(
+                (value for k, value in node.value if isinstance(k, yaml.ScalarNode) and k.value == str(key)), None
+            )
         elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value):
             child = node.value[key]
         if child is None:
@@ -44,5 +45,5 @@ def file_line_of(path: Path, loc: Sequence[object]) -> int | None:
 
 
 def where(line: int | None) -> str:
-    """"第12行：" or nothing."""
+    """ "第12行：" or nothing."""
     return f"第{line}行：" if line else ""

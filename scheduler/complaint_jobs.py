@@ -39,8 +39,9 @@ def chunks(header: str, lines: list[str], limit: int = MAX_MESSAGE) -> list[str]
     return messages
 
 
-async def _overdue_notices(session: AsyncSession, texts: Texts, config: ComplaintConfig, items: list[Complaint]
-                           ) -> list[Reply]:
+async def _overdue_notices(
+    session: AsyncSession, texts: Texts, config: ComplaintConfig, items: list[Complaint]
+) -> list[Reply]:
     header = texts("complaint_overdue_notice", lines="").rstrip()
     lines = (await notify.overdue_lines(session, texts, config, items)).splitlines()
     replies: list[Reply] = []
@@ -57,13 +58,17 @@ async def _overdue_notices(session: AsyncSession, texts: Texts, config: Complain
         for user in await users_with_role(session, Role.TOWNSHIP, office_id):
             replies.extend(Reply(text, chat_id=user.channel_user_id) for text in chunks(header, own_lines))
     for complaint in items:
-        replies.extend(await notify.to_complainant_and_followers(
-            session, complaint, texts("complaint_progress_escalated", number=complaint.number)))
+        replies.extend(
+            await notify.to_complainant_and_followers(
+                session, complaint, texts("complaint_progress_escalated", number=complaint.number)
+            )
+        )
     return replies
 
 
-async def escalate_overdue_complaints(db: Database, clock: Clock, texts: Texts, config: ComplaintConfig | None = None
-                                      ) -> int:
+async def escalate_overdue_complaints(
+    db: Database, clock: Clock, texts: Texts, config: ComplaintConfig | None = None
+) -> int:
     """Escalate every newly overdue complaint; returns how many. Safe to run as often as wanted."""
     config = config or default_config()
     now = clock.now()
@@ -78,6 +83,9 @@ async def escalate_overdue_complaints(db: Database, clock: Clock, texts: Texts, 
             note = texts("complaint_escalated_note", due=cn_date(complaint.due_on))
             await complaints.mark_escalated(session, complaint, county_id, note, now)
         notices = await _overdue_notices(session, texts, config, items)
-        await outbox.enqueue_notices(session, [(reply.chat_id, reply.kind, reply.payload())
-                                               for reply in notices if reply.chat_id is not None], now)
+        await outbox.enqueue_notices(
+            session,
+            [(reply.chat_id, reply.kind, reply.payload()) for reply in notices if reply.chat_id is not None],
+            now,
+        )
     return len(items)

@@ -18,8 +18,9 @@ from storage.notices import claim_notice
 from storage.users import users_with_role
 
 
-async def send_weekly_digests(db: Database, clock: Clock, texts: Texts, knowledge: KnowledgeBase | None,
-                              charts: Path) -> int:
+async def send_weekly_digests(
+    db: Database, clock: Clock, texts: Texts, knowledge: KnowledgeBase | None, charts: Path
+) -> int:
     """Queue this week's digest for every official, once per official per ISO week (a late run sends one)."""
     now = clock.now()
     year, week, _ = now.isocalendar()
@@ -36,8 +37,9 @@ async def send_weekly_digests(db: Database, clock: Clock, texts: Texts, knowledg
             if scope.id not in cache:
                 cache[scope.id] = await compute_digest(session, scope, now, targets_of(knowledge))
             for reply in digest_replies(cache[scope.id], texts, knowledge, clock, charts):
-                await outbox.enqueue(session, official.channel_user_id, reply.kind, reply.payload(), now,
-                                     official.channel)
+                await outbox.enqueue(
+                    session, official.channel_user_id, reply.kind, reply.payload(), now, official.channel
+                )
             queued += 1
         # Each work group gets its scope's digest too, once a week.
         for group, scope in await work_groups.all_groups(session):
@@ -45,6 +47,7 @@ async def send_weekly_digests(db: Database, clock: Clock, texts: Texts, knowledg
                 continue
             if scope.id not in cache:
                 cache[scope.id] = await compute_digest(session, scope, now, targets_of(knowledge))
-            queued += await push_replies(session, [group], digest_replies(cache[scope.id], texts, knowledge, clock,
-                                                                          charts), now)
+            queued += await push_replies(
+                session, [group], digest_replies(cache[scope.id], texts, knowledge, clock, charts), now
+            )
     return queued

@@ -34,8 +34,9 @@ async def remind_reinspections(db: Database, clock: Clock, texts: Texts, days_be
                 continue
             where = area_path(await get_area(session, unit.village_id))
             key = "reinspect_today" if kind == "today" else "reinspect_before"
-            text = texts(key, unit=unit.name, where=where, date=cn_date(unit.rectify_by),
-                         days=(unit.rectify_by - today).days)
+            text = texts(
+                key, unit=unit.name, where=where, date=cn_date(unit.rectify_by), days=(unit.rectify_by - today).days
+            )
             start = Choice(buttons.menu_data("inspect", unit.id), texts("reinspect_start"))
             reply = Reply(text, (start,))
             for cadre in await users_with_role(session, Role.CADRE, unit.village_id):

@@ -90,22 +90,48 @@ def job_specs(digest_day: str = "mon", digest_time: str = "08:00") -> list[JobSp
     hour, minute = (int(part) for part in digest_time.split(":"))
     morning = {"hour": MORNING.hour, "minute": MORNING.minute}
     return [
-        JobSpec("reinspections", "scheduler.jobs:reinspections", morning,
-                what="提醒村干部：整改期限前3天和当天去复查"),
-        JobSpec("milestones", "scheduler.jobs:milestones", morning,
-                what="按实施方案的时间节点提醒各责任方（乡镇、县整规办）"),
+        JobSpec("reinspections", "scheduler.jobs:reinspections", morning, what="提醒村干部：整改期限前3天和当天去复查"),
+        JobSpec(
+            "milestones",
+            "scheduler.jobs:milestones",
+            morning,
+            what="按实施方案的时间节点提醒各责任方（乡镇、县整规办）",
+        ),
         # Hourly: owners' rectification reminders, queued only from 08:00 to 21:00 (scheduler/owner_jobs.py).
-        JobSpec("owner-reminders", "scheduler.jobs:owner_reminders", {"minute": 10}, misfire_grace_time=3000,
-                what="提醒业主：整改期限前7、3、1天和当天（只在08:00–21:00之间发送）"),
-        JobSpec("complaint-sla", "scheduler.jobs:complaint_sla", {"hour": MORNING.hour, "minute": MORNING.minute + 5},
-                what="投诉超过办理期限仍未办结的，升级给县整规办督办"),
-        JobSpec("retention", "scheduler.jobs:retention", {"hour": 3, "minute": 30},
-                what="清空超过保留期限的已发消息内容，删除过期的填写草稿"),
-        JobSpec("weekly-digest", "scheduler.jobs:digests", {"day_of_week": digest_day, "hour": hour, "minute": minute},
-                misfire_grace_time=WEEKLY_GRACE, what="给县整规办和各乡镇干部发送周报和达标率图表（并推送到工作群）"),
+        JobSpec(
+            "owner-reminders",
+            "scheduler.jobs:owner_reminders",
+            {"minute": 10},
+            misfire_grace_time=3000,
+            what="提醒业主：整改期限前7、3、1天和当天（只在08:00–21:00之间发送）",
+        ),
+        JobSpec(
+            "complaint-sla",
+            "scheduler.jobs:complaint_sla",
+            {"hour": MORNING.hour, "minute": MORNING.minute + 5},
+            what="投诉超过办理期限仍未办结的，升级给县整规办督办",
+        ),
+        JobSpec(
+            "retention",
+            "scheduler.jobs:retention",
+            {"hour": 3, "minute": 30},
+            what="清空超过保留期限的已发消息内容，删除过期的填写草稿",
+        ),
+        JobSpec(
+            "weekly-digest",
+            "scheduler.jobs:digests",
+            {"day_of_week": digest_day, "hour": hour, "minute": minute},
+            misfire_grace_time=WEEKLY_GRACE,
+            what="给县整规办和各乡镇干部发送周报和达标率图表（并推送到工作群）",
+        ),
         # Every minute: questions forwarded meanwhile, folded into one summary per official when due.
-        JobSpec("question-notices", "scheduler.jobs:question_notices", {"minute": "*"}, misfire_grace_time=60,
-                what="把转给县整规办的待答复问题合并成一条汇总通知"),
+        JobSpec(
+            "question-notices",
+            "scheduler.jobs:question_notices",
+            {"minute": "*"},
+            misfire_grace_time=60,
+            what="把转给县整规办的待答复问题合并成一条汇总通知",
+        ),
     ]
 
 

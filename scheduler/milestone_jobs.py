@@ -76,8 +76,9 @@ def reminder(texts: Texts, milestone: PlanMilestone, stage: Stage, who: str) -> 
     return Reply(text, (done,))
 
 
-def _recipients(texts: Texts, milestone: PlanMilestone, marked: set[int | None], officials: dict[Role, list[User]]
-                ) -> list[tuple[User, str]]:
+def _recipients(
+    texts: Texts, milestone: PlanMilestone, marked: set[int | None], officials: dict[Role, list[User]]
+) -> list[tuple[User, str]]:
     """(official, who) pairs still to remind: townships that have not marked it, the county unless it has."""
     phase = milestone.kind == MilestoneKind.PHASE
     found: list[tuple[User, str]] = []
@@ -90,14 +91,18 @@ def _recipients(texts: Texts, milestone: PlanMilestone, marked: set[int | None],
     return found
 
 
-def _group_recipients(texts: Texts, milestone: PlanMilestone, marked: set[int | None],
-                      groups: list[tuple[WorkGroup, Area]]) -> list[tuple[WorkGroup, str]]:
+def _group_recipients(
+    texts: Texts, milestone: PlanMilestone, marked: set[int | None], groups: list[tuple[WorkGroup, Area]]
+) -> list[tuple[WorkGroup, str]]:
     """(work group, who) pairs still to remind: a township's groups as its officials, the county's as the county."""
     phase = milestone.kind == MilestoneKind.PHASE
     found: list[tuple[WorkGroup, str]] = []
     for group, scope in groups:
-        if scope.level == AreaLevel.TOWNSHIP and milestones.for_townships(milestone) and (
-                phase or scope.id not in marked):
+        if (
+            scope.level == AreaLevel.TOWNSHIP
+            and milestones.for_townships(milestone)
+            and (phase or scope.id not in marked)
+        ):
             found.append((group, scope.name))
         elif scope.level == AreaLevel.COUNTY and milestones.for_county(milestone) and (phase or None not in marked):
             found.append((group, who_county(texts, milestone)))
@@ -105,7 +110,10 @@ def _group_recipients(texts: Texts, milestone: PlanMilestone, marked: set[int | 
 
 
 async def remind_milestones(
-    db: Database, clock: Clock, texts: Texts, days_before: Sequence[int] = DAYS_BEFORE,
+    db: Database,
+    clock: Clock,
+    texts: Texts,
+    days_before: Sequence[int] = DAYS_BEFORE,
     overdue_repeats: int = OVERDUE_REPEATS,
 ) -> int:
     """Queue the reminders due now (one outbox row per official); returns how many were queued."""
@@ -114,8 +122,9 @@ async def remind_milestones(
     ahead = max([*days_before, *PHASE_DAYS_BEFORE])
     queued = 0
     async with db.transaction() as session:
-        due = await milestones.due_between(session, today - timedelta(days=OVERDUE_EVERY * (overdue_repeats + 1)),
-                                           today + timedelta(days=ahead))
+        due = await milestones.due_between(
+            session, today - timedelta(days=OVERDUE_EVERY * (overdue_repeats + 1)), today + timedelta(days=ahead)
+        )
         if not due:
             return 0
         officials = {role: await users_with_role(session, role) for role in (Role.TOWNSHIP, Role.COUNTY)}
@@ -123,8 +132,9 @@ async def remind_milestones(
         groups = await work_groups.all_groups(session)
         for milestone in due:
             phase = milestone.kind == MilestoneKind.PHASE
-            stage = stage_for(milestone.due_on, today, PHASE_DAYS_BEFORE if phase else days_before,
-                              None if phase else overdue_repeats)
+            stage = stage_for(
+                milestone.due_on, today, PHASE_DAYS_BEFORE if phase else days_before, None if phase else overdue_repeats
+            )
             if stage is None:
                 continue
             marked = {mark.township_id for mark in marks[milestone.id]}
@@ -133,8 +143,9 @@ async def remind_milestones(
                 if not await claim_notice(session, key, now):
                     continue
                 reply = reminder(texts, milestone, stage, who)
-                await outbox.enqueue(session, official.channel_user_id, reply.kind, reply.payload(), now,
-                                     official.channel)
+                await outbox.enqueue(
+                    session, official.channel_user_id, reply.kind, reply.payload(), now, official.channel
+                )
                 queued += 1
             for group, who in _group_recipients(texts, milestone, marked, groups):
                 key = f"ms:{milestone.id}:{milestone.due_on.isoformat()}:{stage.key}:g{group.id}"

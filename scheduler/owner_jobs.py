@@ -47,15 +47,18 @@ async def remind_owners(db: Database, clock: Clock, texts: Texts, knowledge: Kno
             assert unit.rectify_by is not None
             due = stage(unit.rectify_by, today)
             if due is None or not await claim_notice(
-                    session, f"owner-remind:{unit.id}:{unit.rectify_by}:{due}:{owner.id}", now):
+                session, f"owner-remind:{unit.id}:{unit.rectify_by}:{due}:{owner.id}", now
+            ):
                 continue
             report = await owners.latest_report(session, unit.id)
             items = failed_items(report, knowledge) if report is not None else []
             listed = "\n".join(f"  {n}. {item.requirement}" for n, item in enumerate(items, start=1))
             left = (unit.rectify_by - today).days
             key = "owner_remind_today" if left == 0 else "owner_remind_before"
-            reply = Reply(texts(key, unit=unit.name, date=cn_date(unit.rectify_by), days=left, items=listed),
-                          (Choice(buttons.menu_data("unit_card", unit.id), texts("owner_card_button")),))
+            reply = Reply(
+                texts(key, unit=unit.name, date=cn_date(unit.rectify_by), days=left, items=listed),
+                (Choice(buttons.menu_data("unit_card", unit.id), texts("owner_card_button")),),
+            )
             messages.append((owner.channel_user_id, reply.kind, reply.payload()))
             queued += 1
         if messages:

@@ -42,8 +42,15 @@ class KeepLimits:
 
 
 class PhotoKeeper:
-    def __init__(self, db: Database, source: PhotoSource, store: MediaStore, clock: Clock,
-                 channel: str = "telegram", limits: KeepLimits | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        source: PhotoSource,
+        store: MediaStore,
+        clock: Clock,
+        channel: str = "telegram",
+        limits: KeepLimits | None = None,
+    ) -> None:
         self.db, self.source, self.store, self.clock = db, source, store, clock
         self.channel = channel
         self.limits = limits or KeepLimits()
@@ -84,8 +91,7 @@ class PhotoKeeper:
             if self._stopped:
                 break
             async with self.db.transaction() as session:
-                taken = await kept_photos.claim(session, photo.id, now,
-                                                now + timedelta(seconds=self.limits.lease))
+                taken = await kept_photos.claim(session, photo.id, now, now + timedelta(seconds=self.limits.lease))
             if taken:
                 attempted += 1
                 await self._keep(photo)
@@ -100,17 +106,19 @@ class PhotoKeeper:
         except asyncio.CancelledError:
             raise
         except Exception as error:  # network, the channel's 5xx, a full disk, an unreachable bucket, a bug
-            log.warning("photo %s not kept (attempt %s): %s: %s", photo.id, photo.attempts + 1,
-                        type(error).__name__, error)
-            await self._failed(photo, f"{type(error).__name__}: {error}",
-                               give_up=photo.attempts + 1 >= self.limits.max_attempts)
+            log.warning(
+                "photo %s not kept (attempt %s): %s: %s", photo.id, photo.attempts + 1, type(error).__name__, error
+            )
+            await self._failed(
+                photo, f"{type(error).__name__}: {error}", give_up=photo.attempts + 1 >= self.limits.max_attempts
+            )
         else:
             async with self.db.transaction() as session:
                 await kept_photos.mark_stored(session, photo.id, stored, self.clock.now())
             self.kept += 1
 
     async def _failed(self, photo: kept_photos.PendingPhoto, error: str, *, give_up: bool) -> None:
-        delay = min(self.limits.first_retry * 2 ** photo.attempts, self.limits.max_retry)
+        delay = min(self.limits.first_retry * 2**photo.attempts, self.limits.max_retry)
         retry_at = None if give_up else self.clock.now() + timedelta(seconds=delay)
         if give_up:
             log.error("photo %s given up after %s attempts: flagged on its report", photo.id, photo.attempts + 1)

@@ -15,6 +15,9 @@ async def announce_questions(db: Database, clock: Clock, texts: Texts) -> int:
     now = clock.now()
     async with db.transaction() as session:
         notices = await announce_waiting(session, texts, now)
-        await outbox.enqueue_notices(session, [(notice.chat_id, notice.kind, notice.payload())
-                                               for notice in notices if notice.chat_id is not None], now)
+        await outbox.enqueue_notices(
+            session,
+            [(notice.chat_id, notice.kind, notice.payload()) for notice in notices if notice.chat_id is not None],
+            now,
+        )
     return len(notices)

@@ -131,8 +131,15 @@ def pacer(global_per_second: float, sharing: int = 1) -> _Pacer:
 
 
 class Sender:
-    def __init__(self, db: Database, transport: Transport, channel: str = "telegram", limits: Limits | None = None,
-                 instance: str | None = None, only_chat: int | None = None):
+    def __init__(
+        self,
+        db: Database,
+        transport: Transport,
+        channel: str = "telegram",
+        limits: Limits | None = None,
+        instance: str | None = None,
+        only_chat: int | None = None,
+    ):
         self.db = db
         self.only_chat = only_chat  # a terminal session: deliver to its own user only
         self.transport = transport
@@ -209,16 +216,16 @@ class Sender:
         now_mono, now_wall = time.monotonic(), datetime.now(UTC)
         async with self.db.transaction() as session:
             await self._heartbeat(session, now_mono, now_wall)
-            heads = await outbox.pending_heads(session, self.channel, self.limits.batch, self.instance, now_wall,
-                                               self.only_chat)
+            heads = await outbox.pending_heads(
+                session, self.channel, self.limits.batch, self.instance, now_wall, self.only_chat
+            )
             if self._shared_pacing:
                 await self._load_allowances(session, {row.chat_id for row in heads}, now_mono, now_wall)
             ready, wait_hint = self._ready(heads, now_mono, now_wall)
             # About a second of sends per round: a reply committed meanwhile waits for the next round, not for
             # a whole backlog (heads come replies first, so it goes out next).
-            ready = ready[:self._round_size()]
-            claimed = await outbox.claim(session, [row.id for row in ready], self.instance, now_wall,
-                                         now_wall + LEASE)
+            ready = ready[: self._round_size()]
+            claimed = await outbox.claim(session, [row.id for row in ready], self.instance, now_wall, now_wall + LEASE)
         ready = [row for row in ready if row.id in claimed]
         if not ready:
             if heads and wait_hint == float("inf"):
@@ -240,8 +247,12 @@ class Sender:
     def _round_size(self) -> int:
         return max(self.limits.concurrency, math.ceil(self.limits.global_per_second / self.sharing))
 
-    def _ready(self, heads: list[OutboxMessage], now_mono: float, now_wall: datetime,
-               ) -> tuple[list[OutboxMessage], float]:
+    def _ready(
+        self,
+        heads: list[OutboxMessage],
+        now_mono: float,
+        now_wall: datetime,
+    ) -> tuple[list[OutboxMessage], float]:
         ready: list[OutboxMessage] = []
         wait_hint = float("inf")
         for row in heads:
@@ -264,8 +275,9 @@ class Sender:
         each chat's allowance must be where the others see it."""
         return self.limits.per_chat_interval > 0 and (self.sharing > 1 or not self.db.is_sqlite)
 
-    async def _load_allowances(self, session: AsyncSession, chat_ids: set[int], now_mono: float,
-                               now_wall: datetime) -> None:
+    async def _load_allowances(
+        self, session: AsyncSession, chat_ids: set[int], now_mono: float, now_wall: datetime
+    ) -> None:
         for chat_id, full_at in (await pacing.chat_allowances(session, self.channel, chat_ids)).items():
             shared = now_mono + (full_at - now_wall).total_seconds()
             self._chat_full_at[chat_id] = max(self._chat_full_at.get(chat_id, 0.0), shared)
@@ -277,8 +289,11 @@ class Sender:
         await instances.beat(session, self.instance, now_wall)
         sharing = max(1, await instances.live_count(session, now_wall, LIVE_WITHIN))
         if sharing != self.sharing:
-            log.info("%s instances share delivery: this one sends at most %.1f messages/s", sharing,
-                     self.limits.global_per_second / sharing)
+            log.info(
+                "%s instances share delivery: this one sends at most %.1f messages/s",
+                sharing,
+                self.limits.global_per_second / sharing,
+            )
             self.sharing = sharing
             self._pacer = pacer(self.limits.global_per_second, sharing)
 
@@ -298,9 +313,14 @@ class Sender:
                     async with self.db.transaction() as session:
                         await outbox.mark_sent_many(session, [(i, external) for i, external, _ in batch], now)
                         if self._shared_pacing:
-                            await pacing.record_chat_allowances(session, self.channel, {
-                                chat: now + timedelta(seconds=self._chat_full_at.get(chat, now_mono) - now_mono)
-                                for _, _, chat in batch})
+                            await pacing.record_chat_allowances(
+                                session,
+                                self.channel,
+                                {
+                                    chat: now + timedelta(seconds=self._chat_full_at.get(chat, now_mono) - now_mono)
+                                    for _, _, chat in batch
+                                },
+                            )
                 except BaseException:
                     self._sent[:0] = batch  # not recorded: keep them for the next flush
                     raise
@@ -308,8 +328,9 @@ class Sender:
             self._flushing = False
 
     async def _deliver(self, row: OutboxMessage) -> None:
-        self._chat_full_at[row.chat_id] = self._chat_allowance.use(self._chat_full_at.get(row.chat_id, 0.0),
-                                                                   time.monotonic())
+        self._chat_full_at[row.chat_id] = self._chat_allowance.use(
+            self._chat_full_at.get(row.chat_id, 0.0), time.monotonic()
+        )
         try:
             if row.kind == "document" and "sheet" in row.payload:
                 # A 整改告知单 is rendered here, off the event loop and outside any transaction.

@@ -30,8 +30,9 @@ def job_store(database_url: str) -> SQLAlchemyJobStore:
 
 
 class JobScheduler:
-    def __init__(self, context: JobContext, database_url: str, tz: ZoneInfo, specs: list[JobSpec],
-                 binding: str = DEFAULT_BINDING) -> None:
+    def __init__(
+        self, context: JobContext, database_url: str, tz: ZoneInfo, specs: list[JobSpec], binding: str = DEFAULT_BINDING
+    ) -> None:
         self.context = context
         self.database_url = database_url
         self.tz = tz
@@ -82,9 +83,19 @@ class JobScheduler:
         for spec in self.specs:
             trigger = CronTrigger(timezone=self.tz, **spec.cron)
             stored = self.scheduler.get_job(spec.id)
-            if stored is not None and (stored.func_ref, tuple(stored.args), repr(stored.trigger),
-                                       stored.misfire_grace_time) == (spec.func, (self.binding,), repr(trigger),
-                                                                      spec.misfire_grace_time):
+            if stored is not None and (
+                stored.func_ref,
+                tuple(stored.args),
+                repr(stored.trigger),
+                stored.misfire_grace_time,
+            ) == (spec.func, (self.binding,), repr(trigger), spec.misfire_grace_time):
                 continue
-            self.scheduler.add_job(spec.func, trigger, args=[self.binding], id=spec.id, name=spec.id,
-                                   replace_existing=True, misfire_grace_time=spec.misfire_grace_time)
+            self.scheduler.add_job(
+                spec.func,
+                trigger,
+                args=[self.binding],
+                id=spec.id,
+                name=spec.id,
+                replace_existing=True,
+                misfire_grace_time=spec.misfire_grace_time,
+            )

@@ -47,8 +47,9 @@ async def _get_or_create(
 ) -> tuple[Area, bool]:
     parent_id = parent.id if parent else None
     found = await session.scalar(
-        select(Area).where(Area.name == name, Area.parent_id.is_(None) if parent_id is None else
-                           Area.parent_id == parent_id)
+        select(Area).where(
+            Area.name == name, Area.parent_id.is_(None) if parent_id is None else Area.parent_id == parent_id
+        )
     )
     if found is not None:
         return found, False
@@ -149,8 +150,9 @@ async def find_area(session: AsyncSession, query: str, level: AreaLevel | None =
     if not candidates:
         raise AreaNotFound(query)
     if len(candidates) > 1:
-        raise AmbiguousArea(query, [f"{area.parent.name}/{area.name}" if area.parent else area.name
-                                    for area in candidates])
+        raise AmbiguousArea(
+            query, [f"{area.parent.name}/{area.name}" if area.parent else area.name for area in candidates]
+        )
     return candidates[0]
 
 

@@ -29,8 +29,9 @@ from storage.private_files import create_private, private_copy
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 # Tables every shixiao database has had since the first migration.
-REQUIRED_TABLES = frozenset({"alembic_version", "areas", "users", "invites", "conversations", "processed_updates",
-                             "outbox"})
+REQUIRED_TABLES = frozenset(
+    {"alembic_version", "areas", "users", "invites", "conversations", "processed_updates", "outbox"}
+)
 # SQLite's own tables, made by the engine (AUTOINCREMENT, ANALYZE / PRAGMA optimize), never by a schema.
 INTERNAL_TABLES = frozenset({"sqlite_sequence", "sqlite_stat1", "sqlite_stat2", "sqlite_stat3", "sqlite_stat4"})
 STEP_PAGES = 1024  # pages per backup step (4 MiB at the default page size): the granularity of progress
@@ -104,8 +105,9 @@ def _open(path: Path, *, create: bool = False) -> sqlite3.Connection:
     if create:
         create_private(path)
     mode = "rwc" if create else "rw"
-    return sqlite3.connect(f"{path.resolve().as_uri()}?mode={mode}", uri=True, isolation_level=None,
-                           timeout=BUSY_TIMEOUT)
+    return sqlite3.connect(
+        f"{path.resolve().as_uri()}?mode={mode}", uri=True, isolation_level=None, timeout=BUSY_TIMEOUT
+    )
 
 
 def copy_into(source: Path, target: sqlite3.Connection, progress: Progress | None = None) -> None:
@@ -136,8 +138,12 @@ def check(path: Path) -> Summary:
             findings = [row[0] for row in conn.execute("PRAGMA integrity_check")]
             if findings != ["ok"]:
                 raise Damaged(path, "; ".join(findings[:5]))
-            tables = sorted(row[0] for row in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"))
+            tables = sorted(
+                row[0]
+                for row in conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+                )
+            )
             missing = REQUIRED_TABLES - set(tables)
             if missing:
                 raise NotShixiao(path, "、".join(sorted(missing)))
@@ -237,8 +243,11 @@ def schema_of(path: Path) -> dict[tuple[str, str], str]:
     """(type, name) → SQL of every schema object but SQLite's own tables and automatic indexes."""
     with closing(_open(path)) as conn:
         rows = conn.execute("SELECT type, name, sql FROM sqlite_master").fetchall()
-    return {(kind, name): " ".join((sql or "").split()) for kind, name, sql in rows
-            if not (kind == "table" and name in INTERNAL_TABLES) and not name.startswith("sqlite_autoindex_")}
+    return {
+        (kind, name): " ".join((sql or "").split())
+        for kind, name, sql in rows
+        if not (kind == "table" and name in INTERNAL_TABLES) and not name.startswith("sqlite_autoindex_")
+    }
 
 
 def migrated_schema(revision: str) -> dict[tuple[str, str], str]:
@@ -263,12 +272,18 @@ def foreign_objects(path: Path, revision: str) -> tuple[tuple[str, str], ...]:
     """The objects of the database at `path` that a database migrated to `revision` does not have, or has with
     other SQL (a trigger or view of the same name doing something else), as (type, name)."""
     expected = migrated_schema(revision)
-    return tuple(sorted(key for key, sql in schema_of(path).items()
-                        if key not in expected or (key[0] in ("trigger", "view") and expected[key] != sql)))
+    return tuple(
+        sorted(
+            key
+            for key, sql in schema_of(path).items()
+            if key not in expected or (key[0] in ("trigger", "view") and expected[key] != sql)
+        )
+    )
 
 
-async def finish_restore(staged: Staged, live: Path, safety: Path,
-                         progress: Callable[[str, int, int], None] | None = None) -> Restored:
+async def finish_restore(
+    staged: Staged, live: Path, safety: Path, progress: Callable[[str, int, int], None] | None = None
+) -> Restored:
     """Bring the staged copy to the migration head, keep a safety copy of the live database, then replace it.
 
     Every step that can fail on the backup's side (migrations) runs before the live database is touched.
@@ -278,7 +293,7 @@ async def finish_restore(staged: Staged, live: Path, safety: Path,
         return None if progress is None else lambda done, total: progress(name, done, total)
 
     def replace_live() -> Restored:
-        kept, sound = (keep_safety_copy(live, safety, phase("safety")) if live.is_file() else (None, True))
+        kept, sound = keep_safety_copy(live, safety, phase("safety")) if live.is_file() else (None, True)
         try:
             after, replaced = restore_into(staged.staging, live, phase("restore")), False
         except sqlite3.DatabaseError:

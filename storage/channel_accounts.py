@@ -19,10 +19,16 @@ async def chat_id_for(session: AsyncSession, channel: str, account: str, now: da
     if not account or len(account) > MAX_ACCOUNT:
         raise ValueError("an account name is 1-128 characters")
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    await session.execute(insert(ChannelAccount).values(channel=channel, account=account, created_at=now)
-                          .on_conflict_do_nothing(index_elements=["channel", "account"]))
-    row_id = (await session.execute(select(ChannelAccount.id).where(ChannelAccount.channel == channel,
-                                                                    ChannelAccount.account == account))).scalar_one()
+    await session.execute(
+        insert(ChannelAccount)
+        .values(channel=channel, account=account, created_at=now)
+        .on_conflict_do_nothing(index_elements=["channel", "account"])
+    )
+    row_id = (
+        await session.execute(
+            select(ChannelAccount.id).where(ChannelAccount.channel == channel, ChannelAccount.account == account)
+        )
+    ).scalar_one()
     return -row_id
 
 
@@ -30,5 +36,6 @@ async def account_of(session: AsyncSession, channel: str, chat_id: int) -> str |
     """The account a chat id was given for (None: not an account of this channel)."""
     if chat_id >= 0:
         return None
-    return await session.scalar(select(ChannelAccount.account).where(ChannelAccount.id == -chat_id,
-                                                                     ChannelAccount.channel == channel))
+    return await session.scalar(
+        select(ChannelAccount.account).where(ChannelAccount.id == -chat_id, ChannelAccount.channel == channel)
+    )

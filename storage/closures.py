@@ -49,8 +49,9 @@ async def count_pending_closures(session: AsyncSession, area: Area) -> int:
     return int(await session.scalar(stmt) or 0)
 
 
-async def record_closure(session: AsyncSession, closure: ClosureReport, recorder: User,
-                         now: datetime) -> UnitClosure | None:
+async def record_closure(
+    session: AsyncSession, closure: ClosureReport, recorder: User, now: datetime
+) -> UnitClosure | None:
     """Record the closure and take the unit out of the base. None when the unit is not 待关停 (any more): a new
     report changed it, or someone recorded its closure first; nothing is written then."""
     unit = await session.get(Unit, closure.unit_id, with_for_update=True)
@@ -58,10 +59,18 @@ async def record_closure(session: AsyncSession, closure: ClosureReport, recorder
         return None
     newest_report = await session.scalar(select(func.max(Inspection.id)).where(Inspection.unit_id == unit.id))
     row = UnitClosure(
-        unit_id=unit.id, kind=closure.kind, closed_on=closure.closed_on, note=closure.note,
-        photo_file_id=closure.photo_file_id, photo_unique_id=closure.photo_unique_id, source=closure.source,
-        recorded_by_id=recorder.id, recorded_by_name=recorder.name, recorded_by_role=recorder.role,
-        after_report_id=newest_report, recorded_at=now,
+        unit_id=unit.id,
+        kind=closure.kind,
+        closed_on=closure.closed_on,
+        note=closure.note,
+        photo_file_id=closure.photo_file_id,
+        photo_unique_id=closure.photo_unique_id,
+        source=closure.source,
+        recorded_by_id=recorder.id,
+        recorded_by_name=recorder.name,
+        recorded_by_role=recorder.role,
+        after_report_id=newest_report,
+        recorded_at=now,
     )
     session.add(row)
     unit.status = UnitStatus.CLOSED
@@ -75,6 +84,5 @@ async def latest_closures(session: AsyncSession, unit_ids: list[int]) -> dict[in
     """The newest verified closure of each of these units that has one."""
     if not unit_ids:
         return {}
-    rows = await session.scalars(select(UnitClosure).where(UnitClosure.unit_id.in_(unit_ids))
-                                 .order_by(UnitClosure.id))
+    rows = await session.scalars(select(UnitClosure).where(UnitClosure.unit_id.in_(unit_ids)).order_by(UnitClosure.id))
     return {row.unit_id: row for row in rows}

@@ -34,10 +34,15 @@ class ComplaintStatus(StrEnum):
     UNABLE = "unable"  # 无法处理
 
 
-OPEN_STATUSES = frozenset({
-    ComplaintStatus.SUBMITTED, ComplaintStatus.ACCEPTED, ComplaintStatus.INVESTIGATING,
-    ComplaintStatus.SCHEDULED, ComplaintStatus.IN_PROGRESS,
-})
+OPEN_STATUSES = frozenset(
+    {
+        ComplaintStatus.SUBMITTED,
+        ComplaintStatus.ACCEPTED,
+        ComplaintStatus.INVESTIGATING,
+        ComplaintStatus.SCHEDULED,
+        ComplaintStatus.IN_PROGRESS,
+    }
+)
 FINAL_STATUSES = frozenset(set(ComplaintStatus) - OPEN_STATUSES)
 
 

@@ -101,10 +101,18 @@ async def _next_seq(session: AsyncSession, year: int) -> int:
     return int((await session.execute(stmt)).scalar_one())
 
 
-def _event(session: AsyncSession, complaint: Complaint, kind: EventKind, actor_id: int | None, note: str,
-           now: datetime, **changes: object) -> ComplaintEvent:
-    event = ComplaintEvent(complaint_id=complaint.id, kind=kind, actor_id=actor_id, note=note, created_at=now,
-                           **changes)
+def _event(
+    session: AsyncSession,
+    complaint: Complaint,
+    kind: EventKind,
+    actor_id: int | None,
+    note: str,
+    now: datetime,
+    **changes: object,
+) -> ComplaintEvent:
+    event = ComplaintEvent(
+        complaint_id=complaint.id, kind=kind, actor_id=actor_id, note=note, created_at=now, **changes
+    )
     session.add(event)
     complaint.updated_at = now
     return event
@@ -120,31 +128,68 @@ async def create_complaint(session: AsyncSession, new: NewComplaint, now: dateti
     if location is not None and new.anonymous:
         location = anonymous_location(*location)
     complaint = Complaint(
-        number=format_number(now.year, seq), year=now.year, seq=seq, submit_key=new.submit_key,
-        category=new.category, status=ComplaintStatus.SUBMITTED, complainant_id=new.complainant_id,
+        number=format_number(now.year, seq),
+        year=now.year,
+        seq=seq,
+        submit_key=new.submit_key,
+        category=new.category,
+        status=ComplaintStatus.SUBMITTED,
+        complainant_id=new.complainant_id,
         anonymous=new.anonymous,
         complainant_name=None if new.anonymous else new.complainant_name,
         complainant_phone=None if new.anonymous else new.complainant_phone,
-        township_id=new.township_id, village_id=new.village_id, office_area_id=new.office_area_id,
-        unit_id=new.unit_id, unit_name=new.unit_name, description=new.description,
-        latitude=location[0] if location else None, longitude=location[1] if location else None,
-        due_on=new.due_on, reopen_count=0, created_at=now, updated_at=now,
+        township_id=new.township_id,
+        village_id=new.village_id,
+        office_area_id=new.office_area_id,
+        unit_id=new.unit_id,
+        unit_name=new.unit_name,
+        description=new.description,
+        latitude=location[0] if location else None,
+        longitude=location[1] if location else None,
+        due_on=new.due_on,
+        reopen_count=0,
+        created_at=now,
+        updated_at=now,
     )
     session.add(complaint)
     await session.flush()
-    _event(session, complaint, EventKind.FILED, new.complainant_id, new.note, now,
-           to_status=ComplaintStatus.SUBMITTED, to_area_id=new.office_area_id, to_category=new.category)
+    _event(
+        session,
+        complaint,
+        EventKind.FILED,
+        new.complainant_id,
+        new.note,
+        now,
+        to_status=ComplaintStatus.SUBMITTED,
+        to_area_id=new.office_area_id,
+        to_category=new.category,
+    )
     for photo in new.photos:
-        session.add(ComplaintPhoto(complaint_id=complaint.id, file_id=str(photo["file_id"]),
-                                   file_unique_id=photo.get("unique_id"), size=photo.get("size"), created_at=now))
+        session.add(
+            ComplaintPhoto(
+                complaint_id=complaint.id,
+                file_id=str(photo["file_id"]),
+                file_unique_id=photo.get("unique_id"),
+                size=photo.get("size"),
+                created_at=now,
+            )
+        )
     await session.flush()
     return complaint, True
 
 
-async def change_status(session: AsyncSession, complaint: Complaint, status: ComplaintStatus, actor_id: int | None,
-                        note: str, now: datetime, duplicate_of_id: int | None = None) -> ComplaintEvent:
-    event = _event(session, complaint, EventKind.STATUS, actor_id, note, now, from_status=complaint.status,
-                   to_status=status)
+async def change_status(
+    session: AsyncSession,
+    complaint: Complaint,
+    status: ComplaintStatus,
+    actor_id: int | None,
+    note: str,
+    now: datetime,
+    duplicate_of_id: int | None = None,
+) -> ComplaintEvent:
+    event = _event(
+        session, complaint, EventKind.STATUS, actor_id, note, now, from_status=complaint.status, to_status=status
+    )
     complaint.status = status
     complaint.final_at = now if status in FINAL_STATUSES else None
     if status == ComplaintStatus.CLOSED:
@@ -164,13 +209,30 @@ class Route:
     due_on: date
 
 
-async def reroute(session: AsyncSession, complaint: Complaint, route: Route, status: ComplaintStatus,
-                  actor_id: int, note: str, now: datetime) -> ComplaintEvent:
+async def reroute(
+    session: AsyncSession,
+    complaint: Complaint,
+    route: Route,
+    status: ComplaintStatus,
+    actor_id: int,
+    note: str,
+    now: datetime,
+) -> ComplaintEvent:
     """A new place, office or category; a new office starts again from 已提交 so it is asked to accept."""
-    event = _event(session, complaint, EventKind.REROUTED, actor_id, note, now,
-                   from_status=complaint.status, to_status=status,
-                   from_area_id=complaint.office_area_id, to_area_id=route.office_area_id,
-                   from_category=complaint.category, to_category=route.category)
+    event = _event(
+        session,
+        complaint,
+        EventKind.REROUTED,
+        actor_id,
+        note,
+        now,
+        from_status=complaint.status,
+        to_status=status,
+        from_area_id=complaint.office_area_id,
+        to_area_id=route.office_area_id,
+        from_category=complaint.category,
+        to_category=route.category,
+    )
     if route.office_area_id != complaint.office_area_id:
         complaint.escalated_at = None  # the new office gets its own deadline, and its own escalation
     complaint.township_id, complaint.village_id = route.township_id, route.village_id
@@ -180,11 +242,20 @@ async def reroute(session: AsyncSession, complaint: Complaint, route: Route, sta
     return event
 
 
-async def reopen(session: AsyncSession, complaint: Complaint, actor_id: int, note: str, now: datetime,
-                 due_on: date) -> ComplaintEvent:
+async def reopen(
+    session: AsyncSession, complaint: Complaint, actor_id: int, note: str, now: datetime, due_on: date
+) -> ComplaintEvent:
     """The complainant says it is not fixed: back to 已受理 with a fresh deadline and escalation."""
-    event = _event(session, complaint, EventKind.REOPENED, actor_id, note, now, from_status=complaint.status,
-                   to_status=ComplaintStatus.ACCEPTED)
+    event = _event(
+        session,
+        complaint,
+        EventKind.REOPENED,
+        actor_id,
+        note,
+        now,
+        from_status=complaint.status,
+        to_status=ComplaintStatus.ACCEPTED,
+    )
     complaint.status = ComplaintStatus.ACCEPTED
     complaint.final_at = None
     complaint.feedback = Feedback.NOT_RESOLVED
@@ -195,22 +266,33 @@ async def reopen(session: AsyncSession, complaint: Complaint, actor_id: int, not
     return event
 
 
-async def record_feedback(session: AsyncSession, complaint: Complaint, actor_id: int, note: str,
-                          now: datetime) -> ComplaintEvent:
+async def record_feedback(
+    session: AsyncSession, complaint: Complaint, actor_id: int, note: str, now: datetime
+) -> ComplaintEvent:
     complaint.feedback = Feedback.RESOLVED
     event = _event(session, complaint, EventKind.FEEDBACK, actor_id, note, now)
     await session.flush()
     return event
 
 
-async def mark_escalated(session: AsyncSession, complaint: Complaint, county_id: int, note: str,
-                         now: datetime) -> ComplaintEvent:
+async def mark_escalated(
+    session: AsyncSession, complaint: Complaint, county_id: int, note: str, now: datetime
+) -> ComplaintEvent:
     complaint.escalated_at = now
-    return _event(session, complaint, EventKind.ESCALATED, None, note, now, from_area_id=complaint.office_area_id,
-                  to_area_id=county_id)
+    return _event(
+        session,
+        complaint,
+        EventKind.ESCALATED,
+        None,
+        note,
+        now,
+        from_area_id=complaint.office_area_id,
+        to_area_id=county_id,
+    )
 
 
 # --- reading ---------------------------------------------------------------------------------------------------
+
 
 async def get_complaint(session: AsyncSession, complaint_id: int) -> Complaint | None:
     return await session.get(Complaint, complaint_id)
@@ -247,8 +329,12 @@ async def is_follower(session: AsyncSession, complaint_id: int, user_id: int) ->
 
 
 async def followers(session: AsyncSession, complaint_id: int) -> list[User]:
-    stmt = (select(User).join(ComplaintFollower, ComplaintFollower.user_id == User.id)
-            .where(ComplaintFollower.complaint_id == complaint_id).order_by(User.id))
+    stmt = (
+        select(User)
+        .join(ComplaintFollower, ComplaintFollower.user_id == User.id)
+        .where(ComplaintFollower.complaint_id == complaint_id)
+        .order_by(User.id)
+    )
     return list((await session.scalars(stmt)).unique())
 
 
@@ -256,8 +342,14 @@ def _open() -> ColumnElement[bool]:
     return Complaint.status.in_([s.value for s in OPEN_STATUSES])
 
 
-async def open_duplicate(session: AsyncSession, category: str, *, unit_id: int | None = None,
-                         village_id: int | None = None, unit_name: str | None = None) -> Complaint | None:
+async def open_duplicate(
+    session: AsyncSession,
+    category: str,
+    *,
+    unit_id: int | None = None,
+    village_id: int | None = None,
+    unit_name: str | None = None,
+) -> Complaint | None:
     """An open complaint about the same unit (by register id, or by name in the same village) and category."""
     stmt = select(Complaint).where(Complaint.category == category, _open()).order_by(Complaint.id)
     if unit_id is not None:
@@ -265,8 +357,9 @@ async def open_duplicate(session: AsyncSession, category: str, *, unit_id: int |
     if village_id is None or not unit_name or not name_key(unit_name):
         return None
     key = name_key(unit_name)
-    for candidate in await session.scalars(stmt.where(Complaint.village_id == village_id,
-                                                      Complaint.unit_name.is_not(None))):
+    for candidate in await session.scalars(
+        stmt.where(Complaint.village_id == village_id, Complaint.unit_name.is_not(None))
+    ):
         if name_key(candidate.unit_name or "") == key:
             return candidate
     return None
@@ -293,16 +386,21 @@ def _scope(township_id: int | None) -> list[Any]:
     return conditions
 
 
-async def open_in_scope(session: AsyncSession, township_id: int | None, today: date, limit: int = 50
-                        ) -> tuple[list[Complaint], QueueCounts]:
+async def open_in_scope(
+    session: AsyncSession, township_id: int | None, today: date, limit: int = 50
+) -> tuple[list[Complaint], QueueCounts]:
     """待办投诉: every open complaint in scope, the earliest last day first (so the overdue lead), and how many
     there are, overdue and escalated, over all of them (not only those listed)."""
     conditions = _scope(township_id)
-    row = (await session.execute(select(
-        func.count(Complaint.id),
-        func.coalesce(func.sum(case((Complaint.due_on < today, 1), else_=0)), 0),
-        func.coalesce(func.sum(case((Complaint.escalated_at.is_not(None), 1), else_=0)), 0),
-    ).where(*conditions))).one()
+    row = (
+        await session.execute(
+            select(
+                func.count(Complaint.id),
+                func.coalesce(func.sum(case((Complaint.due_on < today, 1), else_=0)), 0),
+                func.coalesce(func.sum(case((Complaint.escalated_at.is_not(None), 1), else_=0)), 0),
+            ).where(*conditions)
+        )
+    ).one()
     stmt = select(Complaint).where(*conditions).order_by(Complaint.due_on, Complaint.id).limit(limit)
     return list(await session.scalars(stmt)), QueueCounts(int(row[0]), int(row[1]), int(row[2]))
 
@@ -314,13 +412,18 @@ async def county_ids(session: AsyncSession) -> list[int]:
 async def complaints_of_user(session: AsyncSession, user_id: int, limit: int = 20) -> list[Complaint]:
     """What a person filed or follows, newest first."""
     followed = select(ComplaintFollower.complaint_id).where(ComplaintFollower.user_id == user_id)
-    stmt = (select(Complaint).where(or_(Complaint.complainant_id == user_id, Complaint.id.in_(followed)))
-            .order_by(Complaint.id.desc()).limit(limit))
+    stmt = (
+        select(Complaint)
+        .where(or_(Complaint.complainant_id == user_id, Complaint.id.in_(followed)))
+        .order_by(Complaint.id.desc())
+        .limit(limit)
+    )
     return list(await session.scalars(stmt))
 
 
-async def open_complaints_overdue(session: AsyncSession, now: datetime, *, not_escalated: bool = False
-                                  ) -> list[Complaint]:
+async def open_complaints_overdue(
+    session: AsyncSession, now: datetime, *, not_escalated: bool = False
+) -> list[Complaint]:
     """Open complaints whose last day (due_on) has passed; `now` in local time (its date is today)."""
     stmt = select(Complaint).where(_open(), Complaint.due_on < now.date())
     if not_escalated:
@@ -340,17 +443,22 @@ async def _count(session: AsyncSession, stmt: Select[int]) -> int:
     return int(await session.scalar(stmt) or 0)
 
 
-async def complaint_counts(session: AsyncSession, start: datetime, end: datetime,
-                           area: Area | None = None) -> ComplaintCounts:
+async def complaint_counts(
+    session: AsyncSession, start: datetime, end: datetime, area: Area | None = None
+) -> ComplaintCounts:
     """For digests, in [start, end): filed; finished (已办结, 重复, 不属于职责范围, 无法处理); and overdue at
     `end` — still open then, its last day before end's date. Reopened complaints count as open again."""
     base = in_area(select(func.count(Complaint.id)), area)
     opened = await _count(session, base.where(Complaint.created_at >= start, Complaint.created_at < end))
     closed = await _count(session, base.where(Complaint.final_at >= start, Complaint.final_at < end))
-    overdue = await _count(session, base.where(
-        Complaint.created_at < end, Complaint.due_on < end.date(),
-        or_(Complaint.final_at.is_(None), Complaint.final_at >= end),
-    ))
+    overdue = await _count(
+        session,
+        base.where(
+            Complaint.created_at < end,
+            Complaint.due_on < end.date(),
+            or_(Complaint.final_at.is_(None), Complaint.final_at >= end),
+        ),
+    )
     return ComplaintCounts(opened, closed, overdue)
 
 
@@ -363,31 +471,45 @@ def _export_query(start: datetime | None, end: datetime | None, area: Area | Non
     return stmt
 
 
-async def count_for_export(session: AsyncSession, start: datetime | None, end: datetime | None,
-                           area: Area | None) -> int:
+async def count_for_export(
+    session: AsyncSession, start: datetime | None, end: datetime | None, area: Area | None
+) -> int:
     stmt = _export_query(start, end, area).with_only_columns(func.count(Complaint.id)).order_by(None)
     return await _count(session, stmt)
 
 
-async def stream_for_export(session: AsyncSession, start: datetime | None, end: datetime | None,
-                            area: Area | None) -> AsyncIterator[tuple[Complaint, int]]:
+async def stream_for_export(
+    session: AsyncSession, start: datetime | None, end: datetime | None, area: Area | None
+) -> AsyncIterator[tuple[Complaint, int]]:
     """(complaint, photo count) in filing order, fetched in batches so a big county never sits in memory."""
-    photos = (select(ComplaintPhoto.complaint_id, func.count(ComplaintPhoto.id).label("n"))
-              .group_by(ComplaintPhoto.complaint_id).subquery())
-    stmt = (_export_query(start, end, area).add_columns(func.coalesce(photos.c.n, 0))
-            .outerjoin(photos, photos.c.complaint_id == Complaint.id)
-            .order_by(Complaint.id).execution_options(yield_per=500))
+    photos = (
+        select(ComplaintPhoto.complaint_id, func.count(ComplaintPhoto.id).label("n"))
+        .group_by(ComplaintPhoto.complaint_id)
+        .subquery()
+    )
+    stmt = (
+        _export_query(start, end, area)
+        .add_columns(func.coalesce(photos.c.n, 0))
+        .outerjoin(photos, photos.c.complaint_id == Complaint.id)
+        .order_by(Complaint.id)
+        .execution_options(yield_per=500)
+    )
     result = await session.stream(stmt)
     async for complaint, count in result:
         yield complaint, int(count)
 
 
-async def stream_events_for_export(session: AsyncSession, start: datetime | None, end: datetime | None,
-                                   area: Area | None) -> AsyncIterator[tuple[str, ComplaintEvent]]:
+async def stream_events_for_export(
+    session: AsyncSession, start: datetime | None, end: datetime | None, area: Area | None
+) -> AsyncIterator[tuple[str, ComplaintEvent]]:
     ids = _export_query(start, end, area).with_only_columns(Complaint.id).order_by(None)
-    stmt = (select(Complaint.number, ComplaintEvent).join(Complaint, Complaint.id == ComplaintEvent.complaint_id)
-            .where(ComplaintEvent.complaint_id.in_(ids)).order_by(ComplaintEvent.complaint_id, ComplaintEvent.id)
-            .execution_options(yield_per=500))
+    stmt = (
+        select(Complaint.number, ComplaintEvent)
+        .join(Complaint, Complaint.id == ComplaintEvent.complaint_id)
+        .where(ComplaintEvent.complaint_id.in_(ids))
+        .order_by(ComplaintEvent.complaint_id, ComplaintEvent.id)
+        .execution_options(yield_per=500)
+    )
     result = await session.stream(stmt)
     async for number, event in result:
         yield number, event

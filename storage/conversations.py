@@ -42,12 +42,23 @@ async def load_conversation(session: AsyncSession, user_id: int) -> Conversation
 
 
 async def start_conversation(
-    session: AsyncSession, user_id: int, flow: str, step: str, data: dict[str, Any], now: datetime,
+    session: AsyncSession,
+    user_id: int,
+    flow: str,
+    step: str,
+    data: dict[str, Any],
+    now: datetime,
     nonce: int = 0,
 ) -> Conversation:
     await end_conversation(session, user_id)
     conversation = Conversation(
-        user_id=user_id, flow=flow, step=step, data=data, nonce=nonce, failures=0, started_at=now,
+        user_id=user_id,
+        flow=flow,
+        step=step,
+        data=data,
+        nonce=nonce,
+        failures=0,
+        started_at=now,
         updated_at=now,
     )
     session.add(conversation)

@@ -111,15 +111,19 @@ def _operating_share(counts: dict[str, int]) -> Share:
 
 async def _unit_counts(session: AsyncSession, scope: Area) -> list[tuple[int, str, str, int]]:
     stmt = select(Unit.township_id, Unit.industry, Unit.status, func.count(Unit.id)).group_by(
-        Unit.township_id, Unit.industry, Unit.status)
+        Unit.township_id, Unit.industry, Unit.status
+    )
     if scope.level == AreaLevel.TOWNSHIP:
         stmt = stmt.where(Unit.township_id == scope.id)
     return [(t, i, s, int(n)) for t, i, s, n in (await session.execute(stmt)).all()]
 
 
 async def _village_counts(session: AsyncSession, township: Area) -> dict[int, dict[str, int]]:
-    stmt = select(Unit.village_id, Unit.status, func.count(Unit.id)).where(Unit.township_id == township.id).group_by(
-        Unit.village_id, Unit.status)
+    stmt = (
+        select(Unit.village_id, Unit.status, func.count(Unit.id))
+        .where(Unit.township_id == township.id)
+        .group_by(Unit.village_id, Unit.status)
+    )
     counts: dict[int, dict[str, int]] = {}
     for village_id, status, count in (await session.execute(stmt)).all():
         counts.setdefault(village_id, {})[status] = int(count)
@@ -131,16 +135,26 @@ def _ranked(areas: list[Area], counts: dict[int, dict[str, int]], targets: Targe
     for area in areas:
         area_counts = counts.get(area.id, {})
         share = _operating_share(area_counts)
-        lines.append(AreaLine(area.id, area.name, sum(area_counts.values()), share,
-                              share.reaches(targets.township_unit_share),
-                              area_counts.get(UnitStatus.PENDING_CLOSURE, 0), area_counts.get(UnitStatus.CLOSED, 0)))
+        lines.append(
+            AreaLine(
+                area.id,
+                area.name,
+                sum(area_counts.values()),
+                share,
+                share.reaches(targets.township_unit_share),
+                area_counts.get(UnitStatus.PENDING_CLOSURE, 0),
+                area_counts.get(UnitStatus.CLOSED, 0),
+            )
+        )
     return sorted(lines, key=lambda line: (-(line.share.rate or -1.0), -line.units, line.area_id))
 
 
 async def _inspections(session: AsyncSession, scope: Area, start: datetime, end: datetime) -> int:
     stmt = select(func.count(Inspection.id)).where(
-        Inspection.submitted_at >= start, Inspection.submitted_at < end,
-        Inspection.status != InspectionStatus.SUPERSEDED)
+        Inspection.submitted_at >= start,
+        Inspection.submitted_at < end,
+        Inspection.status != InspectionStatus.SUPERSEDED,
+    )
     if scope.level == AreaLevel.TOWNSHIP:
         stmt = stmt.where(Inspection.township_id == scope.id)
     return int(await session.scalar(stmt) or 0)
@@ -169,9 +183,15 @@ async def compute_digest(session: AsyncSession, scope: Area, now: datetime, targ
     digest.townships_complete = Share(sum(line.complete for line in digest.townships), len(digest.townships))
     for slug, counts in sorted(by_industry.items()):
         share = _operating_share(counts)
-        digest.industries.append(IndustryLine(slug, share, share.reaches(targets.industry_unit_share),
-                                              counts.get(UnitStatus.PENDING_CLOSURE, 0),
-                                              counts.get(UnitStatus.CLOSED, 0)))
+        digest.industries.append(
+            IndustryLine(
+                slug,
+                share,
+                share.reaches(targets.industry_unit_share),
+                counts.get(UnitStatus.PENDING_CLOSURE, 0),
+                counts.get(UnitStatus.CLOSED, 0),
+            )
+        )
     digest.inspections_this_week = await _inspections(session, scope, start, now)
     digest.inspections_last_week = await _inspections(session, scope, previous, start)
     complaints = await complaint_counts(session, start, now, scope)

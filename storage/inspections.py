@@ -64,27 +64,49 @@ async def submit(session: AsyncSession, report: Report, inspector_id: int, now: 
     if number is None:
         number = await _next_number(session)
     inspection = Inspection(
-        unit_id=unit.id, township_id=unit.township_id, inspector_id=inspector_id, submit_key=report.submit_key,
-        inspector_name=inspector.name, inspector_role=inspector.role, inspector_area=area_path(inspector.area) or None,
-        version=version, previous_id=report.previous_id, first_id=first_id, number=number,
+        unit_id=unit.id,
+        township_id=unit.township_id,
+        inspector_id=inspector_id,
+        submit_key=report.submit_key,
+        inspector_name=inspector.name,
+        inspector_role=inspector.role,
+        inspector_area=area_path(inspector.area) or None,
+        version=version,
+        previous_id=report.previous_id,
+        first_id=first_id,
+        number=number,
         status=InspectionStatus.SUBMITTED,
-        industry=report.industry, proposed_compliant=report.proposed_compliant, compliant=report.compliant,
-        override_reason=report.override_reason, unit_class=report.unit_class, class_reason=report.class_reason,
+        industry=report.industry,
+        proposed_compliant=report.proposed_compliant,
+        compliant=report.compliant,
+        override_reason=report.override_reason,
+        unit_class=report.unit_class,
+        class_reason=report.class_reason,
         rectify_by=report.rectify_by,
         latitude=report.location[0] if report.location else None,
         longitude=report.location[1] if report.location else None,
-        answers=dict(report.answers), notes=dict(report.notes), submitted_at=now,
+        answers=dict(report.answers),
+        notes=dict(report.notes),
+        submitted_at=now,
     )
     session.add(inspection)
     await session.flush()
     for photo in report.photos:
         # A correction's photos carried over from the returned version are kept already: not fetched again.
         sha256 = photo.get("sha256")
-        session.add(InspectionPhoto(inspection_id=inspection.id, file_id=str(photo["file_id"]),
-                                    file_unique_id=photo.get("unique_id"), size=photo.get("size"), created_at=now,
-                                    channel=str(photo.get("channel") or "telegram"), sha256=sha256,
-                                    extension=photo.get("extension") if sha256 else None,
-                                    stored_at=now if sha256 else None))
+        session.add(
+            InspectionPhoto(
+                inspection_id=inspection.id,
+                file_id=str(photo["file_id"]),
+                file_unique_id=photo.get("unique_id"),
+                size=photo.get("size"),
+                created_at=now,
+                channel=str(photo.get("channel") or "telegram"),
+                sha256=sha256,
+                extension=photo.get("extension") if sha256 else None,
+                stored_at=now if sha256 else None,
+            )
+        )
     if unit.latitude is None and inspection.latitude is not None:
         # The unit's registered location, from its first report with one (an import may have set it already).
         unit.latitude, unit.longitude = inspection.latitude, inspection.longitude
@@ -158,8 +180,9 @@ async def awaiting_review(session: AsyncSession, township_id: int, limit: int = 
     return [(inspection, unit) for inspection, unit in (await session.execute(stmt)).all()]
 
 
-def _reviewed(inspection: Inspection, status: InspectionStatus, reviewer: User, now: datetime,
-              note: str | None) -> None:
+def _reviewed(
+    inspection: Inspection, status: InspectionStatus, reviewer: User, now: datetime, note: str | None
+) -> None:
     inspection.status = status
     inspection.reviewer_id = reviewer.id
     inspection.reviewer_name = reviewer.name  # as it is now: a later rename does not rewrite the review
@@ -171,8 +194,7 @@ def approve(inspection: Inspection, reviewer: User, now: datetime, note: str | N
     _reviewed(inspection, InspectionStatus.APPROVED, reviewer, now, note)
 
 
-async def send_back(session: AsyncSession, inspection: Inspection, reviewer: User, reason: str,
-                    now: datetime) -> None:
+async def send_back(session: AsyncSession, inspection: Inspection, reviewer: User, reason: str, now: datetime) -> None:
     """Return the report to its inspector; it stops counting for its unit until it is corrected and resubmitted."""
     _reviewed(inspection, InspectionStatus.RETURNED, reviewer, now, reason)
     await _withdraw(session, inspection, now)
@@ -189,12 +211,14 @@ async def _withdraw(session: AsyncSession, returned: Inspection, now: datetime) 
     A verified closure still counts too, as if it were a report submitted when it was recorded: the unit was seen
     closed, whatever the reports before it said. Returning a report older than the closure leaves the entry as the
     closure left it; returning a newer one goes back no further than the closure."""
-    reports = list(await session.scalars(
-        select(Inspection).where(Inspection.unit_id == returned.unit_id).order_by(Inspection.id)))
+    reports = list(
+        await session.scalars(select(Inspection).where(Inspection.unit_id == returned.unit_id).order_by(Inspection.id))
+    )
     latest_counting = max((report.id for report in reports if report.status in COUNTING), default=0)
     # A closure counts from where it was recorded: after the unit's newest report at that moment.
-    closed_after = await session.scalar(select(func.max(UnitClosure.after_report_id)).where(
-        UnitClosure.unit_id == returned.unit_id))
+    closed_after = await session.scalar(
+        select(func.max(UnitClosure.after_report_id)).where(UnitClosure.unit_id == returned.unit_id)
+    )
     still_counting = max(latest_counting, closed_after or 0)
     if still_counting >= returned.id:  # equal: a closure recorded right after the returned report
         return
@@ -214,19 +238,29 @@ async def history(session: AsyncSession, unit_id: int) -> list[Inspection]:
 
 async def pending_for_unit(session: AsyncSession, unit_id: int) -> list[Inspection]:
     """The unit's reports submitted and not yet reviewed."""
-    stmt = (select(Inspection).where(Inspection.unit_id == unit_id, Inspection.status == InspectionStatus.SUBMITTED)
-            .order_by(Inspection.id))
+    stmt = (
+        select(Inspection)
+        .where(Inspection.unit_id == unit_id, Inspection.status == InspectionStatus.SUBMITTED)
+        .order_by(Inspection.id)
+    )
     return list(await session.scalars(stmt))
 
 
 async def earlier_reports(session: AsyncSession, inspection: Inspection, limit: int = 5) -> list[Inspection]:
     """The unit's other reports (each in its latest version), newest first: not this report nor its versions."""
     first = inspection.first_id or inspection.id
-    stmt = (select(Inspection)
-            .where(Inspection.unit_id == inspection.unit_id, Inspection.status != InspectionStatus.SUPERSEDED,
-                   Inspection.id != first, or_(Inspection.first_id.is_(None), Inspection.first_id != first),
-                   Inspection.submitted_at <= inspection.submitted_at)
-            .order_by(Inspection.submitted_at.desc(), Inspection.id.desc()).limit(limit))
+    stmt = (
+        select(Inspection)
+        .where(
+            Inspection.unit_id == inspection.unit_id,
+            Inspection.status != InspectionStatus.SUPERSEDED,
+            Inspection.id != first,
+            or_(Inspection.first_id.is_(None), Inspection.first_id != first),
+            Inspection.submitted_at <= inspection.submitted_at,
+        )
+        .order_by(Inspection.submitted_at.desc(), Inspection.id.desc())
+        .limit(limit)
+    )
     return list(await session.scalars(stmt))
 
 

@@ -16,12 +16,18 @@ async def beat(session: AsyncSession, name: str, now: datetime) -> None:
     """One upsert: an instance's senders (Telegram and each work-group robot channel) beat under one name, and two
     of them may write its first row at the same moment."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    await session.execute(insert(BotInstance).values(name=name, seen_at=now)
-                          .on_conflict_do_update(index_elements=["name"], set_={"seen_at": now}))
+    await session.execute(
+        insert(BotInstance)
+        .values(name=name, seen_at=now)
+        .on_conflict_do_update(index_elements=["name"], set_={"seen_at": now})
+    )
 
 
 async def live_count(session: AsyncSession, now: datetime, within: timedelta) -> int:
-    return int(await session.scalar(select(func.count()).select_from(BotInstance).where(BotInstance.seen_at >= now - within)) or 0)
+    return int(
+        await session.scalar(select(func.count()).select_from(BotInstance).where(BotInstance.seen_at >= now - within))
+        or 0
+    )
 
 
 async def leave(session: AsyncSession, name: str) -> None:

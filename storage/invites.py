@@ -45,8 +45,11 @@ def normalize_code(text: str) -> str:
 
 def looks_like_code(text: str) -> bool:
     code = normalize_code(text)
-    return (len(code) in CODE_LENGTHS and all(ch in ALPHABET for ch in code)
-            and len(text.strip()) <= len(code) + SEPARATORS_ALLOWED)
+    return (
+        len(code) in CODE_LENGTHS
+        and all(ch in ALPHABET for ch in code)
+        and len(text.strip()) <= len(code) + SEPARATORS_ALLOWED
+    )
 
 
 def code_prefix(text: str) -> str:
@@ -148,8 +151,9 @@ async def open_invites(session: AsyncSession, now: datetime) -> list[tuple[Invit
         .where(Invite.used_at.is_(None), Invite.revoked_at.is_(None), Invite.expires_at > now)
         .order_by(Invite.id)
     )
-    rows: list[tuple[Invite, User | None]] = [(invite, made_by)
-                                              for invite, made_by in (await session.execute(stmt)).unique()]
+    rows: list[tuple[Invite, User | None]] = [
+        (invite, made_by) for invite, made_by in (await session.execute(stmt)).unique()
+    ]
     for invite, _ in rows:
         await load_ancestors(session, invite.area)
     return rows
@@ -157,9 +161,11 @@ async def open_invites(session: AsyncSession, now: datetime) -> list[tuple[Invit
 
 async def recent_failures(session: AsyncSession, channel_user_id: int, since: datetime) -> list[datetime]:
     """When this sender's failed codes since `since` were sent, oldest first."""
-    stmt = (select(InviteFailure.failed_at)
-            .where(InviteFailure.channel_user_id == channel_user_id, InviteFailure.failed_at > since)
-            .order_by(InviteFailure.failed_at))
+    stmt = (
+        select(InviteFailure.failed_at)
+        .where(InviteFailure.channel_user_id == channel_user_id, InviteFailure.failed_at > since)
+        .order_by(InviteFailure.failed_at)
+    )
     return list(await session.scalars(stmt))
 
 

@@ -21,8 +21,13 @@ from typing import Protocol
 MEDIA_FOLDER = "media"  # what exports and backups put before a key
 KEY = re.compile(r"^[0-9a-f]{2}/[0-9a-f]{2}/([0-9a-f]{64})\.([a-z0-9]{1,8})$")
 # Magic numbers of the image formats a photo can come in; anything else is kept as .bin.
-SIGNATURES = ((b"\xff\xd8\xff", "jpg"), (b"\x89PNG\r\n\x1a\n", "png"), (b"GIF8", "gif"), (b"RIFF", "webp"),
-              (b"BM", "bmp"))
+SIGNATURES = (
+    (b"\xff\xd8\xff", "jpg"),
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"GIF8", "gif"),
+    (b"RIFF", "webp"),
+    (b"BM", "bmp"),
+)
 
 
 class MediaError(Exception):

@@ -40,8 +40,9 @@ def referenced_photos(database: Path) -> list[Stored]:
         columns = {row[1] for row in connection.execute("PRAGMA table_info(inspection_photos)")}
         if "sha256" not in columns:
             return []
-        rows = connection.execute("SELECT DISTINCT sha256, extension FROM inspection_photos "
-                                  "WHERE sha256 IS NOT NULL ORDER BY sha256").fetchall()
+        rows = connection.execute(
+            "SELECT DISTINCT sha256, extension FROM inspection_photos WHERE sha256 IS NOT NULL ORDER BY sha256"
+        ).fetchall()
     return [Stored(sha256, extension or "jpg") for sha256, extension in rows]
 
 

@@ -16,8 +16,17 @@ MISSING_CODES = {"404", "NoSuchKey", "NotFound"}
 
 
 class S3MediaStore:
-    def __init__(self, bucket: str, *, endpoint: str = "", access_key: str = "", secret_key: str = "",
-                 region: str = "", prefix: str = "", client: Any = None) -> None:
+    def __init__(
+        self,
+        bucket: str,
+        *,
+        endpoint: str = "",
+        access_key: str = "",
+        secret_key: str = "",
+        region: str = "",
+        prefix: str = "",
+        client: Any = None,
+    ) -> None:
         self.bucket = bucket
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
         if client is None:
@@ -25,11 +34,15 @@ class S3MediaStore:
                 import boto3
                 from botocore.config import Config
             except ImportError:
-                raise MediaError("S3 媒体存储需要 boto3：请安装 pip install \".[s3]\"") from None
+                raise MediaError('S3 媒体存储需要 boto3：请安装 pip install ".[s3]"') from None
             client = boto3.client(
-                "s3", endpoint_url=endpoint or None, aws_access_key_id=access_key or None,
-                aws_secret_access_key=secret_key or None, region_name=region or None,
-                config=Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=10, read_timeout=30))
+                "s3",
+                endpoint_url=endpoint or None,
+                aws_access_key_id=access_key or None,
+                aws_secret_access_key=secret_key or None,
+                region_name=region or None,
+                config=Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=10, read_timeout=30),
+            )
         self.client = client
 
     def _name(self, key: str) -> str:
@@ -67,10 +80,11 @@ class S3MediaStore:
     async def keys(self) -> AsyncIterator[str]:
         token: str | None = None
         while True:
-            page = await self._call("list_objects_v2", Prefix=self.prefix,
-                                    **({"ContinuationToken": token} if token else {}))
+            page = await self._call(
+                "list_objects_v2", Prefix=self.prefix, **({"ContinuationToken": token} if token else {})
+            )
             for entry in page.get("Contents", []):
-                key = entry["Key"][len(self.prefix):]
+                key = entry["Key"][len(self.prefix) :]
                 if parse_key(key) is not None:
                     yield key
             if not page.get("IsTruncated"):

@@ -107,8 +107,12 @@ def _create_new(sync: Connection) -> bool:
 
 def _version_table() -> Table:
     """Alembic's own version table, as Alembic creates it."""
-    return Table(VERSION_TABLE, MetaData(), Column("version_num", String(32), nullable=False),
-                 PrimaryKeyConstraint("version_num", name=f"{VERSION_TABLE}_pkc"))
+    return Table(
+        VERSION_TABLE,
+        MetaData(),
+        Column("version_num", String(32), nullable=False),
+        PrimaryKeyConstraint("version_num", name=f"{VERSION_TABLE}_pkc"),
+    )
 
 
 async def downgrade(engine: AsyncEngine, revision: str) -> None:

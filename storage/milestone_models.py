@@ -45,8 +45,13 @@ class MilestoneDone(Base):
     __table_args__ = (
         UniqueConstraint("milestone_id", "township_id", name="uq_milestone_done_milestone_township"),
         # NULLs are distinct in a unique constraint, so the county's own mark needs a partial index of its own.
-        Index("ix_milestone_done_county", "milestone_id", unique=True,
-              sqlite_where=text("township_id IS NULL"), postgresql_where=text("township_id IS NULL")),
+        Index(
+            "ix_milestone_done_county",
+            "milestone_id",
+            unique=True,
+            sqlite_where=text("township_id IS NULL"),
+            postgresql_where=text("township_id IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -105,14 +105,16 @@ async def mark_done(
 ) -> bool:
     """True when this marked it; False when it was already marked (a double tap, or a colleague first)."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(MilestoneDone).values(milestone_id=milestone_id, township_id=township_id, user_id=user_id,
-                                        note=note, done_at=now).on_conflict_do_nothing()
+    stmt = (
+        insert(MilestoneDone)
+        .values(milestone_id=milestone_id, township_id=township_id, user_id=user_id, note=note, done_at=now)
+        .on_conflict_do_nothing()
+    )
     return bool(rows_touched(await session.execute(stmt)))
 
 
 async def done_mark(session: AsyncSession, milestone_id: int, township_id: int | None) -> MilestoneDone | None:
-    where = (MilestoneDone.township_id.is_(None) if township_id is None
-             else MilestoneDone.township_id == township_id)
+    where = MilestoneDone.township_id.is_(None) if township_id is None else MilestoneDone.township_id == township_id
     return await session.scalar(select(MilestoneDone).where(MilestoneDone.milestone_id == milestone_id, where))
 
 

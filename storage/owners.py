@@ -27,8 +27,9 @@ async def bind(session: AsyncSession, unit_id: int, user_id: int, now: datetime,
 
 
 async def units_of(session: AsyncSession, user_id: int) -> list[Unit]:
-    stmt = (select(Unit).join(UnitOwner, UnitOwner.unit_id == Unit.id).where(UnitOwner.user_id == user_id)
-            .order_by(Unit.id))
+    stmt = (
+        select(Unit).join(UnitOwner, UnitOwner.unit_id == Unit.id).where(UnitOwner.user_id == user_id).order_by(Unit.id)
+    )
     return list(await session.scalars(stmt))
 
 
@@ -39,8 +40,12 @@ async def owns(session: AsyncSession, user_id: int, unit_id: int) -> bool:
 
 async def owners_of(session: AsyncSession, unit_id: int) -> list[tuple[UnitOwner, User]]:
     """The unit's owners who still hold the operator role (a revoked owner hears nothing more)."""
-    stmt = (select(UnitOwner, User).join(User, User.id == UnitOwner.user_id)
-            .where(UnitOwner.unit_id == unit_id, User.role == Role.OPERATOR).order_by(User.id))
+    stmt = (
+        select(UnitOwner, User)
+        .join(User, User.id == UnitOwner.user_id)
+        .where(UnitOwner.unit_id == unit_id, User.role == Role.OPERATOR)
+        .order_by(User.id)
+    )
     return [(row, user) for row, user in (await session.execute(stmt)).unique()]
 
 
@@ -71,23 +76,36 @@ async def match_in_village(session: AsyncSession, village_id: int, name: str) ->
 
 async def latest_report(session: AsyncSession, unit_id: int) -> Inspection | None:
     """The report that describes the unit now: its newest one waiting for review or approved."""
-    stmt = (select(Inspection).where(Inspection.unit_id == unit_id, Inspection.status.in_(COUNTING))
-            .order_by(Inspection.id.desc()).limit(1))
+    stmt = (
+        select(Inspection)
+        .where(Inspection.unit_id == unit_id, Inspection.status.in_(COUNTING))
+        .order_by(Inspection.id.desc())
+        .limit(1)
+    )
     return await session.scalar(stmt)
 
 
 async def owned_rectifications_due(session: AsyncSession, first: date, last: date) -> list[tuple[Unit, User]]:
     """(unit, owner) for units being put right (整改中) with a deadline in [first, last] and an owner still
     holding the operator role."""
-    stmt = (select(Unit, User).join(UnitOwner, UnitOwner.unit_id == Unit.id).join(User, User.id == UnitOwner.user_id)
-            .where(Unit.status == UnitStatus.RECTIFYING, Unit.rectify_by >= first, Unit.rectify_by <= last,
-                   User.role == Role.OPERATOR)
-            .order_by(Unit.rectify_by, Unit.id, User.id))
+    stmt = (
+        select(Unit, User)
+        .join(UnitOwner, UnitOwner.unit_id == Unit.id)
+        .join(User, User.id == UnitOwner.user_id)
+        .where(
+            Unit.status == UnitStatus.RECTIFYING,
+            Unit.rectify_by >= first,
+            Unit.rectify_by <= last,
+            User.role == Role.OPERATOR,
+        )
+        .order_by(Unit.rectify_by, Unit.id, User.id)
+    )
     return [(unit, user) for unit, user in (await session.execute(stmt)).unique()]
 
 
-async def record_fix(session: AsyncSession, unit_id: int, report_id: int, owner_id: int, items: dict[str, Any],
-                     now: datetime) -> OwnerFix:
+async def record_fix(
+    session: AsyncSession, unit_id: int, report_id: int, owner_id: int, items: dict[str, Any], now: datetime
+) -> OwnerFix:
     fix = OwnerFix(unit_id=unit_id, report_id=report_id, owner_id=owner_id, items=items, created_at=now)
     session.add(fix)
     await session.flush()

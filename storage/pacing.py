@@ -46,13 +46,17 @@ class Allowance:
 
 # -- chats: the outbox sender's per-chat allowance, shared by instances -------------------------------------
 
+
 async def chat_allowances(session: AsyncSession, channel: str, chat_ids: Iterable[int]) -> dict[int, datetime]:
     """When each of these chats' allowances is full again, as the instances last recorded it."""
     wanted = sorted(set(chat_ids))
     if not wanted:
         return {}
-    rows = await session.execute(select(ChatPacing.chat_id, ChatPacing.full_at)
-                                 .where(ChatPacing.channel == channel, ChatPacing.chat_id.in_(wanted)))
+    rows = await session.execute(
+        select(ChatPacing.chat_id, ChatPacing.full_at).where(
+            ChatPacing.channel == channel, ChatPacing.chat_id.in_(wanted)
+        )
+    )
     return {chat_id: full_at for chat_id, full_at in rows}
 
 
@@ -62,13 +66,14 @@ async def record_chat_allowances(session: AsyncSession, channel: str, full_at: d
         return
     postgres = session.get_bind().dialect.name == "postgresql"
     insert = (pg_insert if postgres else sqlite_insert)(ChatPacing).values(
-        [{"channel": channel, "chat_id": chat_id, "full_at": at} for chat_id, at in sorted(full_at.items())])
+        [{"channel": channel, "chat_id": chat_id, "full_at": at} for chat_id, at in sorted(full_at.items())]
+    )
     later = (func.greatest if postgres else func.max)(ChatPacing.full_at, insert.excluded.full_at)
-    await session.execute(insert.on_conflict_do_update(index_elements=["channel", "chat_id"],
-                                                       set_={"full_at": later}))
+    await session.execute(insert.on_conflict_do_update(index_elements=["channel", "chat_id"], set_={"full_at": later}))
 
 
 # -- users: inbound allowance and double taps ----------------------------------------------------------------
+
 
 def admit_inbound(user: User, now: datetime, allowance: Allowance) -> bool:
     """Spend one of the user's inbound allowance; False (nothing spent) when it is used up."""
@@ -87,14 +92,18 @@ def note_press(user: User, message_id: int, now: datetime) -> None:
 def pressed_again(user: User, message_id: int | None, now: datetime, within: timedelta) -> bool:
     """A press on the message whose press was taken less than `within` ago: a double tap that raced the ✅ edit
     removing its buttons."""
-    return (message_id is not None and user.pressed_message_id == message_id and user.pressed_at is not None
-            and timedelta(0) <= now - user.pressed_at < within)
+    return (
+        message_id is not None
+        and user.pressed_message_id == message_id
+        and user.pressed_at is not None
+        and timedelta(0) <= now - user.pressed_at < within
+    )
 
 
 # -- refused inbound messages ----------------------------------------------------------------------------------
 
-async def count_throttled(session: AsyncSession, user_id: int, day: date, now: datetime, warn_every: timedelta
-                          ) -> bool:
+
+async def count_throttled(session: AsyncSession, user_id: int, day: date, now: datetime, warn_every: timedelta) -> bool:
     """Count one refused message of the user's; True when the user should be told to slow down (not told within
     `warn_every`). The user's row is locked by the core, so the read-then-write cannot race."""
     row = await session.get(ThrottledInbound, (user_id, day))
@@ -102,8 +111,9 @@ async def count_throttled(session: AsyncSession, user_id: int, day: date, now: d
         row = ThrottledInbound(user_id=user_id, day=day, messages=0)
         session.add(row)
     row.messages += 1
-    previous = await session.scalar(select(func.max(ThrottledInbound.warned_at))
-                                    .where(ThrottledInbound.user_id == user_id))
+    previous = await session.scalar(
+        select(func.max(ThrottledInbound.warned_at)).where(ThrottledInbound.user_id == user_id)
+    )
     if previous is not None and now - previous < warn_every:
         return False
     row.warned_at = now
@@ -112,7 +122,12 @@ async def count_throttled(session: AsyncSession, user_id: int, day: date, now: d
 
 async def throttled_since(session: AsyncSession, first_day: date) -> tuple[int, int]:
     """(messages refused, people they came from) from `first_day` on."""
-    messages, people = (await session.execute(
-        select(func.coalesce(func.sum(ThrottledInbound.messages), 0), func.count(func.distinct(ThrottledInbound.user_id)))
-        .where(ThrottledInbound.day >= first_day))).one()
+    messages, people = (
+        await session.execute(
+            select(
+                func.coalesce(func.sum(ThrottledInbound.messages), 0),
+                func.count(func.distinct(ThrottledInbound.user_id)),
+            ).where(ThrottledInbound.day >= first_day)
+        )
+    ).one()
     return int(messages), int(people)

@@ -11,8 +11,9 @@ from storage.areas import load_ancestors
 from storage.models import Area, Role, User
 
 
-async def list_people(session: AsyncSession, roles: tuple[Role, ...] | None = None,
-                      area_id: int | None = None) -> list[User]:
+async def list_people(
+    session: AsyncSession, roles: tuple[Role, ...] | None = None, area_id: int | None = None
+) -> list[User]:
     """People of these roles (all when None), in id order; `area_id`: those on that area or on an area directly
     under it (a township's own officials and its villages' cadres and operators)."""
     stmt = select(User)
@@ -35,8 +36,7 @@ async def current_role(session: AsyncSession, user_id: int) -> str | None:
 async def lock_person(session: AsyncSession, user_id: int) -> User | None:
     """The user, read afresh and locked until the transaction ends (an update of theirs being handled finishes
     first, and nothing of theirs changes under the caller's feet)."""
-    stmt = (select(User).where(User.id == user_id).with_for_update(of=User)
-            .execution_options(populate_existing=True))
+    stmt = select(User).where(User.id == user_id).with_for_update(of=User).execution_options(populate_existing=True)
     user = (await session.scalars(stmt)).unique().one_or_none()
     if user is not None:
         await load_ancestors(session, user.area)
@@ -47,8 +47,13 @@ async def lock_county_office(session: AsyncSession) -> list[User]:
     """Every county official, read afresh and locked in id order: whoever takes a county official's role away
     counts them under this lock, so two such changes at once cannot both leave the county office empty (on
     PostgreSQL the second waits, then sees the first one's change)."""
-    stmt = (select(User).where(User.role == Role.COUNTY).order_by(User.id).with_for_update(of=User)
-            .execution_options(populate_existing=True))
+    stmt = (
+        select(User)
+        .where(User.role == Role.COUNTY)
+        .order_by(User.id)
+        .with_for_update(of=User)
+        .execution_options(populate_existing=True)
+    )
     return list((await session.scalars(stmt)).unique())
 
 

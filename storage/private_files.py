@@ -20,6 +20,8 @@ def create_private(path: Path) -> None:
 
 def private_copy(source: Path, target: Path) -> None:
     """Copy a file to a new file of mode 0600 (never through a file or symlink already at `target`)."""
-    with source.open("rb") as src, os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE),
-                                              "wb") as dst:
+    with (
+        source.open("rb") as src,
+        os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE), "wb") as dst,
+    ):
         shutil.copyfileobj(src, dst)

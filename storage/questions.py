@@ -25,8 +25,12 @@ async def get_question(session: AsyncSession, question_id: int) -> Question | No
 
 async def open_count(session: AsyncSession, asker_id: int) -> int:
     """The asker's questions still waiting for the county office."""
-    return int(await session.scalar(select(func.count(Question.id))
-                                    .where(Question.asker_id == asker_id, Question.status == "open")) or 0)
+    return int(
+        await session.scalar(
+            select(func.count(Question.id)).where(Question.asker_id == asker_id, Question.status == "open")
+        )
+        or 0
+    )
 
 
 async def announced_since(session: AsyncSession, since: datetime) -> bool:
@@ -78,11 +82,22 @@ def _lines(existing: str | None, added: list[str]) -> str | None:
     return "\n".join(lines) or None
 
 
-async def learn(session: AsyncSession, question: Question, official_id: int, source: str,
-                now: datetime, paraphrases: list[str] | None = None) -> LearnedEntry:
-    entry = LearnedEntry(question=question.text, answer=question.answer or "", source=source,
-                         paraphrases=_lines(None, [p for p in paraphrases or [] if p != question.text]),
-                         created_by_id=official_id, created_at=now)
+async def learn(
+    session: AsyncSession,
+    question: Question,
+    official_id: int,
+    source: str,
+    now: datetime,
+    paraphrases: list[str] | None = None,
+) -> LearnedEntry:
+    entry = LearnedEntry(
+        question=question.text,
+        answer=question.answer or "",
+        source=source,
+        paraphrases=_lines(None, [p for p in paraphrases or [] if p != question.text]),
+        created_by_id=official_id,
+        created_at=now,
+    )
     session.add(entry)
     await session.flush()
     question.learned_id = entry.id
@@ -99,8 +114,11 @@ async def learned_count(session: AsyncSession) -> int:
 
 async def learned_version(session: AsyncSession) -> tuple[int, int]:
     """Changes whenever an entry is learned or gets a paraphrase: (entries, characters of paraphrases)."""
-    row = (await session.execute(select(func.count(LearnedEntry.id),
-                                        func.coalesce(func.sum(func.length(LearnedEntry.paraphrases)), 0)))).one()
+    row = (
+        await session.execute(
+            select(func.count(LearnedEntry.id), func.coalesce(func.sum(func.length(LearnedEntry.paraphrases)), 0))
+        )
+    ).one()
     return int(row[0]), int(row[1])
 
 

@@ -18,17 +18,21 @@ BLANKED: dict[str, object] = {"text": "", "purged": True}
 
 async def blank_delivered_messages(session: AsyncSession, sent_before: datetime) -> int:
     """Blank the payload (text, buttons, photo and file references) of messages delivered before `sent_before`."""
-    stmt = (update(OutboxMessage)
-            .where(OutboxMessage.status == OutboxStatus.SENT, OutboxMessage.sent_at < sent_before,
-                   OutboxMessage.payload["purged"].as_string().is_(None))
-            .values(payload=BLANKED)
-            .execution_options(synchronize_session=False))
+    stmt = (
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.status == OutboxStatus.SENT,
+            OutboxMessage.sent_at < sent_before,
+            OutboxMessage.payload["purged"].as_string().is_(None),
+        )
+        .values(payload=BLANKED)
+        .execution_options(synchronize_session=False)
+    )
     return rows_touched(await session.execute(stmt))
 
 
 async def delete_abandoned_conversations(session: AsyncSession, idle_since: datetime) -> int:
     """Delete conversations (drafts: half-filed complaints, half-done reports) untouched since `idle_since`; the
     conversation timeout has already made them unusable."""
-    stmt = delete(Conversation).where(Conversation.updated_at < idle_since).execution_options(
-        synchronize_session=False)
+    stmt = delete(Conversation).where(Conversation.updated_at < idle_since).execution_options(synchronize_session=False)
     return rows_touched(await session.execute(stmt))

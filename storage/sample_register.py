@@ -62,12 +62,14 @@ class SampleRemoval:
 
 
 async def _sample_county(session: AsyncSession, county_name: str) -> Area | None:
-    return await session.scalar(select(Area).where(Area.level == AreaLevel.COUNTY, Area.name == county_name,
-                                                   Area.is_sample.is_(True)))
+    return await session.scalar(
+        select(Area).where(Area.level == AreaLevel.COUNTY, Area.name == county_name, Area.is_sample.is_(True))
+    )
 
 
-async def load_sample_register(session: AsyncSession, county_name: str, units: list[SampleUnit],
-                               now: datetime) -> SampleLoad:
+async def load_sample_register(
+    session: AsyncSession, county_name: str, units: list[SampleUnit], now: datetime
+) -> SampleLoad:
     """Write the sample units and inspections into the sample county `county_name` (its areas must be marked
     sample: a real county never gets them)."""
     county = await _sample_county(session, county_name)
@@ -75,29 +77,56 @@ async def load_sample_register(session: AsyncSession, county_name: str, units: l
         raise ValueError("the sample register goes into the sample county only")
     office = await session.scalar(select(User).where(User.channel_user_id == SAMPLE_OFFICE_CHAT))
     if office is None:
-        office = User(channel_user_id=SAMPLE_OFFICE_CHAT, channel="terminal", role=Role.COUNTY, area_id=county.id,
-                      name=SAMPLE_OFFICE_NAME, created_at=now, last_seen_at=now)
+        office = User(
+            channel_user_id=SAMPLE_OFFICE_CHAT,
+            channel="terminal",
+            role=Role.COUNTY,
+            area_id=county.id,
+            name=SAMPLE_OFFICE_NAME,
+            created_at=now,
+            last_seen_at=now,
+        )
         session.add(office)
         await session.flush()
     await session.refresh(office, ["area"])
-    townships = {area.name: area for area in await session.scalars(
-        select(Area).where(Area.parent_id == county.id, Area.is_sample.is_(True)))}
-    villages = {(area.parent_id, area.name): area for area in await session.scalars(
-        select(Area).where(Area.parent_id.in_([t.id for t in townships.values()]), Area.is_sample.is_(True)))}
+    townships = {
+        area.name: area
+        for area in await session.scalars(select(Area).where(Area.parent_id == county.id, Area.is_sample.is_(True)))
+    }
+    villages = {
+        (area.parent_id, area.name): area
+        for area in await session.scalars(
+            select(Area).where(Area.parent_id.in_([t.id for t in townships.values()]), Area.is_sample.is_(True))
+        )
+    }
     loaded = SampleLoad()
     # Oldest inspection first, so report numbers follow the dates as they would have.
     ordered = sorted(units, key=lambda unit: unit.inspection.submitted_at if unit.inspection else now)
     for sample in ordered:
         village = villages[(townships[sample.township].id, sample.village)]
-        unit, _ = await upsert_unit(session, village, UnitFields(
-            name=sample.name, industry=sample.industry, address=sample.address, operator_name=sample.operator), now)
+        unit, _ = await upsert_unit(
+            session,
+            village,
+            UnitFields(
+                name=sample.name, industry=sample.industry, address=sample.address, operator_name=sample.operator
+            ),
+            now,
+        )
         loaded.units += 1
         spec = sample.inspection
         if spec is None:
             continue
-        report = Report(unit_id=unit.id, submit_key=f"sample-register-{unit.id}", industry=sample.industry,
-                        answers=spec.answers, notes=spec.notes, proposed_compliant=spec.compliant,
-                        compliant=spec.compliant, unit_class=spec.unit_class, rectify_by=spec.rectify_by)
+        report = Report(
+            unit_id=unit.id,
+            submit_key=f"sample-register-{unit.id}",
+            industry=sample.industry,
+            answers=spec.answers,
+            notes=spec.notes,
+            proposed_compliant=spec.compliant,
+            compliant=spec.compliant,
+            unit_class=spec.unit_class,
+            rectify_by=spec.rectify_by,
+        )
         inspection, _ = await submit(session, report, office.id, spec.submitted_at)
         if spec.status == InspectionStatus.APPROVED:
             approve(inspection, office, spec.submitted_at)
@@ -108,8 +137,9 @@ async def load_sample_register(session: AsyncSession, county_name: str, units: l
 
 async def sample_office_serves(session: AsyncSession) -> bool:
     """Whether the sample county office is still there to speak as (the sample register was not removed)."""
-    role = await session.scalar(select(User.role).where(User.channel_user_id == SAMPLE_OFFICE_CHAT,
-                                                        User.name == SAMPLE_OFFICE_NAME))
+    role = await session.scalar(
+        select(User.role).where(User.channel_user_id == SAMPLE_OFFICE_CHAT, User.name == SAMPLE_OFFICE_NAME)
+    )
     return role == Role.COUNTY
 
 
@@ -134,8 +164,9 @@ async def remove_sample_register(session: AsyncSession) -> SampleRemoval:
     if unit_ids:
         removed.names = list(await session.scalars(select(Unit.name).where(Unit.id.in_(unit_ids)).order_by(Unit.id)))
         report_ids = select(Inspection.id).where(Inspection.unit_id.in_(unit_ids))
-        removed.inspections = int(await session.scalar(
-            select(func.count(Inspection.id)).where(Inspection.unit_id.in_(unit_ids))) or 0)
+        removed.inspections = int(
+            await session.scalar(select(func.count(Inspection.id)).where(Inspection.unit_id.in_(unit_ids))) or 0
+        )
         await session.execute(delete(InspectionPhoto).where(InspectionPhoto.inspection_id.in_(report_ids)))
         await session.execute(update(Inspection).where(Inspection.unit_id.in_(unit_ids)).values(previous_id=None))
         await session.execute(delete(Inspection).where(Inspection.unit_id.in_(unit_ids)))
@@ -143,8 +174,11 @@ async def remove_sample_register(session: AsyncSession) -> SampleRemoval:
         await session.execute(update(Complaint).where(Complaint.unit_id.in_(unit_ids)).values(unit_id=None))
         await session.execute(delete(Unit).where(Unit.id.in_(unit_ids)))
         removed.units = len(unit_ids)
-    office = await session.scalar(select(User).where(User.channel_user_id == SAMPLE_OFFICE_CHAT,
-                                                     User.name == SAMPLE_OFFICE_NAME, User.role != Role.RESIDENT))
+    office = await session.scalar(
+        select(User).where(
+            User.channel_user_id == SAMPLE_OFFICE_CHAT, User.name == SAMPLE_OFFICE_NAME, User.role != Role.RESIDENT
+        )
+    )
     if office is not None:
         office.role, office.area_id = Role.RESIDENT, None
         removed.office_revoked = True

@@ -36,8 +36,10 @@ MANIFEST, MAX_MANIFEST = "[Content_Types].xml", MIB  # a real one lists a few do
 WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 SPLIT = "请分成几个文件分别导入"
 NOT_EXCEL = "文件已损坏，或不是 Excel（.xlsx）文件（只改扩展名不能把其他文件变成 .xlsx）"
-UNSAFE_XML = ("不能安全地读取 Excel 文件：defusedxml 没有安装或被 OPENPYXL_DEFUSEDXML=False 关闭；"
-              "请重新安装本程序（pip install -e .），并去掉该环境变量")
+UNSAFE_XML = (
+    "不能安全地读取 Excel 文件：defusedxml 没有安装或被 OPENPYXL_DEFUSEDXML=False 关闭；"
+    "请重新安装本程序（pip install -e .），并去掉该环境变量"
+)
 
 
 class SheetFileError(ValueError):
@@ -75,7 +77,9 @@ def sheet_rows(path: Path) -> Generator[tuple[Any, ...]]:  # close() ends the re
                 raise SheetFileError(f"“{path.name}”的内容已损坏，读到一半无法继续：{SAVE_AS}") from error
             number += 1
             if number > MAX_ROWS + 1:
-                raise SheetFileError(f"“{path.name}”超过 {MAX_ROWS:,} 行（不含表头，一次最多 {MAX_ROWS:,} 行）：{SPLIT}")
+                raise SheetFileError(
+                    f"“{path.name}”超过 {MAX_ROWS:,} 行（不含表头，一次最多 {MAX_ROWS:,} 行）：{SPLIT}"
+                )
             _check_cells(path, number, row)
             yield row
     finally:
@@ -87,16 +91,20 @@ def _check_cells(path: Path, number: int, row: tuple[Any, ...]) -> None:
         if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
             from openpyxl.utils import get_column_letter
 
-            raise SheetFileError(f"“{path.name}”第{number}行{get_column_letter(column)}列的单元格有 {len(value):,} 个字，"
-                                 f"超过 Excel 单元格的上限 {MAX_CELL_CHARS:,} 个字：请检查这个单元格")
+            raise SheetFileError(
+                f"“{path.name}”第{number}行{get_column_letter(column)}列的单元格有 {len(value):,} 个字，"
+                f"超过 Excel 单元格的上限 {MAX_CELL_CHARS:,} 个字：请检查这个单元格"
+            )
 
 
 def _check_parts(path: Path) -> None:
     """Refuse a file whose size or whose parts' unpacked sizes exceed the caps, before anything is unpacked."""
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise SheetFileError(f"“{path.name}”有 {size / MIB:.1f} MB，超过上限 {MAX_FILE_BYTES // MIB} MB："
-                             f"名册只需文字，请删去图片等内容后另存，或{SPLIT}")
+        raise SheetFileError(
+            f"“{path.name}”有 {size / MIB:.1f} MB，超过上限 {MAX_FILE_BYTES // MIB} MB："
+            f"名册只需文字，请删去图片等内容后另存，或{SPLIT}"
+        )
     try:
         with zipfile.ZipFile(path) as archive:
             parts = archive.infolist()
@@ -108,18 +116,23 @@ def _check_parts(path: Path) -> None:
         raise SheetFileError(f"无法打开“{path.name}”：{NOT_EXCEL}") from error
     for part in parts:
         if part.file_size > MAX_WHOLE_PART and part.filename not in streamed:
-            raise SheetFileError(f"“{path.name}”中的“{part.filename}”解压后有 {part.file_size / MIB:,.1f} MB，"
-                                 f"超过上限 {MAX_WHOLE_PART // MIB} MB（可能是恶意构造的文件）：{SAVE_AS}")
+            raise SheetFileError(
+                f"“{path.name}”中的“{part.filename}”解压后有 {part.file_size / MIB:,.1f} MB，"
+                f"超过上限 {MAX_WHOLE_PART // MIB} MB（可能是恶意构造的文件）：{SAVE_AS}"
+            )
 
 
 def _check_sizes(path: Path, parts: list[zipfile.ZipInfo]) -> None:
     if len(parts) > MAX_PARTS:
-        raise SheetFileError(f"“{path.name}”内部有 {len(parts):,} 个文件，超过上限 {MAX_PARTS:,} 个，"
-                             f"不像是 Excel 表格：{SAVE_AS}")
+        raise SheetFileError(
+            f"“{path.name}”内部有 {len(parts):,} 个文件，超过上限 {MAX_PARTS:,} 个，不像是 Excel 表格：{SAVE_AS}"
+        )
     unpacked = sum(part.file_size for part in parts)
     if unpacked > MAX_UNPACKED:
-        raise SheetFileError(f"“{path.name}”解压后有 {unpacked / MIB:,.1f} MB，超过上限 {MAX_UNPACKED // MIB} MB"
-                             f"（可能是恶意构造的压缩文件，或表格过大）：{SPLIT}")
+        raise SheetFileError(
+            f"“{path.name}”解压后有 {unpacked / MIB:,.1f} MB，超过上限 {MAX_UNPACKED // MIB} MB"
+            f"（可能是恶意构造的压缩文件，或表格过大）：{SPLIT}"
+        )
     manifest = next((part for part in parts if part.filename == MANIFEST), None)
     if manifest is not None and manifest.file_size > MAX_MANIFEST:
         raise SheetFileError(f"“{path.name}”中的“{MANIFEST}”过大（可能是恶意构造的文件）：{SAVE_AS}")
@@ -134,8 +147,11 @@ def _worksheets(archive: zipfile.ZipFile) -> set[str]:
         if override.tag.endswith("Override"):
             name = (override.get("PartName") or "").lstrip("/")
             declared.setdefault(name, set()).add(override.get("ContentType") or "")
-    return {name for name, types in declared.items() if types == {WORKSHEET_TYPE}
-            and name.startswith("xl/worksheets/") and "/_rels/" not in name}
+    return {
+        name
+        for name, types in declared.items()
+        if types == {WORKSHEET_TYPE} and name.startswith("xl/worksheets/") and "/_rels/" not in name
+    }
 
 
 def _check(path: Path) -> None:

@@ -25,8 +25,9 @@ class EntryReport:
 
 async def entry_report(session: AsyncSession, unit_id: int) -> EntryReport | None:
     """None for a unit never inspected."""
-    reports = list(await session.scalars(
-        select(Inspection).where(Inspection.unit_id == unit_id).order_by(Inspection.id.desc())))
+    reports = list(
+        await session.scalars(select(Inspection).where(Inspection.unit_id == unit_id).order_by(Inspection.id.desc()))
+    )
     if not reports:
         return None
     report = next((report for report in reports if report.status in COUNTING), None)

@@ -62,13 +62,27 @@ async def upsert_unit(session: AsyncSession, village: Area, fields: UnitFields, 
     unit = await find_by_name(session, village.id, fields.name)
     created = unit is None
     if unit is None:
-        unit = Unit(name=fields.name, name_key=name_key(fields.name), village_id=village.id,
-                    township_id=village.parent_id, status=UnitStatus.UNCHECKED, created_at=now)
+        unit = Unit(
+            name=fields.name,
+            name_key=name_key(fields.name),
+            village_id=village.id,
+            township_id=village.parent_id,
+            status=UnitStatus.UNCHECKED,
+            created_at=now,
+        )
         session.add(unit)
     unit.name = fields.name
     unit.industry = fields.industry
-    for attribute in ("address", "operator_name", "operator_phone", "licences", "status", "unit_class", "latitude",
-                      "longitude"):
+    for attribute in (
+        "address",
+        "operator_name",
+        "operator_phone",
+        "licences",
+        "status",
+        "unit_class",
+        "latitude",
+        "longitude",
+    ):
         value = getattr(fields, attribute)
         if value is not None:
             setattr(unit, attribute, value)

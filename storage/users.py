@@ -66,9 +66,7 @@ async def get_by_channel_id(session: AsyncSession, channel_user_id: int, *, lock
     return await _loaded(session, *row)
 
 
-async def create_user(
-    session: AsyncSession, channel_user_id: int, now: datetime, role: Role = Role.RESIDENT
-) -> User:
+async def create_user(session: AsyncSession, channel_user_id: int, now: datetime, role: Role = Role.RESIDENT) -> User:
     user = User(channel_user_id=channel_user_id, role=role, created_at=now, last_seen_at=now, channel="telegram")
     session.add(user)
     await session.flush()

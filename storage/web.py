@@ -40,8 +40,12 @@ async def redeem_link(session: AsyncSession, token: str, now: datetime) -> tuple
         return None, "used"
     if link.expires_at <= now:
         return None, "expired"
-    taken = await session.execute(update(WebLink).where(WebLink.id == link.id, WebLink.used_at.is_(None))
-                                  .values(used_at=now).execution_options(synchronize_session=False))
+    taken = await session.execute(
+        update(WebLink)
+        .where(WebLink.id == link.id, WebLink.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
     if rows_touched(taken) != 1:
         return None, "used"
     return link.user_id, "ok"
@@ -49,8 +53,9 @@ async def redeem_link(session: AsyncSession, token: str, now: datetime) -> tuple
 
 async def start_session(session: AsyncSession, user_id: int, now: datetime) -> tuple[str, WebSession]:
     token = secrets.token_urlsafe(TOKEN_BYTES)
-    row = WebSession(token_hash=token_hash(token), user_id=user_id, csrf=secrets.token_urlsafe(24), created_at=now,
-                     last_seen_at=now)
+    row = WebSession(
+        token_hash=token_hash(token), user_id=user_id, csrf=secrets.token_urlsafe(24), created_at=now, last_seen_at=now
+    )
     session.add(row)
     await session.flush()
     return token, row
@@ -74,17 +79,38 @@ def end_session(row: WebSession, now: datetime) -> None:
 
 async def end_all_sessions(session: AsyncSession, user_id: int, now: datetime) -> int:
     """Sign the user out everywhere (every browser, every instance); also voids their unused links."""
-    ended = await session.execute(update(WebSession).where(WebSession.user_id == user_id, WebSession.ended_at.is_(None))
-                                  .values(ended_at=now).execution_options(synchronize_session=False))
-    await session.execute(update(WebLink).where(WebLink.user_id == user_id, WebLink.used_at.is_(None))
-                          .values(used_at=now).execution_options(synchronize_session=False))
+    ended = await session.execute(
+        update(WebSession)
+        .where(WebSession.user_id == user_id, WebSession.ended_at.is_(None))
+        .values(ended_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        update(WebLink)
+        .where(WebLink.user_id == user_id, WebLink.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
     return rows_touched(ended)
 
 
-def audit(session: AsyncSession, user_id: int | None, now: datetime, action: str, target: str | None = None,
-          detail: str | None = None) -> None:
-    session.add(WebAudit(user_id=user_id, at=now, action=action[:32], target=(target or None) and target[:64],
-                         detail=detail[:2000] if detail else None))
+def audit(
+    session: AsyncSession,
+    user_id: int | None,
+    now: datetime,
+    action: str,
+    target: str | None = None,
+    detail: str | None = None,
+) -> None:
+    session.add(
+        WebAudit(
+            user_id=user_id,
+            at=now,
+            action=action[:32],
+            target=(target or None) and target[:64],
+            detail=detail[:2000] if detail else None,
+        )
+    )
 
 
 async def audit_log(session: AsyncSession, user_id: int | None = None, limit: int = 100) -> list[WebAudit]:
@@ -94,8 +120,9 @@ async def audit_log(session: AsyncSession, user_id: int | None = None, limit: in
     return list(await session.scalars(stmt))
 
 
-def record_edit(session: AsyncSession, unit_id: int, user_id: int, now: datetime, field: str, before: str | None,
-                after: str | None) -> None:
+def record_edit(
+    session: AsyncSession, unit_id: int, user_id: int, now: datetime, field: str, before: str | None, after: str | None
+) -> None:
     session.add(UnitEdit(unit_id=unit_id, user_id=user_id, at=now, field=field, before=before, after=after))
 
 
@@ -103,21 +130,34 @@ async def unit_edits(session: AsyncSession, unit_id: int) -> list[UnitEdit]:
     return list(await session.scalars(select(UnitEdit).where(UnitEdit.unit_id == unit_id).order_by(UnitEdit.id)))
 
 
-def file_milestone(session: AsyncSession, milestone_id: int, township_id: int | None, name: str, key: str,
-                   size: int, user_id: int, now: datetime) -> None:
-    session.add(MilestoneFile(milestone_id=milestone_id, township_id=township_id, name=name, key=key, size=size,
-                              user_id=user_id, at=now))
+def file_milestone(
+    session: AsyncSession,
+    milestone_id: int,
+    township_id: int | None,
+    name: str,
+    key: str,
+    size: int,
+    user_id: int,
+    now: datetime,
+) -> None:
+    session.add(
+        MilestoneFile(
+            milestone_id=milestone_id, township_id=township_id, name=name, key=key, size=size, user_id=user_id, at=now
+        )
+    )
 
 
 async def milestone_files(session: AsyncSession, milestone_ids: list[int]) -> list[MilestoneFile]:
     if not milestone_ids:
         return []
-    return list(await session.scalars(select(MilestoneFile).where(MilestoneFile.milestone_id.in_(milestone_ids))
-                                      .order_by(MilestoneFile.id)))
+    return list(
+        await session.scalars(
+            select(MilestoneFile).where(MilestoneFile.milestone_id.in_(milestone_ids)).order_by(MilestoneFile.id)
+        )
+    )
 
 
-async def weekly_inspections(session: AsyncSession, township_id: int | None, starts: list[datetime]
-                             ) -> list[int]:
+async def weekly_inspections(session: AsyncSession, township_id: int | None, starts: list[datetime]) -> list[int]:
     """Reports submitted in each week starting at `starts` (one range count each, from ix_inspections_submitted_status or ix_inspections_township_submitted alone)."""
     from sqlalchemy import func
 
@@ -126,19 +166,30 @@ async def weekly_inspections(session: AsyncSession, township_id: int | None, sta
     counts = []
     for start in starts:
         # As the digest counts them (storage/digest.py): a corrected report's earlier versions are not counted.
-        stmt = select(func.count(Inspection.id)).where(Inspection.submitted_at >= start,
-                                                       Inspection.submitted_at < start + timedelta(days=7),
-                                                       Inspection.status != InspectionStatus.SUPERSEDED)
+        stmt = select(func.count(Inspection.id)).where(
+            Inspection.submitted_at >= start,
+            Inspection.submitted_at < start + timedelta(days=7),
+            Inspection.status != InspectionStatus.SUPERSEDED,
+        )
         if township_id is not None:
             stmt = stmt.where(Inspection.township_id == township_id)
         counts.append(int(await session.scalar(stmt) or 0))
     return counts
 
 
-async def list_units(session: AsyncSession, township_id: int | None, *, village_id: int | None = None,
-                     industry: str | None = None, status: str | None = None, unit_class: str | None = None,
-                     demo: bool | None = None, ids: list[int] | None = None, limit: int = 50, offset: int = 0
-                     ) -> tuple[list[Any], int]:
+async def list_units(
+    session: AsyncSession,
+    township_id: int | None,
+    *,
+    village_id: int | None = None,
+    industry: str | None = None,
+    status: str | None = None,
+    unit_class: str | None = None,
+    demo: bool | None = None,
+    ids: list[int] | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Any], int]:
     """The register filtered (every filter optional), by id; and how many match in all."""
     from sqlalchemy import func
 
@@ -167,13 +218,23 @@ async def list_units(session: AsyncSession, township_id: int | None, *, village_
 async def complaints_about(session: AsyncSession, unit_id: int, limit: int = 50) -> list[Any]:
     from storage.complaint_models import Complaint
 
-    return list(await session.scalars(select(Complaint).where(Complaint.unit_id == unit_id)
-                                      .order_by(Complaint.id.desc()).limit(limit)))
+    return list(
+        await session.scalars(
+            select(Complaint).where(Complaint.unit_id == unit_id).order_by(Complaint.id.desc()).limit(limit)
+        )
+    )
 
 
-async def complaints_desk(session: AsyncSession, township_id: int | None, *, status: str | None = None,
-                          category: str | None = None, in_township: int | None = None, overdue_on: Any = None,
-                          limit: int = 100) -> list[Any]:
+async def complaints_desk(
+    session: AsyncSession,
+    township_id: int | None,
+    *,
+    status: str | None = None,
+    category: str | None = None,
+    in_township: int | None = None,
+    overdue_on: Any = None,
+    limit: int = 100,
+) -> list[Any]:
     """Complaints an official may see (a township: those its office handles or about its places), filtered."""
     from sqlalchemy import or_
 
@@ -202,13 +263,30 @@ async def located(session: AsyncSession, township_id: int | None, limit: int = 5
     def scoped(stmt: Any, column: Any) -> Any:
         return stmt.where(column == township_id) if township_id is not None else stmt
 
-    units = await session.execute(scoped(select(Unit.id, Unit.name, Unit.status, Unit.latitude, Unit.longitude)
-                                         .where(Unit.latitude.is_not(None)), Unit.township_id).limit(limit))
-    reports = await session.execute(scoped(select(Inspection.id, Inspection.unit_id, Inspection.compliant,
-                                                  Inspection.latitude, Inspection.longitude)
-                                           .where(Inspection.latitude.is_not(None)), Inspection.township_id)
-                                    .order_by(Inspection.id.desc()).limit(limit))
-    filed = await session.execute(scoped(select(Complaint.id, Complaint.number, Complaint.status, Complaint.latitude,
-                                                Complaint.longitude).where(Complaint.latitude.is_not(None)),
-                                         Complaint.township_id).order_by(Complaint.id.desc()).limit(limit))
+    units = await session.execute(
+        scoped(
+            select(Unit.id, Unit.name, Unit.status, Unit.latitude, Unit.longitude).where(Unit.latitude.is_not(None)),
+            Unit.township_id,
+        ).limit(limit)
+    )
+    reports = await session.execute(
+        scoped(
+            select(
+                Inspection.id, Inspection.unit_id, Inspection.compliant, Inspection.latitude, Inspection.longitude
+            ).where(Inspection.latitude.is_not(None)),
+            Inspection.township_id,
+        )
+        .order_by(Inspection.id.desc())
+        .limit(limit)
+    )
+    filed = await session.execute(
+        scoped(
+            select(Complaint.id, Complaint.number, Complaint.status, Complaint.latitude, Complaint.longitude).where(
+                Complaint.latitude.is_not(None)
+            ),
+            Complaint.township_id,
+        )
+        .order_by(Complaint.id.desc())
+        .limit(limit)
+    )
     return {"units": list(units), "reports": list(reports), "complaints": list(filed)}

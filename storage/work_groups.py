@@ -25,10 +25,12 @@ def robot_channel(kind: str) -> str:
 ROBOT_CHANNELS = tuple(robot_channel(kind) for kind in KINDS)
 
 
-async def add_group(session: AsyncSession, name: str, kind: str, area: Area, webhook: str, secret: str | None,
-                    now: datetime) -> WorkGroup:
-    group = WorkGroup(name=name, kind=kind, area_id=area.id, webhook=webhook, secret=secret or None,
-                      created_at=now, failures=0)
+async def add_group(
+    session: AsyncSession, name: str, kind: str, area: Area, webhook: str, secret: str | None, now: datetime
+) -> WorkGroup:
+    group = WorkGroup(
+        name=name, kind=kind, area_id=area.id, webhook=webhook, secret=secret or None, created_at=now, failures=0
+    )
     session.add(group)
     await session.flush()
     return group
@@ -44,8 +46,9 @@ async def get_group(session: AsyncSession, group_id: int) -> WorkGroup | None:
 
 async def all_groups(session: AsyncSession) -> list[tuple[WorkGroup, Area]]:
     """Every group with its scope (the county or a township), in the order they were added."""
-    rows = await session.execute(select(WorkGroup, Area).join(Area, Area.id == WorkGroup.area_id)
-                                 .order_by(WorkGroup.id))
+    rows = await session.execute(
+        select(WorkGroup, Area).join(Area, Area.id == WorkGroup.area_id).order_by(WorkGroup.id)
+    )
     return [(group, area) for group, area in rows.unique()]
 
 
@@ -53,8 +56,7 @@ async def groups_of(session: AsyncSession, area_ids: Iterable[int]) -> list[Work
     wanted = sorted(set(area_ids))
     if not wanted:
         return []
-    return list(await session.scalars(select(WorkGroup).where(WorkGroup.area_id.in_(wanted))
-                                      .order_by(WorkGroup.id)))
+    return list(await session.scalars(select(WorkGroup).where(WorkGroup.area_id.in_(wanted)).order_by(WorkGroup.id)))
 
 
 async def count_groups(session: AsyncSession, area_ids: Iterable[int] | None = None) -> int:
@@ -71,13 +73,15 @@ async def remove_group(session: AsyncSession, group: WorkGroup) -> int:
     return dropped
 
 
-async def push(session: AsyncSession, groups: Iterable[WorkGroup], messages: list[tuple[str, dict[str, Any]]],
-               now: datetime) -> int:
+async def push(
+    session: AsyncSession, groups: Iterable[WorkGroup], messages: list[tuple[str, dict[str, Any]]], now: datetime
+) -> int:
     """Queue (kind, payload) messages to each group, in this order; returns the number of groups."""
     count = 0
     for group in groups:
-        await outbox.enqueue_many(session, [(group.id, kind, payload) for kind, payload in messages], now,
-                                  robot_channel(group.kind))
+        await outbox.enqueue_many(
+            session, [(group.id, kind, payload) for kind, payload in messages], now, robot_channel(group.kind)
+        )
         count += 1
     return count
 
@@ -85,8 +89,7 @@ async def push(session: AsyncSession, groups: Iterable[WorkGroup], messages: lis
 async def record_failure(session: AsyncSession, group_id: int, now: datetime, report_after: int) -> WorkGroup | None:
     """Count a failed push; the group when it has now failed `report_after` times in a row and the county office
     has not been told since its last delivery (report it then), else None."""
-    await session.execute(update(WorkGroup).where(WorkGroup.id == group_id)
-                          .values(failures=WorkGroup.failures + 1))
+    await session.execute(update(WorkGroup).where(WorkGroup.id == group_id).values(failures=WorkGroup.failures + 1))
     group = await session.get(WorkGroup, group_id, populate_existing=True)
     if group is None or group.failures < report_after or group.reported_at is not None:
         return None
@@ -95,5 +98,6 @@ async def record_failure(session: AsyncSession, group_id: int, now: datetime, re
 
 
 async def record_delivery(session: AsyncSession, group_id: int) -> None:
-    await session.execute(update(WorkGroup).where(WorkGroup.id == group_id, WorkGroup.failures > 0)
-                          .values(failures=0, reported_at=None))
+    await session.execute(
+        update(WorkGroup).where(WorkGroup.id == group_id, WorkGroup.failures > 0).values(failures=0, reported_at=None)
+    )

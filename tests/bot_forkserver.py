@@ -27,8 +27,13 @@ class ForkServer:
     """The test's side: each spawn is a new `bot run` process, forked after the imports."""
 
     def __init__(self, runtime: str, env: dict[str, str], workdir: Path) -> None:
-        self.process = subprocess.Popen([sys.executable, "-m", "tests.bot_forkserver", runtime], cwd=workdir,
-                                        env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.bot_forkserver", runtime],
+            cwd=workdir,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
 
     async def spawn(self, log: Path) -> int:
         from tests.log_audit import AUDIT

@@ -14,9 +14,18 @@ from tests.log_audit import personal
 
 
 async def file_complaint(
-    person: Person, *, category: str = "无证经营", township: str = "岩头镇", village: str = "芙蓉村",
-    unit: str | None = "老王小卖部", pick: str | None = None, description: str = "没有营业执照，天天开门卖烟酒",
-    photos: int = 0, identity: str = "匿名提交", name: str | None = None, phone: str | None = None,
+    person: Person,
+    *,
+    category: str = "无证经营",
+    township: str = "岩头镇",
+    village: str = "芙蓉村",
+    unit: str | None = "老王小卖部",
+    pick: str | None = None,
+    description: str = "没有营业执照，天天开门卖烟酒",
+    photos: int = 0,
+    identity: str = "匿名提交",
+    name: str | None = None,
+    phone: str | None = None,
     confirm: bool = True,
 ) -> str | None:
     """File from the menu; returns the tracking number (None when not confirmed)."""
@@ -54,8 +63,9 @@ async def file_complaint(
 async def notices_to(db: Database, chat_id: int, contains: str = "") -> list[dict]:
     """Payloads queued for a chat (notifications written in the same transaction as the change)."""
     async with db.transaction() as session:
-        rows = await session.scalars(select(OutboxMessage).where(OutboxMessage.chat_id == chat_id)
-                                     .order_by(OutboxMessage.id))
+        rows = await session.scalars(
+            select(OutboxMessage).where(OutboxMessage.chat_id == chat_id).order_by(OutboxMessage.id)
+        )
         return [row.payload for row in rows if contains in row.payload.get("text", "")]
 
 
@@ -83,6 +93,7 @@ async def events(db: Database, number: str) -> list[ComplaintEvent]:
     async with db.transaction() as session:
         found = await session.scalar(select(Complaint).where(Complaint.number == number))
         assert found is not None
-        rows = await session.scalars(select(ComplaintEvent).where(ComplaintEvent.complaint_id == found.id)
-                                     .order_by(ComplaintEvent.id))
+        rows = await session.scalars(
+            select(ComplaintEvent).where(ComplaintEvent.complaint_id == found.id).order_by(ComplaintEvent.id)
+        )
         return list(rows)

@@ -42,8 +42,9 @@ def log_audit() -> Iterator[None]:
         root.setLevel(level)
     findings = AUDIT.finish()
     if findings:
-        raise AssertionError(f"{len(findings)} secrets or personal data in the bots' logs or stored errors:\n"
-                             + "\n".join(findings[:30]))
+        raise AssertionError(
+            f"{len(findings)} secrets or personal data in the bots' logs or stored errors:\n" + "\n".join(findings[:30])
+        )
 
 
 async def reset_postgres(url: str) -> None:
@@ -90,7 +91,9 @@ async def db_url(request: pytest.FixtureRequest, tmp_path, postgres_url: str | N
         return
     url = postgres_url
     if not url:
-        pytest.skip(f"PostgreSQL run skipped: set {POSTGRES_ENV} (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test)")
+        pytest.skip(
+            f"PostgreSQL run skipped: set {POSTGRES_ENV} (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test)"
+        )
     await reset_postgres(url)
     yield url
 

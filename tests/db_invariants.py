@@ -41,13 +41,30 @@ from storage.units import name_key
 from tests.emulator import utf16_len
 
 # Where each role sits in the area tree.
-ROLE_AREA = {Role.CADRE: AreaLevel.VILLAGE, Role.OPERATOR: AreaLevel.VILLAGE, Role.TOWNSHIP: AreaLevel.TOWNSHIP,
-             Role.COUNTY: None, Role.RESIDENT: None}
+ROLE_AREA = {
+    Role.CADRE: AreaLevel.VILLAGE,
+    Role.OPERATOR: AreaLevel.VILLAGE,
+    Role.TOWNSHIP: AreaLevel.TOWNSHIP,
+    Role.COUNTY: None,
+    Role.RESIDENT: None,
+}
 # The menu action that starts each flow: whoever is inside a flow must be allowed that action.
-FLOW_ACTION = {"rename": "rename", "invite": "invite", "inspection": "inspect", "review": "review", "ask": "ask",
-               "kb_answer": "kb_answer", "complaint": "complaint_new", "complaint_update": "complaint_update",
-               "complaint_reroute": "complaint_reroute", "milestone_done": "ms_done", "broadcast": "broadcast",
-               "closure": "closures", "person_revoke": "person_revoke", "code_revoke": "code_revoke"}
+FLOW_ACTION = {
+    "rename": "rename",
+    "invite": "invite",
+    "inspection": "inspect",
+    "review": "review",
+    "ask": "ask",
+    "kb_answer": "kb_answer",
+    "complaint": "complaint_new",
+    "complaint_update": "complaint_update",
+    "complaint_reroute": "complaint_reroute",
+    "milestone_done": "ms_done",
+    "broadcast": "broadcast",
+    "closure": "closures",
+    "person_revoke": "person_revoke",
+    "code_revoke": "code_revoke",
+}
 OUTBOX_KINDS = {"message", "photo", "document", "edit"}
 ANSWERS = {"pass", "fail", "na", "yes", "no"}
 TELEGRAM_TEXT, TELEGRAM_BUTTONS, BUTTON_DATA = 4096, 100, 64
@@ -83,8 +100,9 @@ def _invites(invites: list[Invite], users: dict[int, User], areas: dict[int, Are
             yield f"invite {invite.id}: role {invite.role!r} with area {invite.area_id}"
 
 
-def _conversations(core: Core, conversations: list[Conversation], users: dict[int, User],
-                   named: dict[str, set[int]]) -> Iterable[str]:
+def _conversations(
+    core: Core, conversations: list[Conversation], users: dict[int, User], named: dict[str, set[int]]
+) -> Iterable[str]:
     flows, menus = core.parts.runner.flows, core.parts.menus
     for conversation in conversations:
         where = f"conversation of user {conversation.user_id} ({conversation.flow}/{conversation.step})"
@@ -109,8 +127,12 @@ def _conversations(core: Core, conversations: list[Conversation], users: dict[in
                 yield f"{where}: registering a name the user does not need"
         elif conversation.flow in FLOW_ACTION and not menus.allows(user.role, FLOW_ACTION[conversation.flow]):
             yield f"{where}: a {user.role} may not be in this flow"
-        for key, table in (("cid", "complaints"), ("inspection_id", "inspections"), ("question_id", "questions"),
-                           ("mid", "milestones")):
+        for key, table in (
+            ("cid", "complaints"),
+            ("inspection_id", "inspections"),
+            ("question_id", "questions"),
+            ("mid", "milestones"),
+        ):
             value = conversation.data.get(key) if isinstance(conversation.data, dict) else None
             if value is not None and int(value) not in named[table]:
                 yield f"{where}: names missing {table} row {value}"
@@ -139,8 +161,14 @@ def _outbox(rows: list[OutboxMessage], chats: set[int]) -> Iterable[str]:
                 yield f"{where}: bad button {button!r}"
 
 
-def _complaints(complaints: list[Complaint], events: list[ComplaintEvent], sequences: dict[int, int],
-                users: dict[int, User], areas: dict[int, Area], units: set[int]) -> Iterable[str]:
+def _complaints(
+    complaints: list[Complaint],
+    events: list[ComplaintEvent],
+    sequences: dict[int, int],
+    users: dict[int, User],
+    areas: dict[int, Area],
+    units: set[int],
+) -> Iterable[str]:
     numbers = Counter(complaint.number for complaint in complaints)
     by_complaint: dict[int, list[ComplaintEvent]] = {}
     for event in sorted(events, key=lambda e: e.id):
@@ -162,8 +190,10 @@ def _complaints(complaints: list[Complaint], events: list[ComplaintEvent], seque
             yield f"{where}: anonymous, yet name or phone kept"
         if _level(areas, complaint.township_id) != AreaLevel.TOWNSHIP:
             yield f"{where}: township {complaint.township_id} is no township"
-        if complaint.village_id is not None and (_level(areas, complaint.village_id) != AreaLevel.VILLAGE
-                                                 or areas[complaint.village_id].parent_id != complaint.township_id):
+        if complaint.village_id is not None and (
+            _level(areas, complaint.village_id) != AreaLevel.VILLAGE
+            or areas[complaint.village_id].parent_id != complaint.township_id
+        ):
             yield f"{where}: village {complaint.village_id} not in its township"
         if complaint.office_area_id != complaint.township_id and _level(areas, complaint.office_area_id) != "county":
             yield f"{where}: handled by area {complaint.office_area_id}, neither its township nor the county"
@@ -173,9 +203,11 @@ def _complaints(complaints: list[Complaint], events: list[ComplaintEvent], seque
             yield f"{where}: final_at {complaint.final_at} with status {complaint.status}"
         if complaint.feedback == Feedback.RESOLVED and complaint.status != ComplaintStatus.CLOSED:
             yield f"{where}: confirmed resolved but {complaint.status}"
-        if (complaint.duplicate_of_id is not None) != (complaint.status == ComplaintStatus.DUPLICATE) or \
-                complaint.duplicate_of_id == complaint.id or \
-                (complaint.duplicate_of_id is not None and complaint.duplicate_of_id not in ids):
+        if (
+            (complaint.duplicate_of_id is not None) != (complaint.status == ComplaintStatus.DUPLICATE)
+            or complaint.duplicate_of_id == complaint.id
+            or (complaint.duplicate_of_id is not None and complaint.duplicate_of_id not in ids)
+        ):
             yield f"{where}: duplicate of {complaint.duplicate_of_id} with status {complaint.status}"
         history = by_complaint.get(complaint.id, [])
         if not history or history[0].kind != EventKind.FILED:
@@ -210,8 +242,12 @@ def _inspections(inspections: list[Inspection], units: dict[int, Unit], users: d
             yield f"{where}: its unit's entry before it is not recorded ({inspection.unit_status_before!r})"
         if inspection.previous_id is not None:
             previous = by_id.get(inspection.previous_id)
-            if previous is None or previous.status != InspectionStatus.SUPERSEDED or \
-                    previous.unit_id != inspection.unit_id or previous.version + 1 != inspection.version:
+            if (
+                previous is None
+                or previous.status != InspectionStatus.SUPERSEDED
+                or previous.unit_id != inspection.unit_id
+                or previous.version + 1 != inspection.version
+            ):
                 yield f"{where}: does not follow its previous version {inspection.previous_id}"
             elif inspection.first_id != (previous.first_id or previous.id) or inspection.number != previous.number:
                 yield f"{where}: numbered after {inspection.first_id}, its first version is {previous.first_id}"
@@ -255,15 +291,25 @@ async def inconsistencies(core: Core, chats: Iterable[int] = ()) -> list[str]:
         inspections = await _all(session, Inspection)
         questions = await _all(session, Question)
         milestones = {milestone.id for milestone in await _all(session, PlanMilestone)}
-        named = {"complaints": {c.id for c in complaints}, "inspections": {i.id for i in inspections},
-                 "questions": {q.id for q in questions}, "milestones": milestones}
+        named = {
+            "complaints": {c.id for c in complaints},
+            "inspections": {i.id for i in inspections},
+            "questions": {q.id for q in questions},
+            "milestones": milestones,
+        }
         problems = [
             *_users(users, areas),
             *_invites(await _all(session, Invite), users, areas),
             *_conversations(core, await _all(session, Conversation), users, named),
             *_outbox(await _all(session, OutboxMessage), {u.channel_user_id for u in users.values()} | set(chats)),
-            *_complaints(complaints, await _all(session, ComplaintEvent),
-                         {s.year: s.last for s in await _all(session, ComplaintSequence)}, users, areas, set(units)),
+            *_complaints(
+                complaints,
+                await _all(session, ComplaintEvent),
+                {s.year: s.last for s in await _all(session, ComplaintSequence)},
+                users,
+                areas,
+                set(units),
+            ),
             *_inspections(inspections, units, users),
             *_units(list(units.values()), areas),
             *_questions(questions, {e.id for e in await _all(session, LearnedEntry)}, users),
@@ -280,12 +326,19 @@ async def inconsistencies(core: Core, chats: Iterable[int] = ()) -> list[str]:
             if follower.user_id not in users or follower.complaint_id not in named["complaints"]:
                 problems.append(f"follower {follower.user_id} of complaint {follower.complaint_id} dangles")
         for closure in await _all(session, UnitClosure):
-            if closure.unit_id not in units or closure.recorded_by_id not in users or \
-                    closure.kind not in set(ClosureKind) or closure.source not in set(ClosureSource) or \
-                    (closure.source == ClosureSource.VISIT and not closure.photo_file_id):
+            if (
+                closure.unit_id not in units
+                or closure.recorded_by_id not in users
+                or closure.kind not in set(ClosureKind)
+                or closure.source not in set(ClosureSource)
+                or (closure.source == ClosureSource.VISIT and not closure.photo_file_id)
+            ):
                 problems.append(f"closure {closure.id} dangles or lacks its photo")
         for mark in await _all(session, MilestoneDone):
-            if mark.milestone_id not in milestones or mark.user_id not in users or (
-                    mark.township_id is not None and _level(areas, mark.township_id) != AreaLevel.TOWNSHIP):
+            if (
+                mark.milestone_id not in milestones
+                or mark.user_id not in users
+                or (mark.township_id is not None and _level(areas, mark.township_id) != AreaLevel.TOWNSHIP)
+            ):
                 problems.append(f"milestone mark {mark.id} dangles")
     return problems

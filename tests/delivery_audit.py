@@ -49,9 +49,11 @@ class Audit:
 
     def summary(self) -> str:
         worst = max(self.copies_per_row.values(), default=0)
-        return (f"{self.rows} outbox rows ({self.edits} edits), {self.delivered} delivered, "
-                f"{len(self.missing)} missing, {len(self.duplicates)} extra copies of {len(self.copies_per_row)} rows "
-                f"(at most {worst} per row), {len(self.unexplained)} unexplained")
+        return (
+            f"{self.rows} outbox rows ({self.edits} edits), {self.delivered} delivered, "
+            f"{len(self.missing)} missing, {len(self.duplicates)} extra copies of {len(self.copies_per_row)} rows "
+            f"(at most {worst} per row), {len(self.unexplained)} unexplained"
+        )
 
 
 def expected_content(row: OutboxMessage) -> str:
@@ -61,8 +63,11 @@ def expected_content(row: OutboxMessage) -> str:
 
 async def audit(db: Database, emulator: TelegramEmulator, channel: str = "telegram") -> Audit:
     async with db.transaction() as session:
-        rows = list(await session.scalars(
-            select(OutboxMessage).where(OutboxMessage.channel == channel).order_by(OutboxMessage.id)))
+        rows = list(
+            await session.scalars(
+                select(OutboxMessage).where(OutboxMessage.channel == channel).order_by(OutboxMessage.id)
+            )
+        )
     result = Audit(rows=len(rows))
     sends: dict[int, list[tuple[int, SentMessage]]] = defaultdict(list)  # chat -> (index, message), in order
     edits: dict[tuple[int, int], list[tuple[int, SentMessage]]] = defaultdict(list)
@@ -100,8 +105,14 @@ async def audit(db: Database, emulator: TelegramEmulator, channel: str = "telegr
                 continue
             # The row this copy belongs to is the chat's next committed delivery with the same content (replies
             # committed meanwhile may come between: they overtake a chat's notices).
-            later = next((owner[i] for i, _ in chat_sends[position + 1:]
-                          if i in owner and expected_content(owner[i]) == message.content), None)
+            later = next(
+                (
+                    owner[i]
+                    for i, _ in chat_sends[position + 1 :]
+                    if i in owner and expected_content(owner[i]) == message.content
+                ),
+                None,
+            )
             if later is not None:
                 result.duplicates.append(Copy(later.id, chat, message, index))
             else:

@@ -96,10 +96,19 @@ class FakeDingTalk:
 
     async def push(self, topic: str, data: dict[str, Any]) -> str:
         frame_id = f"frame-{next(self._ids)}"
-        frame = {"specVersion": "1.0", "type": "CALLBACK",
-                 "headers": {"appId": CLIENT_ID, "connectionId": "conn-1", "contentType": "application/json",
-                             "messageId": frame_id, "time": str(int(time.time() * 1000)), "topic": topic},
-                 "data": json.dumps(data, ensure_ascii=False)}
+        frame = {
+            "specVersion": "1.0",
+            "type": "CALLBACK",
+            "headers": {
+                "appId": CLIENT_ID,
+                "connectionId": "conn-1",
+                "contentType": "application/json",
+                "messageId": frame_id,
+                "time": str(int(time.time() * 1000)),
+                "topic": topic,
+            },
+            "data": json.dumps(data, ensure_ascii=False),
+        }
         self._frames[frame_id] = frame
         for _ in range(100):
             if self._sockets:
@@ -109,14 +118,26 @@ class FakeDingTalk:
             await ws.send_str(json.dumps(frame))
         return frame_id
 
-    def robot_message(self, staff_id: str | None, nick: str, msgtype: str, content: dict[str, Any],
-                      conversation_type: str = "1") -> dict[str, Any]:
-        message = {"conversationId": f"cid-{staff_id}", "chatbotCorpId": "corp", "chatbotUserId": "bot",
-                   "msgId": f"msg-{next(self._ids)}", "senderNick": nick, "isAdmin": False,
-                   "sessionWebhookExpiredTime": int(time.time() * 1000) + 3_600_000,
-                   "createAt": int(time.time() * 1000), "senderCorpId": "corp",
-                   "conversationType": conversation_type, "senderId": f"$:{staff_id}", "robotCode": CLIENT_ID,
-                   "sessionWebhook": f"{self.base}/session", "msgtype": msgtype, **content}
+    def robot_message(
+        self, staff_id: str | None, nick: str, msgtype: str, content: dict[str, Any], conversation_type: str = "1"
+    ) -> dict[str, Any]:
+        message = {
+            "conversationId": f"cid-{staff_id}",
+            "chatbotCorpId": "corp",
+            "chatbotUserId": "bot",
+            "msgId": f"msg-{next(self._ids)}",
+            "senderNick": nick,
+            "isAdmin": False,
+            "sessionWebhookExpiredTime": int(time.time() * 1000) + 3_600_000,
+            "createAt": int(time.time() * 1000),
+            "senderCorpId": "corp",
+            "conversationType": conversation_type,
+            "senderId": f"$:{staff_id}",
+            "robotCode": CLIENT_ID,
+            "sessionWebhook": f"{self.base}/session",
+            "msgtype": msgtype,
+            **content,
+        }
         if staff_id is not None:
             message["senderStaffId"] = staff_id
         return message
@@ -141,8 +162,9 @@ class FakeDingTalk:
         for staff in body["userIds"]:
             if staff in self.staff:
                 self.sent.append(Sent(staff, params["text"]))
-        return web.json_response({"processQueryKey": f"q{next(self._ids)}", "invalidStaffIdList": invalid,
-                                  "flowControlledStaffIdList": []})
+        return web.json_response(
+            {"processQueryKey": f"q{next(self._ids)}", "invalidStaffIdList": invalid, "flowControlledStaffIdList": []}
+        )
 
     async def _download_url(self, request: web.Request) -> web.Response:
         if not self._authorised(request):

@@ -26,44 +26,119 @@ from tests.db_invariants import inconsistencies
 from tests.world import PEOPLE, World
 
 EXAMPLES = int(os.environ.get("SHIXIAO_HOSTILE_EXAMPLES", "100"))
-HOSTILE = settings(max_examples=EXAMPLES, deadline=None, database=None,
-                   derandomize=not os.environ.get("SHIXIAO_HOSTILE_RANDOM"),
-                   suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                          HealthCheck.data_too_large])
+HOSTILE = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    derandomize=not os.environ.get("SHIXIAO_HOSTILE_RANDOM"),
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # What would betray an exception or a driver error in a reply (unless the user typed it and it is echoed).
-LEAK_MARKERS = ("Traceback", "Error", "Exception", "sqlalchemy", "asyncpg", "sqlite", "psycopg", "File \"")
+LEAK_MARKERS = ("Traceback", "Error", "Exception", "sqlalchemy", "asyncpg", "sqlite", "psycopg", 'File "')
 UPDATE_BASE = 5_000_000_000  # far above the ids tests.chat_driver hands out
 STRANGERS = 3
 
 FRAGMENTS = (
-    "'; DROP TABLE users; --", "1 OR 1=1", '" OR ""="', "') UNION SELECT name, phone FROM users --", "%", "\\",
-    "<b>粗体</b>", "<script>alert('x')</script>", '<a href="javascript:alert(1)">点我</a>', "&amp;&lt;", "</i>",
-    "*粗* _斜_ `代码` [链接](http://example.com)", "👍", "🇨🇳", "👨‍👩‍👧‍👦", "🏳️‍🌈", "\u200b", "\u202e反向文字",
-    "ﷺ", "\x00", "\ud800", "\n\n\n", "  ", "{name}", "{0}", "%s", "None", "null", "Traceback (most recent call last):",
-    "Error", "TS-2026-000001", "ts2026-2", "ＴＳ－２０２６－０００００３", "９９９", "²", "-1", "0",
-    "99999999999999999999", "跳过", "完成", "匿名提交", "确认提交", "确认", "是", "✓ 符合", "/start", "/cancel",
-    "小餐馆要办哪些证", "老王小吃店", "13812345678",
+    "'; DROP TABLE users; --",
+    "1 OR 1=1",
+    '" OR ""="',
+    "') UNION SELECT name, phone FROM users --",
+    "%",
+    "\\",
+    "<b>粗体</b>",
+    "<script>alert('x')</script>",
+    '<a href="javascript:alert(1)">点我</a>',
+    "&amp;&lt;",
+    "</i>",
+    "*粗* _斜_ `代码` [链接](http://example.com)",
+    "👍",
+    "🇨🇳",
+    "👨‍👩‍👧‍👦",
+    "🏳️‍🌈",
+    "\u200b",
+    "\u202e反向文字",
+    "ﷺ",
+    "\x00",
+    "\ud800",
+    "\n\n\n",
+    "  ",
+    "{name}",
+    "{0}",
+    "%s",
+    "None",
+    "null",
+    "Traceback (most recent call last):",
+    "Error",
+    "TS-2026-000001",
+    "ts2026-2",
+    "ＴＳ－２０２６－０００００３",
+    "９９９",
+    "²",
+    "-1",
+    "0",
+    "99999999999999999999",
+    "跳过",
+    "完成",
+    "匿名提交",
+    "确认提交",
+    "确认",
+    "是",
+    "✓ 符合",
+    "/start",
+    "/cancel",
+    "小餐馆要办哪些证",
+    "老王小吃店",
+    "13812345678",
 )
 COMMANDS = ("start", "menu", "help", "cancel", "track", "report", "review", "inspect", "invite", "profile", "ask")
-OBJECTS = ("<complaint:here_anon>", "<complaint:here_real>", "<complaint:here_county>", "<complaint:there_real>",
-           "<inspection:here_submitted>", "<inspection:here_returned>", "<inspection:there_submitted>",
-           "<question:open>", "<question:answered>", "<milestone>", "<unit:here>", "<unit:there>")
+OBJECTS = (
+    "<complaint:here_anon>",
+    "<complaint:here_real>",
+    "<complaint:here_county>",
+    "<complaint:there_real>",
+    "<inspection:here_submitted>",
+    "<inspection:here_returned>",
+    "<inspection:there_submitted>",
+    "<question:open>",
+    "<question:answered>",
+    "<milestone>",
+    "<unit:here>",
+    "<unit:there>",
+)
 KEYS = tuple(key for key, *_ in PEOPLE)
 
 piece = st.one_of(st.text(max_size=30), st.sampled_from(FRAGMENTS))
 short_text = st.lists(piece, max_size=5).map("".join)
 long_text = st.sampled_from([f for f in FRAGMENTS if f.strip()] + ["字", "a", "😀"]).map(
-    lambda unit: (unit * 10_000)[:10_000])
+    lambda unit: (unit * 10_000)[:10_000]
+)
 any_text = st.one_of(short_text, short_text, short_text, long_text)
 
-NUMBERS = ("0", "-1", "1", "2147483647", "2147483648", "9223372036854775808", "99999999999999999999", "²", "３",
-           "٣", "1e3", " 7 ")
+NUMBERS = (
+    "0",
+    "-1",
+    "1",
+    "2147483647",
+    "2147483648",
+    "9223372036854775808",
+    "99999999999999999999",
+    "²",
+    "３",
+    "٣",
+    "1e3",
+    " 7 ",
+)
 argument = st.one_of(
-    st.none(), st.sampled_from(OBJECTS), st.sampled_from(OBJECTS).map(lambda o: f"{o}:yes"),
-    st.sampled_from(OBJECTS).map(lambda o: f"{o}:no"), st.sampled_from(NUMBERS), st.integers(-3, 10**20).map(str),
-    st.sampled_from(["", "x", "0x10", "1.5", "1:maybe"]), st.text(string.printable, max_size=20),
+    st.none(),
+    st.sampled_from(OBJECTS),
+    st.sampled_from(OBJECTS).map(lambda o: f"{o}:yes"),
+    st.sampled_from(OBJECTS).map(lambda o: f"{o}:no"),
+    st.sampled_from(NUMBERS),
+    st.integers(-3, 10**20).map(str),
+    st.sampled_from(["", "x", "0x10", "1.5", "1:maybe"]),
+    st.text(string.printable, max_size=20),
 )
 ROLE_OF = {key: role for key, _, role, *_ in PEOPLE}
 # Each role's own actions (menus.yaml), drawn often: a forged id reaches the action's own checks only when the
@@ -77,11 +152,34 @@ def menu_press(actions: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
 
 
 any_action = st.sampled_from([*sorted(ACTIONS), "nope"])
-step_press = st.builds(lambda nonce, choice: f"s{nonce}.{choice}", st.integers(0, 10**8),
-                       st.one_of(st.sampled_from(["yes", "no", "submit", "send", "approve", "return", "done", "skip",
-                                                  "anon", "real", "1", "u1", "loc", "follow"]), st.text(max_size=8)))
-other_press = st.one_of(step_press, st.sampled_from(["g.menu", "g.cancel", "g.resume", "g.x", "g.", "m.", "s.", "."]),
-                        st.text(max_size=80))
+step_press = st.builds(
+    lambda nonce, choice: f"s{nonce}.{choice}",
+    st.integers(0, 10**8),
+    st.one_of(
+        st.sampled_from(
+            [
+                "yes",
+                "no",
+                "submit",
+                "send",
+                "approve",
+                "return",
+                "done",
+                "skip",
+                "anon",
+                "real",
+                "1",
+                "u1",
+                "loc",
+                "follow",
+            ]
+        ),
+        st.text(max_size=8),
+    ),
+)
+other_press = st.one_of(
+    step_press, st.sampled_from(["g.menu", "g.cancel", "g.resume", "g.x", "g.", "m.", "s.", "."]), st.text(max_size=80)
+)
 
 
 @dataclass(frozen=True)
@@ -94,8 +192,11 @@ class Event:
     update: tuple[str, int] = ("new", 0)
 
 
-update_choice = st.one_of(st.integers(0, 2**20).map(lambda n: ("fresh", n)),
-                          st.integers(0, 40).map(lambda i: ("again", i)), st.just(("none", 0)))
+update_choice = st.one_of(
+    st.integers(0, 2**20).map(lambda n: ("fresh", n)),
+    st.integers(0, 40).map(lambda i: ("again", i)),
+    st.just(("none", 0)),
+)
 command_name = st.one_of(st.sampled_from(COMMANDS), st.from_regex(r"\A[a-z0-9_]{1,12}\Z"))
 
 
@@ -109,12 +210,16 @@ def values_for(kind: str, role: Role) -> st.SearchStrategy[Any]:
         # Button indexes drawn evenly (hypothesis's integers favour 0, the first button, over the rest).
         "press_own": st.sampled_from(range(60)),
         "press_other": st.tuples(st.sampled_from(KEYS), st.sampled_from(range(60))),
-        "photo": st.tuples(st.text(string.ascii_letters + string.digits + "-_", min_size=1, max_size=90),
-                           st.one_of(st.none(), st.integers(0, 30 * 1024 * 1024))),
+        "photo": st.tuples(
+            st.text(string.ascii_letters + string.digits + "-_", min_size=1, max_size=90),
+            st.one_of(st.none(), st.integers(0, 30 * 1024 * 1024)),
+        ),
         "other": st.none(),
         # Anywhere on earth (and off it), or in and around the county.
-        "location": st.one_of(st.tuples(st.floats(-1000, 1000), st.floats(-1000, 1000)),
-                              st.tuples(st.floats(27.9, 28.6), st.floats(120.4, 121.0))),
+        "location": st.one_of(
+            st.tuples(st.floats(-1000, 1000), st.floats(-1000, 1000)),
+            st.tuples(st.floats(27.9, 28.6), st.floats(120.4, 121.0)),
+        ),
         "contact": st.one_of(short_text, st.from_regex(r"\A\+?86?1[3-9]\d{9}\Z")),
         "wait": st.integers(1, 30),
         "plausible": st.sampled_from(PLAUSIBLE),
@@ -123,12 +228,39 @@ def values_for(kind: str, role: Role) -> st.SearchStrategy[Any]:
 
 # What a person would type at most text steps (a description, a note, a name, a deadline, a phone number), so a
 # walk through a flow gets past them and meets the steps behind.
-PLAUSIBLE = ("门口堆放杂物，消防通道被堵", "张三丰", "7天后", "13812345678", "TS-2026-000001", "老王小吃店", "完成", "跳过")
-KINDS = ("text", "text", "press", "press", "press_own", "press_own", "press_own", "command", "press_other", "edited",
-         "photo", "other", "location", "contact", "wait")
+PLAUSIBLE = (
+    "门口堆放杂物，消防通道被堵",
+    "张三丰",
+    "7天后",
+    "13812345678",
+    "TS-2026-000001",
+    "老王小吃店",
+    "完成",
+    "跳过",
+)
+KINDS = (
+    "text",
+    "text",
+    "press",
+    "press",
+    "press_own",
+    "press_own",
+    "press_own",
+    "command",
+    "press_other",
+    "edited",
+    "photo",
+    "other",
+    "location",
+    "contact",
+    "wait",
+)
 # One person walking deep into their flows, hostile input in between.
-DEEP_KINDS = ("press_own",) * 6 + ("plausible",) * 3 + ("text", "text", "press", "command", "edited", "photo", "other",
-                                                          "location", "contact")
+DEEP_KINDS = (
+    ("press_own",) * 6
+    + ("plausible",) * 3
+    + ("text", "text", "press", "command", "edited", "photo", "other", "location", "contact")
+)
 PROTAGONISTS = ("cadre", "township", "county", "resident", "operator")
 
 
@@ -282,10 +414,14 @@ class Hostile:
         strangers = {self.chat_of(f"stranger{n}") for n in range(STRANGERS)}
         assert await inconsistencies(self.core, strangers) == []
         async with self.core.db.transaction() as session:
-            recorded = set(await session.scalars(select(ProcessedUpdate.update_id)
-                                                 .where(ProcessedUpdate.update_id >= UPDATE_BASE)))
-            rows = list(await session.scalars(select(OutboxMessage).where(OutboxMessage.id > self.outbox_checked)
-                                              .order_by(OutboxMessage.id)))
+            recorded = set(
+                await session.scalars(select(ProcessedUpdate.update_id).where(ProcessedUpdate.update_id >= UPDATE_BASE))
+            )
+            rows = list(
+                await session.scalars(
+                    select(OutboxMessage).where(OutboxMessage.id > self.outbox_checked).order_by(OutboxMessage.id)
+                )
+            )
         assert recorded == set(self.seen), "every update recorded once, none missing"
         for row in rows:
             problem = plainly_chinese(row.payload["text"], self.echoed)

@@ -54,8 +54,17 @@ async def _person(session, clock: Clock, user_id: int, role: Role, area, name: s
     set_name(user, name)
 
 
-async def seed_cast(db: Database, emulator: TelegramEmulator, clock: Clock, *, cadres: int = 2, residents: int = 2,
-                    askers: int = 1, operators: int = 40, first_id: int = 7000) -> Cast:
+async def seed_cast(
+    db: Database,
+    emulator: TelegramEmulator,
+    clock: Clock,
+    *,
+    cadres: int = 2,
+    residents: int = 2,
+    askers: int = 1,
+    operators: int = 40,
+    first_id: int = 7000,
+) -> Cast:
     """Registered people (as invites would have made them), each with a chat in the emulator."""
     ids = iter(range(first_id, first_id + 10_000))
     cast = Cast(county=next(ids), township=next(ids), cadres=[], residents=[], askers=[], operators=[])
@@ -79,8 +88,14 @@ async def seed_cast(db: Database, emulator: TelegramEmulator, clock: Clock, *, c
             await _person(session, clock, cast.operators[-1], Role.OPERATOR, villages[n % len(villages)], f"业主{n}")
     for n, (_, unit) in enumerate(cast.cadres):
         await add_unit(db, clock, VILLAGES[n % len(VILLAGES)], unit)
-    everyone = [cast.county, cast.township, *(c for c, _ in cast.cadres), *cast.residents, *cast.askers,
-                *cast.operators]
+    everyone = [
+        cast.county,
+        cast.township,
+        *(c for c, _ in cast.cadres),
+        *cast.residents,
+        *cast.askers,
+        *cast.operators,
+    ]
     for user_id in everyone:
         emulator.user(user_id, f"用户{user_id}")  # the chat exists, as for anyone who once pressed Start
     return cast
@@ -106,7 +121,8 @@ class Actor:
         wanted = (expect, *alternatives)
         reply = await self.user.expect(
             lambda m: not m.is_edit and any(w in m.content for w in wanted) and m.content not in self.recent,
-            self.timeout)
+            self.timeout,
+        )
         self.recent.append(reply.content)
         self.last = reply
         self.steps += 1
@@ -137,12 +153,16 @@ async def stored_reports(db: Database) -> Record:
     stored = Record()
     async with db.transaction() as session:
         for inspection, chat in await session.execute(
-                select(Inspection, User.channel_user_id).join(User, Inspection.inspector_id == User.id)
-                .order_by(Inspection.id)):
+            select(Inspection, User.channel_user_id)
+            .join(User, Inspection.inspector_id == User.id)
+            .order_by(Inspection.id)
+        ):
             stored.inspections.setdefault(chat, []).append(report_number(inspection))
         for number, chat in await session.execute(
-                select(Complaint.number, User.channel_user_id).join(User, Complaint.complainant_id == User.id)
-                .order_by(Complaint.id)):
+            select(Complaint.number, User.channel_user_id)
+            .join(User, Complaint.complainant_id == User.id)
+            .order_by(Complaint.id)
+        ):
             stored.complaints.setdefault(chat, []).append(number)
     return stored
 
@@ -250,6 +270,10 @@ class Load:
                 record.broadcasts.append(text)
                 await asyncio.sleep(broadcast_pause)
 
-        await asyncio.gather(*(cadre(a, unit) for a, unit in self.cadres), *(resident(a) for a in self.residents),
-                             *(asker(a) for a in self.askers), county(self.county))
+        await asyncio.gather(
+            *(cadre(a, unit) for a, unit in self.cadres),
+            *(resident(a) for a in self.residents),
+            *(asker(a) for a in self.askers),
+            county(self.county),
+        )
         return record

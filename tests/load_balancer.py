@@ -51,8 +51,9 @@ class LoadBalancer:
                 async with self._http.post(backend + request.path, data=body, headers=headers) as response:
                     payload = await response.read()
                     self.served[backend] += 1
-                    return web.Response(status=response.status, body=payload,
-                                        content_type=response.content_type or "application/json")
+                    return web.Response(
+                        status=response.status, body=payload, content_type=response.content_type or "application/json"
+                    )
             except aiohttp.ClientConnectionError:
                 continue  # down: try the next instance
         return web.Response(status=502, text="no backend")

@@ -51,7 +51,7 @@ class LogAudit:
             found = pattern.search(text)
             if found:
                 start = max(found.start() - 80, 0)
-                self.findings.append(f"{where}: {what}: …{text[start:found.end() + 40]}…")
+                self.findings.append(f"{where}: {what}: …{text[start : found.end() + 40]}…")
         if _CJK.search(text):
             self._with_cjk.append((where, text))
 
@@ -66,15 +66,16 @@ class LogAudit:
             for name in self.personal:
                 at = text.find(name)
                 if at >= 0:
-                    self.findings.append(f"{where}: the name {name!r}: …{text[max(at - 80, 0):at + 40]}…")
+                    self.findings.append(f"{where}: the name {name!r}: …{text[max(at - 80, 0) : at + 40]}…")
         self._with_cjk.clear()
         return self.findings
 
-
     def summary(self) -> str:
-        return (f"log audit: {self.records} log records, {self.files_read} bot process logs and {self.stored_errors} "
-                f"stored delivery errors checked for the token, {len(self.personal)} names and any phone number: "
-                f"{len(self.findings)} findings")
+        return (
+            f"log audit: {self.records} log records, {self.files_read} bot process logs and {self.stored_errors} "
+            f"stored delivery errors checked for the token, {len(self.personal)} names and any phone number: "
+            f"{len(self.findings)} findings"
+        )
 
 
 class AuditHandler(logging.Handler):

@@ -9,7 +9,12 @@ from storage.types import UTCDateTime
 
 # users as 0001-0013 left it (0014 adds the inbound allowance and the last press).
 USERS_0009 = sa.table(
-    "users", sa.column("id", sa.Integer), sa.column("channel_user_id", sa.BigInteger), sa.column("role", sa.String),
-    sa.column("area_id", sa.Integer), sa.column("name", sa.String), sa.column("created_at", UTCDateTime()),
+    "users",
+    sa.column("id", sa.Integer),
+    sa.column("channel_user_id", sa.BigInteger),
+    sa.column("role", sa.String),
+    sa.column("area_id", sa.Integer),
+    sa.column("name", sa.String),
+    sa.column("created_at", UTCDateTime()),
     sa.column("last_seen_at", UTCDateTime()),
 )

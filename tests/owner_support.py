@@ -35,11 +35,17 @@ async def inspect_with_one_failure(cadre: Person, unit: str = "老王小吃店",
 
 async def outbox_to(db, chat_id: int, after: int = 0) -> list[OutboxMessage]:
     async with db.transaction() as session:
-        return list(await session.scalars(select(OutboxMessage).where(
-            OutboxMessage.chat_id == chat_id, OutboxMessage.id > after).order_by(OutboxMessage.id)))
+        return list(
+            await session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.chat_id == chat_id, OutboxMessage.id > after)
+                .order_by(OutboxMessage.id)
+            )
+        )
 
 
 async def last_outbox_id(db) -> int:
     async with db.transaction() as session:
         from sqlalchemy import func
+
         return int(await session.scalar(select(func.max(OutboxMessage.id))) or 0)

@@ -51,8 +51,9 @@ def dingtalk_signature_ok(secret: str, timestamp: str, sign: str, now_ms: int) -
     """The robot's check, written independently of the product's signing code."""
     if not timestamp.isdigit() or abs(now_ms - int(timestamp)) > SIGN_VALID_MS:
         return False
-    expected = base64.b64encode(hmac.new(secret.encode(), f"{timestamp}\n{secret}".encode(),
-                                         hashlib.sha256).digest()).decode()
+    expected = base64.b64encode(
+        hmac.new(secret.encode(), f"{timestamp}\n{secret}".encode(), hashlib.sha256).digest()
+    ).decode()
     return hmac.compare_digest(expected, unquote_plus(sign)) or hmac.compare_digest(expected, sign)
 
 
@@ -119,8 +120,8 @@ class FakeRobots:
         if answer is not None:
             return answer
         if robot.secret is not None and not dingtalk_signature_ok(
-                robot.secret, request.query.get("timestamp", ""), request.query.get("sign", ""),
-                int(time.time() * 1000)):
+            robot.secret, request.query.get("timestamp", ""), request.query.get("sign", ""), int(time.time() * 1000)
+        ):
             robot.refused.append(310000)
             return web.json_response({"errcode": 310000, "errmsg": "sign not match"})
         body = json.loads(await request.text())

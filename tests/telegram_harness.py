@@ -101,7 +101,9 @@ class RunningBot:
 async def audit_stored_errors(app: App) -> None:
     """Hand the delivery errors the bot stored to the log audit (tests/log_audit.py)."""
     async with app.db.transaction() as session:
-        for error in await session.scalars(select(OutboxMessage.last_error).where(OutboxMessage.last_error.is_not(None))):
+        for error in await session.scalars(
+            select(OutboxMessage.last_error).where(OutboxMessage.last_error.is_not(None))
+        ):
             AUDIT.stored_errors += 1
             AUDIT.check("outbox.last_error", error)
 
@@ -109,9 +111,16 @@ async def audit_stored_errors(app: App) -> None:
 class BotProcess:
     """`python -m bot run` as a real process, so it can be killed with SIGKILL mid-flow."""
 
-    def __init__(self, emulator: TelegramEmulator, database_url: str, workdir: Path,
-                 runtime: str | None = None, env: dict[str, str] | None = None, args: list[str] | None = None,
-                 log_name: str = "bot.log") -> None:
+    def __init__(
+        self,
+        emulator: TelegramEmulator,
+        database_url: str,
+        workdir: Path,
+        runtime: str | None = None,
+        env: dict[str, str] | None = None,
+        args: list[str] | None = None,
+        log_name: str = "bot.log",
+    ) -> None:
         self.runtime = runtime or default_runtime()
         self.env = {
             **os.environ,
@@ -135,8 +144,9 @@ class BotProcess:
         AUDIT.watch(self.workdir / self.log_name)  # read by the log audit at the end of the session
         with open(self.workdir / self.log_name, "ab") as log:  # the child keeps its own copy of the descriptor
             command = [sys.executable, "-m", "bot", "run", "--runtime", self.runtime, *self.args]
-            self.process = subprocess.Popen(command, cwd=self.workdir, env=self.env, stdout=log,
-                                            stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                command, cwd=self.workdir, env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
         return self
 
     def kill(self) -> None:
@@ -156,8 +166,9 @@ class BotProcess:
         return (self.workdir / self.log_name).read_text(encoding="utf-8", errors="replace")
 
 
-async def join(emulator: TelegramEmulator, bot: RunningBot, user_id: int, role: Any, area: str | None,
-               name: str) -> Any:
+async def join(
+    emulator: TelegramEmulator, bot: RunningBot, user_id: int, role: Any, area: str | None, name: str
+) -> Any:
     """A simulated user who registers with a fresh invite for `role` and `area`; returns the SimulatedUser."""
     from storage.clock import SystemClock
     from tests.chat_driver import make_invite

@@ -28,16 +28,25 @@ async def invite_row(db, code: str) -> Invite:
 
 async def outbox_texts(db, chat_id: int) -> list[str]:
     async with db.transaction() as session:
-        rows = await session.scalars(select(OutboxMessage).where(OutboxMessage.chat_id == chat_id)
-                                     .order_by(OutboxMessage.id))
+        rows = await session.scalars(
+            select(OutboxMessage).where(OutboxMessage.chat_id == chat_id).order_by(OutboxMessage.id)
+        )
         return [row.payload.get("text", "") for row in rows]
 
 
 # --- codes -----------------------------------------------------------------------------------------------------
 
+
 async def test_county_codes_have_12_characters_and_the_others_8(core, db, clock):
-    lengths = {role: len(await make_invite(db, clock, role, area)) for role, area in (
-        (Role.COUNTY, None), (Role.TOWNSHIP, "岩头镇"), (Role.CADRE, "芙蓉村"), (Role.OPERATOR, "芙蓉村"))}
+    lengths = {
+        role: len(await make_invite(db, clock, role, area))
+        for role, area in (
+            (Role.COUNTY, None),
+            (Role.TOWNSHIP, "岩头镇"),
+            (Role.CADRE, "芙蓉村"),
+            (Role.OPERATOR, "芙蓉村"),
+        )
+    }
     assert lengths == {Role.COUNTY: 12, Role.TOWNSHIP: 8, Role.CADRE: 8, Role.OPERATOR: 8}
     county = await make_invite(db, clock, Role.COUNTY)
     spaced = f"{county[:4]} {county[4:8]}-{county[8:]}".lower()
@@ -85,6 +94,7 @@ async def test_failed_codes_are_limited_per_sender(core, db, clock, caplog, who)
 
 # --- an official redeeming another code ------------------------------------------------------------------------
 
+
 async def test_an_official_confirms_before_a_code_replaces_their_role(core, db, clock):
     county = await register(core, db, clock, 610, Role.COUNTY, None, "孙主任")
     cadre = await register(core, db, clock, 611, Role.CADRE, "芙蓉村", "李建国")
@@ -103,8 +113,10 @@ async def test_an_official_confirms_before_a_code_replaces_their_role(core, db, 
     changed = await user_row(db, 611)
     assert (changed.role, changed.area.name) == (Role.TOWNSHIP, "岩头镇")
     notices = [t for t in await outbox_texts(db, county.user_id) if "人员变动" in t]
-    assert notices == ["人员变动：李建国（编号2） 使用邀请码，身份由 村干部（岩头镇芙蓉村） 变更为 乡镇干部（岩头镇）。"
-                       "如有异常，可在“人员管理”中撤销。"]
+    assert notices == [
+        "人员变动：李建国（编号2） 使用邀请码，身份由 村干部（岩头镇芙蓉村） 变更为 乡镇干部（岩头镇）。"
+        "如有异常，可在“人员管理”中撤销。"
+    ]
     assert not [t for t in await outbox_texts(db, cadre.user_id) if "人员变动" in t]
 
 
@@ -162,6 +174,7 @@ async def test_an_official_in_the_middle_of_something_finishes_it_first(core, db
 
 # --- 人员管理 ---------------------------------------------------------------------------------------------------
 
+
 async def test_the_county_office_revokes_a_person_after_confirming(core, db, clock):
     county = await register(core, db, clock, 620, Role.COUNTY, None, "孙主任")
     other = await register(core, db, clock, 621, Role.COUNTY, None, "钱主任")
@@ -189,8 +202,11 @@ async def test_the_county_office_revokes_a_person_after_confirming(core, db, clo
     async with db.transaction() as session:
         assert await load_conversation(session, revoked.id) is None
     assert [t for t in await outbox_texts(db, cadre.user_id) if "已被县整规办撤销" in t]
-    assert [t for t in await outbox_texts(db, other.user_id) if "人员变动：李建国（编号3） 的身份" in t
-            and "操作人：孙主任（编号1）" in t]
+    assert [
+        t
+        for t in await outbox_texts(db, other.user_id)
+        if "人员变动：李建国（编号3） 的身份" in t and "操作人：孙主任（编号1）" in t
+    ]
     assert not [t for t in await outbox_texts(db, county.user_id) if "人员变动" in t]  # the actor has the reply
     # The revoked cadre's next message gets the resident's menu; their old buttons are refused.
     assert "居民" in (await cadre.command("menu"))[0].text
@@ -215,7 +231,10 @@ async def test_the_county_office_withdraws_a_code_after_confirming(core, db, clo
     code = await make_invite(db, clock, Role.CADRE, "芙蓉村")
     await county.press("人员管理")
     await county.press("未使用的邀请码（1个）")
-    assert f"1. {code}｜村干部（岩头镇芙蓉村）｜有效期至 2026年5月13日 09:00｜生成人：县整规办（命令行）" in county.last.text
+    assert (
+        f"1. {code}｜村干部（岩头镇芙蓉村）｜有效期至 2026年5月13日 09:00｜生成人：县整规办（命令行）"
+        in county.last.text
+    )
     await county.press(f"作废 {code}")
     assert f"确定作废邀请码 {code}（村干部（岩头镇芙蓉村））吗" in county.last.text
     await county.press("确认作废")

@@ -21,9 +21,13 @@ from storage.models import Invite, OutboxMessage, Role, User
 from tests.chat_driver import Person, make_invite, register
 
 runner = CliRunner()
-PEOPLE = ((801, Role.COUNTY, None, "孙主任"), (802, Role.TOWNSHIP, "岩头镇", "赵乡长"),
-          (803, Role.CADRE, "芙蓉村", "李建国"), (804, Role.CADRE, "桥下村", "周书记"),
-          (805, Role.OPERATOR, "芙蓉村", "王老板"))
+PEOPLE = (
+    (801, Role.COUNTY, None, "孙主任"),
+    (802, Role.TOWNSHIP, "岩头镇", "赵乡长"),
+    (803, Role.CADRE, "芙蓉村", "李建国"),
+    (804, Role.CADRE, "桥下村", "周书记"),
+    (805, Role.OPERATOR, "芙蓉村", "王老板"),
+)
 
 
 def invoke(args: list[str], env: dict[str, str]):
@@ -67,14 +71,23 @@ def lines(output: str) -> list[list[str]]:
 def test_users_list_one_person_a_line_with_filters(env):
     today = SystemClock().now().date().isoformat()
     everyone = lines(invoke(["users", "list"], env).output)
-    assert everyone == [["1", "county", "", "孙主任", today], ["2", "township", "岩头镇", "赵乡长", today],
-                        ["3", "cadre", "岩头镇芙蓉村", "李建国", today], ["4", "cadre", "桥下镇桥下村", "周书记", today],
-                        ["5", "operator", "岩头镇芙蓉村", "王老板", today], ["6", "resident", "", "", today]]
+    assert everyone == [
+        ["1", "county", "", "孙主任", today],
+        ["2", "township", "岩头镇", "赵乡长", today],
+        ["3", "cadre", "岩头镇芙蓉村", "李建国", today],
+        ["4", "cadre", "桥下镇桥下村", "周书记", today],
+        ["5", "operator", "岩头镇芙蓉村", "王老板", today],
+        ["6", "resident", "", "", today],
+    ]
     assert [row[3] for row in lines(invoke(["users", "list", "--role", "cadre"], env).output)] == ["李建国", "周书记"]
     assert [row[3] for row in lines(invoke(["users", "list", "--area", "岩头镇"], env).output)] == [
-        "赵乡长", "李建国", "王老板"]
+        "赵乡长",
+        "李建国",
+        "王老板",
+    ]
     assert [row[3] for row in lines(invoke(["users", "list", "--role", "村干部", "--area", "芙蓉村"], env).output)] == [
-        "李建国"]
+        "李建国"
+    ]
     assert [row[0] for row in lines(invoke(["users", "list", "--role", "居民"], env).output)] == ["6"]
     assert "没有符合条件的人员" in invoke(["users", "list", "--role", "township", "--area", "桥下镇"], env).output
     for args, message in ((["--role", "boss"], "未知角色“boss”"), (["--area", "火星村"], "找不到区域“火星村”")):
@@ -85,13 +98,20 @@ def test_users_list_one_person_a_line_with_filters(env):
 def test_users_revoke_makes_a_resident_and_tells_the_person_and_the_county_office(env):
     result = invoke(["users", "revoke", "3"], env)
     assert result.exit_code == 0, result.output
-    assert "已撤销 李建国（编号3） 的身份（原为 村干部（岩头镇芙蓉村）），现为居民；已通知本人和县整规办（1 人）" in result.output
+    assert (
+        "已撤销 李建国（编号3） 的身份（原为 村干部（岩头镇芙蓉村）），现为居民；已通知本人和县整规办（1 人）"
+        in result.output
+    )
     assert lines(invoke(["users", "list", "--role", "resident"], env).output)[0][:4] == ["3", "resident", "", "李建国"]
 
     async def look(db: Database):
         async with db.transaction() as session:
-            outbox = {(row.chat_id, row.payload["text"]) for row in await session.scalars(
-                select(OutboxMessage).where(OutboxMessage.payload["text"].as_string().contains("撤销")))}
+            outbox = {
+                (row.chat_id, row.payload["text"])
+                for row in await session.scalars(
+                    select(OutboxMessage).where(OutboxMessage.payload["text"].as_string().contains("撤销"))
+                )
+            }
             return outbox, await load_conversation(session, 3)
 
     outbox, conversation = run(env["SHIXIAO_DATABASE_URL"], look)
@@ -101,9 +121,14 @@ def test_users_revoke_makes_a_resident_and_tells_the_person_and_the_county_offic
     assert any("已被县整规办撤销" in text for chat, text in outbox if chat == 803)
 
 
-@pytest.mark.parametrize(("user_id", "message"), [
-    ("1", "这是县整规办唯一的工作人员"), ("6", "是居民，没有可撤销的身份"), ("99", "没有编号为 99 的用户"),
-])
+@pytest.mark.parametrize(
+    ("user_id", "message"),
+    [
+        ("1", "这是县整规办唯一的工作人员"),
+        ("6", "是居民，没有可撤销的身份"),
+        ("99", "没有编号为 99 的用户"),
+    ],
+)
 def test_users_revoke_refusals_are_explained(env, user_id, message):
     result = invoke(["users", "revoke", user_id], env)
     assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
@@ -178,8 +203,10 @@ def test_invite_an_owner_for_a_unit_by_name_within_the_village(env):
     assert "有多家单位名称包含“王家”" in ambiguous.output and "王家小卖部、王家理发店" in ambiguous.output
     unknown = invoke(["invite", "--role", "operator", "--area", "芙蓉村", "--unit", "桥头面馆"], env)
     assert "找不到“桥头面馆”" in unknown.output and "老王小吃店、王家小卖部、王家理发店" in unknown.output
-    assert "--unit 只用于业主邀请码" in invoke(["invite", "--role", "cadre", "--area", "芙蓉村", "--unit", "老王"],
-                                           env).output
+    assert (
+        "--unit 只用于业主邀请码"
+        in invoke(["invite", "--role", "cadre", "--area", "芙蓉村", "--unit", "老王"], env).output
+    )
 
     async def redeem(db: Database):
         core = build_core(db, SystemClock())
@@ -188,7 +215,10 @@ def test_invite_an_owner_for_a_unit_by_name_within_the_village(env):
         await owner.text("王老板")
         async with db.transaction() as session:
             user = await session.scalar(select(User).where(User.channel_user_id == 809))
-            return user.role, [unit.name for unit in await owners.units_of(session, user.id)], \
-                await session.scalar(select(Invite.unit_id).where(Invite.code == code)) is not None
+            return (
+                user.role,
+                [unit.name for unit in await owners.units_of(session, user.id)],
+                await session.scalar(select(Invite.unit_id).where(Invite.code == code)) is not None,
+            )
 
     assert run(env["SHIXIAO_DATABASE_URL"], redeem) == (Role.OPERATOR, ["老王小吃店"], True)

@@ -49,16 +49,19 @@ async def test_an_unknown_question_goes_to_the_county_and_comes_back_as_an_entry
     assert replies[0].text.startswith("不确定")
     async with db.transaction() as session:
         queued = (await session.scalars(select(Question))).one()
-        notices = [row.payload for row in await session.scalars(
-            select(OutboxMessage).where(OutboxMessage.chat_id == 1103))]
+        notices = [
+            row.payload for row in await session.scalars(select(OutboxMessage).where(OutboxMessage.chat_id == 1103))
+        ]
     assert any(question in notice["text"] and "来自一位居民" in notice["text"] for notice in notices)
     await county.press("待答复问题")
     await county.press(question[:30])
     await county.text("快递驿站不属于“十小”行业，请咨询邮政管理部门。")
     assert "答复已发送给提问人" in county.last.text
     async with db.transaction() as session:
-        answered = [row.payload["text"] for row in await session.scalars(
-            select(OutboxMessage).where(OutboxMessage.chat_id == 1104))]
+        answered = [
+            row.payload["text"]
+            for row in await session.scalars(select(OutboxMessage).where(OutboxMessage.chat_id == 1104))
+        ]
     assert any("【县整规办答复】" in text and "邮政管理部门" in text for text in answered)
     await county.press("加入知识库")
     assert "已加入知识库" in county.last.text
@@ -87,8 +90,11 @@ async def test_only_the_county_answers_questions(core, db, clock):
 async def questions_and_county_notices(db, county_chat: int) -> tuple[int, int]:
     async with db.transaction() as session:
         queued = len(list(await session.scalars(select(Question))))
-        notices = [row for row in await session.scalars(select(OutboxMessage).where(OutboxMessage.chat_id == county_chat))
-                   if "待答复问题" in row.payload["text"]]
+        notices = [
+            row
+            for row in await session.scalars(select(OutboxMessage).where(OutboxMessage.chat_id == county_chat))
+            if "待答复问题" in row.payload["text"]
+        ]
     return queued, len(notices)
 
 
@@ -139,16 +145,24 @@ async def test_the_county_can_dismiss_a_non_question(core, db, clock):
     assert "目前没有待答复的问题" in (await county.press("待答复问题"))[0].text
     async with db.transaction() as session:
         assert (await session.scalars(select(Question))).one().status == "dismissed"
-        told = [row.payload["text"] for row in await session.scalars(
-            select(OutboxMessage).where(OutboxMessage.chat_id == 1112))]
+        told = [
+            row.payload["text"]
+            for row in await session.scalars(select(OutboxMessage).where(OutboxMessage.chat_id == 1112))
+        ]
     assert not any("县整规办答复" in text for text in told)
 
 
-@pytest.mark.parametrize(("content", "problem"), [
-    ("greetings: [你好]\n", "需要且只能有这几项"),
-    ("greetings: [你好]\nthanks: []\nparticles: [啊]\ncomplaint_words: [投诉]\n", "thanks 必须是非空的文字列表"),
-    ("greetings: [你好]\nthanks: [谢谢]\nparticles: [啊]\ncomplaint_words: [投诉]\nextra: [x]\n", "需要且只能有这几项"),
-])
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("greetings: [你好]\n", "需要且只能有这几项"),
+        ("greetings: [你好]\nthanks: []\nparticles: [啊]\ncomplaint_words: [投诉]\n", "thanks 必须是非空的文字列表"),
+        (
+            "greetings: [你好]\nthanks: [谢谢]\nparticles: [啊]\ncomplaint_words: [投诉]\nextra: [x]\n",
+            "需要且只能有这几项",
+        ),
+    ],
+)
 def test_a_broken_free_text_file_is_refused_at_load(tmp_path, content, problem):
     path = tmp_path / "free_text.yaml"
     path.write_text(content, encoding="utf-8")

@@ -45,62 +45,62 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 # "own" for a resident or an operator means what they filed themselves.
 #                                  resident operator cadre township county stranger
 TABLE: dict[str, tuple[str, ...]] = {
-    "ask":                          ("+.", "+.", "+.", "+.", "+.", "-."),
-    "/ask":                         ("+.", "+.", "+.", "+.", "+.", "-."),
-    "kb":                           ("+.", "+.", "+.", "+.", "+.", "-."),
-    "questions":                    ("-.", "-.", "-.", "-.", "+.", "-."),
-    "kb_answer":                    ("-.", "-.", "-.", "-.", "+.", "-."),
-    "kb_learn":                     ("-.", "-.", "-.", "-.", "+.", "-."),
-    "kb_paraphrase":                ("-.", "-.", "-.", "-.", "+.", "-."),
-    "report":                       ("-.", "-.", "-.", "+-", "++", "-."),
-    "/report":                      ("-.", "-.", "-.", "+-", "++", "-."),
-    "inspect":                      ("--", "--", "+-", "--", "--", "--"),
-    "/inspect":                     ("--", "--", "+-", "--", "--", "--"),
-    "fix":                          ("--", "--", "+-", "--", "--", "--"),
-    "review":                       ("--", "--", "--", "+-", "--", "--"),
-    "/review":                      ("--", "--", "--", "+-", "--", "--"),
-    "overdue":                      ("--", "--", "--", "+-", "++", "--"),
-    "invite":                       ("-.", "-.", "-.", "+.", "+.", "-."),
-    "/invite":                      ("-.", "-.", "-.", "+.", "+.", "-."),
-    "profile":                      ("+.", "+.", "+.", "+.", "+.", "-."),
-    "/profile":                     ("+.", "+.", "+.", "+.", "+.", "-."),
-    "rename":                       ("-.", "+.", "+.", "+.", "+.", "-."),
-    "help":                         ("+.", "+.", "+.", "+.", "+.", "-."),
-    "complaint_new":                ("+.", "+.", "+.", "+.", "+.", "-."),
-    "complaint_mine":               ("+-", "+-", "+-", "+-", "+-", "--"),
-    "/track":                       ("+-", "+-", "--", "+-", "++", "--"),
-    "complaint_track":              ("+-", "+-", "--", "+-", "++", "--"),
-    "complaint_feedback":           ("+-", "--", "--", "--", "--", "--"),
-    "complaint_queue":              ("--", "--", "--", "+-", "+.", "--"),
-    "complaint_view":               ("--", "--", "--", "+-", "++", "--"),
+    "ask": ("+.", "+.", "+.", "+.", "+.", "-."),
+    "/ask": ("+.", "+.", "+.", "+.", "+.", "-."),
+    "kb": ("+.", "+.", "+.", "+.", "+.", "-."),
+    "questions": ("-.", "-.", "-.", "-.", "+.", "-."),
+    "kb_answer": ("-.", "-.", "-.", "-.", "+.", "-."),
+    "kb_learn": ("-.", "-.", "-.", "-.", "+.", "-."),
+    "kb_paraphrase": ("-.", "-.", "-.", "-.", "+.", "-."),
+    "report": ("-.", "-.", "-.", "+-", "++", "-."),
+    "/report": ("-.", "-.", "-.", "+-", "++", "-."),
+    "inspect": ("--", "--", "+-", "--", "--", "--"),
+    "/inspect": ("--", "--", "+-", "--", "--", "--"),
+    "fix": ("--", "--", "+-", "--", "--", "--"),
+    "review": ("--", "--", "--", "+-", "--", "--"),
+    "/review": ("--", "--", "--", "+-", "--", "--"),
+    "overdue": ("--", "--", "--", "+-", "++", "--"),
+    "invite": ("-.", "-.", "-.", "+.", "+.", "-."),
+    "/invite": ("-.", "-.", "-.", "+.", "+.", "-."),
+    "profile": ("+.", "+.", "+.", "+.", "+.", "-."),
+    "/profile": ("+.", "+.", "+.", "+.", "+.", "-."),
+    "rename": ("-.", "+.", "+.", "+.", "+.", "-."),
+    "help": ("+.", "+.", "+.", "+.", "+.", "-."),
+    "complaint_new": ("+.", "+.", "+.", "+.", "+.", "-."),
+    "complaint_mine": ("+-", "+-", "+-", "+-", "+-", "--"),
+    "/track": ("+-", "+-", "--", "+-", "++", "--"),
+    "complaint_track": ("+-", "+-", "--", "+-", "++", "--"),
+    "complaint_feedback": ("+-", "--", "--", "--", "--", "--"),
+    "complaint_queue": ("--", "--", "--", "+-", "+.", "--"),
+    "complaint_view": ("--", "--", "--", "+-", "++", "--"),
     "complaint_view@county_office": ("-.", "-.", "-.", "+.", "+.", "-."),
-    "complaint_update":             ("--", "--", "--", "+-", "++", "--"),
-    "complaint_reroute":            ("--", "--", "--", "+-", "++", "--"),
-    "complaint_accept":             ("--", "--", "--", "+-", "++", "--"),
+    "complaint_update": ("--", "--", "--", "+-", "++", "--"),
+    "complaint_reroute": ("--", "--", "--", "+-", "++", "--"),
+    "complaint_accept": ("--", "--", "--", "+-", "++", "--"),
     "complaint_accept@county_office": ("-.", "-.", "-.", "-.", "+.", "-."),
-    "milestones":                   ("-.", "-.", "-.", "+.", "+.", "-."),
-    "ms_done":                      ("-.", "-.", "-.", "+.", "-.", "-."),
-    "ms_view":                      ("-.", "-.", "-.", "-.", "+.", "-."),
-    "broadcast":                    ("-.", "-.", "-.", "-.", "+.", "-."),
-    "closures":                     ("--", "--", "+-", "+-", "--", "--"),
-    "closures@list":                ("-.", "-.", "+.", "+.", "-.", "-."),
-    "people":                       ("-.", "-.", "-.", "-.", "+.", "-."),
-    "people@list":                  ("-.", "-.", "-.", "-.", "+.", "-."),
-    "person_revoke":                ("-.", "-.", "-.", "-.", "+.", "-."),
-    "codes":                        ("-.", "-.", "-.", "-.", "+.", "-."),
-    "code_revoke":                  ("-.", "-.", "-.", "-.", "+.", "-."),
+    "milestones": ("-.", "-.", "-.", "+.", "+.", "-."),
+    "ms_done": ("-.", "-.", "-.", "+.", "-.", "-."),
+    "ms_view": ("-.", "-.", "-.", "-.", "+.", "-."),
+    "broadcast": ("-.", "-.", "-.", "-.", "+.", "-."),
+    "closures": ("--", "--", "+-", "+-", "--", "--"),
+    "closures@list": ("-.", "-.", "+.", "+.", "-.", "-."),
+    "people": ("-.", "-.", "-.", "-.", "+.", "-."),
+    "people@list": ("-.", "-.", "-.", "-.", "+.", "-."),
+    "person_revoke": ("-.", "-.", "-.", "-.", "+.", "-."),
+    "codes": ("-.", "-.", "-.", "-.", "+.", "-."),
+    "code_revoke": ("-.", "-.", "-.", "-.", "+.", "-."),
     # The web console's sign-in link; its pages apply these same rules (tests/test_web_console.py, the web rows).
-    "web":                          ("-.", "-.", "-.", "+.", "+.", "-."),
-    "/web":                         ("-.", "-.", "-.", "+.", "+.", "-."),
-    "groups":                       ("-.", "-.", "-.", "-.", "+.", "-."),
-    "group_add":                    ("-.", "-.", "-.", "-.", "+.", "-."),
-    "group_remove":                 ("-.", "-.", "-.", "-.", "+.", "-."),
+    "web": ("-.", "-.", "-.", "+.", "+.", "-."),
+    "/web": ("-.", "-.", "-.", "+.", "+.", "-."),
+    "groups": ("-.", "-.", "-.", "-.", "+.", "-."),
+    "group_add": ("-.", "-.", "-.", "-.", "+.", "-."),
+    "group_remove": ("-.", "-.", "-.", "-.", "+.", "-."),
     # The shop owner in the loop (issue 15): "own" for an operator is the unit they own, else the unit in their area.
-    "my_units":                     ("-.", "+.", "-.", "-.", "-.", "-."),
-    "unit_card":                    ("--", "+-", "+-", "+-", "++", "--"),
-    "owner_invite":                 ("--", "--", "+-", "+-", "--", "--"),
-    "rectify_sheet":                ("--", "+-", "+-", "+-", "++", "--"),
-    "fix_report":                   ("--", "+-", "--", "--", "--", "--"),
+    "my_units": ("-.", "+.", "-.", "-.", "-.", "-."),
+    "unit_card": ("--", "+-", "+-", "+-", "++", "--"),
+    "owner_invite": ("--", "--", "+-", "+-", "--", "--"),
+    "rectify_sheet": ("--", "+-", "+-", "+-", "++", "--"),
+    "fix_report": ("--", "+-", "--", "--", "--", "--"),
 }
 MATRIX: list[tuple[str, str, str, bool]] = [
     (role, action, area, cell == "+")
@@ -129,7 +129,7 @@ class Scene:
         return self.world.complaints[key]
 
     def own_complaint(self, role: str) -> str:
-        """"Own" for a resident or operator: what they filed; for anyone else: a complaint in their area."""
+        """ "Own" for a resident or operator: what they filed; for anyone else: a complaint in their area."""
         return "here_anon" if role == "resident" else "here_operator_anon"
 
     def filed_by(self, role: str) -> list[str]:
@@ -198,8 +198,12 @@ def mine_shown(scene: Scene, role: str, area: str) -> list[str]:
 def others_complaints(scene: Scene, role: str, area: str) -> list[str]:
     """Numbers and words of every complaint this person did not file."""
     mine = set(scene.filed_by(role))
-    return [text for key, filed in scene.world.complaints.items() if key not in mine
-            for text in (filed.number, filed.description)]
+    return [
+        text
+        for key, filed in scene.world.complaints.items()
+        if key not in mine
+        for text in (filed.number, filed.description)
+    ]
 
 
 def report_shown(scene: Scene, role: str, area: str) -> list[str]:
@@ -240,21 +244,29 @@ PROBES: dict[str, Probe] = {
     "/ask": Probe(command("ask", lambda *_: "小餐馆要办哪些证"), fixed("营业执照", "出处")),
     "kb": Probe(press(lambda scene, *_: f"m.kb.{scene.kb_id}"), lambda scene, *_: [scene.kb_answer]),
     "questions": Probe(press(lambda *_: "m.questions"), fixed(QUESTION), fixed(QUESTION)),
-    "kb_answer": Probe(press(lambda scene, *_: f"m.kb_answer.{scene.world.questions['open']}"), fixed(QUESTION),
-                       fixed(QUESTION)),
-    "kb_learn": Probe(press(lambda scene, *_: f"m.kb_learn.{scene.world.questions['answered']}"),
-                      fixed("已加入知识库"), fixed("小卖部门口能摆摊吗", "不能占用人行道")),
+    "kb_answer": Probe(
+        press(lambda scene, *_: f"m.kb_answer.{scene.world.questions['open']}"), fixed(QUESTION), fixed(QUESTION)
+    ),
+    "kb_learn": Probe(
+        press(lambda scene, *_: f"m.kb_learn.{scene.world.questions['answered']}"),
+        fixed("已加入知识库"),
+        fixed("小卖部门口能摆摊吗", "不能占用人行道"),
+    ),
     "kb_paraphrase": Probe(press(lambda scene, *_: f"m.kb_paraphrase.{scene.learned}"), fixed("现有的问法", LEARNED)),
     "report": Probe(press(lambda *_: "m.report"), report_shown, fixed("桥头面馆", "面馆没有营业执照")),
     "/report": Probe(command("report"), report_shown, fixed("桥头面馆", "面馆没有营业执照")),
     "inspect": Probe(press(lambda scene, role, area: f"m.inspect.{unit(scene, area)}"), CHECKLIST, CHECKLIST),
     "/inspect": Probe(command("inspect", lambda scene, role, area: str(unit(scene, area))), CHECKLIST, CHECKLIST),
-    "fix": Probe(press(lambda scene, role, area: f"m.fix.{inspection(scene, area, 'here_returned')}"),
-                 fixed("检查报告摘要", "老王小吃店"), by_area(["照片看不清楚"], ["桥头面馆", THERE_NOTE])),
+    "fix": Probe(
+        press(lambda scene, role, area: f"m.fix.{inspection(scene, area, 'here_returned')}"),
+        fixed("检查报告摘要", "老王小吃店"),
+        by_area(["照片看不清楚"], ["桥头面馆", THERE_NOTE]),
+    ),
     "review": Probe(press(lambda scene, role, area: f"m.review.{inspection(scene, area)}"), REVIEWED, REVIEWED),
     "/review": Probe(command("review", lambda scene, role, area: str(inspection(scene, area))), REVIEWED, REVIEWED),
-    "overdue": Probe(press(lambda *_: "m.overdue"), by_area(["老王小吃店"], ["桥头面馆"]),
-                     by_area(["老王小吃店"], ["桥头面馆"])),
+    "overdue": Probe(
+        press(lambda *_: "m.overdue"), by_area(["老王小吃店"], ["桥头面馆"]), by_area(["老王小吃店"], ["桥头面馆"])
+    ),
     "invite": Probe(press(lambda *_: "m.invite"), fixed("要为哪一类人员")),
     "/invite": Probe(command("invite"), fixed("要为哪一类人员")),
     "profile": Probe(press(lambda *_: "m.profile"), fixed("我的信息")),
@@ -264,71 +276,112 @@ PROBES: dict[str, Probe] = {
     "complaint_new": Probe(press(lambda *_: "m.complaint_new"), fixed("请选择问题类别")),
     "complaint_mine": Probe(press(lambda *_: "m.complaint_mine"), mine_shown, others_complaints),
     # The number typed is echoed in the "not found" answer; what the complaint says is not.
-    "/track": Probe(command("track", lambda scene, role, area: target(scene, role, area).number),
-                    lambda scene, role, area: [target(scene, role, area).description], complaint_secrets),
-    "complaint_track": Probe(press(lambda scene, role, area: f"m.complaint_track.{target(scene, role, area).id}"),
-                             complaint_shown, view_secrets),
+    "/track": Probe(
+        command("track", lambda scene, role, area: target(scene, role, area).number),
+        lambda scene, role, area: [target(scene, role, area).description],
+        complaint_secrets,
+    ),
+    "complaint_track": Probe(
+        press(lambda scene, role, area: f"m.complaint_track.{target(scene, role, area).id}"),
+        complaint_shown,
+        view_secrets,
+    ),
     "complaint_feedback": Probe(
-        press(lambda scene, role, area: "m.complaint_feedback."
-              f"{scene.complaint(scene.closed if area == OWN else 'there_real').id}:yes"),
+        press(
+            lambda scene, role, area: (
+                f"m.complaint_feedback.{scene.complaint(scene.closed if area == OWN else 'there_real').id}:yes"
+            )
+        ),
         fixed("谢谢您的反馈"),
-        lambda scene, role, area: [scene.complaint(scene.closed if area == OWN else "there_real").description,
-                                   REAL_NAME, REAL_PHONE]),
+        lambda scene, role, area: [
+            scene.complaint(scene.closed if area == OWN else "there_real").description,
+            REAL_NAME,
+            REAL_PHONE,
+        ],
+    ),
     "complaint_queue": Probe(press(lambda *_: "m.complaint_queue"), queue_shown, queue_shown),
-    "complaint_view": Probe(press(lambda scene, role, area: f"m.complaint_view.{target(scene, role, area).id}"),
-                            complaint_shown, view_secrets),
+    "complaint_view": Probe(
+        press(lambda scene, role, area: f"m.complaint_view.{target(scene, role, area).id}"),
+        complaint_shown,
+        view_secrets,
+    ),
     "complaint_view@county_office": Probe(
         press(lambda scene, role, area: f"m.complaint_view.{county_office(scene, role, area).id}"),
         lambda scene, *_: [scene.complaint("here_county").number, scene.complaint("here_county").description],
-        lambda scene, *_: [scene.complaint("here_county").number, scene.complaint("here_county").description]),
-    "complaint_update": Probe(press(lambda scene, role, area: f"m.complaint_update.{target(scene, role, area).id}"),
-                              lambda scene, role, area: [target(scene, role, area).number, "请选择新的状态"],
-                              view_secrets),
-    "complaint_reroute": Probe(press(lambda scene, role, area: f"m.complaint_reroute.{target(scene, role, area).id}"),
-                               lambda scene, role, area: [target(scene, role, area).number, "要怎样转办"],
-                               view_secrets),
-    "complaint_accept": Probe(press(lambda scene, role, area: f"m.complaint_accept.{target(scene, role, area).id}"),
-                              lambda scene, role, area: [f"已受理投诉 {target(scene, role, area).number}"],
-                              view_secrets),
+        lambda scene, *_: [scene.complaint("here_county").number, scene.complaint("here_county").description],
+    ),
+    "complaint_update": Probe(
+        press(lambda scene, role, area: f"m.complaint_update.{target(scene, role, area).id}"),
+        lambda scene, role, area: [target(scene, role, area).number, "请选择新的状态"],
+        view_secrets,
+    ),
+    "complaint_reroute": Probe(
+        press(lambda scene, role, area: f"m.complaint_reroute.{target(scene, role, area).id}"),
+        lambda scene, role, area: [target(scene, role, area).number, "要怎样转办"],
+        view_secrets,
+    ),
+    "complaint_accept": Probe(
+        press(lambda scene, role, area: f"m.complaint_accept.{target(scene, role, area).id}"),
+        lambda scene, role, area: [f"已受理投诉 {target(scene, role, area).number}"],
+        view_secrets,
+    ),
     "complaint_accept@county_office": Probe(
         press(lambda scene, role, area: f"m.complaint_accept.{county_office(scene, role, area).id}"),
         lambda scene, *_: [f"已受理投诉 {scene.complaint('here_county').number}"],
-        lambda scene, *_: [scene.complaint("here_county").number, scene.complaint("here_county").description]),
+        lambda scene, *_: [scene.complaint("here_county").number, scene.complaint("here_county").description],
+    ),
     "milestones": Probe(press(lambda *_: "m.milestones"), fixed("年计划节点")),
     "ms_done": Probe(press(lambda scene, *_: f"m.ms_done.{scene.world.milestone}"), fixed("标记为已完成")),
     "ms_view": Probe(press(lambda scene, *_: f"m.ms_view.{scene.world.milestone}"), fixed("责任单位", "乡镇完成")),
     "broadcast": Probe(press(lambda *_: "m.broadcast"), fixed("请输入要发布的通知内容")),
-    "closures": Probe(press(lambda scene, role, area: f"m.closures.{scene.pending_closure[area]}"),
-                      by_area([PENDING_HERE, "请选择核实的结果"], [PENDING_THERE, "请选择核实的结果"]),
-                      by_area([PENDING_HERE], [PENDING_THERE])),
+    "closures": Probe(
+        press(lambda scene, role, area: f"m.closures.{scene.pending_closure[area]}"),
+        by_area([PENDING_HERE, "请选择核实的结果"], [PENDING_THERE, "请选择核实的结果"]),
+        by_area([PENDING_HERE], [PENDING_THERE]),
+    ),
     "closures@list": Probe(press(lambda *_: "m.closures"), fixed(PENDING_HERE, "尚未核实关停"), fixed(PENDING_THERE)),
     # 人员管理: the people of a role (names), revoking one (asks first), the open codes, withdrawing one (asks first).
     "people": Probe(press(lambda *_: "m.people"), fixed("请选择要查看的人员类别", "村干部（2人）")),
     "people@list": Probe(press(lambda *_: "m.people.cadre.all"), fixed("李建国", "周书记"), fixed("李建国", "周书记")),
-    "person_revoke": Probe(press(lambda scene, *_: f"m.person_revoke.{scene.world.user_ids['cadre']}"),
-                           fixed("确定撤销", "李建国"), fixed("李建国")),
+    "person_revoke": Probe(
+        press(lambda scene, *_: f"m.person_revoke.{scene.world.user_ids['cadre']}"),
+        fixed("确定撤销", "李建国"),
+        fixed("李建国"),
+    ),
     "codes": Probe(press(lambda *_: "m.codes"), lambda scene, *_: [scene.code], lambda scene, *_: [scene.code]),
     # The matrix's core has no console address: an allowed official is told it is not yet opened.
     "web": Probe(press(lambda *_: "m.web"), fixed("尚未开通")),
     "/web": Probe(command("web"), fixed("尚未开通")),
-    "code_revoke": Probe(press(lambda scene, *_: f"m.code_revoke.{scene.code_id}"),
-                         lambda scene, *_: ["确定作废邀请码", scene.code], lambda scene, *_: [scene.code]),
+    "code_revoke": Probe(
+        press(lambda scene, *_: f"m.code_revoke.{scene.code_id}"),
+        lambda scene, *_: ["确定作废邀请码", scene.code],
+        lambda scene, *_: [scene.code],
+    ),
     # 工作群: the registered groups (names, masked webhooks), adding one (asks the kind first), removing one (asks).
     "groups": Probe(press(lambda *_: "m.groups"), fixed("已登记的工作群", WORK_GROUP), fixed(WORK_GROUP, "****")),
     "group_add": Probe(press(lambda *_: "m.group_add"), fixed("要添加哪种工作群")),
-    "group_remove": Probe(press(lambda scene, *_: f"m.group_remove.{scene.group_id}"),
-                          fixed("确定删除工作群", WORK_GROUP), fixed(WORK_GROUP)),
+    "group_remove": Probe(
+        press(lambda scene, *_: f"m.group_remove.{scene.group_id}"),
+        fixed("确定删除工作群", WORK_GROUP),
+        fixed(WORK_GROUP),
+    ),
     "my_units": Probe(press(lambda *_: "m.my_units"), fixed("【单位档案】", "老王小吃店"), fixed("老王小吃店")),
     "unit_card": Probe(press(lambda scene, role, area: f"m.unit_card.{unit(scene, area)}"), UNIT_CARD, UNIT_CARD),
-    "owner_invite": Probe(press(lambda scene, role, area: f"m.owner_invite.{unit(scene, area)}"),
-                          by_area(["老王小吃店", "业主邀请码："], ["桥头面馆", "业主邀请码："]),
-                          by_area(["老王小吃店"], ["桥头面馆"])),
-    "rectify_sheet": Probe(press(lambda scene, role, area: f"m.rectify_sheet.{inspection(scene, area)}"),
-                           by_area(["老王小吃店", "整改告知单（PDF"], ["桥头面馆", "整改告知单（PDF"]),
-                           by_area(["老王小吃店", HERE_NOTE], ["桥头面馆", THERE_NOTE])),
-    "fix_report": Probe(press(lambda scene, role, area: f"m.fix_report.{unit(scene, area)}"),
-                        by_area(["“老王小吃店”：请选择已经整改好的项目"], ["“桥头面馆”：请选择已经整改好的项目"]),
-                        by_area(["老王小吃店"], ["桥头面馆"])),
+    "owner_invite": Probe(
+        press(lambda scene, role, area: f"m.owner_invite.{unit(scene, area)}"),
+        by_area(["老王小吃店", "业主邀请码："], ["桥头面馆", "业主邀请码："]),
+        by_area(["老王小吃店"], ["桥头面馆"]),
+    ),
+    "rectify_sheet": Probe(
+        press(lambda scene, role, area: f"m.rectify_sheet.{inspection(scene, area)}"),
+        by_area(["老王小吃店", "整改告知单（PDF"], ["桥头面馆", "整改告知单（PDF"]),
+        by_area(["老王小吃店", HERE_NOTE], ["桥头面馆", THERE_NOTE]),
+    ),
+    "fix_report": Probe(
+        press(lambda scene, role, area: f"m.fix_report.{unit(scene, area)}"),
+        by_area(["“老王小吃店”：请选择已经整改好的项目"], ["“桥头面馆”：请选择已经整改好的项目"]),
+        by_area(["老王小吃店"], ["桥头面馆"]),
+    ),
 }
 
 
@@ -342,13 +395,25 @@ def private(role: str) -> list[str]:
 async def protected_state(core: Core) -> dict[str, Any]:
     async with core.db.transaction() as session:
         return {
-            "complaints": list(await session.execute(select(
-                Complaint.id, Complaint.status, Complaint.office_area_id, Complaint.category, Complaint.feedback,
-                Complaint.village_id).order_by(Complaint.id))),
+            "complaints": list(
+                await session.execute(
+                    select(
+                        Complaint.id,
+                        Complaint.status,
+                        Complaint.office_area_id,
+                        Complaint.category,
+                        Complaint.feedback,
+                        Complaint.village_id,
+                    ).order_by(Complaint.id)
+                )
+            ),
             "events": await session.scalar(select(func.count(ComplaintEvent.id))),
-            "inspections": list(await session.execute(select(Inspection.id, Inspection.status).order_by(Inspection.id))),
-            "questions": list(await session.execute(select(Question.id, Question.status, Question.learned_id)
-                                                    .order_by(Question.id))),
+            "inspections": list(
+                await session.execute(select(Inspection.id, Inspection.status).order_by(Inspection.id))
+            ),
+            "questions": list(
+                await session.execute(select(Question.id, Question.status, Question.learned_id).order_by(Question.id))
+            ),
             "learned": await session.scalar(select(func.count(LearnedEntry.id))),
             "marks": await session.scalar(select(func.count(MilestoneDone.id))),
             "units": list(await session.execute(select(Unit.id, Unit.status).order_by(Unit.id))),
@@ -361,8 +426,9 @@ async def protected_state(core: Core) -> dict[str, Any]:
 
 async def outbox_after(core: Core, after: int) -> list[OutboxMessage]:
     async with core.db.transaction() as session:
-        return list(await session.scalars(select(OutboxMessage).where(OutboxMessage.id > after)
-                                          .order_by(OutboxMessage.id)))
+        return list(
+            await session.scalars(select(OutboxMessage).where(OutboxMessage.id > after).order_by(OutboxMessage.id))
+        )
 
 
 async def last_outbox_id(core: Core) -> int:
@@ -391,7 +457,10 @@ async def scene(core, db, clock) -> Scene:
         questions.answer(asked, world.user_ids["county"], "不能，村口是公共通道", clock.now())
         learned = await questions.learn(session, asked, world.user_ids["county"], "县整规办答复", clock.now())
     entry = core.parts.knowledge.entries[0]
-    pending = {OWN: await add_unit(db, clock, "芙蓉村", PENDING_HERE), OTHER: await add_unit(db, clock, "桥下村", PENDING_THERE)}
+    pending = {
+        OWN: await add_unit(db, clock, "芙蓉村", PENDING_HERE),
+        OTHER: await add_unit(db, clock, "桥下村", PENDING_THERE),
+    }
     async with db.transaction() as session:
         for unit_id in pending.values():
             unit = await session.get(Unit, unit_id)
@@ -404,11 +473,18 @@ async def scene(core, db, clock) -> Scene:
         code_id = await session.scalar(select(Invite.id).where(Invite.code == code))
     async with db.transaction() as session:
         township = await session.scalar(select(Area).where(Area.name == "岩头镇"))
-        group = await work_groups.add_group(session, WORK_GROUP, "dingtalk", township,
-                                            "https://oapi.dingtalk.com/robot/send?access_token=matrix0token1",
-                                            "SECmatrix", clock.now())
-    return Scene(world, closed, entry.id, entry.answer.strip().splitlines()[0][:12], pending, code, code_id,
-                 learned.id, group.id)
+        group = await work_groups.add_group(
+            session,
+            WORK_GROUP,
+            "dingtalk",
+            township,
+            "https://oapi.dingtalk.com/robot/send?access_token=matrix0token1",
+            "SECmatrix",
+            clock.now(),
+        )
+    return Scene(
+        world, closed, entry.id, entry.answer.strip().splitlines()[0][:12], pending, code, code_id, learned.id, group.id
+    )
 
 
 def describe(row: tuple[str, str, str, bool]) -> str:
@@ -422,13 +498,19 @@ async def run_row(core: Core, scene: Scene, row: tuple[str, str, str, bool], upd
     probe = PROBES[action]
     chat = STRANGER_ID if role == "stranger" else scene.world.people[role].user_id
     how, first, second = probe.invoke(scene, role, area)
-    inbound = (Inbound(chat, chat, Kind.PRESS, data=first, update_id=update_id) if how == "press" else
-               Inbound(chat, chat, Kind.COMMAND, command=first, text=second, update_id=update_id))
+    inbound = (
+        Inbound(chat, chat, Kind.PRESS, data=first, update_id=update_id)
+        if how == "press"
+        else Inbound(chat, chat, Kind.COMMAND, command=first, text=second, update_id=update_id)
+    )
     before_state, before_outbox = await protected_state(core), await last_outbox_id(core)
     replies = (await core.handle(inbound)).replies
     seen = visible(replies)
-    problems = [f"not plain Chinese: {r.text[:120]!r}" for r in replies
-                if not CJK.search(r.text) or "Traceback" in r.text or "Error" in r.text]
+    problems = [
+        f"not plain Chinese: {r.text[:120]!r}"
+        for r in replies
+        if not CJK.search(r.text) or "Traceback" in r.text or "Error" in r.text
+    ]
     if not replies:
         problems.append("no answer")
     problems += [f"shows private {word!r}" for word in private(role) if word in seen]
@@ -466,8 +548,9 @@ async def test_the_authorization_matrix(core, scene, role):
             labels = [button["label"] for line in message.payload.get("buttons", []) for button in line]
             text = "\n".join([message.payload.get("text", ""), *labels])
             if message.chat_id == chat:
-                failures += [f"{role}: outbox {message.id} shows private {word!r}" for word in private(role)
-                             if word in text]
+                failures += [
+                    f"{role}: outbox {message.id} shows private {word!r}" for word in private(role) if word in text
+                ]
     assert failures == [], "\n".join(failures)
     assert await inconsistencies(core, {STRANGER_ID}) == []
 
@@ -516,13 +599,13 @@ async def test_another_townships_complaint_reads_like_one_never_filed(core, scen
 # the stranger has no session. Codes: 200 shown, 303 done, 401 no session, 403 refused, 404 reads as never existing.
 #                          resident  operator  cadre     township   county     stranger
 WEB_TABLE: dict[str, tuple[str, ...]] = {
-    "GET /":               ("401.", "401.", "401.", "200.", "200.", "401."),
-    "GET /review/{i}":     ("401401", "401401", "401401", "200404", "403403", "401401"),
-    "POST /review/{i}":    ("401401", "401401", "401401", "303404", "403403", "401401"),
-    "GET /units/{u}":      ("401401", "401401", "401401", "200404", "200200", "401401"),
+    "GET /": ("401.", "401.", "401.", "200.", "200.", "401."),
+    "GET /review/{i}": ("401401", "401401", "401401", "200404", "403403", "401401"),
+    "POST /review/{i}": ("401401", "401401", "401401", "303404", "403403", "401401"),
+    "GET /units/{u}": ("401401", "401401", "401401", "200404", "200200", "401401"),
     "GET /complaints/{c}": ("401401", "401401", "401401", "200404", "200200", "401401"),
     "POST /complaints/{c}/accept": ("401401", "401401", "401401", "303404", "303303", "401401"),
-    "GET /plan":           ("401.", "401.", "401.", "200.", "200.", "401."),
+    "GET /plan": ("401.", "401.", "401.", "200.", "200.", "401."),
     "GET /map/points.json": ("401.", "401.", "401.", "200.", "200.", "401."),
     "GET /units/export.xlsx": ("401.", "401.", "401.", "200.", "200.", "401."),
 }
@@ -537,14 +620,26 @@ async def test_the_web_console_follows_the_same_matrix(core, scene, db, clock, t
     from storage.media import LocalMediaStore
 
     cookies = Cookies("matrix-secret", secure=False)
-    app = build_app(Console(db=db, clock=clock, texts=core.texts, menus=core.parts.menus,
-                            knowledge=core.parts.knowledge, media=LocalMediaStore(tmp_path / "media"),
-                            cookies=cookies, files_dir=tmp_path / "files", charts_dir=tmp_path / "charts",
-                            upload_max=1 << 20))
+    app = build_app(
+        Console(
+            db=db,
+            clock=clock,
+            texts=core.texts,
+            menus=core.parts.menus,
+            knowledge=core.parts.knowledge,
+            media=LocalMediaStore(tmp_path / "media"),
+            cookies=cookies,
+            files_dir=tmp_path / "files",
+            charts_dir=tmp_path / "charts",
+            upload_max=1 << 20,
+        )
+    )
     world = scene.world
-    ids = {"i": (world.inspections["here_submitted"], world.inspections["there_submitted"]),
-           "u": (world.units["here"], world.units["there"]),
-           "c": (world.complaints["here_operator_anon"].id, world.complaints["there_real"].id)}
+    ids = {
+        "i": (world.inspections["here_submitted"], world.inspections["there_submitted"]),
+        "u": (world.units["here"], world.units["there"]),
+        "c": (world.complaints["here_operator_anon"].id, world.complaints["there_real"].id),
+    }
     failures = []
     for number, role in enumerate(ROLES):
         jar = {}
@@ -562,10 +657,14 @@ async def test_the_web_console_follows_the_same_matrix(core, scene, db, clock, t
                 for key, (own, other) in ids.items():
                     url = url.replace("{" + key + "}", str(own if area == OWN else other))
                 before = await protected_state(core)
-                async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://matrix",
-                                             cookies=jar) as client:
-                    answer = (await client.post(url, data={"csrf": csrf if jar else "", "decision": "approve"})
-                              if method == "POST" else await client.get(url))
+                async with httpx.AsyncClient(
+                    transport=httpx.ASGITransport(app=app), base_url="http://matrix", cookies=jar
+                ) as client:
+                    answer = (
+                        await client.post(url, data={"csrf": csrf if jar else "", "decision": "approve"})
+                        if method == "POST"
+                        else await client.get(url)
+                    )
                 text = answer.text
                 if str(answer.status_code) != code:
                     failures.append(f"{role} {door} ({area}): {answer.status_code}, expected {code}")
@@ -574,6 +673,7 @@ async def test_the_web_console_follows_the_same_matrix(core, scene, db, clock, t
                         failures.append(f"{role} {door} ({area}): refusal not in plain Chinese")
                     if await protected_state(core) != before:
                         failures.append(f"{role} {door} ({area}): refused, yet changed what is stored")
-                failures += [f"{role} {door} ({area}): shows private {word!r}" for word in private(role)
-                             if word in text]
+                failures += [
+                    f"{role} {door} ({area}): shows private {word!r}" for word in private(role) if word in text
+                ]
     assert failures == [], "\n".join(failures)

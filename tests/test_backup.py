@@ -42,8 +42,10 @@ def query(path: Path, sql: str, *params) -> list[tuple]:
 
 def record_update(path: Path, update_id: int) -> None:
     with closing(sqlite3.connect(path, isolation_level=None, timeout=10)) as conn:
-        conn.execute("INSERT INTO processed_updates (channel, update_id, handled_at) VALUES ('test', ?, ?)",
-                     (update_id, HANDLED_AT))
+        conn.execute(
+            "INSERT INTO processed_updates (channel, update_id, handled_at) VALUES ('test', ?, ?)",
+            (update_id, HANDLED_AT),
+        )
 
 
 def update_ids(path: Path) -> set[int]:
@@ -72,8 +74,10 @@ def writer(database) -> Iterator[None]:
             deadline = time.monotonic() + 20
             while not stop.is_set() and time.monotonic() < deadline:
                 conn.execute("BEGIN IMMEDIATE")
-                conn.execute("INSERT INTO processed_updates (channel, update_id, handled_at) VALUES ('load', ?, ?)",
-                             (update_id, HANDLED_AT + " " + "x" * 2000))
+                conn.execute(
+                    "INSERT INTO processed_updates (channel, update_id, handled_at) VALUES ('load', ?, ?)",
+                    (update_id, HANDLED_AT + " " + "x" * 2000),
+                )
                 conn.execute("COMMIT")
                 time.sleep(0.002)  # a busy writer, not a starving one: other connections get the lock in turn
                 update_id += 1
@@ -109,7 +113,11 @@ def test_backup_while_a_writer_is_active(database, env, tmp_path, writer, monkey
     out = tmp_path / "backup.db"
     result = invoke(["backup", "--out", str(out)], env)
     assert result.exit_code == 0, result.output
-    assert "备份完成" in result.output and "完整性检查通过" in result.output and f"数据库版本 {head_revision()}" in result.output
+    assert (
+        "备份完成" in result.output
+        and "完整性检查通过" in result.output
+        and f"数据库版本 {head_revision()}" in result.output
+    )
     assert len(steps) > 50  # a real multi-step copy, with the writer committing between steps
     assert query(out, "PRAGMA integrity_check") == [("ok",)]
     assert query(out, "PRAGMA journal_mode") == [("delete",)]  # self-contained: no -wal beside it
@@ -147,12 +155,14 @@ def test_restore_under_an_open_connection(database, env, tmp_path):
     assert invoke(["backup", "--out", str(out)], env).exit_code == 0
     with closing(sqlite3.connect(database, isolation_level=None, timeout=10)) as bot:
         bot.execute("PRAGMA journal_mode=WAL")
-        bot.execute("INSERT INTO processed_updates (channel, update_id, handled_at) VALUES ('test', 2, ?)",
-                    (HANDLED_AT,))
+        bot.execute(
+            "INSERT INTO processed_updates (channel, update_id, handled_at) VALUES ('test', 2, ?)", (HANDLED_AT,)
+        )
         assert invoke(["restore", str(out), "--yes"], env).exit_code == 0
         assert {row[0] for row in bot.execute("SELECT update_id FROM processed_updates")} == {1}
-        bot.execute("INSERT INTO processed_updates (channel, update_id, handled_at) VALUES ('test', 3, ?)",
-                    (HANDLED_AT,))
+        bot.execute(
+            "INSERT INTO processed_updates (channel, update_id, handled_at) VALUES ('test', 3, ?)", (HANDLED_AT,)
+        )
     assert update_ids(database) == {1, 3}
     assert query(database, "PRAGMA integrity_check") == [("ok",)]
 
@@ -213,7 +223,7 @@ def corrupt(path: Path) -> None:
     """Garbage over the pages after the schema: a file that still starts like SQLite but fails its checks."""
     data = bytearray(path.read_bytes())
     page = int.from_bytes(data[16:18], "big")
-    data[2 * page:] = b"\xa5" * (len(data) - 2 * page)
+    data[2 * page :] = b"\xa5" * (len(data) - 2 * page)
     path.write_bytes(bytes(data))
 
 
@@ -238,10 +248,13 @@ def broken_file(kind: str, folder: Path, good: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize(("damage", "notice"), [
-    ("pages", "原数据库已损坏（未通过完整性检查），其文件已按原样另存为"),
-    ("garbage", "已直接换成备份"),
-])
+@pytest.mark.parametrize(
+    ("damage", "notice"),
+    [
+        ("pages", "原数据库已损坏（未通过完整性检查），其文件已按原样另存为"),
+        ("garbage", "已直接换成备份"),
+    ],
+)
 def test_restore_over_a_damaged_database(database, env, tmp_path, damage, notice):
     """A damaged database is the likeliest reason to restore: its files are kept as they are, and it is replaced."""
     out = tmp_path / "backup.db"
@@ -259,13 +272,16 @@ def test_restore_over_a_damaged_database(database, env, tmp_path, damage, notice
     assert next(database.parent.glob("shixiao-before-restore-*.db")).read_bytes() == damaged
 
 
-@pytest.mark.parametrize(("kind", "message"), [
-    ("missing", "找不到文件"),
-    ("text", "不是 SQLite 数据库文件"),
-    ("damaged", "已损坏，未通过 SQLite 完整性检查"),
-    ("foreign", "不是十小通的数据库（缺少表："),
-    ("newer", "版本 9999，不是本程序认识的版本"),
-])
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [
+        ("missing", "找不到文件"),
+        ("text", "不是 SQLite 数据库文件"),
+        ("damaged", "已损坏，未通过 SQLite 完整性检查"),
+        ("foreign", "不是十小通的数据库（缺少表："),
+        ("newer", "版本 9999，不是本程序认识的版本"),
+    ],
+)
 def test_restore_refuses_a_broken_file(database, env, tmp_path, kind, message):
     good = tmp_path / "good.db"
     assert invoke(["backup", "--out", str(good)], env).exit_code == 0

@@ -70,8 +70,11 @@ def mode(path: Path) -> int:
 def database(env, live) -> Path:
     """A database made by the CLI (sample county, an invite), with a row to tell it apart."""
     assert invoke(["invite", "--role", "county"], env)[0] == 0
-    execute(live, "INSERT INTO processed_updates (channel, update_id, handled_at) "
-                  "VALUES ('test', 1, '2026-05-06 01:00:00.000000')")
+    execute(
+        live,
+        "INSERT INTO processed_updates (channel, update_id, handled_at) "
+        "VALUES ('test', 1, '2026-05-06 01:00:00.000000')",
+    )
     return live
 
 
@@ -86,8 +89,11 @@ def test_a_backup_with_an_extra_schema_object_is_refused_naming_it(database, env
     assert invoke(["backup", "--out", str(out)], env)[0] == 0
     sql, named = EXTRAS[kind]
     execute(out, sql)
-    execute(database, "INSERT INTO processed_updates (channel, update_id, handled_at) "
-                      "VALUES ('test', 2, '2026-05-06 01:00:00.000000')")
+    execute(
+        database,
+        "INSERT INTO processed_updates (channel, update_id, handled_at) "
+        "VALUES ('test', 2, '2026-05-06 01:00:00.000000')",
+    )
     code, output = invoke(["restore", str(out), "--yes"], env)
     assert code == 1, output
     assert f"含有版本 {head_revision()} 的十小通数据库不应有的结构：{named}" in output
@@ -112,15 +118,20 @@ def test_a_clean_backup_restores_and_every_copy_is_private(database, env, tmp_pa
     out = tmp_path / "backup.db"
     assert invoke(["backup", "--out", str(out)], env)[0] == 0
     assert mode(out) == 0o600
-    execute(database, "INSERT INTO processed_updates (channel, update_id, handled_at) "
-                      "VALUES ('test', 2, '2026-05-06 01:00:00.000000')")
+    execute(
+        database,
+        "INSERT INTO processed_updates (channel, update_id, handled_at) "
+        "VALUES ('test', 2, '2026-05-06 01:00:00.000000')",
+    )
     code, output = invoke(["restore", str(out), "--yes"], env)
     assert code == 0, output
     assert updates(database) == [1]
     [safety] = database.parent.glob("shixiao-before-restore-*.db")
     assert updates(safety) == [1, 2] and mode(safety) == 0o600 and mode(database) == 0o600
     elsewhere = tmp_path / "elsewhere" / "new.db"
-    code, output = invoke(["restore", str(out), "--yes"], {**env, "SHIXIAO_DATABASE_URL": f"sqlite+aiosqlite:///{elsewhere}"})
+    code, output = invoke(
+        ["restore", str(out), "--yes"], {**env, "SHIXIAO_DATABASE_URL": f"sqlite+aiosqlite:///{elsewhere}"}
+    )
     assert code == 0 and mode(elsewhere) == 0o600, output
 
 
@@ -129,7 +140,7 @@ def test_a_damaged_database_kept_aside_is_private_too(database, env, tmp_path):
     assert invoke(["backup", "--out", str(out)], env)[0] == 0
     data = bytearray(database.read_bytes())
     page = int.from_bytes(data[16:18], "big")
-    data[2 * page:] = b"\xa5" * (len(data) - 2 * page)
+    data[2 * page :] = b"\xa5" * (len(data) - 2 * page)
     database.write_bytes(bytes(data))
     code, output = invoke(["restore", str(out), "--yes"], env)
     assert code == 0, output

@@ -38,13 +38,29 @@ def command_paths(command: Any, path: tuple[str, ...] = ()) -> list[tuple[str, .
 
 
 EVERY_COMMAND = command_paths(typer.main.get_command(app))
-TYPER_ENGLISH = ("Usage", "Show this message", "Options", "Arguments", "Commands", "[default", "[required", "Error",
-                 "Try ", "Aborted", "Missing", "No such", "Invalid value", "Input should")
+TYPER_ENGLISH = (
+    "Usage",
+    "Show this message",
+    "Options",
+    "Arguments",
+    "Commands",
+    "[default",
+    "[required",
+    "Error",
+    "Try ",
+    "Aborted",
+    "Missing",
+    "No such",
+    "Invalid value",
+    "Input should",
+)
 
 
 def test_the_command_tree_is_what_the_readme_documents():
     assert len(EVERY_COMMAND) > 20
-    assert {("run",), ("chat",), ("backup",), ("restore",), ("db", "upgrade"), ("export", "units")} <= set(EVERY_COMMAND)
+    assert {("run",), ("chat",), ("backup",), ("restore",), ("db", "upgrade"), ("export", "units")} <= set(
+        EVERY_COMMAND
+    )
 
 
 @pytest.mark.parametrize("args", EVERY_COMMAND, ids=lambda path: " ".join(path) or "shixiao")
@@ -56,18 +72,21 @@ def test_every_command_has_help_in_chinese(args, env):
     assert not [word for word in TYPER_ENGLISH if word in result.output], result.output
 
 
-@pytest.mark.parametrize(("args", "expected"), [
-    (["nosuch"], "没有命令“nosuch”"),
-    (["areas", "lis"], "没有命令“lis”。您是不是想输入 'list'？"),
-    (["backup"], "缺少选项 --out"),
-    (["restore"], "缺少参数"),
-    (["areas", "list", "--bogus"], "没有选项 --bogus"),
-    (["invite", "--role", "cadre", "--days", "abc"], "--days 的值无效：应为整数。"),
-    (["invite", "--role", "cadre", "--days", "0"], "--days 的值无效：应不小于 1。"),
-    (["plan", "list", "--year", "3000"], "--year 的值无效：应不大于 2100。"),
-    (["backup", "--out"], "选项 --out 后面需要一个值"),
-    (["chat", "extra"], "多余的参数：extra"),
-])
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["nosuch"], "没有命令“nosuch”"),
+        (["areas", "lis"], "没有命令“lis”。您是不是想输入 'list'？"),
+        (["backup"], "缺少选项 --out"),
+        (["restore"], "缺少参数"),
+        (["areas", "list", "--bogus"], "没有选项 --bogus"),
+        (["invite", "--role", "cadre", "--days", "abc"], "--days 的值无效：应为整数。"),
+        (["invite", "--role", "cadre", "--days", "0"], "--days 的值无效：应不小于 1。"),
+        (["plan", "list", "--year", "3000"], "--year 的值无效：应不大于 2100。"),
+        (["backup", "--out"], "选项 --out 后面需要一个值"),
+        (["chat", "extra"], "多余的参数：extra"),
+    ],
+)
 def test_a_mistyped_command_is_explained_in_chinese(args, expected, env):
     result = invoke(args, env)
     assert result.exit_code == 2
@@ -104,11 +123,14 @@ def test_run_without_a_token_explains_what_to_do(env):
     assert "SHIXIAO_TELEGRAM_TOKEN" in result.output and "shixiao chat" in result.output
 
 
-@pytest.mark.parametrize(("args", "extra", "expected"), [
-    (["run", "--webhook"], {}, "SHIXIAO_WEBHOOK_URL"),
-    (["run", "--webhook", "--listen", "8080"], {"SHIXIAO_WEBHOOK_URL": "https://bot.example/hook"}, "主机:端口"),
-    (["run", "--webhook", "--runtime", "ptb"], {"SHIXIAO_WEBHOOK_URL": "https://bot.example/hook"}, "aiogram"),
-])
+@pytest.mark.parametrize(
+    ("args", "extra", "expected"),
+    [
+        (["run", "--webhook"], {}, "SHIXIAO_WEBHOOK_URL"),
+        (["run", "--webhook", "--listen", "8080"], {"SHIXIAO_WEBHOOK_URL": "https://bot.example/hook"}, "主机:端口"),
+        (["run", "--webhook", "--runtime", "ptb"], {"SHIXIAO_WEBHOOK_URL": "https://bot.example/hook"}, "aiogram"),
+    ],
+)
 def test_webhook_mode_explains_what_is_missing(env, args, extra, expected):
     result = invoke(args, {**env, "SHIXIAO_TELEGRAM_TOKEN": "123:abc", **extra})
     assert result.exit_code != 0
@@ -127,15 +149,20 @@ def test_db_upgrade_and_downgrade(env):
 
 def test_areas_load_and_list(env, tmp_path):
     areas = tmp_path / "county.yaml"
-    areas.write_text("county: 测试县\ntownships:\n  - name: 甲镇\n    villages: [一村, 二村]\n  - name: 乙乡\n",
-                     encoding="utf-8")
+    areas.write_text(
+        "county: 测试县\ntownships:\n  - name: 甲镇\n    villages: [一村, 二村]\n  - name: 乙乡\n", encoding="utf-8"
+    )
     first = invoke(["areas", "load", str(areas)], env)
     assert first.exit_code == 0 and "新增 5 条" in first.output
     second = invoke(["areas", "load", str(areas)], env)
     assert "新增 0 条，已存在 5 条" in second.output
     listing = invoke(["areas", "list"], env)
     assert listing.output.splitlines() == [
-        "county\t测试县\t", "township\t甲镇\t测试县", "village\t一村\t甲镇", "village\t二村\t甲镇", "township\t乙乡\t测试县",
+        "county\t测试县\t",
+        "township\t甲镇\t测试县",
+        "village\t一村\t甲镇",
+        "village\t二村\t甲镇",
+        "township\t乙乡\t测试县",
     ]
 
 
@@ -158,11 +185,17 @@ def cut_in_half(path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize(("make", "expected"), [
-    (lambda p: p.write_bytes(b"PK\x03\x04 broken") and p, "无法打开“areas.xlsx”：文件已损坏，或不是 Excel（.xlsx）文件"),
-    (cut_in_half, "“areas.xlsx”的内容已损坏，读到一半无法继续"),
-    (lambda p: p.mkdir() or p, "“areas.xlsx”是文件夹"),
-])
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (
+            lambda p: p.write_bytes(b"PK\x03\x04 broken") and p,
+            "无法打开“areas.xlsx”：文件已损坏，或不是 Excel（.xlsx）文件",
+        ),
+        (cut_in_half, "“areas.xlsx”的内容已损坏，读到一半无法继续"),
+        (lambda p: p.mkdir() or p, "“areas.xlsx”是文件夹"),
+    ],
+)
 def test_areas_load_rejects_a_broken_file_without_a_traceback(env, tmp_path, make, expected):
     before = invoke(["areas", "list"], env).output
     result = invoke(["areas", "load", str(make(tmp_path / "areas.xlsx"))], env)
@@ -171,12 +204,15 @@ def test_areas_load_rejects_a_broken_file_without_a_traceback(env, tmp_path, mak
     assert invoke(["areas", "list"], env).output == before
 
 
-@pytest.mark.parametrize(("content", "expected"), [
-    ("county: 测试县\ntownships: [\n", "第2行第12列：“[”没有配对的“]”"),
-    ("county: 测试县\ntownships:\n  - name: 甲镇\n     villages: [一村]\n", "第4行第14列：这里不能有“: ”"),
-    ("county: 测试县\ntownships:\n\t- name: 甲镇\n", "第3行第1列：有制表符（Tab）"),
-    ("乡镇: 岩头镇\n".encode("gbk"), "不是 UTF-8 编码的文本文件"),
-])
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("county: 测试县\ntownships: [\n", "第2行第12列：“[”没有配对的“]”"),
+        ("county: 测试县\ntownships:\n  - name: 甲镇\n     villages: [一村]\n", "第4行第14列：这里不能有“: ”"),
+        ("county: 测试县\ntownships:\n\t- name: 甲镇\n", "第3行第1列：有制表符（Tab）"),
+        ("乡镇: 岩头镇\n".encode("gbk"), "不是 UTF-8 编码的文本文件"),
+    ],
+)
 def test_areas_load_explains_a_broken_yaml_in_chinese_and_changes_nothing(env, tmp_path, content, expected):
     before = invoke(["areas", "list"], env).output
     broken = tmp_path / "areas.yaml"
@@ -196,12 +232,15 @@ def test_invite_for_each_role(env):
     assert township.exit_code == 0 and "乡镇干部（岩头镇）" in township.output
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--role", "cadre"], "需要 --area"),
-    (["--role", "cadre", "--area", "火星村"], "找不到区域"),
-    (["--role", "resident"], "居民无需邀请码"),
-    (["--role", "township", "--area", "芙蓉村"], "找不到区域"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--role", "cadre"], "需要 --area"),
+        (["--role", "cadre", "--area", "火星村"], "找不到区域"),
+        (["--role", "resident"], "居民无需邀请码"),
+        (["--role", "township", "--area", "芙蓉村"], "找不到区域"),
+    ],
+)
 def test_invite_mistakes_are_explained(env, args, message):
     result = invoke(["invite", *args], env)
     assert result.exit_code == 1
@@ -210,14 +249,30 @@ def test_invite_mistakes_are_explained(env, args, message):
 
 @pytest.mark.slow
 def test_terminal_chat_end_to_end(tmp_path):
-    env = {**os.environ, "SHIXIAO_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'chat.db'}",
-           "SHIXIAO_TELEGRAM_TOKEN": ""}
-    code = subprocess.run([sys.executable, "-m", "bot", "invite", "--role", "cadre", "--area", "苍坡村"],
-                          env=env, capture_output=True, text=True, cwd=tmp_path, check=True).stdout
+    env = {
+        **os.environ,
+        "SHIXIAO_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'chat.db'}",
+        "SHIXIAO_TELEGRAM_TOKEN": "",
+    }
+    code = subprocess.run(
+        [sys.executable, "-m", "bot", "invite", "--role", "cadre", "--area", "苍坡村"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=True,
+    ).stdout
     invite = code.splitlines()[0].split("：")[1].strip()
     script = f"{invite}\n王\n王小明\n/profile\n1\n/cancel\n/quit\n"
-    result = subprocess.run([sys.executable, "-m", "bot", "chat", "--user", "42"], input=script, env=env,
-                            capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "chat", "--user", "42"],
+        input=script,
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
     out = result.stdout
     assert result.returncode == 0, result.stderr
     assert "欢迎使用十小通" in out

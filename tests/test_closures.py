@@ -51,8 +51,12 @@ async def test_a_township_official_records_the_closure_from_the_pending_list(cor
     assert "记录关停：老王小吃店（岩头镇芙蓉村，小餐饮店）" in official.last.text
     await official.press("已取缔")
     assert "已取缔的日期是哪一天" in official.last.text
-    for typed, answer in (("明天", "还没有到"), ("2024-01-01", "距今已超过一年"), ("2月30日", "没有“2月30日”这一天"),
-                          ("上个月吧", "没有看懂这个日期")):
+    for typed, answer in (
+        ("明天", "还没有到"),
+        ("2024-01-01", "距今已超过一年"),
+        ("2月30日", "没有“2月30日”这一天"),
+        ("上个月吧", "没有看懂这个日期"),
+    ):
         await official.text(typed)
         assert answer in official.last.text, (typed, official.last.text)
         if "请选择要办理的事项" in official.last.text:  # three failures lead back to the menu: start again
@@ -69,7 +73,13 @@ async def test_a_township_official_records_the_closure_from_the_pending_list(cor
     assert status == "closed" and len(rows) == 1
     row = rows[0]
     assert (row.kind, row.closed_on, row.source, row.recorded_by_name, row.recorded_by_role, row.photo_file_id) == (
-        "banned", date(2026, 5, 4), "township", "陈镇长", "township", None)
+        "banned",
+        date(2026, 5, 4),
+        "township",
+        "陈镇长",
+        "township",
+        None,
+    )
     assert row.note == "县市场监管局现场取缔，文书编号永市监取〔2026〕12号"
     assert await township_share(db, clock) == (0, 0, 0, 1)
     await official.press("待关停单位")
@@ -93,7 +103,8 @@ async def test_the_note_is_optional_and_the_form_can_be_filled_again(core, db, c
     await official.press("确认记录")
     status, rows = await unit_and_closures(db, unit_id)
     assert status == "closed" and [(r.kind, r.closed_on, r.note) for r in rows] == [
-        ("shut_down", date(2026, 5, 5), None)]
+        ("shut_down", date(2026, 5, 5), None)
+    ]
 
 
 async def test_a_cadre_records_the_closure_on_a_visit_with_a_photo(core, db, clock):
@@ -117,9 +128,12 @@ async def test_a_cadre_records_the_closure_on_a_visit_with_a_photo(core, db, clo
     status, rows = await unit_and_closures(db, unit_id)
     assert status == "closed"
     assert [(r.kind, r.source, r.photo_file_id, r.recorded_by_name) for r in rows] == [
-        ("shut_down", "visit", "file-1", "李建国")]
+        ("shut_down", "visit", "file-1", "李建国")
+    ]
     # the township is told, and sees who saw it closed
-    assert await _notice_queued(db, 645, "【关停核实】李建国（岩头镇芙蓉村）上门核实：老王小吃店已关停，日期 2026年5月6日")
+    assert await _notice_queued(
+        db, 645, "【关停核实】李建国（岩头镇芙蓉村）上门核实：老王小吃店已关停，日期 2026年5月6日"
+    )
     assert await township_share(db, clock) == (0, 0, 0, 1)
 
 
@@ -183,6 +197,5 @@ async def test_returning_reports_keeps_a_verified_closure_and_restores_it(core, 
     async with db.transaction() as session:
         reopened = (await session.scalars(select(Inspection).order_by(Inspection.id.desc()))).first()
         assert reopened.unit_status_before == "closed"
-        await inspections.send_back(session, reopened, await get_by_channel_id(session, 649), "照片不清楚",
-                                    clock.now())
+        await inspections.send_back(session, reopened, await get_by_channel_id(session, 649), "照片不清楚", clock.now())
     assert (await unit_and_closures(db, unit_id))[0] == "closed"

@@ -24,12 +24,30 @@ CALENDAR = default_config().calendar
 UNCOVERED = max(chinese_calendar.holidays).year + 1
 
 # 调休: weekend days that are working days, from the State Council's notices for 2025 and 2026.
-MAKE_UP_DAYS = [date(2025, 1, 26), date(2025, 2, 8), date(2025, 4, 27), date(2025, 9, 28), date(2025, 10, 11),
-                date(2026, 1, 4), date(2026, 2, 14), date(2026, 2, 28), date(2026, 5, 9), date(2026, 9, 20),
-                date(2026, 10, 10)]
+MAKE_UP_DAYS = [
+    date(2025, 1, 26),
+    date(2025, 2, 8),
+    date(2025, 4, 27),
+    date(2025, 9, 28),
+    date(2025, 10, 11),
+    date(2026, 1, 4),
+    date(2026, 2, 14),
+    date(2026, 2, 28),
+    date(2026, 5, 9),
+    date(2026, 9, 20),
+    date(2026, 10, 10),
+]
 # Weekdays off: 春节, 劳动节, 端午 (in lieu), 国庆 of 2025; 春节 and 国庆 of 2026.
-WEEKDAYS_OFF = [date(2025, 1, 28), date(2025, 2, 4), date(2025, 5, 5), date(2025, 6, 2), date(2025, 10, 8),
-                date(2026, 2, 16), date(2026, 2, 23), date(2026, 10, 7)]
+WEEKDAYS_OFF = [
+    date(2025, 1, 28),
+    date(2025, 2, 4),
+    date(2025, 5, 5),
+    date(2025, 6, 2),
+    date(2025, 10, 8),
+    date(2026, 2, 16),
+    date(2026, 2, 23),
+    date(2026, 10, 7),
+]
 
 
 @pytest.mark.parametrize("day", MAKE_UP_DAYS, ids=str)
@@ -69,9 +87,12 @@ def test_the_installed_calendar_covers_2026_and_raises_for_a_year_it_lacks():
 
 def test_holidays_yaml_overrides_and_can_add_a_year(tmp_path: Path):
     path = tmp_path / "holidays.yaml"
-    path.write_text(f"2026:\n  holidays:\n    - {{name: 县庆, from: 2026-03-02, to: 2026-03-02}}\n"
-                    f"{UNCOVERED}:\n  holidays:\n    - {{name: 元旦, from: {UNCOVERED}-01-01, to: {UNCOVERED}-01-03}}\n"
-                    f"  workdays: [{UNCOVERED}-01-09]\n", encoding="utf-8")
+    path.write_text(
+        f"2026:\n  holidays:\n    - {{name: 县庆, from: 2026-03-02, to: 2026-03-02}}\n"
+        f"{UNCOVERED}:\n  holidays:\n    - {{name: 元旦, from: {UNCOVERED}-01-01, to: {UNCOVERED}-01-03}}\n"
+        f"  workdays: [{UNCOVERED}-01-09]\n",
+        encoding="utf-8",
+    )
     calendar = load_calendar(path)
     assert not calendar.is_workday(date(2026, 3, 2))  # a local day off on a Monday
     assert calendar.is_workday(date(2026, 2, 14))  # the official schedule still counts elsewhere in 2026

@@ -38,7 +38,11 @@ async def test_a_resident_files_and_the_township_is_notified_at_once(core, db, c
 
     stored = await complaint(db, number)
     assert (stored.category, stored.status, stored.anonymous, stored.unit_name) == (
-        "unlicensed", "submitted", True, "老王小卖部")
+        "unlicensed",
+        "submitted",
+        True,
+        "老王小卖部",
+    )
     assert stored.due_on == date(2026, 5, 26)  # 15 working days; 5月9日 (Saturday) is a 调休 working day
     assert await count(db, ComplaintPhoto) == 2
 
@@ -97,9 +101,16 @@ async def test_the_same_submit_key_returns_the_first_complaint(db, clock):
     async with db.transaction() as session:
         user = await create_user(session, 821, clock.now())
         area = await find_area(session, "岩头镇")
-        new = NewComplaint(submit_key="821-1", category="other", complainant_id=user.id, anonymous=True,
-                           township_id=area.id, office_area_id=area.id, description="测试重复提交",
-                           due_on=date(2026, 5, 26))
+        new = NewComplaint(
+            submit_key="821-1",
+            category="other",
+            complainant_id=user.id,
+            anonymous=True,
+            township_id=area.id,
+            office_area_id=area.id,
+            description="测试重复提交",
+            due_on=date(2026, 5, 26),
+        )
         first, created = await create_complaint(session, new, clock.now())
         second, created_again = await create_complaint(session, new, clock.now())
         assert created and not created_again and first.id == second.id

@@ -26,8 +26,7 @@ runner = CliRunner()
 async def export(db, *args: str):
     """The CLI runs its own event loop, so it is invoked from a worker thread of this async test."""
     env = {"SHIXIAO_DATABASE_URL": db.url, "SHIXIAO_TELEGRAM_TOKEN": ""}
-    return await asyncio.to_thread(runner.invoke, app, ["export", "complaints", *args], env=env,
-                                   catch_exceptions=False)
+    return await asyncio.to_thread(runner.invoke, app, ["export", "complaints", *args], env=env, catch_exceptions=False)
 
 
 def rows(path) -> dict[str, list[tuple]]:
@@ -43,8 +42,9 @@ async def populate(core, db, clock) -> list[str]:
     person = Person(core, 1302)
     await person.command("start")
     first = await file_complaint(person, photos=2)
-    second = await file_complaint(person, township="桥下镇", village="光华村", identity="实名提交", name="王小明",
-                                  phone="13812345678")
+    second = await file_complaint(
+        person, township="桥下镇", village="光华村", identity="实名提交", name="王小明", phone="13812345678"
+    )
     clock.set(datetime(2026, 5, 20, 10, 0, tzinfo=SHANGHAI))
     third = await file_complaint(person, category="消防隐患", unit="芙蓉饭店")
     await official.command("track", first)
@@ -67,24 +67,33 @@ async def test_the_export_has_chinese_headers_history_and_identity_only_for_real
     assert (anonymous["提交方式"], anonymous["投诉人姓名"], anonymous["投诉人电话"]) == ("匿名", None, None)
     assert (real["提交方式"], real["投诉人姓名"], real["投诉人电话"]) == ("实名", "王小明", "13812345678")
     assert (anonymous["状态"], anonymous["乡镇"], anonymous["村（社区）"], anonymous["照片数"]) == (
-        "已受理", "岩头镇", "芙蓉村", 2)
+        "已受理",
+        "岩头镇",
+        "芙蓉村",
+        2,
+    )
     assert anonymous["提交时间"] == datetime(2026, 5, 6, 9, 0) and anonymous["办理期限"] == datetime(2026, 5, 26)
-    formats = {cell.value: below.number_format for cell, below in zip(*load_workbook(out)["投诉"].iter_rows(max_row=2),
-                                                                       strict=True)}
+    formats = {
+        cell.value: below.number_format
+        for cell, below in zip(*load_workbook(out)["投诉"].iter_rows(max_row=2), strict=True)
+    }
     assert (formats["提交时间"], formats["办理期限"]) == ('yyyy"年"m"月"d"日" hh:mm', 'yyyy"年"m"月"d"日"')
     actors = [(row[0], row[2], row[3]) for row in history[1:]]
     assert (first, "提交", "投诉人") in actors and (first, "状态变更", "赵乡长") in actors
     assert not any("王小明" in str(cell) for row in history for cell in row)
 
 
-@pytest.mark.parametrize(("args", "expected"), [
-    (["--from", "2026-05-10"], 1),
-    (["--to", "2026-05-06"], 2),
-    (["--from", "2026年5月6日", "--to", "2026/5/6"], 2),
-    (["--area", "桥下镇"], 1),
-    (["--area", "芙蓉村"], 2),
-    (["--area", "永嘉县", "--to", "2026-05-31"], 3),
-])
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--from", "2026-05-10"], 1),
+        (["--to", "2026-05-06"], 2),
+        (["--from", "2026年5月6日", "--to", "2026/5/6"], 2),
+        (["--area", "桥下镇"], 1),
+        (["--area", "芙蓉村"], 2),
+        (["--area", "永嘉县", "--to", "2026-05-31"], 3),
+    ],
+)
 async def test_period_and_area_filters(core, db, clock, tmp_path, args, expected):
     await populate(core, db, clock)
     out = tmp_path / "part.xlsx"
@@ -93,12 +102,15 @@ async def test_period_and_area_filters(core, db, clock, tmp_path, args, expected
     assert len(rows(out)["投诉"]) == expected + 1
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--from", "2026-02-30"], "--from 的日期“2026-02-30”无法识别"),
-    (["--to", "上个月"], "--to 的日期“上个月”无法识别，请写作 2026-05-01"),
-    (["--from", "2026-06-01", "--to", "2026-05-01"], "起始日期（2026-06-01）晚于截止日期（2026-05-01）"),
-    (["--area", "火星村"], "找不到区域“火星村”"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--from", "2026-02-30"], "--from 的日期“2026-02-30”无法识别"),
+        (["--to", "上个月"], "--to 的日期“上个月”无法识别，请写作 2026-05-01"),
+        (["--from", "2026-06-01", "--to", "2026-05-01"], "起始日期（2026-06-01）晚于截止日期（2026-05-01）"),
+        (["--area", "火星村"], "找不到区域“火星村”"),
+    ],
+)
 async def test_mistakes_are_explained_in_chinese_and_write_nothing(db, tmp_path, args, message):
     out = tmp_path / "x.xlsx"
     result = await export(db, *args, "--out", str(out))
@@ -119,15 +131,31 @@ async def test_a_large_export_streams_in_batches(db, clock, tmp_path):
     async with db.transaction() as session:
         user = await create_user(session, 1400, now)
         township = await find_area(session, "岩头镇")
-        common = {"year": 2026, "category": "other", "status": "submitted", "complainant_id": user.id,
-                  "anonymous": True, "township_id": township.id, "office_area_id": township.id,
-                  "due_on": date(2026, 5, 26), "reopen_count": 0, "created_at": now, "updated_at": now}
-        await session.execute(insert(Complaint), [
-            {**common, "number": f"TS-2026-{n:06d}", "seq": n, "submit_key": f"bulk-{n}", "description": f"第{n}件"}
-            for n in range(1, 601)])
+        common = {
+            "year": 2026,
+            "category": "other",
+            "status": "submitted",
+            "complainant_id": user.id,
+            "anonymous": True,
+            "township_id": township.id,
+            "office_area_id": township.id,
+            "due_on": date(2026, 5, 26),
+            "reopen_count": 0,
+            "created_at": now,
+            "updated_at": now,
+        }
+        await session.execute(
+            insert(Complaint),
+            [
+                {**common, "number": f"TS-2026-{n:06d}", "seq": n, "submit_key": f"bulk-{n}", "description": f"第{n}件"}
+                for n in range(1, 601)
+            ],
+        )
         ids = list(await session.scalars(select(Complaint.id).order_by(Complaint.id)))
-        await session.execute(insert(ComplaintEvent), [
-            {"complaint_id": cid, "kind": "filed", "actor_id": user.id, "note": "", "created_at": now} for cid in ids])
+        await session.execute(
+            insert(ComplaintEvent),
+            [{"complaint_id": cid, "kind": "filed", "actor_id": user.id, "note": "", "created_at": now} for cid in ids],
+        )
     out = tmp_path / "all.xlsx"
     result = await export(db, "--out", str(out))
     assert result.exit_code == 0 and "已导出 600 件投诉（办理记录 600 条）" in result.output

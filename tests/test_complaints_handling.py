@@ -61,8 +61,13 @@ async def test_accept_progress_close_and_confirm(core, db, clock):
     assert (await complaint(db, number)).feedback == "resolved"
     assert "不需要确认或已经确认过" in (await person.press_data(button(question, "没有解决")))[0].text
     kinds = [(e.kind, e.to_status) for e in await events(db, number)]
-    assert kinds == [("filed", "submitted"), ("status", "accepted"), ("status", "investigating"),
-                     ("status", "closed"), ("feedback", None)]
+    assert kinds == [
+        ("filed", "submitted"),
+        ("status", "accepted"),
+        ("status", "investigating"),
+        ("status", "closed"),
+        ("feedback", None),
+    ]
     assert all(e.note or e.kind == "filed" for e in await events(db, number))
 
 
@@ -81,7 +86,11 @@ async def test_not_fixed_reopens_and_tells_the_office(core, db, clock):
     assert "已重新打开投诉 TS-2026-000001" in person.last.text and "岩头镇" in person.last.text
     stored = await complaint(db, number)
     assert (stored.status, stored.reopen_count, stored.final_at, stored.feedback) == (
-        "accepted", 1, None, "not_resolved")
+        "accepted",
+        1,
+        None,
+        "not_resolved",
+    )
     days = default_config().category(stored.category).days
     assert stored.due_on == default_config().calendar.add_workdays(date(2026, 5, 8), days)
     reopened = (await notices_to(db, official.user_id, "【重新办理】"))[-1]
@@ -107,7 +116,9 @@ async def test_not_fixed_can_be_left_unsaid_and_answered_later(core, db, clock):
     await person.press_data(button(question, "没有解决"))
     await person.press("先不反馈了")
     assert "暂不重新打开" in person.last.text
-    assert (await complaint(db, number)).status == "closed" and not await notices_to(db, official.user_id, "【重新办理】")
+    assert (await complaint(db, number)).status == "closed" and not await notices_to(
+        db, official.user_id, "【重新办理】"
+    )
     await person.press_data(button(question, "没有解决"))  # the same button still works afterwards
     await person.text("还是老样子，没人来管")
     assert (await complaint(db, number)).status == "accepted"
@@ -122,7 +133,10 @@ async def test_not_responsible_says_where_to_go(core, db, clock):
     await official.text("请向县市场监管局反映，电话 0577-12345")
     text = (await notices_to(db, person.user_id, "【投诉进展】"))[-1]["text"]
     assert "不属于职责范围" in text and "县市场监管局" in text
-    assert "已是“不属于职责范围”" in (await official.press_data(f"m.complaint_update.{(await complaint(db, number)).id}"))[0].text
+    assert (
+        "已是“不属于职责范围”"
+        in (await official.press_data(f"m.complaint_update.{(await complaint(db, number)).id}"))[0].text
+    )
 
 
 async def test_re_routing_to_another_township_tells_the_new_office(core, db, clock):

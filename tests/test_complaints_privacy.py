@@ -33,8 +33,12 @@ EXPECTED = {
 
 @pytest.mark.parametrize(("anonymous", "audience"), sorted(EXPECTED, key=str))
 def test_the_rule_for_every_audience(anonymous, audience):
-    filed = Complaint(anonymous=anonymous, complainant_name=None if anonymous else NAME,
-                      complainant_phone=None if anonymous else PHONE, complainant_id=1)
+    filed = Complaint(
+        anonymous=anonymous,
+        complainant_name=None if anonymous else NAME,
+        complainant_phone=None if anonymous else PHONE,
+        complainant_id=1,
+    )
     identity = complainant_identity(filed, audience)
     sees = EXPECTED[(anonymous, audience)]
     assert (identity.name == NAME, identity.phone == PHONE) == (sees, sees)
@@ -43,13 +47,20 @@ def test_the_rule_for_every_audience(anonymous, audience):
 
 def test_roles_map_to_audiences_and_the_complainant_is_recognised():
     filed = Complaint(complainant_id=7, anonymous=True)
-    for role, audience in [(Role.COUNTY, Audience.COUNTY), (Role.TOWNSHIP, Audience.TOWNSHIP),
-                           (Role.CADRE, Audience.CADRE), (Role.OPERATOR, Audience.OPERATOR),
-                           (Role.RESIDENT, Audience.PUBLIC)]:
+    for role, audience in [
+        (Role.COUNTY, Audience.COUNTY),
+        (Role.TOWNSHIP, Audience.TOWNSHIP),
+        (Role.CADRE, Audience.CADRE),
+        (Role.OPERATOR, Audience.OPERATOR),
+        (Role.RESIDENT, Audience.PUBLIC),
+    ]:
         assert audience_of(User(id=8, role=role), filed) is audience
         assert audience_of(User(id=7, role=role), filed) is Audience.COMPLAINANT
-    assert [a for a in Audience if may_read_description(a)] == [Audience.COMPLAINANT, Audience.COUNTY,
-                                                                 Audience.TOWNSHIP]
+    assert [a for a in Audience if may_read_description(a)] == [
+        Audience.COMPLAINANT,
+        Audience.COUNTY,
+        Audience.TOWNSHIP,
+    ]
 
 
 async def everything_sent_to(db, chat_id: int) -> str:
@@ -67,8 +78,9 @@ async def test_what_each_role_is_shown(core, db, clock, anonymous):
     if anonymous:
         number = await file_complaint(filer, description="老王小卖部无证经营很久了")
     else:
-        number = await file_complaint(filer, description="老王小卖部无证经营很久了", identity="实名提交",
-                                      name=NAME, phone=PHONE)
+        number = await file_complaint(
+            filer, description="老王小卖部无证经营很久了", identity="实名提交", name=NAME, phone=PHONE
+        )
     follower = Person(core, 1006)
     await follower.command("start")
     await follower.press("投诉举报")
@@ -87,16 +99,28 @@ async def test_what_each_role_is_shown(core, db, clock, anonymous):
 
     # Everyone opens the complaint the way their role can; then the official moves it along so notices flow.
     views: dict[str, str] = {}
-    for label, person in [("township", township), ("county", county), ("cadre", cadre), ("operator", operator),
-                          ("follower", follower), ("filer", filer)]:
+    for label, person in [
+        ("township", township),
+        ("county", county),
+        ("cadre", cadre),
+        ("operator", operator),
+        ("follower", follower),
+        ("filer", filer),
+    ]:
         views[label] = "\n".join(r.text for r in await person.command("track", number))
     await township.press("受理")
 
     def shows_identity(text: str) -> bool:
         return NAME in text or PHONE in text
 
-    expected = {"county": not anonymous, "filer": not anonymous, "township": False, "cadre": False,
-                "operator": False, "follower": False}
+    expected = {
+        "county": not anonymous,
+        "filer": not anonymous,
+        "township": False,
+        "cadre": False,
+        "operator": False,
+        "follower": False,
+    }
     assert {label: shows_identity(text) for label, text in views.items()} == expected
     assert "没有找到" in views["cadre"] and "没有找到" in views["operator"]
     assert "老王小卖部无证经营很久了" in views["township"] and "老王小卖部无证经营很久了" not in views["follower"]

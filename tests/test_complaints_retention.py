@@ -49,8 +49,9 @@ async def file_located(core, user_id: int, identity: str, *, submit: bool = True
     return person
 
 
-async def test_an_anonymous_location_is_kept_to_about_100_m_in_the_draft_the_row_and_the_export(core, db, clock,
-                                                                                                tmp_path):
+async def test_an_anonymous_location_is_kept_to_about_100_m_in_the_draft_the_row_and_the_export(
+    core, db, clock, tmp_path
+):
     anonymous = await file_located(core, 1501, "匿名提交", submit=False)
     async with db.transaction() as session:
         draft = (await session.scalars(select(Conversation))).one().data
@@ -64,8 +65,9 @@ async def test_an_anonymous_location_is_kept_to_about_100_m_in_the_draft_the_row
 
     out = tmp_path / "投诉.xlsx"
     env = {"SHIXIAO_DATABASE_URL": db.url, "SHIXIAO_TELEGRAM_TOKEN": ""}
-    result = await asyncio.to_thread(CliRunner().invoke, app, ["export", "complaints", "--out", str(out)], env=env,
-                                     catch_exceptions=False)
+    result = await asyncio.to_thread(
+        CliRunner().invoke, app, ["export", "complaints", "--out", str(out)], env=env, catch_exceptions=False
+    )
     assert result.exit_code == 0, result.output
     anonymous_row = next(row for row in _sheet_rows(out) if "TS-2026-000001" in row)
     assert 28.154 in anonymous_row and 120.69 in anonymous_row
@@ -84,22 +86,62 @@ async def test_migration_0012_rounds_the_anonymous_locations_already_stored(db_u
     database = Database(db_url)
     await database.upgrade("0009")
     now = datetime(2026, 5, 6, 1, 0, tzinfo=UTC)
-    rows = sa.table("complaints", *(sa.column(name) for name in (
-        "id", "number", "year", "seq", "submit_key", "category", "status", "complainant_id", "anonymous",
-        "township_id", "office_area_id", "description", "latitude", "longitude", "due_on", "reopen_count",
-        "created_at", "updated_at")))
+    rows = sa.table(
+        "complaints",
+        *(
+            sa.column(name)
+            for name in (
+                "id",
+                "number",
+                "year",
+                "seq",
+                "submit_key",
+                "category",
+                "status",
+                "complainant_id",
+                "anonymous",
+                "township_id",
+                "office_area_id",
+                "description",
+                "latitude",
+                "longitude",
+                "due_on",
+                "reopen_count",
+                "created_at",
+                "updated_at",
+            )
+        ),
+    )
     async with database.transaction() as session:  # the areas and users tables are as 0009 left them
         await load_county(session, parse_area_file(SAMPLE_COUNTY), now)
         township = await find_area(session, "岩头镇", AreaLevel.TOWNSHIP)
-        await session.execute(sa.insert(USERS_0009).values(id=1, channel_user_id=7, role=Role.RESIDENT, created_at=now,
-                                                           last_seen_at=now))
+        await session.execute(
+            sa.insert(USERS_0009).values(id=1, channel_user_id=7, role=Role.RESIDENT, created_at=now, last_seen_at=now)
+        )
     async with database.engine.begin() as conn:
         for number, anonymous in ((1, True), (2, False)):
-            await conn.execute(sa.insert(rows).values(
-                id=number, number=f"TS-2026-00000{number}", year=2026, seq=number, submit_key=f"k{number}",
-                category="expired", status="submitted", complainant_id=1, anonymous=anonymous,
-                township_id=township.id, office_area_id=township.id, description="过期牛奶", latitude=PRECISE[0], longitude=PRECISE[1],
-                due_on=now.date(), reopen_count=0, created_at=now, updated_at=now))
+            await conn.execute(
+                sa.insert(rows).values(
+                    id=number,
+                    number=f"TS-2026-00000{number}",
+                    year=2026,
+                    seq=number,
+                    submit_key=f"k{number}",
+                    category="expired",
+                    status="submitted",
+                    complainant_id=1,
+                    anonymous=anonymous,
+                    township_id=township.id,
+                    office_area_id=township.id,
+                    description="过期牛奶",
+                    latitude=PRECISE[0],
+                    longitude=PRECISE[1],
+                    due_on=now.date(),
+                    reopen_count=0,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
     await database.upgrade()
     async with database.transaction() as session:
         stored = {c.id: (c.latitude, c.longitude) for c in await session.scalars(select(Complaint))}
@@ -109,13 +151,30 @@ async def test_migration_0012_rounds_the_anonymous_locations_already_stored(db_u
 
 async def test_delivered_messages_lose_their_text_after_the_retention_period(db, clock):
     now = clock.now()
-    payload = {"text": "【投诉进展】TS-2026-000001 状态：已受理 说明：已联系王女士", "buttons": [[{"label": "x", "data": "y"}]]}
+    payload = {
+        "text": "【投诉进展】TS-2026-000001 状态：已受理 说明：已联系王女士",
+        "buttons": [[{"label": "x", "data": "y"}]],
+    }
     async with db.transaction() as session:
-        for chat_id, status, sent_days_ago in ((1, OutboxStatus.SENT, 31), (2, OutboxStatus.SENT, 29),
-                                               (3, OutboxStatus.PENDING, None), (4, OutboxStatus.FAILED, None)):
+        for chat_id, status, sent_days_ago in (
+            (1, OutboxStatus.SENT, 31),
+            (2, OutboxStatus.SENT, 29),
+            (3, OutboxStatus.PENDING, None),
+            (4, OutboxStatus.FAILED, None),
+        ):
             sent = now - timedelta(days=sent_days_ago) if sent_days_ago else None
-            session.add(OutboxMessage(channel="telegram", chat_id=chat_id, kind="message", payload=dict(payload),
-                                      status=status, attempts=1, created_at=now - timedelta(days=40), sent_at=sent))
+            session.add(
+                OutboxMessage(
+                    channel="telegram",
+                    chat_id=chat_id,
+                    kind="message",
+                    payload=dict(payload),
+                    status=status,
+                    attempts=1,
+                    created_at=now - timedelta(days=40),
+                    sent_at=sent,
+                )
+            )
     assert await purge_expired(db, clock, Retention()) == (1, 0)
     assert await purge_expired(db, clock, Retention()) == (0, 0)  # already blank: nothing more to do
     async with db.transaction() as session:

@@ -20,15 +20,18 @@ from tests.complaints_support import button, complaint, events, file_complaint, 
 CALENDAR = default_config().calendar
 
 
-@pytest.mark.parametrize(("start", "days", "due"), [
-    (date(2026, 5, 6), 3, date(2026, 5, 9)),  # Thu, Fri, and Saturday 5月9日 (调休 working day)
-    (date(2026, 4, 30), 1, date(2026, 5, 6)),  # 劳动节 5月1日–5日 off
-    (date(2026, 2, 13), 1, date(2026, 2, 14)),  # Saturday before 春节 is a working day
-    (date(2026, 2, 14), 1, date(2026, 2, 24)),  # 春节 2月15日–23日 off
-    (date(2026, 9, 30), 1, date(2026, 10, 8)),  # 国庆节 10月1日–7日
-    (date(2026, 12, 31), 1, date(2027, 1, 1)),  # 2027 not in chinese-calendar 1.11 yet: Monday–Friday only
-    (date(2026, 5, 6), 0, date(2026, 5, 6)),
-])
+@pytest.mark.parametrize(
+    ("start", "days", "due"),
+    [
+        (date(2026, 5, 6), 3, date(2026, 5, 9)),  # Thu, Fri, and Saturday 5月9日 (调休 working day)
+        (date(2026, 4, 30), 1, date(2026, 5, 6)),  # 劳动节 5月1日–5日 off
+        (date(2026, 2, 13), 1, date(2026, 2, 14)),  # Saturday before 春节 is a working day
+        (date(2026, 2, 14), 1, date(2026, 2, 24)),  # 春节 2月15日–23日 off
+        (date(2026, 9, 30), 1, date(2026, 10, 8)),  # 国庆节 10月1日–7日
+        (date(2026, 12, 31), 1, date(2027, 1, 1)),  # 2027 not in chinese-calendar 1.11 yet: Monday–Friday only
+        (date(2026, 5, 6), 0, date(2026, 5, 6)),
+    ],
+)
 def test_working_days_follow_the_2026_holiday_schedule(start, days, due):
     assert CALENDAR.add_workdays(start, days) == due
 

@@ -219,7 +219,9 @@ def test_every_text_key_used_by_the_code_exists():
     for path in Path("handlers").rglob("*.py"):
         used |= set(re.findall(r"texts\(\s*\"([a-z_]+)\"", path.read_text(encoding="utf-8")))
     used |= {"class_upgrade", "class_rectify", "class_shutdown"}
-    dynamic = {f"help_{role.value}" for role in Role} | {f"invite_{p}" for p in ("unknown", "used", "revoked", "expired")}
+    dynamic = {f"help_{role.value}" for role in Role} | {
+        f"invite_{p}" for p in ("unknown", "used", "revoked", "expired")
+    }
     assert used, "the scan found no keys"
     assert (used | dynamic) - keys == set()
 

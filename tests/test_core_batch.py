@@ -68,7 +68,7 @@ async def test_a_batch_ends_as_one_update_at_a_time_would(db_url, tmp_path, cloc
     batched = await fresh_database(db_url, tmp_path, "batched", clock)
     core = build_core(batched, clock, CoreConfig())
     for start in range(0, len(inbounds), 40):  # batches that cut through people's conversations
-        outcomes = await core.handle_batch(inbounds[start:start + 40])
+        outcomes = await core.handle_batch(inbounds[start : start + 40])
         assert not any(outcome.duplicate for outcome in outcomes)
     got = await snapshot(batched)
     # Everything again, as after a crash before the confirmation: all skipped, nothing written twice.
@@ -81,8 +81,9 @@ async def test_a_batch_ends_as_one_update_at_a_time_would(db_url, tmp_path, cloc
 
 
 async def test_a_failing_update_costs_the_rest_of_its_batch_nothing(core, db, monkeypatch):
-    people = [Inbound(user_id=700 + n, chat_id=700 + n, kind=Kind.COMMAND, command="start", update_id=n)
-              for n in range(1, 6)]
+    people = [
+        Inbound(user_id=700 + n, chat_id=700 + n, kind=Kind.COMMAND, command="start", update_id=n) for n in range(1, 6)
+    ]
     original = core._handle
 
     async def failing(session, inbound, **kwargs):

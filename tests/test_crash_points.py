@@ -71,8 +71,9 @@ class Epoch:
 class Chaos:
     """Starts the bot, kills it at a point drawn from the seed, starts it again; records each process."""
 
-    def __init__(self, emulator: TelegramEmulator, db: Database, database_url: str, workdir: Path, runtime: str,
-                 seed: int) -> None:
+    def __init__(
+        self, emulator: TelegramEmulator, db: Database, database_url: str, workdir: Path, runtime: str, seed: int
+    ) -> None:
         self.emulator = emulator
         self.db = db
         self.runtime = runtime
@@ -81,8 +82,11 @@ class Chaos:
         self.log = workdir / "bot.log"
         self.cold = os.environ.get(COLD_ENV) == "1"
         self.database_url = database_url
-        self.server = None if self.cold else ForkServer(
-            runtime, BotProcess(emulator, database_url, workdir, runtime).env, workdir)
+        self.server = (
+            None
+            if self.cold
+            else ForkServer(runtime, BotProcess(emulator, database_url, workdir, runtime).env, workdir)
+        )
         self.process: ForkedBot | BotProcess | None = None
         self.epochs: list[Epoch] = []
 
@@ -118,8 +122,11 @@ class Chaos:
         whose content is still that chat's next pending row (its oldest reply, else its oldest notice: only that
         row can have been in flight)."""
         async with self.db.transaction() as session:
-            pending = await session.scalars(select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.PENDING)
-                                            .order_by(OutboxMessage.priority, OutboxMessage.id))
+            pending = await session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.status == OutboxStatus.PENDING)
+                .order_by(OutboxMessage.priority, OutboxMessage.id)
+            )
             heads: dict[int, OutboxMessage] = {}
             for row in pending:
                 heads.setdefault(row.chat_id, row)
@@ -127,8 +134,13 @@ class Chaos:
         for index in range(epoch.sent_from, epoch.sent_to):
             if not self.emulator.sent[index].is_edit:
                 last[int(self.emulator.sent[index].chat_id)] = index
-        return sorted(index for chat, index in last.items() if chat in heads and heads[chat].kind != "edit"
-                      and expected_content(heads[chat]) == self.emulator.sent[index].content)
+        return sorted(
+            index
+            for chat, index in last.items()
+            if chat in heads
+            and heads[chat].kind != "edit"
+            and expected_content(heads[chat]) == self.emulator.sent[index].content
+        )
 
     async def _until(self, predicate, timeout: float) -> bool:  # noqa: ASYNC109
         return bool(await self.emulator.signal.wait_for(predicate, timeout))
@@ -196,8 +208,13 @@ async def reminders(db: Database, operators: list[int], stop: asyncio.Event, rng
         batches += 1
         async with db.transaction() as session:
             for chat_id in operators:
-                await outbox.enqueue(session, chat_id, "message",
-                                     {"text": f"【整改提醒】第{batches}批：请于本周内完成亮证经营整改。"}, SystemClock().now())
+                await outbox.enqueue(
+                    session,
+                    chat_id,
+                    "message",
+                    {"text": f"【整改提醒】第{batches}批：请于本周内完成亮证经营整改。"},
+                    SystemClock().now(),
+                )
         await asyncio.sleep(rng.uniform(2.0, 5.0))
     return batches
 
@@ -214,14 +231,16 @@ async def prepare(database_url: str, emulator: TelegramEmulator):
 def figures(chaos: Chaos, record: Record, result: Audit, batches: int) -> str:
     killed = [e for e in chaos.epochs if e.killed]
     copies_by_kill = Counter(id(chaos.epoch_of(c.index)) for c in result.duplicates)
-    return (f"{len(killed)} kills {dict(Counter(e.mode for e in killed))}, "
-            f"{sum(e.unconfirmed for e in killed)} unconfirmed updates at a kill, "
-            f"start-up {statistics.median(e.ready_after for e in chaos.epochs if e.ready_after):.2f}s (median); "
-            f"flows done: {sum(map(len, record.inspections.values()))} inspections, "
-            f"{sum(map(len, record.complaints.values()))} complaints, {sum(record.answers.values())} answers, "
-            f"{len(record.broadcasts)} broadcasts, {batches} batches of reminders; {result.summary()}; "
-            f"extra copies by kill mode {dict(Counter(chaos.epoch_of(c.index).mode for c in result.duplicates))}, "
-            f"{len(copies_by_kill)} kills caused any, at most {max(copies_by_kill.values(), default=0)} per kill")
+    return (
+        f"{len(killed)} kills {dict(Counter(e.mode for e in killed))}, "
+        f"{sum(e.unconfirmed for e in killed)} unconfirmed updates at a kill, "
+        f"start-up {statistics.median(e.ready_after for e in chaos.epochs if e.ready_after):.2f}s (median); "
+        f"flows done: {sum(map(len, record.inspections.values()))} inspections, "
+        f"{sum(map(len, record.complaints.values()))} complaints, {sum(record.answers.values())} answers, "
+        f"{len(record.broadcasts)} broadcasts, {batches} batches of reminders; {result.summary()}; "
+        f"extra copies by kill mode {dict(Counter(chaos.epoch_of(c.index).mode for c in result.duplicates))}, "
+        f"{len(copies_by_kill)} kills caused any, at most {max(copies_by_kill.values(), default=0)} per kill"
+    )
 
 
 @pytest.mark.slow
@@ -253,7 +272,7 @@ async def test_kill_9_at_random_points_loses_and_duplicates_nothing_but_the_docu
         batches.cancel()
         chaos.close()
     log = chaos.log.read_text(encoding="utf-8", errors="replace")
-    assert "Traceback" not in log, f"seed {seed}: {log[log.index('Traceback') - 500:][:3000]}"
+    assert "Traceback" not in log, f"seed {seed}: {log[log.index('Traceback') - 500 :][:3000]}"
 
     result = await audit(db, emulator)
     stored = await stored_reports(db)

@@ -41,7 +41,9 @@ def test_every_declared_dependency_is_pinned_within_its_range():
 
 def test_the_running_environment_has_the_pinned_versions():
     mismatched = {name: (pinned, version(name)) for name, pinned in pins().items() if version(name) != pinned}
-    assert not mismatched, f"installed versions differ from constraints.txt (pip install -c constraints.txt): {mismatched}"
+    assert not mismatched, (
+        f"installed versions differ from constraints.txt (pip install -c constraints.txt): {mismatched}"
+    )
 
 
 def test_the_set_up_scripts_install_with_the_pins():

@@ -30,8 +30,9 @@ async def load_fixture(db, clock) -> None:
         for village_name, industry, status, count in FIXTURE:
             village = await find_area(session, village_name, AreaLevel.VILLAGE)
             for index in range(count):
-                unit, _ = await upsert_unit(session, village, UnitFields(f"{village_name}{status}{index}", industry,
-                                                                         status=status), clock.now())
+                unit, _ = await upsert_unit(
+                    session, village, UnitFields(f"{village_name}{status}{index}", industry, status=status), clock.now()
+                )
                 if status == UnitStatus.RECTIFYING and index < 1:
                     unit.rectify_by = date(2026, 5, 1)  # overdue on 2026-05-06
                 elif status == UnitStatus.RECTIFYING:
@@ -40,8 +41,16 @@ async def load_fixture(db, clock) -> None:
         session.add(user)
         await session.flush()
         for days_ago, key in ((1, "a"), (2, "b"), (6, "c"), (9, "d"), (20, "e")):
-            report = Report(unit_id=1, submit_key=key, industry="small_restaurant", answers={}, notes={},
-                            proposed_compliant=True, compliant=True, unit_class="upgrade")
+            report = Report(
+                unit_id=1,
+                submit_key=key,
+                industry="small_restaurant",
+                answers={},
+                notes={},
+                proposed_compliant=True,
+                compliant=True,
+                unit_class="upgrade",
+            )
             await submit(session, report, user.id, clock.now() - timedelta(days=days_ago))
 
 
@@ -87,18 +96,24 @@ async def test_a_township_digest_ranks_its_villages(db, clock):
     async with db.transaction() as session:
         qiaoxia = await find_area(session, "桥下镇", AreaLevel.TOWNSHIP)
         county = await find_area(session, "永嘉县", AreaLevel.COUNTY)
-        township, whole = await compute_digest(session, qiaoxia, clock.now()), await compute_digest(
-            session, county, clock.now())
+        township, whole = (
+            await compute_digest(session, qiaoxia, clock.now()),
+            await compute_digest(session, county, clock.now()),
+        )
     villages = [(line.name, line.units, line.share.part, line.share.whole, line.complete) for line in township.villages]
     assert villages[0] == ("桥下村", 100, 79, 100, False)
     assert {name for name, *_ in villages} == {"桥下村", "小旦岙村", "光华村", "西溪下村", "金兰村", "梅岙村"}
     assert all(units == 0 for _, units, *_ in villages[1:])
     assert whole.villages == []  # the county's digest ranks townships, not its villages
     texts = Texts.load()
-    assert chart_caption(township, texts) == \
-        "桥下镇各村（社区）达标率（虚线为80%，即乡镇“基本完成”的标准）\n待关停 0、已关停 0（待关停计入基数）"
+    assert (
+        chart_caption(township, texts)
+        == "桥下镇各村（社区）达标率（虚线为80%，即乡镇“基本完成”的标准）\n待关停 0、已关停 0（待关停计入基数）"
+    )
     assert [line.name for line in chart_lines(township)] == [name for name, *_ in villages]
-    assert chart_caption(whole, texts) == "永嘉县各乡镇达标率（虚线为80%基本完成线）\n待关停 0、已关停 2（待关停计入基数）"
+    assert (
+        chart_caption(whole, texts) == "永嘉县各乡镇达标率（虚线为80%基本完成线）\n待关停 0、已关停 2（待关停计入基数）"
+    )
     assert [line.name for line in chart_lines(whole)][:2] == ["岩头镇", "桥下镇"]
 
 
@@ -150,8 +165,10 @@ async def test_report_on_demand_for_officials_only(core, db, clock):
     texts = [reply.text for reply in official.last_outcome.replies]
     assert "【十小通周报】桥下镇" in texts[0] and "达标率 79.0%" in texts[0]
     assert official.last.photo and official.last.photo.endswith(".png")
-    assert official.last.text == \
-        "桥下镇各村（社区）达标率（虚线为80%，即乡镇“基本完成”的标准）\n待关停 0、已关停 0（待关停计入基数）"
+    assert (
+        official.last.text
+        == "桥下镇各村（社区）达标率（虚线为80%，即乡镇“基本完成”的标准）\n待关停 0、已关停 0（待关停计入基数）"
+    )
     county = await register(core, db, clock, 802, Role.COUNTY, None, "周主任")
     replies = await county.command("report")
     assert "基本完成的乡镇 1/6" in replies[0].text
@@ -225,5 +242,7 @@ def test_digest_and_report_from_the_command_line(tmp_path):
     assert summary["达标率（待关停计入基数，已关停不计入）"].value == 164 / 208
     assert summary["达标率（待关停计入基数，已关停不计入）"].number_format == "0.0%"
     assert (summary["待关停"].value, summary["已关停（含已取缔）"].value) == (0, 2)
-    assert isinstance(summary["统计截止"].value, datetime) and summary["统计截止"].number_format == \
-        'yyyy"年"m"月"d"日" hh:mm'
+    assert (
+        isinstance(summary["统计截止"].value, datetime)
+        and summary["统计截止"].number_format == 'yyyy"年"m"月"d"日" hh:mm'
+    )

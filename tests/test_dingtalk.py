@@ -31,20 +31,33 @@ REPO = Path(__file__).resolve().parent.parent
 class DingTalkBot:
     def __init__(self, fake: FakeDingTalk, database_url: str, workdir: Path) -> None:
         self.log = workdir / "dingtalk-bot.log"
-        self.env = {**os.environ, "PYTHONPATH": str(REPO), "SHIXIAO_DATABASE_URL": database_url,
-                    "SHIXIAO_TELEGRAM_TOKEN": "", "SHIXIAO_DINGTALK_CLIENT_ID": CLIENT_ID,
-                    "SHIXIAO_DINGTALK_CLIENT_SECRET": CLIENT_SECRET, "DINGTALK_OPENAPI_ENDPOINT": fake.base,
-                    "SHIXIAO_DINGTALK_PER_CHAT_INTERVAL": "0.05", "SHIXIAO_MEDIA_DIR": str(workdir / "media"),
-                    "SHIXIAO_MEDIA_POLL_SECONDS": "0.1", "SHIXIAO_DATA_DIR": str(workdir / "data"),
-                    "SHIXIAO_SAMPLE_REGISTER": "false"}  # the tests' own register only
+        self.env = {
+            **os.environ,
+            "PYTHONPATH": str(REPO),
+            "SHIXIAO_DATABASE_URL": database_url,
+            "SHIXIAO_TELEGRAM_TOKEN": "",
+            "SHIXIAO_DINGTALK_CLIENT_ID": CLIENT_ID,
+            "SHIXIAO_DINGTALK_CLIENT_SECRET": CLIENT_SECRET,
+            "DINGTALK_OPENAPI_ENDPOINT": fake.base,
+            "SHIXIAO_DINGTALK_PER_CHAT_INTERVAL": "0.05",
+            "SHIXIAO_MEDIA_DIR": str(workdir / "media"),
+            "SHIXIAO_MEDIA_POLL_SECONDS": "0.1",
+            "SHIXIAO_DATA_DIR": str(workdir / "data"),
+            "SHIXIAO_SAMPLE_REGISTER": "false",
+        }  # the tests' own register only
         self.workdir = workdir
         self.process: subprocess.Popen[bytes] | None = None
 
     def launch(self) -> None:
         AUDIT.watch(self.log)
         with open(self.log, "ab") as log:
-            self.process = subprocess.Popen([sys.executable, "-m", "bot", "run", "--runtime", "dingtalk"],
-                                            cwd=self.workdir, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "bot", "run", "--runtime", "dingtalk"],
+                cwd=self.workdir,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
 
     async def start(self) -> DingTalkBot:
         self.launch()
@@ -66,8 +79,9 @@ class DingTalkBot:
                 self.process.wait()
 
 
-async def join(fake: FakeDingTalk, db: Database, staff_id: str, role: Role, area: str | None,
-               name: str) -> DingTalkPerson:
+async def join(
+    fake: FakeDingTalk, db: Database, staff_id: str, role: Role, area: str | None, name: str
+) -> DingTalkPerson:
     personal(name)
     person = DingTalkPerson(fake, staff_id, name)
     assert "真实姓名" in await person.command("start", await make_invite(db, SystemClock(), role, area))
@@ -145,8 +159,15 @@ async def test_a_cadre_reports_and_a_complaint_reaches_the_township_through_ding
 
             # A forged card callback (data no button of ours carries) gets a Chinese answer and changes nothing.
             before = len(fake.to(cadre.staff_id))
-            await fake.push(CARD_TOPIC, {"userId": cadre.staff_id, "outTrackId": "card-1", "corpId": "corp",
-                                         "content": json.dumps({"cardPrivateData": {"params": {"data": "x.forged"}}})})
+            await fake.push(
+                CARD_TOPIC,
+                {
+                    "userId": cadre.staff_id,
+                    "outTrackId": "card-1",
+                    "corpId": "corp",
+                    "content": json.dumps({"cardPrivateData": {"params": {"data": "x.forged"}}}),
+                },
+            )
             assert "这个按钮无效" in await cadre.answer(before)
             assert await count(db, Inspection) == 1
             # Every frame was acknowledged, each after it was handled (the SDK acknowledges when the handler returns).

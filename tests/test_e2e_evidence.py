@@ -99,6 +99,11 @@ async def test_photos_are_downloaded_once_kept_by_hash_and_shown_to_the_reviewer
     # Uploaded from the media store, not forwarded by file id: the product's own copies.
     assert [emulator.files.get(message.file_id).data for message in album] == [FRONT, KITCHEN]
     assert album[-1].message_id < review.message_id  # the photos come before the report and its buttons
-    for expected_text in ("检查人：李建国", "照片：2张", "位置：28.15000, 120.69000（与单位登记位置相同）",
-                          "该单位此前没有检查报告", "该单位没有未办结的投诉"):
+    for expected_text in (
+        "检查人：李建国",
+        "照片：2张",
+        "位置：28.15000, 120.69000（与单位登记位置相同）",
+        "该单位此前没有检查报告",
+        "该单位没有未办结的投诉",
+    ):
         assert expected_text in review.content, review.content

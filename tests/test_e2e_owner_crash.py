@@ -26,8 +26,11 @@ async def notice_recorded(db: Database, timeout: float = 60.0) -> None:  # noqa:
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         async with db.transaction() as session:
-            status = await session.scalar(select(OutboxMessage.status).where(
-                OutboxMessage.chat_id == OWNER, OutboxMessage.kind == "message").order_by(OutboxMessage.id.desc()))
+            status = await session.scalar(
+                select(OutboxMessage.status)
+                .where(OutboxMessage.chat_id == OWNER, OutboxMessage.kind == "message")
+                .order_by(OutboxMessage.id.desc())
+            )
         if status == OutboxStatus.SENT:
             return
         assert asyncio.get_running_loop().time() < deadline, "the owner's notice was not delivered"

@@ -25,8 +25,9 @@ from tests.telegram_harness import RunningBot, bot_settings, join
 @pytest.fixture
 async def bot(emulator, db_url, runtime, tmp_path):
     """The bot knows its @username (the owner's QR code holds its t.me start link) and keeps files under tmp."""
-    settings = bot_settings(emulator, db_url, media_dir=tmp_path / "media", data_dir=tmp_path / "data",
-                            bot_username="@shixiao_e2e_bot")
+    settings = bot_settings(
+        emulator, db_url, media_dir=tmp_path / "media", data_dir=tmp_path / "data", bot_username="@shixiao_e2e_bot"
+    )
     running = await RunningBot(settings, runtime).start()
     yield running
     await running.stop()
@@ -46,7 +47,9 @@ async def inspect_with_one_failure(cadre, deadline: str, task=None) -> None:
         await cadre.press("检查上报")
         await cadre.expect(sent("请选择要检查的单位"))
         await cadre.press("老王小吃店")
-    first = await cadre.expect(lambda m: not m.is_edit and ("检查第1/" in m.content or "仍要开始新的检查吗" in m.content))
+    first = await cadre.expect(
+        lambda m: not m.is_edit and ("检查第1/" in m.content or "仍要开始新的检查吗" in m.content)
+    )
     if "仍要开始新的检查吗" in first.text:
         await cadre.press("继续检查")
         await cadre.expect(sent("检查第1/"))
@@ -114,8 +117,9 @@ async def test_the_owner_is_invited_told_and_reminded(emulator, bot, tmp_path):
 
     # Seven days before the deadline, at 09:00 Beijing time, the job (as the scheduler runs it) reminds the owner.
     texts, knowledge = Texts.load(), shipped_knowledge()
-    moved = ManualClock(datetime.combine(deadline - timedelta(days=7), datetime.min.time(), SHANGHAI)
-                        + timedelta(hours=9))
+    moved = ManualClock(
+        datetime.combine(deadline - timedelta(days=7), datetime.min.time(), SHANGHAI) + timedelta(hours=9)
+    )
     assert await remind_owners(bot.app.db, moved, texts, knowledge) == 1
     assert await remind_owners(bot.app.db, moved, texts, knowledge) == 0
     reminder = await owner.expect("【整改提醒】")

@@ -96,8 +96,10 @@ async def test_a_triple_tapper_files_the_calm_users_report_with_no_extra_message
     assert not any(answer.text for answer in emulator.callback_answers if answer.user_id == calm.user_id)
     async with bot.app.db.transaction() as session:
         rows = (await session.execute(select(Unit.name, Inspection).join(Unit, Unit.id == Inspection.unit_id))).all()
-    reports = {name: (inspection.answers, inspection.notes, inspection.compliant, inspection.unit_class,
-                      inspection.rectify_by) for name, inspection in rows}
+    reports = {
+        name: (inspection.answers, inspection.notes, inspection.compliant, inspection.unit_class, inspection.rectify_by)
+        for name, inspection in rows
+    }
     assert len(rows) == 2 and reports["老王小吃店"] == reports["老李面馆"]
 
 
@@ -105,8 +107,14 @@ async def test_a_triple_tapper_files_the_calm_users_report_with_no_extra_message
 async def test_sixty_messages_from_one_resident_do_not_jam_the_county_office(emulator, db_url):
     """Telegram's limits on (the emulator answers 429 beyond them) and the production send and inbound limits."""
     emulator.enforce_limits = True
-    settings = bot_settings(emulator, db_url, send_per_chat_interval=1.0, send_global_per_second=30.0,
-                            inbound_burst=20, inbound_per_minute=30.0)
+    settings = bot_settings(
+        emulator,
+        db_url,
+        send_per_chat_interval=1.0,
+        send_global_per_second=30.0,
+        inbound_burst=20,
+        inbound_per_minute=30.0,
+    )
     running = await RunningBot(settings, "aiogram").start()
     try:
         official = await join(emulator, running, 3201, Role.COUNTY, None, "周主任")

@@ -169,8 +169,10 @@ async def test_429_retry_after_is_honoured_and_nothing_is_sent_twice(emulator, b
 
 @pytest.mark.slow
 async def test_polling_survives_failed_get_updates(emulator, bot):
-    faults = [emulator.faults.add(method="getUpdates", kind=kind, retry_after=1, count=1)
-              for kind in ("5xx", "429", "garbage", "409")]
+    faults = [
+        emulator.faults.add(method="getUpdates", kind=kind, retry_after=1, count=1)
+        for kind in ("5xx", "429", "garbage", "409")
+    ]
     await wait_until(lambda: all(fault.exhausted for fault in faults), timeout=20)
     resident = emulator.user(2090, "王")
     await resident.send_command("/start")

@@ -50,14 +50,25 @@ async def test_a_webhook_instance_answers_and_refuses_forged_posts(emulator, db_
         await resident.press("我的信息", message=welcome, times=2)  # a double tap: the second gets a toast only
         await resident.expect("姓名：")
         await resident.expect(lambda m: m.is_edit and "✅ 我的信息" in m.content)  # the mark follows the answer
-        await wait_until(lambda: Counter(answer.text for answer in emulator.callback_answers)
-                         == Counter([None, "已收到，不必重复点击。请看下方最新消息。"]))
+        await wait_until(
+            lambda: (
+                Counter(answer.text for answer in emulator.callback_answers)
+                == Counter([None, "已收到，不必重复点击。请看下方最新消息。"])
+            )
+        )
         await resident.send_text("小餐饮店的后厨要满足什么要求？")
         await resident.expect(lambda m: "出处" in m.content or "不确定" in m.content)
         # A post without the secret (anyone who found the URL) is refused and handled never.
-        forged = {"update_id": 999_999, "message": {"message_id": 1, "date": 0, "text": "/start",
-                                                    "chat": {"id": 3001, "type": "private"},
-                                                    "from": {"id": 3001, "is_bot": False, "first_name": "X"}}}
+        forged = {
+            "update_id": 999_999,
+            "message": {
+                "message_id": 1,
+                "date": 0,
+                "text": "/start",
+                "chat": {"id": 3001, "type": "private"},
+                "from": {"id": 3001, "is_bot": False, "first_name": "X"},
+            },
+        }
         async with aiohttp.ClientSession() as http:
             async with http.post(settings.webhook_url, json=forged) as response:
                 assert response.status == 401
@@ -80,8 +91,15 @@ async def test_two_instances_behind_one_url_share_postgresql(emulator, db_url, t
     balancer = await LoadBalancer([f"http://127.0.0.1:{port}" for port in ports]).start()
     env = {"SHIXIAO_WEBHOOK_URL": balancer.url + PATH}
     processes = [
-        BotProcess(emulator, db_url, tmp_path, "aiogram", {**env, "SHIXIAO_INSTANCE_NAME": name},
-                   ["--webhook", "--listen", f"127.0.0.1:{port}"], log_name=f"{name}.log").start()
+        BotProcess(
+            emulator,
+            db_url,
+            tmp_path,
+            "aiogram",
+            {**env, "SHIXIAO_INSTANCE_NAME": name},
+            ["--webhook", "--listen", f"127.0.0.1:{port}"],
+            log_name=f"{name}.log",
+        ).start()
         for name, port in zip(("a", "b"), ports, strict=True)
     ]
     try:

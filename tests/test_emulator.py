@@ -168,9 +168,13 @@ async def test_photo_upload_and_user_photo_download(emu: TelegramEmulator, bot: 
 async def test_an_album_is_one_media_group_of_two_to_ten_photos(emu: TelegramEmulator, bot: Bot) -> None:
     user = emu.user(1001, "张三")
     first = await bot.send_photo(1001, BufferedInputFile(make_png(2, 2), "a.png"))
-    sent = await bot.send_media_group(1001, [
-        InputMediaPhoto(media=BufferedInputFile(make_png(5, 4), "b.png"), caption="两张照片"),
-        InputMediaPhoto(media=first.photo[-1].file_id)])
+    sent = await bot.send_media_group(
+        1001,
+        [
+            InputMediaPhoto(media=BufferedInputFile(make_png(5, 4), "b.png"), caption="两张照片"),
+            InputMediaPhoto(media=first.photo[-1].file_id),
+        ],
+    )
     assert [message.caption for message in sent] == ["两张照片", None]
     assert sent[0].media_group_id == sent[1].media_group_id is not None
     assert sent[0].photo[-1].width == 5 and sent[1].photo[-1].file_id == first.photo[-1].file_id
@@ -335,8 +339,9 @@ async def test_redeliver_returns_same_update_again(emu: TelegramEmulator, bot: B
 
 
 async def test_rate_limit_enforcement() -> None:
-    async with TelegramEmulator(token=TOKEN, enforce_limits=True, per_chat_per_sec=2, per_chat_burst=2,
-                                global_per_sec=3) as emu:
+    async with TelegramEmulator(
+        token=TOKEN, enforce_limits=True, per_chat_per_sec=2, per_chat_burst=2, global_per_sec=3
+    ) as emu:
         bot = Bot(TOKEN, session=emu.aiogram_session())
         try:
             emu.user(1, "A")

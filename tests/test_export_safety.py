@@ -37,28 +37,66 @@ NOW = datetime(2026, 5, 6, 1, 0, tzinfo=UTC)
 async def stored_hostile_text(db) -> None:
     """Every kind of stored text each export shows, each hostile value in each of them."""
     async with db.transaction() as session:
-        await load_county(session, CountySpec("永嘉县", [TownshipSpec(text, [f"村{i}"]) for i, text in
-                                                        enumerate(HOSTILE)]), NOW)
+        await load_county(
+            session, CountySpec("永嘉县", [TownshipSpec(text, [f"村{i}"]) for i, text in enumerate(HOSTILE)]), NOW
+        )
         cadre = await create_user(session, 501, NOW, Role.CADRE)
         cadre.name = HOSTILE[0]
         reviewer = await create_user(session, 502, NOW, Role.TOWNSHIP)
         resident = await create_user(session, 503, NOW)
         for i, text in enumerate(HOSTILE):
             village = await find_area(session, VILLAGES[i], AreaLevel.VILLAGE)
-            unit, _ = await upsert_unit(session, village, UnitFields(
-                name=text, industry="small_restaurant", address=text, operator_name=text, operator_phone=text,
-                licences=text), NOW)
-            inspection, _ = await submit(session, Report(
-                unit_id=unit.id, submit_key=f"k{i}", industry="small_restaurant",
-                answers={"common.display": "fail", "common.business_licence": "pass"},
-                notes={"common.display": text}, proposed_compliant=False, compliant=True, unit_class="upgrade",
-                override_reason=text, class_reason=text, rectify_by=date(2026, 6, 1)), cadre.id, NOW)
+            unit, _ = await upsert_unit(
+                session,
+                village,
+                UnitFields(
+                    name=text,
+                    industry="small_restaurant",
+                    address=text,
+                    operator_name=text,
+                    operator_phone=text,
+                    licences=text,
+                ),
+                NOW,
+            )
+            inspection, _ = await submit(
+                session,
+                Report(
+                    unit_id=unit.id,
+                    submit_key=f"k{i}",
+                    industry="small_restaurant",
+                    answers={"common.display": "fail", "common.business_licence": "pass"},
+                    notes={"common.display": text},
+                    proposed_compliant=False,
+                    compliant=True,
+                    unit_class="upgrade",
+                    override_reason=text,
+                    class_reason=text,
+                    rectify_by=date(2026, 6, 1),
+                ),
+                cadre.id,
+                NOW,
+            )
             approve(inspection, reviewer, NOW, note=text)
             township = await find_area(session, VILLAGES[i].split("/")[0], AreaLevel.TOWNSHIP)
-            await create_complaint(session, NewComplaint(
-                submit_key=f"c{i}", category="other", complainant_id=resident.id, anonymous=False,
-                township_id=township.id, office_area_id=township.id, description=text, due_on=date(2026, 5, 26),
-                complainant_name=text, complainant_phone=text, unit_name=text, note=text), NOW)
+            await create_complaint(
+                session,
+                NewComplaint(
+                    submit_key=f"c{i}",
+                    category="other",
+                    complainant_id=resident.id,
+                    anonymous=False,
+                    township_id=township.id,
+                    office_area_id=township.id,
+                    description=text,
+                    due_on=date(2026, 5, 26),
+                    complainant_name=text,
+                    complainant_phone=text,
+                    unit_name=text,
+                    note=text,
+                ),
+                NOW,
+            )
 
 
 async def export(db, *args: str):
@@ -96,8 +134,12 @@ def libreoffice_csv(path: Path) -> str | None:
     office = shutil.which("libreoffice") or shutil.which("soffice")
     if office is None:
         return None
-    subprocess.run([office, "--headless", "--convert-to", "csv", "--outdir", str(path.parent), str(path)],
-                   check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [office, "--headless", "--convert-to", "csv", "--outdir", str(path.parent), str(path)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     return path.with_suffix(".csv").read_text(encoding="utf-8", errors="replace")
 
 
@@ -121,14 +163,15 @@ async def test_every_export_writes_formula_looking_text_as_text(db, tmp_path, wh
         assert isinstance(summary["B2"].value, datetime) and summary["B3"].value == 6  # as of, units
     converted = libreoffice_csv(out)
     if converted is not None:  # LibreOffice shows the text, never the formula's result ("y")
-        assert 'HYPERLINK' in converted and "\n2\n" not in converted
+        assert "HYPERLINK" in converted and "\n2\n" not in converted
 
 
 async def test_control_characters_are_dropped_not_fatal(db, tmp_path):
     async with db.transaction() as session:
         village = await find_area(session, VILLAGES[0], AreaLevel.VILLAGE)
-        await upsert_unit(session, village, UnitFields(name="铃\x07声小店", industry="small_restaurant",
-                                                       address="=1+1\x0b"), NOW)
+        await upsert_unit(
+            session, village, UnitFields(name="铃\x07声小店", industry="small_restaurant", address="=1+1\x0b"), NOW
+        )
     out = tmp_path / "units.xlsx"
     await export(db, "units", "--out", str(out))
     row = next(load_workbook(out).active.iter_rows(min_row=2, max_row=2))
@@ -156,10 +199,21 @@ async def test_the_township_copy_has_no_names_or_phones_and_anonymous_places_are
     async with db.transaction() as session:
         resident = await create_user(session, 504, NOW)
         township = await find_area(session, "岩头镇", AreaLevel.TOWNSHIP)
-        await create_complaint(session, NewComplaint(
-            submit_key="anon", category="other", complainant_id=resident.id, anonymous=True,
-            township_id=township.id, office_area_id=township.id, description="门口堆放杂物",
-            due_on=date(2026, 5, 26), location=(28.123456, 120.654321)), NOW)
+        await create_complaint(
+            session,
+            NewComplaint(
+                submit_key="anon",
+                category="other",
+                complainant_id=resident.id,
+                anonymous=True,
+                township_id=township.id,
+                office_area_id=township.id,
+                description="门口堆放杂物",
+                due_on=date(2026, 5, 26),
+                location=(28.123456, 120.654321),
+            ),
+            NOW,
+        )
     county, township_copy = tmp_path / "county.xlsx", tmp_path / "township.xlsx"
     await export(db, "complaints", "--out", str(county))
     await export(db, "complaints", "--for-township", "--out", str(township_copy))
@@ -169,7 +223,8 @@ async def test_the_township_copy_has_no_names_or_phones_and_anonymous_places_are
     assert "投诉人姓名" not in short[0] and "投诉人电话" not in short[0] and len(short[0]) == len(full[0]) - 2
     assert full[1][full[0].index("投诉人姓名")] == HOSTILE[0]  # the county's own copy keeps 实名 identity
     for rows in (full, short):
-        anonymous = next(dict(zip(rows[0], row, strict=True)) for row in rows[1:] if row[rows[0].index("提交方式")]
-                         == "匿名")
+        anonymous = next(
+            dict(zip(rows[0], row, strict=True)) for row in rows[1:] if row[rows[0].index("提交方式")] == "匿名"
+        )
         assert (anonymous["纬度"], anonymous["经度"]) == (28.123, 120.654)
     assert stat.S_IMODE(os.stat(township_copy).st_mode) == 0o600

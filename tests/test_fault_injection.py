@@ -50,7 +50,9 @@ async def test_every_message_is_delivered_once_despite_random_faults(emulator, b
     on_sends = [kind for method, kind in emulator.faults.triggered if method in SEND_METHODS]
     result = await audit(db, emulator)
     print(f"seed {seed}: {result.summary()}; faults {dict(faults)}, {len(on_sends)} on sends; outbox {counts}")
-    assert set(faults) == {"5xx", "429", "timeout"} and len(on_sends) >= 3, f"too few faults to prove anything: {faults}"
+    assert set(faults) == {"5xx", "429", "timeout"} and len(on_sends) >= 3, (
+        f"too few faults to prove anything: {faults}"
+    )
     assert result.missing == [], f"seed {seed}: not delivered: {result.missing[:5]}"
     assert result.duplicates == [], f"seed {seed}: delivered twice: {[str(c.message) for c in result.duplicates[:5]]}"
     assert result.unexplained == [], f"seed {seed}: {result.unexplained[:5]}"
@@ -63,7 +65,9 @@ async def test_every_message_is_delivered_once_despite_random_faults(emulator, b
     assert not any("抱歉，系统处理时出现问题" in t for t in texts)
     for operator in cast.operators:  # each broadcast reached each operator once
         received = Counter(m.content for m in emulator.messages_to(operator))
-        assert [received[text] for text in received if any(b in text for b in record.broadcasts)] == [1] * len(record.broadcasts)
+        assert [received[text] for text in received if any(b in text for b in record.broadcasts)] == [1] * len(
+            record.broadcasts
+        )
 
 
 async def test_a_send_whose_answer_was_lost_is_the_only_duplicate(emulator, bot: RunningBot):
@@ -72,8 +76,9 @@ async def test_a_send_whose_answer_was_lost_is_the_only_duplicate(emulator, bot:
     db = bot.app.db
     cast = await seed_cast(db, emulator, SystemClock(), cadres=0, residents=0, askers=0, operators=20)
     county = Actor(emulator.user(cast.county), timeout=STEP_TIMEOUT)
-    lost = [emulator.faults.add("sendMessage", "timeout", apply=True, hold=0.2, skip=skip, count=1)
-            for skip in (8, 3, 5)]
+    lost = [
+        emulator.faults.add("sendMessage", "timeout", apply=True, hold=0.2, skip=skip, count=1) for skip in (8, 3, 5)
+    ]
     await broadcast(county, "请各业主本周内完成亮证经营自查。", len(cast.operators))
     await wait_drained(db, timeout=30)
 

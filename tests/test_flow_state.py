@@ -49,10 +49,19 @@ async def test_a_complaint_draft_of_the_old_shape_is_filed_as_it_was(core, db):
     typed = now["data"]
     # As the dict-based flow stored it: every step's raw value under the step's id, beside what its store derived
     # (the "unit" step's dict, the village option as a string of digits).
-    old = {"key": "7101-00112233aabbccdd", "category": typed["category"], "where": "township",
-           "township": str(typed["township"]), "village": str(typed["village"]),
-           "unit": {"unit_query": None, "unit_matches": [], "dup": None},
-           "unit_query": None, "unit_matches": [], "dup": None, "unit_id": None, "unit_name": None}
+    old = {
+        "key": "7101-00112233aabbccdd",
+        "category": typed["category"],
+        "where": "township",
+        "township": str(typed["township"]),
+        "village": str(typed["village"]),
+        "unit": {"unit_query": None, "unit_matches": [], "dup": None},
+        "unit_query": None,
+        "unit_matches": [],
+        "dup": None,
+        "unit_id": None,
+        "unit_name": None,
+    }
     await store_old_shape(db, resident, old)
 
     await resident.text("没有营业执照，天天开门卖烟酒")
@@ -65,7 +74,11 @@ async def test_a_complaint_draft_of_the_old_shape_is_filed_as_it_was(core, db):
     async with db.transaction() as session:
         complaint = (await session.scalars(select(Complaint))).one()
         assert (complaint.submit_key, complaint.township_id, complaint.village_id, complaint.unit_name) == (
-            "7101-00112233aabbccdd", typed["township"], typed["village"], None)
+            "7101-00112233aabbccdd",
+            typed["township"],
+            typed["village"],
+            None,
+        )
         assert complaint.description == "没有营业执照，天天开门卖烟酒" and complaint.anonymous
 
 
@@ -82,8 +95,9 @@ async def test_a_closure_of_the_old_shape_keeps_its_date_under_the_new_name(core
     await official.press("跳过")
     assert "确认后" in official.last.text
     # The old dict named the day "date" (now closed_on) and kept the kind's option as a plain string.
-    await store_old_shape(db, official, {"unit_id": str(unit_id), "kind": "banned", "date": "2026-05-04",
-                                         "note": "县市场监管局现场取缔"})
+    await store_old_shape(
+        db, official, {"unit_id": str(unit_id), "kind": "banned", "date": "2026-05-04", "note": "县市场监管局现场取缔"}
+    )
     await official.press("确认记录")
     assert "已记录：老王小吃店已取缔（2026年5月4日）" in official.last.text
     async with db.transaction() as session:
@@ -147,9 +161,29 @@ def test_choosing_the_next_step_never_writes_the_answers():
 
 
 # The keys the dict-based inspection flow wrote (the typed model added notice_due, class_choice and deadline_ok).
-OLD_INSPECTION_KEYS = {"submit_key", "find", "unit_id", "industry", "unit_name", "answers", "notes", "cursor", "item",
-                       "help_for", "photos", "photos_acked", "location", "result", "proposed", "compliant",
-                       "override_reason", "unit_class", "class_reason", "deadline_typed", "rectify_by"}
+OLD_INSPECTION_KEYS = {
+    "submit_key",
+    "find",
+    "unit_id",
+    "industry",
+    "unit_name",
+    "answers",
+    "notes",
+    "cursor",
+    "item",
+    "help_for",
+    "photos",
+    "photos_acked",
+    "location",
+    "result",
+    "proposed",
+    "compliant",
+    "override_reason",
+    "unit_class",
+    "class_reason",
+    "deadline_typed",
+    "rectify_by",
+}
 
 
 async def test_an_inspection_of_the_old_shape_is_submitted_as_it_was(core, db, clock):
@@ -163,8 +197,13 @@ async def test_an_inspection_of_the_old_shape_is_submitted_as_it_was(core, db, c
     typed = now["data"]
     old = {key: value for key, value in typed.items() if key in OLD_INSPECTION_KEYS}
     # Each step's raw value under its id too; the class step's under "class", a keyword for the typed model.
-    old |= {"class": typed["class_choice"], "deadline": typed["deadline_typed"], "note": "营业执照未悬挂在显眼处",
-            "photo": "done", "unit_id": str(typed["unit_id"])}
+    old |= {
+        "class": typed["class_choice"],
+        "deadline": typed["deadline_typed"],
+        "note": "营业执照未悬挂在显眼处",
+        "photo": "done",
+        "unit_id": str(typed["unit_id"]),
+    }
     assert old["deadline_typed"] == "2026-05-13" and old["answers"] and old["unit_class"] == "rectify"
     await store_old_shape(db, cadre, old)
 
@@ -175,5 +214,9 @@ async def test_an_inspection_of_the_old_shape_is_submitted_as_it_was(core, db, c
     async with db.transaction() as session:
         report = (await session.scalars(select(Inspection))).one()
         assert (report.submit_key, report.compliant, report.unit_class, report.rectify_by) == (
-            typed["submit_key"], False, "rectify", date(2026, 5, 13))
+            typed["submit_key"],
+            False,
+            "rectify",
+            date(2026, 5, 13),
+        )
         assert report.answers == typed["answers"] and list(report.notes.values()) == ["营业执照未悬挂在显眼处"]

@@ -46,14 +46,25 @@ sys.exit(code)
 
 def shixiao(tmp_path: Path, *args: str) -> tuple[int, str, float]:
     """(exit code, stdout + stderr, peak resident MB) of a `shixiao` command in a child process."""
-    env = {**os.environ, "SHIXIAO_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'hostile.db'}",
-           "SHIXIAO_TELEGRAM_TOKEN": "", "COLUMNS": "250"}
+    env = {
+        **os.environ,
+        "SHIXIAO_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'hostile.db'}",
+        "SHIXIAO_TELEGRAM_TOKEN": "",
+        "COLUMNS": "250",
+    }
 
     def cap() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
 
-    done = subprocess.run([sys.executable, "-c", RUN, *args], env=env, capture_output=True, text=True, timeout=300,
-                          preexec_fn=cap, cwd=Path(__file__).parent.parent)
+    done = subprocess.run(
+        [sys.executable, "-c", RUN, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=cap,
+        cwd=Path(__file__).parent.parent,
+    )
     peak = next(int(line.split("=")[1]) for line in done.stderr.splitlines() if line.startswith("PEAK_KB="))
     return done.returncode, (done.stdout + done.stderr).replace("\n", ""), peak / 1024
 
@@ -86,17 +97,21 @@ def one_huge_cell(size: int):
         for _ in range(size // len(chunk)):
             sheet.write(chunk)
         sheet.write(b'</t></is></c><c r="B2" t="inlineStr"><is><t>x</t></is></c></row>')
+
     return write
 
 
 def many_rows(count: int, first: int = 2):
     def write(sheet) -> None:
-        row = '<row r="{n}"><c r="A{n}" t="inlineStr"><is><t>店{n}</t></is></c>' \
-              '<c r="B{n}" t="inlineStr"><is><t>小餐饮店</t></is></c>' \
-              '<c r="C{n}" t="inlineStr"><is><t>岩头镇</t></is></c>' \
-              '<c r="D{n}" t="inlineStr"><is><t>芙蓉村</t></is></c></row>'
+        row = (
+            '<row r="{n}"><c r="A{n}" t="inlineStr"><is><t>店{n}</t></is></c>'
+            '<c r="B{n}" t="inlineStr"><is><t>小餐饮店</t></is></c>'
+            '<c r="C{n}" t="inlineStr"><is><t>岩头镇</t></is></c>'
+            '<c r="D{n}" t="inlineStr"><is><t>芙蓉村</t></is></c></row>'
+        )
         for start in range(first, first + count, 10_000):
             sheet.write("".join(row.format(n=n) for n in range(start, min(start + 10_000, first + count))).encode())
+
     return write
 
 
@@ -117,12 +132,15 @@ def test_one_huge_cell_is_refused_before_it_is_unpacked(tmp_path):
 
 
 def identical_rows(count: int):
-    row = ('<row><c t="inlineStr"><is><t>老王小吃店</t></is></c><c t="inlineStr"><is><t>小餐饮店</t></is></c>'
-           '<c t="inlineStr"><is><t>岩头镇</t></is></c><c t="inlineStr"><is><t>芙蓉村</t></is></c></row>').encode()
+    row = (
+        '<row><c t="inlineStr"><is><t>老王小吃店</t></is></c><c t="inlineStr"><is><t>小餐饮店</t></is></c>'
+        '<c t="inlineStr"><is><t>岩头镇</t></is></c><c t="inlineStr"><is><t>芙蓉村</t></is></c></row>'
+    ).encode()
 
     def write(sheet) -> None:
         for _ in range(count // 10_000):
             sheet.write(row * 10_000)
+
     return write
 
 
@@ -162,8 +180,11 @@ def test_a_file_of_many_parts_or_a_huge_shared_strings_part_is_refused(tmp_path)
     code, out, _ = shixiao(tmp_path, "units", "import", str(parts))
     assert code == 1 and "内部有 1,010 个文件，超过上限 1,000 个" in out, out
     # shared strings (which openpyxl parses whole) placed among the worksheets, where the larger cap applies
-    strings = with_shared_strings(register_with_sheet(tmp_path / "plain-strings.xlsx", many_rows(1)),
-                                  tmp_path / "strings.xlsx", "xl/worksheets/strings.xml")
+    strings = with_shared_strings(
+        register_with_sheet(tmp_path / "plain-strings.xlsx", many_rows(1)),
+        tmp_path / "strings.xlsx",
+        "xl/worksheets/strings.xml",
+    )
     code, out, peak = shixiao(tmp_path, "units", "import", str(strings))
     assert code == 1 and "“xl/worksheets/strings.xml”解压后有 42.8 MB，超过上限 16 MB" in out, out
     assert peak < PEAK_MB, peak
@@ -178,10 +199,14 @@ def with_shared_strings(source: Path, path: Path, part: str) -> Path:
         for item in original.infolist():
             data = original.read(item.filename)
             if item.filename == "[Content_Types].xml":
-                data = data.replace(b"</Types>", f'<Override PartName="/{part}" ContentType="{kind}"/></Types>'.encode())
+                data = data.replace(
+                    b"</Types>", f'<Override PartName="/{part}" ContentType="{kind}"/></Types>'.encode()
+                )
             elif item.filename == "xl/_rels/workbook.xml.rels":
-                data = data.replace(b"</Relationships>", f'<Relationship Id="rIdS" Type="{relation}" '
-                                                         f'Target="/{part}"/></Relationships>'.encode())
+                data = data.replace(
+                    b"</Relationships>",
+                    f'<Relationship Id="rIdS" Type="{relation}" Target="/{part}"/></Relationships>'.encode(),
+                )
             target.writestr(item, data)
         with target.open(part, "w", force_zip64=True) as strings:
             strings.write(b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">')
@@ -228,13 +253,21 @@ def test_yaml_aliases_are_refused_by_every_loader(tmp_path):
 @pytest.mark.slow
 def test_a_plain_yaml_file_of_a_million_villages_or_a_huge_file_is_refused(tmp_path):
     many = tmp_path / "many.yaml"
-    many.write_text("county: 永嘉县\ntownships:\n  - name: 岩头镇\n    villages: [" +
-                    ", ".join(f"村{n}" for n in range(300_000)) + "]\n", encoding="utf-8")
+    many.write_text(
+        "county: 永嘉县\ntownships:\n  - name: 岩头镇\n    villages: ["
+        + ", ".join(f"村{n}" for n in range(300_000))
+        + "]\n",
+        encoding="utf-8",
+    )
     code, out, _ = shixiao(tmp_path, "areas", "load", str(many))
     assert code == 1 and "文件过大（" in out and "MB，上限 2 MB）：请检查是否选错了文件" in out, out
     fewer = tmp_path / "fewer.yaml"
-    fewer.write_text("county: 永嘉县\ntownships:\n  - name: 岩头镇\n    villages: [" +
-                     ", ".join(f"村{n}" for n in range(10_000)) + "]\n", encoding="utf-8")
+    fewer.write_text(
+        "county: 永嘉县\ntownships:\n  - name: 岩头镇\n    villages: ["
+        + ", ".join(f"村{n}" for n in range(10_000))
+        + "]\n",
+        encoding="utf-8",
+    )
     code, out, _ = shixiao(tmp_path, "areas", "load", str(fewer))
     assert code == 1 and "乡镇和村（社区）超过 10,000 个" in out, out
     code, out, _ = shixiao(tmp_path, "areas", "list")

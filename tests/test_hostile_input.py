@@ -61,7 +61,8 @@ async def hostile(core, db, clock) -> Any:
 @HOSTILE
 @given(sequence=st.lists(event(), min_size=1, max_size=12))
 async def test_any_sequence_of_hostile_events_is_answered_in_chinese_and_keeps_the_database_consistent(
-        hostile, sequence):
+    hostile, sequence
+):
     hostile.errors.records.clear()  # each example answers for its own errors
     for item in sequence:
         await hostile.send(item)
@@ -111,17 +112,33 @@ async def protected_state(hostile: Hostile) -> dict[str, Any]:
     here = [world.complaints[key].id for key in ("here_anon", "here_real", "here_county")]
     async with hostile.core.db.transaction() as session:
         return {
-            "complaints": list(await session.execute(
-                select(Complaint.id, Complaint.status, Complaint.office_area_id, Complaint.category,
-                       Complaint.feedback).where(Complaint.id.in_(here)).order_by(Complaint.id))),
-            "events": list(await session.scalars(select(ComplaintEvent.id).where(ComplaintEvent.complaint_id.in_(here))
-                                                 .order_by(ComplaintEvent.id))),
-            "inspections": list(await session.execute(select(Inspection.id, Inspection.status, Inspection.version)
-                                                      .order_by(Inspection.id))),
+            "complaints": list(
+                await session.execute(
+                    select(
+                        Complaint.id, Complaint.status, Complaint.office_area_id, Complaint.category, Complaint.feedback
+                    )
+                    .where(Complaint.id.in_(here))
+                    .order_by(Complaint.id)
+                )
+            ),
+            "events": list(
+                await session.scalars(
+                    select(ComplaintEvent.id).where(ComplaintEvent.complaint_id.in_(here)).order_by(ComplaintEvent.id)
+                )
+            ),
+            "inspections": list(
+                await session.execute(
+                    select(Inspection.id, Inspection.status, Inspection.version).order_by(Inspection.id)
+                )
+            ),
             # Anyone may ask (m.ask.<question>): new questions are no harm, a change to an existing one would be.
-            "questions": list(await session.execute(select(Question.id, Question.status, Question.learned_id)
-                                                    .where(Question.id.in_(world.questions.values()))
-                                                    .order_by(Question.id))),
+            "questions": list(
+                await session.execute(
+                    select(Question.id, Question.status, Question.learned_id)
+                    .where(Question.id.in_(world.questions.values()))
+                    .order_by(Question.id)
+                )
+            ),
             "learned": list(await session.scalars(select(LearnedEntry.id))),
             "marks": list(await session.scalars(select(MilestoneDone.id))),
             "invites": list(await session.scalars(select(Invite.id).where(Invite.used_at.is_(None)))),
@@ -129,9 +146,23 @@ async def protected_state(hostile: Hostile) -> dict[str, Any]:
         }
 
 
-OBJECT_ACTIONS = st.sampled_from(["complaint_accept", "complaint_view", "complaint_update", "complaint_reroute",
-                                  "complaint_feedback", "complaint_track", "review", "fix", "inspect", "ms_done",
-                                  "ms_view", "kb_answer", "kb_learn"])
+OBJECT_ACTIONS = st.sampled_from(
+    [
+        "complaint_accept",
+        "complaint_view",
+        "complaint_update",
+        "complaint_reroute",
+        "complaint_feedback",
+        "complaint_track",
+        "review",
+        "fix",
+        "inspect",
+        "ms_done",
+        "ms_view",
+        "kb_answer",
+        "kb_learn",
+    ]
+)
 
 
 @pytest.mark.slow
@@ -147,6 +178,7 @@ async def test_forged_buttons_naming_other_peoples_objects_change_nothing(hostil
 
 
 # --- the longest answers -------------------------------------------------------------------------------------
+
 
 async def test_the_longest_answer_each_step_accepts_is_stored(core, db, clock):
     """PostgreSQL enforces column lengths where SQLite does not: every text step filled to its limit (with the
@@ -180,8 +212,14 @@ async def test_the_longest_answer_each_step_accepts_is_stored(core, db, clock):
         await township.text("因" * 300)
         assert "已退回" in township.last.text, township.last.text
 
-        number = await file_complaint(people["resident"], unit="店" * 50, description="描" * 1000,
-                                      identity="实名提交", name="名" * 20, phone="13900001111")
+        number = await file_complaint(
+            people["resident"],
+            unit="店" * 50,
+            description="描" * 1000,
+            identity="实名提交",
+            name="名" * 20,
+            phone="13900001111",
+        )
         async with db.transaction() as session:
             complaint_id = await session.scalar(select(Complaint.id).where(Complaint.number == number))
         await township.press_data(f"m.complaint_update.{complaint_id}")
@@ -209,6 +247,7 @@ async def test_the_longest_answer_each_step_accepts_is_stored(core, db, clock):
 
 
 # --- a handful through the real Telegram runtimes -------------------------------------------------------------
+
 
 @pytest.mark.contract  # each runtime turns odd updates into events its own way
 async def test_hostile_updates_through_telegram_are_answered_in_chinese(emulator, bot):

@@ -36,8 +36,9 @@ async def stored(db) -> list[Inspection]:
         return list(await session.scalars(select(Inspection).order_by(Inspection.id)))
 
 
-async def test_compliant_unit_is_not_offered_rectify_and_shutdown_needs_a_reason_the_township_sees(core, db, clock,
-                                                                                                    tmp_path):
+async def test_compliant_unit_is_not_offered_rectify_and_shutdown_needs_a_reason_the_township_sees(
+    core, db, clock, tmp_path
+):
     await add_unit(db, clock, "芙蓉村", "老王小吃店")
     official = await register(core, db, clock, 641, Role.TOWNSHIP, "岩头镇", "陈镇长")
     cadre = await register(core, db, clock, 642, Role.CADRE, "芙蓉村", "李建国")
@@ -104,7 +105,11 @@ async def test_changing_the_result_asks_again_for_a_class_that_no_longer_fits(co
     await cadre.press("✅ 提交")
     [report] = await stored(db)
     assert (report.compliant, report.unit_class, report.class_reason, report.rectify_by) == (
-        False, "shutdown", None, None)
+        False,
+        "shutdown",
+        None,
+        None,
+    )
 
 
 async def test_an_earlier_compliant_rectify_report_is_flagged_and_its_correction_must_fix_the_class(core, db, clock):
@@ -115,8 +120,16 @@ async def test_an_earlier_compliant_rectify_report_is_flagged_and_its_correction
     cadre = await register(core, db, clock, 645, Role.CADRE, "芙蓉村", "李建国")
     async with db.transaction() as session:
         inspector = await get_by_channel_id(session, 645)
-        old = inspections.Report(unit_id=unit_id, submit_key="old", industry="small_restaurant", answers={},
-                                 notes={}, proposed_compliant=True, compliant=True, unit_class="rectify")
+        old = inspections.Report(
+            unit_id=unit_id,
+            submit_key="old",
+            industry="small_restaurant",
+            answers={},
+            notes={},
+            proposed_compliant=True,
+            compliant=True,
+            unit_class="rectify",
+        )
         await inspections.submit(session, old, inspector.id, clock.now())
     await official.press("审核检查报告")
     await official.press(official.buttons()[0])
@@ -132,4 +145,6 @@ async def test_an_earlier_compliant_rectify_report_is_flagged_and_its_correction
     await cadre.press("✅ 提交")
     assert "JC000001-2 已提交" in cadre.last.text
     assert [(r.version, r.status, r.unit_class) for r in await stored(db)] == [
-        (1, "superseded", "rectify"), (2, "submitted", "upgrade")]
+        (1, "superseded", "rectify"),
+        (2, "submitted", "upgrade"),
+    ]

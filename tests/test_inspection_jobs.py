@@ -22,8 +22,9 @@ async def set_deadline(db, unit_id: int, day: date) -> None:
 
 async def outbox_for(db, chat_id: int) -> list[str]:
     async with db.transaction() as session:
-        rows = await session.scalars(select(OutboxMessage).where(OutboxMessage.chat_id == chat_id)
-                                     .order_by(OutboxMessage.id))
+        rows = await session.scalars(
+            select(OutboxMessage).where(OutboxMessage.chat_id == chat_id).order_by(OutboxMessage.id)
+        )
         return [row.payload["text"] for row in rows if "复查提醒" in row.payload["text"]]
 
 

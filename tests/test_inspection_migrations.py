@@ -18,22 +18,44 @@ from storage.units import name_key
 NOW = datetime(2026, 5, 6, 1, 0, tzinfo=UTC)
 # The inspections table as migration 0006 left it: the rows below are written the way that version wrote them.
 LEGACY = sa.table(
-    "inspections", sa.column("id", sa.Integer), sa.column("unit_id", sa.Integer),
-    sa.column("township_id", sa.Integer), sa.column("inspector_id", sa.Integer), sa.column("submit_key", sa.String),
-    sa.column("version", sa.Integer), sa.column("previous_id", sa.Integer), sa.column("status", sa.String),
-    sa.column("industry", sa.String), sa.column("proposed_compliant", sa.Boolean), sa.column("compliant", sa.Boolean),
-    sa.column("unit_class", sa.String), sa.column("rectify_by", sa.Date), sa.column("answers", sa.JSON),
-    sa.column("notes", sa.JSON), sa.column("submitted_at", UTCDateTime()),
+    "inspections",
+    sa.column("id", sa.Integer),
+    sa.column("unit_id", sa.Integer),
+    sa.column("township_id", sa.Integer),
+    sa.column("inspector_id", sa.Integer),
+    sa.column("submit_key", sa.String),
+    sa.column("version", sa.Integer),
+    sa.column("previous_id", sa.Integer),
+    sa.column("status", sa.String),
+    sa.column("industry", sa.String),
+    sa.column("proposed_compliant", sa.Boolean),
+    sa.column("compliant", sa.Boolean),
+    sa.column("unit_class", sa.String),
+    sa.column("rectify_by", sa.Date),
+    sa.column("answers", sa.JSON),
+    sa.column("notes", sa.JSON),
+    sa.column("submitted_at", UTCDateTime()),
 )
 
 LEGACY_UNITS = sa.table(
-    "units", sa.column("name", sa.String), sa.column("name_key", sa.String), sa.column("industry", sa.String),
-    sa.column("village_id", sa.Integer), sa.column("township_id", sa.Integer), sa.column("status", sa.String),
-    sa.column("is_demo", sa.Boolean), sa.column("created_at", UTCDateTime()), sa.column("updated_at", UTCDateTime()),
+    "units",
+    sa.column("name", sa.String),
+    sa.column("name_key", sa.String),
+    sa.column("industry", sa.String),
+    sa.column("village_id", sa.Integer),
+    sa.column("township_id", sa.Integer),
+    sa.column("status", sa.String),
+    sa.column("is_demo", sa.Boolean),
+    sa.column("created_at", UTCDateTime()),
+    sa.column("updated_at", UTCDateTime()),
 )
 LEGACY_USERS = sa.table(
-    "users", sa.column("channel_user_id", sa.BigInteger), sa.column("role", sa.String), sa.column("name", sa.String),
-    sa.column("created_at", UTCDateTime()), sa.column("last_seen_at", UTCDateTime()),
+    "users",
+    sa.column("channel_user_id", sa.BigInteger),
+    sa.column("role", sa.String),
+    sa.column("name", sa.String),
+    sa.column("created_at", UTCDateTime()),
+    sa.column("last_seen_at", UTCDateTime()),
 )
 
 
@@ -46,11 +68,24 @@ async def legacy_db(db_url: str) -> AsyncIterator[Database]:
         await load_county(session, parse_area_file(SAMPLE_COUNTY), NOW)
         village = await find_area(session, "芙蓉村", AreaLevel.VILLAGE)
         for name in ("老王小吃店", "芙蓉面馆"):  # as rows of that version's table (today's model has more columns)
-            await session.execute(sa.insert(LEGACY_UNITS).values(
-                name=name, name_key=name_key(name), industry="small_restaurant", village_id=village.id,
-                township_id=village.parent_id, status="unchecked", is_demo=False, created_at=NOW, updated_at=NOW))
-        await session.execute(sa.insert(LEGACY_USERS).values(channel_user_id=9, role=Role.CADRE, name="李建国",
-                                                             created_at=NOW, last_seen_at=NOW))
+            await session.execute(
+                sa.insert(LEGACY_UNITS).values(
+                    name=name,
+                    name_key=name_key(name),
+                    industry="small_restaurant",
+                    village_id=village.id,
+                    township_id=village.parent_id,
+                    status="unchecked",
+                    is_demo=False,
+                    created_at=NOW,
+                    updated_at=NOW,
+                )
+            )
+        await session.execute(
+            sa.insert(LEGACY_USERS).values(
+                channel_user_id=9, role=Role.CADRE, name="李建国", created_at=NOW, last_seen_at=NOW
+            )
+        )
     yield database
     await database.dispose()
 
@@ -59,10 +94,23 @@ async def insert_legacy(database: Database, rows: list[dict[str, object]]) -> No
     async with database.transaction() as session:
         township = await find_area(session, "岩头镇", AreaLevel.TOWNSHIP)
         for row in rows:
-            values = {"township_id": township.id, "inspector_id": 1, "submit_key": f"k{row['id']}", "version": 1,
-                      "previous_id": None, "status": "submitted", "industry": "small_restaurant",
-                      "proposed_compliant": False, "compliant": False, "unit_class": "rectify", "rectify_by": None,
-                      "answers": {}, "notes": {}, "submitted_at": NOW, **row}
+            values = {
+                "township_id": township.id,
+                "inspector_id": 1,
+                "submit_key": f"k{row['id']}",
+                "version": 1,
+                "previous_id": None,
+                "status": "submitted",
+                "industry": "small_restaurant",
+                "proposed_compliant": False,
+                "compliant": False,
+                "unit_class": "rectify",
+                "rectify_by": None,
+                "answers": {},
+                "notes": {},
+                "submitted_at": NOW,
+                **row,
+            }
             await session.execute(sa.insert(LEGACY).values(values))
 
 
@@ -70,17 +118,21 @@ async def test_corrections_made_before_0007_get_their_first_versions_number(lega
     from storage.inspection_models import Inspection
     from storage.inspections import report_number
 
-    await insert_legacy(legacy_db, [
-        {"id": 1, "unit_id": 1, "status": "approved"},
-        {"id": 2, "unit_id": 2, "status": "superseded"},
-        {"id": 3, "unit_id": 2, "status": "superseded", "version": 2, "previous_id": 2},
-        {"id": 4, "unit_id": 1, "status": "submitted"},
-        {"id": 5, "unit_id": 2, "status": "submitted", "version": 3, "previous_id": 3},
-    ])
+    await insert_legacy(
+        legacy_db,
+        [
+            {"id": 1, "unit_id": 1, "status": "approved"},
+            {"id": 2, "unit_id": 2, "status": "superseded"},
+            {"id": 3, "unit_id": 2, "status": "superseded", "version": 2, "previous_id": 2},
+            {"id": 4, "unit_id": 1, "status": "submitted"},
+            {"id": 5, "unit_id": 2, "status": "submitted", "version": 3, "previous_id": 3},
+        ],
+    )
     await legacy_db.upgrade("0007")
     async with legacy_db.transaction() as session:  # only these columns: later migrations add more
-        rows = await session.execute(sa.select(Inspection.id, Inspection.first_id, Inspection.version)
-                                     .order_by(Inspection.id))
+        rows = await session.execute(
+            sa.select(Inspection.id, Inspection.first_id, Inspection.version).order_by(Inspection.id)
+        )
         numbers = [report_number(Inspection(id=id_, first_id=first, version=version)) for id_, first, version in rows]
     assert numbers == ["JC000001", "JC000002", "JC000002-2", "JC000004", "JC000002-3"]
     await legacy_db.downgrade("0006")  # with corrections stored (SQLite must not rebuild the table)
@@ -91,23 +143,37 @@ async def test_0008_puts_back_units_whose_latest_report_was_returned(legacy_db):
     the digest's base). The migration records each report's entry-before and puts such units back."""
     from storage.inspection_models import Inspection, Unit
 
-    await insert_legacy(legacy_db, [
-        {"id": 1, "unit_id": 1, "status": "approved", "compliant": True, "unit_class": "upgrade"},
-        {"id": 2, "unit_id": 1, "status": "returned", "unit_class": "shutdown"},
-        {"id": 3, "unit_id": 2, "status": "returned", "rectify_by": date(2026, 5, 20)},
-    ])
+    await insert_legacy(
+        legacy_db,
+        [
+            {"id": 1, "unit_id": 1, "status": "approved", "compliant": True, "unit_class": "upgrade"},
+            {"id": 2, "unit_id": 1, "status": "returned", "unit_class": "shutdown"},
+            {"id": 3, "unit_id": 2, "status": "returned", "rectify_by": date(2026, 5, 20)},
+        ],
+    )
     async with legacy_db.transaction() as session:  # what the program then left on the units
         await session.execute(sa.update(Unit).where(Unit.id == 1).values(status="closed", unit_class="shutdown"))
-        await session.execute(sa.update(Unit).where(Unit.id == 2).values(
-            status="rectifying", unit_class="rectify", rectify_by=date(2026, 5, 20)))
+        await session.execute(
+            sa.update(Unit)
+            .where(Unit.id == 2)
+            .values(status="rectifying", unit_class="rectify", rectify_by=date(2026, 5, 20))
+        )
     await legacy_db.upgrade("0008")
     async with legacy_db.transaction() as session:
-        before = (await session.execute(
-            sa.select(Inspection.unit_status_before, Inspection.unit_class_before, Inspection.rectify_by_before)
-            .order_by(Inspection.id))).all()
-        units = (await session.execute(sa.select(Unit.status, Unit.unit_class, Unit.rectify_by)
-                                       .order_by(Unit.id))).all()
+        before = (
+            await session.execute(
+                sa.select(
+                    Inspection.unit_status_before, Inspection.unit_class_before, Inspection.rectify_by_before
+                ).order_by(Inspection.id)
+            )
+        ).all()
+        units = (
+            await session.execute(sa.select(Unit.status, Unit.unit_class, Unit.rectify_by).order_by(Unit.id))
+        ).all()
     assert [tuple(row) for row in before] == [
-        ("unchecked", None, None), ("compliant", "upgrade", None), ("unchecked", None, None)]
+        ("unchecked", None, None),
+        ("compliant", "upgrade", None),
+        ("unchecked", None, None),
+    ]
     assert [tuple(row) for row in units] == [("compliant", "upgrade", None), ("unchecked", None, None)]
     await legacy_db.downgrade("0006")

@@ -34,8 +34,9 @@ async def test_a_returned_shutdown_report_puts_the_unit_back_as_it_was(core, db,
     unit_id = await add_unit(db, clock, "芙蓉村", "老王小吃店")
     async with db.transaction() as session:  # a unit to standard from the register, so the rate has a base
         village = await find_area(session, "芙蓉村", AreaLevel.VILLAGE)
-        await upsert_unit(session, village, UnitFields("芙蓉面馆", "small_restaurant", status=UnitStatus.COMPLIANT),
-                          clock.now())
+        await upsert_unit(
+            session, village, UnitFields("芙蓉面馆", "small_restaurant", status=UnitStatus.COMPLIANT), clock.now()
+        )
     official = await register(core, db, clock, 631, Role.TOWNSHIP, "岩头镇", "陈镇长")
     cadre = await register(core, db, clock, 632, Role.CADRE, "芙蓉村", "李建国")
     assert await township_figures(db, clock) == (1, 2, {"compliant": 1, "unchecked": 1})
@@ -71,9 +72,12 @@ async def test_returning_puts_back_the_entry_before_the_reports_that_no_longer_c
     counts, and then back to before every report that no longer counts (here: what the register import said)."""
     async with db.transaction() as session:
         village = await find_area(session, "芙蓉村", AreaLevel.VILLAGE)
-        unit, _ = await upsert_unit(session, village, UnitFields("老王小吃店", "small_restaurant",
-                                                                  status=UnitStatus.RECTIFYING, unit_class="rectify"),
-                                    clock.now())
+        unit, _ = await upsert_unit(
+            session,
+            village,
+            UnitFields("老王小吃店", "small_restaurant", status=UnitStatus.RECTIFYING, unit_class="rectify"),
+            clock.now(),
+        )
         unit.rectify_by = date(2026, 6, 1)
         cadre = User(channel_user_id=1, role=Role.CADRE, created_at=clock.now(), last_seen_at=clock.now())
         official = User(channel_user_id=2, role=Role.TOWNSHIP, created_at=clock.now(), last_seen_at=clock.now())
@@ -81,12 +85,25 @@ async def test_returning_puts_back_the_entry_before_the_reports_that_no_longer_c
         await session.flush()
         imported = (unit.status, unit.unit_class, unit.rectify_by)
 
-        async def report(key: str, compliant: bool, unit_class: str, previous: Inspection | None = None,
-                         rectify_by: date | None = None) -> Inspection:
-            fields = inspections.Report(unit_id=unit.id, submit_key=key, industry="small_restaurant", answers={},
-                                        notes={}, proposed_compliant=compliant, compliant=compliant,
-                                        unit_class=unit_class, rectify_by=rectify_by,
-                                        previous_id=previous.id if previous else None)
+        async def report(
+            key: str,
+            compliant: bool,
+            unit_class: str,
+            previous: Inspection | None = None,
+            rectify_by: date | None = None,
+        ) -> Inspection:
+            fields = inspections.Report(
+                unit_id=unit.id,
+                submit_key=key,
+                industry="small_restaurant",
+                answers={},
+                notes={},
+                proposed_compliant=compliant,
+                compliant=compliant,
+                unit_class=unit_class,
+                rectify_by=rectify_by,
+                previous_id=previous.id if previous else None,
+            )
             return (await inspections.submit(session, fields, cadre.id, clock.now()))[0]
 
         def entry() -> tuple[str, str | None, date | None]:

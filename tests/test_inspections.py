@@ -173,7 +173,9 @@ async def test_returned_report_is_corrected_and_both_versions_are_kept(core, db,
     async with db.transaction() as session:
         versions = await history(session, unit_id)
     assert [(v.version, v.status, v.unit_class) for v in versions] == [
-        (1, "superseded", "rectify"), (2, "submitted", "upgrade")]
+        (1, "superseded", "rectify"),
+        (2, "submitted", "upgrade"),
+    ]
     assert versions[1].previous_id == versions[0].id
     assert "已经处理过了" in (await official.press_data(f"m.review.{first.id}"))[0].text
 
@@ -182,8 +184,9 @@ async def outbox_texts(db, chat_id: int) -> list[str]:
     from storage.models import OutboxMessage
 
     async with db.transaction() as session:
-        rows = await session.scalars(select(OutboxMessage).where(OutboxMessage.chat_id == chat_id)
-                                     .order_by(OutboxMessage.id))
+        rows = await session.scalars(
+            select(OutboxMessage).where(OutboxMessage.chat_id == chat_id).order_by(OutboxMessage.id)
+        )
         return [row.payload["text"] for row in rows]
 
 
@@ -234,9 +237,17 @@ async def test_a_corrected_report_keeps_its_number_everywhere(core, db, clock, t
 
     book = load_workbook(out)
     assert [row[0] for row in book["检查报告"].iter_rows(min_row=2, values_only=True)] == [
-        "JC000001", "JC000002", "JC000002-2", "JC000002-3"]
+        "JC000001",
+        "JC000002",
+        "JC000002-2",
+        "JC000002-3",
+    ]
     assert {row[0] for row in book["检查项结果"].iter_rows(min_row=2, values_only=True)} == {
-        "JC000001", "JC000002", "JC000002-2", "JC000002-3"}
+        "JC000001",
+        "JC000002",
+        "JC000002-2",
+        "JC000002-3",
+    }
 
 
 async def test_a_cadre_cannot_inspect_outside_their_village(core, db, clock):

@@ -16,8 +16,10 @@ RACERS = 8
 
 
 async def _race(core, user_ids: list[int], code: str, first_update: int) -> list[str]:
-    inbounds = [Inbound(user_id=uid, chat_id=uid, kind=Kind.COMMAND, command="start", text=code,
-                        update_id=first_update + n) for n, uid in enumerate(user_ids)]
+    inbounds = [
+        Inbound(user_id=uid, chat_id=uid, kind=Kind.COMMAND, command="start", text=code, update_id=first_update + n)
+        for n, uid in enumerate(user_ids)
+    ]
     outcomes = await asyncio.gather(*(core.handle(inbound) for inbound in inbounds))
     return [outcome.replies[0].text for outcome in outcomes]
 

@@ -37,9 +37,17 @@ async def report_with_photos(db, clock, photos: list[dict], key: str = "k1") -> 
     unit_id = await add_unit(db, clock, "芙蓉村", "老王小吃店")
     async with db.transaction() as session:
         cadre = await create_user(session, 9100 + len(key), clock.now(), Role.CADRE)
-        report = inspections.Report(unit_id=unit_id, submit_key=key, industry="small_restaurant", answers={},
-                                    notes={}, proposed_compliant=True, compliant=True, unit_class="upgrade",
-                                    photos=photos)
+        report = inspections.Report(
+            unit_id=unit_id,
+            submit_key=key,
+            industry="small_restaurant",
+            answers={},
+            notes={},
+            proposed_compliant=True,
+            compliant=True,
+            unit_class="upgrade",
+            photos=photos,
+        )
         inspection, _ = await inspections.submit(session, report, cadre.id, clock.now())
         return inspection.id
 
@@ -57,8 +65,10 @@ async def test_a_terminal_photo_file_is_kept_by_the_terminal_chat(db, clock, cor
     await chat(core, db, 7, out=io.StringIO(), read_line=lambda: (_ for _ in ()).throw(EOFError), media=store)
     async with db.transaction() as session:
         kept = list(await session.scalars(select(InspectionPhoto).order_by(InspectionPhoto.id)))
-    assert [photo.sha256 for photo in kept] == [hashlib.sha256(FRONT).hexdigest(),
-                                                 hashlib.sha256(simulated_photo()).hexdigest()]
+    assert [photo.sha256 for photo in kept] == [
+        hashlib.sha256(FRONT).hexdigest(),
+        hashlib.sha256(simulated_photo()).hexdigest(),
+    ]
     assert await store.get(describe(FRONT).key) == FRONT
     assert simulated_photo().startswith(b"\x89PNG\r\n\x1a\n")
 
@@ -111,8 +121,11 @@ async def keep_as(db, store, file_id: str, data: bytes) -> str:
 
 def test_backup_carries_the_photos_and_restore_puts_them_back(tmp_path):
     live, media = tmp_path / "data" / "shixiao.db", tmp_path / "data" / "media"
-    env = {"SHIXIAO_DATABASE_URL": f"sqlite+aiosqlite:///{live}", "SHIXIAO_TELEGRAM_TOKEN": "",
-           "SHIXIAO_MEDIA_DIR": str(media)}
+    env = {
+        "SHIXIAO_DATABASE_URL": f"sqlite+aiosqlite:///{live}",
+        "SHIXIAO_TELEGRAM_TOKEN": "",
+        "SHIXIAO_MEDIA_DIR": str(media),
+    }
 
     async def prepare() -> None:
         db = Database(env["SHIXIAO_DATABASE_URL"])

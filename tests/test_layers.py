@@ -51,8 +51,10 @@ def handler_imports(path: Path) -> set[str]:
 def test_the_handlers_import_no_circle():
     """Flows, the runner and the turn once imported each other (handlers/context.py named the Runner): a circle
     means neither side can be read, changed or tested alone."""
-    modules = {".".join(path.relative_to(REPO).with_suffix("").parts).removesuffix(".__init__"): path
-               for path in (REPO / "handlers").rglob("*.py")}
+    modules = {
+        ".".join(path.relative_to(REPO).with_suffix("").parts).removesuffix(".__init__"): path
+        for path in (REPO / "handlers").rglob("*.py")
+    }
     graph = {name: handler_imports(path) & modules.keys() - {name} for name, path in modules.items()}
     for package in [name for name, path in modules.items() if path.name == "__init__.py"]:
         graph[package] = set()  # a package's face hands names on; importing it is no import of its parts

@@ -39,8 +39,9 @@ async def wait_until(predicate, timeout: float, what: str) -> None:  # noqa: ASY
 
 async def stored_errors(db: Database) -> list[tuple[str, int]]:
     async with db.transaction() as session:
-        rows = await session.execute(select(OutboxMessage.last_error, OutboxMessage.attempts)
-                                     .where(OutboxMessage.last_error.is_not(None)))
+        rows = await session.execute(
+            select(OutboxMessage.last_error, OutboxMessage.attempts).where(OutboxMessage.last_error.is_not(None))
+        )
         return [(error, attempts) for error, attempts in rows]
 
 
@@ -95,18 +96,21 @@ async def test_a_start_through_a_redirecting_address_fails_without_printing_the_
 
 
 TRIGGERS = {
-    "sqlite": ["CREATE TRIGGER complaints_closed BEFORE INSERT ON complaints "
-               "BEGIN SELECT RAISE(ABORT, 'complaints are closed for maintenance'); END"],
-    "postgresql": ["CREATE FUNCTION complaints_closed() RETURNS trigger LANGUAGE plpgsql AS "
-                   "$$ BEGIN RAISE EXCEPTION 'complaints are closed for maintenance'; END $$",
-                   "CREATE TRIGGER complaints_closed BEFORE INSERT ON complaints "
-                   "FOR EACH ROW EXECUTE FUNCTION complaints_closed()"],
+    "sqlite": [
+        "CREATE TRIGGER complaints_closed BEFORE INSERT ON complaints "
+        "BEGIN SELECT RAISE(ABORT, 'complaints are closed for maintenance'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION complaints_closed() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'complaints are closed for maintenance'; END $$",
+        "CREATE TRIGGER complaints_closed BEFORE INSERT ON complaints "
+        "FOR EACH ROW EXECUTE FUNCTION complaints_closed()",
+    ],
 }
 
 
 @pytest.mark.slow
-async def test_a_database_error_while_a_named_complainant_files_logs_no_name_phone_or_text(emulator, db_url,
-                                                                                          tmp_path):
+async def test_a_database_error_while_a_named_complainant_files_logs_no_name_phone_or_text(emulator, db_url, tmp_path):
     """The insert of a real-name complaint fails in the database. The ERROR line and its traceback show the
     statement, never the complainant's name, phone or description (engines hide bound parameters)."""
     personal(NAME)
@@ -121,8 +125,12 @@ async def test_a_database_error_while_a_named_complainant_files_logs_no_name_pho
         person = emulator.user(4102, "投诉人")
         await person.send_command("/start")
         await person.expect("请选择要办理的事项", timeout=60)
-        for press, prompt in (("投诉举报", "请选择问题类别"), ("卫生条件差", "问题发生在哪个乡镇"),
-                              ("岩头镇", "请选择所在的村"), ("芙蓉村", "被投诉的是哪家店")):
+        for press, prompt in (
+            ("投诉举报", "请选择问题类别"),
+            ("卫生条件差", "问题发生在哪个乡镇"),
+            ("岩头镇", "请选择所在的村"),
+            ("芙蓉村", "被投诉的是哪家店"),
+        ):
             await person.press(press)
             await person.expect(prompt)
         await person.send_text("芙蓉饭店")
@@ -161,8 +169,10 @@ def test_the_audit_and_the_harness_use_one_token_and_the_audit_sees_a_leak():
 def test_redaction_removes_registered_secrets_token_paths_and_token_shapes():
     hide(TOKEN, "s3cr3t-webhook-value")  # as the runtime registers them
     real_shape = "7012345678:AAH" + "x" * 32
-    line = (f"GET https://api.example/bot{TOKEN}/getMe; again /file/bot{real_shape}/photos/1.jpg; "
-            f"token {SECRET_HALF} or {real_shape}; secret s3cr3t-webhook-value; update 13 of chat 77")
+    line = (
+        f"GET https://api.example/bot{TOKEN}/getMe; again /file/bot{real_shape}/photos/1.jpg; "
+        f"token {SECRET_HALF} or {real_shape}; secret s3cr3t-webhook-value; update 13 of chat 77"
+    )
     clean = redact(line)
     assert TOKEN not in clean and SECRET_HALF not in clean and real_shape not in clean
     assert "s3cr3t-webhook-value" not in clean and "update 13 of chat 77" in clean
@@ -175,8 +185,15 @@ def test_log_records_are_redacted_in_message_arguments_and_traceback():
     try:
         raise RuntimeError(f"Cannot connect to http://127.0.0.1:1/bot{TOKEN}/getMe")
     except RuntimeError as error:
-        record = logging.getLogger("t").makeRecord("t", logging.WARNING, __file__, 1, "failed: %s", (error,),
-                                                   exc_info=(type(error), error, error.__traceback__))
+        record = logging.getLogger("t").makeRecord(
+            "t",
+            logging.WARNING,
+            __file__,
+            1,
+            "failed: %s",
+            (error,),
+            exc_info=(type(error), error, error.__traceback__),
+        )
     redact_record(record)
     formatted = logging.Formatter("%(message)s").format(record)
     assert "failed: Cannot connect to http://127.0.0.1:1/bot<hidden>/getMe" in formatted

@@ -39,8 +39,9 @@ def store(request, tmp_path):
     endpoint = request.getfixturevalue("s3_endpoint")
     bucket = f"photos-{uuid.uuid4().hex[:8]}"
     make_bucket(endpoint, bucket)
-    return S3MediaStore(bucket, endpoint=endpoint, access_key="test", secret_key="test", region="us-east-1",
-                        prefix="shixiao")
+    return S3MediaStore(
+        bucket, endpoint=endpoint, access_key="test", secret_key="test", region="us-east-1", prefix="shixiao"
+    )
 
 
 def test_a_photo_is_named_by_its_content():
@@ -95,8 +96,9 @@ async def test_an_unwritable_folder_is_a_media_error(tmp_path):
 async def test_an_unreachable_bucket_is_a_media_error():
     from tests.s3_server import free_port
 
-    store = S3MediaStore("photos", endpoint=f"http://127.0.0.1:{free_port()}", access_key="x", secret_key="y",
-                         region="us-east-1")
+    store = S3MediaStore(
+        "photos", endpoint=f"http://127.0.0.1:{free_port()}", access_key="x", secret_key="y", region="us-east-1"
+    )
     with pytest.raises(MediaError):
         await store.put(describe(PHOTO).key, PHOTO)
 
@@ -108,7 +110,14 @@ def test_the_media_store_is_the_folder_unless_a_bucket_is_configured(tmp_path, s
     assert Settings(_env_file=None, media_dir="").media_folder == Settings(_env_file=None).media_folder  # .env line
     folder = media_store(Settings(_env_file=None, data_dir=tmp_path))
     assert isinstance(folder, LocalMediaStore) and folder.root == tmp_path / "media"
-    bucket = media_store(Settings(_env_file=None, media_s3_endpoint=s3_endpoint, media_s3_bucket="photos",
-                                  media_s3_access_key="test", media_s3_secret_key="test",
-                                  media_s3_region="us-east-1"))
+    bucket = media_store(
+        Settings(
+            _env_file=None,
+            media_s3_endpoint=s3_endpoint,
+            media_s3_bucket="photos",
+            media_s3_access_key="test",
+            media_s3_secret_key="test",
+            media_s3_region="us-east-1",
+        )
+    )
     assert isinstance(bucket, S3MediaStore) and bucket.bucket == "photos"

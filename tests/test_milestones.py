@@ -41,15 +41,19 @@ def at(day: date, hour: int = 9) -> datetime:
 
 async def key_id(db: Database, key: str, year: int = 2026) -> int:
     async with db.transaction() as session:
-        return int(await session.scalar(select(PlanMilestone.id).where(PlanMilestone.year == year,
-                                                                        PlanMilestone.key == key)))
+        return int(
+            await session.scalar(select(PlanMilestone.id).where(PlanMilestone.year == year, PlanMilestone.key == key))
+        )
 
 
 async def reminders(db: Database, chat_id: int, title: str | None = None) -> list[tuple[date, str, list[str]]]:
     """(local day, text, button labels) of the milestone messages queued for a chat."""
     async with db.transaction() as session:
-        rows = list(await session.scalars(select(OutboxMessage).where(OutboxMessage.chat_id == chat_id)
-                                          .order_by(OutboxMessage.id)))
+        rows = list(
+            await session.scalars(
+                select(OutboxMessage).where(OutboxMessage.chat_id == chat_id).order_by(OutboxMessage.id)
+            )
+        )
     found = []
     for row in rows:
         text = row.payload["text"]
@@ -84,9 +88,13 @@ def test_the_seed_plan_gives_tasks_phases_and_two_supervisions_for_any_year():
     assert [by_key[f"phase.{n}"].due_on for n in (1, 2, 3)] == [date(2026, 3, 1), date(2026, 5, 1), date(2026, 11, 1)]
     # Quarterly supervision in phase 2 (5月-10月): the ends of Q2 and Q3.
     supervision = [p for p in planned if p.kind == "supervision"]
-    assert [(p.key, p.due_on) for p in supervision] == [("supervision.q2", date(2026, 6, 30)),
-                                                        ("supervision.q3", date(2026, 9, 30))]
-    assert all("没有具体日期；本系统以季度末为期限提醒" in p.text for p in supervision)  # the date is ours, not the plan's
+    assert [(p.key, p.due_on) for p in supervision] == [
+        ("supervision.q2", date(2026, 6, 30)),
+        ("supervision.q3", date(2026, 9, 30)),
+    ]
+    assert all(
+        "没有具体日期；本系统以季度末为期限提醒" in p.text for p in supervision
+    )  # the date is ours, not the plan's
     assert planned == sorted(planned, key=lambda p: (p.due_on, p.position, p.key))
     assert planned_milestones(shipped_schedule(), 2031, TEXTS)[1].due_on == date(2031, 4, 15)
 
@@ -130,8 +138,7 @@ async def test_reminders_follow_the_seed_plan_and_stop_for_a_township_that_marke
     assert first[2] == ["标记已完成"]
     texts = [text for _, text, _ in await reminders(db, yantou.user_id, KICKOFF)]
     assert "今天（2026年4月15日）是" in texts[3] and "已逾期1天" in texts[4] and "已逾期22天" in texts[7]
-    assert [day for day, _, _ in await reminders(db, qiaoxia.user_id, KICKOFF)] == [date(2026, 4, 8),
-                                                                                    date(2026, 4, 12)]
+    assert [day for day, _, _ in await reminders(db, qiaoxia.user_id, KICKOFF)] == [date(2026, 4, 8), date(2026, 4, 12)]
     county_texts = await reminders(db, county.user_id, KICKOFF)
     assert len(county_texts) == 8 and county_texts[0][1].startswith("【计划节点提醒】县级（县整规办、各部门）：")
     # 乡镇-only work reaches township officials only; phase starts reach everyone, without a button.
@@ -147,7 +154,7 @@ async def test_a_year_end_task_is_overdue_in_the_next_year(core, db, clock):
     official = await township_official(core, db, clock, 811, "枫林镇", "林镇长")
     clock.set(at(date(2027, 1, 1)))
     assert await remind_milestones(db, clock, TEXTS) == 1
-    (_, text, _), = await reminders(db, official.user_id, "年度评价验收")
+    ((_, text, _),) = await reminders(db, official.user_id, "年度评价验收")
     assert "期限是2026年12月31日，已逾期1天" in text
 
 
@@ -340,9 +347,12 @@ async def test_reloading_replaces_the_year_and_keeps_marks_of_kept_keys(db, cloc
         user = await create_user(session, 8601, clock.now(), Role.COUNTY)
         await milestones.mark_done(session, archive, None, user.id, "ok", clock.now())
         await milestones.mark_done(session, gone, None, user.id, None, clock.now())
-    path.write_text(SMALL_PLAN.replace("day: 5, title: 建立监管档案", "day: 8, title: 建立并完善监管档案")
-                    .replace("  - {id: gone, number: 3, month: 6, day: 1, title: 将被删除, responsible: [乡镇], text: 临时}\n",
-                             ""), encoding="utf-8")
+    path.write_text(
+        SMALL_PLAN.replace("day: 5, title: 建立监管档案", "day: 8, title: 建立并完善监管档案").replace(
+            "  - {id: gone, number: 3, month: 6, day: 1, title: 将被删除, responsible: [乡镇], text: 临时}\n", ""
+        ),
+        encoding="utf-8",
+    )
     second = await load_plan(db, read_schedule(path), 2026, TEXTS, clock)
     assert (second.created, second.updated, second.removed, second.kept_marks) == (0, 5, 1, 1)
     async with db.transaction() as session:
@@ -367,11 +377,14 @@ def test_bad_plan_files_are_explained_in_chinese(tmp_path):
         return str(error.value)
 
     task = "  - {{id: a, number: 1, {date}, title: 甲, responsible: [{who}], text: 乙}}\n"
-    assert problem("milestones:\n" + task.format(date="month: 2, day: 30", who="乡镇")) == \
-        "bad.yaml：时间节点 a（第1项）：2026年没有2月30日，请改为有效日期"
+    assert (
+        problem("milestones:\n" + task.format(date="month: 2, day: 30", who="乡镇"))
+        == "bad.yaml：时间节点 a（第1项）：2026年没有2月30日，请改为有效日期"
+    )
     assert "2027年没有2月29日" in problem("milestones:\n" + task.format(date="month: 2, day: 29", who="乡镇"), 2027)
-    assert "责任单位“县政府”无法识别（可用：乡镇、县整规办、牵头部门、各部门）" in \
-        problem("milestones:\n" + task.format(date="month: 4, day: 1", who="县政府"))
+    assert "责任单位“县政府”无法识别（可用：乡镇、县整规办、牵头部门、各部门）" in problem(
+        "milestones:\n" + task.format(date="month: 4, day: 1", who="县政府")
+    )
     missing = problem("milestones:\n  - {id: b, number: 1, month: 4, day: 1, responsible: [乡镇]}\n")
     assert "时间节点 b：缺少必填字段 title" in missing and "时间节点 b：缺少必填字段 text" in missing
     assert "缺少必填字段 milestones" in problem("phases: []\n")
@@ -434,8 +447,10 @@ def test_plan_load_and_list(env, tmp_path):
 
 def test_plan_load_refuses_bad_files_and_changes_nothing(env, tmp_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text("milestones:\n  - {id: a, number: 1, month: 2, day: 30, title: 甲, responsible: [乡镇], text: 乙}\n",
-                   encoding="utf-8")
+    bad.write_text(
+        "milestones:\n  - {id: a, number: 1, month: 2, day: 30, title: 甲, responsible: [乡镇], text: 乙}\n",
+        encoding="utf-8",
+    )
     result = invoke(["plan", "load", str(bad), "--year", "2026"], env)
     assert result.exit_code == 1
     assert "bad.yaml：时间节点 a（第1项）：2026年没有2月30日" in result.stderr and "Traceback" not in result.output

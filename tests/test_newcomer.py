@@ -34,11 +34,22 @@ NOW = datetime.fromisoformat("2026-12-07T10:00:00+08:00")
 
 def shixiao(args: list[str], tmp_path: Path, stdin: str = "", db: str = "fresh.db") -> subprocess.CompletedProcess[str]:
     """The command as `scripts/start` runs it (`shixiao chat`): a real process in a folder of its own."""
-    env = {**os.environ, "SHIXIAO_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / db}", "SHIXIAO_TELEGRAM_TOKEN": "",
-           "PYTHONPATH": str(REPO)}
+    env = {
+        **os.environ,
+        "SHIXIAO_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / db}",
+        "SHIXIAO_TELEGRAM_TOKEN": "",
+        "PYTHONPATH": str(REPO),
+    }
     env.pop("SHIXIAO_SAMPLE_REGISTER", None)
-    return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin, env=env, capture_output=True, text=True,
-                          cwd=tmp_path, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
 
 
 def test_a_fresh_start_shows_the_sample_register_in_the_first_report(tmp_path):
@@ -47,7 +58,7 @@ def test_a_fresh_start_shows_the_sample_register_in_the_first_report(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "您以“示例县整规办”（用户 0）的身份进入" in out
     assert "shixiao jobs run 名称" in out  # how to trigger a scheduled job now
-    report = out[out.index("【十小通周报】永嘉县"):]
+    report = out[out.index("【十小通周报】永嘉县") :]
     assert "（含示例数据：其中 61 家是示例单位" in report
     assert "登记单位 61 家：规范达标 37、整改中 12、未检查 9、待关停 3" in report
     assert "1. 岩头镇 84.6%（11/13）✓ 基本完成" in report
@@ -67,8 +78,10 @@ def test_a_fresh_start_shows_the_sample_register_in_the_first_report(tmp_path):
     reports = openpyxl.load_workbook(tmp_path / "inspections.xlsx").worksheets[0]
     rows = [row for row in reports.iter_rows(min_row=2, values_only=True) if row[0]]
     assert len(rows) == 52 and all(any(SAMPLE_MARK in str(cell) for cell in row) for row in rows)
-    summary = {row[0]: row[1] for row in openpyxl.load_workbook(tmp_path / "report.xlsx")["汇总"].iter_rows(
-        min_row=2, values_only=True)}
+    summary = {
+        row[0]: row[1]
+        for row in openpyxl.load_workbook(tmp_path / "report.xlsx")["汇总"].iter_rows(min_row=2, values_only=True)
+    }
     assert summary["登记单位"] == 61 and summary["其中示例单位（名称带“（示例）”）"] == 61
 
     # A scheduled job run now goes through the scheduler's function; its digest waits for the office's next chat.
@@ -90,8 +103,9 @@ def test_a_fresh_start_shows_the_sample_register_in_the_first_report(tmp_path):
 
 
 def test_a_real_county_never_gets_the_sample_register(tmp_path):
-    (tmp_path / "county.yaml").write_text("county: 平阳县\ntownships:\n  - name: 昆阳镇\n    villages: [城西村]\n",
-                                          encoding="utf-8")
+    (tmp_path / "county.yaml").write_text(
+        "county: 平阳县\ntownships:\n  - name: 昆阳镇\n    villages: [城西村]\n", encoding="utf-8"
+    )
     loaded = shixiao(["areas", "load", "county.yaml"], tmp_path)
     assert loaded.returncode == 0, loaded.stderr
     chat = shixiao(["chat"], tmp_path, "/quit\n")
@@ -148,21 +162,33 @@ def test_the_sample_register_covers_the_ten_industries_and_several_villages():
             assert any(checklist.item(item).veto for item in failed)
 
 
-@pytest.mark.parametrize(("old", "new", "message"), [
-    ("industry: small_pharmacy, township: 枫林镇", "industry: small_bakery, township: 枫林镇",
-     "行业“small_bakery”不在行业清单中"),
-    ("village: 福田村, operator: 徐晓红", "village: 火星村, operator: 徐晓红", "村“火星村”不在示例县的枫林镇中"),
-    ("check: {days: 4, result: 达标, review: 已通过}}\n", "check: {days: 4, result: 优秀, review: 已通过}}\n",
-     "result 应为 达标、整改、关停 之一"),
-    # a list is unhashable: it once escaped as a TypeError from the lookup instead of this line's error
-    ("check: {days: 4, result: 达标, review: 已通过}}\n", "check: {days: 4, result: [达标], review: 已通过}}\n",
-     "result 应为 达标、整改、关停 之一"),
-    ("operator: 徐晓红, address: 福田村中街7号", "operator: 徐晓红, adress: 福田村中街7号", "不认识的字段：adress"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "industry: small_pharmacy, township: 枫林镇",
+            "industry: small_bakery, township: 枫林镇",
+            "行业“small_bakery”不在行业清单中",
+        ),
+        ("village: 福田村, operator: 徐晓红", "village: 火星村, operator: 徐晓红", "村“火星村”不在示例县的枫林镇中"),
+        (
+            "check: {days: 4, result: 达标, review: 已通过}}\n",
+            "check: {days: 4, result: 优秀, review: 已通过}}\n",
+            "result 应为 达标、整改、关停 之一",
+        ),
+        # a list is unhashable: it once escaped as a TypeError from the lookup instead of this line's error
+        (
+            "check: {days: 4, result: 达标, review: 已通过}}\n",
+            "check: {days: 4, result: [达标], review: 已通过}}\n",
+            "result 应为 达标、整改、关停 之一",
+        ),
+        ("operator: 徐晓红, address: 福田村中街7号", "operator: 徐晓红, adress: 福田村中街7号", "不认识的字段：adress"),
+    ],
+)
 def test_a_mistake_in_the_sample_register_names_the_line(tmp_path, old, new, message):
     text = SAMPLE_REGISTER.read_text(encoding="utf-8")
     last = text.rindex(old)
-    broken = text[:last] + new + text[last + len(old):]
+    broken = text[:last] + new + text[last + len(old) :]
     line = broken[:last].count("\n") + 1
     path = tmp_path / "sample_register.yaml"
     path.write_text(broken, encoding="utf-8")
@@ -220,8 +246,13 @@ def test_every_row_of_the_readme_tables_renders():
     assert in_tables == sum(1 for line in readme.splitlines() if line.strip().startswith("|"))
     commands = next(rows for rows in tables if rows[0] == ["命令", "作用"])
     documented = " ".join(row[0] for row in commands)
-    for command in ("shixiao digest", "shixiao jobs list", "shixiao jobs run", "shixiao units remove-sample",
-                    "shixiao chat"):
+    for command in (
+        "shixiao digest",
+        "shixiao jobs list",
+        "shixiao jobs run",
+        "shixiao units remove-sample",
+        "shixiao chat",
+    ):
         assert command in documented
 
 

@@ -42,8 +42,10 @@ async def test_two_senders_share_one_outbox_without_sending_twice(db, clock):
             await instances.beat(session, name, datetime.now(UTC))
     transports = [ScriptedTransport(), ScriptedTransport()]
     limits = Limits(global_per_second=400, per_chat_interval=0.05, per_chat_burst=2, batch=20)
-    senders = [Sender(db, transport, limits=limits, instance=name)
-               for transport, name in zip(transports, ("a", "b"), strict=True)]
+    senders = [
+        Sender(db, transport, limits=limits, instance=name)
+        for transport, name in zip(transports, ("a", "b"), strict=True)
+    ]
     await run_until_sent(senders, db, len(items))
     delivered = [(at, chat, text) for transport in transports for at, chat, text in transport.delivered]
     assert sorted(text for _, _, text in delivered) == sorted(text for _, text in items)  # each once
@@ -97,8 +99,7 @@ async def test_a_restarted_instance_takes_back_its_own_claims_at_once(db, clock)
         heads = await outbox.pending_heads(session, "telegram", 10)
         await outbox.claim(session, [heads[0].id], "host-1", now, now + LEASE)  # then killed -9
     transport = ScriptedTransport()
-    restarted = Sender(db, transport, limits=Limits(global_per_second=1000, per_chat_interval=0),
-                       instance="host-1")
+    restarted = Sender(db, transport, limits=Limits(global_per_second=1000, per_chat_interval=0), instance="host-1")
     assert await restarted.drain(within=5)
     assert [text for _, _, text in transport.delivered] == ["mine"]
 
@@ -113,6 +114,7 @@ async def test_an_instance_keeps_to_the_allowance_another_instance_spent(db, clo
     first_transport, second_transport = ScriptedTransport(), ScriptedTransport()
     first = Sender(db, first_transport, limits=limits, instance="a")
     second = Sender(db, second_transport, limits=limits, instance="b")
+
     async def reply(text: str) -> None:
         async with db.transaction() as session:
             await outbox.enqueue(session, 1, "message", {"text": text}, clock.now(), reply=True)

@@ -41,7 +41,16 @@ def reminders(rows: list[OutboxMessage]) -> list[str]:
 def test_the_stage_is_the_nearest_one_not_yet_passed():
     day = datetime(2026, 5, 16).date()
     assert [stage(day, day - timedelta(days=left)) for left in (10, 8, 7, 5, 3, 2, 1, 0, -1)] == [
-        None, None, 7, 7, 3, 3, 1, 0, None]
+        None,
+        None,
+        7,
+        7,
+        3,
+        3,
+        1,
+        0,
+        None,
+    ]
 
 
 async def test_owners_are_reminded_at_each_stage_once_by_day_only(db, clock, tmp_path):
@@ -132,6 +141,8 @@ async def test_a_blocked_owner_makes_the_sender_tell_the_cadre(db, clock, tmp_pa
     to_owner = await outbox_to(db, OWNER)
     assert to_owner and {row.status for row in to_owner} == {OutboxStatus.FAILED}
     told = [text for chat, _, text in transport.delivered if chat == 7403 and "未能通知业主" in text]
-    assert told == ["未能通知业主王老板（“老王小吃店”）：对方已屏蔽或停用十小通，检查结果和整改要求没有送达。请当面或电话告知。"]
+    assert told == [
+        "未能通知业主王老板（“老王小吃店”）：对方已屏蔽或停用十小通，检查结果和整改要求没有送达。请当面或电话告知。"
+    ]
     assert await sender.drain(within=2)  # nothing more, nothing twice
     assert len([1 for chat, _, text in transport.delivered if "未能通知业主" in text]) == 1

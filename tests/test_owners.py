@@ -62,8 +62,15 @@ async def test_cadre_invites_the_owner_who_registers_and_is_told_of_the_next_ins
     sent = await outbox_to(db, OWNER, before)
     assert [row.kind for row in sent] == ["message", "document"]
     text = sent[0].payload["text"]
-    for words in ("检查结果：不达标（需整改）", "整治分类：整改规范类", "实际经营项目与执照、许可证核定的范围一致",
-                  "依据：", "怎么整改：", "现场情况：营业执照未悬挂在显眼处", "2026年5月21日前整改完毕"):
+    for words in (
+        "检查结果：不达标（需整改）",
+        "整治分类：整改规范类",
+        "实际经营项目与执照、许可证核定的范围一致",
+        "依据：",
+        "怎么整改：",
+        "现场情况：营业执照未悬挂在显眼处",
+        "2026年5月21日前整改完毕",
+    ):
         assert words in text, (words, text)
     assert read(sent[1].payload["document"]) is None  # rendered by the sender, outside the transaction
     ensure_sheet(sent[1].payload)  # what the sender does before sending it
@@ -111,8 +118,14 @@ async def test_owners_see_only_their_own_units_and_forged_buttons_change_nothing
     owner = Person(core, OWNER)
     await owner.command("start", code)
     await owner.text("王老板")
-    for data in (f"m.unit_card.{theirs}", f"m.unit_card.{foreign}", "m.unit_card.abc", "m.unit_card.99999999999",
-                 f"m.owner_invite.{mine}", "m.rectify_sheet.1"):
+    for data in (
+        f"m.unit_card.{theirs}",
+        f"m.unit_card.{foreign}",
+        "m.unit_card.abc",
+        "m.unit_card.99999999999",
+        f"m.owner_invite.{mine}",
+        "m.rectify_sheet.1",
+    ):
         await owner.press_data(data)
         assert "隔壁面馆" not in owner.last.text and "桥头面馆" not in owner.last.text
         assert "无权" in owner.last.text or "不能使用" in owner.last.text, (data, owner.last.text)
@@ -185,7 +198,10 @@ async def test_the_owner_reports_a_fix_with_photos_and_the_cadre_gets_a_task(db,
     assert "已通知村干部（1人）上门复查" in owner.last.text
     sent = await outbox_to(db, 7202, before)
     task = next(row for row in sent if "【复查任务】" in row.payload.get("text", ""))
-    assert "实际经营项目与执照、许可证核定的范围一致" in task.payload["text"] and "已按执照核定范围经营" in task.payload["text"]
+    assert (
+        "实际经营项目与执照、许可证核定的范围一致" in task.payload["text"]
+        and "已按执照核定范围经营" in task.payload["text"]
+    )
     assert task.payload["buttons"][0][0]["data"] == f"m.inspect.{unit_id}"
     assert any(row.kind == "photo" and row.payload["photo"] == "file-1" for row in sent)
     async with db.transaction() as session:

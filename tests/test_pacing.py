@@ -29,8 +29,13 @@ class Phone(Person):
         for reply in reversed(self.replies):
             for choice in reply.choices:
                 if choice.label == label:
-                    await self._send(kind=Kind.PRESS, data=choice.data, pressed_label=label, message_id=message_id,
-                                     message_text=reply.text)
+                    await self._send(
+                        kind=Kind.PRESS,
+                        data=choice.data,
+                        pressed_label=label,
+                        message_id=message_id,
+                        message_text=reply.text,
+                    )
                     assert self.last_outcome is not None
                     return self.last_outcome
         raise AssertionError(f"no button {label!r}")
@@ -132,18 +137,24 @@ async def test_a_refused_press_gets_a_toast(db, clock):
 
 
 async def test_question_notices_are_folded_and_each_asker_has_at_most_three_waiting(core, db, clock):
-    officials = [await phone(core, db, clock, 1210 + n, Role.COUNTY, None, name)
-                 for n, name in enumerate(("周主任", "吴科长"))]
+    officials = [
+        await phone(core, db, clock, 1210 + n, Role.COUNTY, None, name) for n, name in enumerate(("周主任", "吴科长"))
+    ]
     asker, other = Person(core, 1212), Person(core, 1213)
     for person in (asker, other):
         await person.command("start")
 
     async def notices() -> list[str]:
         async with db.transaction() as session:
-            return [row.payload["text"] for row in await session.scalars(
-                select(OutboxMessage).where(OutboxMessage.chat_id == officials[0].user_id,
-                                            OutboxMessage.payload.is_not(None)).order_by(OutboxMessage.id))
-                    if "待答复问题" in row.payload["text"]]
+            return [
+                row.payload["text"]
+                for row in await session.scalars(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.chat_id == officials[0].user_id, OutboxMessage.payload.is_not(None))
+                    .order_by(OutboxMessage.id)
+                )
+                if "待答复问题" in row.payload["text"]
+            ]
 
     assert (await asker.text(UNANSWERABLE))[0].text.startswith("不确定")
     assert len(await notices()) == 1  # the first one at once
@@ -162,8 +173,9 @@ async def test_question_notices_are_folded_and_each_asker_has_at_most_three_wait
     assert await announce_questions(db, clock, core.texts) == 0  # each question once
     async with db.transaction() as session:
         assert await session.scalar(select(func.count()).select_from(Question)) == 4
-        assert await session.scalar(select(func.count()).select_from(Question)
-                                    .where(Question.announced_at.is_(None))) == 0
+        assert (
+            await session.scalar(select(func.count()).select_from(Question).where(Question.announced_at.is_(None))) == 0
+        )
 
 
 async def test_sixty_messages_from_one_resident_reach_the_county_as_one_notice(db, clock):

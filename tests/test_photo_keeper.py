@@ -40,9 +40,17 @@ async def submit_with_photos(db, clock, *file_ids: str, key: str = "k1") -> int:
     unit_id = await add_unit(db, clock, "芙蓉村", "老王小吃店")
     async with db.transaction() as session:
         await create_user(session, 9001, clock.now(), Role.CADRE)
-        report = inspections.Report(unit_id=unit_id, submit_key=key, industry="small_restaurant", answers={},
-                                    notes={}, proposed_compliant=True, compliant=True, unit_class="upgrade",
-                                    photos=[{"file_id": file_id, "unique_id": f"u-{file_id}"} for file_id in file_ids])
+        report = inspections.Report(
+            unit_id=unit_id,
+            submit_key=key,
+            industry="small_restaurant",
+            answers={},
+            notes={},
+            proposed_compliant=True,
+            compliant=True,
+            unit_class="upgrade",
+            photos=[{"file_id": file_id, "unique_id": f"u-{file_id}"} for file_id in file_ids],
+        )
         inspection, _ = await inspections.submit(session, report, 1, clock.now())
         return inspection.id
 
@@ -53,8 +61,13 @@ async def photo_rows(db) -> list[InspectionPhoto]:
 
 
 def keeper(db, clock, source, tmp_path, **limits) -> PhotoKeeper:
-    return PhotoKeeper(db, source, LocalMediaStore(tmp_path / "media"), clock,
-                       limits=KeepLimits(max_attempts=3, first_retry=30.0, **limits))
+    return PhotoKeeper(
+        db,
+        source,
+        LocalMediaStore(tmp_path / "media"),
+        clock,
+        limits=KeepLimits(max_attempts=3, first_retry=30.0, **limits),
+    )
 
 
 async def test_a_failing_download_is_retried_with_a_doubling_delay_then_flagged(db, clock, tmp_path):
@@ -158,10 +171,21 @@ async def test_a_corrected_report_does_not_fetch_its_kept_photos_again(db, clock
     await worker.round()
     [kept] = await photo_rows(db)
     async with db.transaction() as session:
-        report = inspections.Report(unit_id=1, submit_key="k2", industry="small_restaurant", answers={}, notes={},
-                                    proposed_compliant=True, compliant=True, unit_class="upgrade", previous_id=first_id,
-                                    photos=[{"file_id": "file-a", "unique_id": "u-file-a", "sha256": kept.sha256,
-                                             "extension": kept.extension}, {"file_id": "file-new"}])
+        report = inspections.Report(
+            unit_id=1,
+            submit_key="k2",
+            industry="small_restaurant",
+            answers={},
+            notes={},
+            proposed_compliant=True,
+            compliant=True,
+            unit_class="upgrade",
+            previous_id=first_id,
+            photos=[
+                {"file_id": "file-a", "unique_id": "u-file-a", "sha256": kept.sha256, "extension": kept.extension},
+                {"file_id": "file-new"},
+            ],
+        )
         await inspections.submit(session, report, 1, clock.now())
     source = ScriptedSource()
     assert await keeper(db, clock, source, tmp_path).round() == 1

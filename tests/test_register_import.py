@@ -35,8 +35,9 @@ def workbook(path, rows):
 
 async def run_import(db, path, *options):
     env = {"SHIXIAO_DATABASE_URL": db.url, "SHIXIAO_TELEGRAM_TOKEN": "", "COLUMNS": "250"}  # tables unwrapped
-    result = await asyncio.to_thread(runner.invoke, app, ["units", "import", *options, str(path)], env=env,
-                                     catch_exceptions=False)
+    result = await asyncio.to_thread(
+        runner.invoke, app, ["units", "import", *options, str(path)], env=env, catch_exceptions=False
+    )
     return result.exit_code, result.output.replace("\n", "")
 
 
@@ -46,10 +47,22 @@ async def inspected_unit(db, name="老王小吃店", *, compliant=False, unit_cl
         village = await find_area(session, "岩头镇/芙蓉村", AreaLevel.VILLAGE)
         unit, _ = await upsert_unit(session, village, UnitFields(name, "small_restaurant", address="旧地址"), NOW)
         cadre = await create_user(session, 700 + unit.id, NOW, Role.CADRE)
-        inspection, _ = await submit(session, Report(
-            unit_id=unit.id, submit_key=f"k{unit.id}", industry="small_restaurant", answers={}, notes={},
-            proposed_compliant=compliant, compliant=compliant, unit_class=unit_class,
-            rectify_by=None if compliant else date(2026, 6, 1)), cadre.id, NOW)
+        inspection, _ = await submit(
+            session,
+            Report(
+                unit_id=unit.id,
+                submit_key=f"k{unit.id}",
+                industry="small_restaurant",
+                answers={},
+                notes={},
+                proposed_compliant=compliant,
+                compliant=compliant,
+                unit_class=unit_class,
+                rectify_by=None if compliant else date(2026, 6, 1),
+            ),
+            cadre.id,
+            NOW,
+        )
         if returned:
             await send_back(session, inspection, cadre, "照片不清楚", NOW)
         return unit.id
@@ -63,15 +76,41 @@ async def unit_row(db, unit_id: int) -> tuple:
 
 async def test_register_facts_update_but_inspection_results_are_kept_and_reported(db, tmp_path):
     unit_id = await inspected_unit(db)
-    rows = [["老王小吃店", "小餐饮店", "岩头镇", "芙蓉村", "芙蓉村88号", "王大", "13800001111", "JY9", "规范达标",
-             "整合提升类", "是"]]
+    rows = [
+        [
+            "老王小吃店",
+            "小餐饮店",
+            "岩头镇",
+            "芙蓉村",
+            "芙蓉村88号",
+            "王大",
+            "13800001111",
+            "JY9",
+            "规范达标",
+            "整合提升类",
+            "是",
+        ]
+    ]
     code, out = await run_import(db, workbook(tmp_path / "units.xlsx", rows))
     assert code == 0, out
-    assert await unit_row(db, unit_id) == ("芙蓉村88号", "13800001111", "rectifying", "rectify", "small_restaurant",
-                                           True)
+    assert await unit_row(db, unit_id) == (
+        "芙蓉村88号",
+        "13800001111",
+        "rectifying",
+        "rectify",
+        "small_restaurant",
+        True,
+    )
     assert "新增 0 家，更新 1 家，有问题 0 行，2 处状态或分类以检查结果为准未导入" in out
     # row, column, the value in the file, the value kept, and the report that set it: number and date
-    for expected in ("与检查结果不一致", "规范达标", "整改中", "整合提升类", "整改规范类", "检查报告 JC000001（2026年5月6日）"):
+    for expected in (
+        "与检查结果不一致",
+        "规范达标",
+        "整改中",
+        "整合提升类",
+        "整改规范类",
+        "检查报告 JC000001（2026年5月6日）",
+    ):
         assert expected in out, expected
     assert "│ 2    │ 状态" in out and "│ 2    │ 分类" in out
 
@@ -79,8 +118,10 @@ async def test_register_facts_update_but_inspection_results_are_kept_and_reporte
 async def test_the_same_values_are_no_conflict_and_a_returned_report_is_named_as_such(db, tmp_path):
     kept = await inspected_unit(db)
     returned = await inspected_unit(db, "芙蓉面馆", returned=True)
-    rows = [["老王小吃店", "小餐饮店", "岩头镇", "芙蓉村", None, None, None, None, "整改中", "整改规范类"],
-            ["芙蓉面馆", "小餐饮店", "岩头镇", "芙蓉村", "面馆新址", None, None, None, "整改中", "整改规范类"]]
+    rows = [
+        ["老王小吃店", "小餐饮店", "岩头镇", "芙蓉村", None, None, None, None, "整改中", "整改规范类"],
+        ["芙蓉面馆", "小餐饮店", "岩头镇", "芙蓉村", "面馆新址", None, None, None, "整改中", "整改规范类"],
+    ]
     code, out = await run_import(db, workbook(tmp_path / "units.xlsx", rows))
     assert code == 0 and "更新 2 家" in out, out
     assert "检查报告 JC000002（2026年5月6日，已退回）" in out and "JC000001" not in out
@@ -119,12 +160,13 @@ async def test_combinations_the_chat_refuses_are_refused_with_row_and_column(db,
 
 async def test_a_change_of_industry_is_refused_for_a_unit_with_reports(db, tmp_path):
     unit_id = await inspected_unit(db)
-    rows = [["老王小吃店", "小食杂店", "岩头镇", "芙蓉村", "新地址"],
-            ["没检查过的店", "小餐饮店", "岩头镇", "芙蓉村"]]
+    rows = [["老王小吃店", "小食杂店", "岩头镇", "芙蓉村", "新地址"], ["没检查过的店", "小餐饮店", "岩头镇", "芙蓉村"]]
     code, out = await run_import(db, workbook(tmp_path / "units.xlsx", rows))
     assert code == 1, out
-    assert ("该单位已有检查报告 JC000001（2026年5月6日），不能由“小餐饮店”改为“小食杂店”：已有的检查报告是按“小餐饮店”的检查表做的"
-            in out)
+    assert (
+        "该单位已有检查报告 JC000001（2026年5月6日），不能由“小餐饮店”改为“小食杂店”：已有的检查报告是按“小餐饮店”的检查表做的"
+        in out
+    )
     assert await unit_row(db, unit_id) == ("旧地址", None, "rectifying", "rectify", "small_restaurant", False)
     # a unit never inspected may change its industry
     code, out = await run_import(db, workbook(tmp_path / "b.xlsx", [["没检查过的店", "小食杂店", "岩头镇", "芙蓉村"]]))

@@ -71,7 +71,11 @@ async def test_renaming_users_rewrites_no_report(core, db, clock, tmp_path):
         await session.execute(update(User).where(User.channel_user_id == 664).values(area_id=elsewhere.id))
 
     [report] = await rows(db)
-    assert (report.inspector_name, report.inspector_role, report.inspector_area) == ("李建国", Role.CADRE, "岩头镇芙蓉村")
+    assert (report.inspector_name, report.inspector_role, report.inspector_area) == (
+        "李建国",
+        Role.CADRE,
+        "岩头镇芙蓉村",
+    )
     assert report.reviewer_name == "陈镇长"
     assert report.reviewed_at == datetime(2026, 5, 6, 3, 0, tzinfo=report.reviewed_at.tzinfo)  # 11:00 Shanghai
 

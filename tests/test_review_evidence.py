@@ -23,21 +23,34 @@ FURONG = (28.15, 120.69)
 
 # --- distance and diff, on their own ---------------------------------------------------------------------------
 
+
 def test_distance_is_the_great_circle_distance_in_metres():
     assert distance_m(FURONG, FURONG) == 0
     assert distance_m((0.0, 0.0), (0.0, 1.0)) == pytest.approx(111_195.08, abs=0.01)  # a degree on the equator
     assert distance_m((28.15, 120.69), (28.16, 120.69)) == pytest.approx(1111.95, abs=0.01)
     assert distance_m((0.0, 0.0), (0.0, 180.0)) == pytest.approx(math.pi * 6_371_008.8)
     assert distance_m(FURONG, (28.16, 120.69)) == distance_m((28.16, 120.69), FURONG)
-    assert [distance_text(m) for m in (0, 349.6, 999, 1111.95, 23_456)] == ["0米", "350米", "999米", "1.1公里",
-                                                                              "23.5公里"]
+    assert [distance_text(m) for m in (0, 349.6, 999, 1111.95, 23_456)] == [
+        "0米",
+        "350米",
+        "999米",
+        "1.1公里",
+        "23.5公里",
+    ]
 
 
-def version(answers: dict[str, str], *, notes=None, rectify_by=None, compliant=False, unit_class="rectify",
-            where=FURONG) -> Inspection:
-    return Inspection(answers=answers, notes=notes or {}, rectify_by=rectify_by, compliant=compliant,
-                      unit_class=unit_class, latitude=where[0] if where else None,
-                      longitude=where[1] if where else None)
+def version(
+    answers: dict[str, str], *, notes=None, rectify_by=None, compliant=False, unit_class="rectify", where=FURONG
+) -> Inspection:
+    return Inspection(
+        answers=answers,
+        notes=notes or {},
+        rectify_by=rectify_by,
+        compliant=compliant,
+        unit_class=unit_class,
+        latitude=where[0] if where else None,
+        longitude=where[1] if where else None,
+    )
 
 
 def photos(*identities: str) -> list[InspectionPhoto]:
@@ -51,11 +64,17 @@ def test_a_correction_that_changes_nothing_has_an_empty_diff():
 
 
 def test_the_diff_names_items_notes_verdict_class_deadline_photos_and_location():
-    before = version({"a": "pass", "b": "fail", "c": "fail", "d": "na"}, notes={"b": "未亮证", "c": "无台账"},
-                     rectify_by=date(2026, 6, 1))
-    after = version({"a": "fail", "b": "fail", "c": "fail", "e": "pass"}, notes={"a": "过期", "b": "未亮证照",
-                                                                                "c": "无台账"},
-                    rectify_by=date(2026, 6, 8), where=(28.16, 120.69))
+    before = version(
+        {"a": "pass", "b": "fail", "c": "fail", "d": "na"},
+        notes={"b": "未亮证", "c": "无台账"},
+        rectify_by=date(2026, 6, 1),
+    )
+    after = version(
+        {"a": "fail", "b": "fail", "c": "fail", "e": "pass"},
+        notes={"a": "过期", "b": "未亮证照", "c": "无台账"},
+        rectify_by=date(2026, 6, 8),
+        where=(28.16, 120.69),
+    )
     diff = diff_reports(before, after, photos("p1", "p2"), photos("p2", "p3", "p4"))
     assert diff.items == [("a", "pass", "fail"), ("e", None, "pass"), ("d", "na", None)]
     assert diff.notes == ["b"]  # still failing, explained differently; c is unchanged
@@ -75,6 +94,7 @@ def test_kept_photos_are_compared_by_their_content():
 
 
 # --- the review screen, through the conversation core ---------------------------------------------------------
+
 
 async def send_photo(person, file_id: str) -> None:
     await person._send(kind=Kind.PHOTO, photo=Photo(file_id, f"unique-{file_id}", 1000))
@@ -166,8 +186,9 @@ async def test_open_complaints_about_the_unit_are_shown_to_the_reviewer_and_anno
     official = await register(core, db, clock, 811, Role.TOWNSHIP, "岩头镇", "陈镇长")
     cadre = await register(core, db, clock, 812, Role.CADRE, "芙蓉村", "李建国")
     resident = await register_resident(core, 813)
-    number = await file_complaint(resident, category="卫生条件差", unit="老王小吃店", pick="老王小吃店",
-                                  description="后厨老鼠乱窜，碗筷不消毒")
+    number = await file_complaint(
+        resident, category="卫生条件差", unit="老王小吃店", pick="老王小吃店", description="后厨老鼠乱窜，碗筷不消毒"
+    )
 
     await cadre.press("检查上报")
     await cadre.press("老王小吃店")
@@ -223,7 +244,6 @@ async def test_a_unit_with_nothing_pending_starts_its_checklist_at_once(core, db
     assert "检查第1/" in cadre.last.text
 
 
-
 async def test_a_review_screen_never_exceeds_telegrams_message_length(core, db, clock):
     from storage import inspections
     from storage.users import get_by_channel_id
@@ -234,10 +254,17 @@ async def test_a_review_screen_never_exceeds_telegrams_message_length(core, db, 
     items = [item.id for item in core.parts.knowledge.checklists["small_restaurant"].items]
     async with db.transaction() as session:
         cadre = await get_by_channel_id(session, 842)
-        report = inspections.Report(unit_id=unit_id, submit_key="long", industry="small_restaurant",
-                                    answers=dict.fromkeys(items, "fail"), notes=dict.fromkeys(items, "很" * 200),
-                                    proposed_compliant=False, compliant=False, unit_class="rectify",
-                                    rectify_by=date(2026, 6, 1))
+        report = inspections.Report(
+            unit_id=unit_id,
+            submit_key="long",
+            industry="small_restaurant",
+            answers=dict.fromkeys(items, "fail"),
+            notes=dict.fromkeys(items, "很" * 200),
+            proposed_compliant=False,
+            compliant=False,
+            unit_class="rectify",
+            rectify_by=date(2026, 6, 1),
+        )
         await inspections.submit(session, report, cadre.id, clock.now())
     review = (await open_review(official))[-1]
     assert len(items) * 200 > 4096 and len(review.text) <= 4096

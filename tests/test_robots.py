@@ -37,14 +37,24 @@ async def robots():
 async def add_group(db, clock, fake, robot, scope: str = "全县", name: str | None = None):
     async with db.transaction() as session:
         area = await the_county(session) if scope == "全县" else await find_area(session, scope, AreaLevel.TOWNSHIP)
-        group = await work_groups.add_group(session, name or f"{scope}{robot.kind}{robot.token}", robot.kind, area,
-                                            fake.webhook(robot), robot.secret, clock.now())
+        group = await work_groups.add_group(
+            session,
+            name or f"{scope}{robot.kind}{robot.token}",
+            robot.kind,
+            area,
+            fake.webhook(robot),
+            robot.secret,
+            clock.now(),
+        )
         return group.id
 
 
 def sender_for(db, clock, kind: str, tmp_path=None, limits: Limits | None = None, **options) -> Sender:
-    publish = published_links(LocalMediaStore(tmp_path / "published"), "https://bot.example.gov.cn/published") \
-        if tmp_path else None
+    publish = (
+        published_links(LocalMediaStore(tmp_path / "published"), "https://bot.example.gov.cn/published")
+        if tmp_path
+        else None
+    )
     transport = RobotTransport(db, kind, clock, TEXTS, publish=publish, rate_limit_pause=0.5, **options)
     return Sender(db, transport, work_groups.robot_channel(kind), limits or robot_limits(600), instance="test")
 
@@ -119,8 +129,9 @@ async def test_each_robot_is_paced_to_its_own_limit(db, clock, robots):
     burst = robots.add("dingtalk", "burst", per_window=4, window=1.0)
     third = await add_group(db, clock, robots, burst)
     async with db.transaction() as session:
-        await push_replies(session, [await work_groups.get_group(session, third)],
-                           [Reply(f"催办{i}") for i in range(8)], clock.now())
+        await push_replies(
+            session, [await work_groups.get_group(session, third)], [Reply(f"催办{i}") for i in range(8)], clock.now()
+        )
     unpaced = Limits(global_per_second=100, per_chat_interval=0, max_attempts=10)
     assert await sender_for(db, clock, "dingtalk", limits=unpaced).drain(within=30)
     assert 410100 in burst.refused
@@ -151,8 +162,7 @@ async def test_failures_are_retried_and_a_robot_that_keeps_failing_is_reported(c
         assert (await work_groups.get_group(session, group_id)).failures == 0  # delivered: counted afresh
 
 
-async def test_a_wrong_secret_or_an_unknown_robot_is_refused_reported_and_not_retried(core, db, clock, robots,
-                                                                                     caplog):
+async def test_a_wrong_secret_or_an_unknown_robot_is_refused_reported_and_not_retried(core, db, clock, robots, caplog):
     caplog.set_level(logging.INFO)
     county = await register(core, db, clock, 902, Role.COUNTY, None, "周主任")
     wrong = robots.add("dingtalk", "dtwrong", SECRET)
@@ -170,7 +180,9 @@ async def test_a_wrong_secret_or_an_unknown_robot_is_refused_reported_and_not_re
     failed = await rows(db, "dingtalk-robot")
     assert [row.status for row in failed] == [OutboxStatus.FAILED] * 4
     assert all(row.attempts == 1 for row in failed)  # refused outright: not retried
-    reports = [r.payload["text"] for r in await rows(db, chat_id=county.user_id) if "推送失败" in r.payload.get("text", "")]
+    reports = [
+        r.payload["text"] for r in await rows(db, chat_id=county.user_id) if "推送失败" in r.payload.get("text", "")
+    ]
     assert len(reports) == 2  # one per robot, not one per message
     assert any("签名错的群" in text and "加签密钥不对" in text for text in reports)
     assert any("已解散的群" in text and "不存在或已被移除" in text for text in reports)
@@ -209,11 +221,14 @@ async def test_a_broadcast_to_officials_reaches_the_work_groups_of_its_area(core
     assert there.accepted == []  # another township's group
 
 
-@pytest.mark.parametrize(("kind", "webhook", "named"), [
-    ("dingtalk", "https://oapi.dingtalk.com/robot/send", "access_token="),
-    ("wecom", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?other=1", "key="),
-    ("wecom", "不是地址", "key="),
-])
+@pytest.mark.parametrize(
+    ("kind", "webhook", "named"),
+    [
+        ("dingtalk", "https://oapi.dingtalk.com/robot/send", "access_token="),
+        ("wecom", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?other=1", "key="),
+        ("wecom", "不是地址", "key="),
+    ],
+)
 def test_a_webhook_without_its_credential_is_refused_in_chinese(kind, webhook, named):
     """The text names the missing parameter through a {key} placeholder (mypy found this raised a TypeError)."""
     with pytest.raises(BadGroup) as refused:

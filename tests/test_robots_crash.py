@@ -24,8 +24,13 @@ SECRET = "SEC" + "5a" * 32
 
 async def sent_rows(db: Database) -> int:
     async with db.transaction() as session:
-        return int(await session.scalar(select(func.count()).select_from(OutboxMessage).where(
-            OutboxMessage.channel == "dingtalk-robot", OutboxMessage.status == OutboxStatus.SENT)))
+        return int(
+            await session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.channel == "dingtalk-robot", OutboxMessage.status == OutboxStatus.SENT)
+            )
+        )
 
 
 @pytest.mark.slow
@@ -40,8 +45,9 @@ async def test_a_kill_mid_push_sends_nothing_twice(db_url, tmp_path):
         try:
             async with db.transaction() as session:
                 county = await the_county(session)
-                group = await work_groups.add_group(session, "全县钉钉群", "dingtalk", county, robots.webhook(robot),
-                                                    SECRET, SystemClock().now())
+                group = await work_groups.add_group(
+                    session, "全县钉钉群", "dingtalk", county, robots.webhook(robot), SECRET, SystemClock().now()
+                )
                 await push_replies(session, [group], [Reply(f"第{i}条通知") for i in range(6)], SystemClock().now())
             deadline = time.monotonic() + 30
             while not (robots.hanging and await sent_rows(db) == 3):  # three taken and recorded, the fourth in flight

@@ -65,8 +65,15 @@ def daily_digest(now: datetime) -> list[JobSpec]:
     slot = now - timedelta(hours=1)
     specs = [spec for spec in job_specs() if spec.id != "weekly-digest"]
     weekly = next(spec for spec in job_specs() if spec.id == "weekly-digest")
-    return [*specs, JobSpec(weekly.id, weekly.func, {"hour": slot.hour, "minute": slot.minute},
-                            misfire_grace_time=weekly.misfire_grace_time)]
+    return [
+        *specs,
+        JobSpec(
+            weekly.id,
+            weekly.func,
+            {"hour": slot.hour, "minute": slot.minute},
+            misfire_grace_time=weekly.misfire_grace_time,
+        ),
+    ]
 
 
 async def test_jobs_live_in_the_project_database_with_ids_only(core, db, db_url, clock, tmp_path):
@@ -75,8 +82,15 @@ async def test_jobs_live_in_the_project_database_with_ids_only(core, db, db_url,
     await jobs.stop()
     async with db.transaction() as session:
         rows = (await session.execute(text("SELECT id, next_run_time, job_state FROM scheduler_jobs"))).all()
-    assert {row.id for row in rows} == {"reinspections", "milestones", "complaint-sla", "retention", "weekly-digest",
-                                        "question-notices", "owner-reminders"}
+    assert {row.id for row in rows} == {
+        "reinspections",
+        "milestones",
+        "complaint-sla",
+        "retention",
+        "weekly-digest",
+        "question-notices",
+        "owner-reminders",
+    }
     for row in rows:
         state = pickle.loads(row.job_state)
         assert state["args"] == ("bot",) and state["kwargs"] == {}  # ids only: nothing live is pickled
@@ -160,10 +174,16 @@ async def test_a_slot_missed_beyond_its_grace_is_skipped(core, db, db_url, clock
 
 async def test_scheduled_jobs_run_on_exactly_one_instance(core, db, db_url, clock, tmp_path):
     specs = job_specs()
-    first = LeaderElectedJobs(leadership_for(db), JobScheduler(context(core, db, clock, tmp_path), db_url,
-                                                               SHANGHAI, specs, binding="first"), check_every=0.1)
-    second = LeaderElectedJobs(leadership_for(db), JobScheduler(context(core, db, clock, tmp_path), db_url,
-                                                                SHANGHAI, specs, binding="second"), check_every=0.1)
+    first = LeaderElectedJobs(
+        leadership_for(db),
+        JobScheduler(context(core, db, clock, tmp_path), db_url, SHANGHAI, specs, binding="first"),
+        check_every=0.1,
+    )
+    second = LeaderElectedJobs(
+        leadership_for(db),
+        JobScheduler(context(core, db, clock, tmp_path), db_url, SHANGHAI, specs, binding="second"),
+        check_every=0.1,
+    )
     await first.start()
     await second.start()
     try:
@@ -192,8 +212,11 @@ async def test_a_dead_leaders_lock_passes_on(db):
     assert not await other.acquire()
     async with db.engine.connect() as admin:
         # Terminate the leader's backend, as if its process died.
-        await admin.execute(text("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
-                                 "AND pid <> pg_backend_pid()"))
+        await admin.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND pid <> pg_backend_pid()"
+            )
+        )
         await admin.commit()
     assert not await leader.held()
     assert await other.acquire()

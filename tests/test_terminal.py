@@ -18,9 +18,26 @@ from bot.terminal import CHANNEL, POLL_SECONDS, NotSent, TerminalTransport, chat
 from handlers.events import Kind
 from storage import outbox
 
-HOSTILE_LINES = ("9" * 5000, "²", "①", "１" * 5000, "0", "-1", "/", "/ ", "/photo nonexistent.jpg",
-                 "/photo " + "x" * 5000, "/photo a\x00b", "/location abc", "/location nan nan", "/location 1e999 5",
-                 "/location 1 2 3", "/contact", "\x00", "\ud800")
+HOSTILE_LINES = (
+    "9" * 5000,
+    "²",
+    "①",
+    "１" * 5000,
+    "0",
+    "-1",
+    "/",
+    "/ ",
+    "/photo nonexistent.jpg",
+    "/photo " + "x" * 5000,
+    "/photo a\x00b",
+    "/location abc",
+    "/location nan nan",
+    "/location 1e999 5",
+    "/location 1 2 3",
+    "/contact",
+    "\x00",
+    "\ud800",
+)
 
 
 def transport_with_buttons(count: int = 3) -> TerminalTransport:
@@ -60,12 +77,15 @@ async def test_numbers_choose_among_the_latest_messages_buttons_only():
     assert inbound is not None and inbound.kind is Kind.TEXT and inbound.text == "2"
 
 
-@pytest.mark.parametrize(("argument", "expected"), [
-    ("nonexistent.jpg", "照片没有发送：找不到文件“nonexistent.jpg”"),
-    ("x" * 5000, "找不到文件“" + "x" * 80 + "…”"),  # longer than a file name may be
-    ("a\x00b", "找不到文件"),
-    (".", "照片没有发送：“.”不是一个文件"),
-])
+@pytest.mark.parametrize(
+    ("argument", "expected"),
+    [
+        ("nonexistent.jpg", "照片没有发送：找不到文件“nonexistent.jpg”"),
+        ("x" * 5000, "找不到文件“" + "x" * 80 + "…”"),  # longer than a file name may be
+        ("a\x00b", "找不到文件"),
+        (".", "照片没有发送：“.”不是一个文件"),
+    ],
+)
 def test_a_photo_file_that_is_not_there_is_not_sent(argument, expected):
     with pytest.raises(NotSent) as raised:
         parse_line(f"/photo {argument}", 7, transport_with_buttons())
@@ -132,17 +152,28 @@ async def test_a_failure_outside_the_core_does_not_end_the_chat(core, db, caplog
 
 
 def run_process(tmp_path, script: bytes, **extra_env: str) -> subprocess.CompletedProcess[bytes]:
-    env = {**os.environ, "SHIXIAO_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'chat.db'}",
-           "SHIXIAO_TELEGRAM_TOKEN": "", **extra_env}
-    return subprocess.run([sys.executable, "-m", "bot", "chat", "--user", "42"], input=script, env=env,
-                          capture_output=True, cwd=tmp_path, timeout=60)
+    env = {
+        **os.environ,
+        "SHIXIAO_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'chat.db'}",
+        "SHIXIAO_TELEGRAM_TOKEN": "",
+        **extra_env,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "chat", "--user", "42"],
+        input=script,
+        env=env,
+        capture_output=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
 
 
 @pytest.mark.slow
 def test_the_terminal_process_takes_5000_digits_and_bytes_that_are_not_utf8(tmp_path):
     # PYTHONIOENCODING=utf-8 makes stdin strict, as it is in an ordinary UTF-8 locale (C.UTF-8 is lenient).
-    result = run_process(tmp_path, b"9" * 5000 + b"\n\xff\xfe\xe4\xb8\n/photo nonexistent.jpg\n1\n/quit\n",
-                         PYTHONIOENCODING="utf-8")
+    result = run_process(
+        tmp_path, b"9" * 5000 + b"\n\xff\xfe\xe4\xb8\n/photo nonexistent.jpg\n1\n/quit\n", PYTHONIOENCODING="utf-8"
+    )
     out, err = result.stdout.decode(), result.stderr.decode()
     assert result.returncode == 0, err
     assert "Traceback" not in out + err

@@ -14,27 +14,52 @@ from tests.chat_driver import Person, register
 from tests.complaints_support import complaint
 from tests.inspection_support import add_unit
 
-CHECK = Prompt("", (Option("pass", "✓ 符合"), Option("fail", "✗ 不符合"), Option("na", "不适用"),
-                    Option("help", "查看说明"), Option("rest", "余下各项均符合")))
-TOWNSHIPS = Prompt("", (Option("1", "岩头镇"), Option("2", "桥下镇"), Option("3", "桥头镇"), Option("loc", "📍 发送位置")))
+CHECK = Prompt(
+    "",
+    (
+        Option("pass", "✓ 符合"),
+        Option("fail", "✗ 不符合"),
+        Option("na", "不适用"),
+        Option("help", "查看说明"),
+        Option("rest", "余下各项均符合"),
+    ),
+)
+TOWNSHIPS = Prompt(
+    "", (Option("1", "岩头镇"), Option("2", "桥下镇"), Option("3", "桥头镇"), Option("loc", "📍 发送位置"))
+)
 
 
-@pytest.mark.parametrize(("prompt", "typed", "chosen"), [
-    (CHECK, "不符合", "fail"), (CHECK, "符合", "pass"), (CHECK, " ✗ 不符合 ", "fail"), (CHECK, "不适", "na"),
-    (CHECK, "余下", "rest"), (CHECK, "查看", "help"), (TOWNSHIPS, "岩头", "1"), (TOWNSHIPS, "发送位置", "loc"),
-    (TOWNSHIPS, "桥下", "2"), (TOWNSHIPS, "ＹＡ", None), (TOWNSHIPS, "镇", None),
-    (Prompt("", (Option("skip", "不清楚，跳过"),)), "跳过", "skip"),
-    (Prompt("", (Option("skip", "不填备注"),)), "跳过", "skip"),
-    (Prompt("", (Option("other", "不填备注"),)), "跳过", None),  # no skip option: 跳过 names nothing
-])
+@pytest.mark.parametrize(
+    ("prompt", "typed", "chosen"),
+    [
+        (CHECK, "不符合", "fail"),
+        (CHECK, "符合", "pass"),
+        (CHECK, " ✗ 不符合 ", "fail"),
+        (CHECK, "不适", "na"),
+        (CHECK, "余下", "rest"),
+        (CHECK, "查看", "help"),
+        (TOWNSHIPS, "岩头", "1"),
+        (TOWNSHIPS, "发送位置", "loc"),
+        (TOWNSHIPS, "桥下", "2"),
+        (TOWNSHIPS, "ＹＡ", None),
+        (TOWNSHIPS, "镇", None),
+        (Prompt("", (Option("skip", "不清楚，跳过"),)), "跳过", "skip"),
+        (Prompt("", (Option("skip", "不填备注"),)), "跳过", "skip"),
+        (Prompt("", (Option("other", "不填备注"),)), "跳过", None),  # no skip option: 跳过 names nothing
+    ],
+)
 def test_what_a_typed_text_chooses(prompt: Prompt, typed: str, chosen: str | None):
     option = typed_option(prompt, typed)
     assert (option.id if option else None) == chosen
 
 
-@pytest.mark.parametrize(("prompt", "typed", "labels"), [
-    (CHECK, "不", ["✗ 不符合", "不适用"]), (TOWNSHIPS, "桥", ["桥下镇", "桥头镇"]),
-])
+@pytest.mark.parametrize(
+    ("prompt", "typed", "labels"),
+    [
+        (CHECK, "不", ["✗ 不符合", "不适用"]),
+        (TOWNSHIPS, "桥", ["桥下镇", "桥头镇"]),
+    ],
+)
 def test_an_ambiguous_beginning_names_the_candidates(prompt: Prompt, typed: str, labels: list[str]):
     with pytest.raises(Ambiguous) as problem:
         typed_option(prompt, typed)
@@ -95,7 +120,7 @@ async def test_skipping_a_new_units_address_and_operator_by_typing_stores_nothin
     assert "位置" in cadre.last.text
     await cadre.text("跳过")
     async with db.transaction() as session:
-        conversation_data = (await cadre_data(session, cadre))
+        conversation_data = await cadre_data(session, cadre)
     assert conversation_data["new_address"] == "" and conversation_data["new_operator"] == ""
     assert conversation_data["location"] is None
 

@@ -11,8 +11,21 @@ from typer.testing import CliRunner
 from bot.cli import app
 
 runner = CliRunner()
-HEADER = ["单位名称", "行业", "乡镇", "村", "地址", "经营者", "联系电话", "证照编号", "状态", "分类", "示范点", "纬度",
-          "经度"]
+HEADER = [
+    "单位名称",
+    "行业",
+    "乡镇",
+    "村",
+    "地址",
+    "经营者",
+    "联系电话",
+    "证照编号",
+    "状态",
+    "分类",
+    "示范点",
+    "纬度",
+    "经度",
+]
 
 
 @pytest.fixture
@@ -35,7 +48,19 @@ def invoke(args, env):
 
 
 GOOD = [
-    ["老王小吃店", "小餐饮店", "岩头镇", "芙蓉村", "芙蓉村12号", "王大", "13800001111", "JY123", "整改中", "整改规范类", "否"],
+    [
+        "老王小吃店",
+        "小餐饮店",
+        "岩头镇",
+        "芙蓉村",
+        "芙蓉村12号",
+        "王大",
+        "13800001111",
+        "JY123",
+        "整改中",
+        "整改规范类",
+        "否",
+    ],
     ["芙蓉便民超市", "小食杂店", "岩头镇", "芙蓉村", None, None, None, None, None, None, "是"],
     ["桥下网吧", "网吧", "桥下镇", "桥下村", None, None, None, None, None, None, None],
 ]
@@ -63,9 +88,11 @@ def test_import_then_reimport_updates_and_export_round_trips(env, tmp_path):
 
 def test_a_units_registered_location_is_imported_checked_and_exported(env, tmp_path):
     placed = [[*GOOD[0], 28.1512, "120.6901"], [*GOOD[1], None, None]]
-    bad = [["甲店", "小餐饮店", "岩头镇", "芙蓉村", *[None] * 7, 95, 120],
-           ["乙店", "小餐饮店", "岩头镇", "芙蓉村", *[None] * 7, 28.1, None],
-           ["丙店", "小餐饮店", "岩头镇", "芙蓉村", *[None] * 7, "北纬28度", 120]]
+    bad = [
+        ["甲店", "小餐饮店", "岩头镇", "芙蓉村", *[None] * 7, 95, 120],
+        ["乙店", "小餐饮店", "岩头镇", "芙蓉村", *[None] * 7, 28.1, None],
+        ["丙店", "小餐饮店", "岩头镇", "芙蓉村", *[None] * 7, "北纬28度", 120],
+    ]
     result = invoke(["units", "import", str(workbook(tmp_path / "placed.xlsx", placed + bad))], env)
     assert "新增 2 家，更新 0 家，有问题 3 行" in result.output, result.output
     for expected in ("应在 -90 到 90 之间", "纬度和经度要么都填，要么都不填", "北纬28度"):
@@ -101,8 +128,16 @@ def test_broken_rows_are_reported_and_good_rows_imported(env, tmp_path):
     assert result.exit_code == 1
     out = result.output
     assert "新增 1 家，更新 0 家，有问题 6 行" in out
-    for expected in ("单位名称", "不能为空", "未知行业", "找不到“岩头镇不存在村”", "号码格式不对", "规范达标", "与第2行重复",
-                     "应填“是”或“否”"):
+    for expected in (
+        "单位名称",
+        "不能为空",
+        "未知行业",
+        "找不到“岩头镇不存在村”",
+        "号码格式不对",
+        "规范达标",
+        "与第2行重复",
+        "应填“是”或“否”",
+    ):
         assert expected in out, expected
     assert "Traceback" not in out
 
@@ -133,15 +168,26 @@ def written(path, content):
     return path
 
 
-@pytest.mark.parametrize(("name", "make", "message"), [
-    ("broken.xlsx", lambda p: written(p, b"not a spreadsheet"), "无法打开“broken.xlsx”：文件已损坏，或不是 Excel（.xlsx）文件"),
-    ("empty.xlsx", lambda p: written(p, b""), "无法打开“empty.xlsx”"),
-    ("damaged.xlsx", damaged, "“damaged.xlsx”的内容已损坏，读到一半无法继续：请在 Excel 中打开，“另存为”"),
-    ("units.csv", lambda p: written(p, "单位名称,行业\n".encode()), "“units.csv”是 CSV 文件：请在 Excel 中打开，“另存为”"),
-    ("units.xls", lambda p: written(p, b"\xd0\xcf\x11\xe0" + bytes(600)), "“units.xls”是旧版 Excel（.xls）文件"),
-    ("folder.xlsx", lambda p: p.mkdir() or p, "“folder.xlsx”是文件夹，不是 Excel 文件"),
-    ("columns.xlsx", lambda p: workbook(p, [["店", "村"]], header=["单位名称", "村"]), "缺少必需的列：行业、乡镇"),
-])
+@pytest.mark.parametrize(
+    ("name", "make", "message"),
+    [
+        (
+            "broken.xlsx",
+            lambda p: written(p, b"not a spreadsheet"),
+            "无法打开“broken.xlsx”：文件已损坏，或不是 Excel（.xlsx）文件",
+        ),
+        ("empty.xlsx", lambda p: written(p, b""), "无法打开“empty.xlsx”"),
+        ("damaged.xlsx", damaged, "“damaged.xlsx”的内容已损坏，读到一半无法继续：请在 Excel 中打开，“另存为”"),
+        (
+            "units.csv",
+            lambda p: written(p, "单位名称,行业\n".encode()),
+            "“units.csv”是 CSV 文件：请在 Excel 中打开，“另存为”",
+        ),
+        ("units.xls", lambda p: written(p, b"\xd0\xcf\x11\xe0" + bytes(600)), "“units.xls”是旧版 Excel（.xls）文件"),
+        ("folder.xlsx", lambda p: p.mkdir() or p, "“folder.xlsx”是文件夹，不是 Excel 文件"),
+        ("columns.xlsx", lambda p: workbook(p, [["店", "村"]], header=["单位名称", "村"]), "缺少必需的列：行业、乡镇"),
+    ],
+)
 def test_a_broken_file_is_refused_clearly_and_imports_nothing(env, tmp_path, name, make, message):
     result = invoke(["units", "import", str(make(tmp_path / name))], env)
     assert result.exit_code == 1 and message in result.output, result.output
@@ -164,13 +210,19 @@ async def seed_inspection(url: str) -> None:
         user = User(channel_user_id=9, role=Role.CADRE, name="李建国", created_at=now, last_seen_at=now)
         session.add(user)
         await session.flush()
-        report = Report(unit_id=1, submit_key="k1", industry="small_restaurant",
-                        # not in checklist order, and with an item since retired from the checklist
-                        answers={"common.display": "fail", "common.retired_item": "na",
-                                 "common.business_licence": "pass"},
-                        notes={"common.display": "未亮照"}, proposed_compliant=False, compliant=False,
-                        unit_class="rectify", rectify_by=date(2026, 5, 13), photos=[{"file_id": "PHOTO-A"},
-                                                                                  {"file_id": "PHOTO-B"}])
+        report = Report(
+            unit_id=1,
+            submit_key="k1",
+            industry="small_restaurant",
+            # not in checklist order, and with an item since retired from the checklist
+            answers={"common.display": "fail", "common.retired_item": "na", "common.business_licence": "pass"},
+            notes={"common.display": "未亮照"},
+            proposed_compliant=False,
+            compliant=False,
+            unit_class="rectify",
+            rectify_by=date(2026, 5, 13),
+            photos=[{"file_id": "PHOTO-A"}, {"file_id": "PHOTO-B"}],
+        )
         await submit(session, report, user.id, now)
     await db.dispose()
 
@@ -185,15 +237,25 @@ def test_export_inspections_filters_and_bad_options(env, tmp_path):
     assert result.exit_code == 1 and "YYYY-MM-DD" in result.output
     result = invoke(["export", "inspections", "--out", str(out), "--area", "火星村"], env)
     assert result.exit_code == 1 and "找不到区域" in result.output
-    result = invoke(["export", "inspections", "--out", str(out), "--from", "2026-01-01", "--to", "2026-12-31",
-                     "--area", "岩头镇"], env)
+    result = invoke(
+        ["export", "inspections", "--out", str(out), "--from", "2026-01-01", "--to", "2026-12-31", "--area", "岩头镇"],
+        env,
+    )
     assert result.exit_code == 0 and "已导出 1 份检查报告" in result.output
     book = load_workbook(out)
     assert book.sheetnames == ["检查报告", "检查项结果"]
     reports = list(book["检查报告"].iter_rows(values_only=True))
     assert reports[0][0] == "报告编号"
-    assert reports[1][:8] == ("JC000001", "老王小吃店", "小餐饮店", "岩头镇", "芙蓉村", "李建国",
-                              datetime(2026, 5, 6, 9, 0), "不达标")
+    assert reports[1][:8] == (
+        "JC000001",
+        "老王小吃店",
+        "小餐饮店",
+        "岩头镇",
+        "芙蓉村",
+        "李建国",
+        datetime(2026, 5, 6, 9, 0),
+        "不达标",
+    )
     # real date cells in Chinese formats, so the columns sort and filter as dates, wide enough not to show #####
     submitted, deadline = book["检查报告"]["G2"], book["检查报告"]["L2"]
     assert (submitted.value, submitted.number_format) == (datetime(2026, 5, 6, 9, 0), 'yyyy"年"m"月"d"日" hh:mm')

@@ -40,12 +40,18 @@ async def test_an_insert_first_in_a_transaction_is_rolled_back_with_it(db, clock
 async def test_outbox_rows_written_as_table_rows_read_back_as_the_orm_wrote_them(db, clock):
     payload = {"text": "您好，投诉已受理 😀", "choices": [["a", "确认"]], "n": 1, "nested": {"ok": True}}
     async with db.transaction() as session:
-        await outbox.enqueue_many(session, [(42, "text", payload), (43, "photo", {"text": "x"})], clock.now(),
-                                  reply_to=42)
+        await outbox.enqueue_many(
+            session, [(42, "text", payload), (43, "photo", {"text": "x"})], clock.now(), reply_to=42
+        )
     async with db.transaction() as session:
         first, second = (await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
     assert (first.chat_id, first.kind, first.payload, first.status, first.attempts) == (
-        42, "text", payload, OutboxStatus.PENDING, 0)
+        42,
+        "text",
+        payload,
+        OutboxStatus.PENDING,
+        0,
+    )
     assert first.created_at == clock.now() and first.created_at.tzinfo is not None
     assert first.created_at.astimezone(UTC).utcoffset().total_seconds() == 0
     assert (first.priority, second.priority) == (outbox.REPLY, outbox.NOTICE)
@@ -97,7 +103,11 @@ async def test_marking_deliveries_updates_only_pending_rows_with_converted_value
         rows = (await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
     first, second, third = rows
     assert (first.status, first.external_id, first.attempts, first.sent_at) == (
-        OutboxStatus.SENT, 9_000_000_001, 1, clock.now())
+        OutboxStatus.SENT,
+        9_000_000_001,
+        1,
+        clock.now(),
+    )
     assert first.sent_at.tzinfo is not None and first.claimed_until is None and first.claimed_by == "web-1"
     assert (second.status, second.external_id, second.attempts) == (OutboxStatus.SENT, None, 1)
     assert (third.status, third.sent_at, third.claimed_by) == (OutboxStatus.PENDING, None, "web-1")

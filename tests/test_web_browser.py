@@ -17,9 +17,13 @@ from tests.web_support import furnish, running_office
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(__file__).parent / "output" / "web"
-pytestmark = [pytest.mark.slow,  # a browser start and every page: left out of the quick tier
-              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed "
-                                 "(.ci/run installs it: apt-get install chromium fonts-noto-cjk)")]
+pytestmark = [
+    pytest.mark.slow,  # a browser start and every page: left out of the quick tier
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(),
+        reason="Debian's chromium is not installed (.ci/run installs it: apt-get install chromium fonts-noto-cjk)",
+    ),
+]
 
 
 @pytest.fixture
@@ -40,8 +44,9 @@ async def browser():
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                                    args=["--no-sandbox", "--disable-dev-shm-usage"])
+        chromium = await playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-dev-shm-usage"]
+        )
         try:
             yield chromium
         finally:
@@ -163,6 +168,7 @@ async def test_refusals_in_the_browser(office, browser, db, clock):
     assert "安全校验码" in await page.inner_text("main")
     await shot(page, "24-missing-csrf")
     async with db.transaction() as session:
-        waiting = await session.scalar(select(Inspection.status).where(
-            Inspection.id == office.world.inspections["here_submitted"]))
+        waiting = await session.scalar(
+            select(Inspection.status).where(Inspection.id == office.world.inspections["here_submitted"])
+        )
         assert waiting == InspectionStatus.SUBMITTED

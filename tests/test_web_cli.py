@@ -17,13 +17,19 @@ from tests.web_support import free_port
 
 
 def run(args: list[str], env: dict[str, str], cwd) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bot", *args], env=env, capture_output=True, text=True, cwd=cwd,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], env=env, capture_output=True, text=True, cwd=cwd, timeout=120
+    )
 
 
 def base_env(tmp_path) -> dict[str, str]:
-    return {**os.environ, "SHIXIAO_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'web.db'}",
-            "SHIXIAO_TELEGRAM_TOKEN": "", "SHIXIAO_WEB_BASE_URL": "", "SHIXIAO_WEB_SECRET": ""}
+    return {
+        **os.environ,
+        "SHIXIAO_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'web.db'}",
+        "SHIXIAO_TELEGRAM_TOKEN": "",
+        "SHIXIAO_WEB_BASE_URL": "",
+        "SHIXIAO_WEB_SECRET": "",
+    }
 
 
 @pytest.mark.slow
@@ -33,8 +39,11 @@ def test_missing_settings_are_explained(tmp_path):
     assert no_secret.returncode == 2 and "SHIXIAO_WEB_SECRET" in no_secret.stdout + no_secret.stderr
     no_address = run(["web"], {**env, "SHIXIAO_WEB_SECRET": "s3cret-value"}, tmp_path)
     assert no_address.returncode == 2 and "SHIXIAO_WEB_BASE_URL" in no_address.stdout + no_address.stderr
-    bad_listen = run(["web", "--listen", "nonsense"], {**env, "SHIXIAO_WEB_SECRET": "x",
-                                                        "SHIXIAO_WEB_BASE_URL": "http://127.0.0.1:1"}, tmp_path)
+    bad_listen = run(
+        ["web", "--listen", "nonsense"],
+        {**env, "SHIXIAO_WEB_SECRET": "x", "SHIXIAO_WEB_BASE_URL": "http://127.0.0.1:1"},
+        tmp_path,
+    )
     assert bad_listen.returncode == 2 and "格式不对" in bad_listen.stdout + bad_listen.stderr
     for result in (no_secret, no_address, bad_listen):
         assert "Traceback" not in result.stdout + result.stderr
@@ -50,10 +59,19 @@ def get(url: str) -> tuple[int, dict[str, str], str]:
 
 def test_a_real_console_process(tmp_path):
     port = free_port()
-    env = {**base_env(tmp_path), "SHIXIAO_WEB_SECRET": "s3cret-value",
-           "SHIXIAO_WEB_BASE_URL": f"http://127.0.0.1:{port}"}
-    process = subprocess.Popen([sys.executable, "-m", "bot", "web", "--listen", f"127.0.0.1:{port}"], env=env,
-                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = {
+        **base_env(tmp_path),
+        "SHIXIAO_WEB_SECRET": "s3cret-value",
+        "SHIXIAO_WEB_BASE_URL": f"http://127.0.0.1:{port}",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "web", "--listen", f"127.0.0.1:{port}"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -92,8 +110,13 @@ async def test_run_with_web_serves_the_console_beside_the_bot(emulator, tmp_path
 
     port = free_port()
     url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
-    process = BotProcess(emulator, url, tmp_path, env={"SHIXIAO_WEB_BASE_URL": f"http://127.0.0.1:{port}"},
-                         args=["--web", f"127.0.0.1:{port}"]).start()
+    process = BotProcess(
+        emulator,
+        url,
+        tmp_path,
+        env={"SHIXIAO_WEB_BASE_URL": f"http://127.0.0.1:{port}"},
+        args=["--web", f"127.0.0.1:{port}"],
+    ).start()
     db = Database(url)
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as browser:

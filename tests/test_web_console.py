@@ -94,8 +94,9 @@ async def test_review_approve_and_return_notify_the_cadre_through_the_outbox(off
     before = await count(db, OutboxMessage.id)
     short = await client.post(f"/review/{here}", data={"csrf": csrf_of(page.text), "decision": "return", "reason": "x"})
     assert short.status_code == 400 and "退回理由" in short.text
-    returned = await client.post(f"/review/{here}", data={"csrf": csrf_of(page.text), "decision": "return",
-                                                          "reason": "门头照片看不清，请重拍"})
+    returned = await client.post(
+        f"/review/{here}", data={"csrf": csrf_of(page.text), "decision": "return", "reason": "门头照片看不清，请重拍"}
+    )
     assert returned.status_code == 303
     async with db.transaction() as session:
         inspection = await session.get(Inspection, here)
@@ -132,10 +133,17 @@ async def test_roles_and_areas_on_every_page(office):
     world = office.world
     township, county, other = [await office.client(who) for who in ("township", "county", "there_township")]
     expected = {  # path: (township, county)
-        "/": (200, 200), "/review": (200, 403), "/units": (200, 200), "/complaints": (200, 200),
-        "/plan": (200, 200), "/map": (200, 200), "/map/points.json": (200, 200), "/units/export.xlsx": (200, 200),
+        "/": (200, 200),
+        "/review": (200, 403),
+        "/units": (200, 200),
+        "/complaints": (200, 200),
+        "/plan": (200, 200),
+        "/map": (200, 200),
+        "/map/points.json": (200, 200),
+        "/units/export.xlsx": (200, 200),
         f"/review/{world.inspections['here_submitted']}": (200, 403),
-        f"/units/{world.units['here']}": (200, 200), f"/units/{world.units['there']}": (404, 200),
+        f"/units/{world.units['here']}": (200, 200),
+        f"/units/{world.units['there']}": (404, 200),
         f"/complaints/{world.complaints['here_anon'].id}": (200, 200),
         f"/complaints/{world.complaints['there_real'].id}": (404, 200),
     }
@@ -183,9 +191,17 @@ async def test_register_search_edit_with_history_and_hostile_text(office, db):
     assert answer.status_code == 200 and "<script>alert(1)" not in answer.text and "&lt;script&gt;" in answer.text
     unit_id = office.world.units["here"]
     page = await client.get(f"/units/{unit_id}")
-    saved = await client.post(f"/units/{unit_id}", data={"csrf": csrf_of(page.text), "address": "芙蓉村<b>中街</b>8号",
-                                                        "operator_name": "王大", "operator_phone": "",
-                                                        "licences": "", "is_demo": "1"})
+    saved = await client.post(
+        f"/units/{unit_id}",
+        data={
+            "csrf": csrf_of(page.text),
+            "address": "芙蓉村<b>中街</b>8号",
+            "operator_name": "王大",
+            "operator_phone": "",
+            "licences": "",
+            "is_demo": "1",
+        },
+    )
     assert saved.status_code == 303
     page = await client.get(f"/units/{unit_id}")
     assert "芙蓉村&lt;b&gt;中街&lt;/b&gt;8号" in page.text and "<b>中街</b>" not in page.text
@@ -214,19 +230,23 @@ async def test_import_reports_rows_refuses_broken_files_and_huge_uploads(office,
     client = await office.client("township")
     csrf = csrf_of((await client.get("/units")).text)
     units_before = await count(db, Unit.id)
-    bad = xlsx([["新开小吃店", "小餐饮店", "岩头镇", "芙蓉村", "一号"], ["外镇小店", "小餐饮店", "桥下镇", "桥下村", ""]])
+    bad = xlsx(
+        [["新开小吃店", "小餐饮店", "岩头镇", "芙蓉村", "一号"], ["外镇小店", "小餐饮店", "桥下镇", "桥下村", ""]]
+    )
     answer = await client.post("/units/import", data={"csrf": csrf}, files={"file": ("名册.xlsx", bad)})
     assert answer.status_code == 400 and "不是本乡镇" in answer.text and "没有写入任何数据" in answer.text
     assert await count(db, Unit.id) == units_before
-    broken = await client.post("/units/import", data={"csrf": csrf},
-                               files={"file": ("../../etc/passwd.xlsx", b"PK\x03\x04 not really a zip")})
+    broken = await client.post(
+        "/units/import", data={"csrf": csrf}, files={"file": ("../../etc/passwd.xlsx", b"PK\x03\x04 not really a zip")}
+    )
     assert broken.status_code == 400 and "没有导入任何数据" in broken.text
     good = xlsx([["新开小吃店", "小餐饮店", "岩头镇", "芙蓉村", "一号"]])
     done = await client.post("/units/import", data={"csrf": csrf}, files={"file": ("名册.xlsx", good)})
     assert done.status_code == 303, done.text
     assert await count(db, Unit.id) == units_before + 1
-    huge = await client.post("/units/import", data={"csrf": csrf},
-                             files={"file": ("big.xlsx", b"0" * (50 * 1024 * 1024))})
+    huge = await client.post(
+        "/units/import", data={"csrf": csrf}, files={"file": ("big.xlsx", b"0" * (50 * 1024 * 1024))}
+    )
     assert huge.status_code == 413 and "上限" in huge.text
     assert await count(db, Unit.id) == units_before + 1
     await client.aclose()
@@ -236,16 +256,20 @@ async def test_milestone_marked_with_a_file_whose_name_cannot_escape(office, db,
     client = await office.client("township")
     page = await client.get("/plan")
     milestone = office.world.milestone
-    answer = await client.post(f"/plan/{milestone}", data={"csrf": csrf_of(page.text), "note": "方案已报县整规办"},
-                               files={"file": ("../../../../tmp/evil.pdf", b"%PDF-1.4 plan")})
+    answer = await client.post(
+        f"/plan/{milestone}",
+        data={"csrf": csrf_of(page.text), "note": "方案已报县整规办"},
+        files={"file": ("../../../../tmp/evil.pdf", b"%PDF-1.4 plan")},
+    )
     assert answer.status_code == 303
     stored = list((tmp_path / "web-files").iterdir())
     assert len(stored) == 1 and stored[0].read_bytes() == b"%PDF-1.4 plan"
     assert not (tmp_path.parent / "evil.pdf").exists()
     grid = await client.get("/plan")
     assert "evil.pdf" in grid.text and "方案已报县整规办" in grid.text
-    refused = await client.post(f"/plan/{milestone}", data={"csrf": csrf_of(page.text)},
-                                files={"file": ("run.sh", b"#!/bin/sh")})
+    refused = await client.post(
+        f"/plan/{milestone}", data={"csrf": csrf_of(page.text)}, files={"file": ("run.sh", b"#!/bin/sh")}
+    )
     assert refused.status_code == 400 and len(list((tmp_path / "web-files").iterdir())) == 1
     await client.aclose()
 
@@ -281,14 +305,20 @@ async def test_a_status_update_with_a_note_as_in_the_chat(office, db):
     client = await office.client("township")
     anonymous = world.complaints["here_anon"]
     page = await client.get(f"/complaints/{anonymous.id}")
-    short = await client.post(f"/complaints/{anonymous.id}/status", data={
-        "csrf": csrf_of(page.text), "from": "submitted", "status": "investigating", "note": "a"})
+    short = await client.post(
+        f"/complaints/{anonymous.id}/status",
+        data={"csrf": csrf_of(page.text), "from": "submitted", "status": "investigating", "note": "a"},
+    )
     assert short.status_code == 400 and "办理说明" in short.text
-    stale = await client.post(f"/complaints/{anonymous.id}/status", data={
-        "csrf": csrf_of(page.text), "from": "accepted", "status": "investigating", "note": "已派人核查"})
+    stale = await client.post(
+        f"/complaints/{anonymous.id}/status",
+        data={"csrf": csrf_of(page.text), "from": "accepted", "status": "investigating", "note": "已派人核查"},
+    )
     assert stale.status_code == 409
-    done = await client.post(f"/complaints/{anonymous.id}/status", data={
-        "csrf": csrf_of(page.text), "from": "submitted", "status": "investigating", "note": "<b>已派人</b>核查"})
+    done = await client.post(
+        f"/complaints/{anonymous.id}/status",
+        data={"csrf": csrf_of(page.text), "from": "submitted", "status": "investigating", "note": "<b>已派人</b>核查"},
+    )
     assert done.status_code == 303
     async with db.transaction() as session:
         from storage.complaint_models import Complaint
@@ -308,14 +338,22 @@ async def test_a_corrected_report_shows_what_changed_since_the_returned_version(
     world = office.world
     returned = world.inspections["here_returned"]
     async with db.transaction() as session:
-        report = inspections.Report(unit_id=world.units["here"], submit_key="corrected", industry="small_restaurant",
-                                    answers={"common.display": "pass"}, notes={}, proposed_compliant=True,
-                                    compliant=True, unit_class="upgrade", previous_id=returned)
+        report = inspections.Report(
+            unit_id=world.units["here"],
+            submit_key="corrected",
+            industry="small_restaurant",
+            answers={"common.display": "pass"},
+            notes={},
+            proposed_compliant=True,
+            compliant=True,
+            unit_class="upgrade",
+            previous_id=returned,
+        )
         corrected, _ = await inspections.submit(session, report, world.user_ids["cadre"], clock.now())
     client = await office.client("township")
     page = (await client.get(f"/review/{corrected.id}")).text
     assert "与上一版相比的修改" in page and "上次退回理由：照片看不清楚，请重拍" in page
-    changed = page[page.index("与上一版相比的修改"):]
+    changed = page[page.index("与上一版相比的修改") :]
     assert "不符合" in changed and "符合" in changed and "营业执照" in changed
     assert "JC000002" in page  # the same number as the version returned
     await client.aclose()
@@ -330,14 +368,25 @@ async def test_a_session_holds_on_any_instance_and_ends_on_all(office, db, clock
     from storage.media import LocalMediaStore
 
     first = office.console
-    second = build_app(Console(db=db, clock=clock, texts=first.texts, menus=first.menus, knowledge=first.knowledge,
-                               media=LocalMediaStore(tmp_path / "media2"), cookies=first.cookies,
-                               files_dir=tmp_path / "files2", charts_dir=tmp_path / "charts2",
-                               upload_max=first.upload_max))
+    second = build_app(
+        Console(
+            db=db,
+            clock=clock,
+            texts=first.texts,
+            menus=first.menus,
+            knowledge=first.knowledge,
+            media=LocalMediaStore(tmp_path / "media2"),
+            cookies=first.cookies,
+            files_dir=tmp_path / "files2",
+            charts_dir=tmp_path / "charts2",
+            upload_max=first.upload_max,
+        )
+    )
     client = await office.client("township")
     cookie = client.cookies.get("shixiao_web")
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=second), base_url="http://second",
-                                 cookies={"shixiao_web": cookie}) as other:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=second), base_url="http://second", cookies={"shixiao_web": cookie}
+    ) as other:
         assert (await other.get("/")).status_code == 200
         await office.world.people["township"].command("web", "退出")
         assert (await other.get("/")).status_code == 401
@@ -347,7 +396,10 @@ async def test_a_session_holds_on_any_instance_and_ends_on_all(office, db, clock
 
 async def test_the_export_holds_the_officials_area(office):
     township, county = await office.client("township"), await office.client("county")
-    for client, present, absent in ((township, {"老王小吃店"}, {"桥头面馆"}), (county, {"老王小吃店", "桥头面馆"}, set())):
+    for client, present, absent in (
+        (township, {"老王小吃店"}, {"桥头面馆"}),
+        (county, {"老王小吃店", "桥头面馆"}, set()),
+    ):
         answer = await client.get("/units/export.xlsx")
         assert answer.status_code == 200
         sheet = openpyxl.load_workbook(BytesIO(answer.content), read_only=True).active

@@ -36,19 +36,28 @@ def test_the_webhook_secret_setting_is_used_and_only_its_absence_falls_back_with
 
 async def test_webhook_responses_carry_no_server_version(emulator, tmp_path):
     port = free_port()
-    settings = bot_settings(emulator, f"sqlite+aiosqlite:///{tmp_path / 'hook.db'}",
-                            webhook_url=f"http://127.0.0.1:{port}{PATH}", webhook_secret=RANDOM_SECRET)
+    settings = bot_settings(
+        emulator,
+        f"sqlite+aiosqlite:///{tmp_path / 'hook.db'}",
+        webhook_url=f"http://127.0.0.1:{port}{PATH}",
+        webhook_secret=RANDOM_SECRET,
+    )
     bot = await RunningBot(settings, "aiogram", Listen("127.0.0.1", port)).start()
     try:
         assert emulator.webhook_params.get("secret_token") == RANDOM_SECRET
         servers = []
         async with aiohttp.ClientSession() as http:
-            for method, path, status in (("GET", "/healthz", 200), ("POST", PATH, 401), ("GET", "/nothing", 404),
-                                         ("GET", PATH, 405)):
+            for method, path, status in (
+                ("GET", "/healthz", 200),
+                ("POST", PATH, 401),
+                ("GET", "/nothing", 404),
+                ("GET", PATH, 405),
+            ):
                 async with http.request(method, f"http://127.0.0.1:{port}{path}", json={}) as response:
                     assert response.status == status, (method, path)
                     servers.append(response.headers.get("Server", ""))
-        assert servers and not [server for server in servers
-                                if re.search(r"\d|aiohttp|python", server, re.IGNORECASE)], servers
+        assert servers and not [
+            server for server in servers if re.search(r"\d|aiohttp|python", server, re.IGNORECASE)
+        ], servers
     finally:
         await bot.stop()

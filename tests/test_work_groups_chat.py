@@ -74,8 +74,10 @@ async def test_a_group_removed_meanwhile_is_not_removed_twice(core, db, clock):
     office = await register(core, db, clock, 902, Role.COUNTY, None, "陈主任")
     async with db.transaction() as session:
         from storage.areas import the_county
-        group = await work_groups.add_group(session, "全县钉钉工作群", "dingtalk", await the_county(session),
-                                            DINGTALK, None, clock.now())
+
+        group = await work_groups.add_group(
+            session, "全县钉钉工作群", "dingtalk", await the_county(session), DINGTALK, None, clock.now()
+        )
     await office.press_data(f"m.group_remove.{group.id}")
     async with db.transaction() as session:  # removed from the CLI while the office looked at the question
         await work_groups.remove_group(session, await work_groups.get_group(session, group.id))

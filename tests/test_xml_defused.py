@@ -32,8 +32,9 @@ def workbook_with_an_entity(path: Path) -> Path:
                 text = data.decode()
                 declaration, _, body = text.rpartition("?>")
                 root = body.lstrip()[1:].split(" ", 1)[0].split(">", 1)[0]
-                text = (f'{declaration + "?>" if declaration else ""}<!DOCTYPE {root} [<!ENTITY who "{INJECTED}">]>'
-                        f'{body}').replace("PLACEHOLDER", "&who;")
+                text = (
+                    f'{declaration + "?>" if declaration else ""}<!DOCTYPE {root} [<!ENTITY who "{INJECTED}">]>{body}'
+                ).replace("PLACEHOLDER", "&who;")
                 data = text.encode()
             target.writestr(item, data)
     return path
@@ -59,6 +60,12 @@ def test_reading_refuses_to_run_with_defusedxml_switched_off(tmp_path):
     book.active.append(["单位名称"])
     book.save(path)
     code = f"from storage.sheet_files import sheet_rows; print(list(sheet_rows(__import__('pathlib').Path({str(path)!r}))))"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=REPO,
-                            env={**os.environ, "PYTHONPATH": str(REPO), "OPENPYXL_DEFUSEDXML": "False"})
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO), "OPENPYXL_DEFUSEDXML": "False"},
+    )
     assert result.returncode != 0 and UNSAFE_XML in result.stderr

@@ -11,23 +11,26 @@ from knowledge.yaml_errors import YamlFileError, parse_yaml_text, read_yaml_file
 ENGLISH = re.compile(r"\b(?!YAML\b|UTF\b|YYYY\b|MM\b|DD\b|Tab\b)[A-Za-z]{3,}\b")  # any English word but those names
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("milestones:\n  - id: a\n    title: [\n", "第3行第12列：“[”没有配对的“]”"),
-    ("a: [1, 2\nb: 3\n", "第1行第4列：“[”没有配对的“]”，或列表中的项之间缺少英文逗号"),
-    ("a: {x: 1\n", "第1行第4列：“{”没有配对的“}”"),
-    ("a:\n\tb: 1\n", "第2行第1列：有制表符（Tab）：YAML 只能用空格缩进"),
-    ("a:\n  b: 1\n c: 2\n", "第3行第2列：缩进不一致"),
-    ("title: 说明: 内容\n", "第1行第10列：这里不能有“: ”"),
-    ("a: \"abc\nb: 1\n", "第1行第4列：引号没有配对"),
-    ("a: 1\nb\nc: 2\n", "第2行第1列：缺少冒号"),  # the key's line, not the next one where PyYAML stopped
-    ("a: @x\n", "第1行第4列：值不能以“@”开头：请给整个值加上引号"),
-    ("a: *x\n", "第1行第4列：值不能以“*”开头"),
-    ("a: 1\n]\n", "第2行第1列：多余的“]”"),
-    ("a: 1\n--- \n: x\n", "文件里只能有一份内容"),
-    ("a: \"\\q\"\n", "双引号里的反斜杠“\\”无效"),
-    ("a: [b\n", "第1行第4列：“[”没有配对的“]”"),
-    ("a:\n  - x\n  - ", None),  # valid: an empty last item
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("milestones:\n  - id: a\n    title: [\n", "第3行第12列：“[”没有配对的“]”"),
+        ("a: [1, 2\nb: 3\n", "第1行第4列：“[”没有配对的“]”，或列表中的项之间缺少英文逗号"),
+        ("a: {x: 1\n", "第1行第4列：“{”没有配对的“}”"),
+        ("a:\n\tb: 1\n", "第2行第1列：有制表符（Tab）：YAML 只能用空格缩进"),
+        ("a:\n  b: 1\n c: 2\n", "第3行第2列：缩进不一致"),
+        ("title: 说明: 内容\n", "第1行第10列：这里不能有“: ”"),
+        ('a: "abc\nb: 1\n', "第1行第4列：引号没有配对"),
+        ("a: 1\nb\nc: 2\n", "第2行第1列：缺少冒号"),  # the key's line, not the next one where PyYAML stopped
+        ("a: @x\n", "第1行第4列：值不能以“@”开头：请给整个值加上引号"),
+        ("a: *x\n", "第1行第4列：值不能以“*”开头"),
+        ("a: 1\n]\n", "第2行第1列：多余的“]”"),
+        ("a: 1\n--- \n: x\n", "文件里只能有一份内容"),
+        ('a: "\\q"\n', "双引号里的反斜杠“\\”无效"),
+        ("a: [b\n", "第1行第4列：“[”没有配对的“]”"),
+        ("a:\n  - x\n  - ", None),  # valid: an empty last item
+    ],
+)
 def test_syntax_errors_are_explained_in_chinese_at_the_right_line(text, expected):
     if expected is None:
         parse_yaml_text(text)

@@ -70,12 +70,21 @@ async def running_office(db: Database, clock, tmp_path: Path, upload_mb: int = 2
     base = f"http://127.0.0.1:{port}"
     core = build_core(db, clock, CoreConfig(web_base_url=base, charts_dir=tmp_path / "charts"))
     world = await build_world(core, db, clock)
-    console = Console(db=db, clock=clock, texts=core.texts, menus=core.parts.menus, knowledge=core.parts.knowledge,
-                      media=LocalMediaStore(tmp_path / "media"), cookies=Cookies(SECRET, secure=False),
-                      files_dir=tmp_path / "web-files", charts_dir=tmp_path / "charts",
-                      upload_max=upload_mb * 1024 * 1024)
-    server = uvicorn.Server(uvicorn.Config(build_app(console), host="127.0.0.1", port=port, log_config=None,
-                                           access_log=False))
+    console = Console(
+        db=db,
+        clock=clock,
+        texts=core.texts,
+        menus=core.parts.menus,
+        knowledge=core.parts.knowledge,
+        media=LocalMediaStore(tmp_path / "media"),
+        cookies=Cookies(SECRET, secure=False),
+        files_dir=tmp_path / "web-files",
+        charts_dir=tmp_path / "charts",
+        upload_max=upload_mb * 1024 * 1024,
+    )
+    server = uvicorn.Server(
+        uvicorn.Config(build_app(console), host="127.0.0.1", port=port, log_config=None, access_log=False)
+    )
     task = asyncio.create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.02)
@@ -90,9 +99,17 @@ async def running_office(db: Database, clock, tmp_path: Path, upload_mb: int = 2
 
 # Units around 岩头镇 and 桥下镇 with locations, statuses and reports over the past weeks, so that every page (the
 # dashboard's bars and trend, the map, a report's photo) shows something in the screenshots.
-SHOPS = (("芙蓉村", "芙蓉饭店", True), ("芙蓉村", "芙蓉小卖部", False), ("岩头村", "岩头理发店", True),
-         ("岩头村", "岩头小吃", True), ("苍坡村", "苍坡旅馆", False), ("港头村", "港头面馆", True),
-         ("渡头村", "渡头便利店", True), ("桥下村", "桥下饭馆", False), ("光华村", "光华小吃", True))
+SHOPS = (
+    ("芙蓉村", "芙蓉饭店", True),
+    ("芙蓉村", "芙蓉小卖部", False),
+    ("岩头村", "岩头理发店", True),
+    ("岩头村", "岩头小吃", True),
+    ("苍坡村", "苍坡旅馆", False),
+    ("港头村", "港头面馆", True),
+    ("渡头村", "渡头便利店", True),
+    ("桥下村", "桥下饭馆", False),
+    ("光华村", "光华小吃", True),
+)
 INDUSTRIES = ("small_restaurant", "small_grocery", "small_hotel", "small_beauty_salon")
 
 
@@ -135,11 +152,18 @@ async def furnish(office: Office, db: Database, clock) -> None:
         async with db.transaction() as session:
             unit = await session.get(Unit, unit_id)
             unit.latitude, unit.longitude = 28.26 + 0.004 * number, 120.70 + 0.006 * (number % 4)
-            report = inspections.Report(unit_id=unit_id, submit_key=f"furnish-{number}", industry=industry,
-                                        answers={}, notes={}, proposed_compliant=good, compliant=good,
-                                        unit_class="upgrade" if good else "rectify",
-                                        rectify_by=None if good else clock.now().date() + timedelta(days=20),
-                                        location=(unit.latitude + 0.0003, unit.longitude))
+            report = inspections.Report(
+                unit_id=unit_id,
+                submit_key=f"furnish-{number}",
+                industry=industry,
+                answers={},
+                notes={},
+                proposed_compliant=good,
+                compliant=good,
+                unit_class="upgrade" if good else "rectify",
+                rectify_by=None if good else clock.now().date() + timedelta(days=20),
+                location=(unit.latitude + 0.0003, unit.longitude),
+            )
             inspection, _ = await inspections.submit(session, report, world.user_ids["cadre"], clock.now())
             inspection.submitted_at = clock.now() - timedelta(days=7 * (number % 6))
             reviewer = world.user_ids["there_township" if village in ("桥下村", "光华村") else "township"]
@@ -152,6 +176,16 @@ async def furnish(office: Office, db: Database, clock) -> None:
             unit.latitude, unit.longitude = lat, 120.69
         inspection = await session.get(Inspection, here)
         inspection.latitude, inspection.longitude = 28.2621, 120.6902
-        session.add(InspectionPhoto(inspection_id=here, file_id="web-test", file_unique_id="web-test", size=1000,
-                                    created_at=clock.now(), channel="terminal", sha256=stored.sha256,
-                                    extension=stored.extension, stored_at=clock.now()))
+        session.add(
+            InspectionPhoto(
+                inspection_id=here,
+                file_id="web-test",
+                file_unique_id="web-test",
+                size=1000,
+                created_at=clock.now(),
+                channel="terminal",
+                sha256=stored.sha256,
+                extension=stored.extension,
+                stored_at=clock.now(),
+            )
+        )

@@ -65,14 +65,22 @@ async def _filed(db: Database, number: str) -> Complaint:
         return found
 
 
-async def _report(db: Database, clock, unit_id: int, inspector_id: int, key: str, *, returned_by: int | None = None
-                  ) -> int:
+async def _report(
+    db: Database, clock, unit_id: int, inspector_id: int, key: str, *, returned_by: int | None = None
+) -> int:
     async with db.transaction() as session:
         # Its deadline already passed: the unit is on the overdue list.
-        report = inspections.Report(unit_id=unit_id, submit_key=key, industry="small_restaurant",
-                                    answers={"common.display": "fail"}, notes={"common.display": f"{key}营业执照未悬挂"},
-                                    proposed_compliant=False, compliant=False, unit_class="rectify",
-                                    rectify_by=clock.now().date() - timedelta(days=3))
+        report = inspections.Report(
+            unit_id=unit_id,
+            submit_key=key,
+            industry="small_restaurant",
+            answers={"common.display": "fail"},
+            notes={"common.display": f"{key}营业执照未悬挂"},
+            proposed_compliant=False,
+            compliant=False,
+            unit_class="rectify",
+            rectify_by=clock.now().date() - timedelta(days=3),
+        )
         inspection, _ = await inspections.submit(session, report, inspector_id, clock.now())
         if returned_by is not None:
             reviewer = await session.get(User, returned_by)
@@ -90,26 +98,49 @@ async def build_world(core: Core, db: Database, clock) -> World:
             people[key] = await register(core, db, clock, user_id, role, area, name)
     async with db.transaction() as session:
         user_ids = {key: (await get_by_channel_id(session, person.user_id)).id for key, person in people.items()}
-    units = {"here": await add_unit(db, clock, HERE_VILLAGE, HERE_UNIT),
-             "there": await add_unit(db, clock, THERE_VILLAGE, THERE_UNIT)}
+    units = {
+        "here": await add_unit(db, clock, HERE_VILLAGE, HERE_UNIT),
+        "there": await add_unit(db, clock, THERE_VILLAGE, THERE_UNIT),
+    }
 
-    descriptions = {"here_anon": "后厨老鼠乱窜，碗筷不消毒", "here_real": "店里卖过期的牛奶和面包",
-                    "here_county": "诊所无证给人打点滴", "there_real": "面馆没有营业执照，油烟扰民",
-                    "here_operator_anon": "隔壁烧烤摊占道经营，消防通道被堵"}
+    descriptions = {
+        "here_anon": "后厨老鼠乱窜，碗筷不消毒",
+        "here_real": "店里卖过期的牛奶和面包",
+        "here_county": "诊所无证给人打点滴",
+        "there_real": "面馆没有营业执照，油烟扰民",
+        "here_operator_anon": "隔壁烧烤摊占道经营，消防通道被堵",
+    }
     numbers = {
-        "here_anon": await file_complaint(people["resident"], category="卫生条件差", unit=None,
-                                          description=descriptions["here_anon"]),
-        "here_real": await file_complaint(people["resident2"], category="食品过期变质", unit=None,
-                                          description=descriptions["here_real"], identity="实名提交",
-                                          name=REAL_NAME, phone=REAL_PHONE),
-        "here_county": await file_complaint(people["resident"], category="非法行医/药品问题", unit=None,
-                                            description=descriptions["here_county"]),
+        "here_anon": await file_complaint(
+            people["resident"], category="卫生条件差", unit=None, description=descriptions["here_anon"]
+        ),
+        "here_real": await file_complaint(
+            people["resident2"],
+            category="食品过期变质",
+            unit=None,
+            description=descriptions["here_real"],
+            identity="实名提交",
+            name=REAL_NAME,
+            phone=REAL_PHONE,
+        ),
+        "here_county": await file_complaint(
+            people["resident"], category="非法行医/药品问题", unit=None, description=descriptions["here_county"]
+        ),
         # An operator (registered under a name) reporting a neighbour anonymously: no official may learn who.
-        "here_operator_anon": await file_complaint(people["operator"], category="消防隐患", unit=None,
-                                                   description=descriptions["here_operator_anon"]),
-        "there_real": await file_complaint(people["resident2"], category="无证经营", township=THERE_TOWNSHIP,
-                                           village=THERE_VILLAGE, unit=None, description=descriptions["there_real"],
-                                           identity="实名提交", name=REAL_NAME, phone=REAL_PHONE),
+        "here_operator_anon": await file_complaint(
+            people["operator"], category="消防隐患", unit=None, description=descriptions["here_operator_anon"]
+        ),
+        "there_real": await file_complaint(
+            people["resident2"],
+            category="无证经营",
+            township=THERE_TOWNSHIP,
+            village=THERE_VILLAGE,
+            unit=None,
+            description=descriptions["there_real"],
+            identity="实名提交",
+            name=REAL_NAME,
+            phone=REAL_PHONE,
+        ),
     }
     filed = {}
     for key, number in numbers.items():
@@ -118,8 +149,9 @@ async def build_world(core: Core, db: Database, clock) -> World:
 
     reports = {
         "here_submitted": await _report(db, clock, units["here"], user_ids["cadre"], "here-submitted"),
-        "here_returned": await _report(db, clock, units["here"], user_ids["cadre"], "here-returned",
-                                       returned_by=user_ids["township"]),
+        "here_returned": await _report(
+            db, clock, units["here"], user_ids["cadre"], "here-returned", returned_by=user_ids["township"]
+        ),
         "there_submitted": await _report(db, clock, units["there"], user_ids["there_cadre"], "there-submitted"),
     }
     async with db.transaction() as session:
@@ -129,8 +161,11 @@ async def build_world(core: Core, db: Database, clock) -> World:
         asked_ids = {"open": asked.id, "answered": answered.id}
     await ensure_plan(db, clock)
     async with db.transaction() as session:
-        plan = list(await session.scalars(select(PlanMilestone).where(PlanMilestone.kind == "task")
-                                          .order_by(PlanMilestone.due_on)))
+        plan = list(
+            await session.scalars(
+                select(PlanMilestone).where(PlanMilestone.kind == "task").order_by(PlanMilestone.due_on)
+            )
+        )
         milestone = next(m.id for m in plan if m.responsible == ["乡镇"])  # townships mark it, the county does not
     for person in people.values():
         person.replies.clear()

@@ -24,10 +24,16 @@ from storage.models import Area, AreaLevel, Role
 from storage.units import name_key
 
 ROLE_NAMES = {
-    "cadre": Role.CADRE, "村干部": Role.CADRE,
-    "township": Role.TOWNSHIP, "乡镇": Role.TOWNSHIP, "乡镇干部": Role.TOWNSHIP,
-    "county": Role.COUNTY, "县": Role.COUNTY, "县整规办": Role.COUNTY,
-    "operator": Role.OPERATOR, "业主": Role.OPERATOR,
+    "cadre": Role.CADRE,
+    "村干部": Role.CADRE,
+    "township": Role.TOWNSHIP,
+    "乡镇": Role.TOWNSHIP,
+    "乡镇干部": Role.TOWNSHIP,
+    "county": Role.COUNTY,
+    "县": Role.COUNTY,
+    "县整规办": Role.COUNTY,
+    "operator": Role.OPERATOR,
+    "业主": Role.OPERATOR,
 }
 AREA_LEVEL = {Role.CADRE: AreaLevel.VILLAGE, Role.OPERATOR: AreaLevel.VILLAGE, Role.TOWNSHIP: AreaLevel.TOWNSHIP}
 ROLE_HELP = "cadre 村干部 / township 乡镇干部 / county 县整规办 / operator 业主"
@@ -58,8 +64,12 @@ def _area_error(area: str, error: Exception, level: AreaLevel | None) -> None:
 def invite(
     ctx: typer.Context,
     role: str | None = typer.Option(None, "--role", help=f"生成邀请码时必填，角色：{ROLE_HELP}"),
-    area: str | None = typer.Option(None, "--area", help="区域名称：村干部、业主填村，乡镇干部填乡镇；重名时写作 乡镇/村"),
-    days: int | None = typer.Option(None, "--days", min=1, max=365, help="有效天数（默认取 SHIXIAO_INVITE_VALID_DAYS）"),
+    area: str | None = typer.Option(
+        None, "--area", help="区域名称：村干部、业主填村，乡镇干部填乡镇；重名时写作 乡镇/村"
+    ),
+    days: int | None = typer.Option(
+        None, "--days", min=1, max=365, help="有效天数（默认取 SHIXIAO_INVITE_VALID_DAYS）"
+    ),
     unit: str | None = typer.Option(None, "--unit", help="业主邀请码绑定的单位名称（在 --area 所填的村内查找）"),
 ) -> None:
     """生成一个一次性邀请码（--role，需要时加 --area）；对方在机器人中发送 /start 邀请码 或直接发送邀请码即可登记。
@@ -69,8 +79,11 @@ def invite(
             fail("--role、--area、--days、--unit 只用于生成邀请码，不能与 list、revoke 一起使用。", code=2)
         return
     if role is None:
-        fail("缺少选项 --role。生成邀请码：shixiao invite --role cadre --area 芙蓉村；"
-             "查看未使用的邀请码：shixiao invite list。", code=2)
+        fail(
+            "缺少选项 --role。生成邀请码：shixiao invite --role cadre --area 芙蓉村；"
+            "查看未使用的邀请码：shixiao invite list。",
+            code=2,
+        )
     settings = load_settings()
     chosen = _role(role)
     if chosen is not Role.COUNTY and not area:
@@ -92,10 +105,15 @@ def invite(
                 if unit is not None and target is not None:
                     bound = await _unit_in_village(session, target, unit)
                 valid = timedelta(days=days or settings.invite_valid_days)
-                created = await invites.create_invite(session, chosen, target, clock.now(), valid,
-                                                      unit_id=bound.id if bound else None)
-                return (created.code, area_path(target), cn_datetime(created.expires_at, settings.tz),
-                        bound.name if bound else "")
+                created = await invites.create_invite(
+                    session, chosen, target, clock.now(), valid, unit_id=bound.id if bound else None
+                )
+                return (
+                    created.code,
+                    area_path(target),
+                    cn_datetime(created.expires_at, settings.tz),
+                    bound.name if bound else "",
+                )
         finally:
             await db.dispose()
 
@@ -140,10 +158,16 @@ def invite_list() -> None:
         try:
             async with db.transaction() as session:
                 found = await invites.open_invites(session, SystemClock(settings.tz).now())
-                return [(invite.code, invite.role, area_path(invite.area),
-                         invite.expires_at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M"),
-                         access.person(texts, made_by) if made_by is not None else texts("access_by_cli"))
-                        for invite, made_by in found]
+                return [
+                    (
+                        invite.code,
+                        invite.role,
+                        area_path(invite.area),
+                        invite.expires_at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M"),
+                        access.person(texts, made_by) if made_by is not None else texts("access_by_cli"),
+                    )
+                    for invite, made_by in found
+                ]
         finally:
             await db.dispose()
 
@@ -181,7 +205,9 @@ def invite_revoke(code: str = typer.Argument(..., help="要作废的邀请码（
 @users_app.command("list")
 def users_list(
     role: str | None = typer.Option(None, "--role", help=f"只列出这一角色：{ROLE_HELP} / resident 居民"),
-    area: str | None = typer.Option(None, "--area", help="只列出这一区域的人员：乡镇（含其下各村）或村；重名时写作 乡镇/村"),
+    area: str | None = typer.Option(
+        None, "--area", help="只列出这一区域的人员：乡镇（含其下各村）或村；重名时写作 乡镇/村"
+    ),
 ) -> None:
     """列出已登记的人员，每行一个：编号、角色、区域、姓名、登记日期（以制表符分隔）。编号用于 `shixiao users revoke`。"""
     settings = load_settings()
@@ -196,8 +222,16 @@ def users_list(
                     found = await find_area(session, area)
                     area_id = None if found.level == AreaLevel.COUNTY else found.id
                 listed = await people.list_people(session, (chosen,) if chosen else None, area_id)
-                return [(str(user.id), user.role, area_path(user.area), user.name or "",
-                         user.created_at.astimezone(settings.tz).date().isoformat()) for user in listed]
+                return [
+                    (
+                        str(user.id),
+                        user.role,
+                        area_path(user.area),
+                        user.name or "",
+                        user.created_at.astimezone(settings.tz).date().isoformat(),
+                    )
+                    for user in listed
+                ]
         finally:
             await db.dispose()
 
@@ -212,7 +246,9 @@ def users_list(
 
 
 @users_app.command("revoke")
-def users_revoke(user_id: int = typer.Argument(..., metavar="ID", help="人员编号（见 shixiao users list 第一列）")) -> None:
+def users_revoke(
+    user_id: int = typer.Argument(..., metavar="ID", help="人员编号（见 shixiao users list 第一列）"),
+) -> None:
     """撤销一个人的身份：该用户成为居民，所属区域清空，进行中的操作结束；本人和县整规办都会在机器人中收到通知。
     不能撤销县整规办的最后一名工作人员（请先让接任者用县整规办邀请码登记）。"""
     settings = load_settings()
@@ -238,8 +274,9 @@ def users_revoke(user_id: int = typer.Argument(..., metavar="ID", help="人员�
         who, before, office = run_async(go())
     except access.Refused as refused:
         fail(refused.message)
-    console.print(f"已撤销 {who} 的身份（原为 {before}），现为居民；已通知本人和县整规办（{office} 人）。",
-                  highlight=False)
+    console.print(
+        f"已撤销 {who} 的身份（原为 {before}），现为居民；已通知本人和县整规办（{office} 人）。", highlight=False
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -17,7 +17,9 @@ areas_app = ChineseTyper(help="区域：加载和查看县、乡镇、村。", n
 
 
 @areas_app.command("load")
-def load(file: Path = typer.Argument(..., help="区域文件：YAML（county/townships/villages）或 xlsx（列：县、乡镇、村）")) -> None:
+def load(
+    file: Path = typer.Argument(..., help="区域文件：YAML（county/townships/villages）或 xlsx（列：县、乡镇、村）"),
+) -> None:
     """加载一个县的乡镇和村；重复加载同一文件不会产生重复。"""
     settings = load_settings()
     try:
@@ -36,7 +38,9 @@ def load(file: Path = typer.Argument(..., help="区域文件：YAML（county/tow
 
     created, existing = run_async(go())
     villages = sum(len(t.villages) for t in spec.townships)
-    console.print(f"已加载 {spec.name}：{len(spec.townships)} 个乡镇、{villages} 个村；新增 {created} 条，已存在 {existing} 条。")
+    console.print(
+        f"已加载 {spec.name}：{len(spec.townships)} 个乡镇、{villages} 个村；新增 {created} 条，已存在 {existing} 条。"
+    )
 
 
 @areas_app.command("list")

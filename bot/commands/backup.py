@@ -51,8 +51,16 @@ def sqlite_file(url: str, action: str) -> Path:
     parsed = make_url(url)
     backend = parsed.get_backend_name()
     if backend == "postgresql":
-        conn = " ".join(f"{flag} {value}" for flag, value in (
-            ("-h", parsed.host), ("-p", parsed.port), ("-U", parsed.username), ("-d", parsed.database)) if value)
+        conn = " ".join(
+            f"{flag} {value}"
+            for flag, value in (
+                ("-h", parsed.host),
+                ("-p", parsed.port),
+                ("-U", parsed.username),
+                ("-d", parsed.database),
+            )
+            if value
+        )
         stamp = datetime.now().strftime("%Y%m%d")
         fail(escape(POSTGRES_HELP.format(conn=conn, dump=f"shixiao-{stamp}.dump")), code=2)
     if backend != "sqlite" or not parsed.database or parsed.database == ":memory:":
@@ -90,8 +98,10 @@ def explain(error: BackupError) -> str:
         return f"{path} 的数据库{version}，不是本程序认识的版本（可能来自更新的十小通），请先升级程序再恢复。"
     if isinstance(error, ForeignSchema):
         found = "、".join(f"{OBJECT_NAMES.get(kind, kind)}“{escape(name)}”" for kind, name in error.objects)
-        return (f"{path} 含有版本 {detail} 的十小通数据库不应有的结构：{found}。备份只应包含数据，"
-                "多出的触发器或视图会在机器人里执行（例如把新投诉转发给他人），这个文件可能被篡改过，已拒绝恢复。")
+        return (
+            f"{path} 含有版本 {detail} 的十小通数据库不应有的结构：{found}。备份只应包含数据，"
+            "多出的触发器或视图会在机器人里执行（例如把新投诉转发给他人），这个文件可能被篡改过，已拒绝恢复。"
+        )
     if isinstance(error, MigrationFailed):
         return f"{path} 升级到最新表结构时出错（{detail}），当前数据库没有改动。"
     if isinstance(error, NoDatabase):
@@ -120,18 +130,25 @@ def backup(
 
             summary = backup_database(source, out, force=force, progress=advance)
     except Damaged as error:
-        fail(f"备份副本未通过完整性检查（{escape(error.detail)}），没有写入 {escape(str(out))}。当前数据库可能已损坏，"
-             "请停止机器人后联系技术人员。")
+        fail(
+            f"备份副本未通过完整性检查（{escape(error.detail)}），没有写入 {escape(str(out))}。当前数据库可能已损坏，"
+            "请停止机器人后联系技术人员。"
+        )
     except NotShixiao as error:
-        fail(f"数据库 {escape(str(source))} 中没有十小通的表（缺少：{escape(error.detail)}），请检查 SHIXIAO_DATABASE_URL。")
+        fail(
+            f"数据库 {escape(str(source))} 中没有十小通的表（缺少：{escape(error.detail)}），请检查 SHIXIAO_DATABASE_URL。"
+        )
     except BackupError as error:
         fail(explain(error))
     except OSError as error:
         fail(f"无法写入备份文件 {escape(str(out))}：{escape(error.strerror or str(error))}")
     console.print(row_table(summary))
     back_up_photos(out)
-    console.print(f"备份完成：{escape(str(out))}（{size_text(summary.size)}，完整性检查通过，数据库版本 {summary.revision}，"
-                  f"共 {sum(summary.rows.values()):,} 行）。恢复：shixiao restore {escape(str(out))}", highlight=False)
+    console.print(
+        f"备份完成：{escape(str(out))}（{size_text(summary.size)}，完整性检查通过，数据库版本 {summary.revision}，"
+        f"共 {sum(summary.rows.values()):,} 行）。恢复：shixiao restore {escape(str(out))}",
+        highlight=False,
+    )
 
 
 def restore(
@@ -149,8 +166,11 @@ def restore(
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     safety = live.with_name(f"{live.stem}-before-restore-{stamp}{live.suffix}")
     found = staged.backup
-    console.print(f"备份 {escape(str(file))}：{size_text(found.size)}，完整性检查通过，数据库版本 {found.revision}，"
-                  f"共 {sum(found.rows.values()):,} 行。", highlight=False)
+    console.print(
+        f"备份 {escape(str(file))}：{size_text(found.size)}，完整性检查通过，数据库版本 {found.revision}，"
+        f"共 {sum(found.rows.values()):,} 行。",
+        highlight=False,
+    )
     if live.is_file():
         question = f"用它替换当前数据库 {escape(str(live))} 吗？当前数据库会先另存为 {escape(str(safety))}。"
     else:
@@ -172,20 +192,34 @@ def restore(
     except BackupError as error:
         fail(f"恢复失败：{explain(error)}")
     except Exception as error:
-        fail(f"恢复失败：{type(error).__name__}: {escape(str(error))}。当前数据库的安全副本（如已生成）：{escape(str(safety))}")
+        fail(
+            f"恢复失败：{type(error).__name__}: {escape(str(error))}。当前数据库的安全副本（如已生成）：{escape(str(safety))}"
+        )
     console.print(row_table(restored.live))
-    upgraded = f"已从版本 {found.revision} 升级到 {restored.live.revision}" if found.revision != restored.live.revision \
+    upgraded = (
+        f"已从版本 {found.revision} 升级到 {restored.live.revision}"
+        if found.revision != restored.live.revision
         else f"版本 {restored.live.revision}"
-    console.print(f"恢复完成：当前数据库 {escape(str(live))}（{upgraded}，最新：{head_revision()}，完整性检查通过）。",
-                  highlight=False)
+    )
+    console.print(
+        f"恢复完成：当前数据库 {escape(str(live))}（{upgraded}，最新：{head_revision()}，完整性检查通过）。",
+        highlight=False,
+    )
     if restored.safety is not None and restored.safety_sound:
-        console.print(f"原数据库已另存为 {escape(str(restored.safety))}；如需撤销：shixiao restore {escape(str(restored.safety))}",
-                      highlight=False)
+        console.print(
+            f"原数据库已另存为 {escape(str(restored.safety))}；如需撤销：shixiao restore {escape(str(restored.safety))}",
+            highlight=False,
+        )
     elif restored.safety is not None:
-        console.print(f"原数据库已损坏（未通过完整性检查），其文件已按原样另存为 {escape(str(restored.safety))}，"
-                      "供技术人员排查。", highlight=False)
+        console.print(
+            f"原数据库已损坏（未通过完整性检查），其文件已按原样另存为 {escape(str(restored.safety))}，"
+            "供技术人员排查。",
+            highlight=False,
+        )
     if restored.replaced_file:
-        console.print("原数据库文件已损坏到无法写入，已直接换成备份。如果机器人正在运行，请立即重启它。", highlight=False)
+        console.print(
+            "原数据库文件已损坏到无法写入，已直接换成备份。如果机器人正在运行，请立即重启它。", highlight=False
+        )
     restore_photos(file)
 
 
@@ -197,11 +231,14 @@ def back_up_photos(out: Path) -> None:
     except (MediaError, OSError) as error:
         fail(f"数据库已备份到 {escape(str(out))}，但照片没有备份完（{escape(str(error))}）。请检查媒体存储后重新备份。")
     if copied.total or copied.missing:
-        console.print(f"照片：{copied.total} 张，保存在 {escape(str(folder))}（恢复时与备份文件放在同一目录）。",
-                      highlight=False)
+        console.print(
+            f"照片：{copied.total} 张，保存在 {escape(str(folder))}（恢复时与备份文件放在同一目录）。", highlight=False
+        )
     if copied.missing:
-        console.print(f"⚠️ 媒体存储中缺少 {len(copied.missing)} 张照片，未能备份：{escape('、'.join(copied.missing[:5]))}",
-                      highlight=False)
+        console.print(
+            f"⚠️ 媒体存储中缺少 {len(copied.missing)} 张照片，未能备份：{escape('、'.join(copied.missing[:5]))}",
+            highlight=False,
+        )
 
 
 def restore_photos(file: Path) -> None:
@@ -213,11 +250,17 @@ def restore_photos(file: Path) -> None:
     if restored.total:
         console.print(f"照片：已恢复 {restored.copied} 张，{restored.present} 张原已存在。", highlight=False)
     if restored.damaged:
-        console.print(f"⚠️ {len(restored.damaged)} 张照片文件已损坏（内容与文件名不符），未恢复："
-                      f"{escape('、'.join(restored.damaged[:5]))}", highlight=False)
+        console.print(
+            f"⚠️ {len(restored.damaged)} 张照片文件已损坏（内容与文件名不符），未恢复："
+            f"{escape('、'.join(restored.damaged[:5]))}",
+            highlight=False,
+        )
     if restored.missing:
-        console.print(f"⚠️ 备份中缺少 {len(restored.missing)} 张照片（应在 {escape(str(media_folder_for(file)))}），"
-                      "这些照片无法查看。", highlight=False)
+        console.print(
+            f"⚠️ 备份中缺少 {len(restored.missing)} 张照片（应在 {escape(str(media_folder_for(file)))}），"
+            "这些照片无法查看。",
+            highlight=False,
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -40,31 +40,37 @@ RICH_TEXTS = {
 }
 
 # Click's usage errors, as it formats them; anything not listed stays as Click wrote it.
-ERROR_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), r) for p, r in (
-    (r"^No such command '(.+)'\.$", r"没有命令“\1”。"),
-    (r"^Missing command\.$", "缺少命令。"),
-    (r"^No such option: (\S+)$", r"没有选项 \1。"),
-    (r"^Missing argument '(.+)'\.$", r"缺少参数 \1。"),
-    (r"^Missing option '(.+)'\.$", r"缺少选项 \1。"),
-    (r"^Missing parameter: (.+)$", r"缺少参数 \1。"),
-    (r"^Option '(.+)' requires an argument\.$", r"选项 \1 后面需要一个值。"),
-    (r"^Got unexpected extra argument(?:s|\(s\))? \((.+)\)$", r"多余的参数：\1。"),
-    (r"^Invalid value for '(.+)': '(.*)' is not a valid integer\.$", r"\1 的值“\2”不是整数。"),
-    (r"^Invalid value for '(.+)': '(.*)' is not a valid float\.$", r"\1 的值“\2”不是数字。"),
-    (r"^Invalid value for '(.+)': '(.*)' is not one of (.+)\.$", r"\1 的值“\2”无效，可选：\3。"),
-    (r"^Invalid value for '(.+)': (?:File|Path) '(.*)' does not exist\.$", r"\1：文件“\2”不存在。"),
-    (r"^Invalid value for '(.+)': (.+)$", r"\1 的值无效：\2"),
-    (r"^Invalid value: (.+)$", r"\1"),  # typer.BadParameter raised by a command, already in Chinese
-))
+ERROR_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(p), r)
+    for p, r in (
+        (r"^No such command '(.+)'\.$", r"没有命令“\1”。"),
+        (r"^Missing command\.$", "缺少命令。"),
+        (r"^No such option: (\S+)$", r"没有选项 \1。"),
+        (r"^Missing argument '(.+)'\.$", r"缺少参数 \1。"),
+        (r"^Missing option '(.+)'\.$", r"缺少选项 \1。"),
+        (r"^Missing parameter: (.+)$", r"缺少参数 \1。"),
+        (r"^Option '(.+)' requires an argument\.$", r"选项 \1 后面需要一个值。"),
+        (r"^Got unexpected extra argument(?:s|\(s\))? \((.+)\)$", r"多余的参数：\1。"),
+        (r"^Invalid value for '(.+)': '(.*)' is not a valid integer\.$", r"\1 的值“\2”不是整数。"),
+        (r"^Invalid value for '(.+)': '(.*)' is not a valid float\.$", r"\1 的值“\2”不是数字。"),
+        (r"^Invalid value for '(.+)': '(.*)' is not one of (.+)\.$", r"\1 的值“\2”无效，可选：\3。"),
+        (r"^Invalid value for '(.+)': (?:File|Path) '(.*)' does not exist\.$", r"\1：文件“\2”不存在。"),
+        (r"^Invalid value for '(.+)': (.+)$", r"\1 的值无效：\2"),
+        (r"^Invalid value: (.+)$", r"\1"),  # typer.BadParameter raised by a command, already in Chinese
+    )
+)
 # Typer checks values with pydantic; its reason follows "Invalid value for '--days': ".
-DETAIL_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), r) for p, r in (
-    (r"^Input should be a valid integer.*$", "应为整数"),
-    (r"^Input should be a valid number.*$", "应为数字"),
-    (r"^Input should be greater than or equal to (.+)$", r"应不小于 \1"),
-    (r"^Input should be greater than (.+)$", r"应大于 \1"),
-    (r"^Input should be less than or equal to (.+)$", r"应不大于 \1"),
-    (r"^Input should be less than (.+)$", r"应小于 \1"),
-))
+DETAIL_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(p), r)
+    for p, r in (
+        (r"^Input should be a valid integer.*$", "应为整数"),
+        (r"^Input should be a valid number.*$", "应为数字"),
+        (r"^Input should be greater than or equal to (.+)$", r"应不小于 \1"),
+        (r"^Input should be greater than (.+)$", r"应大于 \1"),
+        (r"^Input should be less than or equal to (.+)$", r"应不大于 \1"),
+        (r"^Input should be less than (.+)$", r"应小于 \1"),
+    )
+)
 # Click appends its guesses to some messages.
 SUGGESTION = re.compile(r"\s*(?:Did you mean (.+)\?|\(Possible options: (.+)\))$")
 
@@ -72,7 +78,7 @@ SUGGESTION = re.compile(r"\s*(?:Did you mean (.+)\?|\(Possible options: (.+)\))$
 def translate_error(message: str) -> str:
     suggestion = SUGGESTION.search(message)
     if suggestion:
-        message = message[:suggestion.start()]
+        message = message[: suggestion.start()]
     message = _first_match(ERROR_PATTERNS, message)
     head, colon, detail = message.partition(" 的值无效：")
     if colon:

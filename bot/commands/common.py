@@ -69,5 +69,11 @@ def xlsx_out(example: str) -> Any:
 
 def progress() -> Progress:
     """The progress bar used by long CLI work (imports, exports)."""
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=err_console, transient=False)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=False,
+    )

@@ -51,8 +51,10 @@ def period(start: str | None, end: str | None, tz: ZoneInfo) -> tuple[datetime |
     last = parse_day(end, "--to") if end else None
     if first and last and first > last:
         raise ExportProblem(f"起始日期（{first}）晚于截止日期（{last}），请检查 --from 和 --to。")
-    return (datetime.combine(first, time(), tz) if first else None,
-            datetime.combine(last + timedelta(days=1), time(), tz) if last else None)
+    return (
+        datetime.combine(first, time(), tz) if first else None,
+        datetime.combine(last + timedelta(days=1), time(), tz) if last else None,
+    )
 
 
 def output_path(out: Path) -> Path:
@@ -75,26 +77,67 @@ async def resolve_area(session: AsyncSession, name: str | None) -> Area | None:
 # --- complaints ---------------------------------------------------------------------------------------------
 
 COMPLAINT_HEADERS = (
-    "编号", "提交时间", "类别", "状态", "乡镇", "村（社区）", "被投诉单位", "是否为档案内单位", "问题描述", "照片数",
-    "纬度", "经度", "提交方式", "投诉人姓名", "投诉人电话", "承办单位", "办理期限", "是否超期", "上报县整规办时间",
-    "办结时间", "重新办理次数", "投诉人反馈",
+    "编号",
+    "提交时间",
+    "类别",
+    "状态",
+    "乡镇",
+    "村（社区）",
+    "被投诉单位",
+    "是否为档案内单位",
+    "问题描述",
+    "照片数",
+    "纬度",
+    "经度",
+    "提交方式",
+    "投诉人姓名",
+    "投诉人电话",
+    "承办单位",
+    "办理期限",
+    "是否超期",
+    "上报县整规办时间",
+    "办结时间",
+    "重新办理次数",
+    "投诉人反馈",
 )
-COMPLAINT_WIDTHS = {"提交时间": MOMENT_WIDTH, "办理期限": DATE_WIDTH, "上报县整规办时间": MOMENT_WIDTH,
-                    "办结时间": MOMENT_WIDTH}
+COMPLAINT_WIDTHS = {
+    "提交时间": MOMENT_WIDTH,
+    "办理期限": DATE_WIDTH,
+    "上报县整规办时间": MOMENT_WIDTH,
+    "办结时间": MOMENT_WIDTH,
+}
 IDENTITY_HEADERS = ("投诉人姓名", "投诉人电话")  # left out of the --for-township file
 ANONYMOUS_PLACES = 3  # decimal places kept of an anonymous complaint's location: about 100 m, never a doorstep
-EVENT_HEADERS = ("投诉编号", "时间", "事项", "办理人", "原状态", "新状态", "原承办单位", "新承办单位", "原类别",
-                 "新类别", "说明")
-EVENT_KINDS = {"filed": "提交", "status": "状态变更", "rerouted": "转办", "reopened": "重新办理",
-               "feedback": "投诉人确认解决", "escalated": "超期上报"}
+EVENT_HEADERS = (
+    "投诉编号",
+    "时间",
+    "事项",
+    "办理人",
+    "原状态",
+    "新状态",
+    "原承办单位",
+    "新承办单位",
+    "原类别",
+    "新类别",
+    "说明",
+)
+EVENT_KINDS = {
+    "filed": "提交",
+    "status": "状态变更",
+    "rerouted": "转办",
+    "reopened": "重新办理",
+    "feedback": "投诉人确认解决",
+    "escalated": "超期上报",
+}
 FEEDBACK = {"resolved": "已解决", "not_resolved": "未解决（已重新办理）"}
 
 
 class ComplaintRows:
     """Turns complaints and their events into rows; identity only as the county office may see it."""
 
-    def __init__(self, areas: Iterable[Area], texts: Texts, tz: ZoneInfo, today: date,
-                 audience: Audience = Audience.COUNTY) -> None:
+    def __init__(
+        self, areas: Iterable[Area], texts: Texts, tz: ZoneInfo, today: date, audience: Audience = Audience.COUNTY
+    ) -> None:
         self.areas = {area.id: area for area in areas}
         self.texts, self.tz, self.today, self.audience = texts, tz, today, audience
         self.config = default_config()
@@ -127,11 +170,26 @@ class ComplaintRows:
             latitude, longitude = round(latitude, ANONYMOUS_PLACES), round(longitude, ANONYMOUS_PLACES)
         identity_cells = [identity.name or "", identity.phone or ""] if self.audience is Audience.COUNTY else []
         return [
-            c.number, self.local(c.created_at), self.config.name(c.category), self.status(c.status),
-            self.area(c.township_id), self.area(c.village_id), c.unit_name or "", "是" if c.unit_id else "否",
-            c.description, photos, latitude, longitude, "匿名" if c.anonymous else "实名",
-            *identity_cells, self.area(c.office_area_id), c.due_on,
-            "是" if overdue else "否", self.local(c.escalated_at), self.local(c.final_at), c.reopen_count,
+            c.number,
+            self.local(c.created_at),
+            self.config.name(c.category),
+            self.status(c.status),
+            self.area(c.township_id),
+            self.area(c.village_id),
+            c.unit_name or "",
+            "是" if c.unit_id else "否",
+            c.description,
+            photos,
+            latitude,
+            longitude,
+            "匿名" if c.anonymous else "实名",
+            *identity_cells,
+            self.area(c.office_area_id),
+            c.due_on,
+            "是" if overdue else "否",
+            self.local(c.escalated_at),
+            self.local(c.final_at),
+            c.reopen_count,
             FEEDBACK.get(c.feedback or "", ""),
         ]
 
@@ -143,10 +201,17 @@ class ComplaintRows:
         else:
             actor = officials.get(e.actor_id, "")
         return [
-            number, self.local(e.created_at), EVENT_KINDS.get(e.kind, e.kind), actor, self.status(e.from_status),
-            self.status(e.to_status), self.area(e.from_area_id), self.area(e.to_area_id),
+            number,
+            self.local(e.created_at),
+            EVENT_KINDS.get(e.kind, e.kind),
+            actor,
+            self.status(e.from_status),
+            self.status(e.to_status),
+            self.area(e.from_area_id),
+            self.area(e.to_area_id),
             self.config.name(e.from_category) if e.from_category else "",
-            self.config.name(e.to_category) if e.to_category else "", e.note,
+            self.config.name(e.to_category) if e.to_category else "",
+            e.note,
         ]
 
 
@@ -155,8 +220,9 @@ async def _officials(session: AsyncSession) -> dict[int, str]:
     return {user_id: name or "" for user_id, name in rows}
 
 
-async def export_complaints(scope_args: tuple[str | None, str | None, str | None], out: Path,
-                            audience: Audience = Audience.COUNTY) -> tuple[int, int]:
+async def export_complaints(
+    scope_args: tuple[str | None, str | None, str | None], out: Path, audience: Audience = Audience.COUNTY
+) -> tuple[int, int]:
     settings = load_settings()
     tz = settings.tz
     start, end = period(scope_args[0], scope_args[1], tz)
@@ -190,8 +256,7 @@ def export_complaints_command(
     end: str | None = typer.Option(None, "--to", help="截止日期（含），如 2026-05-31；不填为最新"),
     area: str | None = typer.Option(None, "--area", help="乡镇或村的名称（重名时写作 乡镇/村）；不填为全县"),
     out: Path = xlsx_out("投诉.xlsx"),
-    for_township: bool = typer.Option(False, "--for-township",
-                                      help="给乡镇的版本：不含投诉人姓名和电话两列"),
+    for_township: bool = typer.Option(False, "--for-township", help="给乡镇的版本：不含投诉人姓名和电话两列"),
 ) -> None:
     """导出投诉举报及其办理记录（实名投诉人的姓名和电话仅在县级导出中出现，--for-township 不含这两列；匿名投诉不含任何身份信息，位置只精确到约100米）。"""
     audience = Audience.TOWNSHIP if for_township else Audience.COUNTY

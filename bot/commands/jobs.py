@@ -56,8 +56,11 @@ def run_job(name: str = typer.Argument(..., help="任务名称，见 shixiao job
             await app.close()
 
     run_async(go())
-    console.print(f"已执行定时任务 {spec.id}（{spec.what}）。产生的消息已放入发件箱：机器人运行时（shixiao run）"
-                  "随即发出；终端对话中，收件人下次输入时显示。", highlight=False)
+    console.print(
+        f"已执行定时任务 {spec.id}（{spec.what}）。产生的消息已放入发件箱：机器人运行时（shixiao run）"
+        "随即发出；终端对话中，收件人下次输入时显示。",
+        highlight=False,
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -57,8 +57,9 @@ def _print_answer(answer: Answer) -> None:
 
 def ask(
     question: str | None = typer.Argument(None, help="要问的问题；不填则从标准输入逐行读取，每行输出一个 JSON"),
-    as_json: bool = typer.Option(False, "--json", help="输出一个 JSON 对象：answer、source、score、abstained、"
-                                                       "suggestions、entry_id"),
+    as_json: bool = typer.Option(
+        False, "--json", help="输出一个 JSON 对象：answer、source、score、abstained、suggestions、entry_id"
+    ),
     data: Path | None = typer.Option(None, "--data", help=DATA_HELP, file_okay=False),
     on: str | None = typer.Option(None, "--date", help=DATE_HELP),
 ) -> None:
@@ -112,8 +113,9 @@ def check(
     console.print(f"共 {len(kb.entries)} 条、{questions} 个问法；时间节点 {len(kb.milestones)} 个。", highlight=False)
     for slug, checklist in kb.checklists.items():
         vetoes = sum(item.veto for item in checklist.items)
-        console.print(f"  检查表 {slug}（{checklist.name}）：{len(checklist.items)} 项，其中一票否决 {vetoes} 项",
-                      highlight=False)
+        console.print(
+            f"  检查表 {slug}（{checklist.name}）：{len(checklist.items)} 项，其中一票否决 {vetoes} 项", highlight=False
+        )
     notes = _self_check(kb, answerer)
     for note in notes:
         console.print(f"[yellow]提醒：[/]{note}", highlight=False)
@@ -124,8 +126,9 @@ def check(
 
 @kb_app.command("eval")
 def eval_command(
-    file: Path = typer.Argument(..., help="问题集 YAML：列表，每项 {q: 问题, expect: 条目id 或 null（范围外）}",
-                                exists=False),
+    file: Path = typer.Argument(
+        ..., help="问题集 YAML：列表，每项 {q: 问题, expect: 条目id 或 null（范围外）}", exists=False
+    ),
     data: Path | None = typer.Option(None, "--data", help=DATA_HELP, file_okay=False),
     as_json: bool = typer.Option(False, "--json", help="以一个 JSON 对象输出各项指标"),
     show_misses: bool = typer.Option(False, "--misses", help="列出答错或误拒的问题"),
@@ -146,26 +149,39 @@ def eval_command(
     if as_json:
         typer.echo(json.dumps(result.as_dict(), ensure_ascii=False))
     else:
-        console.print(f"问题 {result.in_scope + result.out_of_scope} 个：范围内 {result.in_scope}，"
-                      f"范围外 {result.out_of_scope}", highlight=False)
-        console.print(f"top-1 准确率 {result.top1:.1%}（答对且未拒答）；top-3 准确率 {result.top3:.1%}", highlight=False)
-        console.print(f"拒答率 {result.abstention:.1%}：范围外问题拒答 {result.abstention_out:.1%}，"
-                      f"范围内问题误拒 {result.abstention_in:.1%}；范围内答错 {result.wrong_in} 个", highlight=False)
+        console.print(
+            f"问题 {result.in_scope + result.out_of_scope} 个：范围内 {result.in_scope}，范围外 {result.out_of_scope}",
+            highlight=False,
+        )
+        console.print(
+            f"top-1 准确率 {result.top1:.1%}（答对且未拒答）；top-3 准确率 {result.top3:.1%}", highlight=False
+        )
+        console.print(
+            f"拒答率 {result.abstention:.1%}：范围外问题拒答 {result.abstention_out:.1%}，"
+            f"范围内问题误拒 {result.abstention_in:.1%}；范围内答错 {result.wrong_in} 个",
+            highlight=False,
+        )
         if result.elsewhere:
-            console.print(f"外地问题 {result.elsewhere} 个，说明本县并拒答 {result.elsewhere_named} 个", highlight=False)
+            console.print(
+                f"外地问题 {result.elsewhere} 个，说明本县并拒答 {result.elsewhere_named} 个", highlight=False
+            )
         for title, tallies in (("按行业", result.by_industry), ("按主题", result.by_topic)):
             table = Table(title=title)
             for column in ("", "问题数", "答对", "答对率", "不确定", "答错"):
                 table.add_column(column)
             for name, t in sorted(tallies.items(), key=lambda kv: -kv[1].total):
                 wrong = t.total - t.right - t.not_sure if name not in (OUT_OF_SCOPE, DECLINED_PLACE) else 0
-                table.add_row(name, str(t.total), str(t.right), f"{t.right / t.total:.1%}", str(t.not_sure),
-                              str(max(0, wrong)))
+                table.add_row(
+                    name, str(t.total), str(t.right), f"{t.right / t.total:.1%}", str(t.not_sure), str(max(0, wrong))
+                )
             console.print(table)
     if show_misses:
         for miss in result.misses:
-            console.print(f"  ✗ {miss['q']}  期望 {miss['expect']}  得到 {miss['got']}（{miss['score']}）",
-                          highlight=False, markup=False)
+            console.print(
+                f"  ✗ {miss['q']}  期望 {miss['expect']}  得到 {miss['got']}（{miss['score']}）",
+                highlight=False,
+                markup=False,
+            )
 
 
 def register(app: typer.Typer) -> None:

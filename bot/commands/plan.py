@@ -29,7 +29,9 @@ def _year(year: int | None, settings_tz: ZoneInfo) -> int:
 
 @plan_app.command("load")
 def load(
-    file: Path = typer.Argument(..., help="实施方案 YAML，格式同 knowledge/data/plan.yaml（至少含 milestones，可含 phases）"),
+    file: Path = typer.Argument(
+        ..., help="实施方案 YAML，格式同 knowledge/data/plan.yaml（至少含 milestones，可含 phases）"
+    ),
     year: int | None = typer.Option(None, "--year", min=2000, max=2100, help=YEAR_HELP),
 ) -> None:
     """载入一个年度的时间节点；重复载入会替换该年度的节点，不会重复，已标记的完成情况保留。"""
@@ -51,8 +53,11 @@ def load(
 
     result = run_async(go())
     counts = "、".join(f"{sum(p.kind == kind for p in planned)}{name}" for kind, name in KIND_NAMES.items())
-    console.print(f"已载入 {chosen} 年的时间节点：{counts}（共 {len(planned)} 个）；新增 {result.created}，"
-                  f"更新 {result.updated}，删除 {result.removed}；保留完成记录 {result.kept_marks} 条。", highlight=False)
+    console.print(
+        f"已载入 {chosen} 年的时间节点：{counts}（共 {len(planned)} 个）；新增 {result.created}，"
+        f"更新 {result.updated}，删除 {result.removed}；保留完成记录 {result.kept_marks} 条。",
+        highlight=False,
+    )
 
 
 def _print(rows: list[PlannedMilestone]) -> None:
@@ -70,8 +75,10 @@ def list_command(year: int | None = typer.Option(None, "--year", min=2000, max=2
         db = await open_database(settings)
         try:
             async with db.transaction() as session:
-                return [PlannedMilestone(m.key, m.due_on, m.position, m.kind, m.title, tuple(m.responsible), m.text)
-                        for m in await milestones.milestones_for_year(session, chosen)]
+                return [
+                    PlannedMilestone(m.key, m.due_on, m.position, m.kind, m.title, tuple(m.responsible), m.text)
+                    for m in await milestones.milestones_for_year(session, chosen)
+                ]
         finally:
             await db.dispose()
 
@@ -82,8 +89,11 @@ def list_command(year: int | None = typer.Option(None, "--year", min=2000, max=2
             rows = planned_milestones(shipped, chosen, Texts.load())
         except PlanError as error:
             fail(str(error))
-        err_console.print(f"{chosen} 年尚未载入时间节点，以下是随程序提供的实施方案（{shipped.source}）"
-                          f"按 {chosen} 年排出的日期；载入后（shixiao plan load，或机器人启动时自动载入本年度）才会发送提醒。", highlight=False)
+        err_console.print(
+            f"{chosen} 年尚未载入时间节点，以下是随程序提供的实施方案（{shipped.source}）"
+            f"按 {chosen} 年排出的日期；载入后（shixiao plan load，或机器人启动时自动载入本年度）才会发送提醒。",
+            highlight=False,
+        )
     _print(rows)
 
 

@@ -39,8 +39,9 @@ def _problem_table(problems: list[RowProblem]) -> Table:
 def _conflict_table(conflicts: list[Conflict], tz: ZoneInfo) -> Table:
     table = Table("行号", "列", "名册中的值", "保留的值", "依据", title="与检查结果不一致，未导入（其余各列已更新）")
     for conflict in conflicts[:200]:
-        table.add_row(str(conflict.row), conflict.column, conflict.in_file, conflict.current,
-                      describe(conflict.report, tz))
+        table.add_row(
+            str(conflict.row), conflict.column, conflict.in_file, conflict.current, describe(conflict.report, tz)
+        )
     if len(conflicts) > 200:
         table.add_row("…", "…", "…", "…", f"另有{len(conflicts) - 200}处未列出")
     return table
@@ -218,8 +219,12 @@ def remove_sample(yes: bool = typer.Option(False, "--yes", help="不询问，直
     if not units and not revoked:
         console.print("数据库中没有示例名册，没有删除任何内容。", highlight=False)
         return
-    console.print(f"已删除示例单位 {units} 家、检查报告 {reports} 份" + ("；“示例县整规办”已撤销为居民" if revoked else "")
-                  + "。示例县的乡镇和村仍保留（载入本县区域：shixiao areas load 文件）。", highlight=False)
+    console.print(
+        f"已删除示例单位 {units} 家、检查报告 {reports} 份"
+        + ("；“示例县整规办”已撤销为居民" if revoked else "")
+        + "。示例县的乡镇和村仍保留（载入本县区域：shixiao areas load 文件）。",
+        highlight=False,
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -36,8 +36,14 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 MAX_FORM = 64 * 1024  # a form without a file: far beyond any note or reason
 
-NAV = (("/", "总览", "report"), ("/review", "审核", "review"), ("/units", "单位", "web"),
-       ("/complaints", "投诉", "complaint_queue"), ("/plan", "计划", "milestones"), ("/map", "地图", "report"))
+NAV = (
+    ("/", "总览", "report"),
+    ("/review", "审核", "review"),
+    ("/units", "单位", "web"),
+    ("/complaints", "投诉", "complaint_queue"),
+    ("/plan", "计划", "milestones"),
+    ("/map", "地图", "report"),
+)
 
 
 @dataclass
@@ -59,18 +65,30 @@ class Console:
     env: Environment = field(init=False)
 
     def __post_init__(self) -> None:
-        self.env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]),
-                               trim_blocks=True, lstrip_blocks=True)
+        self.env = Environment(
+            loader=FileSystemLoader(HERE / "templates"),
+            autoescape=select_autoescape(["html"]),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
         # Rates written exactly as the chat's /report writes them (handlers/digest_render.py).
         self.env.filters["percent"] = lambda share: cn_percent(share.part, share.whole)
 
-    def render(self, request: Request, template: str, who: Viewer | None, status: int = 200, **values: Any
-               ) -> HTMLResponse:
-        nav = [(href, label) for href, label, action in NAV
-               if who is not None and self.menus.allows(who.user.role, action)]
+    def render(
+        self, request: Request, template: str, who: Viewer | None, status: int = 200, **values: Any
+    ) -> HTMLResponse:
+        nav = [
+            (href, label) for href, label, action in NAV if who is not None and self.menus.allows(who.user.role, action)
+        ]
         body = self.env.get_template(template).render(
-            request=request, who=who, nav=nav, csrf=who.csrf if who else "", path=request.url.path,
-            identity=self.identity(who) if who else "", **values)
+            request=request,
+            who=who,
+            nav=nav,
+            csrf=who.csrf if who else "",
+            path=request.url.path,
+            identity=self.identity(who) if who else "",
+            **values,
+        )
         return HTMLResponse(body, status_code=status, headers=SECURITY_HEADERS)
 
     def identity(self, who: Viewer) -> str:
@@ -88,13 +106,15 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     # Everything is served from here; inline scripts are not needed by any page.
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data: https: http:; style-src 'self' "
-                               "'unsafe-inline'; script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+    "'unsafe-inline'; script-src 'self'; frame-ancestors 'none'; form-action 'self'",
 }
 
 Page = Callable[[Console, Request, AsyncSession, Viewer], Awaitable[Response]]
 
 
-def page(console: Console, action: str, function: Page, *, post: bool = False) -> Callable[[Request], Awaitable[Response]]:
+def page(
+    console: Console, action: str, function: Page, *, post: bool = False
+) -> Callable[[Request], Awaitable[Response]]:
     """Wrap a page: session, the chat's role rule for `action`, CSRF on POST; refusals become Chinese pages."""
 
     async def endpoint(request: Request) -> Response:
@@ -129,8 +149,11 @@ async def read_form(console: Console, request: Request) -> Any:
     declared = request.headers.get("content-length")
     limit = console.upload_max + MAX_FORM
     if declared is None or not declared.isdigit() or int(declared) > limit:
-        raise Refusal(413, "文件太大", f"上传的内容超过 {console.upload_max // (1024 * 1024)} MB 的上限，"
-                      "没有做任何修改。请压缩或拆分后再上传。")
+        raise Refusal(
+            413,
+            "文件太大",
+            f"上传的内容超过 {console.upload_max // (1024 * 1024)} MB 的上限，没有做任何修改。请压缩或拆分后再上传。",
+        )
     try:
         return await request.form(max_files=2, max_fields=200)
     except Exception as error:  # a malformed multipart body
@@ -139,16 +162,19 @@ async def read_form(console: Console, request: Request) -> Any:
 
 
 def error_page(console: Console, request: Request, refusal: Refusal) -> HTMLResponse:
-    return console.render(request, "error.html", None, status=refusal.status, title=refusal.title,
-                          message=refusal.message)
+    return console.render(
+        request, "error.html", None, status=refusal.status, title=refusal.title, message=refusal.message
+    )
 
 
 async def queue_notices(session: AsyncSession, notices: list[Reply], console: Console) -> None:
     """Notices a web action causes (the cadre hears of a decision) go out through the outbox, as from the chat."""
     if notices:
-        await outbox.enqueue_notices(session, [(notice.chat_id, notice.kind, notice.payload())
-                                               for notice in notices if notice.chat_id is not None],
-                                     console.clock.now())
+        await outbox.enqueue_notices(
+            session,
+            [(notice.chat_id, notice.kind, notice.payload()) for notice in notices if notice.chat_id is not None],
+            console.clock.now(),
+        )
 
 
 async def signin_form(request: Request) -> Response:
@@ -167,30 +193,48 @@ async def signin(request: Request) -> Response:
     token = form.get("token")
     now = console.clock.now()
     async with console.db.transaction() as session:
-        user_id, why = (await web.redeem_link(session, token, now) if isinstance(token, str) and len(token) < 100
-                        else (None, "unknown"))
+        user_id, why = (
+            await web.redeem_link(session, token, now)
+            if isinstance(token, str) and len(token) < 100
+            else (None, "unknown")
+        )
         if user_id is None:
             web.audit(session, None, now, "signin_refused", why)
     if user_id is None:
-        message = {"used": "这个登录链接已经使用过（每个链接只能用一次）。",
-                   "expired": "这个登录链接已过期（有效期 10 分钟）。"}.get(why, "这个登录链接无效。")
-        return error_page(console, request, Refusal(403, "无法登录", message + "请在聊天中向机器人发送 /web 获取新的链接。"))
+        message = {
+            "used": "这个登录链接已经使用过（每个链接只能用一次）。",
+            "expired": "这个登录链接已过期（有效期 10 分钟）。",
+        }.get(why, "这个登录链接无效。")
+        return error_page(
+            console, request, Refusal(403, "无法登录", message + "请在聊天中向机器人发送 /web 获取新的链接。")
+        )
     async with console.db.transaction() as session:
         session_token, _ = await web.start_session(session, user_id, now)
         web.audit(session, user_id, now, "signin")
     response = RedirectResponse("/", status_code=303)
     # A browser-session cookie: the 8-hour idle limit is the server's (web_sessions.last_seen_at), so an official
     # at work all day is not signed out at a fixed hour, and a closed browser forgets it.
-    response.set_cookie(COOKIE, console.cookies.sign(session_token), httponly=True, samesite="lax",
-                        secure=console.cookies.secure, path="/")
+    response.set_cookie(
+        COOKIE,
+        console.cookies.sign(session_token),
+        httponly=True,
+        samesite="lax",
+        secure=console.cookies.secure,
+        path="/",
+    )
     return response
 
 
 async def signout(console: Console, request: Request, session: AsyncSession, who: Viewer) -> Response:
     web.end_session(who.row, console.clock.now())
     web.audit(session, who.user.id, console.clock.now(), "signout")
-    response = console.render(request, "error.html", None, title="已退出", message="您已退出网页控制台。"
-                              "需要时在聊天中发送 /web 获取新的登录链接。")
+    response = console.render(
+        request,
+        "error.html",
+        None,
+        title="已退出",
+        message="您已退出网页控制台。需要时在聊天中发送 /web 获取新的登录链接。",
+    )
     response.delete_cookie(COOKIE, path="/")
     return response
 

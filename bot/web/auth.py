@@ -35,8 +35,11 @@ class Refusal(Exception):
         self.status, self.title, self.message = status, title, message
 
 
-NO_SESSION = Refusal(401, "请先登录", "您尚未登录或登录已过期（闲置 8 小时自动退出）。请在聊天中向机器人发送 /web，"
-                     "用收到的链接重新登录。")
+NO_SESSION = Refusal(
+    401,
+    "请先登录",
+    "您尚未登录或登录已过期（闲置 8 小时自动退出）。请在聊天中向机器人发送 /web，用收到的链接重新登录。",
+)
 BAD_CSRF = Refusal(403, "请求无效", "表单已失效或来源不明（缺少安全校验码），没有做任何修改。请刷新页面后重试。")
 
 
@@ -115,8 +118,12 @@ async def viewer(session: AsyncSession, request: Request, cookies: Cookies, cloc
 def allow(menus: Menus, who: Viewer, action: str) -> None:
     """The chat's rule for this action (menus.yaml), or Refusal."""
     if not menus.allows(who.user.role, action):
-        raise Refusal(403, "无权访问", f"「{menus.actions[action].label}」仅限相关工作人员使用，"
-                      f"您当前的身份（{menus.title(who.user.role)}）无权办理。")
+        raise Refusal(
+            403,
+            "无权访问",
+            f"「{menus.actions[action].label}」仅限相关工作人员使用，"
+            f"您当前的身份（{menus.title(who.user.role)}）无权办理。",
+        )
 
 
 def check_csrf(who: Viewer, form_token: object) -> None:

@@ -41,12 +41,27 @@ async def dashboard(console: Console, request: Request, session: AsyncSession, w
     names = industry_names(console.knowledge)
     monday = digest.start
     starts = [monday - timedelta(days=7 * back) for back in range(TREND_WEEKS - 1, -1, -1)]
-    trend = list(zip([cn_date(start, console.clock.tz) for start in starts],
-                     await web.weekly_inspections(session, who.township_id, starts), strict=True))
+    trend = list(
+        zip(
+            [cn_date(start, console.clock.tz) for start in starts],
+            await web.weekly_inspections(session, who.township_id, starts),
+            strict=True,
+        )
+    )
     peak = max((count for _, count in trend), default=0) or 1
     plan = await _milestone_status(console, session, who)
-    return console.render(request, "dashboard.html", who, digest=digest, bars=chart_lines(digest), names=names,
-                          trend=trend, peak=peak, plan=plan, now=cn_datetime(now, console.clock.tz))
+    return console.render(
+        request,
+        "dashboard.html",
+        who,
+        digest=digest,
+        bars=chart_lines(digest),
+        names=names,
+        trend=trend,
+        peak=peak,
+        plan=plan,
+        now=cn_datetime(now, console.clock.tz),
+    )
 
 
 async def digest_chart(console: Console, request: Request, session: AsyncSession, who: Viewer) -> Response:
@@ -62,8 +77,11 @@ async def digest_chart(console: Console, request: Request, session: AsyncSession
 
 async def _milestone_status(console: Console, session: AsyncSession, who: Viewer) -> dict[str, Any]:
     today = console.clock.now().date()
-    items = [m for m in await milestones.milestones_for_year(session, today.year)
-             if (milestones.for_townships(m) if who.township_id is not None else True) and m.kind != "phase"]
+    items = [
+        m
+        for m in await milestones.milestones_for_year(session, today.year)
+        if (milestones.for_townships(m) if who.township_id is not None else True) and m.kind != "phase"
+    ]
     marks = await milestones.done_marks(session, [m.id for m in items])
     done = [m for m in items if any(mark.township_id == who.township_id for mark in marks.get(m.id, []))]
     overdue = [m for m in items if m.due_on < today and m not in done]
@@ -74,8 +92,16 @@ async def _milestone_status(console: Console, session: AsyncSession, who: Viewer
 async def review_list(console: Console, request: Request, session: AsyncSession, who: Viewer) -> Response:
     assert who.user.area_id is not None  # the review action is a township official's (menus.yaml)
     waiting = await inspections.awaiting_review(session, who.user.area_id, 200)
-    rows = [(inspection, unit, report_number(inspection), area_path(await get_area(session, unit.village_id)),
-             cn_datetime(inspection.submitted_at, console.clock.tz)) for inspection, unit in waiting]
+    rows = [
+        (
+            inspection,
+            unit,
+            report_number(inspection),
+            area_path(await get_area(session, unit.village_id)),
+            cn_datetime(inspection.submitted_at, console.clock.tz),
+        )
+        for inspection, unit in waiting
+    ]
     return console.render(request, "review_list.html", who, rows=rows, flash=console.cookies.flash_of(request))
 
 
@@ -103,9 +129,15 @@ class ChecklistLine:
 
 def _items(console: Console, inspection: Inspection) -> list[ChecklistLine]:
     checklist = console.knowledge.checklists.get(inspection.industry) if console.knowledge else None
-    return [ChecklistLine((checklist.text_of(item_id) if checklist else None) or item_id,
-                          ANSWER_WORDS.get(answer, answer), answer == "fail", inspection.notes.get(item_id, ""))
-            for item_id, answer in inspection.answers.items()]
+    return [
+        ChecklistLine(
+            (checklist.text_of(item_id) if checklist else None) or item_id,
+            ANSWER_WORDS.get(answer, answer),
+            answer == "fail",
+            inspection.notes.get(item_id, ""),
+        )
+        for item_id, answer in inspection.answers.items()
+    ]
 
 
 async def review_detail(console: Console, request: Request, session: AsyncSession, who: Viewer) -> Response:
@@ -116,22 +148,42 @@ async def review_detail(console: Console, request: Request, session: AsyncSessio
     changes = []
     if previous is not None:
         before, after = {i.text: i for i in _items(console, previous)}, _items(console, inspection)
-        changes = [(item.text, before[item.text].answer if item.text in before else "（无）", item.answer)
-                   for item in after
-                   if item.text not in before or before[item.text].answer != item.answer
-                   or before[item.text].note != item.note]
+        changes = [
+            (item.text, before[item.text].answer if item.text in before else "（无）", item.answer)
+            for item in after
+            if item.text not in before or before[item.text].answer != item.answer or before[item.text].note != item.note
+        ]
     photos = await inspections.photos_of(session, inspection.id)
-    history = [(report_number(old), STATUS_WORDS.get(old.status, old.status), "规范达标" if old.compliant else "未达标",
-                cn_date(old.submitted_at, console.clock.tz), old.review_note or "")
-               for old in await inspections.history(session, unit.id) if old.id != inspection.id]
+    history = [
+        (
+            report_number(old),
+            STATUS_WORDS.get(old.status, old.status),
+            "规范达标" if old.compliant else "未达标",
+            cn_date(old.submitted_at, console.clock.tz),
+            old.review_note or "",
+        )
+        for old in await inspections.history(session, unit.id)
+        if old.id != inspection.id
+    ]
     return console.render(
-        request, "review.html", who, inspection=inspection, unit=unit, number=report_number(inspection),
-        place=area_path(await get_area(session, unit.village_id)), items=_items(console, inspection),
+        request,
+        "review.html",
+        who,
+        inspection=inspection,
+        unit=unit,
+        number=report_number(inspection),
+        place=area_path(await get_area(session, unit.village_id)),
+        items=_items(console, inspection),
         industry=industry_names(console.knowledge).get(inspection.industry, inspection.industry),
-        klass=CLASS_WORDS.get(inspection.unit_class, inspection.unit_class), changes=changes, previous=previous,
+        klass=CLASS_WORDS.get(inspection.unit_class, inspection.unit_class),
+        changes=changes,
+        previous=previous,
         photos=[(index, photo.sha256 is not None, photo.failed) for index, photo in enumerate(photos)],
-        history=history, submitted=cn_datetime(inspection.submitted_at, console.clock.tz),
-        rectify_by=cn_date(inspection.rectify_by) if inspection.rectify_by else "", error=None)
+        history=history,
+        submitted=cn_datetime(inspection.submitted_at, console.clock.tz),
+        rectify_by=cn_date(inspection.rectify_by) if inspection.rectify_by else "",
+        error=None,
+    )
 
 
 async def review_decide(console: Console, request: Request, session: AsyncSession, who: Viewer) -> Response:
@@ -141,13 +193,20 @@ async def review_decide(console: Console, request: Request, session: AsyncSessio
     if choice not in ("approve", "return"):
         return RedirectResponse(f"/review/{inspection.id}", status_code=303)
     reason = form.get("reason") if isinstance(form.get("reason"), str) else ""
-    decision = await decide(session, console.texts, who.user, inspection, choice == "approve", reason or "",
-                            console.clock.now())
+    decision = await decide(
+        session, console.texts, who.user, inspection, choice == "approve", reason or "", console.clock.now()
+    )
     if not decision.done:
         raise Refusal({"decided": 409, "reason": 400}.get(decision.why, 404), "未能提交", decision.text)
     await queue_notices(session, decision.notices, console)
-    web.audit(session, who.user.id, console.clock.now(), f"review_{choice}", report_number(inspection),
-              reason if choice == "return" else None)
+    web.audit(
+        session,
+        who.user.id,
+        console.clock.now(),
+        f"review_{choice}",
+        report_number(inspection),
+        reason if choice == "return" else None,
+    )
     return RedirectResponse(f"/review?done={console.cookies.flash(decision.text)}", status_code=303)
 
 
@@ -163,8 +222,11 @@ async def review_photo(console: Console, request: Request, session: AsyncSession
     except MediaError:
         raise not_found("照片") from None
     kind = {"jpg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp"}
-    return Response(data, media_type=kind.get(photo.extension or "", "application/octet-stream"),
-                    headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"})
+    return Response(
+        data,
+        media_type=kind.get(photo.extension or "", "application/octet-stream"),
+        headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"},
+    )
 
 
 async def _reviewable_any(session: AsyncSession, request: Request, who: Viewer) -> Inspection:

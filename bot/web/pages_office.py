@@ -40,13 +40,36 @@ async def desk(console: Console, request: Request, session: AsyncSession, who: V
     county = await the_county(session)
     townships = await children_of(session, county.id) if county is not None and who.township_id is None else []
     in_township = _id(params.get("township", "")) if params.get("township") else None
-    items = await web.complaints_desk(session, who.township_id, status=status, category=category,
-                                      in_township=in_township, overdue_on=today if params.get("overdue") else None)
-    rows = [(c, CONFIG.name(c.category), render.status_label(console.texts, c.status), await render.place(session, c),
-             render.short_date(c.due_on), render.is_overdue(c, today)) for c in items]
-    return console.render(request, "complaints.html", who, rows=rows, params=params, townships=townships,
-                          states={s.value: render.status_label(console.texts, s) for s in ComplaintStatus},
-                          categories=CONFIG.categories, flash=console.cookies.flash_of(request))
+    items = await web.complaints_desk(
+        session,
+        who.township_id,
+        status=status,
+        category=category,
+        in_township=in_township,
+        overdue_on=today if params.get("overdue") else None,
+    )
+    rows = [
+        (
+            c,
+            CONFIG.name(c.category),
+            render.status_label(console.texts, c.status),
+            await render.place(session, c),
+            render.short_date(c.due_on),
+            render.is_overdue(c, today),
+        )
+        for c in items
+    ]
+    return console.render(
+        request,
+        "complaints.html",
+        who,
+        rows=rows,
+        params=params,
+        townships=townships,
+        states={s.value: render.status_label(console.texts, s) for s in ComplaintStatus},
+        categories=CONFIG.categories,
+        flash=console.cookies.flash_of(request),
+    )
 
 
 async def _visible(session: AsyncSession, request: Request, who: Viewer) -> Complaint:
@@ -63,11 +86,23 @@ async def complaint_page(console: Console, request: Request, session: AsyncSessi
     text = await render.detail(session, console.texts, CONFIG, tz, complaint, audience, today)
     history = await render.history(session, console.texts, CONFIG, tz, complaint, audience)
     handles = may_handle(who.user, complaint) and complaint.status not in FINAL_STATUSES
-    return console.render(request, "complaint.html", who, complaint=complaint, text=text, history=history,
-                          may_accept=handles and complaint.status == ComplaintStatus.SUBMITTED, may_update=handles,
-                          settable=[(s.value, render.status_label(console.texts, s)) for s in SETTABLE
-                                    if s not in (complaint.status, ComplaintStatus.DUPLICATE)],
-                          note_min=NOTE_MIN, note_max=NOTE_MAX)
+    return console.render(
+        request,
+        "complaint.html",
+        who,
+        complaint=complaint,
+        text=text,
+        history=history,
+        may_accept=handles and complaint.status == ComplaintStatus.SUBMITTED,
+        may_update=handles,
+        settable=[
+            (s.value, render.status_label(console.texts, s))
+            for s in SETTABLE
+            if s not in (complaint.status, ComplaintStatus.DUPLICATE)
+        ],
+        note_min=NOTE_MIN,
+        note_max=NOTE_MAX,
+    )
 
 
 async def complaint_update(console: Console, request: Request, session: AsyncSession, who: Viewer) -> Response:
@@ -87,8 +122,9 @@ async def complaint_update(console: Console, request: Request, session: AsyncSes
     note = " ".join(str(form.get("note") or "").split())
     if not NOTE_MIN <= len(note) <= NOTE_MAX:
         raise Refusal(400, "未能提交", f"办理说明需要 {NOTE_MIN}–{NOTE_MAX} 个字，没有做任何修改。")
-    text, notices = await update_status(session, console.texts, who.user, complaint, ComplaintStatus(wanted), note,
-                                        console.clock.now())
+    text, notices = await update_status(
+        session, console.texts, who.user, complaint, ComplaintStatus(wanted), note, console.clock.now()
+    )
     await queue_notices(session, notices, console)
     web.audit(session, who.user.id, console.clock.now(), "complaint_update", complaint.number, wanted)
     return RedirectResponse(f"/complaints?done={console.cookies.flash(text)}", status_code=303)
@@ -109,8 +145,11 @@ async def plan(console: Console, request: Request, session: AsyncSession, who: V
     year = console.clock.now().year
     items = [m for m in await milestones.milestones_for_year(session, year) if m.kind != MilestoneKind.PHASE]
     county = await the_county(session)
-    townships = [t for t in (await children_of(session, county.id) if county is not None else [])
-                 if who.township_id is None or t.id == who.township_id]
+    townships = [
+        t
+        for t in (await children_of(session, county.id) if county is not None else [])
+        if who.township_id is None or t.id == who.township_id
+    ]
     marks = await milestones.done_marks(session, [m.id for m in items])
     files = await web.milestone_files(session, [m.id for m in items])
     grid = []
@@ -118,14 +157,34 @@ async def plan(console: Console, request: Request, session: AsyncSession, who: V
         done = {mark.township_id: mark for mark in marks.get(item.id, [])}
         cells = [(t.id, done.get(t.id)) for t in townships] if milestones.for_townships(item) else None
         mine = done.get(who.township_id)
-        markable = (console.menus.allows(who.user.role, "ms_done") and mine is None
-                    and not isinstance(mark_scope(console.texts, who.user, item), str))
-        grid.append((item, cells, done.get(None), [f for f in files if f.milestone_id == item.id
-                                                   and (who.township_id is None or f.township_id == who.township_id)],
-                     markable))
-    return console.render(request, "plan.html", who, grid=grid, townships=townships,
-                          today=console.clock.now().date(), flash=console.cookies.flash_of(request),
-                          may_mark=console.menus.allows(who.user.role, "ms_done"))
+        markable = (
+            console.menus.allows(who.user.role, "ms_done")
+            and mine is None
+            and not isinstance(mark_scope(console.texts, who.user, item), str)
+        )
+        grid.append(
+            (
+                item,
+                cells,
+                done.get(None),
+                [
+                    f
+                    for f in files
+                    if f.milestone_id == item.id and (who.township_id is None or f.township_id == who.township_id)
+                ],
+                markable,
+            )
+        )
+    return console.render(
+        request,
+        "plan.html",
+        who,
+        grid=grid,
+        townships=townships,
+        today=console.clock.now().date(),
+        flash=console.cookies.flash_of(request),
+        may_mark=console.menus.allows(who.user.role, "ms_done"),
+    )
 
 
 async def plan_mark(console: Console, request: Request, session: AsyncSession, who: Viewer) -> Response:
@@ -160,7 +219,9 @@ async def _keep_file(console: Console, upload: UploadFile) -> tuple[str, str, in
     raw = Path(str(upload.filename).replace("\\", "/")).name  # "../../etc/passwd" -> "passwd"
     suffix = Path(raw).suffix.lower()
     if suffix not in FILE_TYPES:
-        raise Refusal(400, "文件类型不支持", f"只能归档这些类型的文件：{'、'.join(sorted(FILE_TYPES))}。没有做任何修改。")
+        raise Refusal(
+            400, "文件类型不支持", f"只能归档这些类型的文件：{'、'.join(sorted(FILE_TYPES))}。没有做任何修改。"
+        )
     name = SAFE_NAME.sub("_", raw)[:100] or f"文件{suffix}"
     data = await upload.read(console.upload_max + 1)
     if len(data) > console.upload_max:
@@ -173,8 +234,11 @@ async def _keep_file(console: Console, upload: UploadFile) -> tuple[str, str, in
 
 async def plan_file(console: Console, request: Request, session: AsyncSession, who: Viewer) -> Response:
     file_id = _id(request.path_params["file_id"])
-    found = [f for f in await web.milestone_files(session, [_id(request.path_params["milestone_id"]) or 0])
-             if f.id == file_id and (who.township_id is None or f.township_id == who.township_id)]
+    found = [
+        f
+        for f in await web.milestone_files(session, [_id(request.path_params["milestone_id"]) or 0])
+        if f.id == file_id and (who.township_id is None or f.township_id == who.township_id)
+    ]
     if not found or not re.fullmatch(r"[0-9a-f]{32}\.[a-z]{2,5}", found[0].key):
         raise not_found("文件")
     return FileResponse(console.files_dir / found[0].key, filename=found[0].name)
@@ -186,24 +250,39 @@ async def map_page(console: Console, request: Request, session: AsyncSession, wh
 
 async def map_points(console: Console, request: Request, session: AsyncSession, who: Viewer) -> Response:
     found = await web.located(session, who.township_id)
-    return JSONResponse({
-        "units": [{"id": u.id, "name": u.name, "status": u.status, "lat": u.latitude, "lng": u.longitude}
-                  for u in found["units"]],
-        "reports": [{"id": r.id, "unit": r.unit_id, "ok": r.compliant, "lat": r.latitude, "lng": r.longitude}
-                    for r in found["reports"]],
-        "complaints": [{"number": c.number, "status": c.status, "lat": c.latitude, "lng": c.longitude}
-                       for c in found["complaints"]],
-    }, headers={"Cache-Control": "no-store"})
+    return JSONResponse(
+        {
+            "units": [
+                {"id": u.id, "name": u.name, "status": u.status, "lat": u.latitude, "lng": u.longitude}
+                for u in found["units"]
+            ],
+            "reports": [
+                {"id": r.id, "unit": r.unit_id, "ok": r.compliant, "lat": r.latitude, "lng": r.longitude}
+                for r in found["reports"]
+            ],
+            "complaints": [
+                {"number": c.number, "status": c.status, "lat": c.latitude, "lng": c.longitude}
+                for c in found["complaints"]
+            ],
+        },
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 def routes(console: Console) -> list[Route]:
     return [
         Route("/complaints", page(console, "complaint_queue", desk)),
         Route("/complaints/{complaint_id}", page(console, "complaint_view", complaint_page)),
-        Route("/complaints/{complaint_id}/accept", page(console, "complaint_accept", complaint_accept, post=True),
-              methods=["POST"]),
-        Route("/complaints/{complaint_id}/status", page(console, "complaint_update", complaint_update, post=True),
-              methods=["POST"]),
+        Route(
+            "/complaints/{complaint_id}/accept",
+            page(console, "complaint_accept", complaint_accept, post=True),
+            methods=["POST"],
+        ),
+        Route(
+            "/complaints/{complaint_id}/status",
+            page(console, "complaint_update", complaint_update, post=True),
+            methods=["POST"],
+        ),
         Route("/plan", page(console, "milestones", plan)),
         Route("/plan/{milestone_id}", page(console, "milestones", plan_mark, post=True), methods=["POST"]),
         Route("/plan/{milestone_id}/files/{file_id}", page(console, "milestones", plan_file)),

@@ -30,12 +30,20 @@ from storage.inspections import report_number
 from storage.models import Area, AreaLevel
 
 PAGE_SIZE = 50
-UNIT_STATUS: dict[str, str] = {UnitStatus.UNCHECKED: "未检查", UnitStatus.COMPLIANT: "规范达标",
-                               UnitStatus.RECTIFYING: "整改中", UnitStatus.PENDING_CLOSURE: "待关停",
-                               UnitStatus.CLOSED: "已关停/已取缔"}
+UNIT_STATUS: dict[str, str] = {
+    UnitStatus.UNCHECKED: "未检查",
+    UnitStatus.COMPLIANT: "规范达标",
+    UnitStatus.RECTIFYING: "整改中",
+    UnitStatus.PENDING_CLOSURE: "待关停",
+    UnitStatus.CLOSED: "已关停/已取缔",
+}
 # Register facts an office may correct by hand; status and class come from reviewed reports only.
-EDITABLE = {"address": ("地址", 200), "operator_name": ("经营者", 64), "operator_phone": ("联系电话", 32),
-            "licences": ("证照编号", 300)}
+EDITABLE = {
+    "address": ("地址", 200),
+    "operator_name": ("经营者", 64),
+    "operator_phone": ("联系电话", 32),
+    "licences": ("证照编号", 300),
+}
 
 
 async def _villages(session: AsyncSession, who: Viewer) -> list[Area]:
@@ -65,16 +73,38 @@ async def register(console: Console, request: Request, session: AsyncSession, wh
         scope = await scope_of(session, who.user)
         found = await units.search_units(session, query, scope, limit=PAGE_SIZE)
         ids = [unit.id for unit, _ in found]
-    rows, total = await web.list_units(session, who.township_id, village_id=village, ids=ids, limit=PAGE_SIZE,
-                                       offset=offset, industry=industry, status=status,
-                                       unit_class=unit_class, demo=demo)
+    rows, total = await web.list_units(
+        session,
+        who.township_id,
+        village_id=village,
+        ids=ids,
+        limit=PAGE_SIZE,
+        offset=offset,
+        industry=industry,
+        status=status,
+        unit_class=unit_class,
+        demo=demo,
+    )
     if ids is not None:  # best match first, as the chat lists them
         rows.sort(key=lambda unit: ids.index(unit.id))
     places = {unit.id: area_path(await get_area(session, unit.village_id)) for unit in rows}
-    return console.render(request, "units.html", who, rows=rows, total=total, query=query, params=params,
-                          villages=await _villages(session, who), industries=names, statuses=UNIT_STATUS,
-                          classes=CLASS_WORDS, places=places, offset=offset, page_size=PAGE_SIZE,
-                          flash=console.cookies.flash_of(request))
+    return console.render(
+        request,
+        "units.html",
+        who,
+        rows=rows,
+        total=total,
+        query=query,
+        params=params,
+        villages=await _villages(session, who),
+        industries=names,
+        statuses=UNIT_STATUS,
+        classes=CLASS_WORDS,
+        places=places,
+        offset=offset,
+        page_size=PAGE_SIZE,
+        flash=console.cookies.flash_of(request),
+    )
 
 
 async def _unit_in_scope(session: AsyncSession, request: Request, who: Viewer) -> Unit:
@@ -85,23 +115,47 @@ async def _unit_in_scope(session: AsyncSession, request: Request, who: Viewer) -
     return unit
 
 
-async def unit_page(console: Console, request: Request, session: AsyncSession, who: Viewer, error: str = ""
-                    ) -> Response:
+async def unit_page(
+    console: Console, request: Request, session: AsyncSession, who: Viewer, error: str = ""
+) -> Response:
     unit = await _unit_in_scope(session, request, who)
     tz = console.clock.tz
-    reports = [(report_number(r), STATUS_WORDS.get(r.status, r.status), "规范达标" if r.compliant else "未达标",
-                cn_date(r.submitted_at, tz), r.inspector_name or "", r.review_note or "")
-               for r in reversed(await inspections.history(session, unit.id))]
-    filed = [(c.number, CONFIG.name(c.category), render.status_label(console.texts, c.status),
-              cn_date(c.created_at, tz)) for c in await web.complaints_about(session, unit.id)]
+    reports = [
+        (
+            report_number(r),
+            STATUS_WORDS.get(r.status, r.status),
+            "规范达标" if r.compliant else "未达标",
+            cn_date(r.submitted_at, tz),
+            r.inspector_name or "",
+            r.review_note or "",
+        )
+        for r in reversed(await inspections.history(session, unit.id))
+    ]
+    filed = [
+        (c.number, CONFIG.name(c.category), render.status_label(console.texts, c.status), cn_date(c.created_at, tz))
+        for c in await web.complaints_about(session, unit.id)
+    ]
     labels = {field: label for field, (label, _) in EDITABLE.items()} | {"is_demo": "示范点"}
-    edits = [(cn_datetime(e.at, tz), labels.get(e.field, e.field), e.before or "", e.after or "")
-             for e in await web.unit_edits(session, unit.id)]
-    return console.render(request, "unit.html", who, unit=unit, place=area_path(await get_area(session, unit.village_id)),
-                          industry=industry_names(console.knowledge).get(unit.industry, unit.industry),
-                          unit_status=UNIT_STATUS.get(unit.status, unit.status), klass=CLASS_WORDS.get(unit.unit_class or "", "—"),
-                          reports=reports, filed=filed, edits=edits, editable=EDITABLE, error=error,
-                          status=400 if error else 200)
+    edits = [
+        (cn_datetime(e.at, tz), labels.get(e.field, e.field), e.before or "", e.after or "")
+        for e in await web.unit_edits(session, unit.id)
+    ]
+    return console.render(
+        request,
+        "unit.html",
+        who,
+        unit=unit,
+        place=area_path(await get_area(session, unit.village_id)),
+        industry=industry_names(console.knowledge).get(unit.industry, unit.industry),
+        unit_status=UNIT_STATUS.get(unit.status, unit.status),
+        klass=CLASS_WORDS.get(unit.unit_class or "", "—"),
+        reports=reports,
+        filed=filed,
+        edits=edits,
+        editable=EDITABLE,
+        error=error,
+        status=400 if error else 200,
+    )
 
 
 async def unit_edit(console: Console, request: Request, session: AsyncSession, who: Viewer) -> Response:
@@ -121,8 +175,9 @@ async def unit_edit(console: Console, request: Request, session: AsyncSession, w
             changed.append(label)
     demo = form.get("is_demo") == "1"
     if demo != unit.is_demo:
-        web.record_edit(session, unit.id, who.user.id, now, "is_demo", "是" if unit.is_demo else "否",
-                        "是" if demo else "否")
+        web.record_edit(
+            session, unit.id, who.user.id, now, "is_demo", "是" if unit.is_demo else "否", "是" if demo else "否"
+        )
         unit.is_demo, unit.updated_at = demo, now
         changed.append("示范点")
     if changed:
@@ -139,8 +194,12 @@ async def export(console: Console, request: Request, session: AsyncSession, who:
         out = Path(tempfile.mkdtemp()) / "units.xlsx"
         with Progress(disable=True) as bar:
             await write_units(console.db, out, bar, console.knowledge, township)
-        return FileResponse(out, filename="单位名册.xlsx", background=BackgroundTask(_remove, out),
-                            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        return FileResponse(
+            out,
+            filename="单位名册.xlsx",
+            background=BackgroundTask(_remove, out),
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
 
     request.state.after_commit = write
     return Response(status_code=204)
@@ -183,8 +242,14 @@ async def import_units(console: Console, request: Request, session: AsyncSession
     for _number, row, _problems in parsed:
         if row is not None:
             await writer.apply(session, row, now)
-    web.audit(session, who.user.id, now, "units_import", None,
-              f"{len(parsed)} 行：新增 {writer.tally.created}，更新 {writer.tally.updated}")
+    web.audit(
+        session,
+        who.user.id,
+        now,
+        "units_import",
+        None,
+        f"{len(parsed)} 行：新增 {writer.tally.created}，更新 {writer.tally.updated}",
+    )
     said = f"导入完成：共 {len(parsed)} 行，新增 {writer.tally.created} 家，更新 {writer.tally.updated} 家。"
     return RedirectResponse(f"/units?done={console.cookies.flash(said)}", status_code=303)
 

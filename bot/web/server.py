@@ -17,17 +17,20 @@ from bot.web.auth import Cookies, derive_secret
 
 log = logging.getLogger(__name__)
 
-NO_SECRET = ("网页控制台需要签名密钥：请设置 SHIXIAO_WEB_SECRET（多个实例设置相同的值），"
-             "或设置 SHIXIAO_TELEGRAM_TOKEN / 钉钉应用密钥以便自动派生。")
+NO_SECRET = (
+    "网页控制台需要签名密钥：请设置 SHIXIAO_WEB_SECRET（多个实例设置相同的值），"
+    "或设置 SHIXIAO_TELEGRAM_TOKEN / 钉钉应用密钥以便自动派生。"
+)
 
 
 def web_secret(settings: Settings) -> str:
     """Raises ValueError (NO_SECRET) when there is nothing to sign with."""
     try:
-        return derive_secret(settings.web_secret.get_secret_value() if settings.web_secret else None,
-                             settings.token,
-                             settings.dingtalk_client_secret.get_secret_value()
-                             if settings.dingtalk_client_secret else None)
+        return derive_secret(
+            settings.web_secret.get_secret_value() if settings.web_secret else None,
+            settings.token,
+            settings.dingtalk_client_secret.get_secret_value() if settings.dingtalk_client_secret else None,
+        )
     except ValueError:
         raise ValueError(NO_SECRET) from None
 
@@ -35,12 +38,19 @@ def web_secret(settings: Settings) -> str:
 def console_for(app: App) -> Console:
     settings = app.settings
     return Console(
-        db=app.db, clock=app.clock, texts=app.core.texts, menus=app.core.parts.menus,
-        knowledge=app.core.parts.knowledge, media=app.media,
+        db=app.db,
+        clock=app.clock,
+        texts=app.core.texts,
+        menus=app.core.parts.menus,
+        knowledge=app.core.parts.knowledge,
+        media=app.media,
         cookies=Cookies(web_secret(settings), secure=settings.web_base_url.startswith("https://")),
-        files_dir=settings.data_dir / "web-files", charts_dir=settings.data_dir / "charts",
-        upload_max=settings.web_upload_max_mb * 1024 * 1024, tile_url=settings.web_tile_url,
-        tile_attribution=settings.web_tile_attribution)
+        files_dir=settings.data_dir / "web-files",
+        charts_dir=settings.data_dir / "charts",
+        upload_max=settings.web_upload_max_mb * 1024 * 1024,
+        tile_url=settings.web_tile_url,
+        tile_attribution=settings.web_tile_attribution,
+    )
 
 
 class _QuietServer(uvicorn.Server):
@@ -55,8 +65,15 @@ def server(app: App, host: str, port: int) -> uvicorn.Server:
     """The console's server. It leaves signals to its caller (uvicorn would take SIGINT for itself and raise it
     again when done, in the middle of closing the database, or away from the bot it runs beside); no access log,
     since a sign-in link's path is a credential until it is used."""
-    config = uvicorn.Config(build_app(console_for(app)), host=host, port=port, log_config=None,
-                            proxy_headers=True, server_header=False, access_log=False)
+    config = uvicorn.Config(
+        build_app(console_for(app)),
+        host=host,
+        port=port,
+        log_config=None,
+        proxy_headers=True,
+        server_header=False,
+        access_log=False,
+    )
     return _QuietServer(config)
 
 

@@ -22,5 +22,9 @@ ACTIONS: dict[str, Callable[[Turn], Awaitable[list[Reply]]]] = {
     "complaint_reroute": handling.reroute,
 }
 COMMANDS: dict[str, str] = {"track": "complaint_track"}
-FLOWS: tuple[Flow[Any], ...] = (filing.COMPLAINT, official_flows.COMPLAINT_UPDATE,
-                                official_flows.COMPLAINT_REROUTE, reopen.COMPLAINT_REOPEN)
+FLOWS: tuple[Flow[Any], ...] = (
+    filing.COMPLAINT,
+    official_flows.COMPLAINT_UPDATE,
+    official_flows.COMPLAINT_REROUTE,
+    reopen.COMPLAINT_REOPEN,
+)

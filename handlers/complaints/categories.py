@@ -19,8 +19,16 @@ KNOWLEDGE_INDUSTRIES = Path(__file__).resolve().parents[2] / "knowledge" / "data
 
 # The 十小 industries (slugs shared with the unit register and the knowledge base).
 INDUSTRIES: tuple[str, ...] = (
-    "small_grocery", "small_food_workshop", "small_restaurant", "small_beauty_salon", "small_bathhouse",
-    "small_hotel", "small_karaoke_dance_hall", "small_internet_cafe", "small_clinic", "small_pharmacy",
+    "small_grocery",
+    "small_food_workshop",
+    "small_restaurant",
+    "small_beauty_salon",
+    "small_bathhouse",
+    "small_hotel",
+    "small_karaoke_dance_hall",
+    "small_internet_cafe",
+    "small_clinic",
+    "small_pharmacy",
 )
 OFFICES = ("township", "county")
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,23}$")

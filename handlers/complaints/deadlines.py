@@ -41,11 +41,16 @@ async def announce_fallback(turn: Turn, years: tuple[int, ...]) -> list[Reply]:
     for year in years:
         if not await claim_notice(turn.session, f"calendar-missing:{year}", turn.clock.now()):
             continue
-        log.warning("no official holiday schedule for %s (chinese-calendar has none and handlers/data/holidays.yaml "
-                    "does not list it): complaint time limits in %s are counted Monday-Friday only", year, year)
+        log.warning(
+            "no official holiday schedule for %s (chinese-calendar has none and handlers/data/holidays.yaml "
+            "does not list it): complaint time limits in %s are counted Monday-Friday only",
+            year,
+            year,
+        )
         text = turn.texts("calendar_missing_notice", year=year)
-        replies.extend(Reply(text, chat_id=user.channel_user_id)
-                       for user in await users_with_role(turn.session, Role.COUNTY))
+        replies.extend(
+            Reply(text, chat_id=user.channel_user_id) for user in await users_with_role(turn.session, Role.COUNTY)
+        )
     return replies
 
 

@@ -44,12 +44,14 @@ async def start(turn: Turn) -> list[Reply]:
 
 # --- category ---------------------------------------------------------------------------------------------------
 
+
 async def _category_prompt(turn: Turn, answers: FilingAnswers) -> Prompt:
     options = tuple(Option(c.id, c.name) for c in CONFIG.categories)
     return Prompt(turn.texts("complaint_ask_category"), options, columns=2)
 
 
 # --- where --------------------------------------------------------------------------------------------------------
+
 
 async def townships(turn: Turn) -> list[Area]:
     # Only the townships: reading every area (every village too) for each prompt cost more than the rest of the step.
@@ -72,8 +74,9 @@ def _located(turn: Turn, inbound: Inbound) -> tuple[float, float]:
     return round(latitude, 6), round(longitude, 6)
 
 
-async def _parse_where(turn: Turn, inbound: Inbound, prompt: Prompt, answers: FilingAnswers
-                       ) -> tuple[float, float] | str:
+async def _parse_where(
+    turn: Turn, inbound: Inbound, prompt: Prompt, answers: FilingAnswers
+) -> tuple[float, float] | str:
     if inbound.kind is Kind.LOCATION and inbound.location is not None:
         return _located(turn, inbound)  # a location sent without pressing the button counts too
     return await parse_option(turn, inbound, prompt)
@@ -96,8 +99,9 @@ async def _location_prompt(turn: Turn, answers: FilingAnswers) -> Prompt:
     return Prompt(turn.texts("complaint_ask_location"), request="location")
 
 
-async def _parse_location(turn: Turn, inbound: Inbound, prompt: Prompt, answers: FilingAnswers
-                          ) -> tuple[float, float] | None:
+async def _parse_location(
+    turn: Turn, inbound: Inbound, prompt: Prompt, answers: FilingAnswers
+) -> tuple[float, float] | None:
     if inbound.kind is Kind.LOCATION and inbound.location is not None:
         return _located(turn, inbound)
     if inbound.kind is Kind.TEXT and inbound.text.strip() in SKIP_WORDS:
@@ -124,15 +128,16 @@ def _store_village(answers: FilingAnswers, value: str) -> None:
 
 # --- unit -------------------------------------------------------------------------------------------------------
 
+
 async def _unit_prompt(turn: Turn, answers: FilingAnswers) -> Prompt:
     return Prompt(turn.texts("complaint_ask_unit"), (Option(SKIP, turn.texts("complaint_button_unit_skip")),))
 
 
-async def _duplicate(turn: Turn, answers: FilingAnswers, unit_id: int | None, unit_name: str | None
-                     ) -> Similar | None:
+async def _duplicate(turn: Turn, answers: FilingAnswers, unit_id: int | None, unit_name: str | None) -> Similar | None:
     """Whether an open complaint of this category is about the same unit (only the resident's own is named)."""
-    found = await complaints.open_duplicate(turn.session, answers.category, unit_id=unit_id,
-                                            village_id=answers.village, unit_name=unit_name)
+    found = await complaints.open_duplicate(
+        turn.session, answers.category, unit_id=unit_id, village_id=answers.village, unit_name=unit_name
+    )
     if found is None:
         return None
     return Similar(own=True, id=found.id) if found.complainant_id == turn.user.id else Similar(own=False)
@@ -177,8 +182,9 @@ async def _unit_pick_prompt(turn: Turn, answers: FilingAnswers) -> Prompt:
     return Prompt(turn.texts("complaint_ask_unit_pick"), tuple(options))
 
 
-async def _parse_unit_pick(turn: Turn, inbound: Inbound, prompt: Prompt, answers: FilingAnswers
-                           ) -> tuple[int | None, str | None, Similar | None]:
+async def _parse_unit_pick(
+    turn: Turn, inbound: Inbound, prompt: Prompt, answers: FilingAnswers
+) -> tuple[int | None, str | None, Similar | None]:
     """The unit meant (None: the name as typed, not a registered one), its name, and a similar complaint."""
     choice = await parse_option(turn, inbound, prompt)
     if choice == "typed":
@@ -205,16 +211,18 @@ async def _own_duplicate(turn: Turn, answers: FilingAnswers) -> Complaint | None
 async def _duplicate_prompt(turn: Turn, answers: FilingAnswers) -> Prompt:
     own = await _own_duplicate(turn, answers)
     if own is not None:
-        text = turn.texts("complaint_duplicate_own", number=own.number,
-                          status=status_label(turn.texts, own.status))
+        text = turn.texts("complaint_duplicate_own", number=own.number, status=status_label(turn.texts, own.status))
     else:
         text = turn.texts("complaint_duplicate_offer")
-    options = (Option(DUPLICATE_STOP, turn.texts("complaint_button_not_again")),
-               Option("new", turn.texts("complaint_button_file_new")))
+    options = (
+        Option(DUPLICATE_STOP, turn.texts("complaint_button_not_again")),
+        Option("new", turn.texts("complaint_button_file_new")),
+    )
     return Prompt(text, options)
 
 
 # --- description, photos ------------------------------------------------------------------------------------
+
 
 async def _description_prompt(turn: Turn, answers: FilingAnswers) -> Prompt:
     return Prompt(turn.texts("complaint_ask_description", min=DESC_MIN, max=DESC_MAX))
@@ -226,8 +234,7 @@ async def _photos_prompt(turn: Turn, answers: FilingAnswers) -> Prompt:
     return Prompt(turn.texts(key, count=count, max=MAX_PHOTOS), (Option("done", turn.texts("complaint_button_done")),))
 
 
-async def _parse_photo(turn: Turn, inbound: Inbound, prompt: Prompt, answers: FilingAnswers
-                       ) -> dict[str, Any] | str:
+async def _parse_photo(turn: Turn, inbound: Inbound, prompt: Prompt, answers: FilingAnswers) -> dict[str, Any] | str:
     if inbound.kind is Kind.PHOTO and inbound.photo is not None:
         photo = inbound.photo
         return {"file_id": photo.file_id, "unique_id": photo.file_unique_id or None, "size": photo.size}
@@ -251,17 +258,21 @@ def _store_photo(answers: FilingAnswers, value: dict[str, Any] | str) -> None:
 
 # --- identity -------------------------------------------------------------------------------------------------
 
+
 async def _identity_prompt(turn: Turn, answers: FilingAnswers) -> Prompt:
     lead = ""
     if len(answers.photo_list) >= MAX_PHOTOS:
         lead = turn.texts("complaint_photos_full", count=len(answers.photo_list), max=MAX_PHOTOS) + "\n\n"
-    options = (Option("real", turn.texts("complaint_button_real")),
-               Option("anon", turn.texts("complaint_button_anonymous")))
+    options = (
+        Option("real", turn.texts("complaint_button_real")),
+        Option("anon", turn.texts("complaint_button_anonymous")),
+    )
     return Prompt(lead + turn.texts("complaint_ask_identity"), options, columns=2)
 
 
-async def _parse_identity(turn: Turn, inbound: Inbound, prompt: Prompt, answers: FilingAnswers
-                          ) -> tuple[str, str | None, str | None]:
+async def _parse_identity(
+    turn: Turn, inbound: Inbound, prompt: Prompt, answers: FilingAnswers
+) -> tuple[str, str | None, str | None]:
     """The choice, with the name and phone the resident's profile already has (asked only when missing)."""
     return await parse_option(turn, inbound, prompt), turn.user.name, turn.user.phone
 
@@ -304,6 +315,7 @@ async def _parse_phone(turn: Turn, inbound: Inbound, prompt: Prompt, answers: Fi
 
 # --- confirm and submit ---------------------------------------------------------------------------------------
 
+
 async def summary(turn: Turn, answers: FilingAnswers) -> str:
     assert answers.township is not None
     township = await get_area(turn.session, answers.township)
@@ -314,15 +326,27 @@ async def summary(turn: Turn, answers: FilingAnswers) -> str:
     unit = answers.unit_name or turn.texts("complaint_unit_none")
     if answers.unit_id:
         unit = turn.texts("complaint_unit_registered", name=unit)
-    identity = (turn.texts("complaint_identity_real", name=answers.name, phone=answers.phone)
-                if answers.identity == "real" else turn.texts("complaint_identity_anonymous"))
-    return turn.texts("complaint_summary", category=CONFIG.name(answers.category), place=place, unit=unit,
-                      description=answers.description, photos=len(answers.photo_list), identity=identity)
+    identity = (
+        turn.texts("complaint_identity_real", name=answers.name, phone=answers.phone)
+        if answers.identity == "real"
+        else turn.texts("complaint_identity_anonymous")
+    )
+    return turn.texts(
+        "complaint_summary",
+        category=CONFIG.name(answers.category),
+        place=place,
+        unit=unit,
+        description=answers.description,
+        photos=len(answers.photo_list),
+        identity=identity,
+    )
 
 
 async def _confirm_prompt(turn: Turn, answers: FilingAnswers) -> Prompt:
-    options = (Option("submit", turn.texts("complaint_button_submit")),
-               Option("cancel", turn.texts("complaint_button_cancel")))
+    options = (
+        Option("submit", turn.texts("complaint_button_submit")),
+        Option("cancel", turn.texts("complaint_button_cancel")),
+    )
     return Prompt(turn.texts("complaint_confirm", summary=await summary(turn, answers)), options, columns=2)
 
 
@@ -343,18 +367,27 @@ async def _submit(turn: Turn, answers: FilingAnswers) -> Complaint:
     real = answers.identity == "real"
     deadline = await deadlines.count(turn, CONFIG.calendar, now.date(), category.days)
     new = complaints.NewComplaint(
-        submit_key=answers.key, category=category.id, complainant_id=turn.user.id, anonymous=not real,
-        township_id=township.id, office_area_id=office, description=answers.description,
-        due_on=deadline.due, village_id=answers.village,
-        complainant_name=answers.name if real else None, complainant_phone=answers.phone if real else None,
-        unit_id=answers.unit_id, unit_name=answers.unit_name,
+        submit_key=answers.key,
+        category=category.id,
+        complainant_id=turn.user.id,
+        anonymous=not real,
+        township_id=township.id,
+        office_area_id=office,
+        description=answers.description,
+        due_on=deadline.due,
+        village_id=answers.village,
+        complainant_name=answers.name if real else None,
+        complainant_phone=answers.phone if real else None,
+        unit_id=answers.unit_id,
+        unit_name=answers.unit_name,
         location=(answers.lat, answers.lon) if answers.lat is not None and answers.lon is not None else None,
         photos=list(answers.photo_list),
     )
     complaint, created = await complaints.create_complaint(turn.session, new, now)
     if created:
-        turn.notices.extend(await notify.new_complaint(turn.session, turn.texts, CONFIG, complaint,
-                                                       actor_id=turn.user.id))
+        turn.notices.extend(
+            await notify.new_complaint(turn.session, turn.texts, CONFIG, complaint, actor_id=turn.user.id)
+        )
     return complaint
 
 
@@ -365,10 +398,14 @@ async def _finish(turn: Turn, answers: FilingAnswers) -> list[Reply]:
         return [turn.menu_reply(turn.texts("cancelled", title=turn.texts("complaint_flow_title")))]
     complaint = await _submit(turn, answers)
     category = CONFIG.category(complaint.category)
-    text = turn.texts("complaint_filed", number=complaint.number, due=cn_date(complaint.due_on),
-                      days=category.days if category else "",
-                      note=deadlines.shown_note(turn.texts, CONFIG.calendar, complaint),
-                      office=await area_name(turn.session, turn.texts, complaint.office_area_id))
+    text = turn.texts(
+        "complaint_filed",
+        number=complaint.number,
+        due=cn_date(complaint.due_on),
+        days=category.days if category else "",
+        note=deadlines.shown_note(turn.texts, CONFIG.calendar, complaint),
+        office=await area_name(turn.session, turn.texts, complaint.office_area_id),
+    )
     return [turn.menu_reply(text)]
 
 
@@ -382,10 +419,17 @@ COMPLAINT = Flow(
         Step("village", _village_prompt, next="unit", store=_store_village),
         Step("unit", _unit_prompt, _parse_unit, next=_after_unit, store=_store_unit),
         Step("unit_pick", _unit_pick_prompt, _parse_unit_pick, next=_after_pick, store=_store_pick),
-        Step("duplicate", _duplicate_prompt, next=lambda answers: "description" if answers.duplicate == "new" else None),
+        Step(
+            "duplicate", _duplicate_prompt, next=lambda answers: "description" if answers.duplicate == "new" else None
+        ),
         Step("description", _description_prompt, text_parser(DESC_MIN, DESC_MAX), next="photos"),
-        Step("photos", _photos_prompt, _parse_photo, next=lambda answers: "identity" if answers.photos_done else "photos",
-             store=_store_photo),
+        Step(
+            "photos",
+            _photos_prompt,
+            _parse_photo,
+            next=lambda answers: "identity" if answers.photos_done else "photos",
+            store=_store_photo,
+        ),
         Step("identity", _identity_prompt, _parse_identity, next=_after_identity, store=_store_identity),
         Step("name", _name_prompt, parse_name, next=lambda answers: "confirm" if answers.phone else "phone"),
         Step("phone", _phone_prompt, _parse_phone, next="confirm"),

@@ -57,25 +57,35 @@ async def load_for_official(turn: Turn, *, handle: bool) -> tuple[Complaint | No
 async def official_view(turn: Turn, complaint: Complaint, lead: str | None = None) -> list[Reply]:
     today = turn.clock.now().date()
     audience = audience_of(turn.user, complaint)
-    text = "\n\n".join([
-        await render.detail(turn.session, turn.texts, CONFIG, turn.clock.tz, complaint, audience, today),
-        await render.history(turn.session, turn.texts, CONFIG, turn.clock.tz, complaint, audience),
-    ])
+    text = "\n\n".join(
+        [
+            await render.detail(turn.session, turn.texts, CONFIG, turn.clock.tz, complaint, audience, today),
+            await render.history(turn.session, turn.texts, CONFIG, turn.clock.tz, complaint, audience),
+        ]
+    )
     if lead:
         text = f"{lead}\n\n{text}"
     choices: list[Choice] = []
     if may_handle(turn.user, complaint) and complaint.status in OPEN_STATUSES:
         if complaint.status == ComplaintStatus.SUBMITTED:
-            choices.append(Choice(notify.action_data("complaint_accept", complaint.id),
-                                  turn.texts("complaint_button_accept")))
-        choices.append(Choice(notify.action_data("complaint_update", complaint.id),
-                              turn.texts("complaint_button_update")))
-        choices.append(Choice(notify.action_data("complaint_reroute", complaint.id),
-                              turn.texts("complaint_button_reroute")))
+            choices.append(
+                Choice(notify.action_data("complaint_accept", complaint.id), turn.texts("complaint_button_accept"))
+            )
+        choices.append(
+            Choice(notify.action_data("complaint_update", complaint.id), turn.texts("complaint_button_update"))
+        )
+        choices.append(
+            Choice(notify.action_data("complaint_reroute", complaint.id), turn.texts("complaint_button_reroute"))
+        )
     choices.append(Choice(buttons.global_data("menu"), turn.texts("button_back_to_menu")))
     photos = await complaints.photos_of(turn.session, complaint.id)
-    replies = [Reply(turn.texts("complaint_photo_caption", number=complaint.number, index=index, total=len(photos)),
-                     photo=photo.file_id) for index, photo in enumerate(photos, start=1)]
+    replies = [
+        Reply(
+            turn.texts("complaint_photo_caption", number=complaint.number, index=index, total=len(photos)),
+            photo=photo.file_id,
+        )
+        for index, photo in enumerate(photos, start=1)
+    ]
     return [*replies, Reply(render.fit(text), tuple(choices), columns=2)]
 
 
@@ -92,21 +102,29 @@ async def queue(turn: Turn) -> list[Reply]:
     items, counts = await complaints.open_in_scope(turn.session, township_id, today, QUEUE_SHOWN)
     if not items:
         return [turn.menu_reply(turn.texts("complaint_queue_empty"))]
-    lines = [turn.texts("complaint_queue_header", count=counts.total, overdue=counts.overdue,
-                        escalated=counts.escalated)]
+    lines = [
+        turn.texts("complaint_queue_header", count=counts.total, overdue=counts.overdue, escalated=counts.escalated)
+    ]
     choices: list[Choice] = []
     for item in items:
         marks = turn.texts("complaint_overdue_mark") if render.is_overdue(item, today) else ""
         if item.escalated_at is not None:
             marks += turn.texts("complaint_escalated_mark")
         if township_id is not None and item.office_area_id != township_id:
-            marks += turn.texts("complaint_other_office_mark",
-                                office=await render.area_name(turn.session, turn.texts, item.office_area_id))
-        lines.append(f"· {item.number} · {CONFIG.name(item.category)} · {render.status_label(turn.texts, item.status)}"
-                     f" · {await render.place(turn.session, item)} · 期限{render.short_date(item.due_on)}{marks}")
-        choices.append(Choice(notify.action_data("complaint_view", item.id),
-                              turn.texts("complaint_list_button", number=item.number,
-                                         category=CONFIG.name(item.category))))
+            marks += turn.texts(
+                "complaint_other_office_mark",
+                office=await render.area_name(turn.session, turn.texts, item.office_area_id),
+            )
+        lines.append(
+            f"· {item.number} · {CONFIG.name(item.category)} · {render.status_label(turn.texts, item.status)}"
+            f" · {await render.place(turn.session, item)} · 期限{render.short_date(item.due_on)}{marks}"
+        )
+        choices.append(
+            Choice(
+                notify.action_data("complaint_view", item.id),
+                turn.texts("complaint_list_button", number=item.number, category=CONFIG.name(item.category)),
+            )
+        )
     if counts.total > len(items):
         lines.append(turn.texts("complaint_queue_more", count=counts.total - len(items)))
     choices.append(Choice(buttons.global_data("menu"), turn.texts("button_back_to_menu")))
@@ -129,8 +147,9 @@ async def accept(turn: Turn) -> list[Reply]:
     return [turn.menu_reply(text)]
 
 
-async def accept_complaint(session: AsyncSession, texts: Texts, user: User, complaint: Complaint, now: datetime
-                           ) -> tuple[str, list[Reply]]:
+async def accept_complaint(
+    session: AsyncSession, texts: Texts, user: User, complaint: Complaint, now: datetime
+) -> tuple[str, list[Reply]]:
     """受理: the answer to the official and the notices to others (the chat's button and the web console's form).
     The caller has checked may_handle; a complaint no longer 待受理 is left as it is, with the reason."""
     if complaint.status != ComplaintStatus.SUBMITTED:
@@ -148,8 +167,11 @@ async def _start_official_flow(turn: Turn, flow: str) -> list[Reply]:
     if complaint is None:
         return refusal
     if complaint.status in FINAL_STATUSES:
-        return [turn.menu_reply(turn.texts("complaint_already_final",
-                                           status=render.status_label(turn.texts, complaint.status)))]
+        return [
+            turn.menu_reply(
+                turn.texts("complaint_already_final", status=render.status_label(turn.texts, complaint.status))
+            )
+        ]
     # official_flows.OfficialAnswers, as stored (that module imports this one)
     return await turn.runner.start(turn, flow, {"cid": complaint.id, "from_status": complaint.status})
 

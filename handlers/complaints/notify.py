@@ -52,21 +52,26 @@ async def office_officials(session: AsyncSession, complaint: Complaint) -> tuple
     return await county_officials(session), False
 
 
-def to_users(users: Iterable[User], text: str, choices: tuple[Choice, ...] = (), *, exclude: int | None = None,
-             columns: int = 2) -> list[Reply]:
-    return [Reply(text, choices, columns=columns, chat_id=user.channel_user_id) for user in users
-            if user.id != exclude]
+def to_users(
+    users: Iterable[User], text: str, choices: tuple[Choice, ...] = (), *, exclude: int | None = None, columns: int = 2
+) -> list[Reply]:
+    return [Reply(text, choices, columns=columns, chat_id=user.channel_user_id) for user in users if user.id != exclude]
 
 
-async def new_complaint(session: AsyncSession, texts: Texts, config: ComplaintConfig, complaint: Complaint,
-                        *, actor_id: int | None = None) -> list[Reply]:
+async def new_complaint(
+    session: AsyncSession, texts: Texts, config: ComplaintConfig, complaint: Complaint, *, actor_id: int | None = None
+) -> list[Reply]:
     officials, fell_back = await office_officials(session, complaint)
     text = texts(
-        "complaint_new_notice", number=complaint.number, category=config.name(complaint.category),
-        place=await render.place(session, complaint), unit=render.unit_label(texts, complaint),
+        "complaint_new_notice",
+        number=complaint.number,
+        category=config.name(complaint.category),
+        place=await render.place(session, complaint),
+        unit=render.unit_label(texts, complaint),
         description=render.preview(complaint.description),
         photos=len(await complaints.photos_of(session, complaint.id)),
-        identity=render.identity_label(texts, complaint, Audience.TOWNSHIP), due=cn_date(complaint.due_on),
+        identity=render.identity_label(texts, complaint, Audience.TOWNSHIP),
+        due=cn_date(complaint.due_on),
         note=deadlines.shown_note(texts, config.calendar, complaint),
     )
     if fell_back:
@@ -75,15 +80,21 @@ async def new_complaint(session: AsyncSession, texts: Texts, config: ComplaintCo
     return to_users(officials, text, official_buttons(texts, complaint, accept=True), exclude=actor_id)
 
 
-async def to_office(session: AsyncSession, complaint: Complaint, text: str, texts: Texts,
-                    *, exclude: int | None = None) -> list[Reply]:
+async def to_office(
+    session: AsyncSession, complaint: Complaint, text: str, texts: Texts, *, exclude: int | None = None
+) -> list[Reply]:
     officials, _ = await office_officials(session, complaint)
     return to_users(officials, text, official_buttons(texts, complaint, accept=False), exclude=exclude)
 
 
-async def to_complainant_and_followers(session: AsyncSession, complaint: Complaint, own_text: str,
-                                       follower_text: str | None = None, *, exclude: int | None = None
-                                       ) -> list[Reply]:
+async def to_complainant_and_followers(
+    session: AsyncSession,
+    complaint: Complaint,
+    own_text: str,
+    follower_text: str | None = None,
+    *,
+    exclude: int | None = None,
+) -> list[Reply]:
     """The same news to the complainant and to everyone following the complaint (never to the actor)."""
     replies: list[Reply] = []
     complainant = await session.get(User, complaint.complainant_id)
@@ -94,12 +105,14 @@ async def to_complainant_and_followers(session: AsyncSession, complaint: Complai
     return replies
 
 
-async def progress(session: AsyncSession, texts: Texts, complaint: Complaint, note: str,
-                   *, exclude: int | None = None) -> list[Reply]:
+async def progress(
+    session: AsyncSession, texts: Texts, complaint: Complaint, note: str, *, exclude: int | None = None
+) -> list[Reply]:
     """The official's note goes to the complainant only; followers learn the public status, never the note."""
     status = render.status_label(texts, complaint.status)
     return await to_complainant_and_followers(
-        session, complaint,
+        session,
+        complaint,
         texts("complaint_progress", number=complaint.number, status=status, note=note),
         texts("complaint_progress_follower", number=complaint.number, status=status),
         exclude=exclude,
@@ -115,14 +128,27 @@ async def feedback_question(session: AsyncSession, texts: Texts, complaint: Comp
         Choice(action_data("complaint_feedback", complaint.id, "yes"), texts("complaint_button_solved")),
         Choice(action_data("complaint_feedback", complaint.id, "no"), texts("complaint_button_not_solved")),
     )
-    return [Reply(texts("complaint_feedback_question", number=complaint.number), choices, columns=2,
-                  chat_id=complainant.channel_user_id)]
+    return [
+        Reply(
+            texts("complaint_feedback_question", number=complaint.number),
+            choices,
+            columns=2,
+            chat_id=complainant.channel_user_id,
+        )
+    ]
 
 
 async def overdue_lines(session: AsyncSession, texts: Texts, config: ComplaintConfig, items: list[Complaint]) -> str:
     lines = []
     for complaint in items:
-        lines.append(texts("complaint_overdue_line", number=complaint.number,
-                           category=config.name(complaint.category), place=await render.place(session, complaint),
-                           due=cn_date(complaint.due_on), status=render.status_label(texts, complaint.status)))
+        lines.append(
+            texts(
+                "complaint_overdue_line",
+                number=complaint.number,
+                category=config.name(complaint.category),
+                place=await render.place(session, complaint),
+                due=cn_date(complaint.due_on),
+                status=render.status_label(texts, complaint.status),
+            )
+        )
     return "\n".join(lines)

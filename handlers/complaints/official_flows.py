@@ -87,11 +87,13 @@ async def _still_mine(turn: Turn, answers: OfficialAnswers) -> tuple[Complaint |
 
 # --- status -------------------------------------------------------------------------------------------------
 
+
 async def _status_prompt(turn: Turn, answers: UpdateAnswers) -> Prompt:
     complaint = await _complaint(turn, answers)
     options = tuple(Option(s.value, render.status_label(turn.texts, s)) for s in SETTABLE if s != complaint.status)
-    text = turn.texts("complaint_ask_status", number=complaint.number,
-                      status=render.status_label(turn.texts, complaint.status))
+    text = turn.texts(
+        "complaint_ask_status", number=complaint.number, status=render.status_label(turn.texts, complaint.status)
+    )
     return Prompt(text, options, columns=2)
 
 
@@ -117,8 +119,10 @@ def _store_original(answers: UpdateAnswers, value: int) -> None:
 
 
 async def _note_prompt(turn: Turn, answers: UpdateAnswers) -> Prompt:
-    notes: dict[ComplaintStatus | None, str] = {ComplaintStatus.NOT_RESPONSIBLE: "complaint_ask_note_not_responsible",
-                                                ComplaintStatus.CLOSED: "complaint_ask_note_closed"}
+    notes: dict[ComplaintStatus | None, str] = {
+        ComplaintStatus.NOT_RESPONSIBLE: "complaint_ask_note_not_responsible",
+        ComplaintStatus.CLOSED: "complaint_ask_note_closed",
+    }
     key = notes.get(answers.status, "complaint_ask_note")
     return Prompt(turn.texts(key, min=NOTE_MIN, max=NOTE_MAX))
 
@@ -142,19 +146,28 @@ async def _finish_status(turn: Turn, answers: UpdateAnswers) -> list[Reply]:
         assert answers.original is not None
         original = await complaints.get_complaint(turn.session, answers.original)
         assert original is not None
-    text, notices = await update_status(turn.session, turn.texts, turn.user, complaint, status, note,
-                                        turn.clock.now(), original)
+    text, notices = await update_status(
+        turn.session, turn.texts, turn.user, complaint, status, note, turn.clock.now(), original
+    )
     turn.notices.extend(notices)
     return [turn.menu_reply(text)]
 
 
-async def update_status(session: AsyncSession, texts: Texts, user: User, complaint: Complaint,
-                        status: ComplaintStatus, note: str, now: datetime, original: Complaint | None = None
-                        ) -> tuple[str, list[Reply]]:
+async def update_status(
+    session: AsyncSession,
+    texts: Texts,
+    user: User,
+    complaint: Complaint,
+    status: ComplaintStatus,
+    note: str,
+    now: datetime,
+    original: Complaint | None = None,
+) -> tuple[str, list[Reply]]:
     """A new status with the official's note, and the notices it causes (the chat's flow and the web console). The
     caller has checked may_handle, the note's length and that the status is SETTABLE; `original` for 重复."""
-    await complaints.change_status(session, complaint, status, user.id, note, now,
-                                   duplicate_of_id=original.id if original else None)
+    await complaints.change_status(
+        session, complaint, status, user.id, note, now, duplicate_of_id=original.id if original else None
+    )
     notices = await notify.progress(session, texts, complaint, note, exclude=user.id)
     if original is not None:
         await _merge_into(session, complaint, original, now)
@@ -180,10 +193,13 @@ COMPLAINT_UPDATE = Flow(
 
 # --- re-route ---------------------------------------------------------------------------------------------------
 
+
 async def _what_prompt(turn: Turn, answers: RerouteAnswers) -> Prompt:
     complaint = await _complaint(turn, answers)
-    options = (Option("area", turn.texts("complaint_button_reroute_area")),
-               Option("category", turn.texts("complaint_button_reroute_category")))
+    options = (
+        Option("area", turn.texts("complaint_button_reroute_area")),
+        Option("category", turn.texts("complaint_button_reroute_category")),
+    )
     return Prompt(turn.texts("complaint_ask_reroute", number=complaint.number), options)
 
 
@@ -211,8 +227,9 @@ def _store_village(answers: RerouteAnswers, value: str) -> None:
 async def _category_prompt(turn: Turn, answers: RerouteAnswers) -> Prompt:
     complaint = await _complaint(turn, answers)
     options = tuple(Option(c.id, c.name) for c in CONFIG.categories if c.id != complaint.category)
-    return Prompt(turn.texts("complaint_ask_reroute_category", category=CONFIG.name(complaint.category)), options,
-                  columns=2)
+    return Prompt(
+        turn.texts("complaint_ask_reroute_category", category=CONFIG.name(complaint.category)), options, columns=2
+    )
 
 
 async def _reroute_note_prompt(turn: Turn, answers: RerouteAnswers) -> Prompt:
@@ -244,7 +261,10 @@ async def _finish_reroute(turn: Turn, answers: RerouteAnswers) -> list[Reply]:
         return refusal
     route = await _new_route(turn, answers, complaint)
     unchanged = (route.township_id, route.village_id, route.category) == (
-        complaint.township_id, complaint.village_id, complaint.category)
+        complaint.township_id,
+        complaint.village_id,
+        complaint.category,
+    )
     if unchanged:
         return [turn.menu_reply(turn.texts("complaint_reroute_same"))]
     old_office = await render.area_name(turn.session, turn.texts, complaint.office_area_id)
@@ -257,15 +277,18 @@ async def _finish_reroute(turn: Turn, answers: RerouteAnswers) -> list[Reply]:
     if moved:
         text = turn.texts("complaint_rerouted_notice", number=complaint.number, old=old_office, note=note)
         new = await notify.new_complaint(turn.session, turn.texts, CONFIG, complaint, actor_id=turn.user.id)
-        turn.notices.extend(Reply(f"{text}\n\n{reply.text}", reply.choices, reply.columns, chat_id=reply.chat_id)
-                            for reply in new)
+        turn.notices.extend(
+            Reply(f"{text}\n\n{reply.text}", reply.choices, reply.columns, chat_id=reply.chat_id) for reply in new
+        )
     own = turn.texts("complaint_progress_rerouted", number=complaint.number, office=new_office, note=note)
     public = turn.texts("complaint_progress_rerouted_public", number=complaint.number, office=new_office)
-    turn.notices.extend(await notify.to_complainant_and_followers(turn.session, complaint, own, public,
-                                                                  exclude=turn.user.id))
+    turn.notices.extend(
+        await notify.to_complainant_and_followers(turn.session, complaint, own, public, exclude=turn.user.id)
+    )
     notified = turn.texts("complaint_rerouted_notified") if moved else ""
-    return [turn.menu_reply(turn.texts("complaint_rerouted", number=complaint.number, change=change,
-                                       notified=notified))]
+    return [
+        turn.menu_reply(turn.texts("complaint_rerouted", number=complaint.number, change=change, notified=notified))
+    ]
 
 
 COMPLAINT_REROUTE = Flow(

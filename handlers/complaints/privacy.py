@@ -37,8 +37,11 @@ class Identity:
 
 
 ROLE_AUDIENCE = {
-    Role.COUNTY: Audience.COUNTY, Role.TOWNSHIP: Audience.TOWNSHIP, Role.CADRE: Audience.CADRE,
-    Role.OPERATOR: Audience.OPERATOR, Role.RESIDENT: Audience.PUBLIC,
+    Role.COUNTY: Audience.COUNTY,
+    Role.TOWNSHIP: Audience.TOWNSHIP,
+    Role.CADRE: Audience.CADRE,
+    Role.OPERATOR: Audience.OPERATOR,
+    Role.RESIDENT: Audience.PUBLIC,
 }
 
 

@@ -71,16 +71,30 @@ def preview(text: str, limit: int = DESCRIPTION_PREVIEW) -> str:
     return text if len(text) <= limit else f"{text[:limit]}…"
 
 
-async def detail(session: AsyncSession, texts: Texts, config: ComplaintConfig, tz: ZoneInfo,
-                 complaint: Complaint, audience: Audience, today: date) -> str:
-    parts = [texts(
-        "complaint_detail", number=complaint.number, category=config.name(complaint.category),
-        status=status_label(texts, complaint.status), place=await place(session, complaint),
-        unit=unit_label(texts, complaint), office=await area_name(session, texts, complaint.office_area_id),
-        filed=cn_datetime(complaint.created_at, tz), due=cn_date(complaint.due_on),
-        overdue=texts("complaint_overdue_mark") if is_overdue(complaint, today) else "",
-        note=deadlines.shown_note(texts, config.calendar, complaint),
-    )]
+async def detail(
+    session: AsyncSession,
+    texts: Texts,
+    config: ComplaintConfig,
+    tz: ZoneInfo,
+    complaint: Complaint,
+    audience: Audience,
+    today: date,
+) -> str:
+    parts = [
+        texts(
+            "complaint_detail",
+            number=complaint.number,
+            category=config.name(complaint.category),
+            status=status_label(texts, complaint.status),
+            place=await place(session, complaint),
+            unit=unit_label(texts, complaint),
+            office=await area_name(session, texts, complaint.office_area_id),
+            filed=cn_datetime(complaint.created_at, tz),
+            due=cn_date(complaint.due_on),
+            overdue=texts("complaint_overdue_mark") if is_overdue(complaint, today) else "",
+            note=deadlines.shown_note(texts, config.calendar, complaint),
+        )
+    ]
     if may_read_description(audience):
         photos = len(await complaints.photos_of(session, complaint.id))
         parts.append(texts("complaint_detail_description", description=complaint.description, photos=photos))
@@ -88,8 +102,9 @@ async def detail(session: AsyncSession, texts: Texts, config: ComplaintConfig, t
     return "\n".join(parts)
 
 
-async def _event_line(session: AsyncSession, texts: Texts, config: ComplaintConfig, tz: ZoneInfo,
-                      event: ComplaintEvent, full: bool) -> str:
+async def _event_line(
+    session: AsyncSession, texts: Texts, config: ComplaintConfig, tz: ZoneInfo, event: ComplaintEvent, full: bool
+) -> str:
     """One line of the history; without `full` (followers, the public) the notes are left out: officials write
     them to the complainant, and the complainant's own words can identify them."""
     when = cn_datetime(event.created_at, tz)
@@ -109,16 +124,27 @@ async def _event_line(session: AsyncSession, texts: Texts, config: ComplaintConf
 async def change_text(session: AsyncSession, texts: Texts, config: ComplaintConfig, event: ComplaintEvent) -> str:
     changes: list[str] = []
     if event.from_area_id != event.to_area_id:
-        changes.append(texts("complaint_change_office", old=await area_name(session, texts, event.from_area_id),
-                             new=await area_name(session, texts, event.to_area_id)))
+        changes.append(
+            texts(
+                "complaint_change_office",
+                old=await area_name(session, texts, event.from_area_id),
+                new=await area_name(session, texts, event.to_area_id),
+            )
+        )
     if event.from_category != event.to_category:
-        changes.append(texts("complaint_change_category", old=config.name(event.from_category or ""),
-                             new=config.name(event.to_category or "")))
+        changes.append(
+            texts(
+                "complaint_change_category",
+                old=config.name(event.from_category or ""),
+                new=config.name(event.to_category or ""),
+            )
+        )
     return "，".join(changes) or texts("complaint_change_place")
 
 
-async def history(session: AsyncSession, texts: Texts, config: ComplaintConfig, tz: ZoneInfo,
-                  complaint: Complaint, audience: Audience) -> str:
+async def history(
+    session: AsyncSession, texts: Texts, config: ComplaintConfig, tz: ZoneInfo, complaint: Complaint, audience: Audience
+) -> str:
     full = may_read_description(audience)
     lines = [texts("complaint_history_header")]
     for event in await complaints.events_of(session, complaint.id):
@@ -131,4 +157,4 @@ def fit(text: str, limit: int = 4000) -> str:
     if len(text) <= limit:
         return text
     head, _, _ = text.partition("\n")
-    return f"{head}\n…\n{text[-(limit - len(head) - 4):]}"
+    return f"{head}\n…\n{text[-(limit - len(head) - 4) :]}"

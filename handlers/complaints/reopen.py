@@ -46,8 +46,10 @@ class ReopenAnswers(FlowState):
 async def _what_prompt(turn: Turn, answers: ReopenAnswers) -> Prompt:
     complaint = await complaints.get_complaint(turn.session, answers.cid)
     number = complaint.number if complaint is not None else ""
-    return Prompt(turn.texts("complaint_ask_still_wrong", number=number, min=WHAT_MIN, max=WHAT_MAX),
-                  (Option(KEEP_CLOSED, turn.texts("complaint_button_keep_closed")),))
+    return Prompt(
+        turn.texts("complaint_ask_still_wrong", number=number, min=WHAT_MIN, max=WHAT_MAX),
+        (Option(KEEP_CLOSED, turn.texts("complaint_button_keep_closed")),),
+    )
 
 
 async def _parse_what(turn: Turn, inbound: Inbound, prompt: Prompt, answers: ReopenAnswers) -> str:
@@ -72,12 +74,17 @@ async def _finish(turn: Turn, answers: ReopenAnswers) -> list[Reply]:
     due = cn_date(deadline.due) + deadlines.fallback_note(turn.texts, deadline.fallback_years)
     notice = turn.texts("complaint_reopened_notice", number=complaint.number, due=due, what=what)
     turn.notices.extend(await notify.to_office(turn.session, complaint, notice, turn.texts))
-    turn.notices.extend(await notify.progress(turn.session, turn.texts, complaint,
-                                              turn.texts("complaint_event_reopened", when=cn_date(now)),
-                                              exclude=turn.user.id))
+    turn.notices.extend(
+        await notify.progress(
+            turn.session,
+            turn.texts,
+            complaint,
+            turn.texts("complaint_event_reopened", when=cn_date(now)),
+            exclude=turn.user.id,
+        )
+    )
     office = await render.area_name(turn.session, turn.texts, complaint.office_area_id)
-    return [turn.menu_reply(turn.texts("complaint_feedback_reopened", number=complaint.number, office=office,
-                                       due=due))]
+    return [turn.menu_reply(turn.texts("complaint_feedback_reopened", number=complaint.number, office=office, due=due))]
 
 
 COMPLAINT_REOPEN = Flow(

@@ -27,11 +27,22 @@ async def mine(turn: Turn) -> list[Reply]:
     choices: list[Choice] = []
     for item in items:
         role = "" if item.complainant_id == turn.user.id else turn.texts("complaint_mine_followed")
-        lines.append("· " + turn.texts("complaint_mine_line", number=item.number, category=CONFIG.name(item.category),
-                                       status=render.status_label(turn.texts, item.status), role=role))
-        choices.append(Choice(notify.action_data("complaint_track", item.id),
-                              turn.texts("complaint_list_button", number=item.number,
-                                         category=CONFIG.name(item.category))))
+        lines.append(
+            "· "
+            + turn.texts(
+                "complaint_mine_line",
+                number=item.number,
+                category=CONFIG.name(item.category),
+                status=render.status_label(turn.texts, item.status),
+                role=role,
+            )
+        )
+        choices.append(
+            Choice(
+                notify.action_data("complaint_track", item.id),
+                turn.texts("complaint_list_button", number=item.number, category=CONFIG.name(item.category)),
+            )
+        )
     lines.append(turn.texts("complaint_track_hint"))
     choices.append(Choice(buttons.global_data("menu"), turn.texts("button_back_to_menu")))
     return [Reply("\n".join(lines), tuple(choices))]
@@ -68,10 +79,12 @@ async def track(turn: Turn) -> list[Reply]:
         return await handling.official_view(turn, complaint)
     audience = audience_of(turn.user, complaint)
     today = turn.clock.now().date()
-    text = "\n\n".join([
-        await render.detail(turn.session, turn.texts, CONFIG, turn.clock.tz, complaint, audience, today),
-        await render.history(turn.session, turn.texts, CONFIG, turn.clock.tz, complaint, audience),
-    ])
+    text = "\n\n".join(
+        [
+            await render.detail(turn.session, turn.texts, CONFIG, turn.clock.tz, complaint, audience, today),
+            await render.history(turn.session, turn.texts, CONFIG, turn.clock.tz, complaint, audience),
+        ]
+    )
     choices: tuple[Choice, ...] = ()
     if audience is Audience.COMPLAINANT and complaint.status == ComplaintStatus.CLOSED and complaint.feedback is None:
         text = f"{text}\n\n{turn.texts('complaint_feedback_question', number=complaint.number)}"
@@ -93,6 +106,7 @@ async def feedback(turn: Turn) -> list[Reply]:
     assert complaint is not None
     if answer == "no":
         return await reopen.start(turn, complaint)
-    await complaints.record_feedback(turn.session, complaint, turn.user.id, turn.texts("complaint_button_solved"),
-                                     turn.clock.now())
+    await complaints.record_feedback(
+        turn.session, complaint, turn.user.id, turn.texts("complaint_button_solved"), turn.clock.now()
+    )
     return [turn.menu_reply(turn.texts("complaint_feedback_thanks", number=complaint.number))]

@@ -47,8 +47,11 @@ async def _item_prompt(turn: Turn, answers: InspectionAnswers) -> Prompt:
     if item.kind == "gate":
         options: tuple[Option, ...] = (Option(YES, turn.texts("insp_yes")), Option(NO, turn.texts("insp_no")))
     else:
-        options = (Option(PASS, turn.texts("insp_pass")), Option(FAIL, turn.texts("insp_fail")),
-                   Option(NA, turn.texts("insp_na")))
+        options = (
+            Option(PASS, turn.texts("insp_pass")),
+            Option(FAIL, turn.texts("insp_fail")),
+            Option(NA, turn.texts("insp_na")),
+        )
     options += (Option(HELP, turn.texts("insp_help")),)
     if item.kind != "gate" and item.id != applicable(turn, answers)[0].id and not answers.return_to:
         options += (Option(REST, turn.texts("insp_rest_pass")),)
@@ -60,8 +63,9 @@ def item_heading(turn: Turn, answers: InspectionAnswers, item: ChecklistItem) ->
     question's follow-ups carry its number (第5/12项（补充1）)."""
     number, follow = checklist(turn, answers).position(item.id)
     key = "insp_item_follow_up" if follow else "insp_item"
-    return turn.texts(key, unit=answers.unit_name, n=number, total=checklist(turn, answers).total, k=follow,
-                      text=item.text)
+    return turn.texts(
+        key, unit=answers.unit_name, n=number, total=checklist(turn, answers).total, k=follow, text=item.text
+    )
 
 
 def item_number(turn: Turn, answers: InspectionAnswers, item: ChecklistItem) -> str:
@@ -83,8 +87,11 @@ async def _parse_item(turn: Turn, inbound: Inbound, prompt: Prompt, answers: Ins
         return ItemAnswer(value, {}, answers.cursor)
     if value == REST:
         # Quicker than paper: every remaining plain check item passes; screening questions are still asked.
-        given = {item.id: PASS for item in applicable(turn, answers)
-                 if item.id not in answers.answers and item.kind != "gate"}
+        given = {
+            item.id: PASS
+            for item in applicable(turn, answers)
+            if item.id not in answers.answers and item.kind != "gate"
+        }
     else:
         given = {answers.cursor: value}
     return ItemAnswer(value, given, pending(turn, answers, given))
@@ -114,8 +121,9 @@ async def _note_prompt(turn: Turn, answers: InspectionAnswers) -> Prompt:
     return Prompt(turn.texts("insp_note", text=item.text, max=NOTE_MAX))
 
 
-async def _parse_note(turn: Turn, inbound: Inbound, prompt: Prompt, answers: InspectionAnswers
-                      ) -> tuple[str, str | None]:
+async def _parse_note(
+    turn: Turn, inbound: Inbound, prompt: Prompt, answers: InspectionAnswers
+) -> tuple[str, str | None]:
     """The note, and the item asked after it."""
     return await text_parser(2, NOTE_MAX)(turn, inbound, prompt, answers), pending(turn, answers)
 

@@ -32,12 +32,23 @@ class Decision:
 
 def may_review(user: User, inspection: Inspection | None) -> bool:
     """Only a township official, only reports from their own township."""
-    return (inspection is not None and user.role == Role.TOWNSHIP and user.area_id is not None
-            and inspection.township_id == user.area_id)
+    return (
+        inspection is not None
+        and user.role == Role.TOWNSHIP
+        and user.area_id is not None
+        and inspection.township_id == user.area_id
+    )
 
 
-async def decide(session: AsyncSession, texts: Texts, reviewer: User, inspection: Inspection | None, approve: bool,
-                 reason: str, now: datetime) -> Decision:
+async def decide(
+    session: AsyncSession,
+    texts: Texts,
+    reviewer: User,
+    inspection: Inspection | None,
+    approve: bool,
+    reason: str,
+    now: datetime,
+) -> Decision:
     """Approve or return `inspection` as `reviewer`. Refuses (changing nothing) a report outside the reviewer's
     township, one already decided, or a return without a reason of 4-300 characters."""
     if inspection is None or not may_review(reviewer, inspection):
@@ -53,13 +64,21 @@ async def decide(session: AsyncSession, texts: Texts, reviewer: User, inspection
     cadre = await get_user(session, inspection.inspector_id)
     if approve:
         inspections.approve(inspection, reviewer, now)
-        notices = [] if cadre is None else [Reply(texts("review_approved_notice", number=number, unit=unit.name),
-                                                  chat_id=cadre.channel_user_id)]
+        notices = (
+            []
+            if cadre is None
+            else [Reply(texts("review_approved_notice", number=number, unit=unit.name), chat_id=cadre.channel_user_id)]
+        )
         return Decision(texts("review_approved", number=number), True, notices)
     await inspections.send_back(session, inspection, reviewer, reason, now)
     notices = []
     if cadre is not None:
         fix = Choice(buttons.menu_data("fix", inspection.id), texts("review_fix_now"))
-        notices.append(Reply(texts("review_returned_notice", number=number, unit=unit.name, reason=reason),
-                             (fix,), chat_id=cadre.channel_user_id))
+        notices.append(
+            Reply(
+                texts("review_returned_notice", number=number, unit=unit.name, reason=reason),
+                (fix,),
+                chat_id=cadre.channel_user_id,
+            )
+        )
     return Decision(texts("review_returned", number=number), True, notices)

@@ -24,8 +24,11 @@ EARTH_RADIUS_M = 6_371_008.8  # the mean radius (IUGG)
 FAR_M = 500.0  # a report made this far from the unit's registered place is pointed out
 DESCRIPTION_SHOWN = 40
 ANSWER_KEYS = {"pass": "insp_pass", "fail": "insp_fail", "na": "insp_na", "yes": "insp_yes", "no": "insp_no"}
-REVIEW_LABELS = {"submitted": "evidence_status_submitted", "approved": "evidence_status_approved",
-                 "returned": "evidence_status_returned"}
+REVIEW_LABELS = {
+    "submitted": "evidence_status_submitted",
+    "approved": "evidence_status_approved",
+    "returned": "evidence_status_returned",
+}
 
 
 def distance_m(first: tuple[float, float], second: tuple[float, float]) -> float:
@@ -58,12 +61,21 @@ class ReportDiff:
     location_changed: bool = False
 
     def __bool__(self) -> bool:
-        return bool(self.items or self.notes or self.deadline or self.verdict or self.unit_class
-                    or self.photos_added or self.photos_removed or self.location_changed)
+        return bool(
+            self.items
+            or self.notes
+            or self.deadline
+            or self.verdict
+            or self.unit_class
+            or self.photos_added
+            or self.photos_removed
+            or self.location_changed
+        )
 
 
-def diff_reports(before: Inspection, after: Inspection, photos_before: list[InspectionPhoto],
-                 photos_after: list[InspectionPhoto]) -> ReportDiff:
+def diff_reports(
+    before: Inspection, after: Inspection, photos_before: list[InspectionPhoto], photos_after: list[InspectionPhoto]
+) -> ReportDiff:
     diff = ReportDiff()
     for item_id in [*after.answers, *(key for key in before.answers if key not in after.answers)]:
         old, new = before.answers.get(item_id), after.answers.get(item_id)
@@ -102,8 +114,7 @@ def photo_album(turn: Turn, inspection: Inspection, photos: list[InspectionPhoto
     references = album_references(photos, turn.inbound.channel)
     if not references:
         return []
-    return photo_replies(turn.texts("evidence_album", number=report_number(inspection), n=len(references)),
-                         references)
+    return photo_replies(turn.texts("evidence_album", number=report_number(inspection), n=len(references)), references)
 
 
 def _item_text(turn: Turn, industry: str, item_id: str) -> str:
@@ -123,18 +134,35 @@ def diff_lines(turn: Turn, diff: ReportDiff, industry: str) -> list[str]:
         return [turn.texts("evidence_diff_none")]
     lines = []
     for item_id, old, new in diff.items:
-        lines.append(turn.texts("evidence_diff_item", text=_item_text(turn, industry, item_id)[:30],
-                                before=_answer(turn, old), after=_answer(turn, new)))
+        lines.append(
+            turn.texts(
+                "evidence_diff_item",
+                text=_item_text(turn, industry, item_id)[:30],
+                before=_answer(turn, old),
+                after=_answer(turn, new),
+            )
+        )
     lines += [turn.texts("evidence_diff_note", text=_item_text(turn, industry, item_id)[:30]) for item_id in diff.notes]
     if diff.verdict is not None:
-        lines.append(turn.texts("evidence_diff_verdict", before=_verdict(turn, diff.verdict[0]),
-                                after=_verdict(turn, diff.verdict[1])))
+        lines.append(
+            turn.texts(
+                "evidence_diff_verdict", before=_verdict(turn, diff.verdict[0]), after=_verdict(turn, diff.verdict[1])
+            )
+        )
     if diff.unit_class is not None:
-        lines.append(turn.texts("evidence_diff_class", before=turn.texts(CLASS_KEYS[diff.unit_class[0]]),
-                                after=turn.texts(CLASS_KEYS[diff.unit_class[1]])))
+        lines.append(
+            turn.texts(
+                "evidence_diff_class",
+                before=turn.texts(CLASS_KEYS[diff.unit_class[0]]),
+                after=turn.texts(CLASS_KEYS[diff.unit_class[1]]),
+            )
+        )
     if diff.deadline is not None:
-        lines.append(turn.texts("evidence_diff_deadline", before=_day(turn, diff.deadline[0]),
-                                after=_day(turn, diff.deadline[1])))
+        lines.append(
+            turn.texts(
+                "evidence_diff_deadline", before=_day(turn, diff.deadline[0]), after=_day(turn, diff.deadline[1])
+            )
+        )
     if diff.photos_added or diff.photos_removed:
         lines.append(turn.texts("evidence_diff_photos", added=diff.photos_added, removed=diff.photos_removed))
     if diff.location_changed:
@@ -180,8 +208,11 @@ async def evidence_lines(turn: Turn, inspection: Inspection, unit: Unit, photos:
         inspector = await get_user(session, inspection.inspector_id)
         name = inspector.name if inspector else None
     where = f"（{inspection.inspector_area}）" if inspection.inspector_area else ""
-    lines = [turn.texts("evidence_inspector", name=f"{name or '—'}{where}"),
-             photos_line(turn, photos), location_line(turn, inspection, unit)]
+    lines = [
+        turn.texts("evidence_inspector", name=f"{name or '—'}{where}"),
+        photos_line(turn, photos),
+        location_line(turn, inspection, unit),
+    ]
     if inspection.previous_id is not None:
         previous = await inspections.get_inspection(session, inspection.previous_id)
         if previous is not None:
@@ -189,12 +220,20 @@ async def evidence_lines(turn: Turn, inspection: Inspection, unit: Unit, photos:
             lines.append(turn.texts("evidence_diff_head", number=report_number(previous)))
             lines += [f"  {line}" for line in diff_lines(turn, diff, inspection.industry)]
     earlier = await inspections.earlier_reports(session, inspection)
-    lines.append(turn.texts("evidence_earlier_head", n=len(earlier)) if earlier else turn.texts("evidence_earlier_none"))
+    lines.append(
+        turn.texts("evidence_earlier_head", n=len(earlier)) if earlier else turn.texts("evidence_earlier_none")
+    )
     for report in earlier:
-        lines.append("  " + turn.texts("evidence_earlier_line", number=report_number(report),
-                                       date=cn_date(report.submitted_at, turn.clock.tz),
-                                       verdict=_verdict(turn, report.compliant),
-                                       status=turn.texts(REVIEW_LABELS.get(report.status, "evidence_status_returned"))))
+        lines.append(
+            "  "
+            + turn.texts(
+                "evidence_earlier_line",
+                number=report_number(report),
+                date=cn_date(report.submitted_at, turn.clock.tz),
+                verdict=_verdict(turn, report.compliant),
+                status=turn.texts(REVIEW_LABELS.get(report.status, "evidence_status_returned")),
+            )
+        )
     open_complaints = await complaints.open_about_unit(session, unit.id)
     if not open_complaints:
         lines.append(turn.texts("evidence_complaints_none"))
@@ -203,10 +242,20 @@ async def evidence_lines(turn: Turn, inspection: Inspection, unit: Unit, photos:
     categories = default_config()
     for complaint in open_complaints:
         # A township official may read a complaint's description; who filed it is never shown here.
-        text = complaint.description if len(complaint.description) <= DESCRIPTION_SHOWN \
+        text = (
+            complaint.description
+            if len(complaint.description) <= DESCRIPTION_SHOWN
             else complaint.description[:DESCRIPTION_SHOWN] + "…"
-        lines.append("  " + turn.texts("evidence_complaint_line", number=complaint.number,
-                                       category=categories.name(complaint.category),
-                                       status=turn.texts(f"complaint_status_{complaint.status}"),
-                                       date=cn_date(complaint.created_at, turn.clock.tz), text=text))
+        )
+        lines.append(
+            "  "
+            + turn.texts(
+                "evidence_complaint_line",
+                number=complaint.number,
+                category=categories.name(complaint.category),
+                status=turn.texts(f"complaint_status_{complaint.status}"),
+                date=cn_date(complaint.created_at, turn.clock.tz),
+                text=text,
+            )
+        )
     return lines

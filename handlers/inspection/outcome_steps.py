@@ -20,14 +20,20 @@ MAX_DEADLINE_DAYS = 365
 CLASS_REASON_MAX = 200
 BACK_TO_RESULT, CHOOSE_AGAIN = "result", "again"
 EXAMPLE_DEADLINE_DAYS = 14  # the example date in the deadline prompt: two weeks from today, never a past one
-CLASS_KEYS: dict[str, str] = {UnitClass.UPGRADE: "class_upgrade", UnitClass.RECTIFY: "class_rectify",
-              UnitClass.SHUTDOWN: "class_shutdown"}
+CLASS_KEYS: dict[str, str] = {
+    UnitClass.UPGRADE: "class_upgrade",
+    UnitClass.RECTIFY: "class_rectify",
+    UnitClass.SHUTDOWN: "class_shutdown",
+}
 
 
 def failed_items(turn: Turn, answers: InspectionAnswers) -> list[tuple[str, str, bool]]:
     """(text, note, veto) of every applicable item answered 不符合."""
-    return [(item.text, answers.notes.get(item.id, ""), item.veto) for item in applicable(turn, answers)
-            if answers.answers.get(item.id) == FAIL]
+    return [
+        (item.text, answers.notes.get(item.id, ""), item.veto)
+        for item in applicable(turn, answers)
+        if answers.answers.get(item.id) == FAIL
+    ]
 
 
 def needs_deadline(answers: InspectionAnswers) -> bool:
@@ -75,6 +81,7 @@ def _back_or(answers: InspectionAnswers, default: str) -> str:
 
 # --- photos and location ---------------------------------------------------------------------------------
 
+
 async def _photos_prompt(turn: Turn, answers: InspectionAnswers) -> Prompt:
     count = len(answers.photos)
     text = turn.texts("insp_photo_saved", n=count) + "\n" if answers.photos_acked else ""
@@ -83,16 +90,21 @@ async def _photos_prompt(turn: Turn, answers: InspectionAnswers) -> Prompt:
     return Prompt(text, (Option("done", label),))
 
 
-async def _parse_photo(turn: Turn, inbound: Inbound, prompt: Prompt, answers: InspectionAnswers
-                       ) -> dict[str, Any] | str:
+async def _parse_photo(
+    turn: Turn, inbound: Inbound, prompt: Prompt, answers: InspectionAnswers
+) -> dict[str, Any] | str:
     """A photo, or "done"."""
     if inbound.kind is Kind.PHOTO and inbound.photo is not None:
         if inbound.photo.size and inbound.photo.size > MAX_PHOTO_BYTES:
             raise Invalid(turn.texts("insp_photo_too_big"))
         if len(answers.photos) >= MAX_PHOTOS:
             raise Invalid(turn.texts("insp_photo_limit", max=MAX_PHOTOS))
-        return {"file_id": inbound.photo.file_id, "unique_id": inbound.photo.file_unique_id,
-                "size": inbound.photo.size, "channel": inbound.channel}
+        return {
+            "file_id": inbound.photo.file_id,
+            "unique_id": inbound.photo.file_unique_id,
+            "size": inbound.photo.size,
+            "channel": inbound.channel,
+        }
     if inbound.kind in (Kind.PRESS, Kind.TEXT):  # 完成 pressed, or typed
         try:
             return await parse_option(turn, inbound, prompt)
@@ -118,8 +130,9 @@ async def _location_prompt(turn: Turn, answers: InspectionAnswers) -> Prompt:
     return Prompt(turn.texts("insp_location"), (Option(SKIP, turn.texts("button_skip")),), request="location")
 
 
-async def _parse_location(turn: Turn, inbound: Inbound, prompt: Prompt, answers: InspectionAnswers
-                          ) -> list[float] | None:
+async def _parse_location(
+    turn: Turn, inbound: Inbound, prompt: Prompt, answers: InspectionAnswers
+) -> list[float] | None:
     if inbound.kind is Kind.LOCATION and inbound.location is not None:
         lat, lon = inbound.location
         if not (-90 <= lat <= 90 and -180 <= lon <= 180):
@@ -136,13 +149,15 @@ async def _parse_location(turn: Turn, inbound: Inbound, prompt: Prompt, answers:
 
 # --- result, override, class ------------------------------------------------------------------------------
 
+
 async def _result_prompt(turn: Turn, answers: InspectionAnswers) -> Prompt:
     failed = failed_items(turn, answers)
     if not failed:
         text = turn.texts("insp_result_ok", unit=answers.unit_name)
     else:
-        lines = "\n".join(f"· {text}{'（一票否决）' if veto else ''}{f'：{note}' if note else ''}"
-                          for text, note, veto in failed)
+        lines = "\n".join(
+            f"· {text}{'（一票否决）' if veto else ''}{f'：{note}' if note else ''}" for text, note, veto in failed
+        )
         text = turn.texts("insp_result_fail", unit=answers.unit_name, n=len(failed), items=lines)
     options = [Option("agree", turn.texts("insp_agree"))]
     if any(veto for _, _, veto in failed):
@@ -152,8 +167,7 @@ async def _result_prompt(turn: Turn, answers: InspectionAnswers) -> Prompt:
     return Prompt(text, tuple(options), columns=2)
 
 
-async def _parse_result(turn: Turn, inbound: Inbound, prompt: Prompt, answers: InspectionAnswers
-                        ) -> tuple[str, bool]:
+async def _parse_result(turn: Turn, inbound: Inbound, prompt: Prompt, answers: InspectionAnswers) -> tuple[str, bool]:
     """Agree or override, and what the checklist proposes."""
     return await parse_option(turn, inbound, prompt), not failed_items(turn, answers)
 
@@ -204,7 +218,8 @@ async def _class_prompt(turn: Turn, answers: InspectionAnswers) -> Prompt:
     suggested = UnitClass.UPGRADE if compliant else UnitClass.RECTIFY
     options = tuple(
         Option(value, turn.texts(key) + (turn.texts("insp_suggested") if value == suggested else ""))
-        for value, key in CLASS_KEYS.items() if value in allowed_classes(compliant)
+        for value, key in CLASS_KEYS.items()
+        if value in allowed_classes(compliant)
     )
     text = turn.texts("insp_class")
     if compliant:
@@ -233,12 +248,13 @@ def _after_class(answers: InspectionAnswers) -> str:
 
 
 async def _class_reason_prompt(turn: Turn, answers: InspectionAnswers) -> Prompt:
-    return Prompt(turn.texts("insp_class_reason", max=CLASS_REASON_MAX),
-                  (Option(CHOOSE_AGAIN, turn.texts("insp_class_choose_again")),))
+    return Prompt(
+        turn.texts("insp_class_reason", max=CLASS_REASON_MAX),
+        (Option(CHOOSE_AGAIN, turn.texts("insp_class_choose_again")),),
+    )
 
 
-async def _parse_class_reason(turn: Turn, inbound: Inbound, prompt: Prompt, answers: InspectionAnswers
-                              ) -> str | None:
+async def _parse_class_reason(turn: Turn, inbound: Inbound, prompt: Prompt, answers: InspectionAnswers) -> str | None:
     """The reason, or None to choose the class again (the button, or its label typed)."""
     if await pressed_or_typed(turn, inbound, prompt) == CHOOSE_AGAIN:
         return None
@@ -250,6 +266,7 @@ def _after_class_reason(answers: InspectionAnswers) -> str:
 
 
 # --- deadline ---------------------------------------------------------------------------------------------
+
 
 def _examples(turn: Turn) -> dict[str, str]:
     example = turn.clock.now().date() + timedelta(days=EXAMPLE_DEADLINE_DAYS)
@@ -326,9 +343,21 @@ OUTCOME_STEPS = (
     Step("class", _class_prompt, store=_store_class, next=_after_class),
     Step("class_reason", _class_reason_prompt, _parse_class_reason, next=_after_class_reason),
     Step("deadline", _deadline_prompt, _parse_deadline, store=_store_deadline, next="deadline_ok"),
-    Step("deadline_ok", _deadline_ok_prompt, store=_store_deadline_ok,
-         next=lambda answers: "summary" if answers.deadline_ok == "yes" else "deadline"),
+    Step(
+        "deadline_ok",
+        _deadline_ok_prompt,
+        store=_store_deadline_ok,
+        next=lambda answers: "summary" if answers.deadline_ok == "yes" else "deadline",
+    ),
 )
 
-__all__ = ["CLASS_KEYS", "OUTCOME_STEPS", "checklist", "class_conflict", "failed_items", "needs_class_reason",
-           "needs_deadline", "unsettled_class"]
+__all__ = [
+    "CLASS_KEYS",
+    "OUTCOME_STEPS",
+    "checklist",
+    "class_conflict",
+    "failed_items",
+    "needs_class_reason",
+    "needs_deadline",
+    "unsettled_class",
+]

@@ -35,8 +35,10 @@ def summary_text(turn: Turn, data: InspectionAnswers) -> str:
     items = applicable(turn, data)
     counts = {value: sum(1 for item in items if answers.get(item.id) == value) for value in (PASS, FAIL, NA)}
     failed = failed_items(turn, data)
-    lines = [turn.texts("insp_summary_head", unit=data.unit_name, industry=industry_name(turn, data.industry)),
-             turn.texts("insp_summary_counts", ok=counts[PASS], bad=counts[FAIL], na=counts[NA])]
+    lines = [
+        turn.texts("insp_summary_head", unit=data.unit_name, industry=industry_name(turn, data.industry)),
+        turn.texts("insp_summary_counts", ok=counts[PASS], bad=counts[FAIL], na=counts[NA]),
+    ]
     lines += [f"  ✗ {text}{f'：{note}' if note else ''}" for text, note, _ in failed]
     verdict = turn.texts("insp_verdict_ok" if data.compliant else "insp_verdict_fail")
     if data.override_reason:
@@ -48,20 +50,31 @@ def summary_text(turn: Turn, data: InspectionAnswers) -> str:
         lines[-1] += turn.texts("insp_summary_class_reason", reason=data.class_reason)
     if needs_deadline(data) and data.rectify_by:
         lines.append(turn.texts("insp_summary_deadline", date=cn_date(data.rectify_by)))
-    lines.append(turn.texts("insp_summary_media", photos=len(data.photos),
-                            location=turn.texts("insp_yes" if data.location else "insp_no")))
+    lines.append(
+        turn.texts(
+            "insp_summary_media",
+            photos=len(data.photos),
+            location=turn.texts("insp_yes" if data.location else "insp_no"),
+        )
+    )
     if data.previous_id:
         lines.append(turn.texts("insp_summary_correction", reason=data.return_reason))
     return "\n".join(lines)
 
 
 async def _summary_prompt(turn: Turn, answers: InspectionAnswers) -> Prompt:
-    options = [Option("submit", turn.texts("insp_submit")), Option("edit_items", turn.texts("insp_edit_items")),
-               Option("edit_result", turn.texts("insp_edit_result")), Option("edit_class", turn.texts("insp_edit_class"))]
+    options = [
+        Option("submit", turn.texts("insp_submit")),
+        Option("edit_items", turn.texts("insp_edit_items")),
+        Option("edit_result", turn.texts("insp_edit_result")),
+        Option("edit_class", turn.texts("insp_edit_class")),
+    ]
     if needs_deadline(answers):
         options.append(Option("edit_deadline", turn.texts("insp_edit_deadline")))
-    options += [Option("edit_photos", turn.texts("insp_edit_photos")),
-                Option("edit_location", turn.texts("insp_edit_location"))]
+    options += [
+        Option("edit_photos", turn.texts("insp_edit_photos")),
+        Option("edit_location", turn.texts("insp_edit_location")),
+    ]
     return Prompt(summary_text(turn, answers) + "\n\n" + turn.texts("insp_summary_ask"), tuple(options), columns=2)
 
 
@@ -78,14 +91,22 @@ def _store_summary(answers: InspectionAnswers, value: str) -> None:
 def _after_summary(answers: InspectionAnswers) -> str | None:
     if answers.summary == "submit":
         return unsettled_class(answers)
-    return {"edit_items": "edit_pick", "edit_result": "result", "edit_class": "class", "edit_deadline": "deadline",
-            "edit_photos": "photo", "edit_location": "location"}[answers.summary]
+    return {
+        "edit_items": "edit_pick",
+        "edit_result": "result",
+        "edit_class": "class",
+        "edit_deadline": "deadline",
+        "edit_photos": "photo",
+        "edit_location": "location",
+    }[answers.summary]
 
 
 async def _edit_pick_prompt(turn: Turn, answers: InspectionAnswers) -> Prompt:
     options = tuple(
-        Option(item.id, f"{item_number(turn, answers, item)}. {MARKS.get(answers.answers.get(item.id, ''), '?')} "
-                        f"{item.text[:16]}")
+        Option(
+            item.id,
+            f"{item_number(turn, answers, item)}. {MARKS.get(answers.answers.get(item.id, ''), '?')} {item.text[:16]}",
+        )
         for item in applicable(turn, answers)
     )
     return Prompt(turn.texts("insp_edit_pick"), options, columns=1)
@@ -110,19 +131,29 @@ async def _finish(turn: Turn, data: InspectionAnswers) -> list[Reply]:
         if unit is None or unit.village_id != user.area_id:
             return [turn.menu_reply(turn.texts("insp_unit_outside"))]
     else:
-        fields = units.UnitFields(name=data.new_name, industry=data.new_industry,
-                                  address=data.new_address or None, operator_name=data.new_operator or None)
+        fields = units.UnitFields(
+            name=data.new_name,
+            industry=data.new_industry,
+            address=data.new_address or None,
+            operator_name=data.new_operator or None,
+        )
         unit, _ = await units.upsert_unit(turn.session, user.area, fields, now)
     answered = {item.id: data.answers[item.id] for item in applicable(turn, data) if item.id in data.answers}
     assert data.unit_class is not None
     report = inspections.Report(
-        unit_id=unit.id, submit_key=data.submit_key, industry=data.industry, answers=answered,
+        unit_id=unit.id,
+        submit_key=data.submit_key,
+        industry=data.industry,
+        answers=answered,
         notes={k: v for k, v in data.notes.items() if answered.get(k) == FAIL},
-        proposed_compliant=bool(data.proposed), compliant=bool(data.compliant),
-        unit_class=data.unit_class, override_reason=data.override_reason,
+        proposed_compliant=bool(data.proposed),
+        compliant=bool(data.compliant),
+        unit_class=data.unit_class,
+        override_reason=data.override_reason,
         class_reason=data.class_reason if needs_class_reason(data) else None,
         rectify_by=data.rectify_by if needs_deadline(data) else None,
-        location=(data.location[0], data.location[1]) if data.location else None, photos=list(data.photos),
+        location=(data.location[0], data.location[1]) if data.location else None,
+        photos=list(data.photos),
         previous_id=data.previous_id,
     )
     inspection, created = await inspections.submit(turn.session, report, user.id, now)
@@ -131,8 +162,10 @@ async def _finish(turn: Turn, data: InspectionAnswers) -> list[Reply]:
     await _notify_township(turn, inspection, unit.name)
     told = await owner_notice.notify_owners(turn, inspection, unit)
     verdict = turn.texts("insp_verdict_ok" if inspection.compliant else "insp_verdict_fail")
-    reply = turn.menu_reply(turn.texts("insp_submitted", number=report_number(inspection), unit=unit.name,
-                                       verdict=verdict) + owner_notice.told_text(turn, told))
+    reply = turn.menu_reply(
+        turn.texts("insp_submitted", number=report_number(inspection), unit=unit.name, verdict=verdict)
+        + owner_notice.told_text(turn, told)
+    )
     # The unit's owner in the loop: the cadre invites them, prints the 整改告知单, or opens the unit's card.
     return [replace(reply, choices=owner_notice.cadre_choices(turn, inspection, unit) + reply.choices)]
 
@@ -140,13 +173,25 @@ async def _finish(turn: Turn, data: InspectionAnswers) -> list[Reply]:
 async def _notify_township(turn: Turn, inspection: Inspection, unit_name: str) -> None:
     officials = await users.users_with_role(turn.session, Role.TOWNSHIP, inspection.township_id)
     verdict = turn.texts("insp_verdict_ok" if inspection.compliant else "insp_verdict_fail")
-    text = turn.texts("insp_new_for_review", number=report_number(inspection), where=area_path(turn.user.area),
-                      unit=unit_name, verdict=verdict, cadre=turn.user.name or "")
+    text = turn.texts(
+        "insp_new_for_review",
+        number=report_number(inspection),
+        where=area_path(turn.user.area),
+        unit=unit_name,
+        verdict=verdict,
+        cadre=turn.user.name or "",
+    )
     if class_conflict(inspection.compliant, inspection.unit_class):
         text += "\n" + turn.texts("insp_new_for_review_conflict", value=turn.texts(CLASS_KEYS[inspection.unit_class]))
     button = Choice(buttons.menu_data("review", inspection.id), turn.texts("insp_review_now"))
     turn.notices.extend(Reply(text, (button,), chat_id=official.channel_user_id) for official in officials)
 
 
-INSPECTION = Flow("inspection", "检查上报", UNIT_STEPS + CHECKLIST_STEPS + OUTCOME_STEPS + REPORT_STEPS, _finish,
-                  precious=True, state=InspectionAnswers)
+INSPECTION = Flow(
+    "inspection",
+    "检查上报",
+    UNIT_STEPS + CHECKLIST_STEPS + OUTCOME_STEPS + REPORT_STEPS,
+    _finish,
+    precious=True,
+    state=InspectionAnswers,
+)

@@ -36,11 +36,20 @@ def describe(turn: Turn, inspection: Inspection, unit: Unit, place: str) -> str:
     if inspection.override_reason:
         verdict += turn.texts("insp_summary_override", reason=inspection.override_reason)
     lines = [
-        turn.texts("review_head", number=report_number(inspection), unit=unit.name, where=place,
-                   industry=industry_name(turn, inspection.industry),
-                   when=cn_datetime(inspection.submitted_at, turn.clock.tz)),
-        turn.texts("insp_summary_counts", ok=sum(a == "pass" for a in inspection.answers.values()),
-                   bad=len(failed), na=sum(a == "na" for a in inspection.answers.values())),
+        turn.texts(
+            "review_head",
+            number=report_number(inspection),
+            unit=unit.name,
+            where=place,
+            industry=industry_name(turn, inspection.industry),
+            when=cn_datetime(inspection.submitted_at, turn.clock.tz),
+        ),
+        turn.texts(
+            "insp_summary_counts",
+            ok=sum(a == "pass" for a in inspection.answers.values()),
+            bad=len(failed),
+            na=sum(a == "na" for a in inspection.answers.values()),
+        ),
         *failed,
         turn.texts("insp_summary_verdict", verdict=verdict),
         turn.texts("insp_summary_class", value=turn.texts(CLASS_KEYS[inspection.unit_class])),
@@ -71,8 +80,10 @@ async def review(turn: Turn) -> list[Reply]:
     if not waiting:
         return [turn.menu_reply(turn.texts("review_none"))]
     choices = tuple(
-        Choice(buttons.menu_data("review", inspection.id),
-               f"{unit.name} · {cn_date(inspection.submitted_at, turn.clock.tz)}")
+        Choice(
+            buttons.menu_data("review", inspection.id),
+            f"{unit.name} · {cn_date(inspection.submitted_at, turn.clock.tz)}",
+        )
         for inspection, unit in waiting
     )
     return [Reply(turn.texts("review_list", n=len(waiting)), choices)]
@@ -102,7 +113,7 @@ async def _decide_prompt(turn: Turn, answers: ReviewAnswers) -> Prompt:
     assert unit is not None
     body, ask = await review_text(turn, inspection, unit), turn.texts("review_ask")
     if len(body) + len(ask) + 2 > MESSAGE_MAX:  # long notes on many items: Telegram refuses past 4096 characters
-        body = body[:MESSAGE_MAX - len(ask) - 3] + "…"
+        body = body[: MESSAGE_MAX - len(ask) - 3] + "…"
     text = body + "\n\n" + ask
     options = (Option("approve", turn.texts("review_approve")), Option("return", turn.texts("review_return")))
     return Prompt(text, options, columns=2)
@@ -115,11 +126,15 @@ async def _reason_prompt(turn: Turn, answers: ReviewAnswers) -> Prompt:
 async def _finish_review(turn: Turn, answers: ReviewAnswers) -> list[Reply]:
     inspection = await inspections.get_inspection(turn.session, answers.inspection_id)
     if inspection is None or inspection.status != InspectionStatus.SUBMITTED:
-        return [turn.menu_reply(turn.texts("review_already_done", number="" if inspection is None
-                                           else report_number(inspection)))]
+        return [
+            turn.menu_reply(
+                turn.texts("review_already_done", number="" if inspection is None else report_number(inspection))
+            )
+        ]
     approve = answers.decide == "approve"
-    decision = await decide(turn.session, turn.texts, turn.user, inspection, approve,
-                            "" if approve else answers.reason, turn.clock.now())
+    decision = await decide(
+        turn.session, turn.texts, turn.user, inspection, approve, "" if approve else answers.reason, turn.clock.now()
+    )
     turn.notices.extend(decision.notices)
     return [turn.menu_reply(decision.text)]
 
@@ -142,8 +157,10 @@ async def fix(turn: Turn) -> list[Reply]:
         returned = await inspections.returned_to(turn.session, turn.user.id)
         if not returned:
             return [turn.menu_reply(turn.texts("fix_none"))]
-        choices = tuple(Choice(buttons.menu_data("fix", inspection.id), f"{unit.name} · {report_number(inspection)}")
-                        for inspection, unit in returned)
+        choices = tuple(
+            Choice(buttons.menu_data("fix", inspection.id), f"{unit.name} · {report_number(inspection)}")
+            for inspection, unit in returned
+        )
         return [Reply(turn.texts("fix_list", n=len(returned)), choices)]
     inspection = await inspections.get_inspection(turn.session, turn.argument_id)
     if inspection is None or inspection.inspector_id != turn.user.id:
@@ -152,21 +169,43 @@ async def fix(turn: Turn) -> list[Reply]:
         return [turn.menu_reply(turn.texts("fix_not_returned", number=report_number(inspection)))]
     unit = await units.get_unit(turn.session, inspection.unit_id)
     assert unit is not None
-    photos = [{"file_id": p.file_id, "unique_id": p.file_unique_id, "size": p.size, "channel": p.channel,
-               "sha256": p.sha256, "extension": p.extension}
-              for p in await inspections.photos_of(turn.session, inspection.id)]
+    photos = [
+        {
+            "file_id": p.file_id,
+            "unique_id": p.file_unique_id,
+            "size": p.size,
+            "channel": p.channel,
+            "sha256": p.sha256,
+            "extension": p.extension,
+        }
+        for p in await inspections.photos_of(turn.session, inspection.id)
+    ]
     answers, notes = dict(inspection.answers), dict(inspection.notes)
     checklist = turn.knowledge.checklists.get(inspection.industry) if turn.knowledge else None
     if checklist is not None:  # a report made before items were merged is corrected under today's ids
         answers, notes = checklist.carried_over(answers, notes)
-    location = ([inspection.latitude, inspection.longitude]
-                if inspection.latitude is not None and inspection.longitude is not None else None)
+    location = (
+        [inspection.latitude, inspection.longitude]
+        if inspection.latitude is not None and inspection.longitude is not None
+        else None
+    )
     data = InspectionAnswers(
-        unit_id=unit.id, unit_name=unit.name, industry=inspection.industry, answers=answers, notes=notes,
-        photos=photos, location=location, proposed=inspection.proposed_compliant, compliant=inspection.compliant,
-        override_reason=inspection.override_reason, unit_class=inspection.unit_class,
-        class_reason=inspection.class_reason, rectify_by=inspection.rectify_by, previous_id=inspection.id,
-        return_reason=inspection.review_note or "", return_to="summary",
+        unit_id=unit.id,
+        unit_name=unit.name,
+        industry=inspection.industry,
+        answers=answers,
+        notes=notes,
+        photos=photos,
+        location=location,
+        proposed=inspection.proposed_compliant,
+        compliant=inspection.compliant,
+        override_reason=inspection.override_reason,
+        unit_class=inspection.unit_class,
+        class_reason=inspection.class_reason,
+        rectify_by=inspection.rectify_by,
+        previous_id=inspection.id,
+        return_reason=inspection.review_note or "",
+        return_to="summary",
     )
     return await turn.runner.start(turn, "inspection", data, at="summary")
 
@@ -182,7 +221,9 @@ async def overdue(turn: Turn) -> list[Reply]:
     for unit in late[:LIST_LIMIT]:
         place, due = area_path(await get_area(turn.session, unit.village_id)), unit.rectify_by
         assert due is not None  # overdue: its rectify_by is before today
-        lines.append(turn.texts("overdue_line", unit=unit.name, where=place, date=cn_date(due), days=(today - due).days))
+        lines.append(
+            turn.texts("overdue_line", unit=unit.name, where=place, date=cn_date(due), days=(today - due).days)
+        )
     more = turn.texts("overdue_more", n=len(late) - LIST_LIMIT) if len(late) > LIST_LIMIT else ""
     return [turn.menu_reply(turn.texts("overdue_list", n=len(late), lines="\n".join(lines)) + more)]
 
@@ -199,4 +240,3 @@ async def inspect(turn: Turn) -> list[Reply]:
     answers = InspectionAnswers()
     begin(answers, await chosen(turn, unit.id))
     return await turn.runner.start(turn, "inspection", answers, at=first_step(answers))
-

@@ -61,8 +61,10 @@ def new_unit(turn: Turn, answers: InspectionAnswers) -> Chosen:
 async def chosen(turn: Turn, unit_id: int) -> Chosen:
     unit = await units.get_unit(turn.session, unit_id)
     assert unit is not None
-    notice = bool(await inspections.pending_for_unit(turn.session, unit.id)
-                  or await complaints.open_about_unit(turn.session, unit.id))
+    notice = bool(
+        await inspections.pending_for_unit(turn.session, unit.id)
+        or await complaints.open_about_unit(turn.session, unit.id)
+    )
     return Chosen(unit.id, unit.name, unit.industry, _first_item(turn, unit.industry), notice)
 
 
@@ -77,8 +79,9 @@ def first_step(answers: InspectionAnswers) -> str:
     return "unit_notice" if answers.notice_due else after_answer(answers)
 
 
-async def _parse_find(turn: Turn, inbound: Inbound, prompt: Prompt, answers: InspectionAnswers
-                      ) -> tuple[str, Chosen | list[int] | None]:
+async def _parse_find(
+    turn: Turn, inbound: Inbound, prompt: Prompt, answers: InspectionAnswers
+) -> tuple[str, Chosen | list[int] | None]:
     """NEW, a unit (its id and what it is), or "search" with the units a typed name may mean."""
     if inbound.kind is Kind.PRESS:
         choice = await parse_option(turn, inbound, prompt)
@@ -117,21 +120,30 @@ async def _notice_prompt(turn: Turn, answers: InspectionAnswers) -> Prompt:
     open_complaints = await complaints.open_about_unit(turn.session, unit.id)
     lines = []
     if pending:
-        reports = "、".join(turn.texts("unit_notice_pending_item", number=report_number(report),
-                                      date=cn_date(report.submitted_at, turn.clock.tz)) for report in pending)
+        reports = "、".join(
+            turn.texts(
+                "unit_notice_pending_item",
+                number=report_number(report),
+                date=cn_date(report.submitted_at, turn.clock.tz),
+            )
+            for report in pending
+        )
         lines.append(turn.texts("unit_notice_pending", unit=unit.name, reports=reports))
     if open_complaints:
         # A cadre sees the categories only: a complaint's own words can identify who filed it.
         names = dict.fromkeys(default_config().name(complaint.category) for complaint in open_complaints)
-        lines.append(turn.texts("unit_notice_complaints", unit=unit.name, n=len(open_complaints),
-                                categories="、".join(names)))
+        lines.append(
+            turn.texts("unit_notice_complaints", unit=unit.name, n=len(open_complaints), categories="、".join(names))
+        )
     text = "\n".join(lines) + "\n" + turn.texts("unit_notice_ask")
-    return Prompt(text, (Option(GO, turn.texts("unit_notice_go")), Option(OTHER, turn.texts("unit_notice_other"))),
-                  columns=2)
+    return Prompt(
+        text, (Option(GO, turn.texts("unit_notice_go")), Option(OTHER, turn.texts("unit_notice_other"))), columns=2
+    )
 
 
-async def _parse_notice(turn: Turn, inbound: Inbound, prompt: Prompt, answers: InspectionAnswers
-                        ) -> tuple[str, Chosen | None]:
+async def _parse_notice(
+    turn: Turn, inbound: Inbound, prompt: Prompt, answers: InspectionAnswers
+) -> tuple[str, Chosen | None]:
     choice = await parse_option(turn, inbound, prompt)
     if choice == OTHER or answers.unit_id is None:
         return choice, None
@@ -158,8 +170,9 @@ async def _pick_prompt(turn: Turn, answers: InspectionAnswers) -> Prompt:
     return Prompt(turn.texts("insp_did_you_mean"), options, columns=1)
 
 
-async def _parse_pick(turn: Turn, inbound: Inbound, prompt: Prompt, answers: InspectionAnswers
-                      ) -> tuple[str, Chosen | None]:
+async def _parse_pick(
+    turn: Turn, inbound: Inbound, prompt: Prompt, answers: InspectionAnswers
+) -> tuple[str, Chosen | None]:
     choice = await parse_option(turn, inbound, prompt)
     return choice, None if choice in (AGAIN, NEW) else await chosen(turn, int(choice))
 
@@ -178,8 +191,9 @@ async def _new_name_prompt(turn: Turn, answers: InspectionAnswers) -> Prompt:
     return Prompt(turn.texts("insp_new_name"))
 
 
-async def _parse_new_name(turn: Turn, inbound: Inbound, prompt: Prompt, answers: InspectionAnswers
-                          ) -> tuple[str, Chosen | None]:
+async def _parse_new_name(
+    turn: Turn, inbound: Inbound, prompt: Prompt, answers: InspectionAnswers
+) -> tuple[str, Chosen | None]:
     """The name, and the unit of that name already registered in the village, if any."""
     name = await text_parser(2, 50)(turn, inbound, prompt, answers)
     village_id = turn.user.area_id
@@ -212,8 +226,9 @@ async def _operator_prompt(turn: Turn, answers: InspectionAnswers) -> Prompt:
     return Prompt(turn.texts("insp_new_operator"), (Option(SKIP, turn.texts("button_skip")),))
 
 
-async def _parse_operator(turn: Turn, inbound: Inbound, prompt: Prompt, answers: InspectionAnswers
-                          ) -> tuple[str, Chosen]:
+async def _parse_operator(
+    turn: Turn, inbound: Inbound, prompt: Prompt, answers: InspectionAnswers
+) -> tuple[str, Chosen]:
     """The operator's name ('' when skipped), and the new unit the checklist is for."""
     return await optional_text(2, OPERATOR_MAX)(turn, inbound, prompt, answers), new_unit(turn, answers)
 

@@ -23,12 +23,18 @@ def _item_file(api: ApiMethods, item: dict[str, Any], uploads: dict[str, Upload]
     if not isinstance(media, str) or not media:
         raise bad_request("media not found")
     if media.startswith("attach://"):
-        upload = uploads.get(media[len("attach://"):])
+        upload = uploads.get(media[len("attach://") :])
         if upload is None:
             raise bad_request(f"wrong file identifier/HTTP URL specified: attach {media!r} not found")
         dims = image_size(upload.data) or (1280, 960)
-        return api.files.add("photo", upload.data, file_name=upload.filename, mime_type=upload.content_type,
-                             width=dims[0], height=dims[1])
+        return api.files.add(
+            "photo",
+            upload.data,
+            file_name=upload.filename,
+            mime_type=upload.content_type,
+            width=dims[0],
+            height=dims[1],
+        )
     known = api.files.get(media)
     if known is None:
         raise bad_request("wrong file identifier/HTTP URL specified")
@@ -50,9 +56,20 @@ def send_media_group(api: ApiMethods, p: dict[str, Any], u: dict[str, Upload]) -
     reply_to = api._reply_target(chat, p)
     messages = []
     for sizes, caption, entities, item in prepared:
-        msg = api._new_message(chat, api.bot_user, {"photo": sizes, "caption": caption, "caption_entities": entities,
-                                                    "media_group_id": group}, reply_to)
-        api._record("sendMediaGroup", msg, p, kind="photo", raw_text=item.get("caption"), markup=None,
-                    file_id=sizes[-1]["file_id"])
+        msg = api._new_message(
+            chat,
+            api.bot_user,
+            {"photo": sizes, "caption": caption, "caption_entities": entities, "media_group_id": group},
+            reply_to,
+        )
+        api._record(
+            "sendMediaGroup",
+            msg,
+            p,
+            kind="photo",
+            raw_text=item.get("caption"),
+            markup=None,
+            file_id=sizes[-1]["file_id"],
+        )
         messages.append(msg)
     return messages

@@ -212,8 +212,9 @@ class SimulatedUser:
             raise LookupError(f"message #{mid} not found in chat {self.chat_id} (deleted?)")
         return msg
 
-    async def press(self, button: str | int, *, message: SentMessage | dict[str, Any] | int | None = None,
-                    times: int = 1) -> int:
+    async def press(
+        self, button: str | int, *, message: SentMessage | dict[str, Any] | int | None = None, times: int = 1
+    ) -> int:
         """Press an inline button by label, callback_data or flat index (row by row); `times` > 1: tap it again
         at once, before the bot could answer (a double or triple tap). Returns the last update id."""
         msg = self._keyboard_message(message)

@@ -67,8 +67,12 @@ class WebhookPusher:
             first_of_chat = chat is None or chat not in seen_chats
             if chat is not None:
                 seen_chats.add(chat)
-            if (entry.update_id in self._inflight or not first_of_chat or chat in busy_chats
-                    or self._retry_at.get(entry.update_id, 0.0) > now):
+            if (
+                entry.update_id in self._inflight
+                or not first_of_chat
+                or chat in busy_chats
+                or self._retry_at.get(entry.update_id, 0.0) > now
+            ):
                 continue
             if len(self._inflight) + len(due) >= limit:
                 break

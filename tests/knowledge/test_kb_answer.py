@@ -150,12 +150,15 @@ def test_typical_practice_is_not_presented_as_law(answerer):
 def test_answers_resting_on_the_2009_food_safety_law_say_it_was_revised(answerer):
     licence = answerer.answer("现在还用办食品流通许可证吗")
     # current.food_licence (issue 16) answers it from today's rules; fsl.art29 did from the 2009 text with a note
-    assert licence.entry_id == "current.food_licence" and "食品经营许可" in licence.answer and "2015年" in licence.answer
+    assert (
+        licence.entry_id == "current.food_licence" and "食品经营许可" in licence.answer and "2015年" in licence.answer
+    )
     assert "食品经营许可证" in answerer.answer("开饭店要办什么证").answer
     fine = answerer.answer("卖过期食品罚多少")
     assert fine.entry_id == "fsl.art85" and fine.answer.endswith(
         "注：文中所引《食品安全法》为2009年版。该法2015年已全面修订，条文序号和部分内容已经改变，"
-        "现在请以现行法律和市场监管部门的规定为准。")
+        "现在请以现行法律和市场监管部门的规定为准。"
+    )
     for entry in answerer.kb.entries:
         if entry.source.startswith("《中华人民共和国食品安全法》（2009年版）"):
             assert "2015年" in entry.answer, entry.id

@@ -26,22 +26,40 @@ CHECKLISTS = load_checklists()
 
 # (industry, old id, the item that asks it now, what the old item asked): each overlap found in the review.
 MERGES = [
-    ("small_restaurant", "rest.annual_checkup", "common.health_cert", "从业人员每年进行健康检查"),  # health certificates
+    (
+        "small_restaurant",
+        "rest.annual_checkup",
+        "common.health_cert",
+        "从业人员每年进行健康检查",
+    ),  # health certificates
     ("small_restaurant", "common.display", "rest.publicity", "营业执照和各类许可证在经营场所醒目位置悬挂（亮证亮照）"),
     ("small_restaurant", "common.records", "rest.sourcing", "建立本行业要求的管理制度和台账"),  # purchase records
     ("small_restaurant", "rest.layout", "rest.zones", "加工区与就餐区分开，生熟食品分开加工存放"),  # vs the fridge item
-    ("small_restaurant", "rest.gas_safe", "rest.gas_use_safe",
-     "燃气使用规范（气瓶、管线、阀门完好，通风良好），厨房配有灭火器"),  # vs 灭火器
+    (
+        "small_restaurant",
+        "rest.gas_safe",
+        "rest.gas_use_safe",
+        "燃气使用规范（气瓶、管线、阀门完好，通风良好），厨房配有灭火器",
+    ),  # vs 灭火器
     ("small_grocery", "groc.clear_stock", "groc.no_expired", "定期检查库存，及时清理变质和过期食品"),
     ("small_grocery", "common.records", "groc.purchase_ledger", "建立本行业要求的管理制度和台账"),
     ("small_food_workshop", "common.records", "work.purchase_records", "建立本行业要求的管理制度和台账"),
-    ("small_food_workshop", "common.no_three_in_one", "work.site", "无“三合一”：住人与经营、生产、仓储不在同一空间混用"),
+    (
+        "small_food_workshop",
+        "common.no_three_in_one",
+        "work.site",
+        "无“三合一”：住人与经营、生产、仓储不在同一空间混用",
+    ),
     ("small_pharmacy", "common.records", "pharm.acceptance_records", "建立本行业要求的管理制度和台账"),
     ("small_clinic", "common.records", "clinic.records", "建立本行业要求的管理制度和台账"),
     ("small_clinic", "common.display", "clinic.display", "营业执照和各类许可证在经营场所醒目位置悬挂（亮证亮照）"),
     ("small_clinic", "common.scope", "clinic.scope", "实际经营项目与执照、许可证核定的范围一致，不超范围经营"),
-    ("small_beauty_salon", "common.scope", "beauty.no_hidden_rooms",
-     "实际经营项目与执照、许可证核定的范围一致，不超范围经营"),
+    (
+        "small_beauty_salon",
+        "common.scope",
+        "beauty.no_hidden_rooms",
+        "实际经营项目与执照、许可证核定的范围一致，不超范围经营",
+    ),
     ("small_karaoke_dance_hall", "common.records", "ktv.logs", "建立本行业要求的管理制度和台账"),
     ("small_internet_cafe", "common.records", "net.id_check", "建立本行业要求的管理制度和台账"),
     ("small_internet_cafe", "net.permit", "net.culture_permit", "持有网络文化经营许可证，并在醒目位置悬挂"),
@@ -76,10 +94,14 @@ def test_a_corrected_older_report_carries_its_answers_to_todays_items():
     rest = CHECKLISTS["small_restaurant"]
     answers, notes = rest.carried_over(
         {"common.health_cert": "pass", "rest.annual_checkup": "fail", "common.display": "pass", "rest.layout": "na"},
-        {"rest.annual_checkup": "两人体检过期"})
+        {"rest.annual_checkup": "两人体检过期"},
+    )
     assert answers == {"common.health_cert": "fail", "rest.publicity": "pass", "rest.zones": "na"}
     assert notes == {"common.health_cert": "两人体检过期"}
-    assert rest.carried_over({"rest.publicity": "fail", "common.display": "pass"}, {}) == ({"rest.publicity": "fail"}, {})
+    assert rest.carried_over({"rest.publicity": "fail", "common.display": "pass"}, {}) == (
+        {"rest.publicity": "fail"},
+        {},
+    )
 
 
 def test_the_count_is_the_same_on_every_item():
@@ -122,17 +144,42 @@ def test_two_industry_items_on_one_topic_are_refused(tmp_path):
     assert "retired" in message
 
 
-@pytest.mark.parametrize(("file", "old", "new", "expected"), [
-    ("industries/small_grocery.yaml", "    topic: food_permit\n", "    topic: food_permt\n",
-     "topic: food_permt 不在 common.yaml 的 topics 中"),
-    ("industries/small_grocery.yaml", "    replaces: [common.records]\n", "    replaces: [groc.permit]\n",
-     "replaces: groc.permit 不是共性检查项"),
-    ("industries/small_hotel.yaml", "    topic: records\n    replaces: [common.records]\n",
-     "    topic: records\n    replaces: [common.business_licence]\n", "也必须是一票否决项"),
-    ("industries/small_restaurant.yaml", "into: rest.zones", "into: rest.zone", "into: rest.zone 不是本检查表中的检查项"),
-    ("industries/small_restaurant.yaml", "{id: rest.layout,", "{id: rest.fridge,", "仍在本检查表中"),
-    ("common.yaml", "    topic: wiring\n", "    topic: wiring\n    replaces: [common.exits]\n", "replaces 只能用在行业"),
-])
+@pytest.mark.parametrize(
+    ("file", "old", "new", "expected"),
+    [
+        (
+            "industries/small_grocery.yaml",
+            "    topic: food_permit\n",
+            "    topic: food_permt\n",
+            "topic: food_permt 不在 common.yaml 的 topics 中",
+        ),
+        (
+            "industries/small_grocery.yaml",
+            "    replaces: [common.records]\n",
+            "    replaces: [groc.permit]\n",
+            "replaces: groc.permit 不是共性检查项",
+        ),
+        (
+            "industries/small_hotel.yaml",
+            "    topic: records\n    replaces: [common.records]\n",
+            "    topic: records\n    replaces: [common.business_licence]\n",
+            "也必须是一票否决项",
+        ),
+        (
+            "industries/small_restaurant.yaml",
+            "into: rest.zones",
+            "into: rest.zone",
+            "into: rest.zone 不是本检查表中的检查项",
+        ),
+        ("industries/small_restaurant.yaml", "{id: rest.layout,", "{id: rest.fridge,", "仍在本检查表中"),
+        (
+            "common.yaml",
+            "    topic: wiring\n",
+            "    topic: wiring\n    replaces: [common.exits]\n",
+            "replaces 只能用在行业",
+        ),
+    ],
+)
 def test_broken_merge_data_is_explained(tmp_path, file: str, old: str, new: str, expected: str):
     data = copy_data(tmp_path)
     edit(data / file, old, new)
@@ -180,9 +227,17 @@ async def test_a_report_made_before_a_merge_is_reviewed_and_corrected_as_it_was_
         inspector = await get_by_channel_id(session, 1812)
         old = {item.id: "pass" for item in CHECKLISTS["small_restaurant"].items}
         old.update({"rest.annual_checkup": "fail", "common.display": "pass"})
-        report = Report(unit_id=unit_id, submit_key="before-merge", industry="small_restaurant", answers=old,
-                        notes={"rest.annual_checkup": "两名厨师体检过期"}, proposed_compliant=False, compliant=False,
-                        unit_class="rectify", rectify_by=clock.now().date())
+        report = Report(
+            unit_id=unit_id,
+            submit_key="before-merge",
+            industry="small_restaurant",
+            answers=old,
+            notes={"rest.annual_checkup": "两名厨师体检过期"},
+            proposed_compliant=False,
+            compliant=False,
+            unit_class="rectify",
+            rectify_by=clock.now().date(),
+        )
         await submit(session, report, inspector.id, clock.now())
     await official.press("审核检查报告")
     await official.press(official.buttons()[0])

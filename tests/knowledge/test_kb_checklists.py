@@ -8,8 +8,18 @@ from knowledge.checklists import ANSWER_LABELS, load_checklists, vetoed
 from knowledge.loader import load_knowledge
 from knowledge.models import KIND_VALUES
 
-SLUGS = ["small_grocery", "small_food_workshop", "small_restaurant", "small_beauty_salon", "small_bathhouse",
-         "small_hotel", "small_karaoke_dance_hall", "small_internet_cafe", "small_clinic", "small_pharmacy"]
+SLUGS = [
+    "small_grocery",
+    "small_food_workshop",
+    "small_restaurant",
+    "small_beauty_salon",
+    "small_bathhouse",
+    "small_hotel",
+    "small_karaoke_dance_hall",
+    "small_internet_cafe",
+    "small_clinic",
+    "small_pharmacy",
+]
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +39,7 @@ def test_common_items_come_first(checklists):
         kept = [item_id for item_id in common if item_id in ids]
         assert ids[: len(kept)] == kept
         assert len(ids) == len(set(ids))
-        assert not any(i.startswith("common.") for i in ids[len(kept):])
+        assert not any(i.startswith("common.") for i in ids[len(kept) :])
         # a common item an industry does not ask is replaced by its own form of it, and resolves to that
         for item_id in set(common) - set(kept):
             assert checklist.resolve(item_id) in ids and not checklist.resolve(item_id).startswith("common.")

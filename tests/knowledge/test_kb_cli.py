@@ -89,8 +89,9 @@ def test_ask_with_broken_data_fails_cleanly(app, tmp_path):
 @pytest.mark.slow
 def test_kb_eval(app, tmp_path):
     questions = tmp_path / "q.yaml"
-    questions.write_text("- {q: 开饭店要办什么证, expect: rest.licences}\n- {q: 今天天气怎么样, expect: null}\n",
-                         encoding="utf-8")
+    questions.write_text(
+        "- {q: 开饭店要办什么证, expect: rest.licences}\n- {q: 今天天气怎么样, expect: null}\n", encoding="utf-8"
+    )
     result = runner.invoke(app, ["kb", "eval", "--json", str(questions)])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout.strip().splitlines()[-1])

@@ -24,14 +24,22 @@ def answerer() -> Answerer:
 
 # ---- pinyin-input typos ------------------------------------------------------------------------------------
 
+
 def _homophones(words, not_typos=(), known=()):
     return Homophones(words, not_typos, set(known).__contains__)
 
 
-@pytest.mark.parametrize(("typed", "fixed"), [
-    ("营业只照", "营业执照"), ("卫声许可证", "卫生许可证"), ("灭火气要几个", "灭火器要几个"), ("要消du吗", "要消毒吗"),
-    ("见康证", "健康证"), ("jiankangzheng", "健康证"),
-])
+@pytest.mark.parametrize(
+    ("typed", "fixed"),
+    [
+        ("营业只照", "营业执照"),
+        ("卫声许可证", "卫生许可证"),
+        ("灭火气要几个", "灭火器要几个"),
+        ("要消du吗", "要消毒吗"),
+        ("见康证", "健康证"),
+        ("jiankangzheng", "健康证"),
+    ],
+)
 def test_a_homophone_typed_from_the_pinyin_list_is_read_as_the_term(typed, fixed):
     h = _homophones(["营业执照", "卫生", "灭火器", "消毒", "健康证", "许可证"])
     assert h.fix(typed) == (fixed, 1)
@@ -46,10 +54,16 @@ def test_unrelated_homophones_stay_apart():
     assert h.fix("消duo") == ("消duo", 0)  # the pinyin must spell the syllable exactly
 
 
-@pytest.mark.parametrize(("question", "expected"), [
-    ("开饭店要办营业只照吗", "rest.licences"), ("理发店要卫声许可证吗", "beauty.licences"),
-    ("灭火气要配几个", "common.extinguisher"), ("理发工具要消du吗", "beauty.tools"), ("见康证多久办一次", "common.health_cert"),
-])
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("开饭店要办营业只照吗", "rest.licences"),
+        ("理发店要卫声许可证吗", "beauty.licences"),
+        ("灭火气要配几个", "common.extinguisher"),
+        ("理发工具要消du吗", "beauty.tools"),
+        ("见康证多久办一次", "common.health_cert"),
+    ],
+)
 def test_typo_questions_are_answered(answerer, question, expected):
     answer = answerer.answer(question)
     assert (answer.entry_id, answer.abstained) == (expected, False), answer
@@ -63,20 +77,34 @@ def test_a_correction_costs_something(answerer):
 
 # ---- other places ------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("question", ["乐清开饭店要办什么证", "瑞安的十小整规目标是多少", "我在鹿城开理发店要卫生许可证吗",
-                                      "杭州网吧几点关门", "平阳县的示范点什么时候定", "天台县开小卖部要什么证",
-                                      "温州市区开小卖部要什么证", "外省的小旅馆要办什么证"])
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "乐清开饭店要办什么证",
+        "瑞安的十小整规目标是多少",
+        "我在鹿城开理发店要卫生许可证吗",
+        "杭州网吧几点关门",
+        "平阳县的示范点什么时候定",
+        "天台县开小卖部要什么证",
+        "温州市区开小卖部要什么证",
+        "外省的小旅馆要办什么证",
+    ],
+)
 def test_another_place_is_declined_naming_this_county(answerer, question):
     answer = answerer.answer(question)
     assert answer.abstained and answer.declined == "elsewhere" and "永嘉县" in answer.answer
     assert answer.entry_id is None and not answer.suggestions
 
 
-@pytest.mark.parametrize(("question", "expected"), [
-    ("岩头镇开饭店要办什么证", "rest.licences"),  # this county's own town: dropped, not declined
-    ("我在桥下开了个沙县小吃要办什么证", "rest.licences"),  # a dish named after a place
-    ("天台上能晒东西吗", None),  # 天台 without 县 is a rooftop
-])
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("岩头镇开饭店要办什么证", "rest.licences"),  # this county's own town: dropped, not declined
+        ("我在桥下开了个沙县小吃要办什么证", "rest.licences"),  # a dish named after a place
+        ("天台上能晒东西吗", None),  # 天台 without 县 is a rooftop
+    ],
+)
 def test_this_countys_names_and_place_words_are_not_other_places(answerer, question, expected):
     answer = answerer.answer(question)
     assert answer.declined is None
@@ -92,6 +120,7 @@ def test_places_file_is_validated_with_the_line(tmp_path):
 
 
 # ---- questions in parts and told as stories ----------------------------------------------------------------
+
 
 def test_parts_are_split_at_punctuation_and_connecting_words():
     assert question_parts("网吧几点关门？未成年人能进吗？") == ["网吧几点关门", "未成年人能进吗"]
@@ -113,11 +142,15 @@ def test_a_part_that_cannot_be_answered_is_named(answerer):
 
 
 def test_a_story_is_asked_by_its_last_clauses():
-    assert story_focus("我在桥头开了个面馆，前几天有人来检查，说水池不合格，到底要几个池子") == "说水池不合格到底要几个池子"
+    assert (
+        story_focus("我在桥头开了个面馆，前几天有人来检查，说水池不合格，到底要几个池子")
+        == "说水池不合格到底要几个池子"
+    )
     assert story_focus("开饭店要办什么证") is None
 
 
 # ---- today -------------------------------------------------------------------------------------------------
+
 
 def test_the_phase_and_next_milestones_follow_the_date(answerer):
     kb = answerer.kb
@@ -145,6 +178,7 @@ def test_without_a_date_the_today_entry_gives_the_schedule(answerer):
 
 # ---- narrow topics, current rules ------------------------------------------------------------------------
 
+
 def test_a_narrow_question_gets_the_items_of_its_topic_only(answerer):
     answer = answerer.answer("KTV的消防有啥要求")
     assert answer.entry_id == "ktv.topic.fire"
@@ -164,16 +198,22 @@ def test_paraphrases_of_an_unknown_entry_name_the_line(tmp_path):
     with pytest.raises(KnowledgeError) as info:
         load_knowledge(data)
     message = str(info.value)
-    line = next(n for n, text in enumerate((data / "paraphrases.yaml").read_text(encoding="utf-8").splitlines(), 1)
-                if text.strip().startswith("ktv.emergency_plan:"))
+    line = next(
+        n
+        for n, text in enumerate((data / "paraphrases.yaml").read_text(encoding="utf-8").splitlines(), 1)
+        if text.strip().startswith("ktv.emergency_plan:")
+    )
     assert message.startswith(f"paraphrases.yaml：第{line}行：") and "ktv.emergency_plan" in message
 
 
-@pytest.mark.parametrize(("question", "expected", "says"), [
-    ("卖香烟要办什么证", "groc.tobacco_licence", "烟草专卖零售许可证"),
-    ("现在还要办餐饮服务许可证吗", "current.food_licence", "2015年10月1日"),
-    ("工商局现在叫什么", "current.departments", "市场监督管理局"),
-])
+@pytest.mark.parametrize(
+    ("question", "expected", "says"),
+    [
+        ("卖香烟要办什么证", "groc.tobacco_licence", "烟草专卖零售许可证"),
+        ("现在还要办餐饮服务许可证吗", "current.food_licence", "2015年10月1日"),
+        ("工商局现在叫什么", "current.departments", "市场监督管理局"),
+    ],
+)
 def test_current_rules(answerer, question, expected, says):
     answer = answerer.answer(question)
     assert answer.entry_id == expected and says in answer.answer
@@ -191,6 +231,7 @@ def test_an_answer_on_a_revised_article_says_what_it_is_now(answerer):
 
 # ---- not sure, still helping -----------------------------------------------------------------------------
 
+
 def test_not_sure_offers_up_to_three_suggestions(answerer):
     answer = answerer.answer("旅馆的窗户有什么要求")
     assert answer.abstained and answer.answer == NOT_SURE
@@ -199,8 +240,11 @@ def test_not_sure_offers_up_to_three_suggestions(answerer):
 
 def test_a_bare_trade_suggests_its_licences_standards_and_department(answerer):
     answer = answerer.answer("饭店")
-    assert answer.abstained and [s["id"] for s in answer.suggestions] == ["rest.licences", "rest.standards",
-                                                                           "rest.lead"]
+    assert answer.abstained and [s["id"] for s in answer.suggestions] == [
+        "rest.licences",
+        "rest.standards",
+        "rest.lead",
+    ]
 
 
 def test_a_bare_term_with_one_meaning_is_answered(answerer):
@@ -208,13 +252,15 @@ def test_a_bare_term_with_one_meaning_is_answered(answerer):
     assert answerer.answer("灭火器").entry_id == "common.extinguisher"
 
 
-@pytest.mark.parametrize("question", ["狗要办健康证吗", "健康证去哪里办理", "小孩身份证怎么办理", "开花店要办什么手续",
-                                      "垃圾分类怎么分"])
+@pytest.mark.parametrize(
+    "question", ["狗要办健康证吗", "健康证去哪里办理", "小孩身份证怎么办理", "开花店要办什么手续", "垃圾分类怎么分"]
+)
 def test_out_of_scope_questions_sharing_words_are_not_answered(answerer, question):
     assert answerer.answer(question).abstained
 
 
 # ---- the question sets -------------------------------------------------------------------------------------
+
 
 def test_everyday_development_set(answerer):
     """The issue-16 development set (tuned on). Bars: the figures reached at the end of tuning, rounded down."""
@@ -234,8 +280,10 @@ def test_everyday_heldout_set(answerer):
 
 
 def test_question_sets_do_not_overlap():
-    sets = [{q.q for q in load_question_set(HERE / name)} for name in
-            ("questions.yaml", "heldout.yaml", "everyday.yaml", "everyday_heldout.yaml")]
+    sets = [
+        {q.q for q in load_question_set(HERE / name)}
+        for name in ("questions.yaml", "heldout.yaml", "everyday.yaml", "everyday_heldout.yaml")
+    ]
     for i, first in enumerate(sets):
-        for second in sets[i + 1:]:
+        for second in sets[i + 1 :]:
             assert not first & second

@@ -185,8 +185,11 @@ def _checklist_error(data, match: str) -> str:
 
 def test_relevant_to_unknown_item(tmp_path):
     data = copy_data(tmp_path)
-    edit(data / "industries" / "small_restaurant.yaml", "{item: rest.uses_gas, equals: \"yes\"}",
-         "{item: rest.uses_gaz, equals: \"yes\"}")
+    edit(
+        data / "industries" / "small_restaurant.yaml",
+        '{item: rest.uses_gas, equals: "yes"}',
+        '{item: rest.uses_gaz, equals: "yes"}',
+    )
     message = _checklist_error(data, "rest.uses_gaz")
     assert "small_restaurant.yaml" in message and "rest.gas_use_safe" in message
 
@@ -194,15 +197,21 @@ def test_relevant_to_unknown_item(tmp_path):
 def test_relevant_to_later_item(tmp_path):
     data = copy_data(tmp_path)
     permit = "    text: 持有有效的食品经营证照（2009年时为食品流通许可证；现在为食品经营许可证，浙江的小食杂店为登记证，只卖预包装食品的为备案）\n"
-    edit(data / "industries" / "small_grocery.yaml", permit,
-         permit + "    relevant: {item: groc.tobacco_sold, equals: \"yes\"}\n")
+    edit(
+        data / "industries" / "small_grocery.yaml",
+        permit,
+        permit + '    relevant: {item: groc.tobacco_sold, equals: "yes"}\n',
+    )
     _checklist_error(data, "groc.permit")
 
 
 def test_relevant_value_must_fit_the_item(tmp_path):
     data = copy_data(tmp_path)
-    edit(data / "industries" / "small_restaurant.yaml", "{item: rest.uses_gas, equals: \"yes\"}",
-         "{item: rest.uses_gas, equals: \"pass\"}")
+    edit(
+        data / "industries" / "small_restaurant.yaml",
+        '{item: rest.uses_gas, equals: "yes"}',
+        '{item: rest.uses_gas, equals: "pass"}',
+    )
     _checklist_error(data, "rest.gas_use_safe")
 
 
@@ -222,8 +231,11 @@ def test_item_missing_help(tmp_path):
 
 def test_gate_cannot_veto(tmp_path):
     data = copy_data(tmp_path)
-    edit(data / "industries" / "small_pharmacy.yaml", "    kind: gate\n    text: 是否经营处方药？\n",
-         "    kind: gate\n    veto: true\n    text: 是否经营处方药？\n")
+    edit(
+        data / "industries" / "small_pharmacy.yaml",
+        "    kind: gate\n    text: 是否经营处方药？\n",
+        "    kind: gate\n    veto: true\n    text: 是否经营处方药？\n",
+    )
     _checklist_error(data, "pharm.sells_rx")
 
 

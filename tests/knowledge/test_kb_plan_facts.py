@@ -70,8 +70,18 @@ def test_date_entries_group_same_day_tasks(kb):
     assert both.source.endswith("四、（二）第3项、第4项")
     assert "2009年底" in kb.entry("plan.date.year_end").answer
     schedule = kb.entry("plan.schedule").answer
-    for date in ("4月15日", "4月20日", "4月25日", "5月5日", "5月15日", "6月25日", "8月31日", "9月25日", "10月26日",
-                 "2009年底"):
+    for date in (
+        "4月15日",
+        "4月20日",
+        "4月25日",
+        "5月5日",
+        "5月15日",
+        "6月25日",
+        "8月31日",
+        "9月25日",
+        "10月26日",
+        "2009年底",
+    ):
         assert date in schedule
 
 
@@ -125,10 +135,10 @@ def test_certainty_wording_does_not_contradict_the_citation(kb):
     grocery = kb.checklists["small_grocery"]
     assert grocery.item("common.business_licence").source == "工商登记相关法规（此项要求已核实，尚未查到具体条文）"
     assert grocery.item("groc.cold_chain").source == (
-        "《中华人民共和国食品安全法》（2009年版）第二十七条（此项要求已核实，条款序号待核实）")
+        "《中华人民共和国食品安全法》（2009年版）第二十七条（此项要求已核实，条款序号待核实）"
+    )
     sources = {e.source for e in kb.entries} | {it.source for c in kb.checklists.values() for it in c.items}
     for source in sources:
         assert "内容已核实" not in source and "具体条款待核实" not in source, source
         if "尚未查到具体条文" in source:
             assert not re.search(r"第[一二三四五六七八九十百]+条", source), source  # and none is named
-

@@ -22,29 +22,36 @@ def answerer() -> Answerer:
 
 # ---- two questions typed as one run ------------------------------------------------------------------------
 
+
 def test_a_run_on_is_cut_after_a_question_word():
     assert ("KTV要什么证", "几点关门") in run_on_cuts("KTV要什么证几点关门")
     assert ("开理发店要什么证", "员工要健康证吗") in run_on_cuts("开理发店要什么证员工要健康证吗")
     assert run_on_cuts("网吧几点关门能不能让未成年人进")[-1] == ("网吧几点关门", "能不能让未成年人进")
 
 
-@pytest.mark.parametrize("question", [
-    "诊所许可证可以借给别人用吗",  # 可以 sits inside one question
-    "六项规定动作是啥",  # so does 规定
-    "饭店厨师要体检吗多久一次",  # 多久一次 says too little to be asked alone
-    "整规工作一共几个阶段各是哪几个月",  # 各 points back at the first question
-    "网吧几点关门？能让未成年人进吗？",  # punctuated: question_parts handles it
-])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "诊所许可证可以借给别人用吗",  # 可以 sits inside one question
+        "六项规定动作是啥",  # so does 规定
+        "饭店厨师要体检吗多久一次",  # 多久一次 says too little to be asked alone
+        "整规工作一共几个阶段各是哪几个月",  # 各 points back at the first question
+        "网吧几点关门？能让未成年人进吗？",  # punctuated: question_parts handles it
+    ],
+)
 def test_a_single_question_is_not_cut(question):
     assert run_on_cuts(question) == []
 
 
-@pytest.mark.parametrize(("question", "expected"), [
-    ("KTV要什么证几点关门", ["ktv.licences", "ktv.hours"]),
-    ("饭店要什么证碗筷咋消毒", ["rest.licences", "rest.tableware"]),
-    ("网吧几点关门能不能让未成年人进", ["net.hours", "net.no_minors"]),
-    ("整规分几个阶段现在是哪个阶段", ["plan.phases", "plan.today"]),
-])
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("KTV要什么证几点关门", ["ktv.licences", "ktv.hours"]),
+        ("饭店要什么证碗筷咋消毒", ["rest.licences", "rest.tableware"]),
+        ("网吧几点关门能不能让未成年人进", ["net.hours", "net.no_minors"]),
+        ("整规分几个阶段现在是哪个阶段", ["plan.phases", "plan.today"]),
+    ],
+)
 def test_both_questions_of_a_run_on_are_answered(answerer, question, expected):
     answer = answerer.answer(question, today=date(2026, 12, 7))
     assert (answer.parts, answer.abstained) == (expected, False), answer
@@ -56,6 +63,7 @@ def test_a_question_with_two_question_words_stays_one_answer(answerer):
 
 
 # ---- a story typed as one run ------------------------------------------------------------------------------
+
 
 def test_a_long_run_on_is_also_read_by_its_last_characters():
     tails = run_on_tails("我家隔壁开了个小饭店天天油烟很大他们要办啥证")
@@ -71,12 +79,16 @@ def test_a_run_on_story_is_answered_by_what_it_asks(answerer):
 
 # ---- stop-phrases and everyday words (vocabulary.yaml; each group's own test is in test_vocabulary.py) ---------
 
-@pytest.mark.parametrize(("question", "expected"), [
-    ("怎么投诉隔壁的饭店", "bot.complaint"),  # 隔壁: where the neighbour is, not what is asked
-    ("对面那家饭店他们要办什么证", "rest.licences"),  # 他们
-    ("镇里厢要几成店达标才算完成", "plan.township_complete"),  # 里厢 after 镇 (镇里 is a word of its own)
-    ("喂喂听得到吗网吧几点关门", "net.hours"),
-])
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("怎么投诉隔壁的饭店", "bot.complaint"),  # 隔壁: where the neighbour is, not what is asked
+        ("对面那家饭店他们要办什么证", "rest.licences"),  # 他们
+        ("镇里厢要几成店达标才算完成", "plan.township_complete"),  # 里厢 after 镇 (镇里 is a word of its own)
+        ("喂喂听得到吗网吧几点关门", "net.hours"),
+    ],
+)
 def test_stop_phrases_are_dropped(answerer, question, expected):
     answer = answerer.answer(question)
     assert (answer.entry_id, answer.abstained) == (expected, False), answer
@@ -103,11 +115,17 @@ def test_a_second_half_naming_only_a_standard_is_not_a_question():
 
 # ---- an answer's first word fits every way its entry is asked -----------------------------------------------
 
-@pytest.mark.parametrize(("entry", "asks_yes"), [
-    ("pharm.pharmacist", "药店要有药师在岗吗"), ("clinic.qualified_staff", "诊所医生要有执业证吗"),
-    ("clinic.permit_valid", "执业许可证要校验吗"), ("ktv.no_minor_staff", "歌厅招服务员有年龄限制吗"),
-    ("clinic.disposables", "用过的一次性器械怎么处理"),
-])
+
+@pytest.mark.parametrize(
+    ("entry", "asks_yes"),
+    [
+        ("pharm.pharmacist", "药店要有药师在岗吗"),
+        ("clinic.qualified_staff", "诊所医生要有执业证吗"),
+        ("clinic.permit_valid", "执业许可证要校验吗"),
+        ("ktv.no_minor_staff", "歌厅招服务员有年龄限制吗"),
+        ("clinic.disposables", "用过的一次性器械怎么处理"),
+    ],
+)
 def test_an_answer_asked_both_ways_does_not_open_with_a_no(answerer, entry, asks_yes):
     """These entries are also asked the other way round ("要有药师吗"): an answer opening with 不能 would then say
     the opposite of the rule."""
@@ -118,10 +136,14 @@ def test_an_answer_asked_both_ways_does_not_open_with_a_no(answerer, entry, asks
 
 # ---- rules that are new since 2009 -------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("question", "expected", "says"), [
-    ("未成年人能住旅馆吗", "current.hotel_minors", "第五十七条"),
-    ("小作坊能请几个工人", "current.workshop_scope", "7人"),
-])
+
+@pytest.mark.parametrize(
+    ("question", "expected", "says"),
+    [
+        ("未成年人能住旅馆吗", "current.hotel_minors", "第五十七条"),
+        ("小作坊能请几个工人", "current.workshop_scope", "7人"),
+    ],
+)
 def test_rules_new_since_2009_are_answered_with_their_source(answerer, question, expected, says):
     answer = answerer.answer(question)
     assert (answer.entry_id, answer.abstained) == (expected, False), answer
@@ -147,6 +169,7 @@ def test_inside_is_no_content(answerer):
 
 # ---- the second development set ---------------------------------------------------------------------------
 
+
 def test_second_development_set(answerer):
     """tests/knowledge/dev2.yaml (tuned on). Before this round: top-1 80.7 %, 不确定 12.9 % in scope, 13 wrong,
     out of scope declined 96.9 %. Bars: the figures reached, rounded down."""
@@ -169,7 +192,7 @@ def test_an_asking_clause_naming_nothing_is_not_answered_alone(answerer):
 
 
 def test_a_yes_does_not_open_an_answer_reached_by_an_either_or_question(answerer):
-    """"每个人都要办吗还是只要老板办" reached the publicity rule, whose answer opened with 要。— a yes to an either-or."""
+    """ "每个人都要办吗还是只要老板办" reached the publicity rule, whose answer opened with 要。— a yes to an either-or."""
     answer = answerer.answer("那个我想问一下就是开饭店的话那个健康证是每个人都要办吗还是只要老板办")
     assert not answer.answer.startswith("要。"), answer
 
@@ -180,6 +203,7 @@ def test_who_needs_a_health_certificate_is_asked_in_many_ways(answerer):
 
 
 # ---- the food law answers about food trades only -------------------------------------------------------------
+
 
 def test_the_food_law_is_no_answer_about_another_trades_goods(answerer):
     """诊所里面的药过期了怎么处理 got the food law's rule on expired food (fsl.art40) before the file named its trades."""
@@ -195,10 +219,13 @@ def test_a_files_trades_must_be_the_countys_trades(tmp_path):
         load_knowledge(data)
 
 
-@pytest.mark.parametrize(("question", "first", "second"), [
-    ("网吧几点关门能不能让未成年人进", "网吧几点关门", "能不能让未成年人进"),
-    ("整规分几个阶段现在是哪个阶段", "整规分几个阶段", "现在是哪个阶段"),
-])
+@pytest.mark.parametrize(
+    ("question", "first", "second"),
+    [
+        ("网吧几点关门能不能让未成年人进", "网吧几点关门", "能不能让未成年人进"),
+        ("整规分几个阶段现在是哪个阶段", "整规分几个阶段", "现在是哪个阶段"),
+    ],
+)
 def test_a_run_on_is_cut_where_the_second_question_starts(answerer, question, first, second):
     """The best cut wins, not the first sure one ("网吧几点关" / "门能不能让未成年人进" were both sure too)."""
     text = answerer.answer(question, today=date(2026, 12, 7)).answer

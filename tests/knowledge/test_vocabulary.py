@@ -23,8 +23,9 @@ def test_each_group_reaches_its_entry(number, group):
         assert answer.abstained, f"vocabulary.yaml 第{line}行：“{group.test.q}”不应作答，却答成了 {answer.entry_id}"
     else:
         assert group.test.expect in {e.id for e in KB.entries}, f"vocabulary.yaml 第{line}行：条目不存在"
-        assert (answer.entry_id, answer.abstained) == (group.test.expect, False), \
+        assert (answer.entry_id, answer.abstained) == (group.test.expect, False), (
             f"vocabulary.yaml 第{line}行：“{group.test.q}”应答成 {group.test.expect}，得到 {answer.entry_id}"
+        )
 
 
 @pytest.mark.parametrize(("number", "group"), GROUPS, ids=[g.canonical for _, g in GROUPS])
@@ -47,8 +48,11 @@ def test_a_word_in_two_groups_names_both_lines(tmp_path):
 
 def test_a_misspelt_key_names_the_line(tmp_path):
     data = copy_data(tmp_path)
-    edit(data / VOCABULARY_FILE, "    test: {q: 小食品店有耗子要弄什么, expect: groc.pest_control}",
-         "    tset: {q: 小食品店有耗子要弄什么, expect: groc.pest_control}")
+    edit(
+        data / VOCABULARY_FILE,
+        "    test: {q: 小食品店有耗子要弄什么, expect: groc.pest_control}",
+        "    tset: {q: 小食品店有耗子要弄什么, expect: groc.pest_control}",
+    )
     with pytest.raises(KnowledgeError) as info:
         load_knowledge(data)
     lines = (data / VOCABULARY_FILE).read_text(encoding="utf-8").splitlines()

@@ -56,8 +56,11 @@ def upgrade() -> None:
     with op.batch_alter_table("milestone_done", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_milestone_done_milestone_id"), ["milestone_id"], unique=False)
         batch_op.create_index(
-            "ix_milestone_done_county", ["milestone_id"], unique=True,
-            sqlite_where=sa.text("township_id IS NULL"), postgresql_where=sa.text("township_id IS NULL"),
+            "ix_milestone_done_county",
+            ["milestone_id"],
+            unique=True,
+            sqlite_where=sa.text("township_id IS NULL"),
+            postgresql_where=sa.text("township_id IS NULL"),
         )
 
 

@@ -41,8 +41,9 @@ def upgrade() -> None:
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(["answered_by_id"], ["users.id"], name=op.f("fk_questions_answered_by_id_users")),
         sa.ForeignKeyConstraint(["asker_id"], ["users.id"], name=op.f("fk_questions_asker_id_users")),
-        sa.ForeignKeyConstraint(["learned_id"], ["learned_entries.id"],
-                                name=op.f("fk_questions_learned_id_learned_entries")),
+        sa.ForeignKeyConstraint(
+            ["learned_id"], ["learned_entries.id"], name=op.f("fk_questions_learned_id_learned_entries")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_questions")),
     )
     op.create_index(op.f("ix_questions_asker_id"), "questions", ["asker_id"], unique=False)

@@ -18,11 +18,18 @@ def upgrade() -> None:
     op.add_column("inspections", sa.Column("first_id", sa.Integer(), nullable=True))
     # Corrections made before this column: follow previous_id back to the first version. A version's previous
     # one always has a smaller id, so in id order each previous version's first id is known when it is needed.
-    inspections = sa.table("inspections", sa.column("id", sa.Integer), sa.column("previous_id", sa.Integer),
-                           sa.column("first_id", sa.Integer))
+    inspections = sa.table(
+        "inspections",
+        sa.column("id", sa.Integer),
+        sa.column("previous_id", sa.Integer),
+        sa.column("first_id", sa.Integer),
+    )
     bind = op.get_bind()
-    rows = bind.execute(sa.select(inspections.c.id, inspections.c.previous_id)
-                        .where(inspections.c.previous_id.is_not(None)).order_by(inspections.c.id)).all()
+    rows = bind.execute(
+        sa.select(inspections.c.id, inspections.c.previous_id)
+        .where(inspections.c.previous_id.is_not(None))
+        .order_by(inspections.c.id)
+    ).all()
     first: dict[int, int] = {}
     for inspection_id, previous_id in rows:
         first[inspection_id] = first.get(previous_id, previous_id)

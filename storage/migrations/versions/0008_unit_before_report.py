@@ -33,30 +33,55 @@ def upgrade() -> None:
     op.add_column("inspections", sa.Column("unit_class_before", sa.String(length=16), nullable=True))
     op.add_column("inspections", sa.Column("rectify_by_before", sa.Date(), nullable=True))
     inspections = sa.table(
-        "inspections", sa.column("id", sa.Integer), sa.column("unit_id", sa.Integer), sa.column("status", sa.String),
-        sa.column("compliant", sa.Boolean), sa.column("unit_class", sa.String), sa.column("rectify_by", sa.Date),
-        sa.column("unit_status_before", sa.String), sa.column("unit_class_before", sa.String),
-        sa.column("rectify_by_before", sa.Date))
-    units = sa.table("units", sa.column("id", sa.Integer), sa.column("status", sa.String),
-                     sa.column("unit_class", sa.String), sa.column("rectify_by", sa.Date))
+        "inspections",
+        sa.column("id", sa.Integer),
+        sa.column("unit_id", sa.Integer),
+        sa.column("status", sa.String),
+        sa.column("compliant", sa.Boolean),
+        sa.column("unit_class", sa.String),
+        sa.column("rectify_by", sa.Date),
+        sa.column("unit_status_before", sa.String),
+        sa.column("unit_class_before", sa.String),
+        sa.column("rectify_by_before", sa.Date),
+    )
+    units = sa.table(
+        "units",
+        sa.column("id", sa.Integer),
+        sa.column("status", sa.String),
+        sa.column("unit_class", sa.String),
+        sa.column("rectify_by", sa.Date),
+    )
     bind = op.get_bind()
-    rows = bind.execute(sa.select(inspections.c.id, inspections.c.unit_id, inspections.c.status,
-                                  inspections.c.compliant, inspections.c.unit_class, inspections.c.rectify_by)
-                        .order_by(inspections.c.id)).all()
+    rows = bind.execute(
+        sa.select(
+            inspections.c.id,
+            inspections.c.unit_id,
+            inspections.c.status,
+            inspections.c.compliant,
+            inspections.c.unit_class,
+            inspections.c.rectify_by,
+        ).order_by(inspections.c.id)
+    ).all()
     by_unit: dict[int, list[tuple[int, str, Entry, Entry]]] = {}  # id, status, entry before, entry it gives
     for inspection_id, unit_id, status, compliant, unit_class, rectify_by in rows:
         reports = by_unit.setdefault(unit_id, [])
         before = reports[-1][3] if reports else ("unchecked", None, None)
         reports.append((inspection_id, status, before, _result(compliant, unit_class, rectify_by)))
-        bind.execute(inspections.update().where(inspections.c.id == inspection_id).values(
-            unit_status_before=before[0], unit_class_before=before[1], rectify_by_before=before[2]))
+        bind.execute(
+            inspections.update()
+            .where(inspections.c.id == inspection_id)
+            .values(unit_status_before=before[0], unit_class_before=before[1], rectify_by_before=before[2])
+        )
     for unit_id, reports in by_unit.items():
         if reports[-1][1] != "returned":
             continue
         counting = [index for index, report in enumerate(reports) if report[1] in COUNTING]
         status, unit_class, rectify_by = reports[counting[-1] + 1 if counting else 0][2]
-        bind.execute(units.update().where(units.c.id == unit_id).values(
-            status=status, unit_class=unit_class, rectify_by=rectify_by))
+        bind.execute(
+            units.update()
+            .where(units.c.id == unit_id)
+            .values(status=status, unit_class=unit_class, rectify_by=rectify_by)
+        )
 
 
 def downgrade() -> None:

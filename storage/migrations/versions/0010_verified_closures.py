@@ -29,15 +29,32 @@ depends_on = None
 
 UNITS = sa.table("units", sa.column("status", sa.String))
 INSPECTIONS = sa.table(
-    "inspections", sa.column("id", sa.Integer), sa.column("first_id", sa.Integer), sa.column("number", sa.Integer),
-    sa.column("inspector_id", sa.Integer), sa.column("reviewer_id", sa.Integer),
-    sa.column("inspector_name", sa.String), sa.column("inspector_role", sa.String),
-    sa.column("inspector_area", sa.String), sa.column("reviewer_name", sa.String),
-    sa.column("unit_status_before", sa.String))
-USERS = sa.table("users", sa.column("id", sa.Integer), sa.column("name", sa.String), sa.column("role", sa.String),
-                 sa.column("area_id", sa.Integer))
-AREAS = sa.table("areas", sa.column("id", sa.Integer), sa.column("name", sa.String), sa.column("level", sa.String),
-                 sa.column("parent_id", sa.Integer))
+    "inspections",
+    sa.column("id", sa.Integer),
+    sa.column("first_id", sa.Integer),
+    sa.column("number", sa.Integer),
+    sa.column("inspector_id", sa.Integer),
+    sa.column("reviewer_id", sa.Integer),
+    sa.column("inspector_name", sa.String),
+    sa.column("inspector_role", sa.String),
+    sa.column("inspector_area", sa.String),
+    sa.column("reviewer_name", sa.String),
+    sa.column("unit_status_before", sa.String),
+)
+USERS = sa.table(
+    "users",
+    sa.column("id", sa.Integer),
+    sa.column("name", sa.String),
+    sa.column("role", sa.String),
+    sa.column("area_id", sa.Integer),
+)
+AREAS = sa.table(
+    "areas",
+    sa.column("id", sa.Integer),
+    sa.column("name", sa.String),
+    sa.column("level", sa.String),
+    sa.column("parent_id", sa.Integer),
+)
 SEQUENCE = sa.table("inspection_sequence", sa.column("id", sa.Integer), sa.column("last", sa.Integer))
 
 
@@ -92,8 +109,11 @@ def upgrade() -> None:
 
     bind = op.get_bind()
     bind.execute(UNITS.update().where(UNITS.c.status == "closed").values(status="pending_closure"))
-    bind.execute(INSPECTIONS.update().where(INSPECTIONS.c.unit_status_before == "closed")
-                 .values(unit_status_before="pending_closure"))
+    bind.execute(
+        INSPECTIONS.update()
+        .where(INSPECTIONS.c.unit_status_before == "closed")
+        .values(unit_status_before="pending_closure")
+    )
     bind.execute(INSPECTIONS.update().values(number=sa.func.coalesce(INSPECTIONS.c.first_id, INSPECTIONS.c.id)))
     largest = bind.execute(sa.select(sa.func.max(INSPECTIONS.c.number))).scalar()
     if largest is not None:
@@ -106,21 +126,28 @@ def upgrade() -> None:
         inspector = users.get(inspector_id)
         if inspector is not None:
             area = paths.get(inspector.area_id) if inspector.area_id is not None else None
-            bind.execute(INSPECTIONS.update().where(INSPECTIONS.c.inspector_id == inspector_id).values(
-                inspector_name=inspector.name, inspector_role=inspector.role, inspector_area=area))
+            bind.execute(
+                INSPECTIONS.update()
+                .where(INSPECTIONS.c.inspector_id == inspector_id)
+                .values(inspector_name=inspector.name, inspector_role=inspector.role, inspector_area=area)
+            )
     for reviewer_id in {row.reviewer_id for row in people if row.reviewer_id is not None}:
         reviewer = users.get(reviewer_id)
         if reviewer is not None:
-            bind.execute(INSPECTIONS.update().where(INSPECTIONS.c.reviewer_id == reviewer_id)
-                         .values(reviewer_name=reviewer.name))
+            bind.execute(
+                INSPECTIONS.update().where(INSPECTIONS.c.reviewer_id == reviewer_id).values(reviewer_name=reviewer.name)
+            )
 
 
 def downgrade() -> None:
     bind = op.get_bind()
     # Before this revision "closed" meant classified 关停取缔类, verified or not.
     bind.execute(UNITS.update().where(UNITS.c.status == "pending_closure").values(status="closed"))
-    bind.execute(INSPECTIONS.update().where(INSPECTIONS.c.unit_status_before == "pending_closure")
-                 .values(unit_status_before="closed"))
+    bind.execute(
+        INSPECTIONS.update()
+        .where(INSPECTIONS.c.unit_status_before == "pending_closure")
+        .values(unit_status_before="closed")
+    )
     # Not in batch mode: see 0007. Numbers given after this revision are lost: the old program shows the row id.
     op.drop_column("inspections", "reviewer_name")
     op.drop_column("inspections", "inspector_area")

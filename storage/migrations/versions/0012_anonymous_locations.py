@@ -20,15 +20,26 @@ def upgrade() -> None:
     # Rounded in Python rather than SQL: ROUND(double precision, int) does not exist on PostgreSQL, and the result
     # must equal what new filings store (Python's round).
     bind = op.get_bind()
-    complaints = sa.table("complaints", sa.column("id", sa.Integer), sa.column("anonymous", sa.Boolean),
-                          sa.column("latitude", sa.Float), sa.column("longitude", sa.Float))
-    rows = bind.execute(sa.select(complaints.c.id, complaints.c.latitude, complaints.c.longitude).where(
-        complaints.c.anonymous.is_(True), complaints.c.latitude.is_not(None))).all()
+    complaints = sa.table(
+        "complaints",
+        sa.column("id", sa.Integer),
+        sa.column("anonymous", sa.Boolean),
+        sa.column("latitude", sa.Float),
+        sa.column("longitude", sa.Float),
+    )
+    rows = bind.execute(
+        sa.select(complaints.c.id, complaints.c.latitude, complaints.c.longitude).where(
+            complaints.c.anonymous.is_(True), complaints.c.latitude.is_not(None)
+        )
+    ).all()
     for complaint_id, latitude, longitude in rows:
         rounded = (round(latitude, DECIMALS), round(longitude, DECIMALS) if longitude is not None else None)
         if rounded != (latitude, longitude):
-            bind.execute(complaints.update().where(complaints.c.id == complaint_id)
-                         .values(latitude=rounded[0], longitude=rounded[1]))
+            bind.execute(
+                complaints.update()
+                .where(complaints.c.id == complaint_id)
+                .values(latitude=rounded[0], longitude=rounded[1])
+            )
 
 
 def downgrade() -> None:

@@ -20,8 +20,9 @@ PHOTO_COLUMNS = ("channel", "sha256", "extension", "stored_at", "attempts", "fai
 
 def upgrade() -> None:
     # Photos already in reports start pending (no sha256): the photo keeper downloads them like new ones.
-    op.add_column("inspection_photos", sa.Column("channel", sa.String(length=16), server_default="telegram",
-                                                 nullable=False))
+    op.add_column(
+        "inspection_photos", sa.Column("channel", sa.String(length=16), server_default="telegram", nullable=False)
+    )
     op.add_column("inspection_photos", sa.Column("sha256", sa.String(length=64), nullable=True))
     op.add_column("inspection_photos", sa.Column("extension", sa.String(length=8), nullable=True))
     op.add_column("inspection_photos", sa.Column("stored_at", UTCDateTime(), nullable=True))

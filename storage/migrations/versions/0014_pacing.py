@@ -41,8 +41,9 @@ def upgrade() -> None:
     # Every question asked before this revision was announced to the county office when it was asked.
     op.execute("UPDATE questions SET announced_at = created_at")
     op.drop_index("ix_outbox_pending_chat", table_name="outbox")
-    op.create_index("ix_outbox_pending_chat", "outbox", ["channel", "status", "chat_id", "priority", "id"],
-                    unique=False)
+    op.create_index(
+        "ix_outbox_pending_chat", "outbox", ["channel", "status", "chat_id", "priority", "id"], unique=False
+    )
 
 
 def downgrade() -> None:

@@ -21,10 +21,12 @@ def upgrade() -> None:
     op.add_column("invites", sa.Column("unit_id", sa.Integer(), nullable=True))
     op.create_table(
         "unit_owners",
-        sa.Column("unit_id", sa.Integer(), sa.ForeignKey("units.id", name="fk_unit_owners_unit_id_units"),
-                  nullable=False),
-        sa.Column("user_id", sa.Integer(), sa.ForeignKey("users.id", name="fk_unit_owners_user_id_users"),
-                  nullable=False),
+        sa.Column(
+            "unit_id", sa.Integer(), sa.ForeignKey("units.id", name="fk_unit_owners_unit_id_units"), nullable=False
+        ),
+        sa.Column(
+            "user_id", sa.Integer(), sa.ForeignKey("users.id", name="fk_unit_owners_user_id_users"), nullable=False
+        ),
         sa.Column("invite_id", sa.Integer(), nullable=True),
         sa.Column("added_at", UTCDateTime(), nullable=False),
         sa.Column("notified_report", sa.Integer(), nullable=True),
@@ -35,11 +37,13 @@ def upgrade() -> None:
     op.create_table(
         "owner_fixes",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("unit_id", sa.Integer(), sa.ForeignKey("units.id", name="fk_owner_fixes_unit_id_units"),
-                  nullable=False),
+        sa.Column(
+            "unit_id", sa.Integer(), sa.ForeignKey("units.id", name="fk_owner_fixes_unit_id_units"), nullable=False
+        ),
         sa.Column("report_id", sa.Integer(), nullable=False),
-        sa.Column("owner_id", sa.Integer(), sa.ForeignKey("users.id", name="fk_owner_fixes_owner_id_users"),
-                  nullable=False),
+        sa.Column(
+            "owner_id", sa.Integer(), sa.ForeignKey("users.id", name="fk_owner_fixes_owner_id_users"), nullable=False
+        ),
         sa.Column("items", sa.JSON(), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_owner_fixes"),

@@ -81,8 +81,9 @@ def upgrade() -> None:
         sa.Column("size", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("at", UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["milestone_id"], ["milestones.id"],
-                                name=op.f("fk_milestone_files_milestone_id_milestones")),
+        sa.ForeignKeyConstraint(
+            ["milestone_id"], ["milestones.id"], name=op.f("fk_milestone_files_milestone_id_milestones")
+        ),
         sa.ForeignKeyConstraint(["township_id"], ["areas.id"], name=op.f("fk_milestone_files_township_id_areas")),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_milestone_files_user_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_milestone_files")),
@@ -90,11 +91,11 @@ def upgrade() -> None:
     op.create_index(op.f("ix_milestone_files_milestone_id"), "milestone_files", ["milestone_id"], unique=False)
     # The dashboard's week counts (and the digest's) from an index alone; complaints closed in a period.
     op.create_index("ix_inspections_submitted_status", "inspections", ["submitted_at", "status"], unique=False)
-    op.create_index("ix_inspections_township_submitted", "inspections", ["township_id", "submitted_at", "status"],
-                    unique=False)
+    op.create_index(
+        "ix_inspections_township_submitted", "inspections", ["township_id", "submitted_at", "status"], unique=False
+    )
     op.create_index("ix_complaints_final_at", "complaints", ["final_at"], unique=False)
-    op.create_index("ix_complaints_due_created_final", "complaints", ["due_on", "created_at", "final_at"],
-                    unique=False)
+    op.create_index("ix_complaints_due_created_final", "complaints", ["due_on", "created_at", "final_at"], unique=False)
     # Superseded by (submitted_at, status): SQLite preferred the narrower index and read every row for the status.
     op.drop_index("ix_inspections_submitted_at", table_name="inspections")
 
