@@ -122,12 +122,12 @@ def photo_png(text: str) -> bytes:
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
 
-    from handlers.digest_render import _font_family
+    from handlers.digest_render import font_family
 
     figure, axis = plt.subplots(figsize=(3.2, 2.4), dpi=80)
     axis.add_patch(plt.Rectangle((0.1, 0.1), 0.8, 0.55, color="#b0bec5"))
     axis.add_patch(plt.Rectangle((0.1, 0.66), 0.8, 0.2, color="#c62828"))
-    axis.text(0.5, 0.76, text, ha="center", va="center", color="white", fontsize=14, family=_font_family())
+    axis.text(0.5, 0.76, text, ha="center", va="center", color="white", fontsize=14, family=font_family())
     axis.set_axis_off()
     out = BytesIO()
     figure.savefig(out, format="png")
