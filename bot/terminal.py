@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import itertools
 import logging
@@ -211,7 +212,11 @@ async def chat(
     try:
         await _converse(core, user_id, transport, reader, deliver_pending, out)
     finally:
+        # Wait for the poller to stop: a delivery cut off mid-transaction must roll back and give its
+        # connection back before the database is closed (a connection left in a transaction holds locks).
         poller.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await poller
     print("再见！", file=out, flush=True)
 
 

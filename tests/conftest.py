@@ -50,6 +50,16 @@ def log_audit() -> Iterator[None]:
 async def reset_postgres(url: str) -> None:
     engine = create_async_engine(url)
     async with engine.begin() as conn:
+        # A connection an earlier test left idle in a transaction (a task cancelled mid-query, a killed bot)
+        # holds locks that would make DROP SCHEMA wait for ever: end such sessions first, and never wait
+        # long for a lock, so a leak shows up as a failure of its own rather than a suite that never ends.
+        await conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+        await conn.execute(text("SET LOCAL lock_timeout = '30s'"))
         await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
         await conn.execute(text("CREATE SCHEMA public"))
     await engine.dispose()
