@@ -68,11 +68,13 @@ async def test_the_failed_item_comes_first_the_rest_are_carried_and_one_is_check
     reopen = next(c.data for c in carried_list.choices if c.label == labels[1])
     await cadre.press("✓ 符合")
     assert f"全部沿用，继续（{carried_count - 1}项）" in cadre.buttons()
-    nonce = reopen.rsplit(".", 1)[0]
-    await cadre.press_data(f"{nonce}.common.not_an_item")
-    assert "按钮" in cadre.last.text or "已过期" in cadre.last.text, cadre.last.text
-    await cadre.press_data(reopen)  # replayed
-    assert "请重新检查此项" not in cadre.last.text, cadre.last.text
+    nonce = cadre.last.choices[0].data.split(".", 1)[0]  # the carried list now on screen
+    await cadre.press_data(f"{nonce}.common.not_an_item")  # forged: an item that is not on the list
+    assert "这个按钮无效" in cadre.last.text, cadre.last.text
+    await cadre.press_data(f"{nonce}.{first_item(first)}")  # forged: the item already checked again
+    assert "这个按钮无效" in cadre.last.text, cadre.last.text
+    await cadre.press_data(reopen)  # the earlier list's button, replayed
+    assert "这个按钮已过期" in cadre.last.text or "这个按钮无效" in cadre.last.text, cadre.last.text
     await cadre.press(f"全部沿用，继续（{carried_count - 1}项）")
     assert "请拍摄现场照片" in cadre.last.text
     await cadre.press("完成（已传0张）")
