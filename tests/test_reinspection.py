@@ -6,9 +6,11 @@ carried list change nothing."""
 from __future__ import annotations
 
 from datetime import timedelta
+from types import SimpleNamespace
 
 from sqlalchemy import select
 
+from bot.web.pages_main import _items
 from bot.xlsx_exports import item_rows
 from handlers.assembly import shipped_knowledge
 from storage.areas import find_area
@@ -100,6 +102,8 @@ async def test_the_failed_item_comes_first_the_rest_are_carried_and_one_is_check
     rows = item_rows(knowledge.checklists["small_restaurant"], second.answers, second.notes, second.carried_over)
     marked = [row for row in rows if f"沿用上次 {day}" in str(row[2])]
     assert len(marked) == carried_count - 1
+    page = _items(SimpleNamespace(knowledge=knowledge), second)  # the web console's review page, line by line
+    assert sum(f"（沿用上次 {day}）" in line.answer for line in page) == carried_count - 1
     await township.press_data(f"m.review.{second.id}")
     assert f"沿用上次（{day}）检查结果：{carried_count - 1}项" in township.last.text
 

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from storage import owners
 from storage.areas import find_area
+from storage.conversations import load_conversation
 from storage.digest import compute_digest
 from storage.inspection_models import Inspection, Unit, UnitStatus
 from storage.models import AreaLevel, Role, User
@@ -104,9 +105,14 @@ async def test_another_units_self_check_is_refused_and_one_left_midway_stores_no
     await owner.press_data(f"m.self_check.{unit_id}")
     await owner.press("✓ 符合")
     await owner.press("✗ 不符合")
+    async with db.transaction() as session:
+        user_id = await session.scalar(select(User.id).where(User.channel_user_id == OWNER))
+        assert (await load_conversation(session, user_id)) is not None  # under way
     await owner.command("cancel")  # left midway
     if "确定放弃" in owner.buttons():
         await owner.press("确定放弃")
+    async with db.transaction() as session:
+        assert (await load_conversation(session, user_id)) is None
     await owner.press("我的单位")
     assert "最近自查" not in owner.replies[-2].text
     assert await stored(db) == (0, 0)
