@@ -100,8 +100,11 @@ async def write_units(
     return count
 
 
-def item_rows(checklist: Checklist | None, answers: dict[str, str], notes: dict[str, str]) -> list[list[object]]:
-    """(number in the industry's checklist, Chinese text, answer, note) per answered item, in checklist order.
+def item_rows(
+    checklist: Checklist | None, answers: dict[str, str], notes: dict[str, str], carried: dict[str, str] | None = None
+) -> list[list[object]]:
+    """(number in the industry's checklist, Chinese text, answer, note) per answered item, in checklist order. An
+    answer a re-inspection carried over unchecked says so: 符合（沿用上次 2026-12-01）.
 
     The number is the item's place in the whole checklist, not in the cadre's screen (screening questions hide items
     there), so the same item has the same number in every report of the industry and can be filtered on.
@@ -116,7 +119,10 @@ def item_rows(checklist: Checklist | None, answers: dict[str, str], notes: dict[
                 positions[successor][0],
                 f"{checklist.text_of(item_id)}（已并入第{positions[successor][0]}项）",
             )
-        rows.append((number, text, ANSWER_LABELS.get(answer, answer), notes.get(item_id, "")))
+        label = ANSWER_LABELS.get(answer, answer)
+        if carried and item_id in carried:
+            label += f"（沿用上次 {carried[item_id]}）"
+        rows.append((number, text, label, notes.get(item_id, "")))
     # retired items last, in the order they were answered (sorted() is stable)
     return [list(row) for row in sorted(rows, key=lambda row: row[0] if row[0] is not None else len(positions) + 1)]
 
@@ -224,7 +230,9 @@ async def write_inspections(
                     inspection.reviewed_at.astimezone(tz).replace(tzinfo=None) if inspection.reviewed_at else None,
                 ]
             )
-            for row in item_rows(checklists.get(inspection.industry), inspection.answers, inspection.notes):
+            for row in item_rows(
+                checklists.get(inspection.industry), inspection.answers, inspection.notes, inspection.carried_over
+            ):
                 items.append([number, *row])
             count += 1
             bar.advance(task)

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers import ask, broadcast, closures, complaints, group_admin, milestones, owner_fix, owners, people
+from handlers import (
+    ask,
+    broadcast,
+    closures,
+    complaints,
+    group_admin,
+    milestones,
+    owner_fix,
+    owners,
+    people,
+    self_check,
+)
 from handlers.context import Turn
 from handlers.core import Action
 from handlers.events import Reply
@@ -89,5 +100,5 @@ ACTIONS |= group_admin.ACTIONS
 FLOWS |= {flow.name: flow for flow in group_admin.FLOWS}
 # The shop owner in the loop: codes bound to a unit, 我的单位, a unit's card, the 整改告知单.
 ACTIONS |= owners.ACTIONS
-ACTIONS |= {"fix_report": owner_fix.start}
-FLOWS |= {owner_fix.OWNER_FIX.name: owner_fix.OWNER_FIX}
+ACTIONS |= {"fix_report": owner_fix.start, "self_check": self_check.start}
+FLOWS |= {flow.name: flow for flow in (owner_fix.OWNER_FIX, self_check.SELF_CHECK)}

@@ -46,10 +46,18 @@ def notice_key(inspection: Inspection) -> str:
 
 
 def failed_items(inspection: Inspection, knowledge: KnowledgeBase | None) -> list[FailedItem]:
-    checklist = knowledge.checklists.get(inspection.industry) if knowledge else None
+    return item_guidance(knowledge, inspection.industry, inspection.answers, inspection.notes)
+
+
+def item_guidance(
+    knowledge: KnowledgeBase | None, industry: str, answers: dict[str, str], notes: dict[str, str] | None = None
+) -> list[FailedItem]:
+    """The failed items of these answers, each with what the standard requires, its source and how to put it right
+    (the knowledge base's entry for the item, else the checklist's help): an owner's notice and 自查 alike."""
+    checklist = knowledge.checklists.get(industry) if knowledge else None
     entries = {entry.id: entry for entry in knowledge.entries} if knowledge else {}
     items = []
-    for item_id, value in inspection.answers.items():
+    for item_id, value in answers.items():
         if value != Answer.FAIL:
             continue
         current = checklist.resolve(item_id) if checklist else None
@@ -57,7 +65,7 @@ def failed_items(inspection: Inspection, knowledge: KnowledgeBase | None) -> lis
         entry = entries.get(current or item_id)
         source = entry.source if entry else (checklist.item(current).source if checklist and current else "")
         guidance = entry.answer if entry else (checklist.item(current).help if checklist and current else "")
-        items.append(FailedItem(requirement, source, guidance, inspection.notes.get(item_id, "")))
+        items.append(FailedItem(requirement, source, guidance, (notes or {}).get(item_id, "")))
     return items
 
 

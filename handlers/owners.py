@@ -16,6 +16,7 @@ from handlers.events import Choice, Reply
 from handlers.formatting import cn_date, cn_datetime
 from handlers.inspection.outcome_steps import CLASS_KEYS
 from handlers.owner_notice import rectification_notice, sheet_reply
+from handlers.self_check import card_lines
 from storage import invites, owners, units
 from storage.areas import get_area
 from storage.inspection_models import Answer, Unit, UnitStatus
@@ -95,6 +96,8 @@ def _card_choices(turn: Turn, unit: Unit, sheet_report: int | None) -> tuple[Cho
         choices.append(Choice(buttons.menu_data("fix_report", unit.id), turn.texts("owner_fix_button")))
     if sheet_report is not None:
         choices.append(Choice(buttons.menu_data("rectify_sheet", sheet_report), turn.texts("owner_sheet_button")))
+    if turn.user.role == Role.OPERATOR and owners.bindable(unit):
+        choices.append(Choice(buttons.menu_data("self_check", unit.id), turn.texts("self_check_button")))
     if turn.user.role in INVITERS and owners.bindable(unit):
         choices.append(Choice(buttons.menu_data("owner_invite", unit.id), turn.texts("owner_invite_button")))
     return tuple(choices)
@@ -131,6 +134,8 @@ async def unit_card(turn: Turn) -> list[Reply]:
             lines += [f"  {n}. {item.requirement}" for n, item in enumerate(notice.items, start=1)]
             if unit.rectify_by is not None:
                 lines.append(t("owner_card_deadline", date=cn_date(unit.rectify_by)))
+    # The last 自查: the owner's own, shown to the village's cadres and the township too (never counted).
+    lines += card_lines(turn, await owners.last_self_check(turn.session, unit.id))
     if turn.user.role != Role.OPERATOR:
         # How many, not who: an owner's name is theirs to give (they may have filed a complaint anonymously).
         count = len(await owners.owners_of(turn.session, unit.id))

@@ -139,6 +139,10 @@ class Inspection(Base):
     longitude: Mapped[float | None] = mapped_column(Float)
     answers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     notes: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    # A re-inspection's answers carried over from the unit's previous report (沿用上次) and not checked again on
+    # site: item id -> the date (YYYY-MM-DD, Beijing) that answer was last checked. None or {}: every answer was
+    # checked on this visit (0019).
+    carried_over: Mapped[dict[str, str] | None] = mapped_column(JSON)
     # Indexed with the status (ix_inspections_submitted_status), which replaced the index on this column alone.
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

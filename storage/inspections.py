@@ -43,6 +43,8 @@ class Report:
     location: tuple[float, float] | None = None
     photos: list[dict[str, object]] = field(default_factory=list)
     previous_id: int | None = None
+    # Answers carried over from the unit's previous report (沿用上次): item id -> the date it was last checked.
+    carried: dict[str, str] = field(default_factory=dict)
 
 
 async def submit(session: AsyncSession, report: Report, inspector_id: int, now: datetime) -> tuple[Inspection, bool]:
@@ -87,6 +89,7 @@ async def submit(session: AsyncSession, report: Report, inspector_id: int, now: 
         longitude=report.location[1] if report.location else None,
         answers=dict(report.answers),
         notes=dict(report.notes),
+        carried_over=dict(report.carried) or None,
         submitted_at=now,
     )
     session.add(inspection)

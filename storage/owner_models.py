@@ -39,3 +39,17 @@ class OwnerFix(Base):
     # item id -> {"photos": [{"file_id", "unique_id", "channel"}…], "note": "…"}
     items: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SelfCheck(Base):
+    """An owner's 自查: the unit's industry checklist answered by its owner. Never an inspection: it counts in no
+    达标率, digest, export or milestone; the owner, the village's cadres and the township see the last one."""
+
+    __tablename__ = "self_checks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    industry: Mapped[str] = mapped_column(String(40))
+    answers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)  # item id -> pass / fail / na / yes / no
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

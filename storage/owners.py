@@ -15,7 +15,7 @@ from storage.dml import rows_touched
 from storage.inspection_models import Inspection, Unit, UnitStatus
 from storage.inspections import COUNTING
 from storage.models import Role, User
-from storage.owner_models import OwnerFix, UnitOwner
+from storage.owner_models import OwnerFix, SelfCheck, UnitOwner
 from storage.units import name_key
 
 
@@ -110,3 +110,18 @@ async def record_fix(
     session.add(fix)
     await session.flush()
     return fix
+
+
+async def record_self_check(
+    session: AsyncSession, unit_id: int, owner_id: int, industry: str, answers: dict[str, str], now: datetime
+) -> SelfCheck:
+    """An owner's 自查: kept apart from inspections, so it counts in no official number."""
+    check = SelfCheck(unit_id=unit_id, owner_id=owner_id, industry=industry, answers=dict(answers), created_at=now)
+    session.add(check)
+    await session.flush()
+    return check
+
+
+async def last_self_check(session: AsyncSession, unit_id: int) -> SelfCheck | None:
+    stmt = select(SelfCheck).where(SelfCheck.unit_id == unit_id).order_by(SelfCheck.id.desc()).limit(1)
+    return await session.scalar(stmt)

@@ -31,6 +31,26 @@ async def answer_checklist_with_one_failure(cadre: Person, note: str = "营业�
     assert "请拍摄现场照片" in cadre.last.text
 
 
+async def answer_one_failure(cadre: Person, note: str = "营业执照未悬挂在显眼处") -> None:
+    """The checklist with item 2 failing: from scratch, or (a unit being put right since its last report failed
+    that item) as a re-inspection from that report."""
+    if "上次检查（" in cadre.last.text:
+        await answer_reinspection_still_failing(cadre, note)
+    else:
+        await answer_checklist_with_one_failure(cadre, note)
+
+
+async def answer_reinspection_still_failing(cadre: Person, note: str = "营业执照未悬挂在显眼处") -> None:
+    """A re-inspection of a unit whose last report failed item 2 (common.scope): it is asked first and fails again;
+    every other answer is kept as carried over (沿用上次)."""
+    assert "检查第2/" in cadre.last.text and "上次检查（" in cadre.last.text, cadre.last.text
+    await cadre.press("✗ 不符合")
+    await cadre.text(note)
+    assert "沿用上次检查结果" in cadre.last.text, cadre.last.text
+    await cadre.press(next(label for label in cadre.buttons() if label.startswith("全部沿用")))
+    assert "请拍摄现场照片" in cadre.last.text
+
+
 async def report_up_to_the_class(cadre: Person, unit: str = "老王小吃店") -> None:
     """检查上报 on a unit, one failing item, no photo, no location, the suggested result agreed: the class step."""
     await cadre.press("检查上报")

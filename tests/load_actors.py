@@ -171,14 +171,20 @@ async def inspection(actor: Actor, unit: str) -> str:
     a = actor
     await a.step(a.menu(), "请选择要办理的事项")
     await a.step(a.press("检查上报"), "请选择要检查的单位")
-    chosen = await a.step(a.press(unit), "检查第1/", "仍要开始新的检查吗")
+    chosen = await a.step(a.press(unit), "检查第", "仍要开始新的检查吗")
     if "仍要开始新的检查吗" in chosen.content:  # the cadre's previous report of the unit still waits for review
-        await a.step(a.press("继续检查"), "检查第1/")
-    await a.step(a.press("✓ 符合"), "检查第2/")
-    await a.step(a.press("✗ 不符合"), "请简要说明")
-    await a.step(a.text("未亮证亮照"), "检查第3/")
-    await a.step(a.press("余下各项均符合"), "燃气")
-    await a.step(a.press("否"), "请拍摄现场照片")
+        chosen = await a.step(a.press("继续检查"), "检查第")
+    if "上次检查（" in chosen.content:  # the unit is being put right: re-inspected from its last report
+        await a.step(a.press("✗ 不符合"), "请简要说明")
+        await a.step(a.text("仍未亮证亮照"), "沿用上次检查结果")
+        keep = next(label for label, _ in a.user.last_buttons() if label.startswith("全部沿用"))
+        await a.step(a.press(keep), "请拍摄现场照片")
+    else:
+        await a.step(a.press("✓ 符合"), "检查第2/")
+        await a.step(a.press("✗ 不符合"), "请简要说明")
+        await a.step(a.text("未亮证亮照"), "检查第3/")
+        await a.step(a.press("余下各项均符合"), "燃气")
+        await a.step(a.press("否"), "请拍摄现场照片")
     await a.step(a.user.send_photo(b"\x89PNG fake photo bytes"), "第1张照片已保存")
     await a.step(a.press("完成（已传1张）"), "发送检查地点的位置")
     await a.step(a.user.tap("📍 发送我的位置", latitude=28.15, longitude=120.69), "有1项不符合")

@@ -8,7 +8,7 @@ from handlers.assembly import build_core
 from handlers.context import CoreConfig
 from storage.models import OutboxMessage
 from tests.chat_driver import Person
-from tests.inspection_support import answer_checklist_with_one_failure
+from tests.inspection_support import answer_one_failure
 
 
 def owner_core(db, clock, tmp_path, username: str = "shixiao_test_bot"):
@@ -16,12 +16,13 @@ def owner_core(db, clock, tmp_path, username: str = "shixiao_test_bot"):
 
 
 async def inspect_with_one_failure(cadre: Person, unit: str = "老王小吃店", deadline: str = "10天后") -> None:
-    """检查上报 on the unit: one failing item (common.scope), 整改规范类 with a deadline, submitted."""
+    """检查上报 on the unit: one failing item (common.scope), 整改规范类 with a deadline, submitted (a unit being put
+    right is re-inspected from its last report, the item failing again)."""
     await cadre.press("检查上报")
     await cadre.press(unit)
     if "仍要开始新的检查吗" in cadre.last.text:  # an earlier report still waits for the township's review
         await cadre.press("继续检查")
-    await answer_checklist_with_one_failure(cadre)
+    await answer_one_failure(cadre)
     await cadre.press("完成（已传0张）")
     await cadre.press("跳过")
     await cadre.press("同意此判定")

@@ -28,6 +28,7 @@ from storage.conversations import end_conversation, load_conversation
 from storage.inspection_models import Inspection, Unit, UnitClass, UnitClosure, UnitStatus
 from storage.milestone_models import MilestoneDone
 from storage.models import Area, Invite, OutboxMessage, Role, User
+from storage.owner_models import SelfCheck
 from storage.question_models import LearnedEntry, Question
 from tests.chat_driver import make_invite
 from tests.complaints_support import file_complaint
@@ -101,6 +102,7 @@ TABLE: dict[str, tuple[str, ...]] = {
     "owner_invite": ("--", "--", "+-", "+-", "--", "--"),
     "rectify_sheet": ("--", "+-", "+-", "+-", "++", "--"),
     "fix_report": ("--", "+-", "--", "--", "--", "--"),
+    "self_check": ("--", "+-", "--", "--", "--", "--"),
 }
 MATRIX: list[tuple[str, str, str, bool]] = [
     (role, action, area, cell == "+")
@@ -382,6 +384,11 @@ PROBES: dict[str, Probe] = {
         by_area(["“老王小吃店”：请选择已经整改好的项目"], ["“桥头面馆”：请选择已经整改好的项目"]),
         by_area(["老王小吃店"], ["桥头面馆"]),
     ),
+    "self_check": Probe(
+        press(lambda scene, role, area: f"m.self_check.{unit(scene, area)}"),
+        by_area(["【自查·老王小吃店】第1/"], ["【自查·桥头面馆】第1/"]),
+        by_area(["老王小吃店"], ["桥头面馆"]),
+    ),
 }
 
 
@@ -420,6 +427,7 @@ async def protected_state(core: Core) -> dict[str, Any]:
             "closures": await session.scalar(select(func.count(UnitClosure.id))),
             "invites": await session.scalar(select(func.count(Invite.id))),
             "work_groups": await session.scalar(select(func.count(WorkGroup.id))),
+            "self_checks": await session.scalar(select(func.count(SelfCheck.id))),
             "users": list(await session.execute(select(User.id, User.role, User.area_id, User.name).order_by(User.id))),
         }
 

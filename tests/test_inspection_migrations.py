@@ -177,3 +177,22 @@ async def test_0008_puts_back_units_whose_latest_report_was_returned(legacy_db):
     ]
     assert [tuple(row) for row in units] == [("compliant", "upgrade", None), ("unchecked", None, None)]
     await legacy_db.downgrade("0006")
+
+
+async def test_0019_leaves_earlier_reports_without_carried_answers_and_goes_back(legacy_db):
+    """Reports made before 0019 carried nothing over (NULL, read as none); a 自查 table appears and goes again."""
+    await legacy_db.upgrade("0018_web_console")
+    await insert_legacy(legacy_db, [{"id": 1, "unit_id": 1, "answers": {"common.scope": "fail"}}])
+    await legacy_db.upgrade("0019_reinspection_self_checks")
+    async with legacy_db.transaction() as session:
+        row = (await session.execute(sa.text("SELECT carried_over FROM inspections WHERE id = 1"))).one()
+        assert row[0] is None
+        await session.execute(
+            sa.text("UPDATE inspections SET carried_over = :value WHERE id = 1"),
+            {"value": '{"common.licence": "2026-05-01"}'},
+        )
+        assert (await session.execute(sa.text("SELECT count(*) FROM self_checks"))).scalar_one() == 0
+    await legacy_db.downgrade("0018_web_console")  # with a carried answer stored (SQLite must not rebuild the table)
+    async with legacy_db.transaction() as session:
+        assert (await session.execute(sa.text("SELECT count(*) FROM inspections"))).scalar_one() == 1
+    await legacy_db.downgrade("0006")

@@ -16,7 +16,7 @@ from storage.inspection_models import Inspection, InspectionPhoto, Unit
 from storage.models import Role, User
 from tests.chat_driver import register
 from tests.complaints_support import file_complaint
-from tests.inspection_support import add_unit, answer_checklist_with_one_failure
+from tests.inspection_support import add_unit, answer_one_failure
 
 FURONG = (28.15, 120.69)
 
@@ -105,7 +105,7 @@ async def submit_report(cadre, *, photo_ids=("p1",), location=FURONG, deadline="
     await cadre.press("老王小吃店")
     if "仍要开始新的检查吗" in cadre.last.text:
         await cadre.press("继续检查")
-    await answer_checklist_with_one_failure(cadre)
+    await answer_one_failure(cadre)
     for photo_id in photo_ids:
         await send_photo(cadre, photo_id)
     await cadre.press(f"完成（已传{len(photo_ids)}张）")
@@ -233,7 +233,7 @@ async def test_a_pending_report_is_announced_before_a_new_inspection_of_the_unit
     await other.press_data(f"m.inspect.{unit_id}")
     assert "已有待乡镇审核的检查报告" in other.last.text
     await other.press("继续检查")
-    assert "检查第1/" in other.last.text
+    assert "检查第2/" in other.last.text and "上次检查（" in other.last.text  # re-inspected from that report
 
 
 async def test_a_unit_with_nothing_pending_starts_its_checklist_at_once(core, db, clock):

@@ -129,10 +129,11 @@ class ChecklistLine:
 
 def _items(console: Console, inspection: Inspection) -> list[ChecklistLine]:
     checklist = console.knowledge.checklists.get(inspection.industry) if console.knowledge else None
+    carried = inspection.carried_over or {}
     return [
         ChecklistLine(
             (checklist.text_of(item_id) if checklist else None) or item_id,
-            ANSWER_WORDS.get(answer, answer),
+            ANSWER_WORDS.get(answer, answer) + (f"（沿用上次 {carried[item_id]}）" if item_id in carried else ""),
             answer == "fail",
             inspection.notes.get(item_id, ""),
         )

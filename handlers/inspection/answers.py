@@ -34,6 +34,15 @@ class InspectionAnswers(FlowState):
     cursor: str | None = None
     item: str = ""
     help_for: str | None = None
+    # A re-inspection of a unit with open items starts from its last report (handlers/inspection/carried.py):
+    # `first` are the items it failed, asked first; `carried` the answers taken over unchecked (沿用上次), item id ->
+    # the day each was last checked; `carried_seen` once the cadre chose to keep the rest; `carried_pick` the
+    # carried step's last answer (an item to check again, or KEEP).
+    first: list[str] = Field(default_factory=list)
+    carried: dict[str, date] = Field(default_factory=dict)
+    last_on: date | None = None  # the day of the report it starts from
+    carried_seen: bool = False
+    carried_pick: str = ""
     # Where answering goes back to while the report is being corrected from its summary ("result", "summary").
     return_to: str | None = None
     photos: list[dict[str, Any]] = Field(default_factory=list)

@@ -12,6 +12,7 @@ from knowledge.models import Checklist, ChecklistItem
 
 PASS, FAIL, NA, YES, NO = "pass", "fail", "na", "yes", "no"
 HELP, REST = "help", "rest"
+MARK_WORDS = {PASS: "✓ 符合", FAIL: "✗ 不符合", NA: "不适用", YES: "是", NO: "否"}
 NOTE_MAX = 200
 
 
@@ -25,15 +26,24 @@ def applicable(turn: Turn, answers: InspectionAnswers) -> list[ChecklistItem]:
 
 
 def pending(turn: Turn, answers: InspectionAnswers, given: dict[str, str] | None = None) -> str | None:
-    """The first applicable item not answered yet (with `given`, as if those answers were stored too)."""
-    answered = {**answers.answers, **(given or {})}
-    items = checklist(turn, answers).applicable(answered)
-    return next((item.id for item in items if item.id not in answered), None)
+    """The first applicable item not answered yet (with `given`, as if those answers were stored too); in a
+    re-inspection the items the last report failed come first."""
+    return first_pending(checklist(turn, answers), {**answers.answers, **(given or {})}, answers.first)
+
+
+def first_pending(checklist: Checklist, answered: dict[str, str], first: list[str]) -> str | None:
+    items = [item.id for item in checklist.applicable(answered) if item.id not in answered]
+    return next((item_id for item_id in items if item_id in first), None) or next(iter(items), None)
 
 
 def after_answer(answers: InspectionAnswers) -> str:
-    """The item asked next, or, all answered, where the report goes on (the summary when correcting)."""
-    return "item" if answers.cursor else answers.return_to or "photo"
+    """The item asked next, or, all answered, where the report goes on (the summary when correcting); in a
+    re-inspection, the answers carried over from the last report are offered to be checked again first."""
+    if answers.cursor:
+        return "item"
+    if answers.carried and not answers.carried_seen:
+        return "carried"
+    return answers.return_to or "photo"
 
 
 async def _item_prompt(turn: Turn, answers: InspectionAnswers) -> Prompt:
@@ -42,6 +52,7 @@ async def _item_prompt(turn: Turn, answers: InspectionAnswers) -> Prompt:
     text = item_heading(turn, answers, item)
     if item.veto:
         text += turn.texts("insp_item_veto")
+    text += carried_line(turn, answers, item.id)
     if answers.help_for == item.id:
         text += "\n\n" + turn.texts("insp_item_help", help=item.help, source=item.source)
     if item.kind == "gate":
@@ -66,6 +77,16 @@ def item_heading(turn: Turn, answers: InspectionAnswers, item: ChecklistItem) ->
     return turn.texts(
         key, unit=answers.unit_name, n=number, total=checklist(turn, answers).total, k=follow, text=item.text
     )
+
+
+def carried_line(turn: Turn, answers: InspectionAnswers, item_id: str) -> str:
+    """A re-inspection's word on the item: failed last time, or the answer carried over and being checked again."""
+    if item_id in answers.carried:
+        mark = MARK_WORDS.get(answers.answers.get(item_id, ""), "")
+        return turn.texts("reinsp_item_carried", date=answers.carried[item_id].isoformat(), answer=mark)
+    if item_id in answers.first and answers.last_on is not None and item_id not in answers.answers:
+        return turn.texts("reinsp_item_failed", date=answers.last_on.isoformat(), n=len(answers.first))
+    return ""
 
 
 def item_number(turn: Turn, answers: InspectionAnswers, item: ChecklistItem) -> str:
@@ -101,6 +122,8 @@ def _store_item(answers: InspectionAnswers, value: ItemAnswer) -> None:
     answers.item = value.value
     answers.help_for = answers.cursor if value.value == HELP else None
     answers.answers.update(value.given)
+    for item_id in value.given:  # checked on this visit: no longer carried over
+        answers.carried.pop(item_id, None)
     if value.value not in (HELP, REST, FAIL):
         answers.notes.pop(answers.cursor or "", None)
     if value.value != FAIL:  # a failed item keeps the cursor for its note

@@ -10,6 +10,7 @@ from handlers.events import Choice, Reply
 from handlers.flow import Flow, Option, Prompt, Step
 from handlers.formatting import cn_date
 from handlers.inspection.answers import InspectionAnswers
+from handlers.inspection.carried import CARRIED_STEPS, carried_record, carried_summary
 from handlers.inspection.checklist_steps import CHECKLIST_STEPS, FAIL, NA, PASS, YES, applicable, item_number
 from handlers.inspection.outcome_steps import (
     CLASS_KEYS,
@@ -40,6 +41,8 @@ def summary_text(turn: Turn, data: InspectionAnswers) -> str:
         turn.texts("insp_summary_counts", ok=counts[PASS], bad=counts[FAIL], na=counts[NA]),
     ]
     lines += [f"  ✗ {text}{f'：{note}' if note else ''}" for text, note, _ in failed]
+    if carried := carried_summary(turn, data):
+        lines.append(carried)
     verdict = turn.texts("insp_verdict_ok" if data.compliant else "insp_verdict_fail")
     if data.override_reason:
         verdict += turn.texts("insp_summary_override", reason=data.override_reason)
@@ -66,6 +69,10 @@ async def _summary_prompt(turn: Turn, answers: InspectionAnswers) -> Prompt:
     options = [
         Option("submit", turn.texts("insp_submit")),
         Option("edit_items", turn.texts("insp_edit_items")),
+    ]
+    if answers.carried:
+        options.append(Option("edit_carried", turn.texts("reinsp_edit_carried", n=len(answers.carried))))
+    options += [
         Option("edit_result", turn.texts("insp_edit_result")),
         Option("edit_class", turn.texts("insp_edit_class")),
     ]
@@ -85,7 +92,9 @@ def _store_summary(answers: InspectionAnswers, value: str) -> None:
             # A conversation begun before the class had to fit the result, or a correction of a report made then.
             answers.return_to = "summary"
         return
-    answers.return_to = "result" if value == "edit_items" else "summary"
+    answers.return_to = "result" if value in ("edit_items", "edit_carried") else "summary"
+    if value == "edit_carried":
+        answers.carried_seen = False
 
 
 def _after_summary(answers: InspectionAnswers) -> str | None:
@@ -93,6 +102,7 @@ def _after_summary(answers: InspectionAnswers) -> str | None:
         return unsettled_class(answers)
     return {
         "edit_items": "edit_pick",
+        "edit_carried": "carried",
         "edit_result": "result",
         "edit_class": "class",
         "edit_deadline": "deadline",
@@ -155,6 +165,7 @@ async def _finish(turn: Turn, data: InspectionAnswers) -> list[Reply]:
         location=(data.location[0], data.location[1]) if data.location else None,
         photos=list(data.photos),
         previous_id=data.previous_id,
+        carried=carried_record(turn, data, answered),
     )
     inspection, created = await inspections.submit(turn.session, report, user.id, now)
     if not created:
@@ -190,7 +201,7 @@ async def _notify_township(turn: Turn, inspection: Inspection, unit_name: str) -
 INSPECTION = Flow(
     "inspection",
     "检查上报",
-    UNIT_STEPS + CHECKLIST_STEPS + OUTCOME_STEPS + REPORT_STEPS,
+    UNIT_STEPS + CHECKLIST_STEPS + CARRIED_STEPS + OUTCOME_STEPS + REPORT_STEPS,
     _finish,
     precious=True,
     state=InspectionAnswers,

@@ -9,6 +9,7 @@ from handlers.flow import Flow, Option, Prompt, Step, text_parser
 from handlers.flow_state import FlowState
 from handlers.formatting import cn_date, cn_datetime
 from handlers.inspection.answers import InspectionAnswers
+from handlers.inspection.carried import carried_days, stored_carried_lines
 from handlers.inspection.checklist_steps import FAIL
 from handlers.inspection.decisions import decide
 from handlers.inspection.evidence import evidence_lines, photo_album
@@ -51,6 +52,7 @@ def describe(turn: Turn, inspection: Inspection, unit: Unit, place: str) -> str:
             na=sum(a == "na" for a in inspection.answers.values()),
         ),
         *failed,
+        *stored_carried_lines(turn, inspection),
         turn.texts("insp_summary_verdict", verdict=verdict),
         turn.texts("insp_summary_class", value=turn.texts(CLASS_KEYS[inspection.unit_class])),
     ]
@@ -206,6 +208,9 @@ async def fix(turn: Turn) -> list[Reply]:
         previous_id=inspection.id,
         return_reason=inspection.review_note or "",
         return_to="summary",
+        # The answers the returned version carried over are still carried over in its correction.
+        carried=carried_days(inspection.carried_over, answers),
+        carried_seen=True,
     )
     return await turn.runner.start(turn, "inspection", data, at="summary")
 

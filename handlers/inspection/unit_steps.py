@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from handlers.complaints.categories import default_config
 from handlers.context import Turn
@@ -10,6 +10,7 @@ from handlers.events import Inbound, Kind
 from handlers.flow import SKIP, Invalid, Option, Prompt, Step, optional_text, parse_option, text_parser
 from handlers.formatting import cn_date
 from handlers.inspection.answers import InspectionAnswers
+from handlers.inspection.carried import Prefill, prefill
 from handlers.inspection.checklist_steps import after_answer
 from storage import complaints, inspections, units
 from storage.areas import area_path, get_area
@@ -46,6 +47,8 @@ class Chosen:
     industry: str
     first_item: str | None
     notice: bool = False  # a report of it waits for review, or a complaint about it is open: said first
+    # A unit being put right: its last report's failed items first, the rest carried over (handlers/inspection/carried)
+    start: Prefill = field(default_factory=Prefill)
 
 
 def _first_item(turn: Turn, industry: str) -> str | None:
@@ -65,13 +68,22 @@ async def chosen(turn: Turn, unit_id: int) -> Chosen:
         await inspections.pending_for_unit(turn.session, unit.id)
         or await complaints.open_about_unit(turn.session, unit.id)
     )
-    return Chosen(unit.id, unit.name, unit.industry, _first_item(turn, unit.industry), notice)
+    start = await prefill(turn, unit)
+    first_item = start.first_item if start.first else _first_item(turn, unit.industry)
+    return Chosen(unit.id, unit.name, unit.industry, first_item, notice, start)
 
 
 def begin(answers: InspectionAnswers, unit: Chosen) -> None:
     """The unit is known: remember it, and ask the first item (after the notice, when there is one)."""
     answers.unit_id, answers.unit_name, answers.industry = unit.unit_id, unit.name, unit.industry
     answers.notice_due, answers.cursor = unit.notice, unit.first_item
+    answers.answers, answers.notes = dict(unit.start.answers), {}
+    answers.carried, answers.first, answers.last_on = (
+        dict(unit.start.carried),
+        list(unit.start.first),
+        unit.start.last_on,
+    )
+    answers.carried_seen, answers.carried_pick = False, ""
 
 
 def first_step(answers: InspectionAnswers) -> str:
