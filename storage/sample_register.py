@@ -15,8 +15,8 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.complaint_models import Complaint
+from storage.inspection_models import SAMPLE_MARK as SAMPLE_MARK  # re-exported: handlers and tests take it here
 from storage.inspection_models import (
-    SAMPLE_MARK,  # noqa: F401 (imported from here by handlers and tests)
     SAMPLE_NAME,
     Inspection,
     InspectionPhoto,
