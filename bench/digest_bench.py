@@ -73,7 +73,7 @@ def fill(path: Path, villages: list[tuple[int, int]], units: int, inspections: i
             status = rng.choice(STATUSES)
             due = (NOW.date() + timedelta(days=rng.randint(-30, 60))).isoformat() if status == "rectifying" else None
             rows.append(
-                (f"单位{index}", f"unit{index}", rng.choice(INDUSTRIES), village, township, status, due, stamp, stamp)
+                (f"单位{index}", f"单位{index}", rng.choice(INDUSTRIES), village, township, status, due, stamp, stamp)
             )
             if len(rows) == 10_000:
                 conn.executemany(

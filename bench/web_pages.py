@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from rapidfuzz import fuzz, process
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Connection, event, select
@@ -34,9 +35,10 @@ from bot.web.app import build_app
 from bot.web.auth import COOKIE, Cookies
 from handlers.assembly import build_core
 from handlers.context import CoreConfig
-from storage import web
+from storage import units, web
 from storage.clock import ManualClock
 from storage.db import Database
+from storage.inspection_models import Unit
 from storage.media import LocalMediaStore
 from storage.models import Area, AreaLevel, Role, User
 
@@ -148,8 +150,32 @@ async def measure(path: Path, rounds: int) -> list[tuple[str, str, float, float,
                 times.sort()
                 p95 = times[max(0, int(len(times) * 0.95) - 1)]
                 results.append((who, name, statistics.median(times), p95, scans(path, captured)))
+    results += await naive_search(db, clock, rounds)
     await db.dispose()
     return results
+
+
+async def naive_search(db: Database, clock: ManualClock, rounds: int) -> list[tuple[str, str, float, float, list[str]]]:
+    """The baseline in the same run: the search as it was before its SQL prefilter (rapidfuzz's WRatio over every
+    name of the scope), timed in-process on the same data and query (no HTTP, no page: only the search)."""
+    query = units.name_key(dict(PAGES)["单位 search (typo)"].split("q=", 1)[1])
+    found = []
+    async with db.transaction() as session:
+        township = await session.scalar(select(Area).where(Area.level == AreaLevel.TOWNSHIP, Area.name == "岩头镇"))
+        for who, area in (("county", None), ("township", township)):
+            times = []
+            for _ in range(rounds + 1):
+                started = time.perf_counter()
+                stmt = select(Unit.id, Unit.name_key)
+                if area is not None:
+                    stmt = stmt.where(Unit.township_id == area.id)
+                keys = dict((await session.execute(stmt)).all())
+                process.extract(query, keys, scorer=fuzz.WRatio, limit=50, score_cutoff=units.MATCH_CUTOFF)
+                times.append((time.perf_counter() - started) * 1000)
+            times = sorted(times[1:])
+            p95 = times[max(0, int(len(times) * 0.95) - 1)]
+            found.append((who, "search only, before: WRatio over every name", statistics.median(times), p95, []))
+    return found
 
 
 def main() -> None:

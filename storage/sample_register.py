@@ -11,16 +11,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.complaint_models import Complaint
-from storage.inspection_models import Inspection, InspectionPhoto, InspectionStatus, Unit, UnitClosure
+from storage.inspection_models import SAMPLE_MARK as SAMPLE_MARK  # re-exported: handlers and tests take it here
+from storage.inspection_models import (
+    SAMPLE_NAME,
+    Inspection,
+    InspectionPhoto,
+    InspectionStatus,
+    Unit,
+    UnitClosure,
+)
 from storage.inspections import Report, approve, submit
 from storage.models import Area, AreaLevel, Role, User
 from storage.units import UnitFields, upsert_unit
 
-SAMPLE_MARK = "（示例）"
 SAMPLE_OFFICE_CHAT = 0
 SAMPLE_OFFICE_NAME = "示例县整规办"
 
@@ -143,16 +150,18 @@ async def sample_office_serves(session: AsyncSession) -> bool:
     return role == Role.COUNTY
 
 
-def _sample_units():  # type: ignore[no-untyped-def]
-    """Units of the sample register: the mark in the name, in a village of a sample county."""
+def _sample_units(township_id: int | None = None):  # type: ignore[no-untyped-def]
+    """Units of the sample register: the mark at the end of the name (SAMPLE_NAME, literally, so the partial index
+    ix_units_sample answers), in a village of a sample county (of this township)."""
     sample_villages = select(Area.id).where(Area.is_sample.is_(True), Area.level == AreaLevel.VILLAGE)
-    return select(Unit.id).where(Unit.name.endswith(SAMPLE_MARK), Unit.village_id.in_(sample_villages))
+    if township_id is not None:
+        sample_villages = sample_villages.where(Area.parent_id == township_id)
+    return select(Unit.id).where(text(SAMPLE_NAME), Unit.village_id.in_(sample_villages))
 
 
 async def count_sample_units(session: AsyncSession, scope: Area | None = None) -> int:
-    stmt = select(func.count()).select_from(_sample_units().subquery())
-    if scope is not None and scope.level == AreaLevel.TOWNSHIP:
-        stmt = select(func.count(Unit.id)).where(Unit.id.in_(_sample_units()), Unit.township_id == scope.id)
+    township_id = scope.id if scope is not None and scope.level == AreaLevel.TOWNSHIP else None
+    stmt = select(func.count()).select_from(_sample_units(township_id).subquery())
     return int(await session.scalar(stmt) or 0)
 
 

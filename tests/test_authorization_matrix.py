@@ -613,6 +613,10 @@ WEB_TABLE: dict[str, tuple[str, ...]] = {
     "GET /units/{u}": ("401401", "401401", "401401", "200404", "200200", "401401"),
     "GET /complaints/{c}": ("401401", "401401", "401401", "200404", "200200", "401401"),
     "POST /complaints/{c}/accept": ("401401", "401401", "401401", "303404", "303303", "401401"),
+    # 转办 and 重复 (bot/web/complaint_actions.py): the matrix's form names no status it was shown, so an official
+    # who may act gets 409 (changed meanwhile, nothing saved); tests/test_web_complaint_actions.py does them.
+    "POST /complaints/{c}/reroute": ("401401", "401401", "401401", "409404", "409409", "401401"),
+    "POST /complaints/{c}/duplicate": ("401401", "401401", "401401", "409404", "409409", "401401"),
     "GET /plan": ("401.", "401.", "401.", "200.", "200.", "401."),
     "GET /map/points.json": ("401.", "401.", "401.", "200.", "200.", "401."),
     "GET /units/export.xlsx": ("401.", "401.", "401.", "200.", "200.", "401."),

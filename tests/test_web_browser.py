@@ -13,7 +13,9 @@ from sqlalchemy import select
 
 from storage.complaint_models import Complaint, ComplaintStatus
 from storage.inspection_models import Inspection, InspectionStatus, Unit
+from storage.models import Area
 from tests.web_support import furnish, running_office
+from tests.world import THERE_TOWNSHIP
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(__file__).parent / "output" / "web"
@@ -111,6 +113,20 @@ async def test_an_official_works_through_every_page(office, browser, db):
     await page.wait_for_url("**/complaints?done=*")
     async with db.transaction() as session:
         assert (await session.get(Complaint, anonymous.id)).status == ComplaintStatus.ACCEPTED
+    # 转办: another one to 桥下镇 (its village not known), through the chat's rules.
+    moving = office.world.complaints["here_anon"]
+    async with db.transaction() as session:
+        there = await session.scalar(select(Area).where(Area.name == THERE_TOWNSHIP))
+    await page.goto(office.base + f"/complaints/{moving.id}")
+    await page.select_option("#reroute-area select[name=place]", f"{there.id}:none")
+    await page.fill("#reroute-area textarea[name=note]", "店在桥下镇，转桥下镇办理")
+    await shot(page, "07b-complaint-reroute")
+    await page.click("#reroute-place")
+    await page.wait_for_url("**/complaints?done=*")
+    assert "转办" in await page.inner_text(".flash")
+    async with db.transaction() as session:
+        moved = await session.get(Complaint, moving.id)
+        assert (moved.township_id, moved.office_area_id) == (there.id, there.id)
     # 计划 and 地图.
     await page.click("header >> text=计划")
     await shot(page, "08-plan")

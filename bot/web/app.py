@@ -250,7 +250,7 @@ async def not_found(request: Request, exc: Exception) -> Response:
 
 
 def build_app(console: Console) -> Starlette:
-    from bot.web import pages_main, pages_office, pages_units
+    from bot.web import complaint_actions, pages_main, pages_office, pages_units
 
     routes = [
         Route("/signin/{token}", signin_form),
@@ -259,6 +259,7 @@ def build_app(console: Console) -> Starlette:
         *pages_main.routes(console),
         *pages_units.routes(console),
         *pages_office.routes(console),
+        *complaint_actions.routes(console),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: not_found, Exception: not_found})

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from bot.web import complaint_actions
 from bot.web.app import Console, page, queue_notices
 from bot.web.auth import Refusal, Viewer, allow, not_found
 from bot.web.pages_main import _id
@@ -102,12 +103,15 @@ async def complaint_page(console: Console, request: Request, session: AsyncSessi
         ],
         note_min=NOTE_MIN,
         note_max=NOTE_MAX,
+        may_reroute=handles and console.menus.allows(who.user.role, "complaint_reroute"),
+        places=await complaint_actions.places(session) if handles else [],
+        categories=[(c.id, c.name) for c in CONFIG.categories if c.id != complaint.category],
     )
 
 
 async def complaint_update(console: Console, request: Request, session: AsyncSession, who: Viewer) -> Response:
     """更新状态 as in the chat: a status and a note of 2-500 characters; refused if the complaint changed since the
-    page was shown (the form carries the status it showed). 重复 (naming the original) stays in the chat."""
+    page was shown (the form carries the status it showed). 重复 names the original: bot/web/complaint_actions.py."""
     complaint = await _visible(session, request, who)
     if not may_handle(who.user, complaint):
         office = await render.area_name(session, console.texts, complaint.office_area_id)

@@ -8,7 +8,9 @@ limit counted so carries a note saying so wherever it is shown.
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import date, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.complaints.workdays import Deadline, WorkCalendar
 from handlers.context import Turn
@@ -31,15 +33,27 @@ def fallback_note(texts: Texts, years: tuple[int, ...] | list[int]) -> str:
 
 async def count(turn: Turn, calendar: WorkCalendar, start: date, days: int) -> Deadline:
     """The deadline; for a year without the official schedule, the county office is told (once) as a notice."""
-    deadline = calendar.deadline(start, days)
-    turn.notices.extend(await announce_fallback(turn, deadline.fallback_years))
+    deadline, notices = await count_at(turn.session, turn.texts, turn.clock.now(), calendar, start, days)
+    turn.notices.extend(notices)
     return deadline
 
 
+async def count_at(
+    session: AsyncSession, texts: Texts, now: datetime, calendar: WorkCalendar, start: date, days: int
+) -> tuple[Deadline, list[Reply]]:
+    """count() outside a chat turn (the web console): the deadline and the notices to queue."""
+    deadline = calendar.deadline(start, days)
+    return deadline, await _fallback_notices(session, texts, now, deadline.fallback_years)
+
+
 async def announce_fallback(turn: Turn, years: tuple[int, ...]) -> list[Reply]:
+    return await _fallback_notices(turn.session, turn.texts, turn.clock.now(), years)
+
+
+async def _fallback_notices(session: AsyncSession, texts: Texts, now: datetime, years: tuple[int, ...]) -> list[Reply]:
     replies: list[Reply] = []
     for year in years:
-        if not await claim_notice(turn.session, f"calendar-missing:{year}", turn.clock.now()):
+        if not await claim_notice(session, f"calendar-missing:{year}", now):
             continue
         log.warning(
             "no official holiday schedule for %s (chinese-calendar has none and handlers/data/holidays.yaml "
@@ -47,9 +61,9 @@ async def announce_fallback(turn: Turn, years: tuple[int, ...]) -> list[Reply]:
             year,
             year,
         )
-        text = turn.texts("calendar_missing_notice", year=year)
+        text = texts("calendar_missing_notice", year=year)
         replies.extend(
-            Reply(text, chat_id=user.channel_user_id) for user in await users_with_role(turn.session, Role.COUNTY)
+            Reply(text, chat_id=user.channel_user_id) for user in await users_with_role(session, Role.COUNTY)
         )
     return replies
 

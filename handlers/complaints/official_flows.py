@@ -22,6 +22,7 @@ from handlers.flow_state import FlowState
 from handlers.texts import Texts
 from storage import complaints
 from storage.areas import children_of, get_area
+from storage.clock import Clock
 from storage.complaint_models import Complaint, ComplaintStatus
 from storage.complaints import Route
 from storage.models import User
@@ -236,59 +237,89 @@ async def _reroute_note_prompt(turn: Turn, answers: RerouteAnswers) -> Prompt:
     return Prompt(turn.texts("complaint_ask_reroute_note", min=NOTE_MIN, max=NOTE_MAX))
 
 
-async def _new_route(turn: Turn, answers: RerouteAnswers, complaint: Complaint) -> Route:
-    township_id, village_id = complaint.township_id, complaint.village_id
-    if answers.township is not None:
-        township_id, village_id = answers.township, answers.village
-    category = CONFIG.category(answers.category or complaint.category)
+async def new_route(
+    session: AsyncSession,
+    texts: Texts,
+    clock: Clock,
+    complaint: Complaint,
+    township_id: int | None,
+    village_id: int | None,
+    category_id: str | None,
+) -> tuple[Route, list[Reply]]:
+    """Where the complaint goes: a new place (township_id given; village_id None when not known) and/or category,
+    its office and time limit; with the notices counting the limit caused. The caller checked the place and the
+    category against the lists the official may choose from."""
+    if township_id is None:
+        township_id, village_id = complaint.township_id, complaint.village_id
+    category = CONFIG.category(category_id or complaint.category)
     assert category is not None
-    township = await get_area(turn.session, township_id)
+    township = await get_area(session, township_id)
     assert township is not None and township.parent_id is not None
     office = township.parent_id if category.office == "county" else township.id
     due_on = complaint.due_on
+    notices: list[Reply] = []
     if office != complaint.office_area_id:
         # A new office gets the category's full handling time from today; the history keeps the delay.
-        due_on = (await deadlines.count(turn, CONFIG.calendar, turn.clock.now().date(), category.days)).due
+        deadline, notices = await deadlines.count_at(
+            session, texts, clock.now(), CONFIG.calendar, clock.now().date(), category.days
+        )
+        due_on = deadline.due
     elif category.id != complaint.category:
-        filed = complaint.created_at.astimezone(turn.clock.tz).date()
-        due_on = (await deadlines.count(turn, CONFIG.calendar, filed, category.days)).due
-    return Route(township.id, village_id, office, category.id, due_on)
+        filed = complaint.created_at.astimezone(clock.tz).date()
+        deadline, notices = await deadlines.count_at(session, texts, clock.now(), CONFIG.calendar, filed, category.days)
+        due_on = deadline.due
+    return Route(township.id, village_id, office, category.id, due_on), notices
 
 
-async def _finish_reroute(turn: Turn, answers: RerouteAnswers) -> list[Reply]:
-    complaint, refusal = await _still_mine(turn, answers)
-    if complaint is None:
-        return refusal
-    route = await _new_route(turn, answers, complaint)
+async def reroute_complaint(
+    session: AsyncSession, texts: Texts, user: User, complaint: Complaint, route: Route, note: str, now: datetime
+) -> tuple[str, list[Reply]] | None:
+    """转办 (the chat's flow and the web console): the answer to the official and the notices to the new office, the
+    complainant and followers; None when the route names the same place and category (nothing is changed). The
+    caller has checked may_handle, that the complaint is open and unchanged, and the note's length."""
     unchanged = (route.township_id, route.village_id, route.category) == (
         complaint.township_id,
         complaint.village_id,
         complaint.category,
     )
     if unchanged:
-        return [turn.menu_reply(turn.texts("complaint_reroute_same"))]
-    old_office = await render.area_name(turn.session, turn.texts, complaint.office_area_id)
+        return None
+    old_office = await render.area_name(session, texts, complaint.office_area_id)
     moved = route.office_area_id != complaint.office_area_id
     status = ComplaintStatus.SUBMITTED if moved else ComplaintStatus(complaint.status)
-    note = answers.note
-    event = await complaints.reroute(turn.session, complaint, route, status, turn.user.id, note, turn.clock.now())
-    change = await render.change_text(turn.session, turn.texts, CONFIG, event)
-    new_office = await render.area_name(turn.session, turn.texts, complaint.office_area_id)
+    event = await complaints.reroute(session, complaint, route, status, user.id, note, now)
+    change = await render.change_text(session, texts, CONFIG, event)
+    new_office = await render.area_name(session, texts, complaint.office_area_id)
+    notices: list[Reply] = []
     if moved:
-        text = turn.texts("complaint_rerouted_notice", number=complaint.number, old=old_office, note=note)
-        new = await notify.new_complaint(turn.session, turn.texts, CONFIG, complaint, actor_id=turn.user.id)
-        turn.notices.extend(
+        text = texts("complaint_rerouted_notice", number=complaint.number, old=old_office, note=note)
+        new = await notify.new_complaint(session, texts, CONFIG, complaint, actor_id=user.id)
+        notices.extend(
             Reply(f"{text}\n\n{reply.text}", reply.choices, reply.columns, chat_id=reply.chat_id) for reply in new
         )
-    own = turn.texts("complaint_progress_rerouted", number=complaint.number, office=new_office, note=note)
-    public = turn.texts("complaint_progress_rerouted_public", number=complaint.number, office=new_office)
-    turn.notices.extend(
-        await notify.to_complainant_and_followers(turn.session, complaint, own, public, exclude=turn.user.id)
+    own = texts("complaint_progress_rerouted", number=complaint.number, office=new_office, note=note)
+    public = texts("complaint_progress_rerouted_public", number=complaint.number, office=new_office)
+    notices.extend(await notify.to_complainant_and_followers(session, complaint, own, public, exclude=user.id))
+    notified = texts("complaint_rerouted_notified") if moved else ""
+    return texts("complaint_rerouted", number=complaint.number, change=change, notified=notified), notices
+
+
+async def _finish_reroute(turn: Turn, answers: RerouteAnswers) -> list[Reply]:
+    complaint, refusal = await _still_mine(turn, answers)
+    if complaint is None:
+        return refusal
+    route, notices = await new_route(
+        turn.session, turn.texts, turn.clock, complaint, answers.township, answers.village, answers.category
     )
-    notified = turn.texts("complaint_rerouted_notified") if moved else ""
-    return [
-        turn.menu_reply(turn.texts("complaint_rerouted", number=complaint.number, change=change, notified=notified))
-    ]
+    turn.notices.extend(notices)
+    done = await reroute_complaint(
+        turn.session, turn.texts, turn.user, complaint, route, answers.note, turn.clock.now()
+    )
+    if done is None:
+        return [turn.menu_reply(turn.texts("complaint_reroute_same"))]
+    text, notices = done
+    turn.notices.extend(notices)
+    return [turn.menu_reply(text)]
 
 
 COMPLAINT_REROUTE = Flow(
