@@ -76,7 +76,7 @@ class Unit(Base):
         UniqueConstraint("village_id", "name_key", name="uq_units_village_name"),
         # Covers the digest's counts by township, industry and status without touching the table.
         Index("ix_units_township_industry_status", "township_id", "industry", "status"),
-        # The digest's count of sample units reads only them, not every name of the county (0019_web_speed).
+        # The digest's count of sample units reads only them, not every name of the county (0020_web_speed).
         Index("ix_units_sample", "village_id", sqlite_where=text(SAMPLE_NAME), postgresql_where=text(SAMPLE_NAME)),
     )
 

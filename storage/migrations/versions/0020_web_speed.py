@@ -1,7 +1,7 @@
 """the web console at county scale: a partial index of the sample register's units (the dashboard's sample count)
 
-Revision ID: 0019_web_speed
-Revises: 0018_web_console
+Revision ID: 0020_web_speed
+Revises: 0019_reinspection_self_checks
 Create Date: 2026-12-07 20:00:00
 
 The digest counts the units of the sample register (names ending in （示例）, storage/sample_register.py) for every
@@ -12,8 +12,8 @@ dashboard and /report. Without an index it read every unit's name in the sample 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0019_web_speed"
-down_revision = "0018_web_console"
+revision = "0020_web_speed"
+down_revision = "0019_reinspection_self_checks"
 branch_labels = None
 depends_on = None
 
