@@ -125,3 +125,9 @@ async def record_self_check(
 async def last_self_check(session: AsyncSession, unit_id: int) -> SelfCheck | None:
     stmt = select(SelfCheck).where(SelfCheck.unit_id == unit_id).order_by(SelfCheck.id.desc()).limit(1)
     return await session.scalar(stmt)
+
+
+async def self_checks_of(session: AsyncSession, unit_id: int, limit: int = 20) -> list[SelfCheck]:
+    """A unit's latest 自查 records, newest first (the web console's unit page)."""
+    stmt = select(SelfCheck).where(SelfCheck.unit_id == unit_id).order_by(SelfCheck.id.desc()).limit(limit)
+    return list(await session.scalars(stmt))

@@ -10,6 +10,7 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
+from storage import owners
 from storage.inspection_models import Inspection, InspectionStatus, Unit
 from storage.models import OutboxMessage
 from storage.web_models import UnitEdit, WebAudit, WebSession
@@ -212,6 +213,25 @@ async def test_register_search_edit_with_history_and_hostile_text(office, db):
         fields = {edit.field for edit in await session.scalars(select(UnitEdit).where(UnitEdit.unit_id == unit_id))}
     assert fields == {"address", "operator_name", "is_demo"}
     assert await count(db, Unit.id) == 2  # the hostile search dropped nothing
+    await client.aclose()
+
+
+async def test_a_units_page_lists_its_self_checks_apart_from_the_reports(office, db, clock):
+    unit_id = office.world.units["here"]
+    client = await office.client("township")
+    assert "业主还没有做过自查" in (await client.get(f"/units/{unit_id}")).text
+    async with db.transaction() as session:
+        unit = await session.get(Unit, unit_id)
+        checklist = office.console.knowledge.checklists[unit.industry]
+        failed = checklist.items[0]
+        answers = {item.id: "pass" for item in checklist.items} | {failed.id: "fail"}
+        await owners.record_self_check(
+            session, unit_id, office.world.user_ids["operator"], unit.industry, answers, clock.now()
+        )
+    page = (await client.get(f"/units/{unit_id}")).text
+    section = page.split("自查记录")[1].split("<h2>")[0]
+    assert "1 项：" in section and checklist.text_of(failed.id) in section
+    assert "业主还没有做过自查" not in page
     await client.aclose()
 
 

@@ -22,8 +22,9 @@ from bot.xlsx_exports import write_units
 from handlers.complaints import render
 from handlers.complaints.filing import CONFIG
 from handlers.formatting import cn_date, cn_datetime
+from handlers.owner_notice import item_guidance
 from handlers.report import industry_names, scope_of
-from storage import inspections, units, web
+from storage import inspections, owners, units, web
 from storage.areas import area_path, children_of, get_area
 from storage.inspection_models import Unit, UnitStatus
 from storage.inspections import report_number
@@ -135,6 +136,14 @@ async def unit_page(
         (c.number, CONFIG.name(c.category), render.status_label(console.texts, c.status), cn_date(c.created_at, tz))
         for c in await web.complaints_about(session, unit.id)
     ]
+    # 自查 records: the owner's own checks, shown apart from the reports and counted nowhere.
+    self_checks = [
+        (
+            cn_date(check.created_at, tz),
+            [item.requirement for item in item_guidance(console.knowledge, check.industry, check.answers)],
+        )
+        for check in await owners.self_checks_of(session, unit.id)
+    ]
     labels = {field: label for field, (label, _) in EDITABLE.items()} | {"is_demo": "示范点"}
     edits = [
         (cn_datetime(e.at, tz), labels.get(e.field, e.field), e.before or "", e.after or "")
@@ -151,6 +160,7 @@ async def unit_page(
         klass=CLASS_WORDS.get(unit.unit_class or "", "—"),
         reports=reports,
         filed=filed,
+        self_checks=self_checks,
         edits=edits,
         editable=EDITABLE,
         error=error,
