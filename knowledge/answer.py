@@ -50,6 +50,15 @@ ELSEWHERE_TEXT = (
     "您问的是{place}的情况。十小通只解答{county}“十小”整规的问题（依据{county}的实施方案和本县做法），"
     "{place}的规定和安排可能不同，请咨询当地的市场监管部门或整规办。"
 )
+ABROAD_TEXT = (
+    "您问的是{place}的情况。十小通只解答{county}“十小”整规的问题（依据{county}的实施方案和我国现行规定），"
+    "不解答其他国家的规定。"
+)
+NOT_OURS = "not_ours"
+NOT_OURS_TEXT = (
+    "“{word}”不在“十小”行业里。十小通只解答{county}“十小”行业（{industries}）整规的问题，这里没有它的规定，"
+    "请咨询县市场监管局等相关部门。"
+)
 PART_LEFT = "另外，“{part}”这一问，知识库里没有找到可靠的答案，请换个说法单独再问，或咨询所在乡镇整规办。"
 
 
@@ -62,7 +71,7 @@ class Answer:
     suggestions: list[dict[str, str]] = field(default_factory=list)
     entry_id: str | None = None
     parts: list[str] = field(default_factory=list)  # the entries answered, in order (one for a plain answer)
-    declined: str | None = None  # "elsewhere": a question about another county or city
+    declined: str | None = None  # "elsewhere": another county, city or country; "not_ours": a business not in 十小
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -104,6 +113,12 @@ class Answerer:
         places = self.kb.places
         if places is not None and (place := places.named(text)) is not None:
             return Answer(ELSEWHERE_TEXT.format(place=place, county=places.county), None, 0.0, True, declined=ELSEWHERE)
+        if places is not None and (country := places.abroad(text)) is not None:
+            text_abroad = ABROAD_TEXT.format(place=country, county=places.county)
+            return Answer(text_abroad, None, 0.0, True, declined=ELSEWHERE)
+        not_ours = self._not_ours(text)
+        if not_ours is not None:
+            return Answer(not_ours, None, 0.0, True, declined=NOT_OURS)
         bare = self._bare(text)
         if bare is not None:
             return Answer(bare.answer, bare.source, self.threshold, False, [], bare.id, [bare.id])
@@ -170,6 +185,18 @@ class Answerer:
             if best is not None and best.score >= SURE:
                 break  # the shorter variants come first; a sure one is as good as any
         return best if best is not None and best.score >= self.threshold + FOCUS_MARGIN else None
+
+    def _not_ours(self, text: str) -> str | None:
+        """The decline for a business outside the ten trades (宠物店洗澡, vocabulary.yaml not_ours), or None."""
+        vocabulary = self.kb.vocabulary
+        if vocabulary is None or not vocabulary.not_ours or not text:
+            return None
+        basic = basic_normalize(text)
+        word = next((w for w in vocabulary.not_ours if basic_normalize(w) in basic), None)
+        if word is None:
+            return None
+        county = self.kb.places.county if self.kb.places is not None else "本县"
+        return NOT_OURS_TEXT.format(word=word, county=county, industries="、".join(c.name for c in self.kb.checklists.values()))
 
     def _bare(self, text: str) -> Entry | None:
         """The entry for a key term asked on its own (vocabulary.yaml bare_terms), if any."""
