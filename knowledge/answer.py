@@ -196,7 +196,9 @@ class Answerer:
         if word is None:
             return None
         county = self.kb.places.county if self.kb.places is not None else "本县"
-        return NOT_OURS_TEXT.format(word=word, county=county, industries="、".join(c.name for c in self.kb.checklists.values()))
+        return NOT_OURS_TEXT.format(
+            word=word, county=county, industries="、".join(c.name for c in self.kb.checklists.values())
+        )
 
     def _bare(self, text: str) -> Entry | None:
         """The entry for a key term asked on its own (vocabulary.yaml bare_terms), if any."""
@@ -216,8 +218,9 @@ class Answerer:
     def _parts(self, text: str, parts: list[str], today: date | None) -> Answer | None:
         """Each part answered on its own; None when fewer than one part is sure (the whole question is tried)."""
         found: list[tuple[str, Hit | None]] = []
-        for part in parts:
-            hits = self.index.search(self._with_trade(part, text), k=1)
+        for n, part in enumerate(parts):
+            asked = self._with_subject(self._with_trade(part, text), parts[n - 1] if n else "")
+            hits = self.index.search(asked, k=1)
             found.append((part, hits[0] if hits and hits[0].score >= self.threshold else None))
         sure = [(part, hit) for part, hit in found if hit is not None]
         distinct: list[tuple[str, Hit]] = []
@@ -226,7 +229,10 @@ class Answerer:
                 distinct.append((part, hit))
         if not distinct:
             return None
-        left = [part for part, hit in found if hit is None]
+        # A part not sure on its own but whose best candidates include an entry already answered (多久办一次 after
+        # 要健康证吗) is answered by that entry: not "left".
+        answered = {hit.entry.id for _, hit in distinct}
+        left = [part for part, hit in found if hit is None and not self._covered(part, text, answered)]
         if len(distinct) == 1 and not left:
             return None  # every part asks the same thing: one answer, as for the whole question
         if len(distinct) == 1 and distinct[0][1].score < self.threshold + FOCUS_MARGIN:
@@ -239,7 +245,7 @@ class Answerer:
         # The short second halves first (cheap); the first halves only for the two cuts whose second half is surest.
         seconds: list[tuple[float, str, str, Hit]] = []
         for left, right in run_on_cuts(text):
-            hits = self.index.search(self._with_trade(right, text), k=1)
+            hits = self.index.search(self._with_subject(self._with_trade(right, text), left), k=1)
             if hits and hits[0].score >= self.threshold + FOCUS_MARGIN:
                 seconds.append((hits[0].score, left, right, hits[0]))
         best: tuple[float, list[tuple[str, Hit]]] | None = None
@@ -252,8 +258,29 @@ class Answerer:
                 best = (score, [(left, hits[0]), (right, second)])
         return None if best is None else self._sections(best[1], [], today)
 
+    def _with_subject(self, part: str, before: str) -> str:
+        """The part, with the key terms (other than trades) of the part before it in front when it names none: a
+        follow-up (多久办一次 after 服务员要健康证吗) asks about the same thing."""
+        normalize = self.index.normalize
+        if not before or normalize.keys_in(normalize(part)) - self.index.trades:
+            return part
+        subject = sorted(normalize.keys_in(normalize(before)) - self.index.trades - set(normalize.question_words))
+        return "".join(subject) + part if subject else part
+
+    def _covered(self, part: str, whole: str, answered: set[str]) -> bool:
+        """Whether an entry already answered is among the part's best candidates (with the whole's trade)."""
+        hits = self.index.search(self._with_trade(part, whole), k=NOT_SURE_SUGGESTIONS)
+        return any(h.entry.id in answered and h.score >= SUGGESTION_FLOOR for h in hits)
+
     def _sections(self, distinct: list[tuple[str, Hit]], left: list[str], today: date | None) -> Answer:
         """One answer from the parts answered (a heading each when several) and a note for each part left."""
+        if today is not None and any(hit.entry.id == self.kb.today_entry for _, hit in distinct):
+            # Today's answer names the current phase and its work: another phase's entry beside it contradicts it.
+            phase_ids = {f"plan.phase{p.number}" for p in self.kb.phases}
+            distinct = [(p, h) for p, h in distinct if h.entry.id not in phase_ids]
+            if len(distinct) == 1 and not left:
+                part, hit = distinct[0]
+                return self._single(hit, [], part, today)
         sections = []
         for n, (part, hit) in enumerate(distinct):
             heading = f"{NUMERALS[n]}、{part}\n" if len(distinct) > 1 else ""

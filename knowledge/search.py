@@ -118,6 +118,7 @@ class _Query:
     def __init__(self, index: SearchIndex, text: str, fixes: int = 0) -> None:
         self.text = text
         self.fixes = fixes  # homophone typos corrected in the query (see knowledge/homophones.py)
+        self.corrected: tuple[str, ...] = ()  # the words those corrections put in (set by SearchIndex.search)
         self.compact = index.normalize.compact(text)
         self.grams = bigrams(text)
         shape = _mask(text, index.normalize.question_words)
@@ -287,6 +288,8 @@ class SearchIndex:
             key_unexplained = 1.0 if q.other_keys - keys else 0.0
         else:
             key_unexplained = 0.0
+        if any(word not in joined and word not in answer for word in q.corrected):
+            key_unexplained = 1.0
         # Nothing the query asks beyond its key terms and question words is in the entry, not even character by
         # character: the match rests on a shared key term alone (未成年人发烧怎么办 against 学生来买烟怎么办).
         if q.content:
@@ -352,13 +355,16 @@ class SearchIndex:
     def search(self, query: object, k: int = 5, exclude: int | None = None) -> list[Hit]:
         """Best entries for the query, best first. `exclude` hides one question (leave-one-out calibration)."""
         basic = basic_normalize(query)
-        fixed, fixes = self.homophones.fix(basic) if self.homophones is not None else (basic, 0)
+        fixed, words = self.homophones.fix_words(basic) if self.homophones is not None else (basic, ())
+        fixes = len(words)
         text = self.normalize.finish(fixed)
         # A bare key term (饭店, 未成年人, also 饭店 typed a thousand times) names a topic, not a question: many
         # entries fit it equally well and picking one would be a guess.
         if len(text) < MIN_QUERY_CHARS or text in self.normalize.key_terms:
             return []
         q = _Query(self, text, fixes)
+        # A word read through a typo (消du → 消毒) was what the asker meant: an entry silent on it is not the answer.
+        q.corrected = tuple(w for w in (self.normalize.finish(word) for word in words) if w)
         hits = [h for e in self._recall(text, exclude) if (h := self._score_entry(q, e, exclude)) is not None]
         hits.sort(key=lambda h: h.score, reverse=True)
         # Scores within a hundredth of the best are a tie, won by the closest wording (a stored question typed word
