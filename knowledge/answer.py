@@ -38,6 +38,8 @@ TRADE_SUGGESTION_FLOOR = 0.03
 OTHER_TRADE, TRADE_CONFLICT, KEY_UNEXPLAINED, NO_CONTENT = 7, 8, 9, 10  # 7: a business the KB does not cover
 # A story's asking clause is a guess about what matters: its answer must be this much surer than a plain question's.
 FOCUS_MARGIN = 0.1
+# A countdown question's milestone entry goes first when at most this much less likely than the best hit.
+COUNTDOWN_MARGIN = 0.1
 # A part, tail or cut scoring this high is taken without trying the other variants (they only cost time).
 SURE = 0.9
 # A run-on's first half is searched for this many cuts at most (those whose second half is surest).
@@ -122,7 +124,7 @@ class Answerer:
         bare = self._bare(text)
         if bare is not None:
             return Answer(bare.answer, bare.source, self.threshold, False, [], bare.id, [bare.id])
-        hits = self.index.search(question, k=1 + NOT_SURE_SUGGESTIONS)
+        hits = self._countdown_first(self.index.search(question, k=1 + NOT_SURE_SUGGESTIONS), text)
         parts = question_parts(text)
         if parts:
             answered = self._parts(text, parts, today)
@@ -199,6 +201,16 @@ class Answerer:
         return NOT_OURS_TEXT.format(
             word=word, county=county, industries="、".join(c.name for c in self.kb.checklists.values())
         )
+
+    def _countdown_first(self, hits: list[Hit], text: str) -> list[Hit]:
+        """A question asking how long until something (还有几天) asks about a milestone: a milestone's entry nearly as
+        likely as the best hit goes first (离分类截止还有几天 is plan.ms.classify, not what the classes are)."""
+        if not hits or hits[0].entry.id in self._milestones or not asks_countdown(text):
+            return hits
+        for n, hit in enumerate(hits[1:], 1):
+            if hit.entry.id in self._milestones and hit.score >= hits[0].score - COUNTDOWN_MARGIN:
+                return [hit, *hits[:n], *hits[n + 1 :]]
+        return hits
 
     def _bare(self, text: str) -> Entry | None:
         """The entry for a key term asked on its own (vocabulary.yaml bare_terms), if any."""

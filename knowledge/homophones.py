@@ -66,12 +66,13 @@ class Homophones:
         fixed, words = self.fix_words(text)
         return fixed, len(words)
 
-    def fix_words(self, text: str) -> tuple[str, tuple[str, ...]]:
-        """The text with typed homophones replaced, and the words put in their place (one per correction)."""
+    def fix_words(self, text: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+        """The text with typed homophones replaced, and for each correction the text as typed and the word put in
+        its place."""
         if not text or not self.words:
             return text, ()
         out: list[str] = []
-        fixes: list[str] = []
+        fixes: list[tuple[str, str]] = []
         i = 0
         while i < len(text):
             found = self._match_at(text, i)
@@ -82,7 +83,7 @@ class Homophones:
             word, consumed, changed = found
             out.append(word)
             if changed > 0:
-                fixes.append(word)
+                fixes.append((text[i : i + consumed], word))
             i += consumed
         return "".join(out), tuple(fixes)
 
