@@ -58,7 +58,7 @@ ABROAD_TEXT = (
 )
 NOT_OURS = "not_ours"
 NOT_OURS_TEXT = (
-    "“{word}”不在“十小”行业里。十小通只解答{county}“十小”行业（{industries}）整规的问题，这里没有它的规定，"
+    "{business}不在“十小”行业里。十小通只解答{county}“十小”行业（{industries}）整规的问题，这里没有它的规定，"
     "请咨询县市场监管局等相关部门。"
 )
 PART_LEFT = "另外，“{part}”这一问，知识库里没有找到可靠的答案，请换个说法单独再问，或咨询所在乡镇整规办。"
@@ -194,12 +194,15 @@ class Answerer:
         if vocabulary is None or not vocabulary.not_ours or not text:
             return None
         basic = basic_normalize(text)
-        word = next((w for w in vocabulary.not_ours if basic_normalize(w) in basic), None)
-        if word is None:
+        business = next(
+            (name for name, words in vocabulary.not_ours.items() if any(basic_normalize(w) in basic for w in words)),
+            None,
+        )
+        if business is None:
             return None
         county = self.kb.places.county if self.kb.places is not None else "本县"
         return NOT_OURS_TEXT.format(
-            word=word, county=county, industries="、".join(c.name for c in self.kb.checklists.values())
+            business=business, county=county, industries="、".join(c.name for c in self.kb.checklists.values())
         )
 
     def _countdown_first(self, hits: list[Hit], text: str) -> list[Hit]:
