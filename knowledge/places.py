@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import Field
 
+from knowledge.kb_builder import parse_model, read_yaml
 from knowledge.models import KnowledgeError, Text, _Strict
 from knowledge.normalize import basic_normalize
 from knowledge.yaml_lines import file_line_of, where
@@ -67,11 +68,9 @@ class Places:
 
 def load_places(path: Path) -> Places | None:
     """None when the file is absent (a knowledge base without it declines no place)."""
-    from knowledge.loader import _parse, _read_yaml  # the loader's own reading, with its Chinese errors
-
     if not path.is_file():
         return None
-    spec = _parse(PlacesFile, _read_yaml(path, PLACES_FILE), PLACES_FILE, path)
+    spec = parse_model(PlacesFile, read_yaml(path, PLACES_FILE), PLACES_FILE, path)
     known = set()
     for g, group in enumerate(spec.elsewhere):
         for n, name in enumerate(group):
