@@ -40,6 +40,14 @@ OTHER_TRADE, TRADE_CONFLICT, KEY_UNEXPLAINED, NO_CONTENT = 7, 8, 9, 10  # 7: a b
 FOCUS_MARGIN = 0.1
 # A countdown question's milestone entry goes first when at most this much less likely than the best hit.
 COUNTDOWN_MARGIN = 0.1
+# A broad entry (a whole checklist, a topic's items) gives way to a narrow one at most this much less likely whose own
+# questions cover more of the question: 染发膏要查什么 asks about the dyes, not the salon's 20-item checklist.
+NARROW_MARGIN = 0.15
+BROAD_SUFFIXES = (".standards", ".checklist")
+BROAD_INFIXES = (".topic.",)
+BY_ENTRY = 3  # feature: share of the question's bigrams found in the entry's questions
+# A part with at most this many characters besides question words is a follow-up to the part before it.
+FOLLOW_UP_CHARS = 3
 # A part, tail or cut scoring this high is taken without trying the other variants (they only cost time).
 SURE = 0.9
 # A run-on's first half is searched for this many cuts at most (those whose second half is surest).
@@ -124,7 +132,7 @@ class Answerer:
         bare = self._bare(text)
         if bare is not None:
             return Answer(bare.answer, bare.source, self.threshold, False, [], bare.id, [bare.id])
-        hits = self._countdown_first(self.index.search(question, k=1 + NOT_SURE_SUGGESTIONS), text)
+        hits = _narrow_first(self._countdown_first(self.index.search(question, k=1 + NOT_SURE_SUGGESTIONS), text))
         parts = question_parts(text)
         if parts:
             answered = self._parts(text, parts, today)
@@ -234,7 +242,7 @@ class Answerer:
         """Each part answered on its own; None when fewer than one part is sure (the whole question is tried)."""
         found: list[tuple[str, Hit | None]] = []
         for n, part in enumerate(parts):
-            asked = self._with_subject(self._with_trade(part, text), parts[n - 1] if n else "")
+            asked = self._with_trade(self._with_subject(part, parts[n - 1] if n else ""), text)
             hits = self.index.search(asked, k=1)
             found.append((part, hits[0] if hits and hits[0].score >= self.threshold else None))
         sure = [(part, hit) for part, hit in found if hit is not None]
@@ -260,7 +268,7 @@ class Answerer:
         # The short second halves first (cheap); the first halves only for the two cuts whose second half is surest.
         seconds: list[tuple[float, str, str, Hit]] = []
         for left, right in run_on_cuts(text):
-            hits = self.index.search(self._with_subject(self._with_trade(right, text), left), k=1)
+            hits = self.index.search(self._with_trade(self._with_subject(right, left), text), k=1)
             if hits and hits[0].score >= self.threshold + FOCUS_MARGIN:
                 seconds.append((hits[0].score, left, right, hits[0]))
         best: tuple[float, list[tuple[str, Hit]]] | None = None
@@ -277,7 +285,17 @@ class Answerer:
         """The part, with the key terms (other than trades) of the part before it in front when it names none: a
         follow-up (多久办一次 after 服务员要健康证吗) asks about the same thing."""
         normalize = self.index.normalize
-        if not before or normalize.keys_in(normalize(part)) - self.index.trades:
+        asked = normalize(part)
+        if not before or normalize.keys_in(asked) - self.index.trades:
+            return part
+        # Only a part that says little besides question words (多久办一次, not 客人丢的东西怎么处理) is a follow-up.
+        shape = [False] * len(asked)
+        for word in normalize.question_words:
+            start = asked.find(word)
+            while start >= 0:
+                shape[start : start + len(word)] = [True] * len(word)
+                start = asked.find(word, start + 1)
+        if shape.count(False) > FOLLOW_UP_CHARS:
             return part
         subject = sorted(normalize.keys_in(normalize(before)) - self.index.trades - set(normalize.question_words))
         return "".join(subject) + part if subject else part
@@ -335,6 +353,23 @@ class Answerer:
         wanted = ("licences", "standards", "lead")
         found = [e for e in self.kb.entries if e.trade == normalized and e.id.rsplit(".", 1)[-1] in wanted]
         return [_suggestion(e) for e in sorted(found, key=lambda e: wanted.index(e.id.rsplit(".", 1)[-1]))]
+
+
+def _broad(entry: Entry) -> bool:
+    return entry.id.endswith(BROAD_SUFFIXES) or any(infix in entry.id for infix in BROAD_INFIXES)
+
+
+def _narrow_first(hits: list[Hit]) -> list[Hit]:
+    """The hits, with a narrow entry put before a broad best hit when nearly as likely and closer in wording."""
+    if len(hits) < 2 or not _broad(hits[0].entry):
+        return hits
+    top = hits[0]
+    for n, hit in enumerate(hits[1:], 1):
+        if hit.score < top.score - NARROW_MARGIN:
+            break
+        if not _broad(hit.entry) and hit.features[BY_ENTRY] > top.features[BY_ENTRY]:
+            return [hit, *hits[:n], *hits[n + 1 :]]
+    return hits
 
 
 def _suggestion(entry: Entry) -> dict[str, str]:

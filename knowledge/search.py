@@ -55,6 +55,8 @@ GENERIC_BEFORE = frozenset("家个的小这那每各本开新大老该此其么�
 # a question must not move it across the threshold when its content words match well.
 QUESTION_WORD_SHARE = 0.3
 SEAM_SHARE = 0.6
+# A corrected word must be in the entry when it has at least this many characters (or was typed in pinyin).
+LONG_CORRECTION = 3
 # A question longer than this many characters (after normalisation) is read more by how much of a knowledge-base
 # question it contains than by how much of it that question explains: a question told as a story carries words
 # no entry has. The feature grows from 0 at LONG_FROM characters to 1 at LONG_FROM + LONG_SPAN.
@@ -370,7 +372,13 @@ class SearchIndex:
         # A word read through a typo (消du → 消毒) was what the asker meant: an entry silent on it, and on the text as
         # typed (处方要 is no typo in 处方要保存多久), is not the answer.
         finish = self.normalize.finish
-        q.corrected = tuple((finish(typed), finish(word)) for typed, word in words if finish(word))
+        # Two Chinese characters read as another two-character word are often a seam between words (游戏可以: 戏可 is no
+        # typo of 许可), so only longer words and pinyin-typed ones (消du) count.
+        q.corrected = tuple(
+            (finish(typed), finish(word))
+            for typed, word in words
+            if finish(word) and (len(word) >= LONG_CORRECTION or any(ch.isascii() for ch in typed))
+        )
         hits = [h for e in self._recall(text, exclude) if (h := self._score_entry(q, e, exclude)) is not None]
         hits.sort(key=lambda h: h.score, reverse=True)
         # Scores within a hundredth of the best are a tie, won by the closest wording (a stored question typed word

@@ -251,3 +251,34 @@ def test_third_development_set(answerer):
 
 def test_not_sure_still_reads_the_same(answerer):
     assert answerer.answer("股票怎么买").answer == NOT_SURE
+
+
+# ---- a narrow question gets the narrow answer ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("美容院的染发膏要查什么", "beauty.cosmetics"),  # got the salon's whole checklist (beauty.standards)
+        ("理发店卫生消毒有什么要求", "beauty.disinfection"),  # got the hygiene topic's item list
+    ],
+)
+def test_a_narrow_entry_goes_before_a_broad_one(answerer, question, expected):
+    assert answerer.answer(question).entry_id == expected
+
+
+def test_a_broad_question_still_gets_the_checklist(answerer):
+    assert answerer.answer("理发店检查哪些内容").entry_id == "beauty.standards"
+
+
+def test_a_seam_between_words_is_no_corrected_word(answerer):
+    """游戏可以: 戏可 is read as 许可; requiring 许可 in the entry lost the minors rule."""
+    assert answerer.answer("学生周末去网吧打游戏可以吗").entry_id == "net.no_minors"
+
+
+def test_a_follow_up_with_its_own_content_keeps_it(answerer):
+    """店里能不能住人 after 灭火器要配几个 is about living in the shop, not about extinguishers."""
+    assert answerer.answer("灭火器要配几个另外店里能不能住人").parts == [
+        "common.extinguisher",
+        "common.no_three_in_one",
+    ]
