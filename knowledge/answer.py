@@ -308,9 +308,12 @@ class Answerer:
     def _sections(self, distinct: list[tuple[str, Hit]], left: list[str], today: date | None) -> Answer:
         """One answer from the parts answered (a heading each when several) and a note for each part left."""
         if today is not None and any(hit.entry.id == self.kb.today_entry for _, hit in distinct):
-            # Today's answer names the current phase and its work: another phase's entry beside it contradicts it.
+            # Today's answer names the current phase, its work and the next milestones with their countdowns: another
+            # phase's entry beside it contradicts it, a milestone's repeats it.
             phase_ids = {f"plan.phase{p.number}" for p in self.kb.phases}
-            distinct = [(p, h) for p, h in distinct if h.entry.id not in phase_ids]
+            distinct = [
+                (p, h) for p, h in distinct if h.entry.id not in phase_ids and h.entry.id not in self._milestones
+            ]
             if len(distinct) == 1 and not left:
                 part, hit = distinct[0]
                 return self._single(hit, [], part, today)
