@@ -46,6 +46,10 @@ NARROW_MARGIN = 0.15
 BROAD_SUFFIXES = (".standards", ".checklist")
 BROAD_INFIXES = (".topic.",)
 BY_ENTRY = 3  # feature: share of the question's bigrams found in the entry's questions
+# Two two-character terms of the knowledge base (homophone_terms, key_terms) joined by 和 are asked one at a time
+# (消防和卫生).
+CONJUNCTION = "和"
+CONJOINED_WORD = 2
 # A part with at most this many characters besides question words is a follow-up to the part before it.
 FOLLOW_UP_CHARS = 3
 # A part, tail or cut scoring this high is taken without trying the other variants (they only cost time).
@@ -113,6 +117,9 @@ class Answerer:
             not_typos=[basic_normalize(w) for w in synonyms.not_typos],
         )
         self._milestones = _milestones_by_entry(self.kb.milestones)
+        self._conjoinable = frozenset(
+            w for w in (basic_normalize(t) for t in (*synonyms.homophone_terms, *synonyms.key_terms)) if len(w) == 2
+        )
         bare_terms = self.kb.vocabulary.bare_terms if self.kb.vocabulary is not None else {}
         self._bare_ids = {self.index.normalize(term): ident for term, ident in bare_terms.items()}
 
@@ -139,7 +146,7 @@ class Answerer:
             if answered is not None:
                 return answered
         else:
-            answered = self._run_on(text, today)
+            answered = self._run_on(text, today) or self._conjoined(text, hits, today)
             if answered is not None:
                 return answered
         if not hits or hits[0].score < self.threshold:
@@ -280,6 +287,32 @@ class Answerer:
             if best is None or score > best[0]:
                 best = (score, [(left, hits[0]), (right, second)])
         return None if best is None else self._sections(best[1], [], today)
+
+    def _conjoined(self, text: str, hits: list[Hit], today: date | None) -> Answer | None:
+        """Two things asked with 和 (饭店的消防和卫生分别有啥要求): each asked alone, answered both when both are sure,
+        by different entries, and the whole question's best answer is one of them; None otherwise."""
+        if not hits or CONJUNCTION not in text:
+            return None
+        best: list[tuple[str, Hit]] | None = None
+        for i in range(CONJOINED_WORD, len(text) - CONJOINED_WORD):
+            if text[i] != CONJUNCTION:
+                continue
+            if not {text[i - CONJOINED_WORD : i], text[i + 1 : i + 1 + CONJOINED_WORD]} <= self._conjoinable:
+                continue  # only the knowledge base's own two-character terms (消防, 卫生), not any two characters
+            left = text[: i - CONJOINED_WORD] + text[i - CONJOINED_WORD : i] + text[i + 1 + CONJOINED_WORD :]
+            right = text[: i - CONJOINED_WORD] + text[i + 1 :]
+            found = []
+            for variant in (left, right):
+                found += self.index.search(variant, k=1)[:1]
+            if len(found) < 2 or found[0].entry.id == found[1].entry.id:
+                continue
+            if min(h.score for h in found) < self.threshold + FOCUS_MARGIN:
+                continue
+            if hits[0].entry.id not in {h.entry.id for h in found}:
+                continue
+            best = [(text[i - CONJOINED_WORD : i], found[0]), (text[i + 1 : i + 1 + CONJOINED_WORD], found[1])]
+            break
+        return None if best is None else self._sections(best, [], today)
 
     def _with_subject(self, part: str, before: str) -> str:
         """The part, with the key terms (other than trades) of the part before it in front when it names none: a

@@ -296,3 +296,15 @@ def test_a_follow_up_with_its_own_content_keeps_it(answerer):
 )
 def test_plan_questions_of_round_three(answerer, question, expected):
     assert answerer.answer(question, TODAY).entry_id == expected
+
+
+def test_two_terms_joined_by_he_are_each_answered(answerer):
+    """饭店的消防和卫生分别有啥要求 got the fire-safety items only."""
+    answer = answerer.answer("饭店的消防和卫生分别有啥要求")
+    assert answer.parts == ["rest.topic.fire", "rest.topic.hygiene"], answer
+    assert answerer.answer("旅馆的消防和卫生咋弄").parts == ["hotel.topic.fire", "hotel.topic.hygiene"]
+
+
+def test_he_between_other_words_splits_nothing(answerer):
+    """毛巾 and 工具 are not terms of the knowledge base's lists: the question is answered whole."""
+    assert len(answerer.answer("理发店的毛巾和工具要消毒吗").parts) == 1
