@@ -16,9 +16,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from knowledge.hit_order import milestones_by_entry, narrow_first
 from knowledge.homophones import typo_lexicon
 from knowledge.loader import load_knowledge, make_normalizer
-from knowledge.models import Entry, KnowledgeBase, Milestone
+from knowledge.models import Entry, KnowledgeBase
 from knowledge.normalize import basic_normalize
 from knowledge.parts import asking_clause, question_parts, run_on_cuts, run_on_tails, story_focus
 from knowledge.search import Hit, SearchIndex
@@ -40,12 +41,6 @@ OTHER_TRADE, TRADE_CONFLICT, KEY_UNEXPLAINED, NO_CONTENT = 7, 8, 9, 10  # 7: a b
 FOCUS_MARGIN = 0.1
 # A countdown question's milestone entry goes first when at most this much less likely than the best hit.
 COUNTDOWN_MARGIN = 0.1
-# A broad entry (a whole checklist, a topic's items) gives way to a narrow one at most this much less likely whose own
-# questions cover more of the question: 染发膏要查什么 asks about the dyes, not the salon's 20-item checklist.
-NARROW_MARGIN = 0.15
-BROAD_SUFFIXES = (".standards", ".checklist")
-BROAD_INFIXES = (".topic.",)
-BY_ENTRY = 3  # feature: share of the question's bigrams found in the entry's questions
 # Two two-character terms of the knowledge base (homophone_terms, key_terms) joined by 和 are asked one at a time
 # (消防和卫生).
 CONJUNCTION = "和"
@@ -116,7 +111,7 @@ class Answerer:
             typo_words=typo_lexicon([*words, *terms, *synonyms.key_terms], terms),
             not_typos=[basic_normalize(w) for w in synonyms.not_typos],
         )
-        self._milestones = _milestones_by_entry(self.kb.milestones)
+        self._milestones = milestones_by_entry(self.kb.milestones)
         self._conjoinable = frozenset(
             w for w in (basic_normalize(t) for t in (*synonyms.homophone_terms, *synonyms.key_terms)) if len(w) == 2
         )
@@ -139,7 +134,7 @@ class Answerer:
         bare = self._bare(text)
         if bare is not None:
             return Answer(bare.answer, bare.source, self.threshold, False, [], bare.id, [bare.id])
-        hits = _narrow_first(self._countdown_first(self.index.search(question, k=1 + NOT_SURE_SUGGESTIONS), text))
+        hits = narrow_first(self._countdown_first(self.index.search(question, k=1 + NOT_SURE_SUGGESTIONS), text))
         parts = question_parts(text)
         if parts:
             answered = self._parts(text, parts, today)
@@ -391,32 +386,5 @@ class Answerer:
         return [_suggestion(e) for e in sorted(found, key=lambda e: wanted.index(e.id.rsplit(".", 1)[-1]))]
 
 
-def _broad(entry: Entry) -> bool:
-    return entry.id.endswith(BROAD_SUFFIXES) or any(infix in entry.id for infix in BROAD_INFIXES)
-
-
-def _narrow_first(hits: list[Hit]) -> list[Hit]:
-    """The hits, with a narrow entry put before a broad best hit when nearly as likely and closer in wording."""
-    if len(hits) < 2 or not _broad(hits[0].entry):
-        return hits
-    top = hits[0]
-    for n, hit in enumerate(hits[1:], 1):
-        if hit.score < top.score - NARROW_MARGIN:
-            break
-        if not _broad(hit.entry) and hit.features[BY_ENTRY] > top.features[BY_ENTRY]:
-            return [hit, *hits[:n], *hits[n + 1 :]]
-    return hits
-
-
 def _suggestion(entry: Entry) -> dict[str, str]:
     return {"id": entry.id, "question": entry.questions[0]}
-
-
-def _milestones_by_entry(milestones: list[Milestone]) -> dict[str, list[Milestone]]:
-    """The milestones each plan entry is about: plan.ms.<id> one, plan.date.mMMdDD those due that day."""
-    by_entry: dict[str, list[Milestone]] = {}
-    for m in milestones:
-        by_entry[f"plan.ms.{m.id}"] = [m]
-        day = "plan.date.year_end" if m.year_end else f"plan.date.m{m.month:02d}d{m.day:02d}"
-        by_entry.setdefault(day, []).append(m)
-    return by_entry
