@@ -16,9 +16,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from knowledge.hit_order import milestones_by_entry, narrow_first
 from knowledge.homophones import typo_lexicon
 from knowledge.loader import load_knowledge, make_normalizer
-from knowledge.models import Entry, KnowledgeBase, Milestone
+from knowledge.models import Entry, KnowledgeBase
 from knowledge.normalize import basic_normalize
 from knowledge.parts import asking_clause, question_parts, run_on_cuts, run_on_tails, story_focus
 from knowledge.search import Hit, SearchIndex
@@ -38,6 +39,14 @@ TRADE_SUGGESTION_FLOOR = 0.03
 OTHER_TRADE, TRADE_CONFLICT, KEY_UNEXPLAINED, NO_CONTENT = 7, 8, 9, 10  # 7: a business the KB does not cover
 # A story's asking clause is a guess about what matters: its answer must be this much surer than a plain question's.
 FOCUS_MARGIN = 0.1
+# A countdown question's milestone entry goes first when at most this much less likely than the best hit.
+COUNTDOWN_MARGIN = 0.1
+# Two two-character terms of the knowledge base (homophone_terms, key_terms) joined by 和 are asked one at a time
+# (消防和卫生).
+CONJUNCTION = "和"
+CONJOINED_WORD = 2
+# A part with at most this many characters besides question words is a follow-up to the part before it.
+FOLLOW_UP_CHARS = 3
 # A part, tail or cut scoring this high is taken without trying the other variants (they only cost time).
 SURE = 0.9
 # A run-on's first half is searched for this many cuts at most (those whose second half is surest).
@@ -49,6 +58,15 @@ NOT_SURE = "不确定：知识库里没有找到可靠的答案。请换个说�
 ELSEWHERE_TEXT = (
     "您问的是{place}的情况。十小通只解答{county}“十小”整规的问题（依据{county}的实施方案和本县做法），"
     "{place}的规定和安排可能不同，请咨询当地的市场监管部门或整规办。"
+)
+ABROAD_TEXT = (
+    "您问的是{place}的情况。十小通只解答{county}“十小”整规的问题（依据{county}的实施方案和我国现行规定），"
+    "不解答其他国家的规定。"
+)
+NOT_OURS = "not_ours"
+NOT_OURS_TEXT = (
+    "{business}不在“十小”行业里。十小通只解答{county}“十小”行业（{industries}）整规的问题，这里没有它的规定，"
+    "请咨询县市场监管局等相关部门。"
 )
 PART_LEFT = "另外，“{part}”这一问，知识库里没有找到可靠的答案，请换个说法单独再问，或咨询所在乡镇整规办。"
 
@@ -62,7 +80,7 @@ class Answer:
     suggestions: list[dict[str, str]] = field(default_factory=list)
     entry_id: str | None = None
     parts: list[str] = field(default_factory=list)  # the entries answered, in order (one for a plain answer)
-    declined: str | None = None  # "elsewhere": a question about another county or city
+    declined: str | None = None  # "elsewhere": another county, city or country; "not_ours": a business not in 十小
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -93,7 +111,10 @@ class Answerer:
             typo_words=typo_lexicon([*words, *terms, *synonyms.key_terms], terms),
             not_typos=[basic_normalize(w) for w in synonyms.not_typos],
         )
-        self._milestones = _milestones_by_entry(self.kb.milestones)
+        self._milestones = milestones_by_entry(self.kb.milestones)
+        self._conjoinable = frozenset(
+            w for w in (basic_normalize(t) for t in (*synonyms.homophone_terms, *synonyms.key_terms)) if len(w) == 2
+        )
         bare_terms = self.kb.vocabulary.bare_terms if self.kb.vocabulary is not None else {}
         self._bare_ids = {self.index.normalize(term): ident for term, ident in bare_terms.items()}
 
@@ -104,17 +125,23 @@ class Answerer:
         places = self.kb.places
         if places is not None and (place := places.named(text)) is not None:
             return Answer(ELSEWHERE_TEXT.format(place=place, county=places.county), None, 0.0, True, declined=ELSEWHERE)
+        if places is not None and (country := places.abroad(text)) is not None:
+            text_abroad = ABROAD_TEXT.format(place=country, county=places.county)
+            return Answer(text_abroad, None, 0.0, True, declined=ELSEWHERE)
+        not_ours = self._not_ours(text)
+        if not_ours is not None:
+            return Answer(not_ours, None, 0.0, True, declined=NOT_OURS)
         bare = self._bare(text)
         if bare is not None:
             return Answer(bare.answer, bare.source, self.threshold, False, [], bare.id, [bare.id])
-        hits = self.index.search(question, k=1 + NOT_SURE_SUGGESTIONS)
+        hits = narrow_first(self._countdown_first(self.index.search(question, k=1 + NOT_SURE_SUGGESTIONS), text))
         parts = question_parts(text)
         if parts:
             answered = self._parts(text, parts, today)
             if answered is not None:
                 return answered
         else:
-            answered = self._run_on(text, today)
+            answered = self._run_on(text, today) or self._conjoined(text, hits, today)
             if answered is not None:
                 return answered
         if not hits or hits[0].score < self.threshold:
@@ -171,6 +198,33 @@ class Answerer:
                 break  # the shorter variants come first; a sure one is as good as any
         return best if best is not None and best.score >= self.threshold + FOCUS_MARGIN else None
 
+    def _not_ours(self, text: str) -> str | None:
+        """The decline for a business outside the ten trades (宠物店洗澡, vocabulary.yaml not_ours), or None."""
+        vocabulary = self.kb.vocabulary
+        if vocabulary is None or not vocabulary.not_ours or not text:
+            return None
+        basic = basic_normalize(text)
+        business = next(
+            (name for name, words in vocabulary.not_ours.items() if any(basic_normalize(w) in basic for w in words)),
+            None,
+        )
+        if business is None:
+            return None
+        county = self.kb.places.county if self.kb.places is not None else "本县"
+        return NOT_OURS_TEXT.format(
+            business=business, county=county, industries="、".join(c.name for c in self.kb.checklists.values())
+        )
+
+    def _countdown_first(self, hits: list[Hit], text: str) -> list[Hit]:
+        """A question asking how long until something (还有几天) asks about a milestone: a milestone's entry nearly as
+        likely as the best hit goes first (离分类截止还有几天 is plan.ms.classify, not what the classes are)."""
+        if not hits or hits[0].entry.id in self._milestones or not asks_countdown(text):
+            return hits
+        for n, hit in enumerate(hits[1:], 1):
+            if hit.entry.id in self._milestones and hit.score >= hits[0].score - COUNTDOWN_MARGIN:
+                return [hit, *hits[:n], *hits[n + 1 :]]
+        return hits
+
     def _bare(self, text: str) -> Entry | None:
         """The entry for a key term asked on its own (vocabulary.yaml bare_terms), if any."""
         if self.kb.vocabulary is None or not self.kb.vocabulary.bare_terms:
@@ -189,8 +243,9 @@ class Answerer:
     def _parts(self, text: str, parts: list[str], today: date | None) -> Answer | None:
         """Each part answered on its own; None when fewer than one part is sure (the whole question is tried)."""
         found: list[tuple[str, Hit | None]] = []
-        for part in parts:
-            hits = self.index.search(self._with_trade(part, text), k=1)
+        for n, part in enumerate(parts):
+            asked = self._with_trade(self._with_subject(part, parts[n - 1] if n else ""), text)
+            hits = self.index.search(asked, k=1)
             found.append((part, hits[0] if hits and hits[0].score >= self.threshold else None))
         sure = [(part, hit) for part, hit in found if hit is not None]
         distinct: list[tuple[str, Hit]] = []
@@ -199,7 +254,10 @@ class Answerer:
                 distinct.append((part, hit))
         if not distinct:
             return None
-        left = [part for part, hit in found if hit is None]
+        # A part not sure on its own but whose best candidates include an entry already answered (多久办一次 after
+        # 要健康证吗) is answered by that entry: not "left".
+        answered = {hit.entry.id for _, hit in distinct}
+        left = [part for part, hit in found if hit is None and not self._covered(part, text, answered)]
         if len(distinct) == 1 and not left:
             return None  # every part asks the same thing: one answer, as for the whole question
         if len(distinct) == 1 and distinct[0][1].score < self.threshold + FOCUS_MARGIN:
@@ -212,7 +270,7 @@ class Answerer:
         # The short second halves first (cheap); the first halves only for the two cuts whose second half is surest.
         seconds: list[tuple[float, str, str, Hit]] = []
         for left, right in run_on_cuts(text):
-            hits = self.index.search(self._with_trade(right, text), k=1)
+            hits = self.index.search(self._with_trade(self._with_subject(right, left), text), k=1)
             if hits and hits[0].score >= self.threshold + FOCUS_MARGIN:
                 seconds.append((hits[0].score, left, right, hits[0]))
         best: tuple[float, list[tuple[str, Hit]]] | None = None
@@ -225,8 +283,68 @@ class Answerer:
                 best = (score, [(left, hits[0]), (right, second)])
         return None if best is None else self._sections(best[1], [], today)
 
+    def _conjoined(self, text: str, hits: list[Hit], today: date | None) -> Answer | None:
+        """Two things asked with 和 (饭店的消防和卫生分别有啥要求): each asked alone, answered both when both are sure,
+        by different entries, and the whole question's best answer is one of them; None otherwise."""
+        if not hits or CONJUNCTION not in text:
+            return None
+        best: list[tuple[str, Hit]] | None = None
+        for i in range(CONJOINED_WORD, len(text) - CONJOINED_WORD):
+            if text[i] != CONJUNCTION:
+                continue
+            if not {text[i - CONJOINED_WORD : i], text[i + 1 : i + 1 + CONJOINED_WORD]} <= self._conjoinable:
+                continue  # only the knowledge base's own two-character terms (消防, 卫生), not any two characters
+            left = text[: i - CONJOINED_WORD] + text[i - CONJOINED_WORD : i] + text[i + 1 + CONJOINED_WORD :]
+            right = text[: i - CONJOINED_WORD] + text[i + 1 :]
+            found = []
+            for variant in (left, right):
+                found += self.index.search(variant, k=1)[:1]
+            if len(found) < 2 or found[0].entry.id == found[1].entry.id:
+                continue
+            if min(h.score for h in found) < self.threshold + FOCUS_MARGIN:
+                continue
+            if hits[0].entry.id not in {h.entry.id for h in found}:
+                continue
+            best = [(text[i - CONJOINED_WORD : i], found[0]), (text[i + 1 : i + 1 + CONJOINED_WORD], found[1])]
+            break
+        return None if best is None else self._sections(best, [], today)
+
+    def _with_subject(self, part: str, before: str) -> str:
+        """The part, with the key terms (other than trades) of the part before it in front when it names none: a
+        follow-up (多久办一次 after 服务员要健康证吗) asks about the same thing."""
+        normalize = self.index.normalize
+        asked = normalize(part)
+        if not before or normalize.keys_in(asked) - self.index.trades:
+            return part
+        # Only a part that says little besides question words (多久办一次, not 客人丢的东西怎么处理) is a follow-up.
+        shape = [False] * len(asked)
+        for word in normalize.question_words:
+            start = asked.find(word)
+            while start >= 0:
+                shape[start : start + len(word)] = [True] * len(word)
+                start = asked.find(word, start + 1)
+        if shape.count(False) > FOLLOW_UP_CHARS:
+            return part
+        subject = sorted(normalize.keys_in(normalize(before)) - self.index.trades - set(normalize.question_words))
+        return "".join(subject) + part if subject else part
+
+    def _covered(self, part: str, whole: str, answered: set[str]) -> bool:
+        """Whether an entry already answered is among the part's best candidates (with the whole's trade)."""
+        hits = self.index.search(self._with_trade(part, whole), k=NOT_SURE_SUGGESTIONS)
+        return any(h.entry.id in answered and h.score >= SUGGESTION_FLOOR for h in hits)
+
     def _sections(self, distinct: list[tuple[str, Hit]], left: list[str], today: date | None) -> Answer:
         """One answer from the parts answered (a heading each when several) and a note for each part left."""
+        if today is not None and any(hit.entry.id == self.kb.today_entry for _, hit in distinct):
+            # Today's answer names the current phase, its work and the next milestones with their countdowns: another
+            # phase's entry beside it contradicts it, a milestone's repeats it.
+            phase_ids = {f"plan.phase{p.number}" for p in self.kb.phases}
+            distinct = [
+                (p, h) for p, h in distinct if h.entry.id not in phase_ids and h.entry.id not in self._milestones
+            ]
+            if len(distinct) == 1 and not left:
+                part, hit = distinct[0]
+                return self._single(hit, [], part, today)
         sections = []
         for n, (part, hit) in enumerate(distinct):
             heading = f"{NUMERALS[n]}、{part}\n" if len(distinct) > 1 else ""
@@ -270,13 +388,3 @@ class Answerer:
 
 def _suggestion(entry: Entry) -> dict[str, str]:
     return {"id": entry.id, "question": entry.questions[0]}
-
-
-def _milestones_by_entry(milestones: list[Milestone]) -> dict[str, list[Milestone]]:
-    """The milestones each plan entry is about: plan.ms.<id> one, plan.date.mMMdDD those due that day."""
-    by_entry: dict[str, list[Milestone]] = {}
-    for m in milestones:
-        by_entry[f"plan.ms.{m.id}"] = [m]
-        day = "plan.date.year_end" if m.year_end else f"plan.date.m{m.month:02d}d{m.day:02d}"
-        by_entry.setdefault(day, []).append(m)
-    return by_entry

@@ -63,10 +63,16 @@ class Homophones:
             self._spelt[word] = tuple(_first_reading(c) for c in word)
 
     def fix(self, text: str) -> tuple[str, int]:
+        fixed, words = self.fix_words(text)
+        return fixed, len(words)
+
+    def fix_words(self, text: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+        """The text with typed homophones replaced, and for each correction the text as typed and the word put in
+        its place."""
         if not text or not self.words:
-            return text, 0
+            return text, ()
         out: list[str] = []
-        fixes = 0
+        fixes: list[tuple[str, str]] = []
         i = 0
         while i < len(text):
             found = self._match_at(text, i)
@@ -76,9 +82,10 @@ class Homophones:
                 continue
             word, consumed, changed = found
             out.append(word)
-            fixes += changed > 0
+            if changed > 0:
+                fixes.append((text[i : i + consumed], word))
             i += consumed
-        return "".join(out), fixes
+        return "".join(out), tuple(fixes)
 
     def _match_at(self, text: str, i: int) -> tuple[str, int, int] | None:
         """The best lexicon word starting at i: (word, characters of text it covers, characters changed)."""

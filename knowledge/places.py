@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import Field
 
+from knowledge.kb_builder import parse_model, read_yaml
 from knowledge.models import KnowledgeError, Text, _Strict
 from knowledge.normalize import basic_normalize
 from knowledge.yaml_lines import file_line_of, where
@@ -22,6 +23,8 @@ class PlacesFile(_Strict):
     elsewhere: Annotated[list[Annotated[list[Text], Field(min_length=1)]], Field(min_length=1)]
     with_suffix_only: list[Text] = Field(default_factory=list)
     not_after: list[Text] = Field(default_factory=list)
+    abroad: list[Text] = Field(default_factory=list)
+    abroad_not_after: str = ""
 
 
 class Places:
@@ -35,6 +38,9 @@ class Places:
         parts = [re.escape(n) for n in names]
         parts += [f"{re.escape(n)}[{SUFFIXES}]" for n in sorted(suffixed, key=len, reverse=True)]
         self._pattern = re.compile("|".join(parts)) if parts else None
+        abroad = sorted({basic_normalize(name) for name in spec.abroad} - {""}, key=len, reverse=True)
+        self._abroad = re.compile("|".join(re.escape(n) for n in abroad)) if abroad else None
+        self._abroad_not_after = spec.abroad_not_after
 
     def named(self, question: object) -> str | None:
         """The other place the question is about, as typed (normalised), or None."""
@@ -46,14 +52,25 @@ class Places:
                 return match.group(0)
         return None
 
+    def abroad(self, question: object) -> str | None:
+        """The other country the question is about, as typed (normalised), or None (美国人, 日本菜 are not)."""
+        if self._abroad is None:
+            return None
+        text = basic_normalize(question)
+        for match in self._abroad.finditer(text):
+            before = text[match.start() - 1] if match.start() else ""
+            if before and before in self._abroad_not_after:
+                continue
+            if not text.startswith(self._not_after, match.end()):
+                return match.group(0)
+        return None
+
 
 def load_places(path: Path) -> Places | None:
     """None when the file is absent (a knowledge base without it declines no place)."""
-    from knowledge.loader import _parse, _read_yaml  # the loader's own reading, with its Chinese errors
-
     if not path.is_file():
         return None
-    spec = _parse(PlacesFile, _read_yaml(path, PLACES_FILE), PLACES_FILE, path)
+    spec = parse_model(PlacesFile, read_yaml(path, PLACES_FILE), PLACES_FILE, path)
     known = set()
     for g, group in enumerate(spec.elsewhere):
         for n, name in enumerate(group):

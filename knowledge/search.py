@@ -49,12 +49,14 @@ PLACE_SUFFIXES = frozenset("店厂馆站场院班园校司矿摊铺坊厅室房"
 SUFFIX_WORDS = frozenset(
     ("房间", "室内", "场所", "院子", "厅里", "店里", "店内", "店面", "馆里", "厂里", "站在", "场地", "园区", "班上")
 )
-# Words before such a character that do not name a trade (一家店, 开店, 小店).
-GENERIC_BEFORE = frozenset("家个的小这那每各本开新大老该此其么啥哪些种类一两几少在到去进回我你他您俺们全整")
+# Words before such a character that do not name a trade (一家店, 开店, 小店, 不合格店, 无证店, 违规店).
+GENERIC_BEFORE = frozenset("家个的小这那每各本开新大老该此其么啥哪些种类一两几少在到去进回我你他您俺们全整格证照规法")
 # A bigram made only of question words (会不会, 行不行, 要几个) weighs this share of its rarity in coverage: the shape of
 # a question must not move it across the threshold when its content words match well.
 QUESTION_WORD_SHARE = 0.3
 SEAM_SHARE = 0.6
+# A corrected word must be in the entry when it has at least this many characters (or was typed in pinyin).
+LONG_CORRECTION = 3
 # A question longer than this many characters (after normalisation) is read more by how much of a knowledge-base
 # question it contains than by how much of it that question explains: a question told as a story carries words
 # no entry has. The feature grows from 0 at LONG_FROM characters to 1 at LONG_FROM + LONG_SPAN.
@@ -118,6 +120,8 @@ class _Query:
     def __init__(self, index: SearchIndex, text: str, fixes: int = 0) -> None:
         self.text = text
         self.fixes = fixes  # homophone typos corrected in the query (see knowledge/homophones.py)
+        # each correction: the text as typed and the word put in (set by SearchIndex.search)
+        self.corrected: tuple[tuple[str, str], ...] = ()
         self.compact = index.normalize.compact(text)
         self.grams = bigrams(text)
         shape = _mask(text, index.normalize.question_words)
@@ -287,6 +291,11 @@ class SearchIndex:
             key_unexplained = 1.0 if q.other_keys - keys else 0.0
         else:
             key_unexplained = 0.0
+        if any(
+            word not in joined and word not in answer and (not typed or (typed not in joined and typed not in answer))
+            for typed, word in q.corrected
+        ):
+            key_unexplained = 1.0
         # Nothing the query asks beyond its key terms and question words is in the entry, not even character by
         # character: the match rests on a shared key term alone (未成年人发烧怎么办 against 学生来买烟怎么办).
         if q.content:
@@ -352,13 +361,24 @@ class SearchIndex:
     def search(self, query: object, k: int = 5, exclude: int | None = None) -> list[Hit]:
         """Best entries for the query, best first. `exclude` hides one question (leave-one-out calibration)."""
         basic = basic_normalize(query)
-        fixed, fixes = self.homophones.fix(basic) if self.homophones is not None else (basic, 0)
+        fixed, words = self.homophones.fix_words(basic) if self.homophones is not None else (basic, ())
+        fixes = len(words)
         text = self.normalize.finish(fixed)
         # A bare key term (饭店, 未成年人, also 饭店 typed a thousand times) names a topic, not a question: many
         # entries fit it equally well and picking one would be a guess.
         if len(text) < MIN_QUERY_CHARS or text in self.normalize.key_terms:
             return []
         q = _Query(self, text, fixes)
+        # A word read through a typo (消du → 消毒) was what the asker meant: an entry silent on it, and on the text as
+        # typed (处方要 is no typo in 处方要保存多久), is not the answer.
+        finish = self.normalize.finish
+        # Two Chinese characters read as another two-character word are often a seam between words (游戏可以: 戏可 is no
+        # typo of 许可), so only longer words and pinyin-typed ones (消du) count.
+        q.corrected = tuple(
+            (finish(typed), finish(word))
+            for typed, word in words
+            if finish(word) and (len(word) >= LONG_CORRECTION or any(ch.isascii() for ch in typed))
+        )
         hits = [h for e in self._recall(text, exclude) if (h := self._score_entry(q, e, exclude)) is not None]
         hits.sort(key=lambda h: h.score, reverse=True)
         # Scores within a hundredth of the best are a tie, won by the closest wording (a stored question typed word

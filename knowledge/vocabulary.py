@@ -47,6 +47,9 @@ class VocabularyFile(_Strict):
     # Endings that ask the same kind of thing: an entry learned from the county office's answer is stored with its
     # question in the other endings of the same group too (knowledge/paraphrase.py).
     question_shapes: list[Annotated[list[Text], Field(min_length=2)]] = Field(default_factory=list)
+    # Businesses outside the ten trades that share their words (宠物美容 is no beauty salon, 给狗洗澡 no bathhouse),
+    # each with the words that name it: a question naming one is declined, naming the ten trades.
+    not_ours: dict[Text, Annotated[list[Text], Field(min_length=1)]] = Field(default_factory=dict)
 
 
 class ParaphrasesFile(_Strict):

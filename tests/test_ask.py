@@ -118,6 +118,18 @@ async def test_what_is_no_question_is_not_sent_to_the_county(core, db, clock):
     assert await questions_and_county_notices(db, 1107) == (1, 1)
 
 
+async def test_a_question_about_reporting_is_answered_with_the_complaint_button_beside(core, db, clock):
+    """举报 in a knowledge question (被举报会怎样, can I report an unlicensed clinic) gets the answer, with the complaint
+    flow offered as a button, not the complaint hint alone."""
+    resident = Person(core, 1111)
+    await resident.command("start")
+    replies = await resident.text("有人举报我的店会怎么样")
+    assert "被投诉不等于要罚款" in replies[0].text and "【出处】" in replies[0].text
+    assert resident.buttons() == ["投诉举报", "我的投诉"]
+    replies = await resident.text("村里有个无证诊所能举报吗")
+    assert "县卫生健康部门" in replies[0].text and resident.buttons() == ["投诉举报", "我的投诉"]
+
+
 async def test_a_tracking_number_typed_in_a_sentence_shows_the_complaint(core, db, clock):
     resident = Person(core, 1109)
     await resident.command("start")

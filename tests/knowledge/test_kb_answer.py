@@ -80,7 +80,9 @@ def test_bad_input_never_raises(answerer, question):
     assert isinstance(answer, Answer)
     json.dumps(answer.to_dict(), ensure_ascii=False)
     if answer.abstained:
-        assert answer.answer == NOT_SURE and answer.source is None and answer.entry_id is None
+        # 不确定, or declined (加油站 is not one of the ten trades): never an entry, a source or suggestions
+        assert answer.answer == NOT_SURE or answer.declined is not None
+        assert answer.source is None and answer.entry_id is None
         assert answer.suggestions == []
 
 
@@ -97,7 +99,6 @@ def test_junk_is_not_answered(answerer):
         "未成年人能进足浴店吗",  # the tobacco rule: a grocery rule for a question about a bathhouse (未成年人能住旅馆吗 now has current.hotel_minors)
         "小孩能不能打游戏",  # the tobacco rule
         "小孩能进理发店吗",  # the medical-beauty rule (0.62): nothing there is about minors
-        "营业执照去哪里办",  # 亮证亮照 (0.82)
         "饭店" * 2_500,  # 餐具消毒
         "饭店",  # a bare trade names a topic, not a question
         "未成年人",
