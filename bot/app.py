@@ -216,9 +216,9 @@ async def load_pending_sample_register(db: Database, clock: Clock) -> bool:
 
 
 async def sample_register_once_ready(db: Database, clock: Clock, ready: asyncio.Event) -> None:
-    """`shixiao run` on a fresh database: the sample register is written once the bot is polling (`ready`), so a
-    first start is no slower than the next ones (only the sample county itself is loaded before). Until it is
-    committed the register is simply empty: it appears whole, in one transaction."""
+    """`shixiao run` on a fresh database: the sample register is written once the bot is polling (`ready`), not
+    before it (only the sample county itself is loaded before). Until it is committed the register is simply
+    empty: it appears whole, in one transaction. A failure is logged and the next start tries again."""
     await ready.wait()
     try:
         async with db.exclusive(STARTUP_LOCK):
