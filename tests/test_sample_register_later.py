@@ -5,6 +5,9 @@ the next start, never twice."""
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -21,6 +24,10 @@ from storage.sample_register import (
     remove_sample_register,
 )
 from storage.units import UnitFields, upsert_unit
+from tests.emulator import TelegramEmulator
+from tests.waiting import wait_until
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 async def counts(db: Database) -> tuple[int, int, str | None]:
@@ -76,3 +83,45 @@ async def test_a_removed_register_is_not_written_again(db, clock):
         await remove_sample_register(session)  # the office stays, as a resident
     assert not await load_pending_sample_register(db, clock)
     assert await counts(db) == (0, 0, None)
+
+
+@pytest.mark.slow
+async def test_shixiao_run_on_a_fresh_database_writes_the_register_after_it_polls(tmp_path):
+    database = tmp_path / "fresh.db"
+    async with TelegramEmulator("123456789:TEST-later") as emu:
+        log = tmp_path / "bot.log"
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            cwd=tmp_path,
+            env={
+                **os.environ,
+                "PYTHONPATH": str(REPO),
+                "SHIXIAO_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+                "SHIXIAO_TELEGRAM_TOKEN": "123456789:TEST-later",
+                "SHIXIAO_TELEGRAM_API_BASE": emu.base_url,
+                "SHIXIAO_POLLING_TIMEOUT": "1",
+                "SHIXIAO_SAMPLE_REGISTER": "true",
+            },
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=log.open("w"),
+        )
+        try:
+            polled = await emu.signal.wait_for(
+                lambda: next((call for call in emu.calls if call.method == "getUpdates"), None), 90
+            )
+            assert polled is not None, log.read_text()
+            db = Database(f"sqlite+aiosqlite:///{database}")
+            try:
+                await wait_until(lambda: "loaded the sample register" in log.read_text(), timeout=60)
+                assert await counts(db) == (61, 52, None)
+            finally:
+                await db.dispose()
+        finally:
+            process.terminate()
+            await process.wait()
+    text = log.read_text()
+    assert text.index("ready (long polling)") < text.index("loaded the sample register"), text
+    assert "Traceback" not in text
