@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from bot.settings import Settings
 from handlers.area_files import SAMPLE_COUNTY, parse_area_file
-from handlers.assembly import build_core
+from handlers.assembly import build_core, shipped_knowledge
 from handlers.context import CoreConfig
 from handlers.core import Core
 from handlers.plan_schedule import ensure_plan
@@ -29,7 +29,7 @@ from storage.db import Database
 from storage.leadership import leadership_for
 from storage.media import LocalMediaStore, MediaStore
 from storage.pacing import Allowance
-from storage.sample_register import load_sample_register
+from storage.sample_register import load_sample_register, pending_sample_county
 from storage.work_groups import KINDS, robot_channel
 
 log = logging.getLogger(__name__)
@@ -176,35 +176,67 @@ async def open_database(settings: Settings) -> Database:
 async def load_sample_if_empty(db: Database, clock: Clock, *, register: bool = True) -> bool:
     """A fresh install gets the sample county, and with it (`register`) the sample register of invented units
     and inspections, so the bot, the digest, its chart and the exports can be tried at once. Only into an empty
-    database: a county that loaded its own areas never gets either."""
+    database: a county that loaded its own areas never gets either. True when the county was loaded now."""
+    loaded = await load_sample_county_if_empty(db, clock)
+    if register:
+        await load_pending_sample_register(db, clock)
+    return loaded
+
+
+async def load_sample_county_if_empty(db: Database, clock: Clock) -> bool:
+    """The sample county's areas, into a database that has none."""
     async with db.transaction() as session:
         if await count_areas(session) > 0:
             return False
-        county = parse_area_file(SAMPLE_COUNTY)
-        result = await load_county(session, county, clock.now())
-        units = None
-        if register:
-            from handlers.assembly import shipped_knowledge
-            from handlers.sample_register import parse_sample_register
-
-            now = clock.now()
-            sample = parse_sample_register(county, shipped_knowledge(), now.astimezone(clock.tz).date(), now)
-            units = await load_sample_register(session, sample.county, sample.units, now)
-    log.info(
-        "loaded the sample county (%s areas)%s",
-        result.created,
-        f" and its sample register ({units.units} units, {units.inspections} reports)" if units else "",
-    )
+        result = await load_county(session, parse_area_file(SAMPLE_COUNTY), clock.now())
+    log.info("loaded the sample county (%s areas)", result.created)
     return True
 
 
-async def open_app(settings: Settings, clock: Clock | None = None, *, sample: bool = True) -> App:
+async def load_pending_sample_register(db: Database, clock: Clock) -> bool:
+    """The sample register, into a sample county that is still waiting for it (storage/sample_register.py
+    `pending_sample_county`), in one transaction: a process killed meanwhile leaves no part of it, and the next
+    start writes it whole. Reading and checking the shipped files runs off the event loop."""
+    async with db.transaction() as session:
+        if await pending_sample_county(session) is None:
+            return False
+    from handlers.sample_register import parse_sample_register
+
+    county = parse_area_file(SAMPLE_COUNTY)
+    now = clock.now()
+    sample = await asyncio.to_thread(
+        parse_sample_register, county, shipped_knowledge(), now.astimezone(clock.tz).date(), now
+    )
+    async with db.transaction() as session:
+        if await pending_sample_county(session) != sample.county:  # another process wrote it meanwhile
+            return False
+        units = await load_sample_register(session, sample.county, sample.units, now)
+    log.info("loaded the sample register (%s units, %s reports)", units.units, units.inspections)
+    return True
+
+
+async def sample_register_once_ready(db: Database, clock: Clock, ready: asyncio.Event) -> None:
+    """`shixiao run` on a fresh database: the sample register is written once the bot is polling (`ready`), not
+    before it (only the sample county itself is loaded before). Until it is committed the register is simply
+    empty: it appears whole, in one transaction. A failure is logged and the next start tries again."""
+    await ready.wait()
+    try:
+        async with db.exclusive(STARTUP_LOCK):
+            await load_pending_sample_register(db, clock)
+    except Exception:
+        log.exception("could not load the sample register; the next start tries again")
+
+
+async def open_app(
+    settings: Settings, clock: Clock | None = None, *, sample: bool = True, register_later: bool = False
+) -> App:
+    """`register_later`: leave the sample register of a fresh database to `sample_register_once_ready`."""
     clock = clock or SystemClock(settings.tz)
     db = await open_database(settings)
     core = build_core(db, clock, core_config(settings))
     async with db.exclusive(STARTUP_LOCK):  # instances starting together seed the database once
         if sample:
-            await load_sample_if_empty(db, clock, register=settings.sample_register)
+            await load_sample_if_empty(db, clock, register=settings.sample_register and not register_later)
         await ensure_plan(db, clock, core.texts)  # this year's milestones from the shipped plan, once
     return App(settings, db, clock, core, media_store(settings))
 

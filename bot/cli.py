@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from bot.app import configure_logging, open_app
+from bot.app import configure_logging, open_app, sample_register_once_ready
 from bot.commands import access, areas, backup, database, exports, groups, jobs, plan, reports, units
 from bot.commands.chinese_cli import ChineseTyper
 from bot.commands.common import console, fail, load_settings, run_async
@@ -140,16 +140,22 @@ def run(
     configure_logging(settings)
 
     async def go() -> None:
-        shixiao = await open_app(settings)
+        shixiao = await open_app(settings, register_later=True)
         console = None
+        sample = None
         try:
             if web_address is not None:
                 from bot.web.server import Beside
 
                 console = Beside(shixiao, *web_address)
             bot_runtime = runtime_type(shixiao, address) if address is not None else runtime_type(shixiao)
+            if settings.sample_register:
+                sample = asyncio.create_task(sample_register_once_ready(shixiao.db, shixiao.clock, bot_runtime.ready))
             await bot_runtime.run()
         finally:
+            if sample is not None:
+                sample.cancel()  # mid-load: its transaction is rolled back, and the next start writes it whole
+                await asyncio.gather(sample, return_exceptions=True)
             if console is not None:
                 await console.stop()
             await shixiao.close()

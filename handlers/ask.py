@@ -8,6 +8,7 @@ import logging
 import re
 from collections.abc import Callable
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,11 +19,13 @@ from handlers.events import Choice, Inbound, Kind, Reply
 from handlers.flow import Flow, Invalid, Option, Prompt, Step, pressed_or_typed, text_parser
 from handlers.flow_state import FlowState
 from handlers.formatting import cn_date
-from knowledge.answer import Answer, Answerer
 from knowledge.models import Entry, KnowledgeBase
 from knowledge.paraphrase import paraphrases
 from storage import pacing, questions
 from storage.users import get_user
+
+if TYPE_CHECKING:  # the answerer (its search index, pypinyin) is imported with the first question, not at start-up
+    from knowledge.answer import Answer, Answerer
 
 log = logging.getLogger(__name__)
 MIN_QUESTION, MAX_QUESTION = 2, 500
@@ -70,6 +73,8 @@ class AskService:
             )
             for row in await questions.learned_entries(session)
         ]
+        from knowledge.answer import Answerer
+
         self._answerer = Answerer(dataclasses.replace(self.knowledge, entries=[*self.knowledge.entries, *learned]))
         self.learned = version
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from handlers.actions import ACTIONS, COMMANDS, FLOWS
 from handlers.ask import AskService
@@ -13,11 +14,13 @@ from handlers.free_text import shipped_words
 from handlers.menus import load_menus
 from handlers.runner import Runner
 from handlers.texts import Texts
-from knowledge.answer import Answerer
 from knowledge.loader import load_knowledge
 from knowledge.models import KnowledgeBase
 from storage.clock import Clock
 from storage.db import Database
+
+if TYPE_CHECKING:  # imported with the first question (its index and pypinyin), not at start-up
+    from knowledge.answer import Answerer
 
 
 @lru_cache(maxsize=1)
@@ -28,7 +31,15 @@ def shipped_knowledge() -> KnowledgeBase:
 
 @lru_cache(maxsize=1)
 def shipped_answerer() -> Answerer:
+    from knowledge.answer import Answerer
+
     return Answerer(shipped_knowledge())
+
+
+def answerer_over(knowledge: KnowledgeBase) -> Answerer:
+    from knowledge.answer import Answerer
+
+    return Answerer(knowledge)
 
 
 def build_core(
@@ -49,5 +60,5 @@ def build_core(
         free_text=free_text or typed_outside_flows,
         knowledge=kb,
     )
-    parts.ask = AskService(kb, shipped_answerer if knowledge is None else lambda: Answerer(knowledge))
+    parts.ask = AskService(kb, shipped_answerer if knowledge is None else lambda: answerer_over(knowledge))
     return Core(db, clock, config or CoreConfig(), parts)

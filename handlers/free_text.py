@@ -17,7 +17,7 @@ from handlers.complaints import tracking
 from handlers.context import Turn
 from handlers.events import Choice, Reply
 from knowledge.yaml_errors import YamlFileError, read_yaml_file
-from storage.complaints import number_in_text
+from storage.complaint_numbers import number_in_text
 
 DEFAULT_PATH = Path(__file__).parent / "data" / "free_text.yaml"
 KEYS = ("greetings", "thanks", "particles", "complaint_words")

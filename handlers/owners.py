@@ -8,8 +8,6 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import segno
-
 from handlers import buttons
 from handlers.context import Turn
 from handlers.events import Choice, Reply
@@ -60,6 +58,8 @@ def start_link(username: str, code: str) -> str:
 def qr_png(content: str, out: Path) -> Path:
     """The code (or its t.me link) as a QR image. segno: pure Python, writes PNG itself (no Pillow)."""
     out.parent.mkdir(parents=True, exist_ok=True)
+    import segno  # only when a code is made: not at start-up
+
     segno.make(content, error="m").save(str(out), kind="png", scale=8, border=4)
     return out
 

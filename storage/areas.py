@@ -69,6 +69,17 @@ async def load_county(session: AsyncSession, spec: CountySpec, now: datetime) ->
             session, AreaLevel.TOWNSHIP, township_spec.name, county, spec.is_sample, now
         )
         created, existing = created + new, existing + (not new)
+        if new:  # nothing can be under a township created just now: its villages in one flush, no lookups
+            villages = dict.fromkeys(township_spec.villages)
+            session.add_all(
+                Area(
+                    level=AreaLevel.VILLAGE, name=name, parent_id=township.id, is_sample=spec.is_sample, created_at=now
+                )
+                for name in villages
+            )
+            await session.flush()
+            created += len(villages)
+            continue
         for village_name in township_spec.villages:
             _, new = await _get_or_create(session, AreaLevel.VILLAGE, village_name, township, spec.is_sample, now)
             created, existing = created + new, existing + (not new)

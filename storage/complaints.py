@@ -1,14 +1,13 @@
-"""Complaints: filing with a yearly tracking number, audited transitions, followers, queues and counts."""
+"""Complaints: filing with a yearly tracking number (storage/complaint_numbers.py), audited transitions,
+followers and the open queues. Counts for digests and streams for exports: storage/complaint_stats.py."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, TypeVarTuple
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, or_, select
+from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,18 +24,13 @@ from storage.complaint_models import (
     EventKind,
     Feedback,
 )
+from storage.complaint_numbers import format_number, normalize_number
 from storage.models import Area, AreaLevel, User
 from storage.units import name_key
 
-NUMBER_PATTERN = re.compile(r"^TS-?(\d{4})-?(\d{1,6})$")
-# A number inside a sentence ("查一下TS-2026-000001的进度"), after folding as normalize_number does.
-NUMBER_IN_TEXT = re.compile(r"TS-?\d{4}-?\d{1,6}(?!\d)")
-NUMBER_FOLDING = str.maketrans("ＴＳ－–—‐０１２３４５６７８９", "TS----0123456789")
-TRAILING_PUNCTUATION = "。.，,！!？?；;：:）)」』\"'”’ "
 # An anonymous complaint's location is kept to 3 decimal places (about 100 m): enough to find the shop, too coarse
 # to point at the complainant's door.
 ANONYMOUS_DECIMALS = 3
-_Row = TypeVarTuple("_Row")  # the columns a query selects
 
 
 def anonymous_location(latitude: float, longitude: float) -> tuple[float, float]:
@@ -63,30 +57,6 @@ class NewComplaint:
     location: tuple[float, float] | None = None
     photos: list[dict[str, object]] = field(default_factory=list)
     note: str = ""
-
-
-@dataclass(frozen=True)
-class ComplaintCounts:
-    opened: int
-    closed: int
-    overdue: int
-
-
-def format_number(year: int, seq: int) -> str:
-    return f"TS-{year}-{seq:06d}"
-
-
-def normalize_number(text: str) -> str | None:
-    """TS-2026-000123 from what people type (ts2026-123, ＴＳ－2026－000123 …); None if it is not one."""
-    folded = text.strip().upper().translate(NUMBER_FOLDING).rstrip(TRAILING_PUNCTUATION)
-    match = NUMBER_PATTERN.match(folded.replace(" ", ""))
-    return format_number(int(match[1]), int(match[2])) if match else None
-
-
-def number_in_text(text: str) -> str | None:
-    """The first complaint number written anywhere in a message, normalised; None when there is none."""
-    match = NUMBER_IN_TEXT.search(text.upper().translate(NUMBER_FOLDING).replace(" ", ""))
-    return normalize_number(match[0]) if match else None
 
 
 async def _next_seq(session: AsyncSession, year: int) -> int:
@@ -429,87 +399,3 @@ async def open_complaints_overdue(
     if not_escalated:
         stmt = stmt.where(Complaint.escalated_at.is_(None))
     return list(await session.scalars(stmt.order_by(Complaint.township_id, Complaint.id)))
-
-
-def in_area(stmt: Select[*_Row], area: Area | None) -> Select[*_Row]:
-    if area is None or area.level == AreaLevel.COUNTY:
-        return stmt
-    if area.level == AreaLevel.TOWNSHIP:
-        return stmt.where(Complaint.township_id == area.id)
-    return stmt.where(Complaint.village_id == area.id)
-
-
-async def _count(session: AsyncSession, stmt: Select[int]) -> int:
-    return int(await session.scalar(stmt) or 0)
-
-
-async def complaint_counts(
-    session: AsyncSession, start: datetime, end: datetime, area: Area | None = None
-) -> ComplaintCounts:
-    """For digests, in [start, end): filed; finished (已办结, 重复, 不属于职责范围, 无法处理); and overdue at
-    `end` — still open then, its last day before end's date. Reopened complaints count as open again."""
-    base = in_area(select(func.count(Complaint.id)), area)
-    opened = await _count(session, base.where(Complaint.created_at >= start, Complaint.created_at < end))
-    closed = await _count(session, base.where(Complaint.final_at >= start, Complaint.final_at < end))
-    overdue = await _count(
-        session,
-        base.where(
-            Complaint.created_at < end,
-            Complaint.due_on < end.date(),
-            or_(Complaint.final_at.is_(None), Complaint.final_at >= end),
-        ),
-    )
-    return ComplaintCounts(opened, closed, overdue)
-
-
-def _export_query(start: datetime | None, end: datetime | None, area: Area | None) -> Select[Complaint]:
-    stmt = in_area(select(Complaint), area)
-    if start is not None:
-        stmt = stmt.where(Complaint.created_at >= start)
-    if end is not None:
-        stmt = stmt.where(Complaint.created_at < end)
-    return stmt
-
-
-async def count_for_export(
-    session: AsyncSession, start: datetime | None, end: datetime | None, area: Area | None
-) -> int:
-    stmt = _export_query(start, end, area).with_only_columns(func.count(Complaint.id)).order_by(None)
-    return await _count(session, stmt)
-
-
-async def stream_for_export(
-    session: AsyncSession, start: datetime | None, end: datetime | None, area: Area | None
-) -> AsyncIterator[tuple[Complaint, int]]:
-    """(complaint, photo count) in filing order, fetched in batches so a big county never sits in memory."""
-    photos = (
-        select(ComplaintPhoto.complaint_id, func.count(ComplaintPhoto.id).label("n"))
-        .group_by(ComplaintPhoto.complaint_id)
-        .subquery()
-    )
-    stmt = (
-        _export_query(start, end, area)
-        .add_columns(func.coalesce(photos.c.n, 0))
-        .outerjoin(photos, photos.c.complaint_id == Complaint.id)
-        .order_by(Complaint.id)
-        .execution_options(yield_per=500)
-    )
-    result = await session.stream(stmt)
-    async for complaint, count in result:
-        yield complaint, int(count)
-
-
-async def stream_events_for_export(
-    session: AsyncSession, start: datetime | None, end: datetime | None, area: Area | None
-) -> AsyncIterator[tuple[str, ComplaintEvent]]:
-    ids = _export_query(start, end, area).with_only_columns(Complaint.id).order_by(None)
-    stmt = (
-        select(Complaint.number, ComplaintEvent)
-        .join(Complaint, Complaint.id == ComplaintEvent.complaint_id)
-        .where(ComplaintEvent.complaint_id.in_(ids))
-        .order_by(ComplaintEvent.complaint_id, ComplaintEvent.id)
-        .execution_options(yield_per=500)
-    )
-    result = await session.stream(stmt)
-    async for number, event in result:
-        yield number, event

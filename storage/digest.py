@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.areas import children_of
-from storage.complaints import complaint_counts
+from storage.complaint_stats import complaint_counts
 from storage.inspection_models import Inspection, InspectionStatus, Unit, UnitStatus
 from storage.inspections import count_overdue_rectifications
 from storage.models import Area, AreaLevel

@@ -1,6 +1,7 @@
 """The sample register: invented units (names marked （示例）) and their inspections in the sample county, with the
-sample county office that inspected them. Written once, with the sample county, into an empty database; removed
-again by `shixiao units remove-sample`.
+sample county office that inspected them. Written once into the sample county of a database that had no areas (in a
+transaction of its own after the county's, so that `shixiao run` can write it once it is polling); removed again by
+`shixiao units remove-sample`.
 
 The sample county office is chat account 0, which no Telegram or DingTalk account can be (Telegram's ids are
 positive, DingTalk's are numbered negative): only the terminal chat (`shixiao chat --user 0`) speaks as it.
@@ -66,6 +67,23 @@ class SampleRemoval:
     inspections: int = 0
     office_revoked: bool = False
     names: list[str] = field(default_factory=list)
+
+
+async def pending_sample_county(session: AsyncSession) -> str | None:
+    """The sample county whose sample register is still to be written, if any: the database holds a sample county,
+    no unit at all, and no sample county office (written in the register's own transaction, and kept as a resident
+    by `remove_sample_register`, so a register once loaded or removed is never written again, and one cut short by a
+    crash, whose transaction was rolled back, is written at the next start)."""
+    county = await session.scalar(
+        select(Area.name).where(Area.level == AreaLevel.COUNTY, Area.is_sample.is_(True)).order_by(Area.id).limit(1)
+    )
+    if county is None:
+        return None
+    if await session.scalar(select(User.id).where(User.channel_user_id == SAMPLE_OFFICE_CHAT).limit(1)) is not None:
+        return None
+    if await session.scalar(select(Unit.id).limit(1)) is not None:
+        return None
+    return county
 
 
 async def _sample_county(session: AsyncSession, county_name: str) -> Area | None:

@@ -23,7 +23,7 @@ from storage.complaint_models import (
     EventKind,
     Feedback,
 )
-from storage.complaints import format_number
+from storage.complaint_numbers import format_number
 from storage.inspection_models import (
     ClosureKind,
     ClosureSource,

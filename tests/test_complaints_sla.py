@@ -12,7 +12,8 @@ from handlers.texts import Texts
 from scheduler.complaint_jobs import chunks, escalate_overdue_complaints
 from storage.areas import find_area
 from storage.clock import SHANGHAI
-from storage.complaints import complaint_counts, open_complaints_overdue
+from storage.complaint_stats import complaint_counts
+from storage.complaints import open_complaints_overdue
 from storage.models import Role
 from tests.chat_driver import Person, register
 from tests.complaints_support import button, complaint, events, file_complaint, notices_to

@@ -16,7 +16,17 @@ from storage.migrate import current_revision, head_revision, is_at_head, script_
 
 REPO = Path(__file__).resolve().parent.parent
 # Libraries the bot needs only for exports, charts, migrations or webhook mode, not to start polling and answer.
-HEAVY = ("alembic", "openpyxl", "numpy", "matplotlib", "PIL", "aiohttp.web", "typer.rich_utils")
+HEAVY = (
+    "alembic",
+    "openpyxl",
+    "numpy",
+    "matplotlib",
+    "PIL",
+    "aiohttp.web",
+    "typer.rich_utils",
+    "pypinyin",  # the knowledge search index: built with the first question
+    "segno",  # owner QR codes
+)
 
 START = """
 import asyncio, json, sys

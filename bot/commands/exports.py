@@ -24,7 +24,7 @@ from bot.xlsx_book import DATE_WIDTH, MOMENT_WIDTH, Book
 from handlers.complaints.categories import default_config
 from handlers.complaints.privacy import Audience, complainant_identity
 from handlers.texts import Texts
-from storage import complaints
+from storage import complaint_stats
 from storage.areas import AmbiguousArea, AreaNotFound, find_area, list_areas
 from storage.complaint_models import Complaint, ComplaintEvent
 from storage.models import Area, AreaLevel, Role, User
@@ -232,17 +232,17 @@ async def export_complaints(
         async with db.transaction() as session:
             area = await resolve_area(session, scope_args[2])
             rows = ComplaintRows(await list_areas(session), Texts.load(), tz, datetime.now(tz).date(), audience)
-            total = await complaints.count_for_export(session, start, end, area)
+            total = await complaint_stats.count_for_export(session, start, end, area)
             main = sheets.sheet("投诉", rows.headers, COMPLAINT_WIDTHS)
             events = 0
             with progress() as bar:
                 task = bar.add_task("导出投诉", total=total)
-                async for complaint, photos in complaints.stream_for_export(session, start, end, area):
+                async for complaint, photos in complaint_stats.stream_for_export(session, start, end, area):
                     main.append(rows.complaint(complaint, photos))
                     bar.advance(task)
                 history = sheets.sheet("办理记录", EVENT_HEADERS, {"时间": MOMENT_WIDTH})
                 officials = await _officials(session)
-                async for number, event in complaints.stream_events_for_export(session, start, end, area):
+                async for number, event in complaint_stats.stream_events_for_export(session, start, end, area):
                     history.append(rows.event(number, event, officials))
                     events += 1
         sheets.save(out)

@@ -7,17 +7,19 @@ import sys
 from collections import Counter
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
 from bot.commands.chinese_cli import ChineseTyper
 from bot.commands.common import console, fail, load_settings, progress
-from knowledge.answer import Answer, Answerer
-from knowledge.evaluate import DECLINED_PLACE, OUT_OF_SCOPE, evaluate, load_question_set
 from knowledge.loader import DATA_DIR, load_knowledge
 from knowledge.models import KnowledgeBase, KnowledgeError
 from storage.clock import SystemClock
+
+if TYPE_CHECKING:  # the answerer (search index, pypinyin) only for the commands that answer: not for `shixiao run`
+    from knowledge.answer import Answer, Answerer
 
 DATA_HELP = "知识库目录（默认为随程序提供的 knowledge/data）"
 
@@ -38,6 +40,8 @@ DATE_HELP = "按这一天回答与日期有关的问题（YYYY-MM-DD，默认今
 
 
 def _answerer(data: Path | None) -> Answerer:
+    from knowledge.answer import Answerer
+
     try:
         return Answerer(data_dir=data)
     except KnowledgeError as error:
@@ -104,6 +108,8 @@ def check(
         kb = load_knowledge(data)
     except KnowledgeError as error:
         fail(f"知识库数据有误：\n{error}")
+    from knowledge.answer import Answerer
+
     answerer = Answerer(kb)
     by_file = Counter(entry.file for entry in kb.entries)
     questions = sum(len(entry.questions) for entry in kb.entries)
@@ -135,6 +141,8 @@ def eval_command(
     on: str | None = typer.Option(None, "--date", help=DATE_HELP),
 ) -> None:
     """评测问题集：输出 top-1、top-3 准确率和“不确定”（拒答）比例，并按行业、按主题分列。"""
+    from knowledge.evaluate import DECLINED_PLACE, OUT_OF_SCOPE, evaluate, load_question_set
+
     if not file.is_file():
         fail(f"找不到问题集文件：{file}")
     today = _today(on)

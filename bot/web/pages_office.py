@@ -20,10 +20,10 @@ from bot.web.app import Console, page, queue_notices
 from bot.web.auth import Refusal, Viewer, allow, not_found
 from bot.web.pages_main import _id
 from handlers.complaints import render
-from handlers.complaints.filing import CONFIG
 from handlers.complaints.handling import accept_complaint, may_handle, may_view
 from handlers.complaints.official_flows import NOTE_MAX, NOTE_MIN, SETTABLE, update_status
 from handlers.complaints.privacy import audience_of
+from handlers.complaints.shipped import CONFIG
 from handlers.milestones import mark_scope
 from storage import complaints, milestones, web
 from storage.areas import children_of, the_county

@@ -20,7 +20,7 @@ from bot.web.auth import Refusal, Viewer, not_found
 from bot.web.pages_main import CLASS_WORDS, STATUS_WORDS, _id
 from bot.xlsx_exports import write_units
 from handlers.complaints import render
-from handlers.complaints.filing import CONFIG
+from handlers.complaints.shipped import CONFIG
 from handlers.formatting import cn_date, cn_datetime
 from handlers.owner_notice import item_guidance
 from handlers.report import industry_names, scope_of

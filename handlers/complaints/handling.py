@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import buttons
 from handlers.complaints import notify, render
-from handlers.complaints.filing import CONFIG
 from handlers.complaints.privacy import audience_of
+from handlers.complaints.shipped import CONFIG
 from handlers.context import Turn
 from handlers.events import Choice, Reply
 from handlers.formatting import cn_date

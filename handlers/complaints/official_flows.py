@@ -13,8 +13,9 @@ from pydantic import model_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.complaints import deadlines, notify, render
-from handlers.complaints.filing import CONFIG, townships
+from handlers.complaints.filing import townships
 from handlers.complaints.handling import may_handle, may_view
+from handlers.complaints.shipped import CONFIG
 from handlers.context import Turn
 from handlers.events import Inbound, Reply
 from handlers.flow import Flow, Invalid, Option, Prompt, Step, Unfit, text_parser

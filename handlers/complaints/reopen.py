@@ -8,7 +8,7 @@ complaint learns only that it was reopened (its public status), never the compla
 from __future__ import annotations
 
 from handlers.complaints import deadlines, notify, render
-from handlers.complaints.filing import CONFIG
+from handlers.complaints.shipped import CONFIG
 from handlers.context import Turn
 from handlers.events import Inbound, Reply
 from handlers.flow import Flow, Option, Prompt, Step, pressed_or_typed, text_parser

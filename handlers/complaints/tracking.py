@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from handlers import buttons
 from handlers.complaints import handling, notify, render, reopen
-from handlers.complaints.filing import CONFIG
 from handlers.complaints.privacy import Audience, audience_of
+from handlers.complaints.shipped import CONFIG
 from handlers.context import Turn, parse_id
 from handlers.events import Choice, Reply
 from storage import complaints
