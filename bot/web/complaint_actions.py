@@ -21,7 +21,6 @@ from starlette.routing import Route
 from bot.web.app import Console, page, queue_notices
 from bot.web.auth import Refusal, Viewer, not_found
 from handlers.complaints import render
-from handlers.complaints.filing import CONFIG
 from handlers.complaints.handling import may_handle, may_view
 from handlers.complaints.official_flows import (
     NOTE_MAX,
@@ -30,6 +29,7 @@ from handlers.complaints.official_flows import (
     reroute_complaint,
     update_status,
 )
+from handlers.complaints.shipped import CONFIG
 from storage import complaints, web
 from storage.areas import children_of
 from storage.audience import list_townships
