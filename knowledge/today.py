@@ -1,7 +1,7 @@
 """Answers that depend on today's date: the phase the plan is in, the next milestones, how long until one.
 
-The plan is yearly: its month/day schedule is reused every year until the county loads a new one (as the reminders
-do, handlers/plan_schedule.py), so "today" is placed in the current year's schedule. The date comes from the caller
+The plan schedules 2009 only; like the reminders (handlers/plan_schedule.py), "today" is placed in its month/day
+schedule projected onto the current year, and every answer says that this is a projection, not the plan's rule. The date comes from the caller
 (the chat's injectable clock, the CLI's clock): this module never reads the time itself.
 """
 
@@ -15,7 +15,12 @@ from knowledge.models import Milestone, PhaseSpec
 from knowledge.render import phase_heading
 
 NEXT_MILESTONES = 3
-REUSED = "按实施方案的时间安排（方案为2009年印发，各节点的月日逐年沿用，以县整规办公布的当年计划为准）"
+# The plan itself schedules 2009 only: dates in later years are this bot's projection of its month/day schedule (as
+# the reminders use it), and must be said to be one, never stated as the plan's own rule.
+REUSED = (
+    "这些日期是把2009年实施方案（永政办发〔2009〕58号）的月日套到今年推算的；方案本身只安排了2009年，"
+    "今年实际的时间表以县整规办公布的为准"
+)
 # "还有几天", "过了没有", "来得及吗", "离…还有多久": a question about the distance from today to a milestone.
 COUNTDOWN = re.compile(
     r"还有几天|还剩几天|还有多久|还剩多久|还有多少天|还剩多少天|几天后|多少天后|过了没|过了吗|过没过|"
@@ -41,7 +46,7 @@ def _distance(m: Milestone, today: date) -> str:
         return f"{_when(m, today.year)}，就是今天"
     following = m.due(today.year + 1)
     return (
-        f"今年的这个节点（{_when(m, today.year)}）已过去{-days}天；按逐年沿用的安排，下一次是"
+        f"按方案的月日推算，今年的这个节点（{_when(m, today.year)}）已过去{-days}天；如果县里明年沿用同样的安排，是"
         f"{_when(m, today.year + 1)}，还有{(following - today).days}天"
     )
 
@@ -60,7 +65,7 @@ def upcoming(milestones: Sequence[Milestone], today: date, count: int = NEXT_MIL
 
 
 def today_answer(phases: Sequence[PhaseSpec], milestones: Sequence[Milestone], today: date) -> str:
-    lines = [f"今天是{cn_date(today)}。{REUSED}："]
+    lines = [f"今天是{cn_date(today)}。"]
     phase = phase_of(phases, today.month)
     if phase is not None:
         lines.append(f"现在处于{phase_heading(phase)}：{phase.summary}")
@@ -75,13 +80,14 @@ def today_answer(phases: Sequence[PhaseSpec], milestones: Sequence[Milestone], t
         days = (m.due(year) - today).days
         left = "就是今天" if days == 0 else f"还有{days}天"
         lines.append(f"- {_when(m, year)}前：{m.title}（{'、'.join(m.responsible)}），{left}")
+    lines.append(f"（{REUSED}。）")
     return "\n".join(lines)
 
 
 def countdown_note(milestones: Sequence[Milestone], today: date) -> str:
     """The distance from today to each of the milestones an answer is about."""
     parts = [f"{m.title}：{_distance(m, today)}" for m in milestones]
-    return f"\n今天是{cn_date(today)}。" + "；".join(parts) + "。（" + REUSED + "）"
+    return f"\n今天是{cn_date(today)}。" + "；".join(parts) + "。（" + REUSED + "。）"
 
 
 def asks_countdown(question: str) -> bool:

@@ -308,3 +308,12 @@ def test_two_terms_joined_by_he_are_each_answered(answerer):
 def test_he_between_other_words_splits_nothing(answerer):
     """毛巾 and 工具 are not terms of the knowledge base's lists: the question is answered whole."""
     assert len(answerer.answer("理发店的毛巾和工具要消毒吗").parts) == 1
+
+
+@pytest.mark.parametrize("question", ["现在是哪个阶段", "离年底验收还有几天", "离报年度计划还剩多少天"])
+def test_dates_after_2009_are_called_a_projection_of_the_2009_plan_not_its_rule(question):
+    # The plan schedules 2009 only: a later year's date is the bot's projection and must be said to be one.
+    text = shipped_answerer().answer(question, TODAY).answer
+    assert "2026" in text or "2027" in text
+    assert "逐年沿用" not in text
+    assert "方案本身只安排了2009年" in text and "以县整规办公布的为准" in text
