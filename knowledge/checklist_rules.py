@@ -44,17 +44,26 @@ def item_lines(path: Path) -> Lines:
 
 
 class Place:
-    """Where each item is written, for messages: 'industries/x.yaml 第12行'."""
+    """Where each item is written, for messages: 'industries/x.yaml 第12行'.
+
+    The lines are found only when a message needs one: composing a file again with the pure-Python parser just for
+    its line numbers cost more than parsing and validating the whole knowledge base, for files that are valid."""
 
     def __init__(self) -> None:
-        self._at: dict[str, tuple[str, int | None]] = {}
+        self._at: dict[str, tuple[str, Path]] = {}
+        self._lines: dict[Path, Lines] = {}
 
-    def add(self, name: str, lines: Lines, ids: list[str]) -> None:
+    def add(self, name: str, path: Path, ids: list[str]) -> None:
         for ident in ids:
-            self._at[ident] = (name, lines.get(ident))
+            self._at[ident] = (name, path)
 
     def __call__(self, ident: str) -> str:
-        name, line = self._at.get(ident, ("", None))
+        if ident not in self._at:
+            return ""
+        name, path = self._at[ident]
+        if path not in self._lines:
+            self._lines[path] = item_lines(path)
+        line = self._lines[path].get(ident)
         return f"{name} 第{line}行" if line else name
 
 
@@ -84,23 +93,30 @@ def effective_items(
     for item in own:
         _known_topic(item, topics, place)
         for target in item.replaces:
-            where = f"{place(item.id)}：检查项 {item.id}：replaces: {target}"
-            common_item = by_id.get(target)
-            if common_item is None:
-                raise KnowledgeError(f"{where} 不是共性检查项（只能取代 common.yaml 中的项）")
-            if target in replaced:
-                raise KnowledgeError(f"{where} 已被 {replaced[target].id} 取代，一个共性项只能由一项取代")
-            if common_item.kind == "gate" or any(
-                other.relevant and other.relevant.item == target for other in [*common, *own]
-            ):
-                raise KnowledgeError(f"{where} 是筛选题或被其他项引用，不能取代")
-            if common_item.veto and not item.veto:
-                raise KnowledgeError(f"{where} 是一票否决项，取代它的项也必须是一票否决项（veto: true）")
+            problem = _replace_problem(item, by_id.get(target), replaced.get(target), [*common, *own])
+            if problem:  # the place (a file composed again for its line) only when there is an error to report
+                raise KnowledgeError(f"{place(item.id)}：检查项 {item.id}：replaces: {target} {problem}")
             replaced[target] = item
     items = [item for item in common if item.id not in replaced] + list(own)
     _one_topic_once(items, topics, place)
     _follow_ups_together(items, place)
     return items
+
+
+def _replace_problem(
+    item: ItemSpec, common_item: ItemSpec | None, earlier: ItemSpec | None, all_items: list[ItemSpec]
+) -> str | None:
+    """Why `item` cannot replace `common_item` (the common item its replaces names), or None."""
+    if common_item is None:
+        return "不是共性检查项（只能取代 common.yaml 中的项）"
+    if earlier is not None:
+        return f"已被 {earlier.id} 取代，一个共性项只能由一项取代"
+    target = common_item.id
+    if common_item.kind == "gate" or any(other.relevant and other.relevant.item == target for other in all_items):
+        return "是筛选题或被其他项引用，不能取代"
+    if common_item.veto and not item.veto:
+        return "是一票否决项，取代它的项也必须是一票否决项（veto: true）"
+    return None
 
 
 def _one_topic_once(items: list[ItemSpec], topics: dict[str, str], place: Place) -> None:
@@ -143,13 +159,17 @@ def retired_items(specs: list[RetiredSpec], items: list[ItemSpec], place: Place)
     seen: set[str] = set()
     retired: list[RetiredItem] = []
     for spec in specs:
-        where = f"{place(spec.id)}：retired 中的 {spec.id}"
-        if spec.id in live:
-            raise KnowledgeError(f"{where} 仍在本检查表中，已合并的项要从 items 中删去")
-        if spec.id in seen:
-            raise KnowledgeError(f"{where} 重复")
-        if spec.into not in live:
-            raise KnowledgeError(f"{where}：into: {spec.into} 不是本检查表中的检查项")
+        problem = (
+            " 仍在本检查表中，已合并的项要从 items 中删去"
+            if spec.id in live
+            else " 重复"
+            if spec.id in seen
+            else f"：into: {spec.into} 不是本检查表中的检查项"
+            if spec.into not in live
+            else None
+        )
+        if problem:  # the place only when there is an error to report
+            raise KnowledgeError(f"{place(spec.id)}：retired 中的 {spec.id}{problem}")
         seen.add(spec.id)
         retired.append(RetiredItem(spec.id, spec.into, spec.text))
     return tuple(retired)

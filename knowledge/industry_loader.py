@@ -68,7 +68,7 @@ def _items(
 def load_industries(b: Builder, normalizer: Normalizer) -> dict[str, Checklist]:
     common = b.load(CommonFile, "common.yaml")
     place = checklist_rules.Place()
-    place.add("common.yaml", checklist_rules.item_lines(b.dir / "common.yaml"), [it.id for it in common.items])
+    place.add("common.yaml", b.dir / "common.yaml", [it.id for it in common.items])
     checklist_rules.check_common(common.items, common.topics, place)
     common_known: dict[str, ItemSpec] = {}
     common_sources = _items(b, common.items, "common.yaml", common.reviewed, common_known, "各行业共有")
@@ -103,7 +103,7 @@ def load_industries(b: Builder, normalizer: Normalizer) -> dict[str, Checklist]:
         sources = common_sources | _items(b, ind.items, name, ind.reviewed, known, ind.name)
         place.add(
             name,
-            checklist_rules.item_lines(b.dir / name),
+            b.dir / name,
             [it.id for it in ind.items] + [old.id for old in ind.retired],
         )
         all_items = checklist_rules.effective_items(common.items, ind.items, common.topics, place)

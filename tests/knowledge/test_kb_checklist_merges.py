@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.xlsx_exports import item_rows
+from knowledge import checklist_rules
 from knowledge.checklists import load_checklists
 from knowledge.models import KnowledgeError
 from storage.inspection_models import Inspection
@@ -250,3 +251,30 @@ async def test_a_report_made_before_a_merge_is_reviewed_and_corrected_as_it_was_
     summary = cadre.last.text
     assert "从业人员持有有效健康证明" in summary or "健康证明" in summary  # carried to today's item, still failing
     assert "两名厨师体检过期" in summary
+
+
+def test_lines_are_found_only_for_an_error(tmp_path, monkeypatch):
+    """A valid checklist is parsed once: its file is composed again for line numbers only when a message needs one,
+    and that message still names the exact line (of the item a replaces or retired error is about)."""
+    composed: list[str] = []
+    real = checklist_rules.item_lines
+    monkeypatch.setattr(checklist_rules, "item_lines", lambda path: composed.append(path.name) or real(path))
+    load_checklists(copy_data(tmp_path / "valid"))
+    assert composed == []
+    data = copy_data(tmp_path / "broken")
+    grocery = data / "industries" / "small_grocery.yaml"
+    edit(grocery, "    replaces: [common.records]\n", "    replaces: [common.records, common.records]\n")
+    with pytest.raises(KnowledgeError) as info:
+        load_checklists(data)
+    line = _line_of(grocery, "id: groc.purchase_ledger")
+    assert str(info.value).startswith(f"industries/small_grocery.yaml 第{line}行：检查项 groc.purchase_ledger：")
+    assert "已被 groc.purchase_ledger 取代" in str(info.value) and composed == ["small_grocery.yaml"]
+    restaurant = data / "industries" / "small_restaurant.yaml"
+    edit(grocery, "    replaces: [common.records, common.records]\n", "    replaces: [common.records]\n")
+    edit(restaurant, "{id: rest.layout, into: rest.zones", "{id: rest.layout, into: rest.zone")
+    with pytest.raises(KnowledgeError) as info:
+        load_checklists(data)
+    line = _line_of(restaurant, "id: rest.layout, into: rest.zone,")
+    assert str(info.value) == (
+        f"industries/small_restaurant.yaml 第{line}行：retired 中的 rest.layout：into: rest.zone 不是本检查表中的检查项"
+    )
