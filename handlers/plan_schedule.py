@@ -17,6 +17,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from handlers.texts import Texts
+from knowledge.kb_builder import VALIDATION_MESSAGES
 from knowledge.loader import DATA_DIR
 from knowledge.models import Milestone, MilestoneSpec, PhaseSpec, Text
 from knowledge.yaml_errors import YamlFileError, read_yaml_file
@@ -65,21 +66,7 @@ class Schedule:
     phases: tuple[PhaseSpec, ...]
 
 
-_MESSAGES = {
-    "missing": "缺少必填字段",
-    "extra_forbidden": "无法识别的字段（是否拼错？）",
-    "string_too_short": "不能为空",
-    "too_short": "至少需要一项",
-    "string_type": "应为文字",
-    "int_type": "应为整数",
-    "int_parsing": "应为整数",
-    "int_from_float": "应为整数",
-    "bool_type": "应为 true 或 false",
-    "bool_parsing": "应为 true 或 false",
-    "list_type": "应为列表（每行以“- ”开头）",
-    "model_type": "应为键值对",
-    "greater_than_equal": "数值太小",
-    "less_than_equal": "数值太大",
+_MESSAGES = VALIDATION_MESSAGES | {
     "string_pattern_mismatch": "格式不对：只能用小写英文字母、数字和下划线，例如 work_plan",
 }
 

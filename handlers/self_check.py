@@ -17,6 +17,7 @@ from handlers.events import Inbound, Reply
 from handlers.flow import Flow, Option, Prompt, Step, parse_option
 from handlers.flow_state import FlowState
 from handlers.formatting import cn_date
+from handlers.inspection.checklist_steps import answer_options
 from handlers.owner_notice import GUIDANCE_MAX, item_guidance
 from knowledge.models import Checklist
 from storage import owners, units
@@ -25,7 +26,7 @@ from storage.owner_models import SelfCheck
 
 log = logging.getLogger(__name__)
 
-PASS, FAIL, NA, YES, NO, HELP = "pass", "fail", "na", "yes", "no", "help"
+PASS, FAIL, NA, HELP = "pass", "fail", "na", "help"
 MESSAGE_MAX = 4000
 CARD_ITEMS = 5  # failed items of the last 自查 listed on the card
 
@@ -80,15 +81,7 @@ async def _item_prompt(turn: Turn, answers: SelfCheckAnswers) -> Prompt:
     )
     if answers.help_for == item.id:
         text += "\n\n" + turn.texts("insp_item_help", help=item.help, source=item.source)
-    if item.kind == "gate":
-        options: tuple[Option, ...] = (Option(YES, turn.texts("insp_yes")), Option(NO, turn.texts("insp_no")))
-    else:
-        options = (
-            Option(PASS, turn.texts("insp_pass")),
-            Option(FAIL, turn.texts("insp_fail")),
-            Option(NA, turn.texts("insp_na")),
-        )
-    return Prompt(text, (*options, Option(HELP, turn.texts("insp_help"))), columns=3)
+    return Prompt(text, (*answer_options(turn, item), Option(HELP, turn.texts("insp_help"))), columns=3)
 
 
 async def _parse_item(

@@ -22,7 +22,8 @@ from knowledge.normalize import Normalizer
 from knowledge.yaml_errors import YamlFileError, read_yaml_file
 from knowledge.yaml_lines import file_line_of, where
 
-_ERROR_TEXT = {
+# pydantic error types in words, shared with the other data files validated at load (handlers/plan_schedule.py).
+VALIDATION_MESSAGES = {
     "missing": "缺少必填字段",
     "extra_forbidden": "无法识别的字段（是否拼错？）",
     "string_too_short": "不能为空",
@@ -30,6 +31,7 @@ _ERROR_TEXT = {
     "string_type": "应为文字",
     "int_type": "应为整数",
     "int_parsing": "应为整数",
+    "int_from_float": "应为整数",
     "bool_type": "应为 true 或 false",
     "bool_parsing": "应为 true 或 false",
     "date_from_datetime_parsing": "日期格式应为 YYYY-MM-DD",
@@ -80,7 +82,7 @@ def parse_model(model: type[M], raw: Any, name: str, path: Path | None = None) -
             loc = tuple(err["loc"])
             owner = _owner_id(raw, loc)
             field = ".".join(str(p) for p in loc) or "（整个文件）"
-            message = _ERROR_TEXT.get(err["type"], err["msg"])
+            message = VALIDATION_MESSAGES.get(err["type"], err["msg"])
             if err["type"] == "value_error":
                 message = str(err["ctx"]["error"]) if "ctx" in err else err["msg"]
             who = f"条目 {owner}：" if owner else ""

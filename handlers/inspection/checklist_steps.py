@@ -55,18 +55,21 @@ async def _item_prompt(turn: Turn, answers: InspectionAnswers) -> Prompt:
     text += carried_line(turn, answers, item.id)
     if answers.help_for == item.id:
         text += "\n\n" + turn.texts("insp_item_help", help=item.help, source=item.source)
-    if item.kind == "gate":
-        options: tuple[Option, ...] = (Option(YES, turn.texts("insp_yes")), Option(NO, turn.texts("insp_no")))
-    else:
-        options = (
-            Option(PASS, turn.texts("insp_pass")),
-            Option(FAIL, turn.texts("insp_fail")),
-            Option(NA, turn.texts("insp_na")),
-        )
-    options += (Option(HELP, turn.texts("insp_help")),)
+    options = (*answer_options(turn, item), Option(HELP, turn.texts("insp_help")))
     if item.kind != "gate" and item.id != applicable(turn, answers)[0].id and not answers.return_to:
         options += (Option(REST, turn.texts("insp_rest_pass")),)
     return Prompt(text, options, columns=3)
+
+
+def answer_options(turn: Turn, item: ChecklistItem) -> tuple[Option, ...]:
+    """The answers an item offers: 是/否 for a gate question, else 符合/不符合/不适用 (an inspection and a 自查 alike)."""
+    if item.kind == "gate":
+        return (Option(YES, turn.texts("insp_yes")), Option(NO, turn.texts("insp_no")))
+    return (
+        Option(PASS, turn.texts("insp_pass")),
+        Option(FAIL, turn.texts("insp_fail")),
+        Option(NA, turn.texts("insp_na")),
+    )
 
 
 def item_heading(turn: Turn, answers: InspectionAnswers, item: ChecklistItem) -> str:
