@@ -20,6 +20,7 @@ from handlers.flow import Flow, Invalid, Option, Prompt, Step, pressed_or_typed,
 from handlers.flow_state import FlowState
 from handlers.formatting import cn_date
 from knowledge.models import Entry, KnowledgeBase
+from knowledge.off_topic import OFF_TOPIC
 from knowledge.paraphrase import paraphrases
 from storage import pacing, questions
 from storage.users import get_user
@@ -119,13 +120,15 @@ async def answer_question(turn: Turn, text: str, forward: bool = True) -> list[R
     answer = await _service(turn).answer(turn.session, text, turn.clock.now().date())
     if not answer.abstained:
         return [_answer_reply(turn, answer)]
-    if answer.declined:  # another county or city: said so, and not this county office's question
+    if answer.declined and answer.declined != OFF_TOPIC:  # another county or city, a business not in 十小
         return [turn.menu_reply(answer.answer)]
     if not forward:
         return []
     if sum(_is_han(ch) for ch in text) < MIN_HAN:
         # "asdfgh", "99", a stray emoji: not a question the county office could answer, so not sent to it
         return [turn.menu_reply(turn.texts("ask_not_a_question"))]
+    if answer.declined:  # nothing of 十小 in it (明天会下雨吗): said so, and not this county office's question
+        return [turn.menu_reply(answer.answer)]
     if await questions.open_count(turn.session, turn.user.id) >= question_notices.MAX_OPEN_PER_ASKER:
         return [turn.menu_reply(turn.texts("ask_too_many_open", n=question_notices.MAX_OPEN_PER_ASKER))]
     now = turn.clock.now()

@@ -21,6 +21,7 @@ from knowledge.homophones import typo_lexicon
 from knowledge.loader import load_knowledge, make_normalizer
 from knowledge.models import Entry, KnowledgeBase
 from knowledge.normalize import basic_normalize
+from knowledge.off_topic import OFF_TOPIC, OFF_TOPIC_TEXT, is_off_topic
 from knowledge.parts import asking_clause, question_parts, run_on_cuts, run_on_tails, story_focus
 from knowledge.search import Hit, SearchIndex
 from knowledge.today import asks_countdown, countdown_note, today_answer
@@ -80,7 +81,8 @@ class Answer:
     suggestions: list[dict[str, str]] = field(default_factory=list)
     entry_id: str | None = None
     parts: list[str] = field(default_factory=list)  # the entries answered, in order (one for a plain answer)
-    declined: str | None = None  # "elsewhere": another county, city or country; "not_ours": a business not in 十小
+    # "elsewhere": another county, city or country; "not_ours": a business not in 十小; "off_topic": nothing of 十小
+    declined: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -374,6 +376,9 @@ class Answerer:
         ][:NOT_SURE_SUGGESTIONS]
         if not hits:
             suggestions = self._topic_suggestions(text)
+        if not suggestions and is_off_topic(self.index, text):
+            county = self.kb.places.county if self.kb.places is not None else "本县"
+            return Answer(OFF_TOPIC_TEXT.format(county=county), None, 0.0, True, declined=OFF_TOPIC)
         return Answer(NOT_SURE, None, hits[0].score if hits else 0.0, True, suggestions)
 
     def _topic_suggestions(self, text: str) -> list[dict[str, str]]:

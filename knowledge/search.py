@@ -91,7 +91,7 @@ def _explains(unit: str, questions: str, answer: str) -> bool:
     return unit in questions or unit in answer or all(ch in questions or ch in answer for ch in unit)
 
 
-def _mask(text: str, words: Sequence[str]) -> list[bool]:
+def word_mask(text: str, words: Sequence[str]) -> list[bool]:
     """Which characters of the text belong to one of the words."""
     mask = [False] * len(text)
     for word in words:
@@ -124,7 +124,7 @@ class _Query:
         self.corrected: tuple[tuple[str, str], ...] = ()
         self.compact = index.normalize.compact(text)
         self.grams = bigrams(text)
-        shape = _mask(text, index.normalize.question_words)
+        shape = word_mask(text, index.normalize.question_words)
         self.weighted = [(g, index._weight(g) * _shape_share(text, g, shape)) for g in self.grams]
         self.total = sum(w for _, w in self.weighted)
         self._normalize = index.normalize
@@ -136,7 +136,7 @@ class _Query:
         self.other_keys = named - index.trades
         # What is asked about the key terms: the bigrams touching neither a key term nor a question word, or, when
         # there is none, the single characters left (去, 办 in 营业执照去哪里办).
-        mask = _mask(text, (*named, *index.normalize.question_words))
+        mask = word_mask(text, (*named, *index.normalize.question_words))
         self.content = {text[i : i + 2] for i in range(len(text) - 1) if not mask[i] and not mask[i + 1]}
         if not self.content:
             self.content = {ch for ch, masked in zip(text, mask, strict=True) if not masked}

@@ -206,6 +206,18 @@ async def test_another_county_is_declined_naming_this_one_and_not_forwarded(core
     assert await questions_and_county_notices(db, 1122) == (0, 0)
 
 
+async def test_a_question_with_nothing_of_the_campaign_is_declined_and_not_forwarded(core, db, clock):
+    """明天会下雨吗 is no question for the county office: said so plainly, and not put in its queue."""
+    await register(core, db, clock, 1127, Role.COUNTY, None, "周主任")
+    resident = Person(core, 1128)
+    await resident.command("start")
+    reply = (await resident.text("明天会下雨吗"))[0]
+    assert "不在十小通的解答范围内" in reply.text and "已转给县整规办" not in reply.text
+    assert await questions_and_county_notices(db, 1127) == (0, 0)
+    assert (await resident.text("村里的快递驿站需要办理什么手续"))[0].text.startswith("不确定")
+    assert await questions_and_county_notices(db, 1127) == (1, 1)
+
+
 async def test_the_current_phase_comes_from_the_clock(core, db, clock):
     from datetime import datetime
 

@@ -37,11 +37,18 @@ def test_ask_json(app):
 
 
 def test_ask_not_sure(app):
-    result = runner.invoke(app, ["ask", "--json", "今天天气怎么样"])
+    result = runner.invoke(app, ["ask", "--json", "村里的快递驿站需要办理什么手续"])
     data = json.loads(result.stdout)
     assert data["abstained"] is True and data["answer"].startswith("不确定") and data["source"] is None
-    human = runner.invoke(app, ["ask", "今天天气怎么样"])
+    human = runner.invoke(app, ["ask", "村里的快递驿站需要办理什么手续"])
     assert human.exit_code == 0 and "不确定" in human.output
+
+
+def test_ask_off_topic(app):
+    result = runner.invoke(app, ["ask", "--json", "今天天气怎么样"])
+    data = json.loads(result.stdout)
+    assert data["abstained"] is True and data["declined"] == "off_topic" and data["source"] is None
+    assert "不在十小通的解答范围内" in data["answer"] and "永嘉县" in data["answer"]
 
 
 def test_ask_from_stdin_one_json_per_line(app):

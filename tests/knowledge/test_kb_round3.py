@@ -13,6 +13,7 @@ from kb_support import HERE, copy_data, edit, shipped_answerer
 from knowledge.answer import ELSEWHERE, NOT_OURS, NOT_SURE, PART_LEFT, Answerer
 from knowledge.evaluate import evaluate, load_question_set
 from knowledge.loader import load_knowledge
+from knowledge.off_topic import OFF_TOPIC
 
 TODAY = date(2026, 12, 7)
 
@@ -250,7 +251,7 @@ def test_third_development_set(answerer):
 
 
 def test_not_sure_still_reads_the_same(answerer):
-    assert answerer.answer("股票怎么买").answer == NOT_SURE
+    assert answerer.answer("村里的快递驿站需要办理什么手续").answer == NOT_SURE
 
 
 # ---- a narrow question gets the narrow answer ------------------------------------------------------------------
@@ -317,3 +318,29 @@ def test_dates_after_2009_are_called_a_projection_of_the_2009_plan_not_its_rule(
     assert "2026" in text or "2027" in text
     assert "逐年沿用" not in text
     assert "方案本身只安排了2009年" in text and "以县整规办公布的为准" in text
+
+
+# ---- nothing of 十小 in the question ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "question", ["明天会下雨吗", "股票明天会涨吗", "红烧肉怎么做", "社保卡丢了怎么补", "给我讲个笑话"]
+)
+def test_a_question_with_nothing_of_the_campaign_is_declined_plainly(answerer, question):
+    answer = answerer.answer(question)
+    assert answer.abstained and answer.declined == OFF_TOPIC, question
+    assert "不在十小通的解答范围内" in answer.answer and answer.suggestions == [] and answer.source is None
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "卖过期食品罚多少钱",  # 过期, 食品: words of the campaign, though no entry answers it
+        "作为店主我需要承担哪些责任",  # 店主
+        "村里的快递驿站需要办理什么手续",  # 办理…手续
+        "孩子发烧了怎么办",  # 孩子 reads as 未成年人, a key term: still 不确定, never declined as off topic
+    ],
+)
+def test_a_question_with_a_word_of_the_campaign_is_not_declined_as_off_topic(answerer, question):
+    answer = answerer.answer(question)
+    assert answer.declined != OFF_TOPIC, question
