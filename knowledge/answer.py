@@ -19,6 +19,7 @@ from typing import Any
 from knowledge.hit_order import milestones_by_entry, narrow_first
 from knowledge.homophones import typo_lexicon
 from knowledge.loader import load_knowledge, make_normalizer
+from knowledge.meaning import Meaning
 from knowledge.models import Entry, KnowledgeBase
 from knowledge.normalize import basic_normalize
 from knowledge.off_topic import OFF_TOPIC, OFF_TOPIC_TEXT, is_off_topic
@@ -100,6 +101,7 @@ class Answerer:
         data_dir: Path | str | None = None,
         threshold: float = THRESHOLD,
         progress: Callable[[int], None] | None = None,
+        semantic: bool = True,
     ) -> None:
         self.kb = kb if kb is not None else load_knowledge(data_dir)
         self.threshold = threshold
@@ -114,6 +116,8 @@ class Answerer:
             not_typos=[basic_normalize(w) for w in synonyms.not_typos],
         )
         self._milestones = milestones_by_entry(self.kb.milestones)
+        # The sentence encoder's second opinion when the characters say 不确定 (semantic.py; off without the package).
+        self.meaning = Meaning(self.kb.entries, self.index) if semantic else None
         self._conjoinable = frozenset(
             w for w in (basic_normalize(t) for t in (*synonyms.homophone_terms, *synonyms.key_terms)) if len(w) == 2
         )
@@ -150,6 +154,10 @@ class Answerer:
             story = self._story(text)
             if story is not None:
                 return self._single(story, [], text, today)
+            meant = self.meaning.pick(text) if self.meaning is not None else None
+            if meant is not None:
+                entry, closeness = meant
+                return Answer(self._text(entry, text, today), entry.source, closeness, False, [], entry.id, [entry.id])
             return self._not_sure(hits, text)
         top = hits[0]
         floor = max(top.score - AMBIGUITY_MARGIN, self.threshold - AMBIGUITY_MARGIN)
@@ -376,6 +384,8 @@ class Answerer:
         ][:NOT_SURE_SUGGESTIONS]
         if not hits:
             suggestions = self._topic_suggestions(text)
+        if not suggestions and self.meaning is not None:
+            suggestions = [_suggestion(entry) for entry in self.meaning.suggest(text)]
         if not suggestions and is_off_topic(self.index, text):
             county = self.kb.places.county if self.kb.places is not None else "本县"
             return Answer(OFF_TOPIC_TEXT.format(county=county), None, 0.0, True, declined=OFF_TOPIC)

@@ -176,6 +176,7 @@ class SearchIndex:
         not_typos: Sequence[str] = (),
     ) -> None:
         self.entries = list(entries)
+        self.position = {entry.id: n for n, entry in enumerate(self.entries)}
         self.normalize = normalizer
         self.weights = tuple(weights)
         self.bias = bias
@@ -360,6 +361,31 @@ class SearchIndex:
 
     def search(self, query: object, k: int = 5, exclude: int | None = None) -> list[Hit]:
         """Best entries for the query, best first. `exclude` hides one question (leave-one-out calibration)."""
+        prepared = self._prepare(query)
+        if prepared is None:
+            return []
+        q, text = prepared
+        hits = [h for e in self._recall(text, exclude) if (h := self._score_entry(q, e, exclude)) is not None]
+        hits.sort(key=lambda h: h.score, reverse=True)
+        # Scores within a hundredth of the best are a tie, won by the closest wording (a stored question typed word
+        # for word wins).
+        tied = [h for h in hits if h.score >= hits[0].score - TIE] if hits else []
+        if len(tied) > 1:
+            first = max(tied, key=lambda h: h.features[2])
+            hits.remove(first)
+            hits.insert(0, first)
+        return hits[:k]
+
+    def judge(self, query: object, entry: Entry) -> Hit | None:
+        """The query scored against one entry, whether or not the search would recall it (the features say what
+        speaks against an entry another method picked)."""
+        prepared = self._prepare(query)
+        position = self.position.get(entry.id)
+        if prepared is None or position is None:
+            return None
+        return self._score_entry(prepared[0], position, None)
+
+    def _prepare(self, query: object) -> tuple[_Query, str] | None:
         basic = basic_normalize(query)
         fixed, words = self.homophones.fix_words(basic) if self.homophones is not None else (basic, ())
         fixes = len(words)
@@ -367,7 +393,7 @@ class SearchIndex:
         # A bare key term (饭店, 未成年人, also 饭店 typed a thousand times) names a topic, not a question: many
         # entries fit it equally well and picking one would be a guess.
         if len(text) < MIN_QUERY_CHARS or text in self.normalize.key_terms:
-            return []
+            return None
         q = _Query(self, text, fixes)
         # A word read through a typo (消du → 消毒) was what the asker meant: an entry silent on it, and on the text as
         # typed (处方要 is no typo in 处方要保存多久), is not the answer.
@@ -379,13 +405,4 @@ class SearchIndex:
             for typed, word in words
             if finish(word) and (len(word) >= LONG_CORRECTION or any(ch.isascii() for ch in typed))
         )
-        hits = [h for e in self._recall(text, exclude) if (h := self._score_entry(q, e, exclude)) is not None]
-        hits.sort(key=lambda h: h.score, reverse=True)
-        # Scores within a hundredth of the best are a tie, won by the closest wording (a stored question typed word
-        # for word wins).
-        tied = [h for h in hits if h.score >= hits[0].score - TIE] if hits else []
-        if len(tied) > 1:
-            first = max(tied, key=lambda h: h.features[2])
-            hits.remove(first)
-            hits.insert(0, first)
-        return hits[:k]
+        return q, text
