@@ -92,6 +92,7 @@ class Contestant:
     cpu: list[float] = field(default_factory=list)  # CPU seconds (user + system) the process used until ready
     replies: list[float] = field(default_factory=list)  # launch to the answer to a message sent once it was ready
     rss_mb: list[float] = field(default_factory=list)
+    tree: Path = REPO  # the checkout whose modules it runs (PYTHONPATH)
 
 
 def rss_mb(pid: int) -> float:
@@ -111,10 +112,10 @@ def tail(path: str, lines: int = 30) -> str:
     return "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
 
 
-def child_env(emu: TelegramEmulator, database: Path, polling_timeout: int) -> dict[str, str]:
+def child_env(emu: TelegramEmulator, database: Path, polling_timeout: int, tree: Path = REPO) -> dict[str, str]:
     return {
         **os.environ,
-        "PYTHONPATH": str(REPO),
+        "PYTHONPATH": str(tree),
         "SHIXIAO_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
         "SHIXIAO_TELEGRAM_TOKEN": TOKEN,
         "SHIXIAO_TELEGRAM_API_BASE": emu.base_url,
@@ -144,7 +145,7 @@ async def measure(contestant: Contestant, workdir: Path, database: Path, idle: f
             process = await asyncio.create_subprocess_exec(
                 *contestant.command(database),
                 cwd=workdir,
-                env=child_env(emu, database, polling_timeout),
+                env=child_env(emu, database, polling_timeout, contestant.tree),
                 stdout=log,
                 stderr=log,
             )
@@ -210,19 +211,25 @@ async def existing_database(path: Path) -> None:
     await app.close()
 
 
-def contestants() -> list[Contestant]:
+def contestants(compare: Path | None = None) -> list[Contestant]:
     python = sys.executable
     shixiao = [python, "-m", "bot", "run", "--runtime", "aiogram"]
-    return [
+    field_ = [
         Contestant("import aiogram", lambda _db: [python, "-c", IMPORT_ONLY], polls=False),
         Contestant("bare aiogram bot", lambda _db: [python, "-c", BARE_BOT]),
         Contestant("shixiao, fresh DB", lambda _db: shixiao),
         Contestant("shixiao, existing DB", lambda _db: shixiao, prepare=existing_database),
     ]
+    if compare is not None:  # another checkout (say main) on the same interpreter, interleaved with this one
+        field_ += [
+            Contestant(f"{compare.name}, fresh DB", lambda _db: shixiao, tree=compare),
+            Contestant(f"{compare.name}, existing DB", lambda _db: shixiao, prepare=existing_database, tree=compare),
+        ]
+    return field_
 
 
-async def bench(runs: int, idle: float, polling_timeout: int, workdir: Path) -> list[Contestant]:
-    field_ = contestants()
+async def bench(runs: int, idle: float, polling_timeout: int, workdir: Path, compare: Path | None) -> list[Contestant]:
+    field_ = contestants(compare)
     existing = workdir / "existing.db"
     for contestant in field_:
         if contestant.prepare is not None:
@@ -290,10 +297,10 @@ def report(field_: list[Contestant], runs: int, idle: float, load_at_start: floa
         )
 
 
-def compile_project() -> None:
+def compile_project(tree: Path = REPO) -> None:
     """What scripts/start does after installing: our own modules' .pyc files, written once."""
     for package in ("bot", "handlers", "knowledge", "storage", "scheduler"):
-        if not compileall.compile_dir(REPO / package, quiet=1, workers=0):
+        if not compileall.compile_dir(tree / package, quiet=1, workers=0):
             raise SystemExit(f"byte-compiling {package} failed")
 
 
@@ -305,11 +312,20 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="measured launches per contestant (median reported)")
     parser.add_argument("--idle", type=float, default=3.0, help="seconds a ready bot sits idle before its RSS is read")
     parser.add_argument("--polling-timeout", type=int, default=25, help="getUpdates long-poll timeout of the bots")
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        metavar="CHECKOUT",
+        help="also run another checkout's `python -m bot run` (e.g. a worktree of main), interleaved with this one",
+    )
     args = parser.parse_args()
     load_at_start = os.getloadavg()[0]
     compile_project()
+    if args.compare is not None:
+        compile_project(args.compare.resolve())
     with tempfile.TemporaryDirectory(prefix="shixiao-footprint-") as folder:
-        field_ = asyncio.run(bench(args.runs, args.idle, args.polling_timeout, Path(folder)))
+        compare = args.compare.resolve() if args.compare is not None else None
+        field_ = asyncio.run(bench(args.runs, args.idle, args.polling_timeout, Path(folder), compare))
     report(field_, args.runs, args.idle, load_at_start)
 
 

@@ -9,13 +9,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot.db_open import open_database
 from bot.settings import Settings
 from handlers.area_files import SAMPLE_COUNTY, parse_area_file
-from handlers.assembly import build_core, shipped_knowledge
+from handlers.assembly import build_core
 from handlers.context import CoreConfig
 from handlers.core import Core
 from handlers.plan_schedule import ensure_plan
 from handlers.texts import Texts
+from knowledge.shipped import shipped_knowledge
 from scheduler.context import JobContext
 from scheduler.jobs import job_specs
 from scheduler.leader import LeaderElectedJobs
@@ -164,13 +166,6 @@ class RobotDelivery:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         for sender in self.senders:
             await sender.transport.close()  # type: ignore[attr-defined]
-
-
-async def open_database(settings: Settings) -> Database:
-    db = Database(settings.database_url)
-    await db.upgrade()
-    await db.optimize()
-    return db
 
 
 async def load_sample_if_empty(db: Database, clock: Clock, *, register: bool = True) -> bool:

@@ -5,23 +5,17 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
+import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.markup import escape
 
-from bot.app import configure_logging, open_app, sample_register_once_ready
-from bot.commands import access, areas, backup, database, exports, groups, jobs, plan, reports, units
 from bot.commands.chinese_cli import ChineseTyper
 from bot.commands.common import console, fail, load_settings, run_async
 
-app = ChineseTyper(
-    name="shixiao",
-    help="十小通：“十小”行业质量安全整治与规范的消息机器人。",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
 log = logging.getLogger("shixiao")
 
 NO_TOKEN = """尚未设置 Telegram 机器人令牌（SHIXIAO_TELEGRAM_TOKEN）。
@@ -83,7 +77,6 @@ def runtime_class(name: str) -> type:
 STOPPED_ON_ERROR = "机器人因错误停止，原因见上面的日志（日志中的令牌已隐去）。"
 
 
-@app.command()
 def run(
     runtime: str | None = typer.Option(
         None,
@@ -137,6 +130,8 @@ def run(
             fail(str(error), code=2)
     web_address = web_listen(settings, web) if web else None
     runtime_type = runtime_class(chosen)
+    from bot.app import configure_logging, open_app, sample_register_once_ready
+
     configure_logging(settings)
 
     async def go() -> None:
@@ -190,7 +185,6 @@ def web_listen(settings, listen: str) -> tuple[str, int]:  # type: ignore[no-unt
     return address.host, address.port
 
 
-@app.command("web")
 def web_console(
     listen: str = typer.Option(
         "127.0.0.1:8090", "--listen", metavar="HOST:PORT", help="网页控制台监听的地址和端口（默认只监听本机）"
@@ -199,6 +193,8 @@ def web_console(
     """运行县、乡镇办公室使用的网页控制台（登录链接由聊天中的 /web 发出）。"""
     settings = load_settings()
     host, port = web_listen(settings, listen)
+    from bot.app import configure_logging, open_app
+
     configure_logging(settings)
     from bot.web.server import serve_alone
 
@@ -215,7 +211,6 @@ def web_console(
         pass
 
 
-@app.command()
 def chat(
     user: int | None = typer.Option(
         None, "--user", help="模拟的用户编号；不同编号代表不同的人。默认：有示例名册时为 0（示例县整规办），否则为 1"
@@ -223,6 +218,8 @@ def chat(
 ) -> None:
     """在终端里和机器人对话（不需要 Telegram），按钮显示为编号。"""
     settings = load_settings()
+    from bot.app import configure_logging, open_app
+
     configure_logging(settings, log_file=Path("data") / "shixiao-chat.log")
     from bot.terminal import chat as terminal_chat
     from storage.sample_register import SAMPLE_OFFICE_CHAT, SAMPLE_OFFICE_NAME, sample_office_serves
@@ -245,30 +242,75 @@ def chat(
     run_async(go())
 
 
-database.register(app)
-backup.register(app)
-areas.register(app)
-access.register(app)
-units.register(app)
-exports.register(app)
-reports.register(app)
-plan.register(app)
-groups.register(app)
-jobs.register(app)
+# The command modules, in the order their commands are listed, and the first words of the command lines each adds
+# (`export` is a group the units, exports and reports modules each add commands to). A command line names its
+# module(s) by its first word (for `export`, its second), so `shixiao plan list` imports the plan commands and what
+# they need, not every command's libraries; anything else (`--help`, a typo, no command) gets every module, so the
+# help screens and Click's suggestions are those of the full command line. tests/test_cli_modules.py checks this
+# table against what each module registers.
+COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "database": ("db",),
+    "backup": ("backup", "restore"),
+    "areas": ("areas",),
+    "access": ("invite", "users"),
+    "units": ("units", "export units", "export inspections"),
+    "exports": ("export complaints",),
+    "reports": ("digest", "export report"),
+    "plan": ("plan",),
+    "groups": ("groups",),
+    "jobs": ("jobs",),
+    "knowledge": ("ask", "kb"),  # an optional feature: registered when its module is present in the checkout
+}
+OPTIONAL_MODULES = ("knowledge",)
+OWN_COMMANDS = ("run", "web", "chat")
 
-# Command groups of features that may not be installed in every checkout register themselves when present.
-for module_name in ("bot.commands.knowledge",):
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as missing:
-        if missing.name != module_name:
-            raise
-        continue
-    module.register(app)
+
+def modules_for(args: Sequence[str] | None) -> list[str]:
+    """The command modules a command line needs: all of them unless its first words name a known command."""
+    if args:
+        words = " ".join(args[:2]) if args[0] == "export" else args[0]
+        if args[0] in OWN_COMMANDS:
+            return []
+        chosen = [name for name, commands in COMMAND_MODULES.items() if words in commands]
+        if chosen:
+            return chosen
+    return list(COMMAND_MODULES)
+
+
+def build_app(args: Sequence[str] | None = None) -> typer.Typer:
+    """The `shixiao` command line; with `args`, only the command modules that command line needs."""
+    shixiao = ChineseTyper(
+        name="shixiao",
+        help="十小通：“十小”行业质量安全整治与规范的消息机器人。",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+    shixiao.command()(run)
+    shixiao.command("web")(web_console)
+    shixiao.command()(chat)
+    for name in modules_for(args):
+        try:
+            module = importlib.import_module(f"bot.commands.{name}")
+        except ModuleNotFoundError as missing:
+            if name not in OPTIONAL_MODULES or missing.name != f"bot.commands.{name}":
+                raise
+            continue
+        module.register(shixiao)
+    return shixiao
+
+
+def __getattr__(name: str) -> Any:
+    """`bot.cli.app`, the whole command line (for tests and tools), built when first asked for."""
+    if name == "app":
+        whole = build_app()
+        globals()["app"] = whole
+        return whole
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main() -> None:
-    app()
+    build_app(sys.argv[1:])()
 
 
-__all__ = ["app", "console", "main"]
+__all__ = ["build_app", "console", "main"]

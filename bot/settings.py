@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from scheduler.jobs import DAYS
+from scheduler.weekdays import DAYS
 
 DEFAULT_API_BASE = "https://api.telegram.org"
 

@@ -14,7 +14,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from handlers.inspection.outcome_steps import allowed_classes, class_conflict
+from handlers.inspection.class_rules import allowed_classes, class_conflict
 from knowledge.models import Checklist
 from storage.inspection_models import UnitClass, UnitStatus
 from storage.sheet_files import SheetFileError, sheet_rows

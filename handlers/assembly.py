@@ -14,19 +14,13 @@ from handlers.free_text import shipped_words
 from handlers.menus import load_menus
 from handlers.runner import Runner
 from handlers.texts import Texts
-from knowledge.loader import load_knowledge
 from knowledge.models import KnowledgeBase
+from knowledge.shipped import shipped_knowledge as shipped_knowledge  # one cache for the bot and the commands
 from storage.clock import Clock
 from storage.db import Database
 
 if TYPE_CHECKING:  # imported with the first question (its index and pypinyin), not at start-up
     from knowledge.answer import Answerer
-
-
-@lru_cache(maxsize=1)
-def shipped_knowledge() -> KnowledgeBase:
-    """The knowledge base shipped in knowledge/data (read once per process; the files do not change at run time)."""
-    return load_knowledge()
 
 
 @lru_cache(maxsize=1)

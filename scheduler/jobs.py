@@ -19,10 +19,10 @@ from scheduler.milestone_jobs import remind_milestones
 from scheduler.owner_jobs import remind_owners
 from scheduler.question_jobs import announce_questions
 from scheduler.retention_jobs import purge_expired
+from scheduler.weekdays import DAYS
 
 log = logging.getLogger(__name__)
 
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MORNING = time(8, 30)
 DAILY_GRACE = 6 * 3600  # down at 08:30, back before 14:30: still remind today
 # A digest missed while the bot was down goes out once when it is back, within the same week.

@@ -10,7 +10,7 @@ import pytest
 from handlers.area_files import SAMPLE_COUNTY, parse_area_file
 from handlers.assembly import build_core
 from handlers.context import CoreConfig
-from scheduler.jobs import DAYS
+from scheduler.weekdays import DAYS
 from storage.areas import load_county
 from storage.clock import SHANGHAI, SystemClock
 from storage.db import Database

@@ -8,9 +8,10 @@ from datetime import timedelta
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.app import load_sample_if_empty, open_database
+from bot.app import load_sample_if_empty
 from bot.commands.chinese_cli import ChineseTyper
 from bot.commands.common import console, err_console, fail, load_settings, run_async
+from bot.db_open import open_database
 from handlers import access
 from handlers.actions import ACTIONS
 from handlers.formatting import cn_datetime

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import typer
 
-from bot.app import open_database
 from bot.commands.chinese_cli import ChineseTyper
 from bot.commands.common import console, fail, load_settings, run_async
+from bot.db_open import open_database
 from handlers.area_files import AreaFileError, parse_area_file
 from storage.areas import list_areas, load_county
 from storage.clock import SystemClock

@@ -5,15 +5,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bot.commands.chinese_cli import ChineseTyper
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 T = TypeVar("T")
 console = Console(soft_wrap=True)
@@ -68,7 +70,9 @@ def xlsx_out(example: str) -> Any:
 
 
 def progress() -> Progress:
-    """The progress bar used by long CLI work (imports, exports)."""
+    """The progress bar used by long CLI work (imports, exports); rich's progress module is imported with it."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),

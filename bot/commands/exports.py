@@ -18,8 +18,8 @@ import typer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.app import open_database
 from bot.commands.common import console, export_group, fail, load_settings, progress, run_async, xlsx_out
+from bot.db_open import open_database
 from bot.xlsx_book import DATE_WIDTH, MOMENT_WIDTH, Book
 from handlers.complaints.categories import default_config
 from handlers.complaints.privacy import Audience, complainant_identity

@@ -8,14 +8,15 @@ import sys
 
 import typer
 
-from bot.app import load_sample_if_empty, media_store, open_database, robot_senders
+from bot.app import load_sample_if_empty, media_store, robot_senders
 from bot.commands.chinese_cli import ChineseTyper
 from bot.commands.common import console, fail, load_settings, run_async
 from bot.commands.reports import ScopeProblem, _scope
-from handlers.assembly import shipped_knowledge
+from bot.db_open import open_database
 from handlers.report import digest_replies, targets_of
 from handlers.texts import Texts
 from handlers.work_groups import KINDS, BadGroup, check_group, check_name, default_name, masked, push_replies
+from knowledge.shipped import shipped_knowledge
 from scheduler.sender import default_instance_name
 from storage import outbox, work_groups
 from storage.clock import SystemClock

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import typer
 
-from bot.app import open_database
 from bot.commands.chinese_cli import ChineseTyper
 from bot.commands.common import console, err_console, fail, load_settings, run_async
-from handlers.plan_schedule import PlanError, Schedule, load_plan, planned_milestones, read_schedule, shipped_schedule
-from handlers.texts import Texts
-from storage import milestones
+from bot.db_open import open_database
 from storage.clock import SystemClock
 from storage.milestone_models import MilestoneKind
-from storage.milestones import PlannedMilestone
+
+if TYPE_CHECKING:
+    from storage import milestones
+    from storage.milestones import PlannedMilestone
+
+# The plan's schedule (handlers.plan_schedule: the knowledge base's models, YAML) and the storage queries are
+# imported by the commands that use them: `plan list` reads the database and needs the shipped plan only when the
+# year has no milestones yet.
 
 plan_app = ChineseTyper(help="实施方案的时间节点：按年度载入和查看（用于提醒和“计划节点”）。", no_args_is_help=True)
 
@@ -35,6 +40,9 @@ def load(
     year: int | None = typer.Option(None, "--year", min=2000, max=2100, help=YEAR_HELP),
 ) -> None:
     """载入一个年度的时间节点；重复载入会替换该年度的节点，不会重复，已标记的完成情况保留。"""
+    from handlers.plan_schedule import PlanError, load_plan, planned_milestones, read_schedule
+    from handlers.texts import Texts
+
     settings = load_settings()
     chosen = _year(year, settings.tz)
     texts = Texts.load()
@@ -68,6 +76,9 @@ def _print(rows: list[PlannedMilestone]) -> None:
 @plan_app.command("list")
 def list_command(year: int | None = typer.Option(None, "--year", min=2000, max=2100, help=YEAR_HELP)) -> None:
     """列出一个年度的时间节点，每行一个：日期（YYYY-MM-DD）、责任单位、事项（制表符分隔），按日期排序。"""
+    from storage import milestones
+    from storage.milestones import PlannedMilestone
+
     settings = load_settings()
     chosen = _year(year, settings.tz)
 
@@ -84,6 +95,9 @@ def list_command(year: int | None = typer.Option(None, "--year", min=2000, max=2
 
     rows = run_async(go())
     if not rows:
+        from handlers.plan_schedule import PlanError, Schedule, planned_milestones, shipped_schedule
+        from handlers.texts import Texts
+
         try:
             shipped: Schedule = shipped_schedule()
             rows = planned_milestones(shipped, chosen, Texts.load())

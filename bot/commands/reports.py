@@ -7,7 +7,6 @@ from pathlib import Path
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.app import open_database
 from bot.commands.common import (
     console,
     export_group,
@@ -18,11 +17,12 @@ from bot.commands.common import (
     suffix_check,
     xlsx_out,
 )
+from bot.db_open import open_database
 from bot.xlsx_book import MOMENT_WIDTH, Book, Percent
-from handlers.assembly import shipped_knowledge
 from handlers.digest_render import chart_png, digest_text, split_message
 from handlers.report import industry_names, targets_of
 from handlers.texts import Texts
+from knowledge.shipped import shipped_knowledge
 from storage.areas import AmbiguousArea, AreaNotFound, find_area, the_county
 from storage.clock import SystemClock
 from storage.digest import Digest, compute_digest

@@ -12,14 +12,14 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.table import Table
 
-from bot.app import load_sample_if_empty, open_database
 from bot.commands.chinese_cli import ChineseTyper
 from bot.commands.common import console, export_group, fail, load_settings, progress, run_async, xlsx_out
+from bot.db_open import open_database
 from bot.register_rows import BATCH_ROWS, Conflict, RegisterRows, Tally, describe
 from bot.settings import Settings
 from bot.unit_import import ImportFileError, RowProblem, industry_lookup, parse_rows, read_rows
 from bot.xlsx_exports import write_inspections, write_units
-from handlers.assembly import shipped_knowledge
+from knowledge.shipped import shipped_knowledge
 from storage.areas import AmbiguousArea, AreaNotFound, find_area
 from storage.clock import SystemClock
 
@@ -62,6 +62,8 @@ async def _import(file: Path, all_or_nothing: bool, settings: Settings) -> tuple
     clock = SystemClock(settings.tz)
     db = await open_database(settings)
     try:
+        from bot.app import load_sample_if_empty  # the handlers and the scheduler: only when importing a register
+
         # The sample county as run/chat would load it, but not the sample register: this is the county's own.
         await load_sample_if_empty(db, clock, register=False)
         checker = RegisterRows(names, settings.tz)

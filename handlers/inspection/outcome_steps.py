@@ -12,6 +12,7 @@ from handlers.flow import SKIP, Invalid, Option, Prompt, Step, parse_option, pre
 from handlers.formatting import cn_date, cn_month_day, cn_weekday
 from handlers.inspection.answers import InspectionAnswers
 from handlers.inspection.checklist_steps import FAIL, applicable, checklist
+from handlers.inspection.class_rules import allowed_classes
 from storage.inspection_models import UnitClass
 
 MAX_PHOTOS = 10
@@ -48,19 +49,6 @@ def needs_deadline(answers: InspectionAnswers) -> bool:
 # - 规范达标 and 关停取缔类 can both be true (a compliant shop in a shed due for demolition, an operator who is
 #   giving up), but rarely: the cadre gives a reason and the township's review screen flags it.
 # - 不达标 goes with any class; 整合提升类 still gets a deadline.
-def allowed_classes(compliant: bool) -> tuple[str, ...]:
-    if compliant:
-        return UnitClass.UPGRADE, UnitClass.SHUTDOWN
-    return UnitClass.UPGRADE, UnitClass.RECTIFY, UnitClass.SHUTDOWN
-
-
-def class_conflict(compliant: bool, unit_class: str | None) -> str | None:
-    """The class a 规范达标 result makes suspect (for the review screen's flag), or None when they agree."""
-    if compliant and unit_class in (UnitClass.RECTIFY, UnitClass.SHUTDOWN):
-        return unit_class
-    return None
-
-
 def needs_class_reason(answers: InspectionAnswers) -> bool:
     return bool(answers.compliant) and answers.unit_class == UnitClass.SHUTDOWN
 
@@ -355,7 +343,6 @@ __all__ = [
     "CLASS_KEYS",
     "OUTCOME_STEPS",
     "checklist",
-    "class_conflict",
     "failed_items",
     "needs_class_reason",
     "needs_deadline",

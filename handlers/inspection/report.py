@@ -12,10 +12,10 @@ from handlers.formatting import cn_date
 from handlers.inspection.answers import InspectionAnswers
 from handlers.inspection.carried import CARRIED_STEPS, carried_record, carried_summary
 from handlers.inspection.checklist_steps import CHECKLIST_STEPS, FAIL, NA, PASS, YES, applicable, item_number
+from handlers.inspection.class_rules import class_conflict
 from handlers.inspection.outcome_steps import (
     CLASS_KEYS,
     OUTCOME_STEPS,
-    class_conflict,
     failed_items,
     needs_class_reason,
     needs_deadline,

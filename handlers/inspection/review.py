@@ -11,9 +11,10 @@ from handlers.formatting import cn_date, cn_datetime
 from handlers.inspection.answers import InspectionAnswers
 from handlers.inspection.carried import carried_days, stored_carried_lines
 from handlers.inspection.checklist_steps import FAIL
+from handlers.inspection.class_rules import class_conflict
 from handlers.inspection.decisions import decide
 from handlers.inspection.evidence import evidence_lines, photo_album
-from handlers.inspection.outcome_steps import CLASS_KEYS, class_conflict
+from handlers.inspection.outcome_steps import CLASS_KEYS
 from handlers.inspection.unit_steps import begin, chosen, first_step, industry_name
 from storage import inspections, units
 from storage.areas import area_path, get_area
