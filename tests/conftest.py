@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import os
+
+# The CLI's rich console (bot/commands/common.py) takes its width from COLUMNS once, when it is made, if COLUMNS is
+# set then; otherwise it reads it at every call, which is how the tests that want unwrapped tables pass COLUMNS=250 to
+# the CLI. A run started with COLUMNS in its environment (a shell that exports it; pytest-xdist's workers start with
+# COLUMNS=80 and LINES=24) would pin the width at that and fail them: forget both before the CLI is imported.
+os.environ.pop("COLUMNS", None)
+os.environ.pop("LINES", None)
+
 import asyncio
 import logging
-import os
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 
