@@ -15,6 +15,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -28,6 +29,7 @@ from handlers.core import Core
 from storage.areas import load_county
 from storage.clock import SHANGHAI, ManualClock
 from storage.db import Database
+from storage.private_files import private_copy
 from tests.emulator import TelegramEmulator
 from tests.log_audit import AUDIT, AuditHandler, personal
 from tests.telegram_harness import RUNTIMES, RunningBot, bot_settings
@@ -121,12 +123,54 @@ def clock() -> ManualClock:
     return ManualClock(datetime(2026, 5, 6, 9, 0, tzinfo=SHANGHAI))
 
 
-@pytest.fixture
-async def db(db_url: str, clock: ManualClock) -> AsyncIterator[Database]:
-    database = Database(db_url)
+async def migrated_with_county(url: str, now: datetime) -> Database:
+    """A database at the head of the migrations holding the sample county, loaded at `now`."""
+    database = Database(url)
     await database.upgrade()
     async with database.transaction() as session:
-        await load_county(session, parse_area_file(SAMPLE_COUNTY), clock.now())
+        await load_county(session, parse_area_file(SAMPLE_COUNTY), now)
+    return database
+
+
+@pytest.fixture(scope="session")
+def sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[datetime, Path]]:
+    """Where the session's SQLite templates go, and the ones made so far (by the county's load time)."""
+    return tmp_path_factory.mktemp("sqlite-templates"), {}
+
+
+async def sqlite_template(templates: tuple[Path, dict[datetime, Path]], now: datetime) -> Path:
+    """A migrated SQLite file with the sample county loaded at `now`, made once per session (and per xdist worker):
+    migrating and loading the county for each test was a third of a second of the quick tier's every database test.
+    Tests get a copy of it, so none sees another's writes."""
+    folder, made = templates
+    if now not in made:
+        path = folder / f"template-{len(made)}.db"
+        database = await migrated_with_county(f"sqlite+aiosqlite:///{path}", now)
+        await database.dispose()  # the last connection closed checkpoints the WAL into the file and removes it
+        assert not path.with_name(path.name + "-wal").exists(), "the template's WAL was not checkpointed"
+        made[now] = path
+    return made[now]
+
+
+@pytest.fixture
+async def db(
+    db_url: str, clock: ManualClock, sqlite_templates: tuple[Path, dict[datetime, Path]]
+) -> AsyncIterator[Database]:
+    """A database at the head of the migrations with the sample county: on SQLite a copy of the session's template
+    (the same steps, taken once), on PostgreSQL migrated and loaded for the test."""
+    url = make_url(db_url)
+    file = (
+        Path(url.database)
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+        else None
+    )
+    if file is not None and not file.exists():
+        file.parent.mkdir(parents=True, exist_ok=True)
+        private_copy(await sqlite_template(sqlite_templates, clock.now()), file)
+        database = Database(db_url)
+        await database.upgrade()  # finds the copy at the head: nothing to do
+    else:
+        database = await migrated_with_county(db_url, clock.now())
     yield database
     await database.dispose()
 
