@@ -16,6 +16,7 @@ import logging
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -38,9 +39,10 @@ POSTGRES_ENV = "SHIXIAO_TEST_POSTGRES_URL"
 
 
 @pytest.fixture(scope="session", autouse=True)
-def log_audit() -> Iterator[None]:
+def log_audit(request: pytest.FixtureRequest) -> Iterator[None]:
     """Everything the suite's bots log or store as an error is checked for the token, names and phones
-    (tests/log_audit.py); a finding fails the session."""
+    (tests/log_audit.py); a finding fails the session (under pytest-xdist: each worker's session, as an error of its
+    last test)."""
     root = logging.getLogger()
     handler, level = AuditHandler(AUDIT), root.level
     root.addHandler(handler)
@@ -51,6 +53,9 @@ def log_audit() -> Iterator[None]:
         root.removeHandler(handler)
         root.setLevel(level)
     findings = AUDIT.finish()
+    worker_output = getattr(request.config, "workeroutput", None)  # a pytest-xdist worker's report to the controller
+    if worker_output is not None and (AUDIT.records or AUDIT.files_read):
+        worker_output["log_audit"] = AUDIT.summary()
     if findings:
         raise AssertionError(
             f"{len(findings)} secrets or personal data in the bots' logs or stored errors:\n" + "\n".join(findings[:30])
@@ -84,9 +89,22 @@ async def _admin(url: str, statement: str) -> None:
         await engine.dispose()
 
 
+WORKER_AUDITS: list[str] = []  # the pytest-xdist workers' log audit summaries, in the controller
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """A pytest-xdist worker finished: its log audit's summary is shown at the end of the run."""
+    summary = getattr(node, "workeroutput", {}).get("log_audit")
+    if summary:
+        WORKER_AUDITS.append(f"[{node.gateway.id}] {summary}")
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if AUDIT.records or AUDIT.files_read:
         terminalreporter.write_line(AUDIT.summary())
+    for line in sorted(WORKER_AUDITS):
+        terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session")
