@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import os
+
+# The CLI's rich console (bot/commands/common.py) takes its width from COLUMNS once, when it is made, if COLUMNS is
+# set then; otherwise it reads it at every call, which is how the tests that want unwrapped tables pass COLUMNS=250 to
+# the CLI. A run started with COLUMNS in its environment (a shell that exports it; pytest-xdist's workers start with
+# COLUMNS=80 and LINES=24) would pin the width at that and fail them: forget both before the CLI is imported.
+os.environ.pop("COLUMNS", None)
+os.environ.pop("LINES", None)
+
 import asyncio
 import logging
-import os
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -20,6 +30,7 @@ from handlers.core import Core
 from storage.areas import load_county
 from storage.clock import SHANGHAI, ManualClock
 from storage.db import Database
+from storage.private_files import private_copy
 from tests.emulator import TelegramEmulator
 from tests.log_audit import AUDIT, AuditHandler, personal
 from tests.telegram_harness import RUNTIMES, RunningBot, bot_settings
@@ -28,9 +39,10 @@ POSTGRES_ENV = "SHIXIAO_TEST_POSTGRES_URL"
 
 
 @pytest.fixture(scope="session", autouse=True)
-def log_audit() -> Iterator[None]:
+def log_audit(request: pytest.FixtureRequest) -> Iterator[None]:
     """Everything the suite's bots log or store as an error is checked for the token, names and phones
-    (tests/log_audit.py); a finding fails the session."""
+    (tests/log_audit.py); a finding fails the session (under pytest-xdist: each worker's session, as an error of its
+    last test)."""
     root = logging.getLogger()
     handler, level = AuditHandler(AUDIT), root.level
     root.addHandler(handler)
@@ -41,6 +53,9 @@ def log_audit() -> Iterator[None]:
         root.removeHandler(handler)
         root.setLevel(level)
     findings = AUDIT.finish()
+    worker_output = getattr(request.config, "workeroutput", None)  # a pytest-xdist worker's report to the controller
+    if worker_output is not None and (AUDIT.records or AUDIT.files_read):
+        worker_output["log_audit"] = AUDIT.summary()
     if findings:
         raise AssertionError(
             f"{len(findings)} secrets or personal data in the bots' logs or stored errors:\n" + "\n".join(findings[:30])
@@ -74,9 +89,22 @@ async def _admin(url: str, statement: str) -> None:
         await engine.dispose()
 
 
+WORKER_AUDITS: list[str] = []  # the pytest-xdist workers' log audit summaries, in the controller
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """A pytest-xdist worker finished: its log audit's summary is shown at the end of the run."""
+    summary = getattr(node, "workeroutput", {}).get("log_audit")
+    if summary:
+        WORKER_AUDITS.append(f"[{node.gateway.id}] {summary}")
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if AUDIT.records or AUDIT.files_read:
         terminalreporter.write_line(AUDIT.summary())
+    for line in sorted(WORKER_AUDITS):
+        terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session")
@@ -113,12 +141,54 @@ def clock() -> ManualClock:
     return ManualClock(datetime(2026, 5, 6, 9, 0, tzinfo=SHANGHAI))
 
 
-@pytest.fixture
-async def db(db_url: str, clock: ManualClock) -> AsyncIterator[Database]:
-    database = Database(db_url)
+async def migrated_with_county(url: str, now: datetime) -> Database:
+    """A database at the head of the migrations holding the sample county, loaded at `now`."""
+    database = Database(url)
     await database.upgrade()
     async with database.transaction() as session:
-        await load_county(session, parse_area_file(SAMPLE_COUNTY), clock.now())
+        await load_county(session, parse_area_file(SAMPLE_COUNTY), now)
+    return database
+
+
+@pytest.fixture(scope="session")
+def sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[datetime, Path]]:
+    """Where the session's SQLite templates go, and the ones made so far (by the county's load time)."""
+    return tmp_path_factory.mktemp("sqlite-templates"), {}
+
+
+async def sqlite_template(templates: tuple[Path, dict[datetime, Path]], now: datetime) -> Path:
+    """A migrated SQLite file with the sample county loaded at `now`, made once per session (and per xdist worker):
+    migrating and loading the county for each test was a third of a second of the quick tier's every database test.
+    Tests get a copy of it, so none sees another's writes."""
+    folder, made = templates
+    if now not in made:
+        path = folder / f"template-{len(made)}.db"
+        database = await migrated_with_county(f"sqlite+aiosqlite:///{path}", now)
+        await database.dispose()  # the last connection closed checkpoints the WAL into the file and removes it
+        assert not path.with_name(path.name + "-wal").exists(), "the template's WAL was not checkpointed"
+        made[now] = path
+    return made[now]
+
+
+@pytest.fixture
+async def db(
+    db_url: str, clock: ManualClock, sqlite_templates: tuple[Path, dict[datetime, Path]]
+) -> AsyncIterator[Database]:
+    """A database at the head of the migrations with the sample county: on SQLite a copy of the session's template
+    (the same steps, taken once), on PostgreSQL migrated and loaded for the test."""
+    url = make_url(db_url)
+    file = (
+        Path(url.database)
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+        else None
+    )
+    if file is not None and not file.exists():
+        file.parent.mkdir(parents=True, exist_ok=True)
+        private_copy(await sqlite_template(sqlite_templates, clock.now()), file)
+        database = Database(db_url)
+        await database.upgrade()  # finds the copy at the head: nothing to do
+    else:
+        database = await migrated_with_county(db_url, clock.now())
     yield database
     await database.dispose()
 

@@ -22,6 +22,10 @@ from tests.owner_support import inspect_with_one_failure, owner_core
 from tests.telegram_harness import BotProcess
 from tests.test_e2e_scheduler import outbox_drained
 
+# Real bot processes killed with SIGKILL and restarted (15 s a test): left out of the quick tier like the other kill -9
+# tests; the quick tier keeps the owner's flow without the kill (tests/test_e2e_owners.py).
+pytestmark = pytest.mark.slow
+
 OWNER = 3203
 
 
