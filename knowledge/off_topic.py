@@ -2,7 +2,7 @@
 
 Such a question is told plainly that it is outside what 十小通 answers, instead of 不确定 — which forwards it to the
 county office as a question owed an answer. The test is deliberately narrow: no key term (trade, document, actor),
-and not one pair of characters, outside the question words, that any knowledge-base question uses. A question with
+and not one pair of characters, outside the question words, that any knowledge-base question or answer uses. A question with
 a single word of the domain in it (卖过期食品罚多少钱: 过期, 食品) is still 不确定 and still forwarded, so an in-scope
 question asked in words the knowledge base does not know is never turned away here.
 """
@@ -24,14 +24,14 @@ OFF_TOPIC_TEXT = (
 
 def domain_pairs(index: SearchIndex, text: str) -> set[str]:
     """Pairs of characters of the question, neither of them part of a question word, that a knowledge-base question
-    also has."""
+    or answer also has (the answers' wider vocabulary keeps 感冒药-like words of the trades in)."""
     from knowledge.search import word_mask
 
     normalize = index.normalize
     normalized = normalize(text)
     asking = word_mask(normalized, normalize.question_words)
     pairs = {normalized[i : i + 2] for i in range(len(normalized) - 1) if not asking[i] and not asking[i + 1]}
-    return {pair for pair in pairs if pair in index.questions.idf}
+    return {pair for pair in pairs if pair in index.questions.idf or pair in index.answers.idf}
 
 
 def is_off_topic(index: SearchIndex, text: str) -> bool:
