@@ -52,6 +52,8 @@ async def test_county_codes_have_12_characters_and_the_others_8(core, db, clock)
     spaced = f"{county[:4]} {county[4:8]}-{county[8:]}".lower()
     assert invites.looks_like_code(spaced) and invites.looks_like_code("ABCD EFGH")
     assert not invites.looks_like_code("ABCDEFGHJK")  # 10: neither length
+    assert len(invites.ALPHABET) == 31 and len(invites.ALPHABET) ** 12 > 7.8e17
+    print(f"county codes: 12 of {len(invites.ALPHABET)} characters = {len(invites.ALPHABET) ** 12:.1e} values")
     replies = await Person(core, 601).text(spaced)
     assert "县整规办干部" in replies[0].text
     assert (await user_row(db, 601)).role == Role.COUNTY
@@ -90,6 +92,9 @@ async def test_failed_codes_are_limited_per_sender(core, db, clock, caplog, who)
     assert len(failures) == 6 and all("603" in line or "604" in line for line in failures)
     assert "ZZZ…" in failures[0] and "ZZZZZZZ" not in caplog.text and good not in caplog.text
     assert any("not looked up" in record.getMessage() for record in caplog.records)
+    print(
+        f"failed codes: 5 wrong in 5 minutes, the 6th (a good code) refused for about 5 minutes; {len(failures)} logged"
+    )
 
 
 # --- an official redeeming another code ------------------------------------------------------------------------

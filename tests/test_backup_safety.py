@@ -133,6 +133,9 @@ def test_a_clean_backup_restores_and_every_copy_is_private(database, env, tmp_pa
         ["restore", str(out), "--yes"], {**env, "SHIXIAO_DATABASE_URL": f"sqlite+aiosqlite:///{elsewhere}"}
     )
     assert code == 0 and mode(elsewhere) == 0o600, output
+    private = [database, Path(f"{database}-wal"), out, safety, elsewhere]
+    assert {mode(path) for path in private if path.exists()} == {0o600}
+    print(f"backup files: {len(private)} kinds (database, -wal, backup, safety copy, restore elsewhere), all 0600")
 
 
 def test_a_damaged_database_kept_aside_is_private_too(database, env, tmp_path):

@@ -4,8 +4,10 @@ the retention period, abandoned drafts deleted after the conversation timeout.""
 from __future__ import annotations
 
 import asyncio
+import random
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 from sqlalchemy import select
@@ -15,10 +17,12 @@ from bot.cli import app
 from bot.settings import Settings
 from handlers.area_files import SAMPLE_COUNTY, parse_area_file
 from handlers.events import Kind
+from handlers.inspection.evidence import distance_m
 from scheduler.jobs import job_specs
 from scheduler.retention_jobs import Retention, purge_expired
 from storage.areas import find_area, load_county
 from storage.complaint_models import Complaint
+from storage.complaints import anonymous_location
 from storage.db import Database
 from storage.models import AreaLevel, Conversation, OutboxMessage, OutboxStatus, Role
 from tests.chat_driver import Person
@@ -72,6 +76,20 @@ async def test_an_anonymous_location_is_kept_to_about_100_m_in_the_draft_the_row
     anonymous_row = next(row for row in _sheet_rows(out) if "TS-2026-000001" in row)
     assert 28.154 in anonymous_row and 120.69 in anonymous_row
     assert PRECISE[0] not in anonymous_row and PRECISE[1] not in anonymous_row
+
+
+def test_the_rounding_moves_a_point_no_more_than_about_75_m_and_blurs_it_over_about_100_m():
+    """Over 10,000 seeded points in the county's latitudes (27.5-29.5°N): rounding to 3 decimals moves a point at
+    most half a step each way (55.6 m north-south, 49 m east-west at 28°N, 74 m diagonally), and two points a step
+    apart are never told apart by less than the step."""
+    rng = random.Random(21)
+    points = [(rng.uniform(27.5, 29.5), rng.uniform(119.5, 121.5)) for _ in range(10_000)]
+    moved = [distance_m(point, anonymous_location(*point)) for point in points]
+    worst, mean = max(moved), sum(moved) / len(moved)
+    print(f"anonymous locations: {len(points)} points, moved at most {worst:.1f} m, on average {mean:.1f} m")
+    assert 60 < worst <= 75.5 and 25 < mean < 45  # blurred: not exact, not further than the half-diagonal
+    assert distance_m((28.0, 120.0), (28.001, 120.0)) == pytest.approx(111.2, abs=0.1)  # one step: about 100 m
+    assert all(len(f"{value}".partition(".")[2]) <= 3 for point in points[:100] for value in anonymous_location(*point))
 
 
 def _sheet_rows(path) -> list[tuple]:
@@ -183,6 +201,9 @@ async def test_delivered_messages_lose_their_text_after_the_retention_period(db,
     assert kept[2] == kept[3] == kept[4] == payload
     clock.advance(timedelta(days=2))
     assert await purge_expired(db, clock, Retention()) == (1, 0)
+    print(
+        "outbox retention: 4 rows; delivered 31 days ago blanked, 29 days ago, pending and failed kept; 2 days on, 1 more"
+    )
     assert await purge_expired(db, clock, Retention(outbox=timedelta(days=100))) == (0, 0)
 
 
@@ -192,6 +213,7 @@ async def test_abandoned_drafts_are_deleted_after_the_conversation_timeout(core,
     fresh = await file_located(core, 1602, "匿名提交", submit=False)
     clock.advance(timedelta(days=2, minutes=1))
     assert await purge_expired(db, clock, Retention()) == (0, 1)
+    print("draft expiry: 2 drafts idle 7 days 1 minute and 2 days 1 minute: 1 deleted, 1 kept")
     async with db.transaction() as session:
         left = list(await session.scalars(select(Conversation)))
     assert len(left) == 1 and left[0].data["lat"] == 28.154

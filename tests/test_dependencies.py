@@ -10,6 +10,7 @@ from pathlib import Path
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -56,3 +57,16 @@ def test_nothing_unused_is_declared():
     names = {canonicalize_name(requirement.name) for requirement in declared()}
     assert "xlsxwriter" not in names  # exports are written with openpyxl
     assert "defusedxml" in names  # openpyxl parses through it only when it is installed
+
+
+def test_aiohttp_floor_excludes_the_versions_with_published_advisories():
+    """Request smuggling fixed in 3.12.14 (GHSA-9548-qrrj-x5pj), later ones up to 3.14.3: no declared range admits
+    an aiohttp before them, directly or through aiogram."""
+    floors = {
+        canonicalize_name(req.name): min(Version(spec.version) for spec in req.specifier if spec.operator == ">=")
+        for req in declared()
+    }
+    assert floors["aiohttp"] >= Version("3.12.14")
+    aiohttp = next(req for req in declared() if canonicalize_name(req.name) == "aiohttp")
+    assert not aiohttp.specifier.contains("3.12.13") and aiohttp.specifier.contains(pins()["aiohttp"])
+    print(f"aiohttp floor {floors['aiohttp']} (advisories fixed in 3.12.14), pinned {pins()['aiohttp']}")

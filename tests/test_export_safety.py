@@ -192,6 +192,9 @@ async def test_exports_are_private_and_never_written_through_a_symlink(db, tmp_p
         assert not out.is_symlink() and stat.S_IMODE(out.stat().st_mode) == 0o600, what
         assert load_workbook(out).worksheets
         assert sorted(p.name for p in tmp_path.glob(f".{out.name}*")) == [f".{out.name}.partial"]  # no leftovers
+    written = sorted(tmp_path.glob("*.xlsx"))
+    assert len(written) == 4 and {stat.S_IMODE(p.stat().st_mode) for p in written} == {0o600}
+    print(f"exports: {len(written)} files, all 0600, 8 planted symlinks, their target unchanged")
 
 
 async def test_the_township_copy_has_no_names_or_phones_and_anonymous_places_are_blurred(db, tmp_path):
@@ -228,3 +231,6 @@ async def test_the_township_copy_has_no_names_or_phones_and_anonymous_places_are
         )
         assert (anonymous["纬度"], anonymous["经度"]) == (28.123, 120.654)
     assert stat.S_IMODE(os.stat(township_copy).st_mode) == 0o600
+    print(
+        f"township copy: {len(short[0])} columns of {len(full[0])}, no name or phone; anonymous place 28.123, 120.654"
+    )

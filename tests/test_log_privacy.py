@@ -77,6 +77,10 @@ async def test_delivering_through_a_redirecting_address_stores_and_logs_no_token
     assert len(redirected) == sum(attempts for _, attempts in errors)  # one request per attempt: not followed
     assert "WARNING scheduler.sender: temporary failure for outbox" in log
     assert leaks(log) == [] and leaks(" ".join(error for error, _ in errors)) == []
+    print(
+        f"redirected sends ({runtime}): {sum(attempts for _, attempts in errors)} attempts, {len(redirected)} requests "
+        f"(0 redirects followed); {len(errors)} outbox row's stored error says 302; token, name, phone: 0"
+    )
 
 
 @pytest.mark.slow
@@ -93,6 +97,7 @@ async def test_a_start_through_a_redirecting_address_fails_without_printing_the_
     assert returncode == 1, log
     assert STOPPED_ON_ERROR in log and "302" in log and "Traceback" in log
     assert leaks(log) == [], log
+    print(f"redirected getMe ({runtime}): exit {returncode}, {len(log.splitlines())} log lines, token in them: 0")
 
 
 TRIGGERS = {

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select, update
 
 from handlers.events import Kind, Photo
-from handlers.formatting import cn_date
+from handlers.formatting import cn_date, cn_datetime
 from handlers.inspection.evidence import FAR_M, diff_reports, distance_m, distance_text
 from storage.inspection_models import Inspection, InspectionPhoto, Unit
 from storage.models import Role, User
@@ -140,8 +140,10 @@ async def test_the_reviewer_sees_photos_location_inspector_changes_history_and_c
     async with db.transaction() as session:
         assert (await session.get(Unit, unit_id)).latitude == FURONG[0]
 
-    # The new report is made 1.1 km away, with two photos; one of them could not be kept.
+    # The new report is made 1.1 km away, with two photos, at 11:17; one of them could not be kept.
+    clock.advance(timedelta(hours=2, minutes=17))
     await submit_report(cadre, photo_ids=("p1", "p2"), location=(28.16, 120.69), deadline="10天后")
+    clock.advance(timedelta(hours=1))  # reviewed an hour later: the screen shows when it was submitted, not now
     async with db.transaction() as session:
         await session.execute(update(InspectionPhoto).where(InspectionPhoto.file_id == "p2").values(failed=True))
         # A later rename changes no report: the reviewer sees the name and area the report was submitted under.
@@ -150,6 +152,10 @@ async def test_the_reviewer_sees_photos_location_inspector_changes_history_and_c
     album, review = screen[0], screen[-1]
     assert album.photo == "p1" and "现场照片（1张）" in album.text  # the failed one cannot be shown
     assert "检查人：李建国（岩头镇芙蓉村）" in review.text and "李改名" not in review.text
+    async with db.transaction() as session:
+        waiting = (await session.scalars(select(Inspection).where(Inspection.status == "submitted"))).one()
+    assert cn_datetime(waiting.submitted_at, clock.tz) == "2026年5月6日 11:17"
+    assert "提交时间：2026年5月6日 11:17" in review.text, review.text
     assert "照片：2张" in review.text and "⚠️ 照片未能保存：1张" in review.text
     assert "距单位登记位置1.1公里" in review.text and 1111 > FAR_M and "请核实是否在现场检查" in review.text
     assert "该单位此前的检查报告（最近1份）" in review.text and "JC000001" in review.text and "已通过" in review.text

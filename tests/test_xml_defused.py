@@ -52,6 +52,7 @@ def test_an_excel_file_declaring_entities_is_refused_not_expanded(tmp_path):
         rows = list(sheet_rows(path))
         assert INJECTED not in str(rows)  # reached only without defusedxml: the entity was expanded
     assert path.name in str(refused.value)
+    print(f"XML entities: 1 declared entity, refused ({type(refused.value).__name__}), expanded 0 times")
 
 
 def test_reading_refuses_to_run_with_defusedxml_switched_off(tmp_path):
