@@ -65,22 +65,25 @@ def upcoming(milestones: Sequence[Milestone], today: date, count: int = NEXT_MIL
 
 
 def today_answer(phases: Sequence[PhaseSpec], milestones: Sequence[Milestone], today: date) -> str:
-    lines = [f"今天是{cn_date(today)}。"]
+    # The caveat comes first: an answer that opened with "现在处于第三阶段" read as a fact about this year, whatever the
+    # note at its end said.
+    lines = [
+        f"今天是{cn_date(today)}。实施方案（永政办发〔2009〕58号）只安排了2009年；下面是把它的月日套到今年的推算，今年实际的时间表以县整规办公布的为准。"
+    ]
     phase = phase_of(phases, today.month)
     if phase is not None:
-        lines.append(f"现在处于{phase_heading(phase)}：{phase.summary}")
+        lines.append(f"按方案的月日，现在相当于{phase_heading(phase)}：{phase.summary}")
     else:
         first = min(phases, key=lambda p: p.start_month) if phases else None
         lines.append(
-            "现在不在方案的三个阶段之内"
+            "按方案的月日，现在不在三个阶段之内"
             + (f"（{phase_heading(first)}从{first.start_month}月开始）。" if first else "。")
         )
-    lines.append("接下来的时间节点：")
+    lines.append("推算的接下来的时间节点：")
     for m, year in upcoming(milestones, today):
         days = (m.due(year) - today).days
         left = "就是今天" if days == 0 else f"还有{days}天"
         lines.append(f"- {_when(m, year)}前：{m.title}（{'、'.join(m.responsible)}），{left}")
-    lines.append(f"（{REUSED}。）")
     return "\n".join(lines)
 
 
