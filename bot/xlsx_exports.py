@@ -7,11 +7,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from rich.progress import Progress
-from sqlalchemy import ColumnElement, case, func, literal, select
+from sqlalchemy import ColumnElement, func, select
 
 from bot.unit_import import CLASS_NAMES, COLUMNS, STATUS_NAMES
 from bot.xlsx_book import DATE_WIDTH, MOMENT_WIDTH, Book
 from knowledge.models import Checklist, KnowledgeBase
+from storage import kept_photos
 from storage.db import Database
 from storage.inspection_models import Inspection, InspectionPhoto, Unit
 from storage.inspections import report_number
@@ -128,24 +129,9 @@ def item_rows(
 
 
 def photo_reference() -> ColumnElement[str]:
-    """A photo in an export: its stable path in the media store (media/ab/cd/<sha256>.jpg), or why there is none
-    (待保存: not downloaded yet; 未能保存: given up on). A Telegram file id means nothing outside the bot."""
-    sha = InspectionPhoto.sha256
-    path = (
-        literal("media/")
-        .concat(func.substr(sha, 1, 2))
-        .concat("/")
-        .concat(func.substr(sha, 3, 2))
-        .concat("/")
-        .concat(sha)
-        .concat(".")
-        .concat(func.coalesce(InspectionPhoto.extension, "jpg"))
-    )
-    return case(
-        (sha.is_not(None), path),
-        (InspectionPhoto.failed.is_(True), literal(PHOTO_FAILED)),
-        else_=literal(PHOTO_PENDING),
-    )
+    """A report photo in an export: its stable path in the media store (media/ab/cd/<sha256>.jpg), or why there
+    is none (待保存: not downloaded yet; 未能保存: given up on). A Telegram file id means nothing outside the bot."""
+    return kept_photos.photo_reference(InspectionPhoto, PHOTO_PENDING, PHOTO_FAILED)
 
 
 def _inspection_filter(stmt, start: datetime | None, end: datetime | None, scope: Area | None):  # type: ignore[no-untyped-def]

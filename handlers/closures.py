@@ -98,7 +98,7 @@ class ClosureAnswers(FlowState):
     kind: ClosureKind | None = None
     closed_on: date | None = None  # stored as "date" before the answers were typed
     note: str = ""
-    photo: dict[str, str] = Field(default_factory=dict)  # file_id, unique_id
+    photo: dict[str, str] = Field(default_factory=dict)  # file_id, unique_id, channel
     confirm: str = ""
 
     @model_validator(mode="before")
@@ -207,7 +207,7 @@ async def _parse_photo(turn: Turn, inbound: Inbound, prompt: Prompt, answers: Cl
         raise Invalid(turn.texts("closure_photo_expected"))
     if inbound.photo.size and inbound.photo.size > MAX_PHOTO_BYTES:
         raise Invalid(turn.texts("closure_photo_too_big"))
-    return {"file_id": inbound.photo.file_id, "unique_id": inbound.photo.file_unique_id}
+    return {"file_id": inbound.photo.file_id, "unique_id": inbound.photo.file_unique_id, "channel": inbound.channel}
 
 
 async def _confirm_prompt(turn: Turn, answers: ClosureAnswers) -> Prompt:
@@ -249,6 +249,7 @@ async def _finish(turn: Turn, answers: ClosureAnswers) -> list[Reply]:
         note=answers.note or None,
         photo_file_id=photo.get("file_id"),
         photo_unique_id=photo.get("unique_id"),
+        photo_channel=photo.get("channel") or "telegram",
     )
     recorded = await closures.record_closure(turn.session, report, turn.user, turn.clock.now())
     if recorded is None:

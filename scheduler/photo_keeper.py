@@ -1,11 +1,13 @@
-"""Keeps report photos: downloads each once into the media store, after the report's transaction committed.
+"""Keeps every photo (reports', complaints', closure visits', owners' 已整改): downloads each once into the media
+store, after its record's transaction committed.
 
 A worker beside the outbox sender, one per runtime (the Telegram runtimes fetch file ids through their client's
 public API, the terminal reads local files). It never runs inside an update's transaction: a slow or failing
 download holds up no reply. Each attempt claims its photo for a lease (several instances share the work without
 fetching one photo twice); a failure is retried with a doubling delay, and after `max_attempts` failures, or at
 once when the channel says the file can never be fetched (too big, unknown file id), the photo is flagged
-failed and the township's review screen says so. The clock is the injectable one, so tests move time by hand.
+failed and its record says so (the review screen, the complaint, the exports). The clock is the injectable one,
+so tests move time by hand.
 """
 
 from __future__ import annotations
@@ -91,7 +93,8 @@ class PhotoKeeper:
             if self._stopped:
                 break
             async with self.db.transaction() as session:
-                taken = await kept_photos.claim(session, photo.id, now, now + timedelta(seconds=self.limits.lease))
+                until = now + timedelta(seconds=self.limits.lease)
+                taken = await kept_photos.claim(session, photo.id, now, until, photo.table)
             if taken:
                 attempted += 1
                 await self._keep(photo)
@@ -101,26 +104,31 @@ class PhotoKeeper:
         try:
             stored = await keep(self.store, await self.source.fetch(photo.file_id))
         except PermanentFailure as error:
-            log.error("photo %s can never be fetched: %s", photo.id, error)
+            log.error("photo %s/%s can never be fetched: %s", photo.table, photo.id, error)
             await self._failed(photo, str(error), give_up=True)
         except asyncio.CancelledError:
             raise
         except Exception as error:  # network, the channel's 5xx, a full disk, an unreachable bucket, a bug
             log.warning(
-                "photo %s not kept (attempt %s): %s: %s", photo.id, photo.attempts + 1, type(error).__name__, error
+                "photo %s/%s not kept (attempt %s): %s: %s",
+                photo.table,
+                photo.id,
+                photo.attempts + 1,
+                type(error).__name__,
+                error,
             )
             await self._failed(
                 photo, f"{type(error).__name__}: {error}", give_up=photo.attempts + 1 >= self.limits.max_attempts
             )
         else:
             async with self.db.transaction() as session:
-                await kept_photos.mark_stored(session, photo.id, stored, self.clock.now())
+                await kept_photos.mark_stored(session, photo.id, stored, self.clock.now(), photo.table)
             self.kept += 1
 
     async def _failed(self, photo: kept_photos.PendingPhoto, error: str, *, give_up: bool) -> None:
         delay = min(self.limits.first_retry * 2**photo.attempts, self.limits.max_retry)
         retry_at = None if give_up else self.clock.now() + timedelta(seconds=delay)
         if give_up:
-            log.error("photo %s given up after %s attempts: flagged on its report", photo.id, photo.attempts + 1)
+            log.error("photo %s/%s given up after %s attempts: flagged", photo.table, photo.id, photo.attempts + 1)
         async with self.db.transaction() as session:
-            await kept_photos.mark_failure(session, photo.id, error, retry_at)
+            await kept_photos.mark_failure(session, photo.id, error, retry_at, photo.table)

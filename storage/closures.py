@@ -14,6 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.inspection_models import ClosureKind, ClosureSource, Inspection, Unit, UnitClosure, UnitStatus
+from storage.kept_photo_models import PhotoOf
+from storage.kept_photos import add_record_photos
 from storage.models import Area, AreaLevel, User
 
 
@@ -28,6 +30,7 @@ class ClosureReport:
     note: str | None = None
     photo_file_id: str | None = None
     photo_unique_id: str | None = None
+    photo_channel: str = "telegram"  # which runtime can fetch the photo (the keeper's channel)
 
 
 def _in(stmt, area: Area):  # type: ignore[no-untyped-def]
@@ -77,6 +80,14 @@ async def record_closure(
     unit.rectify_by = None
     unit.updated_at = now
     await session.flush()
+    if closure.photo_file_id:  # kept by the photo keeper, like a report's photo
+        photo = {
+            "file_id": closure.photo_file_id,
+            "unique_id": closure.photo_unique_id,
+            "channel": closure.photo_channel,
+        }
+        add_record_photos(session, PhotoOf.CLOSURE, row.id, [photo], now)
+        await session.flush()
     return row
 
 

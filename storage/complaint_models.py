@@ -18,6 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from storage.kept_photo_models import KeptColumns
 from storage.models import Base
 from storage.types import UTCDateTime
 
@@ -131,8 +132,11 @@ class ComplaintFollower(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-class ComplaintPhoto(Base):
+class ComplaintPhoto(KeptColumns, Base):
+    """A complaint's photo, kept by the photo keeper like a report's (storage/kept_photo_models.py)."""
+
     __tablename__ = "complaint_photos"
+    __table_args__ = (Index("ix_complaint_photos_pending", "channel", "failed", "sha256"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)

@@ -11,6 +11,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.complaint_models import Complaint, ComplaintEvent, ComplaintPhoto
+from storage.kept_photos import photo_reference
 from storage.models import Area, AreaLevel
 
 _Row = TypeVarTuple("_Row")  # the columns a query selects
@@ -71,24 +72,30 @@ async def count_for_export(
 
 
 async def stream_for_export(
-    session: AsyncSession, start: datetime | None, end: datetime | None, area: Area | None
-) -> AsyncIterator[tuple[Complaint, int]]:
-    """(complaint, photo count) in filing order, fetched in batches so a big county never sits in memory."""
+    session: AsyncSession, start: datetime | None, end: datetime | None, area: Area | None, pending: str, failed: str
+) -> AsyncIterator[tuple[Complaint, int, str]]:
+    """(complaint, photo count, its photos' references joined by "|") in filing order, fetched in batches so a big
+    county never sits in memory. A reference is the photo's stable path in the media store, or `pending` (not
+    downloaded yet) or `failed` (given up on): kept_photos.photo_reference."""
     photos = (
-        select(ComplaintPhoto.complaint_id, func.count(ComplaintPhoto.id).label("n"))
+        select(
+            ComplaintPhoto.complaint_id,
+            func.count(ComplaintPhoto.id).label("n"),
+            func.aggregate_strings(photo_reference(ComplaintPhoto, pending, failed), "|").label("refs"),
+        )
         .group_by(ComplaintPhoto.complaint_id)
         .subquery()
     )
     stmt = (
         _export_query(start, end, area)
-        .add_columns(func.coalesce(photos.c.n, 0))
+        .add_columns(func.coalesce(photos.c.n, 0), photos.c.refs)
         .outerjoin(photos, photos.c.complaint_id == Complaint.id)
         .order_by(Complaint.id)
         .execution_options(yield_per=500)
     )
     result = await session.stream(stmt)
-    async for complaint, count in result:
-        yield complaint, int(count)
+    async for complaint, count, references in result:
+        yield complaint, int(count), references or ""
 
 
 async def stream_events_for_export(

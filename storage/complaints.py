@@ -142,6 +142,7 @@ async def create_complaint(session: AsyncSession, new: NewComplaint, now: dateti
                 file_unique_id=photo.get("unique_id"),
                 size=photo.get("size"),
                 created_at=now,
+                channel=str(photo.get("channel") or "telegram"),
             )
         )
     await session.flush()

@@ -16,11 +16,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from storage.kept_photo_models import KeptColumns
 from storage.models import Base
 from storage.types import UTCDateTime
 
@@ -163,7 +163,7 @@ class Inspection(Base):
     rectify_by_before: Mapped[date | None] = mapped_column(Date)
 
 
-class InspectionPhoto(Base):
+class InspectionPhoto(KeptColumns, Base):
     """A report's photo. Telegram's file id is only a loan (another bot token cannot use it): the photo keeper
     (scheduler/photo_keeper.py) downloads each one once, after the report is committed, into the media store,
     named by its content's sha256. After MAX attempts it stays `failed`, and the review screen says so."""
@@ -177,16 +177,6 @@ class InspectionPhoto(Base):
     file_unique_id: Mapped[str | None] = mapped_column(String(100))
     size: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    # Which runtime can fetch the file: "telegram" (a file id) or "terminal" (a local path).
-    channel: Mapped[str] = mapped_column(String(16), default="telegram", server_default="telegram")
-    sha256: Mapped[str | None] = mapped_column(String(64))
-    extension: Mapped[str | None] = mapped_column(String(8))  # jpg, png…: part of the stored name
-    stored_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    failed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    # Not before this moment: the next retry after a failure, or another instance's claim while it downloads.
-    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    last_error: Mapped[str | None] = mapped_column(Text)
 
 
 class InspectionSequence(Base):

@@ -1,4 +1,4 @@
-"""Report photos in backups: `shixiao backup --out F` writes the database file F and, beside it, the folder
+"""Kept photos in backups (reports', complaints', closure visits', owners' 已整改): `shixiao backup --out F` writes the database file F and, beside it, the folder
 `F.media/` with every photo that database snapshot references (ab/cd/<sha256>.<ext>, the media store's own
 layout); `shixiao restore F` puts the folder's photos back into the media store. A file whose content does not
 match its name (damaged on the way) is reported and left out, never stored."""
@@ -34,16 +34,23 @@ def media_folder_for(backup: Path) -> Path:
     return backup.with_name(backup.name + ".media")
 
 
+# Every table whose rows the photo keeper fills in (storage/kept_photos.py MODELS); written out, for the file may
+# be of an older schema that lacks some of them.
+PHOTO_TABLES = ("inspection_photos", "complaint_photos", "record_photos")
+
+
 def referenced_photos(database: Path) -> list[Stored]:
-    """The kept photos a shixiao SQLite database file references (read only; an older schema has none)."""
+    """The kept photos a shixiao SQLite database file references (read only; an older schema has fewer or none)."""
+    found: dict[str, Stored] = {}
     with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as connection:
-        columns = {row[1] for row in connection.execute("PRAGMA table_info(inspection_photos)")}
-        if "sha256" not in columns:
-            return []
-        rows = connection.execute(
-            "SELECT DISTINCT sha256, extension FROM inspection_photos WHERE sha256 IS NOT NULL ORDER BY sha256"
-        ).fetchall()
-    return [Stored(sha256, extension or "jpg") for sha256, extension in rows]
+        for table in PHOTO_TABLES:
+            columns = {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
+            if "sha256" not in columns:
+                continue
+            rows = connection.execute(f"SELECT DISTINCT sha256, extension FROM {table} WHERE sha256 IS NOT NULL")
+            for sha256, extension in rows:
+                found.setdefault(sha256, Stored(sha256, extension or "jpg"))
+    return [found[sha256] for sha256 in sorted(found)]
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

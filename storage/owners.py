@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.dml import rows_touched
 from storage.inspection_models import Inspection, Unit, UnitStatus
 from storage.inspections import COUNTING
+from storage.kept_photo_models import PhotoOf
+from storage.kept_photos import add_record_photos
 from storage.models import Role, User
 from storage.owner_models import OwnerFix, SelfCheck, UnitOwner
 from storage.units import name_key
@@ -106,8 +108,14 @@ async def owned_rectifications_due(session: AsyncSession, first: date, last: dat
 async def record_fix(
     session: AsyncSession, unit_id: int, report_id: int, owner_id: int, items: dict[str, Any], now: datetime
 ) -> OwnerFix:
+    """The owner's 已整改 report; its photos (items' "photos") are kept by the photo keeper."""
     fix = OwnerFix(unit_id=unit_id, report_id=report_id, owner_id=owner_id, items=items, created_at=now)
     session.add(fix)
+    await session.flush()
+    photos = [
+        {**photo, "item_id": item_id} for item_id, entry in items.items() for photo in (entry or {}).get("photos") or []
+    ]
+    add_record_photos(session, PhotoOf.OWNER_FIX, fix.id, photos, now)
     await session.flush()
     return fix
 

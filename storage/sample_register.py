@@ -26,6 +26,7 @@ from storage.inspection_models import (
     UnitClosure,
 )
 from storage.inspections import Report, approve, submit
+from storage.kept_photo_models import PhotoOf, RecordPhoto
 from storage.models import Area, AreaLevel, Role, User
 from storage.units import UnitFields, upsert_unit
 
@@ -197,6 +198,9 @@ async def remove_sample_register(session: AsyncSession) -> SampleRemoval:
         await session.execute(delete(InspectionPhoto).where(InspectionPhoto.inspection_id.in_(report_ids)))
         await session.execute(update(Inspection).where(Inspection.unit_id.in_(unit_ids)).values(previous_id=None))
         await session.execute(delete(Inspection).where(Inspection.unit_id.in_(unit_ids)))
+        closures = select(UnitClosure.id).where(UnitClosure.unit_id.in_(unit_ids))
+        closure_photos = (RecordPhoto.kind == PhotoOf.CLOSURE) & RecordPhoto.record_id.in_(closures)
+        await session.execute(delete(RecordPhoto).where(closure_photos))
         await session.execute(delete(UnitClosure).where(UnitClosure.unit_id.in_(unit_ids)))
         await session.execute(update(Complaint).where(Complaint.unit_id.in_(unit_ids)).values(unit_id=None))
         await session.execute(delete(Unit).where(Unit.id.in_(unit_ids)))

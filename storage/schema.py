@@ -4,6 +4,7 @@ from storage import (
     channel_models,  # noqa: F401  (DingTalk accounts, work groups)
     complaint_models,  # noqa: F401  (complaints, their events, followers, photos)
     inspection_models,  # noqa: F401  (units, inspections)
+    kept_photo_models,  # noqa: F401  (the photos of closures and owners' fixes)
     milestone_models,  # noqa: F401  (plan milestones and their done-marks)
     models,  # noqa: F401  (foundation tables)
     owner_models,  # noqa: F401  (units' owners)

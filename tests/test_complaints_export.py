@@ -72,6 +72,7 @@ async def test_the_export_has_chinese_headers_history_and_identity_only_for_real
         "芙蓉村",
         2,
     )
+    assert anonymous["照片引用"] == "待保存|待保存"  # not downloaded yet: no path in the media store
     assert anonymous["提交时间"] == datetime(2026, 5, 6, 9, 0) and anonymous["办理期限"] == datetime(2026, 5, 26)
     formats = {
         cell.value: below.number_format

@@ -196,3 +196,57 @@ async def test_0019_leaves_earlier_reports_without_carried_answers_and_goes_back
     async with legacy_db.transaction() as session:
         assert (await session.execute(sa.text("SELECT count(*) FROM inspections"))).scalar_one() == 1
     await legacy_db.downgrade("0006")
+
+
+async def test_0021_keeps_the_photos_of_earlier_closures_owner_fixes_and_complaints(legacy_db):
+    """Closure visits and owners' fixes made before 0021 had their photos as file ids only: 0021 copies them into
+    record_photos, pending, so the photo keeper downloads them like new ones; it goes back cleanly."""
+    await legacy_db.upgrade("0020_web_speed")
+    async with legacy_db.transaction() as session:
+        values = {"unit_id": 1, "kind": "shut_down", "closed_on": date(2026, 5, 1), "source": "visit"}
+        recorded = {"recorded_by_id": 1, "recorded_by_role": "cadre", "recorded_at": NOW}
+        for closure_id, file_id in ((1, "visit-photo"), (2, None)):  # a township official's closure has none
+            await session.execute(
+                sa.insert(CLOSURES).values(id=closure_id, photo_file_id=file_id, **values, **recorded)
+            )
+        photos = [{"file_id": "fix-a", "unique_id": "ua", "channel": "dingtalk"}, {"file_id": "fix-b"}]
+        items = {"common.scope": {"photos": photos, "note": ""}, "common.licence": {"photos": [], "note": "挂好了"}}
+        await session.execute(
+            sa.insert(OWNER_FIXES).values(id=7, unit_id=1, report_id=1, owner_id=1, items=items, created_at=NOW)
+        )
+    await legacy_db.upgrade("0021_all_photos_kept")
+    async with legacy_db.transaction() as session:
+        kept = (
+            await session.execute(
+                sa.text(
+                    "SELECT kind, record_id, item_id, file_id, channel, sha256, attempts, failed FROM record_photos "
+                    "ORDER BY id"
+                )
+            )
+        ).all()
+        assert [tuple(row) for row in kept] == [
+            ("closure", 1, None, "visit-photo", "telegram", None, 0, False),
+            ("owner_fix", 7, "common.scope", "fix-a", "dingtalk", None, 0, False),
+            ("owner_fix", 7, "common.scope", "fix-b", "telegram", None, 0, False),
+        ]
+        columns = (await session.execute(sa.text("SELECT sha256, failed FROM complaint_photos"))).all()
+        assert columns == []  # the keeper's columns exist on complaint photos
+    await legacy_db.downgrade("0020_web_speed")
+    async with legacy_db.transaction() as session:
+        assert (await session.execute(sa.text("SELECT count(*) FROM unit_closures"))).scalar_one() == 2
+    await legacy_db.downgrade("0006")
+
+
+CLOSURES = sa.table(
+    "unit_closures",
+    *(sa.column(name, sa.Integer) for name in ("id", "unit_id", "recorded_by_id")),
+    *(sa.column(name, sa.String) for name in ("kind", "source", "photo_file_id", "recorded_by_role")),
+    sa.column("closed_on", sa.Date),
+    sa.column("recorded_at", UTCDateTime()),
+)
+OWNER_FIXES = sa.table(
+    "owner_fixes",
+    *(sa.column(name, sa.Integer) for name in ("id", "unit_id", "report_id", "owner_id")),
+    sa.column("items", sa.JSON),
+    sa.column("created_at", UTCDateTime()),
+)

@@ -130,3 +130,28 @@ async def test_the_county_changes_the_category_and_the_time_limit_follows(office
     after = await stored(db, complaint.id)
     assert after.category == "unlicensed" and after.township_id == before.township_id
     await county.aclose()
+
+
+async def test_the_complaint_page_shows_its_kept_photos_and_flags_a_lost_one(office, db, clock):
+    """Issue 17 item 6: a complaint's photos come from the media store, never from the chat's file ids."""
+    from storage.complaint_models import ComplaintPhoto
+    from storage.media import keep
+    from tests.emulator import make_png
+
+    here = office.world.complaints["here_anon"]
+    picture = make_png(6, 6, (200, 10, 10))
+    stored = await keep(office.console.media, picture)
+    async with db.transaction() as session:
+        common = {"complaint_id": here.id, "created_at": clock.now(), "file_unique_id": None, "size": 1000}
+        session.add(ComplaintPhoto(file_id="kept", sha256=stored.sha256, extension=stored.extension, **common))
+        session.add(ComplaintPhoto(file_id="lost", failed=True, attempts=8, **common))
+    client = await office.client("township")
+    page = await client.get(f"/complaints/{here.id}")
+    assert f'<img src="/complaints/{here.id}/photos/0"' in page.text and "照片2下载失败" in page.text
+    assert "其中1张多次下载失败，未能保存" in page.text
+    photo = await client.get(f"/complaints/{here.id}/photos/0")
+    assert (photo.status_code, photo.content, photo.headers["content-type"]) == (200, picture, "image/png")
+    for missing in ("1", "2", "x"):  # the lost one, one past the end, not a number
+        assert (await client.get(f"/complaints/{here.id}/photos/{missing}")).status_code == 404
+    elsewhere = office.world.complaints["there_real"]
+    assert (await client.get(f"/complaints/{elsewhere.id}/photos/0")).status_code == 404

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.commands.common import console, export_group, fail, load_settings, progress, run_async, xlsx_out
 from bot.db_open import open_database
 from bot.xlsx_book import DATE_WIDTH, MOMENT_WIDTH, Book
+from bot.xlsx_exports import PHOTO_FAILED, PHOTO_PENDING
 from handlers.complaints.categories import default_config
 from handlers.complaints.privacy import Audience, complainant_identity
 from handlers.texts import Texts
@@ -87,6 +88,7 @@ COMPLAINT_HEADERS = (
     "是否为档案内单位",
     "问题描述",
     "照片数",
+    "照片引用",
     "纬度",
     "经度",
     "提交方式",
@@ -161,7 +163,8 @@ class ComplaintRows:
             return COMPLAINT_HEADERS
         return tuple(header for header in COMPLAINT_HEADERS if header not in IDENTITY_HEADERS)
 
-    def complaint(self, c: Complaint, photos: int) -> list[Any]:
+    def complaint(self, c: Complaint, photos: int, references: str = "") -> list[Any]:
+        """`references`: the photos' stable paths in the media store (or 待保存 / 未能保存), joined by "|"."""
         self.complainants[c.id] = c.complainant_id
         identity = complainant_identity(c, self.audience)
         overdue = c.due_on < (c.final_at.astimezone(self.tz).date() if c.final_at else self.today)
@@ -180,6 +183,7 @@ class ComplaintRows:
             "是" if c.unit_id else "否",
             c.description,
             photos,
+            references,
             latitude,
             longitude,
             "匿名" if c.anonymous else "实名",
@@ -237,8 +241,9 @@ async def export_complaints(
             events = 0
             with progress() as bar:
                 task = bar.add_task("导出投诉", total=total)
-                async for complaint, photos in complaint_stats.stream_for_export(session, start, end, area):
-                    main.append(rows.complaint(complaint, photos))
+                stream = complaint_stats.stream_for_export(session, start, end, area, PHOTO_PENDING, PHOTO_FAILED)
+                async for complaint, photos, references in stream:
+                    main.append(rows.complaint(complaint, photos, references))
                     bar.advance(task)
                 history = sheets.sheet("办理记录", EVENT_HEADERS, {"时间": MOMENT_WIDTH})
                 officials = await _officials(session)

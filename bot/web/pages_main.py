@@ -217,15 +217,19 @@ async def review_photo(console: Console, request: Request, session: AsyncSession
     index = _id(request.path_params["index"])
     if index is None or index >= len(photos) or photos[index].sha256 is None:
         raise not_found("照片")
-    photo = photos[index]
+    return await stored_photo(console, photos[index].sha256 or "", photos[index].extension)
+
+
+async def stored_photo(console: Console, sha256: str, extension: str | None) -> Response:
+    """A kept photo's bytes from the media store (a report's or a complaint's)."""
     try:
-        data = await console.media.get(media_key(photo.sha256 or "", photo.extension or "bin"))
+        data = await console.media.get(media_key(sha256, extension or "bin"))
     except MediaError:
         raise not_found("照片") from None
     kind = {"jpg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp"}
     return Response(
         data,
-        media_type=kind.get(photo.extension or "", "application/octet-stream"),
+        media_type=kind.get(extension or "", "application/octet-stream"),
         headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"},
     )
 

@@ -18,11 +18,11 @@ from starlette.routing import Route
 from bot.web import complaint_actions
 from bot.web.app import Console, page, queue_notices
 from bot.web.auth import Refusal, Viewer, allow, not_found
-from bot.web.pages_main import _id
+from bot.web.pages_main import _id, stored_photo
 from handlers.complaints import render
 from handlers.complaints.handling import accept_complaint, may_handle, may_view
 from handlers.complaints.official_flows import NOTE_MAX, NOTE_MIN, SETTABLE, update_status
-from handlers.complaints.privacy import audience_of
+from handlers.complaints.privacy import audience_of, may_read_description
 from handlers.complaints.shipped import CONFIG
 from handlers.milestones import mark_scope
 from storage import complaints, milestones, web
@@ -85,6 +85,8 @@ async def complaint_page(console: Console, request: Request, session: AsyncSessi
     complaint = await _visible(session, request, who)
     audience, today, tz = audience_of(who.user, complaint), console.clock.now().date(), console.clock.tz
     text = await render.detail(session, console.texts, CONFIG, tz, complaint, audience, today)
+    # The photos, like the description, only for those who may read the complainant's words.
+    photos = await complaints.photos_of(session, complaint.id) if may_read_description(audience) else []
     history = await render.history(session, console.texts, CONFIG, tz, complaint, audience)
     handles = may_handle(who.user, complaint) and complaint.status not in FINAL_STATUSES
     return console.render(
@@ -92,6 +94,7 @@ async def complaint_page(console: Console, request: Request, session: AsyncSessi
         "complaint.html",
         who,
         complaint=complaint,
+        photos=[(index, photo.sha256 is not None, photo.failed) for index, photo in enumerate(photos)],
         text=text,
         history=history,
         may_accept=handles and complaint.status == ComplaintStatus.SUBMITTED,
@@ -107,6 +110,16 @@ async def complaint_page(console: Console, request: Request, session: AsyncSessi
         places=await complaint_actions.places(session) if handles else [],
         categories=[(c.id, c.name) for c in CONFIG.categories if c.id != complaint.category],
     )
+
+
+async def complaint_photo(console: Console, request: Request, session: AsyncSession, who: Viewer) -> Response:
+    complaint = await _visible(session, request, who)
+    photos = await complaints.photos_of(session, complaint.id)
+    index = _id(request.path_params["index"])
+    readable = may_read_description(audience_of(who.user, complaint))  # the photos go with the description
+    if not readable or index is None or index >= len(photos) or photos[index].sha256 is None:
+        raise not_found("照片")
+    return await stored_photo(console, photos[index].sha256 or "", photos[index].extension)
 
 
 async def complaint_update(console: Console, request: Request, session: AsyncSession, who: Viewer) -> Response:
@@ -277,6 +290,7 @@ def routes(console: Console) -> list[Route]:
     return [
         Route("/complaints", page(console, "complaint_queue", desk)),
         Route("/complaints/{complaint_id}", page(console, "complaint_view", complaint_page)),
+        Route("/complaints/{complaint_id}/photos/{index}", page(console, "complaint_view", complaint_photo)),
         Route(
             "/complaints/{complaint_id}/accept",
             page(console, "complaint_accept", complaint_accept, post=True),

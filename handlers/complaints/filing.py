@@ -147,7 +147,12 @@ async def _photos_prompt(turn: Turn, answers: FilingAnswers) -> Prompt:
 async def _parse_photo(turn: Turn, inbound: Inbound, prompt: Prompt, answers: FilingAnswers) -> dict[str, Any] | str:
     if inbound.kind is Kind.PHOTO and inbound.photo is not None:
         photo = inbound.photo
-        return {"file_id": photo.file_id, "unique_id": photo.file_unique_id or None, "size": photo.size}
+        return {
+            "file_id": photo.file_id,
+            "unique_id": photo.file_unique_id or None,
+            "size": photo.size,
+            "channel": inbound.channel,
+        }
     if inbound.kind is Kind.TEXT and inbound.text.strip() in ("完成", "没有"):
         return "done"
     if inbound.kind in (Kind.PRESS, Kind.TEXT):

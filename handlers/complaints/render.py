@@ -96,8 +96,11 @@ async def detail(
         )
     ]
     if may_read_description(audience):
-        photos = len(await complaints.photos_of(session, complaint.id))
-        parts.append(texts("complaint_detail_description", description=complaint.description, photos=photos))
+        photos = await complaints.photos_of(session, complaint.id)
+        parts.append(texts("complaint_detail_description", description=complaint.description, photos=len(photos)))
+        failed = sum(1 for photo in photos if photo.failed)  # the photo keeper gave up on them
+        if failed:
+            parts[-1] += texts("complaint_photos_failed", n=failed)
     parts.append(texts("complaint_detail_identity", identity=identity_label(texts, complaint, audience)))
     return "\n".join(parts)
 
