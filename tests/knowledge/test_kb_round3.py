@@ -344,3 +344,10 @@ def test_a_question_with_nothing_of_the_campaign_is_declined_plainly(answerer, q
 def test_a_question_with_a_word_of_the_campaign_is_not_declined_as_off_topic(answerer, question):
     answer = answerer.answer(question)
     assert answer.declined != OFF_TOPIC, question
+
+
+def test_the_pharmacist_rule_names_its_condition(answerer):
+    """Graders marked "药店营业时必须有药学技术人员在岗" false: the 实施条例 (Art. 15) asks for a pharmacist where
+    prescription and class-A OTC drugs are sold (reference/current-rules-2026.md, confirmed)."""
+    text = answerer.answer("药店要有药师在岗吗").answer
+    assert "处方药、甲类非处方药" in text and "第十五条" in text and "营业时必须有" not in text
