@@ -351,3 +351,11 @@ def test_the_pharmacist_rule_names_its_condition(answerer):
     prescription and class-A OTC drugs are sold (reference/current-rules-2026.md, confirmed)."""
     text = answerer.answer("药店要有药师在岗吗").answer
     assert "处方药、甲类非处方药" in text and "第十五条" in text and "营业时必须有" not in text
+
+
+def test_the_transparent_rooms_rule_is_a_rule_not_a_practice(answerer):
+    """Transparent doors and windows of KTV rooms are required by the 2008 public-security rules for entertainment
+    venues, not only 通行做法 (graders' reading, checked against public reports of those rules)."""
+    answer = answerer.answer("KTV包厢门要透明吗")
+    assert answer.parts == ["ktv.transparent_rooms"]
+    assert "娱乐场所管理条例" in answer.source and "未见正式条文" not in answer.answer + answer.source
