@@ -4,7 +4,7 @@ messages, message files). The `dingtalk-stream` SDK is pointed at it by its docu
 
 An unacknowledged frame is delivered again when the client connects next, as DingTalk does. One-to-one robot
 messages are limited as DingTalk limits them: per app, at most `per_window` sends in any `window` seconds (beyond
-that the API answers HTTP 429, nothing sent), and per staff member at most `per_staff` in `window` (beyond that the
+that the API answers HTTP 429, nothing sent), and per staff member at most `per_staff` in `staff_window` (beyond that the
 call succeeds but names the person in `flowControlledStaffIdList`, nothing sent to them). Tests can queue failures
 (`failures`: HTTP statuses answered before anything is sent). `DingTalkPerson` is
 a staff member chatting with the robot, with the interface of tests/chat_driver.Person (text, command, press by
@@ -46,8 +46,9 @@ class FakeDingTalk:
     downloads: int = 0
     base: str = ""
     per_window: int | None = None  # one-to-one sends the app may make in any `window` seconds (None: no limit)
-    per_staff: int | None = None  # messages one staff member may get in any `window` seconds (None: no limit)
+    per_staff: int | None = None  # messages one person may get in any `staff_window` seconds (None: no limit)
     window: float = 1.0
+    staff_window: float = 1.0
     failures: deque[int] = field(default_factory=deque)  # queued HTTP statuses (5xx) answered to the next sends
     limited: int = 0  # sends answered 429
     flow_controlled: int = 0  # staff ids answered in flowControlledStaffIdList
@@ -190,7 +191,7 @@ class FakeDingTalk:
             if staff not in self.staff:
                 continue
             recent = self._staff_sends.setdefault(staff, deque())
-            _forget(recent, now - self.window)
+            _forget(recent, now - self.staff_window)
             if self.per_staff is not None and len(recent) >= self.per_staff:
                 controlled.append(staff)
                 continue
