@@ -2,7 +2,11 @@
 CALLBACK frames and takes acknowledgements) and the OpenAPI the runtime calls (access token, one-to-one robot
 messages, message files). The `dingtalk-stream` SDK is pointed at it by its documented DINGTALK_OPENAPI_ENDPOINT.
 
-An unacknowledged frame is delivered again when the client connects next, as DingTalk does. `DingTalkPerson` is
+An unacknowledged frame is delivered again when the client connects next, as DingTalk does. One-to-one robot
+messages are limited as DingTalk limits them: per app, at most `per_window` sends in any `window` seconds (beyond
+that the API answers HTTP 429, nothing sent), and per staff member at most `per_staff` in `staff_window` (beyond that the
+call succeeds but names the person in `flowControlledStaffIdList`, nothing sent to them). Tests can queue failures
+(`failures`: HTTP statuses answered before anything is sent). `DingTalkPerson` is
 a staff member chatting with the robot, with the interface of tests/chat_driver.Person (text, command, press by
 label, photo, last), so the same scripted flows run through it.
 """
@@ -15,6 +19,7 @@ import json
 import re
 import socket
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +45,14 @@ class FakeDingTalk:
     files: dict[str, bytes] = field(default_factory=dict)
     downloads: int = 0
     base: str = ""
+    per_window: int | None = None  # one-to-one sends the app may make in any `window` seconds (None: no limit)
+    per_staff: int | None = None  # messages one person may get in any `staff_window` seconds (None: no limit)
+    window: float = 1.0
+    staff_window: float = 1.0
+    failures: deque[int] = field(default_factory=deque)  # queued HTTP statuses (5xx) answered to the next sends
+    limited: int = 0  # sends answered 429
+    flow_controlled: int = 0  # staff ids answered in flowControlledStaffIdList
+    failed: int = 0  # sends answered with an injected failure
 
     def __post_init__(self) -> None:
         self._frames: dict[str, dict[str, Any]] = {}  # sent, not yet acknowledged
@@ -47,6 +60,8 @@ class FakeDingTalk:
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.connections = 0
+        self._app_sends: deque[float] = deque()
+        self._staff_sends: dict[str, deque[float]] = {}
 
     async def __aenter__(self) -> FakeDingTalk:
         app = web.Application()
@@ -157,13 +172,38 @@ class FakeDingTalk:
             return web.json_response({"code": "InvalidAuthentication"}, status=401)
         body = await request.json()
         assert body["robotCode"] == CLIENT_ID and body["msgKey"] == "sampleMarkdown"
+        if self.failures:
+            self.failed += 1
+            return web.Response(status=self.failures.popleft(), text="injected failure")
+        now = time.monotonic()
+        if self.per_window is not None:
+            _forget(self._app_sends, now - self.window)
+            if len(self._app_sends) >= self.per_window:
+                self.limited += 1
+                return web.json_response(
+                    {"code": "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi", "message": "调用太频繁"}, status=429
+                )
+            self._app_sends.append(now)
         params = json.loads(body["msgParam"])
         invalid = [staff for staff in body["userIds"] if staff not in self.staff]
+        controlled = []
         for staff in body["userIds"]:
-            if staff in self.staff:
-                self.sent.append(Sent(staff, params["text"]))
+            if staff not in self.staff:
+                continue
+            recent = self._staff_sends.setdefault(staff, deque())
+            _forget(recent, now - self.staff_window)
+            if self.per_staff is not None and len(recent) >= self.per_staff:
+                controlled.append(staff)
+                continue
+            recent.append(now)
+            self.sent.append(Sent(staff, params["text"]))
+        self.flow_controlled += len(controlled)
         return web.json_response(
-            {"processQueryKey": f"q{next(self._ids)}", "invalidStaffIdList": invalid, "flowControlledStaffIdList": []}
+            {
+                "processQueryKey": f"q{next(self._ids)}",
+                "invalidStaffIdList": invalid,
+                "flowControlledStaffIdList": controlled,
+            }
         )
 
     async def _download_url(self, request: web.Request) -> web.Response:
@@ -180,6 +220,11 @@ class FakeDingTalk:
 
     def to(self, staff_id: str) -> list[str]:
         return [sent.text for sent in self.sent if sent.staff_id == staff_id]
+
+
+def _forget(stamps: deque[float], before: float) -> None:
+    while stamps and stamps[0] <= before:
+        stamps.popleft()
 
 
 @dataclass

@@ -22,11 +22,12 @@ from handlers.plan_schedule import (
 )
 from handlers.texts import Texts
 from scheduler.milestone_jobs import remind_milestones, stage_for
-from storage import milestones
+from storage import milestones, work_groups
+from storage.areas import find_area, the_county
 from storage.clock import SHANGHAI, ManualClock
 from storage.db import Database
 from storage.milestone_models import MilestoneDone, PlanMilestone
-from storage.models import OutboxMessage, Role
+from storage.models import AreaLevel, OutboxMessage, Role
 from storage.users import get_by_channel_id
 from tests.chat_driver import Person, register
 
@@ -146,6 +147,73 @@ async def test_reminders_follow_the_seed_plan_and_stop_for_a_township_that_marke
     assert len(await reminders(db, yantou.user_id, "乡镇确定各行业示范点并报备")) == 8
     phase = await reminders(db, county.user_id, "第二阶段开始")
     assert [(day, labels) for day, _, labels in phase] == [(date(2026, 4, 24), []), (date(2026, 5, 1), [])]
+    assert await remind_milestones(db, clock, TEXTS) == 0  # the same day again repeats nothing
+
+
+async def group_reminders(db: Database, group_id: int, channel: str, title: str) -> list[tuple[date, str]]:
+    """(local day, text) of the milestone pushes queued for a work group."""
+    async with db.transaction() as session:
+        rows = list(
+            await session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.channel == channel, OutboxMessage.chat_id == group_id)
+                .order_by(OutboxMessage.id)
+            )
+        )
+    return [
+        (row.created_at.astimezone(SHANGHAI).date(), row.payload["text"])
+        for row in rows
+        if row.payload["text"].startswith(("【计划节点", "【工作阶段")) and title in row.payload["text"]
+    ]
+
+
+async def test_work_groups_get_the_reminders_of_their_scope(core, db, clock):
+    """A township's work group is reminded as its officials are (until the township marks it done), the county's
+    groups as the county; robots get the text without the button; each stage once."""
+    clock.set(at(date(2026, 3, 20)))
+    await ensure_plan(db, clock)
+    qiaoxia = await township_official(core, db, clock, 802, "桥下镇", "吴镇长")
+    groups: dict[str, tuple[int, str]] = {}
+    async with db.transaction() as session:
+        for name, kind, scope in (
+            ("岩头群", "dingtalk", "岩头镇"),
+            ("桥下群", "wecom", "桥下镇"),
+            ("全县群", "dingtalk", None),
+        ):
+            area = await the_county(session) if scope is None else await find_area(session, scope, AreaLevel.TOWNSHIP)
+            webhook = (
+                "https://oapi.dingtalk.com/robot/send?access_token=t" if kind == "dingtalk" else "https://q/?key=k"
+            )
+            group = await work_groups.add_group(session, name, kind, area, webhook, None, clock.now())
+            groups[name] = (group.id, work_groups.robot_channel(kind))
+
+    await run_daily(db, clock, date(2026, 4, 1), date(2026, 4, 13))
+    await qiaoxia.press_data(f"m.ms_done.{await key_id(db, 'task.kickoff')}")  # 桥下镇 marks it done on 4月13日
+    await qiaoxia.press("不填备注")
+    await run_daily(db, clock, date(2026, 4, 14), date(2026, 5, 20))
+
+    yantou = await group_reminders(db, *groups["岩头群"], KICKOFF)
+    assert [day for day, _ in yantou] == [date(2026, 4, d) for d in (8, 12, 14, 15, 16, 23, 30)] + [date(2026, 5, 7)]
+    assert yantou[0][1].startswith(f"【计划节点提醒】岩头镇：“{KICKOFF}”须在2026年4月15日前完成（还有7天）。")
+    assert "已逾期22天" in yantou[-1][1]
+    # 桥下镇's group stops with its township's mark, as its official does.
+    assert [day for day, _ in await group_reminders(db, *groups["桥下群"], KICKOFF)] == [
+        date(2026, 4, 8),
+        date(2026, 4, 12),
+    ]
+    county = await group_reminders(db, *groups["全县群"], KICKOFF)
+    assert len(county) == 8 and county[0][1].startswith("【计划节点提醒】县级（县整规办、各部门）：")
+    # 乡镇-only work reaches the townships' groups only; a phase start reaches every group.
+    assert await group_reminders(db, *groups["全县群"], "乡镇确定各行业示范点并报备") == []
+    assert len(await group_reminders(db, *groups["岩头群"], "乡镇确定各行业示范点并报备")) == 8
+    for name in groups:
+        phase = await group_reminders(db, *groups[name], "第二阶段开始")
+        assert [day for day, _ in phase] == [date(2026, 4, 24), date(2026, 5, 1)]
+    async with db.transaction() as session:
+        pushed = list(
+            await session.scalars(select(OutboxMessage).where(OutboxMessage.channel.in_(work_groups.ROBOT_CHANNELS)))
+        )
+    assert pushed and all("buttons" not in row.payload for row in pushed)  # robots show no button
     assert await remind_milestones(db, clock, TEXTS) == 0  # the same day again repeats nothing
 
 
