@@ -37,6 +37,7 @@ def answerer() -> Answerer:
         ("歌舞厅要不要公共场所卫生许可证", "ktv.licences", ["尚未核实", "县卫生健康局确认"]),
         ("饭店还要办卫生许可证吗", "current.food_licence", ["国发〔2016〕12号", "不再单独办卫生许可证"]),
         ("作坊产品标签上要印登记证编号吗", "work.labels", ["第十一条", "登记证编号"]),
+        ("今年有没有新的十小方案", "plan.current_year", ["永政办发〔2009〕58号", "本库没有资料", "县“十小办”"]),
     ],
 )
 def test_round_four_entries_answer_with_their_facts(answerer, question, expected, facts):
