@@ -7,9 +7,10 @@ so a crash before the commit leaves the message unacknowledged and DingTalk deli
 the update id, so a second delivery is a no-op). Replies go through the outbox and the sender like Telegram's.
 
 People are known by their DingTalk staff id, numbered as a chat id (storage/channel_accounts.py); invites, roles
-and every check are the core's. Choices are numbered text (bot/dingtalk_transport.py says why); a card callback
-(a button press on an interactive card) is taken as a press, so a forged one is refused by the core like any
-forged button.
+and every check are the core's. Choices are buttons of a built-in ActionCard that send the choice's number back as
+the person's message, or numbered text (bot/dingtalk_transport.py says when); either way a number is read against
+the last message delivered to the person. A card callback (a button press on a template-made interactive card) is
+taken as a press, so a forged one is refused by the core like any forged button.
 """
 
 from __future__ import annotations
@@ -59,9 +60,8 @@ class DingTalkRuntime:
         limits = Limits(
             global_per_second=settings.dingtalk_send_per_second, per_chat_interval=settings.dingtalk_per_chat_interval
         )
-        self.sender = Sender(
-            app.db, DingTalkTransport(self.api, app.db, publish), CHANNEL, limits, settings.instance_name or None
-        )
+        transport = DingTalkTransport(self.api, app.db, publish, cards=settings.dingtalk_cards)
+        self.sender = Sender(app.db, transport, CHANNEL, limits, settings.instance_name or None)
         self.keeper = photo_keeper(app, DingTalkPhotoSource(self.api), CHANNEL)
         self.ready = asyncio.Event()
         self._stopping = asyncio.Event()

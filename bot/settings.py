@@ -98,6 +98,9 @@ class Settings(BaseSettings):
     # DingTalk's own limits for a robot's one-to-one messages; the defaults stay well inside them.
     dingtalk_send_per_second: float = Field(default=10.0, gt=0)
     dingtalk_per_chat_interval: float = Field(default=1.0, ge=0)
+    # Choices (at most 5, labels of at most 20 characters) as buttons of DingTalk's built-in ActionCard messages;
+    # false: always numbered text (e.g. for a client that does not follow the buttons' dtmd:// links).
+    dingtalk_cards: bool = True
 
     # The office's web console (`shixiao web`, or `shixiao run --web HOST:PORT`): its public address, used in the
     # /web sign-in links (https: the session cookie is marked Secure); the secret that signs session cookies (all

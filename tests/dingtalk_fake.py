@@ -6,9 +6,13 @@ An unacknowledged frame is delivered again when the client connects next, as Din
 messages are limited as DingTalk limits them: per app, at most `per_window` sends in any `window` seconds (beyond
 that the API answers HTTP 429, nothing sent), and per staff member at most `per_staff` in `staff_window` (beyond that the
 call succeeds but names the person in `flowControlledStaffIdList`, nothing sent to them). Tests can queue failures
-(`failures`: HTTP statuses answered before anything is sent). `DingTalkPerson` is
+(`failures`: HTTP statuses answered before anything is sent). Each message is recorded with its msgKey and msgParam;
+the built-in ActionCards are checked as DingTalk documents them (sampleActionCard: title, text, singleTitle,
+singleURL; sampleActionCard2..5: title, text, actionTitleN/actionURLN for N buttons; sampleActionCard6: two; button
+titles at most 20 characters, URLs at most 500), any other msgKey but sampleMarkdown is refused. `DingTalkPerson` is
 a staff member chatting with the robot, with the interface of tests/chat_driver.Person (text, command, press by
-label, photo, last), so the same scripted flows run through it.
+label, photo, last), so the same scripted flows run through it; pressing a card's button does what DingTalk's client
+does with a `dtmd://dingtalkclient/sendMessage?content=...` link: it sends the content as the person's message.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 from aiohttp import WSMsgType, web
 
@@ -29,12 +34,48 @@ CLIENT_ID, CLIENT_SECRET = "dingfaketestapp", "fake-dingtalk-app-secret-01234567
 MESSAGES_TOPIC = "/v1.0/im/bot/messages/get"
 CARD_TOPIC = "/v1.0/card/instances/callback"
 PNG = b"\x89PNG\r\n\x1a\n" + b"fake photo from dingtalk" * 10
+SEND_MESSAGE = "dtmd://dingtalkclient/sendMessage?content="
+CARD_BUTTONS = {"sampleActionCard2": 2, "sampleActionCard3": 3, "sampleActionCard4": 4, "sampleActionCard5": 5}
+CARD_BUTTONS["sampleActionCard6"] = 2  # two buttons side by side
 
 
 @dataclass
 class Sent:
     staff_id: str
     text: str
+    msg_key: str = "sampleMarkdown"
+    param: dict[str, str] = field(default_factory=dict)
+
+    def buttons(self) -> list[tuple[str, str]]:
+        """A card's buttons as (title, URL); none for a markdown message."""
+        if self.msg_key == "sampleActionCard":
+            return [(self.param["singleTitle"], self.param["singleURL"])]
+        count = CARD_BUTTONS.get(self.msg_key, 0)
+        return [(self.param[f"actionTitle{n}"], self.param[f"actionURL{n}"]) for n in range(1, count + 1)]
+
+
+def card_problem(msg_key: str, param: dict[str, Any]) -> str | None:
+    """What is wrong with a message's msgParam for its msgKey, as DingTalk documents them; None if nothing."""
+    if msg_key == "sampleMarkdown":
+        fields = ["title", "text"]
+    elif msg_key == "sampleActionCard":
+        fields = ["title", "text", "singleTitle", "singleURL"]
+    elif msg_key in CARD_BUTTONS:
+        count = CARD_BUTTONS[msg_key]
+        fields = ["title", "text"] + [f"action{part}{n}" for n in range(1, count + 1) for part in ("Title", "URL")]
+    else:
+        return f"unknown msgKey {msg_key}"
+    missing = [name for name in fields if not isinstance(param.get(name), str) or not param[name]]
+    if missing:
+        return f"missing {missing}"
+    extra = sorted(set(param) - set(fields))
+    if extra:
+        return f"not a field of {msg_key}: {extra}"
+    if any(len(param[name]) > 20 for name in fields if "Title" in name):
+        return "a button title longer than 20 characters"
+    if any(len(param[name]) > 500 for name in fields if "URL" in name):
+        return "a button URL longer than 500 characters"
+    return None
 
 
 @dataclass
@@ -53,6 +94,7 @@ class FakeDingTalk:
     limited: int = 0  # sends answered 429
     flow_controlled: int = 0  # staff ids answered in flowControlledStaffIdList
     failed: int = 0  # sends answered with an injected failure
+    refused: list[str] = field(default_factory=list)  # why sends were answered 400 (a msgParam not as documented)
 
     def __post_init__(self) -> None:
         self._frames: dict[str, dict[str, Any]] = {}  # sent, not yet acknowledged
@@ -171,7 +213,12 @@ class FakeDingTalk:
         if not self._authorised(request):
             return web.json_response({"code": "InvalidAuthentication"}, status=401)
         body = await request.json()
-        assert body["robotCode"] == CLIENT_ID and body["msgKey"] == "sampleMarkdown"
+        assert body["robotCode"] == CLIENT_ID
+        params = json.loads(body["msgParam"])
+        problem = card_problem(body["msgKey"], params)
+        if problem is not None:
+            self.refused.append(problem)
+            return web.json_response({"code": "invalidParameter", "message": problem}, status=400)
         if self.failures:
             self.failed += 1
             return web.Response(status=self.failures.popleft(), text="injected failure")
@@ -184,7 +231,6 @@ class FakeDingTalk:
                     {"code": "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi", "message": "调用太频繁"}, status=429
                 )
             self._app_sends.append(now)
-        params = json.loads(body["msgParam"])
         invalid = [staff for staff in body["userIds"] if staff not in self.staff]
         controlled = []
         for staff in body["userIds"]:
@@ -196,7 +242,7 @@ class FakeDingTalk:
                 controlled.append(staff)
                 continue
             recent.append(now)
-            self.sent.append(Sent(staff, params["text"]))
+            self.sent.append(Sent(staff, params["text"], body["msgKey"], params))
         self.flow_controlled += len(controlled)
         return web.json_response(
             {
@@ -220,6 +266,9 @@ class FakeDingTalk:
 
     def to(self, staff_id: str) -> list[str]:
         return [sent.text for sent in self.sent if sent.staff_id == staff_id]
+
+    def messages_to(self, staff_id: str) -> list[Sent]:
+        return [sent for sent in self.sent if sent.staff_id == staff_id]
 
 
 def _forget(stamps: deque[float], before: float) -> None:
@@ -271,11 +320,28 @@ class DingTalkPerson:
         self.fake.files[code] = data
         return await self._say("picture", {"content": {"downloadCode": code}})
 
-    def choices(self) -> list[str]:
+    @property
+    def last_message(self) -> Sent:
+        return self.fake.messages_to(self.staff_id)[-1]
+
+    def choices(self) -> list[tuple[str, str]]:
+        """The numbered choices of the last message's text, as (number, label)."""
         return re.findall(r"^(\d+)\. (.+)$", self.last.text, re.MULTILINE)
 
     async def press(self, label: str) -> str:
+        """The choice `label` of the last message: its card button if it is a card, else its number typed."""
+        buttons = self.last_message.buttons()
+        if buttons:
+            for title, url in buttons:
+                if title == label:
+                    return await self.follow(url)
+            raise AssertionError(f"no button {label!r} on the card: {buttons}")
         for number, shown in self.choices():
             if shown == label:
                 return await self.text(number)
         raise AssertionError(f"no choice {label!r} in: {self.last.text}")
+
+    async def follow(self, url: str) -> str:
+        """What DingTalk's client does when a dtmd sendMessage link is pressed: the content, sent as this person."""
+        assert url.startswith(SEND_MESSAGE), f"not a link that sends a message: {url}"
+        return await self.text(unquote(url[len(SEND_MESSAGE) :]))

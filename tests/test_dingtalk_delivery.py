@@ -20,7 +20,7 @@ import dingtalk_stream.stream
 from dingtalk_stream import Credential, DingTalkStreamClient
 
 import bot.dingtalk_transport as transport_module
-from bot.dingtalk_transport import CHANNEL, DingTalkApi, DingTalkTransport, as_text
+from bot.dingtalk_transport import CHANNEL, DingTalkApi, DingTalkTransport, as_message
 from scheduler.sender import Limits, Sender
 from storage import channel_accounts, outbox
 from storage.db import Database
@@ -92,7 +92,8 @@ async def test_every_reply_arrives_once_under_the_limits_and_injected_failures(d
 async def test_the_runtime_answers_every_message_once_under_the_limits_and_injected_failures(db_url, tmp_path):
     """`shixiao run --runtime dingtalk` as a real process, at its default pace (10 sends a second) against an app limit of
     6 a second, one message per person in 10 s and injected 5xx: each of 12 strangers says 你好 (the how-to-begin
-    answer), then /start (registered as a resident, the menu): every reply of the outbox reaches its person once."""
+    answer), then /start (registered as a resident, the menu as a card): every reply of the outbox reaches its person
+    once."""
     from tests.test_dingtalk import DingTalkBot  # the real process, as the end-to-end test starts it
 
     async with FakeDingTalk(per_window=6, per_staff=1, window=1.0, staff_window=10.0) as fake:
@@ -147,9 +148,11 @@ async def test_the_runtime_answers_every_message_once_under_the_limits_and_injec
         assert fake.failed == 4 and fake.limited > 0 and fake.flow_controlled > 0
         assert {row.status for row in rows} == {OutboxStatus.SENT}
         for staff, chat_id in staff_of.items():
-            wanted = [as_text(row.payload) for row in rows if row.chat_id == chat_id]
-            assert fake.to(staff) == wanted  # every reply once, in order
-            assert "请发送 /start 开始使用" in wanted[0] and "已作为居民登记" in wanted[1]
+            wanted = [as_message(row.payload) for row in rows if row.chat_id == chat_id]
+            got = [(sent.msg_key, sent.param) for sent in fake.messages_to(staff)]
+            assert got == wanted  # every reply once, in order
+            assert "请发送 /start 开始使用" in got[0][1]["text"] and "已作为居民登记" in got[1][1]["text"]
+            assert got[1][0] == "sampleActionCard5"  # the resident's menu: a card, through the same outbox
         print(
             f"\nruntime: {len(rows)} replies to {len(strangers)} people, app limit 6/s, 1 per person in 10 s: "
             f"{fake.limited} answered 429, {fake.flow_controlled} flow-controlled, {fake.failed} injected 5xx; "
