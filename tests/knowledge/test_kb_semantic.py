@@ -100,9 +100,11 @@ def test_without_the_package_the_characters_decide_alone(monkeypatch):
 
 def test_fourth_development_set(answerer):
     """tests/knowledge/dev4.yaml, written blind by two writers (tuned on: SURE, MARGIN and NO_CONTENT_FLOOR were
-    chosen on it). Characters alone (Answerer(semantic=False)): top-1 0.608, 不确定 in scope 0.301, 17 wrong, out of scope
-    declined 0.975; with the encoder 0.677, 0.231, 17, 0.975. Bars: the figures reached,
+    chosen on it). Before round 4's entries (186 in scope): characters alone (Answerer(semantic=False)) top-1
+    0.608, 不确定 in scope 0.301, 17 wrong, out of scope declined 0.975; with the encoder 0.677, 0.231, 17, 0.975. After
+    them (197 in scope, 11 items labelled once their entries existed): characters alone 0.635, 0.284, 16, 0.975; with
+    the encoder 0.701, 0.218, 16, 0.975. Bars: the figures reached,
     rounded to the worse side."""
     result = evaluate(answerer, load_question_set(HERE / "dev4.yaml"), today=TODAY)
-    assert result.top1 >= 0.67 and result.abstention_in <= 0.24 and result.wrong_in <= 17, result.misses
+    assert result.top1 >= 0.70 and result.abstention_in <= 0.22 and result.wrong_in <= 16, result.misses
     assert result.abstention_out >= 0.97, result.misses
