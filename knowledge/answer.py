@@ -154,11 +154,13 @@ class Answerer:
             story = self._story(text)
             if story is not None:
                 return self._single(story, [], text, today)
-            meant = self.meaning.pick(text) if self.meaning is not None else None
+            # Decided once: nothing of 十小 in the question means no encoder pick, no suggestions, and a plain decline.
+            off_topic = is_off_topic(self.index, text)
+            meant = self.meaning.pick(text) if self.meaning is not None and not off_topic else None
             if meant is not None:
                 entry, closeness = meant
                 return Answer(self._text(entry, text, today), entry.source, closeness, False, [], entry.id, [entry.id])
-            return self._not_sure(hits, text)
+            return self._not_sure(hits, text, off_topic)
         top = hits[0]
         floor = max(top.score - AMBIGUITY_MARGIN, self.threshold - AMBIGUITY_MARGIN)
         suggestions = [_suggestion(h.entry) for h in hits[1 : 1 + MAX_SUGGESTIONS] if h.score >= floor]
@@ -365,7 +367,7 @@ class Answerer:
         ids = [hit.entry.id for _, hit in distinct]
         return Answer("\n\n".join(sections), sources, score, False, [], ids[0], ids)
 
-    def _not_sure(self, hits: list[Hit], text: str) -> Answer:
+    def _not_sure(self, hits: list[Hit], text: str, off_topic: bool) -> Answer:
         """不确定, with the candidates worth offering: something the question asks is in them, or they belong to the
         trade it names; never another trade's, nor one silent on a key term of the question."""
         normalize = self.index.normalize
@@ -384,9 +386,9 @@ class Answerer:
         ][:NOT_SURE_SUGGESTIONS]
         if not hits:
             suggestions = self._topic_suggestions(text)
-        if not suggestions and self.meaning is not None:
+        if not suggestions and self.meaning is not None and not off_topic:
             suggestions = [_suggestion(entry) for entry in self.meaning.suggest(text)]
-        if not suggestions and is_off_topic(self.index, text):
+        if not suggestions and off_topic:
             county = self.kb.places.county if self.kb.places is not None else "本县"
             return Answer(OFF_TOPIC_TEXT.format(county=county), None, 0.0, True, declined=OFF_TOPIC)
         return Answer(NOT_SURE, None, hits[0].score if hits else 0.0, True, suggestions)

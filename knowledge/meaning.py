@@ -9,8 +9,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from knowledge.off_topic import is_off_topic
-
 if TYPE_CHECKING:
     from knowledge.models import Entry
     from knowledge.search import SearchIndex
@@ -50,8 +48,9 @@ class Meaning:
         return not hit.features[NO_CONTENT] or hit.score >= NO_CONTENT_FLOOR
 
     def pick(self, text: str) -> tuple[Entry, float] | None:
-        """The entry the question means, when the encoder is clearly sure and nothing speaks against it."""
-        if not text or is_off_topic(self.index, text):
+        """The entry the question means, when the encoder is clearly sure and nothing speaks against it (the answerer
+        asks only about questions with something of 十小 in them: off_topic.py)."""
+        if not text:
             return None
         found = self.semantic()
         if found is None:
@@ -69,7 +68,7 @@ class Meaning:
 
     def suggest(self, text: str, k: int = 3) -> list[Entry]:
         """您是想问: the entries nearest in meaning, when the character search has none to offer."""
-        if not text or is_off_topic(self.index, text):
+        if not text:
             return []
         found = self.semantic()
         if found is None:
