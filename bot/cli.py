@@ -13,6 +13,7 @@ from typing import Any
 import typer
 from rich.markup import escape
 
+from bot import collector
 from bot.commands.chinese_cli import ChineseTyper
 from bot.commands.common import console, fail, load_settings, run_async
 
@@ -101,6 +102,14 @@ def run(
     ),
 ) -> None:
     """连接 Telegram 运行机器人（默认长轮询，或 --webhook），或用 --runtime dingtalk 连接钉钉。启动时自动升级数据库，空库时加载示例县。"""
+    collector.pause_for_start_up()
+    try:
+        start_bot(runtime, webhook=webhook, listen=listen, web=web)
+    finally:
+        collector.resume()  # whatever happened: `run` may be called in a process that goes on (tests)
+
+
+def start_bot(runtime: str | None, *, webhook: bool, listen: str, web: str | None) -> None:
     settings = load_settings()
     chosen = (runtime or settings.runtime).lower()
     if chosen not in RUNTIMES:
@@ -138,6 +147,7 @@ def run(
         shixiao = await open_app(settings, register_later=True)
         console = None
         sample = None
+        settling = None
         try:
             if web_address is not None:
                 from bot.web.server import Beside
@@ -146,8 +156,12 @@ def run(
             bot_runtime = runtime_type(shixiao, address) if address is not None else runtime_type(shixiao)
             if settings.sample_register:
                 sample = asyncio.create_task(sample_register_once_ready(shixiao.db, shixiao.clock, bot_runtime.ready))
+            settling = asyncio.create_task(collector.settle_once_ready(bot_runtime.ready, after=sample))
             await bot_runtime.run()
         finally:
+            if settling is not None:
+                settling.cancel()
+                await asyncio.gather(settling, return_exceptions=True)
             if sample is not None:
                 sample.cancel()  # mid-load: its transaction is rolled back, and the next start writes it whole
                 await asyncio.gather(sample, return_exceptions=True)

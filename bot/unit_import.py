@@ -12,13 +12,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from handlers.inspection.class_rules import allowed_classes, class_conflict
-from knowledge.models import Checklist
 from storage.inspection_models import UnitClass, UnitStatus
 from storage.sheet_files import SheetFileError, sheet_rows
 from storage.units import UnitFields, name_key
+
+if TYPE_CHECKING:
+    from knowledge.models import Checklist
 
 COLUMNS = (
     "单位名称",

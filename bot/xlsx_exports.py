@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from rich.progress import Progress
@@ -11,12 +13,14 @@ from sqlalchemy import ColumnElement, func, select
 
 from bot.unit_import import CLASS_NAMES, COLUMNS, STATUS_NAMES
 from bot.xlsx_book import DATE_WIDTH, MOMENT_WIDTH, Book
-from knowledge.models import Checklist, KnowledgeBase
 from storage import kept_photos
 from storage.db import Database
 from storage.inspection_models import Inspection, InspectionPhoto, Unit
 from storage.inspections import report_number
 from storage.models import Area, AreaLevel
+
+if TYPE_CHECKING:
+    from knowledge.models import Checklist, KnowledgeBase
 
 STATUS_LABELS: dict[str, str] = {value: label for label, value in STATUS_NAMES.items()}
 CLASS_LABELS: dict[str, str] = {value: label for label, value in CLASS_NAMES.items()}
@@ -56,16 +60,21 @@ async def _areas(db: Database) -> dict[int, Area]:
         return {area.id: area for area in (await session.scalars(select(Area))).unique()}
 
 
-def _industry_names(knowledge: KnowledgeBase | None) -> dict[str, str]:
+def industry_names_of(knowledge: KnowledgeBase | None) -> dict[str, str]:
     return {slug: checklist.name for slug, checklist in (knowledge.checklists.items() if knowledge else [])}
 
 
 async def write_units(
-    db: Database, out: Path, bar: Progress, knowledge: KnowledgeBase | None = None, township_id: int | None = None
+    db: Database,
+    out: Path,
+    bar: Progress,
+    industries: Mapping[str, str] | None = None,
+    township_id: int | None = None,
 ) -> int:
-    """The register (one township's with `township_id`, for the web console's township officials)."""
+    """The register (one township's with `township_id`, for the web console's township officials); `industries`
+    names each industry slug (knowledge.industry_names, or industry_names_of a loaded knowledge base)."""
     areas = await _areas(db)
-    industries = _industry_names(knowledge)
+    industries = industries or {}
     book = Book()
     sheet = book.sheet("单位名册", COLUMNS)
     scope = [] if township_id is None else [Unit.township_id == township_id]
@@ -157,7 +166,7 @@ async def write_inspections(
     tz: ZoneInfo,
 ) -> int:
     areas = await _areas(db)
-    industries = _industry_names(knowledge)
+    industries = industry_names_of(knowledge)
     checklists = knowledge.checklists if knowledge else {}
     photos = (
         select(

@@ -116,3 +116,21 @@ def test_commands_that_never_talk_to_telegram_do_not_import_its_clients(tmp_path
     env = {"SHIXIAO_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}", "SHIXIAO_TELEGRAM_TOKEN": ""}
     for args in TELEGRAM_FREE_COMMANDS:
         assert json.loads(python(TELEGRAM_FREE.format(args=args), tmp_path, **env)) == [], args
+
+
+# `export units` names the industries from the data files (knowledge/industry_names.py), without building the
+# knowledge base: with it the command took over the 1 s a start-up-bound command may take.
+EXPORT_UNITS = """
+import atexit, json, sys
+atexit.register(lambda: print(json.dumps(sorted({{"knowledge.loader", "knowledge.models"}} & set(sys.modules)))))
+sys.argv = ["shixiao", "export", "units", "--out", "units.xlsx"]
+from bot.__main__ import main
+main()
+"""
+
+
+@pytest.mark.slow
+def test_exporting_the_register_does_not_build_the_knowledge_base(tmp_path):
+    env = {"SHIXIAO_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}", "SHIXIAO_TELEGRAM_TOKEN": ""}
+    assert json.loads(python(EXPORT_UNITS.format(), tmp_path, **env)) == []
+    assert (tmp_path / "units.xlsx").stat().st_size > 0

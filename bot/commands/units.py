@@ -19,7 +19,7 @@ from bot.register_rows import BATCH_ROWS, Conflict, RegisterRows, Tally, describ
 from bot.settings import Settings
 from bot.unit_import import ImportFileError, RowProblem, industry_lookup, parse_rows, read_rows
 from bot.xlsx_exports import write_inspections, write_units
-from knowledge.shipped import shipped_knowledge
+from knowledge.industry_names import industry_names
 from storage.areas import AmbiguousArea, AreaNotFound, find_area
 from storage.clock import SystemClock
 
@@ -56,6 +56,8 @@ async def _import(file: Path, all_or_nothing: bool, settings: Settings) -> tuple
     """Read the whole file once to check it (nothing is written from a file that fails half-way), then write its
     good rows in batches of BATCH_ROWS, each its own transaction. With --all-or-nothing the first pass also
     checks every row against the database, and nothing is written if any row has a problem."""
+    from knowledge.shipped import shipped_knowledge  # the whole base: not for `export units` (industry_names)
+
     knowledge = shipped_knowledge()
     industries = industry_lookup(knowledge.checklists)
     names = {slug: checklist.name for slug, checklist in knowledge.checklists.items()}
@@ -146,7 +148,7 @@ def export_units(out: Path = xlsx_out("units.xlsx")) -> None:
         db = await open_database(settings)
         try:
             with progress() as bar:
-                return await write_units(db, out, bar, shipped_knowledge())
+                return await write_units(db, out, bar, industry_names())
         finally:
             await db.dispose()
 
@@ -168,6 +170,7 @@ def export_inspections(
     tz = settings.tz
     start = datetime.combine(first, time.min, tz) if first else None
     end = datetime.combine(last + timedelta(days=1), time.min, tz) if last else None
+    from knowledge.shipped import shipped_knowledge
 
     async def go() -> int:
         db = await open_database(settings)

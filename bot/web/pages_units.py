@@ -18,7 +18,7 @@ from bot.unit_import import ImportFileError, industry_lookup, parse_rows, read_r
 from bot.web.app import Console, page
 from bot.web.auth import Refusal, Viewer, not_found
 from bot.web.pages_main import CLASS_WORDS, STATUS_WORDS, _id
-from bot.xlsx_exports import write_units
+from bot.xlsx_exports import industry_names_of, write_units
 from handlers.complaints import render
 from handlers.complaints.shipped import CONFIG
 from handlers.formatting import cn_date, cn_datetime
@@ -203,7 +203,7 @@ async def export(console: Console, request: Request, session: AsyncSession, who:
     async def write() -> Response:
         out = Path(tempfile.mkdtemp()) / "units.xlsx"
         with Progress(disable=True) as bar:
-            await write_units(console.db, out, bar, console.knowledge, township)
+            await write_units(console.db, out, bar, industry_names_of(console.knowledge), township)
         return FileResponse(
             out,
             filename="单位名册.xlsx",
