@@ -60,7 +60,7 @@ async def _areas(db: Database) -> dict[int, Area]:
         return {area.id: area for area in (await session.scalars(select(Area))).unique()}
 
 
-def industry_names_of(knowledge: KnowledgeBase | None) -> dict[str, str]:
+def _industry_names(knowledge: KnowledgeBase | None) -> dict[str, str]:
     return {slug: checklist.name for slug, checklist in (knowledge.checklists.items() if knowledge else [])}
 
 
@@ -72,7 +72,7 @@ async def write_units(
     township_id: int | None = None,
 ) -> int:
     """The register (one township's with `township_id`, for the web console's township officials); `industries`
-    names each industry slug (knowledge.industry_names, or industry_names_of a loaded knowledge base)."""
+    names each industry slug (knowledge.industry_names, or handlers.report.industry_names of a loaded base)."""
     areas = await _areas(db)
     industries = industries or {}
     book = Book()
@@ -166,7 +166,7 @@ async def write_inspections(
     tz: ZoneInfo,
 ) -> int:
     areas = await _areas(db)
-    industries = industry_names_of(knowledge)
+    industries = _industry_names(knowledge)
     checklists = knowledge.checklists if knowledge else {}
     photos = (
         select(

@@ -17,17 +17,18 @@ from bot.register_rows import RegisterRows
 from bot.unit_import import ImportFileError, industry_lookup, parse_rows, read_rows
 from bot.web.app import Console, page
 from bot.web.auth import Refusal, Viewer, not_found
-from bot.web.pages_main import CLASS_WORDS, STATUS_WORDS, _id
-from bot.xlsx_exports import industry_names_of, write_units
+from bot.web.pages_main import CLASS_WORDS, STATUS_WORDS, _id, stored_photo
+from bot.xlsx_exports import write_units
 from handlers.complaints import render
 from handlers.complaints.shipped import CONFIG
 from handlers.formatting import cn_date, cn_datetime
 from handlers.owner_notice import item_guidance
 from handlers.report import industry_names, scope_of
-from storage import inspections, owners, units, web
+from storage import inspections, owners, unit_records, units, web
 from storage.areas import area_path, children_of, get_area
 from storage.inspection_models import Unit, UnitStatus
 from storage.inspections import report_number
+from storage.kept_photo_models import RecordPhoto
 from storage.models import Area, AreaLevel
 
 PAGE_SIZE = 50
@@ -144,6 +145,29 @@ async def unit_page(
         )
         for check in await owners.self_checks_of(session, unit.id)
     ]
+    checklist = console.knowledge.checklists.get(unit.industry) if console.knowledge else None
+    # The owner's 已整改 reports and the verified closures, with the photos the product kept (storage/unit_records).
+    fixes = [
+        (
+            cn_datetime(shown.fix.created_at, tz),
+            [
+                ((checklist.text_of(item_id) if checklist else None) or item_id, str((entry or {}).get("note") or ""))
+                for item_id, entry in (shown.fix.items or {}).items()
+            ],
+            [_photo_cell(photo) for photo in shown.photos],
+        )
+        for shown in await unit_records.owner_fixes_of(session, unit.id)
+    ]
+    closures = [
+        (
+            cn_date(shown.closure.closed_on),
+            console.texts(f"closure_kind_{shown.closure.kind}"),
+            shown.closure.recorded_by_name or "",
+            shown.closure.note or "",
+            [_photo_cell(photo) for photo in shown.photos],
+        )
+        for shown in await unit_records.closures_of(session, unit.id)
+    ]
     labels = {field: label for field, (label, _) in EDITABLE.items()} | {"is_demo": "示范点"}
     edits = [
         (cn_datetime(e.at, tz), labels.get(e.field, e.field), e.before or "", e.after or "")
@@ -161,11 +185,28 @@ async def unit_page(
         reports=reports,
         filed=filed,
         self_checks=self_checks,
+        fixes=fixes,
+        closures=closures,
         edits=edits,
         editable=EDITABLE,
         error=error,
         status=400 if error else 200,
     )
+
+
+def _photo_cell(photo: RecordPhoto) -> tuple[int, bool, bool]:
+    """(id, kept, failed): a kept photo is shown, one still being saved or that could not be saved says so."""
+    return photo.id, photo.sha256 is not None, photo.failed
+
+
+async def unit_photo(console: Console, request: Request, session: AsyncSession, who: Viewer) -> Response:
+    """A kept photo of one of the unit's 已整改 reports or closures, for those who may open the unit's page."""
+    unit = await _unit_in_scope(session, request, who)
+    photo_id = _id(request.path_params["photo_id"])
+    photo = await unit_records.unit_record_photo(session, unit.id, photo_id) if photo_id else None
+    if photo is None or photo.sha256 is None:
+        raise not_found("照片")
+    return await stored_photo(console, photo.sha256, photo.extension)
 
 
 async def unit_edit(console: Console, request: Request, session: AsyncSession, who: Viewer) -> Response:
@@ -203,7 +244,7 @@ async def export(console: Console, request: Request, session: AsyncSession, who:
     async def write() -> Response:
         out = Path(tempfile.mkdtemp()) / "units.xlsx"
         with Progress(disable=True) as bar:
-            await write_units(console.db, out, bar, industry_names_of(console.knowledge), township)
+            await write_units(console.db, out, bar, industry_names(console.knowledge), township)
         return FileResponse(
             out,
             filename="单位名册.xlsx",
@@ -270,5 +311,6 @@ def routes(console: Console) -> list[Route]:
         Route("/units/export.xlsx", page(console, "web", export)),
         Route("/units/import", page(console, "web", import_units, post=True), methods=["POST"]),
         Route("/units/{unit_id}", page(console, "web", unit_page)),
+        Route("/units/{unit_id}/photos/{photo_id}", page(console, "web", unit_photo)),
         Route("/units/{unit_id}", page(console, "web", unit_edit, post=True), methods=["POST"]),
     ]
