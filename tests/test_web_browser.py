@@ -69,6 +69,38 @@ async def shot(page, name: str) -> None:
     await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
+async def add_owner_fix_with_photo(office, db) -> None:
+    from storage.kept_photo_models import PhotoOf, RecordPhoto
+    from storage.media import keep
+    from storage.owner_models import OwnerFix
+    from tests.web_support import photo_png
+
+    stored = await keep(office.console.media, photo_png("已整改"))
+    world = office.world
+    async with db.transaction() as session:
+        now = office.console.clock.now()
+        fix = OwnerFix(
+            unit_id=world.units["here"],
+            report_id=world.inspections["here_submitted"],
+            owner_id=world.user_ids["operator"],
+            items={"common.scope": {"note": "已按执照核定范围经营"}},
+            created_at=now,
+        )
+        session.add(fix)
+        await session.flush()
+        session.add(
+            RecordPhoto(
+                kind=PhotoOf.OWNER_FIX,
+                record_id=fix.id,
+                item_id="common.scope",
+                file_id="fix-photo",
+                sha256=stored.sha256,
+                extension=stored.extension,
+                created_at=now,
+            )
+        )
+
+
 async def test_an_official_works_through_every_page(office, browser, db):
     page = await signed_in(browser, office, "township")
     assert "达标率" in await page.inner_text("main")
@@ -103,6 +135,12 @@ async def test_an_official_works_through_every_page(office, browser, db):
     await shot(page, "05-unit-page")
     async with db.transaction() as session:
         assert (await session.get(Unit, office.world.units["here"])).address == "芙蓉村中街8号"
+    # The owner's 已整改 report with its kept photo, on the same page (storage/unit_records.py).
+    await add_owner_fix_with_photo(office, db)
+    await page.reload()
+    await page.wait_for_function("document.querySelector('.photos img').naturalWidth > 0")  # from the media store
+    assert "不超范围经营（已按执照核定范围经营）" in await page.inner_text("main")
+    await shot(page, "05b-unit-owner-fix")
     # 投诉: accept one.
     await page.click("header >> text=投诉")
     await shot(page, "06-complaints")
