@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, func, select
 
 from bot.unit_import import CLASS_NAMES, COLUMNS, STATUS_NAMES
 from bot.xlsx_book import DATE_WIDTH, MOMENT_WIDTH, Book
+from bot.xlsx_records import add_record_sheets
 from storage import kept_photos
 from storage.db import Database
 from storage.inspection_models import Inspection, InspectionPhoto, Unit
@@ -231,6 +232,9 @@ async def write_inspections(
                 items.append([number, *row])
             count += 1
             bar.advance(task)
+        await add_record_sheets(
+            session, book, start=start, end=end, scope=scope, checklists=checklists, areas=areas, tz=tz
+        )
     out.parent.mkdir(parents=True, exist_ok=True)
     book.save(out)
     return count

@@ -5,6 +5,7 @@ them. The flows are the real chat flows; the channel is the scripted fake of tes
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from tests.complaints_support import file_complaint
 from tests.inspection_support import add_unit
 from tests.owner_support import inspect_with_one_failure, owner_core
 from tests.test_closures import classify_to_close
-from tests.test_complaints_export import export, rows
+from tests.test_complaints_export import app, export, rows, runner
 from tests.test_photo_keeper import PHOTO, ScriptedSource, keeper
 
 
@@ -33,18 +34,18 @@ async def complaint_with_photo(core, db, clock) -> None:
     assert await file_complaint(resident, photos=1)
 
 
-async def closure_visit_with_photo(core, db, clock) -> None:
-    await add_unit(db, clock, "芙蓉村", "老王小吃店")
+async def closure_visit_with_photo(core, db, clock, unit: str = "老王小吃店") -> None:
+    await add_unit(db, clock, "芙蓉村", unit)
     await register(core, db, clock, 645, Role.TOWNSHIP, "岩头镇", "陈镇长")
     cadre = await register(core, db, clock, 646, Role.CADRE, "芙蓉村", "李建国")
-    await classify_to_close(cadre)
+    await classify_to_close(cadre, unit)
     await cadre.press("待关停单位")
-    await cadre.press("老王小吃店 · 岩头镇芙蓉村")
+    await cadre.press(f"{unit} · 岩头镇芙蓉村")
     await cadre.press("已关停")
     await cadre.press("今天")
     await cadre.photo()
     await cadre.press("确认记录")
-    assert "已记录：老王小吃店已关停" in cadre.last.text, cadre.last.text
+    assert f"已记录：{unit}已关停" in cadre.last.text, cadre.last.text
 
 
 async def owner_fix_with_photo(core, db, clock) -> None:
@@ -144,3 +145,47 @@ async def test_the_complaint_names_its_photos_by_path_and_flags_those_not_kept(d
     assert "照片：1张（⚠️其中1张多次下载失败，未能保存）" in official.last.text, official.last.text
     await official.command("track", kept)
     assert "照片：1张" in official.last.text and "未能保存" not in official.last.text
+
+
+async def export_inspections(db, out: Path, *args: str) -> dict[str, list[tuple]]:
+    env = {"SHIXIAO_DATABASE_URL": db.url, "SHIXIAO_TELEGRAM_TOKEN": ""}
+    command = ["export", "inspections", "--out", str(out), *args]
+    result = await asyncio.to_thread(runner.invoke, app, command, env=env, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return rows(out)
+
+
+async def test_the_inspections_export_lists_fixes_and_closures_with_their_photos(db, clock, tmp_path):
+    """The owner's 已整改 report and the closure visit, each with its photo by reference (待保存 until kept)."""
+    core = owner_core(db, clock, tmp_path)
+    await owner_fix_with_photo(core, db, clock)
+    await closure_visit_with_photo(core, db, clock, "芙蓉面馆")
+    out = tmp_path / "检查.xlsx"
+    sheets = await export_inspections(db, out)
+    assert list(sheets) == ["检查报告", "检查项结果", "业主整改", "关停核实"]
+    [header, fix] = sheets["业主整改"]
+    fixed = dict(zip(header, fix, strict=True))
+    assert (fixed["单位名称"], fixed["乡镇"], fixed["村"]) == ("老王小吃店", "岩头镇", "芙蓉村")
+    assert fixed["检查项"] == "实际经营项目与执照、许可证核定的范围一致，不超范围经营"  # its text, not its id
+    assert (fixed["业主说明"], fixed["照片数"], fixed["照片引用"]) == ("已按执照核定范围经营", 1, "待保存")
+    assert str(fixed["所整改的检查报告"]).startswith("JC")
+    [header, closure] = sheets["关停核实"]
+    closed = dict(zip(header, closure, strict=True))
+    assert (closed["单位名称"], closed["结果"], closed["记录人"], closed["记录方式"]) == (
+        "芙蓉面馆",
+        "已关停",
+        "李建国",
+        "村干部上门核实",
+    )
+    assert (closed["照片数"], closed["照片引用"]) == (1, "待保存")
+    assert "file-1" not in str(sheets)  # a Telegram file id means nothing outside the bot
+
+    worker = keeper(db, clock, ScriptedSource(PHOTO, PermanentFailure("file is too big")), tmp_path)
+    assert await worker.round() == 2
+    sheets = await export_inspections(db, out)
+    references = {sheets["业主整改"][1][-1], sheets["关停核实"][1][-2]}
+    assert references == {describe(PHOTO).path, "未能保存"}
+    # Filters as for the reports: another township's export, or one before the records were made, has neither.
+    for args in (["--area", "桥下镇"], ["--to", "2026-01-01"]):
+        sheets = await export_inspections(db, out, *args)
+        assert len(sheets["业主整改"]) == len(sheets["关停核实"]) == 1, args

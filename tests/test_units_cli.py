@@ -243,7 +243,7 @@ def test_export_inspections_filters_and_bad_options(env, tmp_path):
     )
     assert result.exit_code == 0 and "已导出 1 份检查报告" in result.output
     book = load_workbook(out)
-    assert book.sheetnames == ["检查报告", "检查项结果"]
+    assert book.sheetnames == ["检查报告", "检查项结果", "业主整改", "关停核实"]
     reports = list(book["检查报告"].iter_rows(values_only=True))
     assert reports[0][0] == "报告编号"
     assert reports[1][:8] == (
