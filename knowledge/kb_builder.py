@@ -138,15 +138,18 @@ class Builder:
         trades: frozenset[str] = frozenset(),
         normalizer: Normalizer | None = None,
     ) -> None:
-        scope: frozenset[str] = frozenset()
-        if file.trades and normalizer is not None:
-            scope = frozenset(normalizer(t) for t in file.trades)
-            unknown = [t for t in file.trades if normalizer(t) not in trades]
+        def scope_of(listed: list[str], where: str) -> frozenset[str]:
+            if not listed or normalizer is None:
+                return frozenset()
+            unknown = [t for t in listed if normalizer(t) not in trades]
             if unknown:
                 raise KnowledgeError(
-                    f"{name}：trades 中的“{'、'.join(unknown)}”不是本县行业的关键词（应写 "
+                    f"{where}：trades 中的“{'、'.join(unknown)}”不是本县行业的关键词（应写 "
                     f"{'、'.join(sorted(trades))} 之一）"
                 )
+            return frozenset(normalizer(t) for t in listed)
+
+        scope = scope_of(file.trades, name)
         for spec in file.entries:
             answer = render.fill_placeholders(spec.answer, placeholders or {}, f"{name}：条目 {spec.id}")
             self.add(
@@ -156,7 +159,7 @@ class Builder:
                 self.noted(answer, spec.source),
                 self.source(spec.source, name, spec.id),
                 spec.reviewed or file.reviewed,
-                scope,
+                scope_of(spec.trades, f"{name}：条目 {spec.id}") if spec.trades else scope,
             )
 
     def noted(self, answer: str, ref: SourceRef) -> str:

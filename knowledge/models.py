@@ -53,6 +53,9 @@ class EntrySpec(_Strict):
     answer: Text
     source: SourceRef
     reviewed: dt.date | None = None
+    # The trades this entry is about, when its file's `trades` (or their absence) does not fit it: Zhejiang's small
+    # food shops' fines are no answer about a foot-bath worker's health certificate.
+    trades: list[Text] = []
 
 
 class Superseded(_Strict):
