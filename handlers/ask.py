@@ -3,12 +3,14 @@ county office, whose answer goes back to the asker and — with one button — b
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,6 +31,7 @@ if TYPE_CHECKING:  # the answerer (its search index, pypinyin) is imported with 
     from knowledge.answer import Answer, Answerer
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 MIN_QUESTION, MAX_QUESTION = 2, 500
 DISMISS = "dismiss"
 MIN_HAN = 4  # Chinese characters a question needs before it is forwarded to the county office
@@ -52,6 +55,10 @@ class AskService:
         self._shipped = shipped  # building an index takes a while: only when the first question comes
         self._answerer: Answerer | None = None
         self.learned: tuple[int, int] = (0, 0)
+        # Answering is CPU work: building the index (0.3 s at the first question and after a learned entry), loading
+        # the sentence encoder (0.2 s) and encoding an unsure question (50-70 ms). Done on this one thread, it never
+        # holds up the other chats' taps on the event loop; one thread keeps the answerer used one call at a time.
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="answerer")
 
     @property
     def answerer(self) -> Answerer:
@@ -76,12 +83,16 @@ class AskService:
         ]
         from knowledge.answer import Answerer
 
-        self._answerer = Answerer(dataclasses.replace(self.knowledge, entries=[*self.knowledge.entries, *learned]))
+        knowledge = dataclasses.replace(self.knowledge, entries=[*self.knowledge.entries, *learned])
+        self._answerer = await self._off_the_loop(Answerer, knowledge)
         self.learned = version
 
     async def answer(self, session: AsyncSession, text: str, today: date | None = None) -> Answer:
         await self.refresh(session)
-        return self.answerer.answer(text, today=today)
+        return await self._off_the_loop(lambda: self.answerer.answer(text, today=today))
+
+    async def _off_the_loop(self, work: Callable[..., T], *args: object) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._worker, work, *args)
 
     def paraphrases(self, question: str) -> list[str]:
         """Other usual ways to ask a question the county office answered (vocabulary.yaml question_shapes)."""

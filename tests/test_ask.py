@@ -252,3 +252,31 @@ async def test_learned_entries_keep_paraphrases_and_the_county_adds_more(core, d
     async with db.transaction() as session:
         entry = (await session.scalars(select(LearnedEntry))).one()
     assert entry.questions()[0] == "村口卖水果的流动摊需要办理什么手续" and len(entry.questions()) == 7
+
+
+async def test_answering_leaves_the_event_loop_free_for_other_chats(db):
+    """Building the index at the first question (0.3 s) and encoding an unsure question run on the answerer's own
+    thread (handlers/ask.py AskService): meanwhile the event loop goes on serving other updates."""
+    import asyncio
+
+    from handlers.ask import AskService
+    from handlers.assembly import answerer_over
+    from knowledge.shipped import shipped_knowledge
+
+    service = AskService(shipped_knowledge(), lambda: answerer_over(shipped_knowledge()))
+    ticks = 0
+
+    async def another_chat() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.002)
+            ticks += 1
+
+    running = asyncio.create_task(another_chat())
+    try:
+        async with db.transaction() as session:
+            answer = await service.answer(session, "小饭店要办什么证")
+    finally:
+        running.cancel()
+    assert answer.entry_id == "rest.licences"
+    assert ticks >= 10, ticks  # on the loop's thread the build would have left room for one tick at most
