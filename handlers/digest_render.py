@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -12,6 +13,10 @@ from handlers.texts import Texts
 from storage.digest import AreaLine, Digest, Share
 from storage.inspection_models import UnitStatus
 from storage.models import AreaLevel
+
+# Matplotlib in one thread at a time (charts here, rectification sheets in handlers/rectification_pdf.py): its font
+# cache and text layout are shared by every figure of the process.
+RENDERING = threading.Lock()
 
 MESSAGE_LIMIT = 4000  # Telegram allows 4096; leave room
 
@@ -186,18 +191,18 @@ def chart_caption(digest: Digest, texts: Texts) -> str:
 
 def chart_png(digest: Digest, texts: Texts, out: Path) -> Path:
     """Compliance by township (county) or by village (township) as a bar chart with the 80% line."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
+    # Matplotlib's object-oriented API, not pyplot: no global figure registry, so charts can be drawn off the event
+    # loop (handlers/report.py) and two at once without sharing state.
+    from matplotlib.figure import Figure
 
     family = font_family()
     lines = chart_lines(digest)
     names = [line.name for line in lines]
     rates = [(line.share.rate or 0.0) * 100 for line in lines]
     colours = ["#2e7d32" if line.complete else "#c62828" for line in lines]
-    figure, axis = plt.subplots(figsize=(max(6.0, 0.6 * len(lines) + 2), 4.2), dpi=120)
-    try:
+    with RENDERING:
+        figure = Figure(figsize=(max(6.0, 0.6 * len(lines) + 2), 4.2), dpi=120)
+        axis = figure.subplots()
         axis.bar(names, rates, color=colours)
         target = digest.targets.township_unit_share
         axis.axhline(target, color="#1565c0", linestyle="--", linewidth=1.5)
@@ -215,6 +220,4 @@ def chart_png(digest: Digest, texts: Texts, out: Path) -> Path:
         figure.tight_layout()
         out.parent.mkdir(parents=True, exist_ok=True)
         figure.savefig(out, format="png")
-    finally:
-        plt.close(figure)
     return out

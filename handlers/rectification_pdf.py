@@ -11,14 +11,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from handlers.digest_render import font_family
+from handlers.digest_render import RENDERING, font_family
 from handlers.formatting import cn_date
 
 A4 = (8.27, 11.69)  # inches
 WRAP = 38  # Chinese characters per line at the body's size
 LINES_PER_PAGE = 46
 TITLE = "整改告知单"
-_RENDERING = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -109,7 +108,8 @@ def sheet_lines(notice: RectificationNotice) -> list[str]:
 
 
 def write_pdf(notice: RectificationNotice, out: Path) -> Path:
-    # Figures of their own (not pyplot's global state), one rendering at a time: the sender renders in threads.
+    # Figures of their own (not pyplot's global state), one rendering at a time (RENDERING): the sender renders in
+    # threads, and digest charts are drawn off the event loop too.
     from matplotlib.backends.backend_pdf import PdfPages
     from matplotlib.figure import Figure
 
@@ -118,7 +118,7 @@ def write_pdf(notice: RectificationNotice, out: Path) -> Path:
     pages = [lines[start : start + LINES_PER_PAGE] for start in range(0, len(lines), LINES_PER_PAGE)] or [[]]
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(f"{out.name}.{threading.get_ident()}.part")
-    with _RENDERING, PdfPages(partial, metadata={"Title": f"{TITLE} {notice.number}"}) as pdf:
+    with RENDERING, PdfPages(partial, metadata={"Title": f"{TITLE} {notice.number}"}) as pdf:
         for index, page in enumerate(pages):
             figure = Figure(figsize=A4)
             if index == 0:

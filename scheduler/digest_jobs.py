@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from handlers.report import digest_replies, scope_of, targets_of
+from handlers.events import Reply
+from handlers.report import digest_replies_off_the_loop, scope_of, targets_of
 from handlers.texts import Texts
 from handlers.work_groups import push_replies
 from knowledge.models import KnowledgeBase
@@ -26,6 +27,13 @@ async def send_weekly_digests(
     year, week, _ = now.isocalendar()
     queued = 0
     cache: dict[int, Digest] = {}
+    drawn: dict[int, list[Reply]] = {}  # one chart per scope, however many officials and groups get it
+
+    async def replies_for(scope_id: int) -> list[Reply]:
+        if scope_id not in drawn:
+            drawn[scope_id] = await digest_replies_off_the_loop(cache[scope_id], texts, knowledge, clock, charts)
+        return drawn[scope_id]
+
     async with db.transaction() as session:
         officials = [*await users_with_role(session, Role.COUNTY), *await users_with_role(session, Role.TOWNSHIP)]
         for official in officials:
@@ -36,7 +44,7 @@ async def send_weekly_digests(
                 continue
             if scope.id not in cache:
                 cache[scope.id] = await compute_digest(session, scope, now, targets_of(knowledge))
-            for reply in digest_replies(cache[scope.id], texts, knowledge, clock, charts):
+            for reply in await replies_for(scope.id):
                 await outbox.enqueue(
                     session, official.channel_user_id, reply.kind, reply.payload(), now, official.channel
                 )
@@ -47,7 +55,5 @@ async def send_weekly_digests(
                 continue
             if scope.id not in cache:
                 cache[scope.id] = await compute_digest(session, scope, now, targets_of(knowledge))
-            queued += await push_replies(
-                session, [group], digest_replies(cache[scope.id], texts, knowledge, clock, charts), now
-            )
+            queued += await push_replies(session, [group], await replies_for(scope.id), now)
     return queued

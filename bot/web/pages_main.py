@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 from dataclasses import dataclass
 from datetime import timedelta
@@ -70,8 +71,9 @@ async def digest_chart(console: Console, request: Request, session: AsyncSession
     if scope is None:
         raise not_found("辖区")
     digest = await compute_digest(session, scope, console.clock.now(), targets_of(console.knowledge))
-    with tempfile.TemporaryDirectory() as folder:
-        data = chart_png(digest, console.texts, Path(folder) / "chart.png").read_bytes()
+    with tempfile.TemporaryDirectory() as folder:  # drawn off the event loop (handlers/digest_render.py)
+        chart = await asyncio.to_thread(chart_png, digest, console.texts, Path(folder) / "chart.png")
+        data = chart.read_bytes()
     return Response(data, media_type="image/png", headers={"Cache-Control": "private, no-store"})
 
 
