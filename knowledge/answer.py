@@ -296,7 +296,7 @@ class Answerer:
         """Two things asked with 和 (消防和卫生) or two trades asked alike (饭店和小卖部): see conjoined.py."""
         floor = self.threshold + FOCUS_MARGIN
         best = conjoined_terms(self.index, self._conjoinable, text, hits, floor) or two_trades(
-            self.index, text, hits, floor
+            self.index, text, hits, floor, self.threshold
         )
         return None if best is None else self._sections(best, [], today)
 

@@ -20,14 +20,19 @@ CONJUNCTION = "和"
 CONJOINED_WORD = 2
 # What may stand between two trades asked together (after normalisation, which drops 、 and spaces).
 TRADE_JOINERS = "和跟与及或"
+# "Each" said of the two trades means nothing once one trade is asked: 饭店跟小卖部分别要办什么证.
+EACH_WORDS = re.compile("分别|各自")
 
 
-def _both_sure(found: list[Hit], hits: list[Hit], floor: float) -> bool:
+def _both_sure(found: list[Hit], hits: list[Hit], floor: float, unsure_below: float | None = None) -> bool:
+    """Two different sure answers, one of them the whole question's best (or, with `unsure_below`, the whole
+    question's best below that score: nothing sure to contradict them)."""
+    best = hits[0]
     return (
         len(found) == 2
         and found[0].entry.id != found[1].entry.id
         and min(h.score for h in found) >= floor
-        and hits[0].entry.id in {h.entry.id for h in found}
+        and (best.entry.id in {h.entry.id for h in found} or (unsure_below is not None and best.score < unsure_below))
     )
 
 
@@ -51,8 +56,11 @@ def conjoined_terms(
     return None
 
 
-def two_trades(index: SearchIndex, text: str, hits: list[Hit], floor: float) -> list[tuple[str, Hit]] | None:
-    """小饭店小卖部归哪个部门管: the question once per trade; each answer must be its own trade's entry."""
+def two_trades(
+    index: SearchIndex, text: str, hits: list[Hit], floor: float, threshold: float
+) -> list[tuple[str, Hit]] | None:
+    """小饭店小卖部归哪个部门管: the question once per trade; each answer must be its own trade's entry. The whole
+    question's best answer may also be unsure (below `threshold`): 分别 and the second trade often make it so."""
     if not hits:
         return None
     normalized = index.normalize(text)
@@ -65,11 +73,11 @@ def two_trades(index: SearchIndex, text: str, hits: list[Hit], floor: float) -> 
     start, end = match.span()
     found: list[Hit] = []
     for trade in match.groups():
-        asked = normalized[:start] + trade + normalized[end:]
+        asked = EACH_WORDS.sub("", normalized[:start] + trade + normalized[end:])
         best = index.search(asked, k=1)[:1]
         if not best or best[0].entry.trade != trade:
             return None
         found += best
-    if not _both_sure(found, hits, floor):
+    if not _both_sure(found, hits, floor, threshold):
         return None
     return [(match.group(1), found[0]), (match.group(2), found[1])]
