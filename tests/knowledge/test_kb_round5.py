@@ -111,6 +111,12 @@ def test_an_adults_age_is_not_a_minor(answerer):
     assert "未成年人" not in answerer.index.normalize("26岁的员工要办健康证吗")
 
 
+@pytest.mark.parametrize("question", ["家里包粽子拿去卖要办什么证", "做汤圆的作坊要办什么证", "做麦饼卖要办什么证"])
+def test_more_foods_by_name_are_food(answerer, question):
+    answer = answerer.answer(question, today=TODAY)
+    assert (answer.entry_id, answer.abstained) == ("work.licences", False), answer
+
+
 def test_fourth_development_set_after_round_five(answerer):
     """tests/knowledge/dev4.yaml. Before this round (197 in scope): top-1 0.701, 不确定 in scope 0.218, 16 wrong, out of
     scope declined 0.975. Bars: the figures reached, rounded to the worse side."""
