@@ -119,7 +119,7 @@ def test_more_foods_by_name_are_food(answerer, question):
 
 def test_fourth_development_set_after_round_five(answerer):
     """tests/knowledge/dev4.yaml. Before this round (197 in scope): top-1 0.701, 不确定 in scope 0.218, 16 wrong, out of
-    scope declined 0.975. Bars: the figures reached, rounded to the worse side."""
+    scope declined 0.975; after it 0.736, 0.188, 15, 0.975. Bars: the figures reached, rounded to the worse side."""
     result = evaluate(answerer, load_question_set(HERE / "dev4.yaml"), today=TODAY)
-    assert result.top1 >= 0.73 and result.abstention_in <= 0.20 and result.wrong_in <= 16, result.misses
+    assert result.top1 >= 0.735 and result.abstention_in <= 0.19 and result.wrong_in <= 15, result.misses
     assert result.abstention_out >= 0.97, result.misses
