@@ -117,9 +117,15 @@ def test_more_foods_by_name_are_food(answerer, question):
     assert (answer.entry_id, answer.abstained) == ("work.licences", False), answer
 
 
+def test_what_to_do_with_a_measure_word_inside(answerer):
+    """要做些啥, 干点什么: 点/些 between the verb and 什么 hid the question word 干什么."""
+    answer = answerer.answer("十小整规村里到底要做些啥", today=TODAY)
+    assert (answer.entry_id, answer.abstained) == ("plan.duty_village", False), answer
+
+
 def test_fourth_development_set_after_round_five(answerer):
     """tests/knowledge/dev4.yaml. Before this round (197 in scope): top-1 0.701, 不确定 in scope 0.218, 16 wrong, out of
-    scope declined 0.975; after it 0.736, 0.188, 15, 0.975. Bars: the figures reached, rounded to the worse side."""
+    scope declined 0.975; after it 0.741, 0.183, 15, 0.975. Bars: the figures reached, rounded to the worse side."""
     result = evaluate(answerer, load_question_set(HERE / "dev4.yaml"), today=TODAY)
-    assert result.top1 >= 0.735 and result.abstention_in <= 0.19 and result.wrong_in <= 15, result.misses
+    assert result.top1 >= 0.74 and result.abstention_in <= 0.185 and result.wrong_in <= 15, result.misses
     assert result.abstention_out >= 0.97, result.misses
