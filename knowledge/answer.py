@@ -16,6 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from knowledge.conjoined import conjoined_terms, two_trades
 from knowledge.hit_order import milestones_by_entry, narrow_first
 from knowledge.homophones import typo_lexicon
 from knowledge.loader import load_knowledge, make_normalizer
@@ -43,10 +44,6 @@ OTHER_TRADE, TRADE_CONFLICT, KEY_UNEXPLAINED, NO_CONTENT = 7, 8, 9, 10  # 7: a b
 FOCUS_MARGIN = 0.1
 # A countdown question's milestone entry goes first when at most this much less likely than the best hit.
 COUNTDOWN_MARGIN = 0.1
-# Two two-character terms of the knowledge base (homophone_terms, key_terms) joined by 和 are asked one at a time
-# (消防和卫生).
-CONJUNCTION = "和"
-CONJOINED_WORD = 2
 # A part with at most this many characters besides question words is a follow-up to the part before it.
 FOLLOW_UP_CHARS = 3
 # A part, tail or cut scoring this high is taken without trying the other variants (they only cost time).
@@ -296,29 +293,11 @@ class Answerer:
         return None if best is None else self._sections(best[1], [], today)
 
     def _conjoined(self, text: str, hits: list[Hit], today: date | None) -> Answer | None:
-        """Two things asked with 和 (饭店的消防和卫生分别有啥要求): each asked alone, answered both when both are sure,
-        by different entries, and the whole question's best answer is one of them; None otherwise."""
-        if not hits or CONJUNCTION not in text:
-            return None
-        best: list[tuple[str, Hit]] | None = None
-        for i in range(CONJOINED_WORD, len(text) - CONJOINED_WORD):
-            if text[i] != CONJUNCTION:
-                continue
-            if not {text[i - CONJOINED_WORD : i], text[i + 1 : i + 1 + CONJOINED_WORD]} <= self._conjoinable:
-                continue  # only the knowledge base's own two-character terms (消防, 卫生), not any two characters
-            left = text[: i - CONJOINED_WORD] + text[i - CONJOINED_WORD : i] + text[i + 1 + CONJOINED_WORD :]
-            right = text[: i - CONJOINED_WORD] + text[i + 1 :]
-            found = []
-            for variant in (left, right):
-                found += self.index.search(variant, k=1)[:1]
-            if len(found) < 2 or found[0].entry.id == found[1].entry.id:
-                continue
-            if min(h.score for h in found) < self.threshold + FOCUS_MARGIN:
-                continue
-            if hits[0].entry.id not in {h.entry.id for h in found}:
-                continue
-            best = [(text[i - CONJOINED_WORD : i], found[0]), (text[i + 1 : i + 1 + CONJOINED_WORD], found[1])]
-            break
+        """Two things asked with 和 (消防和卫生) or two trades asked alike (饭店和小卖部): see conjoined.py."""
+        floor = self.threshold + FOCUS_MARGIN
+        best = conjoined_terms(self.index, self._conjoinable, text, hits, floor) or two_trades(
+            self.index, text, hits, floor, self.threshold
+        )
         return None if best is None else self._sections(best, [], today)
 
     def _with_subject(self, part: str, before: str) -> str:

@@ -172,9 +172,10 @@ def test_inside_is_no_content(answerer):
 
 def test_second_development_set(answerer):
     """tests/knowledge/dev2.yaml (tuned on). Before this round: top-1 80.7 %, 不确定 12.9 % in scope, 13 wrong,
-    out of scope declined 96.9 %. Bars: the figures reached, rounded down."""
+    out of scope declined 96.9 %. Round 5: top-1 95.5 %, 不确定 2.5 % in scope, 4 wrong. Bars: the figures reached,
+    rounded down."""
     result = evaluate(answerer, load_question_set(HERE / "dev2.yaml"), today=date(2026, 12, 7))
-    assert result.top1 >= 0.945 and result.abstention_in <= 0.035 and result.wrong_in <= 4, result.misses
+    assert result.top1 >= 0.955 and result.abstention_in <= 0.025 and result.wrong_in <= 4, result.misses
     assert result.abstention_out == 1.0 and result.elsewhere_named == result.elsewhere == 8, result.misses
 
 
