@@ -15,11 +15,22 @@ from knowledge.models import KnowledgeError
 
 @pytest.mark.parametrize(
     "question",
-    ["浴室搓澡工没办健康证查到了罚多少钱", "KTV被责令停业两次以后还能不能再开", "美发店开多大面积有限制吗"],
+    [
+        "浴室搓澡工没办健康证查到了罚多少钱",
+        "KTV被责令停业两次以后还能不能再开",
+        "美发店开多大面积有限制吗",
+        "药店的许可证能用几年",
+    ],
 )
 def test_food_shop_rules_do_not_answer_other_trades(question):
     answer = shipped_answerer().answer(question)
-    assert answer.entry_id not in {"current.display_fines", "current.stop_twice", "current.small_restaurant_size"}
+    food_only = {
+        "current.display_fines",
+        "current.stop_twice",
+        "current.small_restaurant_size",
+        "current.food_licence_valid",
+    }
+    assert answer.entry_id not in food_only
     assert "小作坊、小餐饮店、小食杂店" not in answer.answer
 
 
