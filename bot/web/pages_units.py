@@ -3,6 +3,7 @@ edit history, editing register facts, and the xlsx import (the CLI's importer, i
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from bot.register_rows import RegisterRows
-from bot.unit_import import ImportFileError, industry_lookup, parse_rows, read_rows
+from bot.unit_import import ImportFileError, ParsedRow, RowProblem, industry_lookup, parse_rows, read_rows
 from bot.web.app import Console, page
 from bot.web.auth import Refusal, Viewer, not_found
 from bot.web.pages_main import CLASS_WORDS, STATUS_WORDS, _id, stored_photo
@@ -261,6 +262,11 @@ def _remove(path: Path) -> None:
     path.parent.rmdir()
 
 
+def _read_register(path: Path, industries: dict[str, str]) -> list[tuple[int, ParsedRow | None, list[RowProblem]]]:
+    next(read_rows(path), None)
+    return list(parse_rows(path, industries))
+
+
 async def import_units(console: Console, request: Request, session: AsyncSession, who: Viewer) -> Response:
     """All or nothing: every row is checked first; with any problem nothing is written and the rows are listed."""
     upload = request.state.form.get("file")
@@ -273,13 +279,11 @@ async def import_units(console: Console, request: Request, session: AsyncSession
         path = Path(folder) / "register.xlsx"  # never the uploaded name: no path from the browser touches the disk
         path.write_bytes(await upload.read())
         try:
-            next(read_rows(path), None)
-            parsed = list(parse_rows(path, industries))
+            # Reading a large workbook takes seconds: off the event loop, which may be serving the bot too (--web).
+            parsed = await asyncio.to_thread(_read_register, path, industries)
         except ImportFileError as error:
             raise Refusal(400, "文件无法导入", f"{error}（没有导入任何数据）") from None
     checker, now = RegisterRows(names, console.clock.tz), console.clock.now()
-    from bot.unit_import import RowProblem
-
     for number, row, problems in parsed:
         checker.tally.problems.extend(problems)
         if row is not None and township is not None and row.township != township.name:
