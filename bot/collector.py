@@ -10,7 +10,8 @@ So `shixiao run` pauses the collector before it imports the bot, and once the bo
 register of a first start is written) moves everything start-up built to the permanent generation (`gc.freeze`,
 Python's documented way to take long-lived objects out of the collector's sight) and switches the collector back
 on. Start-up's garbage is not collected first: it is some 3,000 objects out of 285,000, and collecting would walk
-all of them once more (0.26 s) just when the first message may be waiting. Only the standard library's public `gc` functions are used;
+all of them once more (0.26 s) just when the first message may be waiting. A bot still not ready after two
+minutes gets its collector back anyway. Only the standard library's public `gc` functions are used;
 `tests/test_collector.py` fails if any of them is missing or behaves otherwise.
 """
 
@@ -22,6 +23,7 @@ import logging
 import time
 
 log = logging.getLogger("shixiao")
+START_UP_LIMIT = 120.0  # seconds
 
 
 def pause_for_start_up() -> None:
@@ -41,11 +43,21 @@ def resume() -> None:
     gc.enable()
 
 
-async def settle_once_ready(ready: asyncio.Event, after: asyncio.Task[None] | None = None) -> None:
-    """Wait until the bot polls and `after` (the sample register's first write, if any) is done, then settle."""
-    await ready.wait()
-    if after is not None:
-        await asyncio.gather(after, return_exceptions=True)  # its failure is its own task's to report
+async def settle_once_ready(
+    ready: asyncio.Event, after: asyncio.Task[None] | None = None, limit: float = START_UP_LIMIT
+) -> None:
+    """Wait until the bot polls and `after` (the sample register's first write, if any) is done, then settle; after
+    `limit` seconds settle anyway (a bot that cannot reach its platform would otherwise run without a collector)."""
+
+    async def started() -> None:
+        await ready.wait()
+        if after is not None:
+            await asyncio.wait({after})  # its failure is its own task's to report
+
+    try:
+        await asyncio.wait_for(started(), limit)
+    except TimeoutError:
+        log.warning("not ready after %.0f s: the garbage collector is switched on again anyway", limit)
     began = time.perf_counter()
     frozen = settle()
     log.info(

@@ -85,3 +85,11 @@ async def test_a_failed_register_does_not_keep_the_collector_paused(restored_col
     after = asyncio.create_task(fails())
     await asyncio.wait_for(collector.settle_once_ready(ready, after=after), 5)
     assert gc.isenabled()
+
+
+async def test_a_bot_that_never_gets_ready_gets_its_collector_back_after_the_limit(restored_collector, caplog):
+    collector.pause_for_start_up()
+    never = asyncio.Event()
+    await asyncio.wait_for(collector.settle_once_ready(never, limit=0.05), 5)
+    assert gc.isenabled()
+    assert "not ready after" in caplog.text
