@@ -67,6 +67,10 @@ NOT_OURS_TEXT = (
     "{business}不在“十小”行业里。十小通只解答{county}“十小”行业（{industries}）整规的问题，这里没有它的规定，"
     "请咨询县市场监管局等相关部门。"
 )
+NOT_OUR_MATTER_TEXT = (
+    "{matter}的问题不在十小通的解答范围内。十小通只解答{county}“十小”行业整规的问题（各行业的证照、卫生、消防、"
+    "从业人员要求，以及整规的安排和进度），这个问题请咨询相关部门。"
+)
 PART_LEFT = "另外，“{part}”这一问，知识库里没有找到可靠的答案，请换个说法单独再问，或咨询所在乡镇整规办。"
 
 
@@ -208,18 +212,23 @@ class Answerer:
         return best if best is not None and best.score >= self.threshold + FOCUS_MARGIN else None
 
     def _not_ours(self, text: str) -> str | None:
-        """The decline for a business outside the ten trades (宠物店洗澡, vocabulary.yaml not_ours), or None."""
+        """The decline for a business outside the ten trades (宠物店洗澡, vocabulary.yaml not_ours) or a matter no
+        十小 rule speaks of (驾照, 离婚: not_our_matters), or None."""
         vocabulary = self.kb.vocabulary
-        if vocabulary is None or not vocabulary.not_ours or not text:
+        if vocabulary is None or not text:
             return None
         basic = basic_normalize(text)
-        business = next(
-            (name for name, words in vocabulary.not_ours.items() if any(basic_normalize(w) in basic for w in words)),
-            None,
-        )
-        if business is None:
-            return None
+
+        def named(table: dict[str, list[str]]) -> str | None:
+            return next(
+                (name for name, words in table.items() if any(basic_normalize(w) in basic for w in words)), None
+            )
+
         county = self.kb.places.county if self.kb.places is not None else "本县"
+        if (matter := named(vocabulary.not_our_matters)) is not None:
+            return NOT_OUR_MATTER_TEXT.format(matter=matter, county=county)
+        if (business := named(vocabulary.not_ours)) is None:
+            return None
         return NOT_OURS_TEXT.format(
             business=business, county=county, industries="、".join(c.name for c in self.kb.checklists.values())
         )

@@ -50,6 +50,9 @@ class VocabularyFile(_Strict):
     # Businesses outside the ten trades that share their words (宠物美容 is no beauty salon, 给狗洗澡 no bathhouse),
     # each with the words that name it: a question naming one is declined, naming the ten trades.
     not_ours: dict[Text, Annotated[list[Text], Field(min_length=1)]] = Field(default_factory=dict)
+    # Matters no 十小 rule speaks of, though asked in its words (驾照体检, 村委换届, 离婚后饭店归谁), each with the words
+    # that name it: a question naming one is declined as outside what 十小通 answers, and not forwarded.
+    not_our_matters: dict[Text, Annotated[list[Text], Field(min_length=1)]] = Field(default_factory=dict)
 
 
 class ParaphrasesFile(_Strict):

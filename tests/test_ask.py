@@ -280,3 +280,12 @@ async def test_answering_leaves_the_event_loop_free_for_other_chats(db):
         running.cancel()
     assert answer.entry_id == "rest.licences"
     assert ticks >= 10, ticks  # on the loop's thread the build would have left room for one tick at most
+
+
+async def test_a_matter_outside_the_campaign_is_declined_and_not_forwarded(core, db, clock):
+    await register(core, db, clock, 1131, Role.COUNTY, None, "周主任")
+    resident = Person(core, 1132)
+    await resident.command("start")
+    reply = (await resident.text("驾照到期了要去哪里换新的"))[0]
+    assert reply.text.startswith("驾驶证的问题不在十小通的解答范围内"), reply.text
+    assert await questions_and_county_notices(db, 1131) == (0, 0)
